@@ -1,0 +1,23 @@
+//! smsgate's domain: the types every other crate trusts once parsed.
+//!
+//! Nothing here does I/O. Parse at the edge (numbers, senders, text,
+//! money), then pass these types inward.
+
+pub mod credits;
+pub mod gsm7;
+pub mod ids;
+pub mod lifecycle;
+pub mod msisdn;
+pub mod send;
+pub mod sender;
+pub mod text;
+pub mod timestamp;
+
+pub use credits::{Credits, Price, PriceTable};
+pub use ids::{AccountId, BatchId, KeyId, MessageId};
+pub use lifecycle::Status;
+pub use msisdn::{Country, Msisdn};
+pub use send::{Category, NewMessage, SendPlan, SendRequest};
+pub use sender::SenderId;
+pub use text::{Encoding, EncodingChoice, Segments};
+pub use timestamp::Timestamp;

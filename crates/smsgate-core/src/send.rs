@@ -1,0 +1,384 @@
+//! Turning a send request into validated, priced messages.
+//!
+//! Every face (native API, dialects, SMPP server, CLI) builds a
+//! [`SendRequest`] and calls [`plan`]; what comes out is either a whole
+//! request refused with field-level reasons, or messages ready for the
+//! store plus the recipients that were refused one by one.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::credits::{Credits, PriceTable};
+use crate::ids::MessageId;
+use crate::msisdn::{Country, Msisdn};
+use crate::sender::SenderId;
+use crate::text::{self, EncodingChoice, Segments};
+use crate::timestamp::Timestamp;
+
+/// What a message is for; accounts may hold a balance per category.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    #[default]
+    Transactional,
+    Promotional,
+    Otp,
+}
+
+impl Category {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Category::Transactional => "transactional",
+            Category::Promotional => "promotional",
+            Category::Otp => "otp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Category> {
+        match s {
+            "transactional" => Some(Category::Transactional),
+            "promotional" => Some(Category::Promotional),
+            "otp" => Some(Category::Otp),
+            _ => None,
+        }
+    }
+}
+
+/// Limits that hold for every request.
+pub mod limits {
+    /// Recipients of one `POST /v1/messages`.
+    pub const MAX_RECIPIENTS: usize = 1_000;
+    /// Items of one `POST /v1/batches`.
+    pub const MAX_BATCH_ITEMS: usize = 10_000;
+    /// Length of a client reference.
+    pub const MAX_REFERENCE_CHARS: usize = 128;
+    /// Validity window, in seconds.
+    pub const MIN_VALIDITY_SECS: i64 = 30;
+    pub const MAX_VALIDITY_SECS: i64 = 7 * 24 * 3600;
+    /// How far ahead a message can be scheduled.
+    pub const MAX_SCHEDULE_AHEAD_SECS: i64 = 366 * 24 * 3600;
+    /// Parts per message unless the account says otherwise.
+    pub const DEFAULT_MAX_PARTS: usize = 10;
+}
+
+/// What the account contributes to validation.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountPolicy {
+    pub default_country: Option<Country>,
+    pub max_parts: usize,
+}
+
+/// One recipient and the text for it.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub to: String,
+    /// Personalised text; `None` takes the request's text.
+    pub text: Option<String>,
+}
+
+/// A request to send one text (or personalised texts) to recipients, as
+/// any face parsed it, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct SendRequest {
+    pub recipients: Vec<Recipient>,
+    pub from: Option<String>,
+    pub text: Option<String>,
+    pub encoding: EncodingChoice,
+    pub schedule_at: Option<Timestamp>,
+    pub category: Category,
+    pub route_class: String,
+    pub reference: Option<String>,
+    /// Seconds after acceptance (or after `schedule_at`) before the message
+    /// expires if it has not been sent.
+    pub validity_secs: Option<i64>,
+    pub priority: i32,
+    /// Recipients allowed in this request.
+    pub max_recipients: usize,
+}
+
+/// A message validated and priced, ready for the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub id: MessageId,
+    pub to: Msisdn,
+    pub from: SenderId,
+    pub text: String,
+    pub segments: Segments,
+    pub cost: Credits,
+    pub category: Category,
+    pub route_class: String,
+    pub reference: Option<String>,
+    pub schedule_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub priority: i32,
+}
+
+/// A recipient refused on its own, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub to: String,
+    pub reason: String,
+}
+
+/// The outcome of validation: messages to store and recipients refused.
+#[derive(Debug, Clone)]
+pub struct SendPlan {
+    pub messages: Vec<NewMessage>,
+    pub rejected: Vec<Rejection>,
+    pub total_cost: Credits,
+}
+
+/// A field of the request that makes the whole request invalid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+/// Why a whole request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error("the request is invalid")]
+    Invalid(Vec<FieldError>),
+    #[error("no recipient can be sent to")]
+    NoValidRecipient(Vec<Rejection>),
+}
+
+impl SendError {
+    fn field(field: &'static str, reason: impl ToString) -> FieldError {
+        FieldError {
+            field,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// Validates and prices `req` for an account, at time `now`.
+pub fn plan(
+    req: SendRequest,
+    policy: AccountPolicy,
+    prices: &PriceTable,
+    now: Timestamp,
+) -> Result<SendPlan, SendError> {
+    let mut errors = Vec::new();
+
+    let from = match req.from.as_deref() {
+        None => {
+            errors.push(SendError::field("from", "sender is required"));
+            None
+        }
+        Some(f) => SenderId::parse(f)
+            .map_err(|e| errors.push(SendError::field("from", e)))
+            .ok(),
+    };
+    if req.recipients.is_empty() {
+        errors.push(SendError::field("to", "at least one recipient is required"));
+    } else if req.recipients.len() > req.max_recipients {
+        errors.push(SendError::field(
+            "to",
+            format!(
+                "{} recipients; at most {} are allowed in one request",
+                req.recipients.len(),
+                req.max_recipients
+            ),
+        ));
+    }
+    // The shared text is measured once; personalised texts per recipient.
+    let shared = match req.text.as_deref() {
+        Some(t) => text::measure(t, req.encoding, policy.max_parts)
+            .map_err(|e| errors.push(SendError::field("text", e)))
+            .ok(),
+        None if req.recipients.iter().any(|r| r.text.is_none()) => {
+            errors.push(SendError::field("text", "text is required"));
+            None
+        }
+        None => None,
+    };
+    if let Some(r) = &req.reference {
+        if r.chars().count() > limits::MAX_REFERENCE_CHARS {
+            errors.push(SendError::field(
+                "reference",
+                format!("at most {} characters", limits::MAX_REFERENCE_CHARS),
+            ));
+        }
+    }
+    if let Some(at) = req.schedule_at {
+        if at < now {
+            errors.push(SendError::field("schedule_at", "must not be in the past"));
+        } else if at > now.plus_secs(limits::MAX_SCHEDULE_AHEAD_SECS) {
+            errors.push(SendError::field("schedule_at", "must be within 366 days"));
+        }
+    }
+    if let Some(v) = req.validity_secs {
+        if !(limits::MIN_VALIDITY_SECS..=limits::MAX_VALIDITY_SECS).contains(&v) {
+            errors.push(SendError::field(
+                "validity",
+                format!(
+                    "must be between {} and {} seconds",
+                    limits::MIN_VALIDITY_SECS,
+                    limits::MAX_VALIDITY_SECS
+                ),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(SendError::Invalid(errors));
+    }
+    let from = from.expect("checked above");
+    let expires_at = req
+        .validity_secs
+        .map(|v| req.schedule_at.unwrap_or(now).plus_secs(v));
+
+    let mut seen = HashSet::with_capacity(req.recipients.len());
+    let mut messages = Vec::with_capacity(req.recipients.len());
+    let mut rejected = Vec::new();
+    let mut total_cost = Credits::ZERO;
+    for recipient in req.recipients {
+        let to = match Msisdn::parse(&recipient.to, policy.default_country) {
+            Ok(to) => to,
+            Err(e) => {
+                rejected.push(Rejection {
+                    to: recipient.to,
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        if !seen.insert(to.clone()) {
+            rejected.push(Rejection {
+                to: recipient.to,
+                reason: "duplicate recipient".into(),
+            });
+            continue;
+        }
+        let (text, segments) = match (recipient.text, shared) {
+            (Some(t), _) => match text::measure(&t, req.encoding, policy.max_parts) {
+                Ok(s) => (t, s),
+                Err(e) => {
+                    rejected.push(Rejection {
+                        to: recipient.to,
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            },
+            (None, Some(s)) => (req.text.clone().unwrap_or_default(), s),
+            (None, None) => unreachable!("validated above"),
+        };
+        let Some(cost) = prices.cost(&req.route_class, to.digits(), segments.parts) else {
+            rejected.push(Rejection {
+                to: recipient.to,
+                reason: "price overflow".into(),
+            });
+            continue;
+        };
+        let Some(sum) = total_cost.checked_add(cost) else {
+            rejected.push(Rejection {
+                to: recipient.to,
+                reason: "price overflow".into(),
+            });
+            continue;
+        };
+        total_cost = sum;
+        messages.push(NewMessage {
+            id: MessageId::generate(),
+            to,
+            from: from.clone(),
+            text,
+            segments,
+            cost,
+            category: req.category,
+            route_class: req.route_class.clone(),
+            reference: req.reference.clone(),
+            schedule_at: req.schedule_at,
+            expires_at,
+            priority: req.priority,
+        });
+    }
+    if messages.is_empty() {
+        return Err(SendError::NoValidRecipient(rejected));
+    }
+    Ok(SendPlan {
+        messages,
+        rejected,
+        total_cost,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credits::STANDARD_ROUTE;
+
+    fn request(to: &[&str], text: &str) -> SendRequest {
+        SendRequest {
+            recipients: to
+                .iter()
+                .map(|t| Recipient {
+                    to: t.to_string(),
+                    text: None,
+                })
+                .collect(),
+            from: Some("Acme".into()),
+            text: Some(text.into()),
+            route_class: STANDARD_ROUTE.into(),
+            max_recipients: limits::MAX_RECIPIENTS,
+            ..SendRequest::default()
+        }
+    }
+
+    fn policy() -> AccountPolicy {
+        AccountPolicy {
+            default_country: None,
+            max_parts: 10,
+        }
+    }
+
+    #[test]
+    fn prices_each_recipient_and_refuses_bad_ones_alone() {
+        let req = request(
+            &["+31612345678", "nope", "+447911123456", "0031612345678"],
+            &"x".repeat(200),
+        );
+        let plan = plan(req, policy(), &PriceTable::default(), Timestamp(0)).unwrap();
+        assert_eq!(plan.messages.len(), 2);
+        assert_eq!(plan.total_cost, Credits::new(4));
+        assert_eq!(plan.rejected.len(), 2);
+        assert_eq!(plan.rejected[0].to, "nope");
+        assert_eq!(plan.rejected[1].reason, "duplicate recipient");
+    }
+
+    #[test]
+    fn whole_request_errors_name_their_fields() {
+        let mut req = request(&[], "");
+        req.from = Some("WayTooLongSender".into());
+        req.schedule_at = Some(Timestamp(0));
+        req.validity_secs = Some(5);
+        let Err(SendError::Invalid(errors)) =
+            plan(req, policy(), &PriceTable::default(), Timestamp(1000))
+        else {
+            panic!("expected invalid");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["from", "to", "text", "schedule_at", "validity"]);
+    }
+
+    #[test]
+    fn all_recipients_refused_is_an_error() {
+        let req = request(&["123", "abc"], "hi");
+        assert!(matches!(
+            plan(req, policy(), &PriceTable::default(), Timestamp(0)),
+            Err(SendError::NoValidRecipient(r)) if r.len() == 2
+        ));
+    }
+
+    #[test]
+    fn validity_counts_from_the_schedule() {
+        let mut req = request(&["+31612345678"], "hi");
+        req.schedule_at = Some(Timestamp(10_000));
+        req.validity_secs = Some(60);
+        let plan = plan(req, policy(), &PriceTable::default(), Timestamp(0)).unwrap();
+        assert_eq!(plan.messages[0].expires_at, Some(Timestamp(70_000)));
+    }
+}

@@ -1,0 +1,70 @@
+//! `Timestamp`: milliseconds since the Unix epoch, UTC. What the store
+//! keeps and compares; rendered as RFC 3339 at the edges.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn now() -> Timestamp {
+        Timestamp::from_datetime(OffsetDateTime::now_utc())
+    }
+
+    pub fn from_datetime(t: OffsetDateTime) -> Timestamp {
+        Timestamp((t.unix_timestamp_nanos() / 1_000_000) as i64)
+    }
+
+    pub const fn millis(self) -> i64 {
+        self.0
+    }
+
+    pub const fn plus_millis(self, ms: i64) -> Timestamp {
+        Timestamp(self.0.saturating_add(ms))
+    }
+
+    pub const fn plus_secs(self, s: i64) -> Timestamp {
+        self.plus_millis(s.saturating_mul(1000))
+    }
+
+    pub fn to_datetime(self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// RFC 3339 with milliseconds, e.g. `2026-11-22T13:37:00.123Z`.
+    pub fn to_rfc3339(self) -> String {
+        self.to_datetime().format(&Rfc3339).unwrap_or_default()
+    }
+
+    /// Parses RFC 3339 (an offset is required).
+    pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+        OffsetDateTime::parse(s, &Rfc3339)
+            .ok()
+            .map(Timestamp::from_datetime)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trip_keeps_milliseconds() {
+        let t = Timestamp::parse_rfc3339("2026-11-22T13:37:00.123+01:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-22T12:37:00.123Z");
+        assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()), Some(t));
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-22 13:37"), None);
+    }
+}

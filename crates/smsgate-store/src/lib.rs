@@ -1,0 +1,147 @@
+//! The storage port of smsgate and its adapters.
+//!
+//! [`Store`] is everything the engine and the API need from a database:
+//! accounts, keys and credits; the intake transaction (messages and their
+//! charge, committed together); the queue (claims with a lease); and status
+//! changes with their history and refunds. Adapters own their SQL: the
+//! queue-claim and credit queries differ per backend. This crate never
+//! decides policy (which transitions are legal, what is refunded): that is
+//! `smsgate_core::lifecycle`'s.
+
+pub mod sqlite;
+mod types;
+
+pub use types::*;
+
+use async_trait::async_trait;
+use smsgate_core::{AccountId, BatchId, Credits, KeyId, MessageId, Price, Timestamp};
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("an account named {0:?} already exists")]
+    NameTaken(String),
+    #[error("account {0} does not exist")]
+    NoSuchAccount(AccountId),
+    #[error("API key {0} does not exist")]
+    NoSuchKey(KeyId),
+    #[error("balance {balance} is smaller than {needed}")]
+    InsufficientCredits { balance: Credits, needed: Credits },
+    #[error("the database is closed")]
+    Closed,
+    #[error("the transaction could not be committed: {0}")]
+    CommitFailed(String),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+impl StoreError {
+    /// A failure of the database itself (as opposed to a refused request):
+    /// worth retrying, and never the caller's fault.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Closed | StoreError::CommitFailed(_) | StoreError::Sqlite(_)
+        )
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The storage port. Every method is one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- accounts, keys, credits -------------------------------------------------
+
+    async fn create_account(&self, new: NewAccount, now: Timestamp) -> Result<Account>;
+    async fn account(&self, id: AccountId) -> Result<Option<Account>>;
+    async fn account_by_name(&self, name: &str) -> Result<Option<Account>>;
+    async fn accounts(&self) -> Result<Vec<Account>>;
+    async fn update_account(&self, id: AccountId, patch: AccountPatch) -> Result<Account>;
+
+    async fn create_key(
+        &self,
+        account: AccountId,
+        key: NewApiKey,
+        now: Timestamp,
+    ) -> Result<ApiKeyInfo>;
+    async fn revoke_key(&self, key: KeyId, now: Timestamp) -> Result<ApiKeyInfo>;
+    async fn keys(&self, account: AccountId) -> Result<Vec<ApiKeyInfo>>;
+    /// The key with this SHA-256 hash and its account, revoked or not.
+    async fn key_by_hash(&self, hash: [u8; 32]) -> Result<Option<(ApiKeyInfo, Account)>>;
+
+    /// Adds (or, negative, removes) credits as a ledger entry. Refuses to
+    /// take the balance below zero. Returns the new balance.
+    async fn adjust_credits(
+        &self,
+        account: AccountId,
+        amount: Credits,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<Credits>;
+    async fn ledger(&self, account: AccountId, limit: usize) -> Result<Vec<LedgerEntry>>;
+
+    async fn prices(&self) -> Result<Vec<Price>>;
+    async fn set_price(&self, price: Price) -> Result<()>;
+    async fn delete_price(&self, route_class: &str, prefix: &str) -> Result<bool>;
+
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    async fn set_setting(&self, key: &str, value: &str) -> Result<()>;
+
+    // --- intake ------------------------------------------------------------------
+
+    /// Commits submissions in one transaction (one fsync): each is charged
+    /// and stored, or refused on its own. Nothing is returned before the
+    /// commit is durable; if the commit fails every submission fails.
+    async fn accept(
+        &self,
+        submissions: Vec<Submission>,
+        now: Timestamp,
+    ) -> Result<Vec<Result<Acceptance, Refusal>>>;
+
+    async fn purge_idempotency(&self, before: Timestamp) -> Result<usize>;
+
+    // --- queries -----------------------------------------------------------------
+
+    /// A message with its history; `None` also when it belongs to another
+    /// account than `account` (when given).
+    async fn message(
+        &self,
+        account: Option<AccountId>,
+        id: MessageId,
+    ) -> Result<Option<MessageDetail>>;
+    async fn messages(&self, filter: MessageFilter) -> Result<Vec<MessageRecord>>;
+    async fn batch(&self, account: AccountId, id: BatchId) -> Result<Option<BatchSummary>>;
+    /// Messages waiting, for metrics and readiness.
+    async fn queue_depth(&self) -> Result<QueueDepth>;
+
+    /// Cancels a message that has not been sent yet and refunds it.
+    async fn cancel(
+        &self,
+        account: AccountId,
+        id: MessageId,
+        now: Timestamp,
+    ) -> Result<CancelOutcome>;
+
+    // --- the queue ---------------------------------------------------------------
+
+    /// Moves scheduled messages whose time has come to `queued`.
+    async fn promote_scheduled(&self, now: Timestamp, limit: usize) -> Result<usize>;
+    /// Expires waiting messages whose validity ended before they were sent.
+    async fn expire_overdue(&self, now: Timestamp, limit: usize) -> Result<usize>;
+    /// Claims due messages (queued, or submitting with an expired lease),
+    /// marking them `submitting` until `lease_until`.
+    async fn claim(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Outbound>>;
+    /// Applies status changes: legal ones move the message (refunding where
+    /// the lifecycle says), others are recorded in its history only.
+    async fn apply(&self, updates: Vec<StatusUpdate>) -> Result<Vec<ApplyOutcome>>;
+}

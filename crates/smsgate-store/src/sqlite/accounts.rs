@@ -1,0 +1,332 @@
+//! SQL for accounts, API keys, the credit ledger, prices and settings.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use smsgate_core::{AccountId, BatchId, Credits, KeyId, MessageId, Price, Timestamp};
+
+use crate::{
+    Account, AccountPatch, AccountStatus, ApiKeyInfo, LedgerEntry, NewAccount, NewApiKey, Result,
+    StoreError,
+};
+
+const ACCOUNT_COLUMNS: &str =
+    "id, name, status, password_hash, default_country, timezone, max_parts, balance, created_at";
+
+fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
+    let status: String = r.get(2)?;
+    Ok(Account {
+        id: AccountId(r.get(0)?),
+        name: r.get(1)?,
+        status: if status == "disabled" {
+            AccountStatus::Disabled
+        } else {
+            AccountStatus::Active
+        },
+        password_hash: r.get(3)?,
+        default_country: r.get(4)?,
+        timezone: r.get(5)?,
+        max_parts: r.get(6)?,
+        balance: Credits::new(r.get(7)?),
+        created_at: Timestamp(r.get(8)?),
+    })
+}
+
+const KEY_COLUMNS: &str = "id, account_id, prefix, label, created_at, revoked_at";
+
+fn key_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyInfo> {
+    Ok(ApiKeyInfo {
+        id: KeyId(r.get(0)?),
+        account_id: AccountId(r.get(1)?),
+        prefix: r.get(2)?,
+        label: r.get(3)?,
+        created_at: Timestamp(r.get(4)?),
+        revoked_at: r.get::<_, Option<i64>>(5)?.map(Timestamp),
+    })
+}
+
+pub(crate) fn uuid_col(v: Option<Vec<u8>>) -> Option<[u8; 16]> {
+    v.and_then(|b| b.try_into().ok())
+}
+
+pub(crate) fn create_account(
+    conn: &Connection,
+    new: NewAccount,
+    now: Timestamp,
+) -> Result<Account> {
+    let inserted = conn.execute(
+        "INSERT INTO accounts (name, password_hash, default_country, max_parts, balance, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![new.name, new.password_hash, new.default_country, new.max_parts, new.credits.units(), now.0],
+    );
+    match inserted {
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            return Err(StoreError::NameTaken(new.name));
+        }
+        other => other?,
+    };
+    let id = AccountId(conn.last_insert_rowid());
+    if new.credits != Credits::ZERO {
+        insert_ledger(
+            conn,
+            id,
+            new.credits,
+            "topup",
+            None,
+            None,
+            Some("opening balance"),
+            now,
+        )?;
+    }
+    account(conn, id)?.ok_or(StoreError::NoSuchAccount(id))
+}
+
+pub(crate) fn account(conn: &Connection, id: AccountId) -> Result<Option<Account>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.0], account_row)
+        .optional()?)
+}
+
+pub(crate) fn account_by_name(conn: &Connection, name: &str) -> Result<Option<Account>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE name = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([name], account_row)
+        .optional()?)
+}
+
+pub(crate) fn accounts(conn: &Connection) -> Result<Vec<Account>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], account_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn update_account(
+    conn: &Connection,
+    id: AccountId,
+    patch: AccountPatch,
+) -> Result<Account> {
+    if account(conn, id)?.is_none() {
+        return Err(StoreError::NoSuchAccount(id));
+    }
+    if let Some(status) = patch.status {
+        conn.execute(
+            "UPDATE accounts SET status = ?1 WHERE id = ?2",
+            params![status.as_str(), id.0],
+        )?;
+    }
+    if let Some(country) = patch.default_country {
+        conn.execute(
+            "UPDATE accounts SET default_country = ?1 WHERE id = ?2",
+            params![country, id.0],
+        )?;
+    }
+    if let Some(tz) = patch.timezone {
+        conn.execute(
+            "UPDATE accounts SET timezone = ?1 WHERE id = ?2",
+            params![tz, id.0],
+        )?;
+    }
+    if let Some(max) = patch.max_parts {
+        conn.execute(
+            "UPDATE accounts SET max_parts = ?1 WHERE id = ?2",
+            params![max, id.0],
+        )?;
+    }
+    if let Some(hash) = patch.password_hash {
+        conn.execute(
+            "UPDATE accounts SET password_hash = ?1 WHERE id = ?2",
+            params![hash, id.0],
+        )?;
+    }
+    account(conn, id)?.ok_or(StoreError::NoSuchAccount(id))
+}
+
+pub(crate) fn create_key(
+    conn: &Connection,
+    account_id: AccountId,
+    key: NewApiKey,
+    now: Timestamp,
+) -> Result<ApiKeyInfo> {
+    if account(conn, account_id)?.is_none() {
+        return Err(StoreError::NoSuchAccount(account_id));
+    }
+    conn.execute(
+        "INSERT INTO api_keys (account_id, hash, prefix, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![account_id.0, &key.hash[..], key.prefix, key.label, now.0],
+    )?;
+    let id = KeyId(conn.last_insert_rowid());
+    key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))
+}
+
+fn key_by_id(conn: &Connection, id: KeyId) -> Result<Option<ApiKeyInfo>> {
+    let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.0], key_row)
+        .optional()?)
+}
+
+pub(crate) fn revoke_key(conn: &Connection, id: KeyId, now: Timestamp) -> Result<ApiKeyInfo> {
+    conn.execute(
+        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
+        params![now.0, id.0],
+    )?;
+    key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))
+}
+
+pub(crate) fn keys(conn: &Connection, account_id: AccountId) -> Result<Vec<ApiKeyInfo>> {
+    let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE account_id = ?1 ORDER BY id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([account_id.0], key_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn key_by_hash(
+    conn: &Connection,
+    hash: [u8; 32],
+) -> Result<Option<(ApiKeyInfo, Account)>> {
+    let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE hash = ?1");
+    let Some(key) = conn
+        .prepare_cached(&sql)?
+        .query_row([&hash[..]], key_row)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let account =
+        account(conn, key.account_id)?.ok_or(StoreError::NoSuchAccount(key.account_id))?;
+    Ok(Some((key, account)))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn insert_ledger(
+    conn: &Connection,
+    account: AccountId,
+    amount: Credits,
+    kind: &str,
+    message: Option<MessageId>,
+    batch: Option<BatchId>,
+    note: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO ledger (account_id, amount, kind, message_id, batch_id, note, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        account.0,
+        amount.units(),
+        kind,
+        message.map(|m| m.as_bytes().to_vec()),
+        batch.map(|b| b.as_bytes().to_vec()),
+        note,
+        now.0
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn adjust_credits(
+    conn: &Connection,
+    id: AccountId,
+    amount: Credits,
+    note: Option<String>,
+    now: Timestamp,
+) -> Result<Credits> {
+    let Some(acc) = account(conn, id)? else {
+        return Err(StoreError::NoSuchAccount(id));
+    };
+    let Some(balance) = acc
+        .balance
+        .checked_add(amount)
+        .filter(|b| *b >= Credits::ZERO)
+    else {
+        return Err(StoreError::InsufficientCredits {
+            balance: acc.balance,
+            needed: Credits::new(amount.units().saturating_neg()),
+        });
+    };
+    conn.execute(
+        "UPDATE accounts SET balance = ?1 WHERE id = ?2",
+        params![balance.units(), id.0],
+    )?;
+    let kind = if amount >= Credits::ZERO {
+        "topup"
+    } else {
+        "adjustment"
+    };
+    insert_ledger(conn, id, amount, kind, None, None, note.as_deref(), now)?;
+    Ok(balance)
+}
+
+pub(crate) fn ledger(
+    conn: &Connection,
+    account: AccountId,
+    limit: usize,
+) -> Result<Vec<LedgerEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, amount, kind, message_id, batch_id, note, created_at FROM ledger
+         WHERE account_id = ?1 ORDER BY id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![account.0, limit as i64], |r| {
+        Ok(LedgerEntry {
+            id: r.get(0)?,
+            amount: Credits::new(r.get(1)?),
+            kind: r.get(2)?,
+            message_id: uuid_col(r.get(3)?).map(MessageId::from_bytes),
+            batch_id: uuid_col(r.get(4)?).map(BatchId::from_bytes),
+            note: r.get(5)?,
+            created_at: Timestamp(r.get(6)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn prices(conn: &Connection) -> Result<Vec<Price>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT route_class, prefix, price FROM prices ORDER BY route_class, prefix",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Price {
+            route_class: r.get(0)?,
+            prefix: r.get(1)?,
+            per_segment: Credits::new(r.get(2)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn set_price(conn: &Connection, p: Price) -> Result<()> {
+    conn.execute(
+        "INSERT INTO prices (route_class, prefix, price) VALUES (?1, ?2, ?3)
+         ON CONFLICT (route_class, prefix) DO UPDATE SET price = excluded.price",
+        params![p.route_class, p.prefix, p.per_segment.units()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_price(conn: &Connection, class: &str, prefix: &str) -> Result<bool> {
+    Ok(conn.execute(
+        "DELETE FROM prices WHERE route_class = ?1 AND prefix = ?2",
+        params![class, prefix],
+    )? > 0)
+}
+
+pub(crate) fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,632 @@
+//! SQL for messages: intake, queries, the queue and status changes.
+
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
+use smsgate_core::{AccountId, BatchId, Category, Credits, Encoding, MessageId, Status, Timestamp};
+
+use super::accounts::{insert_ledger, uuid_col};
+use crate::{
+    Acceptance, AcceptedMessage, ApplyOutcome, BatchSummary, CancelOutcome, MessageDetail,
+    MessageFilter, MessageRecord, Outbound, Refusal, RejectedRecipient, Result, StatusUpdate,
+    StoreError, Submission, Target, TransitionRecord,
+};
+
+/// Idempotency keys are honoured for this long.
+const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+fn status_col(s: &str) -> Result<Status> {
+    Status::parse(s).ok_or_else(|| corrupt("status", s))
+}
+
+fn insert_transition(
+    conn: &Connection,
+    id: MessageId,
+    status: Status,
+    at: Timestamp,
+    detail: Option<&str>,
+    applied: bool,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO transitions (message_id, status, at, detail, applied) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![&id.as_bytes()[..], status.as_str(), at.0, detail, applied])?;
+    Ok(())
+}
+
+// --- intake ---------------------------------------------------------------------------
+
+pub(crate) fn accept(
+    conn: &Connection,
+    sub: Submission,
+    now: Timestamp,
+) -> Result<Result<Acceptance, Refusal>> {
+    if let Some(idem) = &sub.idempotency {
+        let found: Option<(Vec<u8>, String, i64)> = conn
+            .prepare_cached(
+                "SELECT fingerprint, response, created_at FROM idempotency WHERE account_id = ?1 AND key = ?2",
+            )?
+            .query_row(params![sub.account.0, idem.key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        if let Some((fingerprint, response, created_at)) = found {
+            if created_at >= now.0 - IDEMPOTENCY_WINDOW_MS {
+                if fingerprint != idem.fingerprint {
+                    return Ok(Err(Refusal::IdempotencyConflict));
+                }
+                let mut acceptance: Acceptance = serde_json::from_str(&response)
+                    .map_err(|e| StoreError::Corrupt(format!("idempotent response: {e}")))?;
+                acceptance.replayed = true;
+                return Ok(Ok(acceptance));
+            }
+            conn.execute(
+                "DELETE FROM idempotency WHERE account_id = ?1 AND key = ?2",
+                params![sub.account.0, idem.key],
+            )?;
+        }
+    }
+
+    // The conditional debit is what makes overspending impossible: it
+    // matches no row unless the balance covers the whole request.
+    let debited: Option<i64> = conn
+        .prepare_cached(
+            "UPDATE accounts SET balance = balance - ?1
+             WHERE id = ?2 AND status = 'active' AND balance >= ?1 RETURNING balance",
+        )?
+        .query_row(params![sub.total_cost.units(), sub.account.0], |r| r.get(0))
+        .optional()?;
+    let Some(balance) = debited else {
+        let (status, balance): (String, i64) = conn
+            .prepare_cached("SELECT status, balance FROM accounts WHERE id = ?1")?
+            .query_row([sub.account.0], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or(StoreError::NoSuchAccount(sub.account))?;
+        return Ok(Err(if status != "active" {
+            Refusal::AccountDisabled
+        } else {
+            Refusal::InsufficientCredits {
+                balance: Credits::new(balance),
+                needed: sub.total_cost,
+            }
+        }));
+    };
+
+    let batch_id = sub.batch.as_ref().map(|b| b.id);
+    if let Some(batch) = &sub.batch {
+        conn.prepare_cached(
+            "INSERT INTO batches (id, account_id, reference, accepted, rejected, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            &batch.id.as_bytes()[..],
+            sub.account.0,
+            batch.reference,
+            sub.messages.len() as i64,
+            sub.rejected.len() as i64,
+            now.0
+        ])?;
+    }
+    let single = (sub.messages.len() == 1).then(|| sub.messages[0].id);
+    let note = format!("{} message(s)", sub.messages.len());
+    insert_ledger(
+        conn,
+        sub.account,
+        Credits::new(-sub.total_cost.units()),
+        "debit",
+        single,
+        batch_id,
+        Some(&note),
+        now,
+    )?;
+
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO messages (id, account_id, batch_id, recipient, sender, body, encoding, segments, cost,
+             category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18)",
+    )?;
+    let mut accepted = Vec::with_capacity(sub.messages.len());
+    for m in &sub.messages {
+        let status = if m.schedule_at.is_some_and(|at| at > now) {
+            Status::Scheduled
+        } else {
+            Status::Queued
+        };
+        insert.execute(params![
+            &m.id.as_bytes()[..],
+            sub.account.0,
+            batch_id.map(|b| b.as_bytes().to_vec()),
+            m.to.as_str(),
+            m.from.as_str(),
+            m.text,
+            m.segments.encoding.as_str(),
+            m.segments.parts as i64,
+            m.cost.units(),
+            m.category.as_str(),
+            m.route_class,
+            m.reference,
+            m.priority,
+            status.as_str(),
+            now.0,
+            m.schedule_at.map(|t| t.0),
+            m.schedule_at.unwrap_or(now).0,
+            m.expires_at.map(|t| t.0),
+        ])?;
+        insert_transition(conn, m.id, Status::Accepted, now, None, true)?;
+        insert_transition(conn, m.id, status, now, None, true)?;
+        accepted.push(AcceptedMessage {
+            id: m.id,
+            to: m.to.to_string(),
+            status,
+            segments: m.segments.parts,
+            encoding: m.segments.encoding,
+            cost: m.cost,
+        });
+    }
+    let acceptance = Acceptance {
+        batch_id,
+        messages: accepted,
+        rejected: sub
+            .rejected
+            .into_iter()
+            .map(|r| RejectedRecipient {
+                to: r.to,
+                reason: r.reason,
+            })
+            .collect(),
+        balance: Credits::new(balance),
+        replayed: false,
+    };
+    if let Some(idem) = &sub.idempotency {
+        let response = serde_json::to_string(&acceptance)
+            .map_err(|e| StoreError::Corrupt(format!("idempotent response: {e}")))?;
+        conn.prepare_cached(
+            "INSERT INTO idempotency (account_id, key, fingerprint, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![sub.account.0, idem.key, &idem.fingerprint[..], response, now.0])?;
+    }
+    Ok(Ok(acceptance))
+}
+
+pub(crate) fn purge_idempotency(conn: &Connection, before: Timestamp) -> Result<usize> {
+    Ok(conn.execute("DELETE FROM idempotency WHERE created_at < ?1", [before.0])?)
+}
+
+// --- queries --------------------------------------------------------------------------
+
+const MESSAGE_COLUMNS: &str = "id, account_id, batch_id, recipient, sender, body, encoding, segments, cost, \
+     category, route_class, reference, priority, status, created_at, updated_at, schedule_at, expires_at, \
+     attempts, connector, carrier_id, error, refunded";
+
+fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>> {
+    let id: Vec<u8> = r.get(0)?;
+    let encoding: String = r.get(6)?;
+    let category: String = r.get(9)?;
+    let status: String = r.get(13)?;
+    let build = || -> Result<MessageRecord> {
+        Ok(MessageRecord {
+            id: MessageId::from_bytes(uuid_col(Some(id)).ok_or_else(|| corrupt("message id", ""))?),
+            account_id: AccountId(r.get(1)?),
+            batch_id: uuid_col(r.get(2)?).map(BatchId::from_bytes),
+            to: r.get(3)?,
+            from: r.get(4)?,
+            text: r.get(5)?,
+            encoding: Encoding::parse(&encoding).ok_or_else(|| corrupt("encoding", &encoding))?,
+            segments: r.get::<_, i64>(7)? as usize,
+            cost: Credits::new(r.get(8)?),
+            category: Category::parse(&category).ok_or_else(|| corrupt("category", &category))?,
+            route_class: r.get(10)?,
+            reference: r.get(11)?,
+            priority: r.get(12)?,
+            status: status_col(&status)?,
+            created_at: Timestamp(r.get(14)?),
+            updated_at: Timestamp(r.get(15)?),
+            schedule_at: r.get::<_, Option<i64>>(16)?.map(Timestamp),
+            expires_at: r.get::<_, Option<i64>>(17)?.map(Timestamp),
+            attempts: r.get(18)?,
+            connector: r.get(19)?,
+            carrier_id: r.get(20)?,
+            error: r.get(21)?,
+            refunded: r.get(22)?,
+        })
+    };
+    Ok(build())
+}
+
+pub(crate) fn message(
+    conn: &Connection,
+    account: Option<AccountId>,
+    id: MessageId,
+) -> Result<Option<MessageDetail>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1");
+    let Some(message) = conn
+        .prepare_cached(&sql)?
+        .query_row([&id.as_bytes()[..]], message_row)
+        .optional()?
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    if account.is_some_and(|a| a != message.account_id) {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, at, detail, applied FROM transitions WHERE message_id = ?1 ORDER BY rowid",
+    )?;
+    let history = stmt
+        .query_map([&id.as_bytes()[..]], |r| {
+            let status: String = r.get(0)?;
+            Ok((status, Timestamp(r.get(1)?), r.get(2)?, r.get(3)?))
+        })?
+        .map(|row| {
+            let (status, at, detail, applied) = row?;
+            Ok(TransitionRecord {
+                status: status_col(&status)?,
+                at,
+                detail,
+                applied,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(MessageDetail { message, history }))
+}
+
+pub(crate) fn messages(conn: &Connection, f: MessageFilter) -> Result<Vec<MessageRecord>> {
+    let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE account_id = ?");
+    let mut args: Vec<Value> = vec![Value::Integer(f.account.0)];
+    if let Some(s) = f.status {
+        sql.push_str(" AND status = ?");
+        args.push(Value::Text(s.as_str().into()));
+    }
+    if let Some(to) = f.to {
+        sql.push_str(" AND recipient = ?");
+        args.push(Value::Text(to));
+    }
+    if let Some(b) = f.batch {
+        sql.push_str(" AND batch_id = ?");
+        args.push(Value::Blob(b.as_bytes().to_vec()));
+    }
+    if let Some(r) = f.reference {
+        sql.push_str(" AND reference = ?");
+        args.push(Value::Text(r));
+    }
+    if let Some(t) = f.since {
+        sql.push_str(" AND created_at >= ?");
+        args.push(Value::Integer(t.0));
+    }
+    if let Some(t) = f.until {
+        sql.push_str(" AND created_at < ?");
+        args.push(Value::Integer(t.0));
+    }
+    if let Some(c) = f.before {
+        sql.push_str(" AND id < ?");
+        args.push(Value::Blob(c.as_bytes().to_vec()));
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    args.push(Value::Integer(f.limit as i64));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args), message_row)?;
+    rows.map(|r| r?).collect()
+}
+
+pub(crate) fn batch(
+    conn: &Connection,
+    account: AccountId,
+    id: BatchId,
+) -> Result<Option<BatchSummary>> {
+    let found = conn
+        .prepare_cached(
+            "SELECT reference, accepted, rejected, created_at FROM batches WHERE id = ?1 AND account_id = ?2",
+        )?
+        .query_row(params![&id.as_bytes()[..], account.0], |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64, Timestamp(r.get(3)?)))
+        })
+        .optional()?;
+    let Some((reference, accepted, rejected, created_at)) = found else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, COUNT(*) FROM messages WHERE batch_id = ?1 GROUP BY status ORDER BY status",
+    )?;
+    let statuses = stmt
+        .query_map([&id.as_bytes()[..]], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?
+        .map(|row| {
+            let (s, n) = row?;
+            Ok((status_col(&s)?, n as u64))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(BatchSummary {
+        id,
+        reference,
+        accepted,
+        rejected,
+        created_at,
+        statuses,
+    }))
+}
+
+/// Waiting messages, counted through the partial queue indexes.
+pub(crate) fn queue_depth(conn: &Connection) -> Result<crate::QueueDepth> {
+    let count = |status: &str| -> Result<u64> {
+        let n: i64 = conn
+            .prepare_cached("SELECT COUNT(*) FROM messages WHERE status = ?1")?
+            .query_row([status], |r| r.get(0))?;
+        Ok(n as u64)
+    };
+    Ok(crate::QueueDepth {
+        scheduled: count("scheduled")?,
+        queued: count("queued")?,
+        submitting: count("submitting")?,
+    })
+}
+
+// --- status changes -------------------------------------------------------------------
+
+struct Current {
+    id: MessageId,
+    account: AccountId,
+    status: Status,
+    cost: Credits,
+    refunded: bool,
+}
+
+fn current(conn: &Connection, target: &Target) -> Result<Option<Current>> {
+    let map = |r: &Row<'_>| -> rusqlite::Result<(Vec<u8>, i64, String, i64, bool)> {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    };
+    let row = match target {
+        Target::Message(id) => conn
+            .prepare_cached(
+                "SELECT id, account_id, status, cost, refunded FROM messages WHERE id = ?1",
+            )?
+            .query_row([&id.as_bytes()[..]], map)
+            .optional()?,
+        Target::Carrier {
+            connector,
+            carrier_id,
+        } => conn
+            .prepare_cached(
+                "SELECT id, account_id, status, cost, refunded FROM messages
+                 WHERE connector = ?1 AND carrier_id = ?2",
+            )?
+            .query_row(params![connector, carrier_id], map)
+            .optional()?,
+    };
+    row.map(|(id, account, status, cost, refunded)| {
+        Ok(Current {
+            id: MessageId::from_bytes(uuid_col(Some(id)).ok_or_else(|| corrupt("message id", ""))?),
+            account: AccountId(account),
+            status: status_col(&status)?,
+            cost: Credits::new(cost),
+            refunded,
+        })
+    })
+    .transpose()
+}
+
+pub(crate) fn apply(conn: &Connection, u: StatusUpdate) -> Result<ApplyOutcome> {
+    let Some(cur) = current(conn, &u.target)? else {
+        return Ok(ApplyOutcome::NotFound);
+    };
+    if !cur.status.can_become(u.status) {
+        let detail = match &u.detail {
+            Some(d) => format!("ignored, message was {}: {d}", cur.status),
+            None => format!("ignored, message was {}", cur.status),
+        };
+        insert_transition(conn, cur.id, u.status, u.at, Some(&detail), false)?;
+        return Ok(ApplyOutcome::Ignored {
+            id: cur.id,
+            current: cur.status,
+        });
+    }
+    conn.prepare_cached(
+        "UPDATE messages SET status = ?1, updated_at = ?2, lease_until = NULL,
+             connector = COALESCE(?3, connector), carrier_id = COALESCE(?4, carrier_id),
+             error = COALESCE(?5, error), due_at = COALESCE(?6, due_at)
+         WHERE id = ?7",
+    )?
+    .execute(params![
+        u.status.as_str(),
+        u.at.0,
+        u.connector,
+        u.carrier_id,
+        u.detail,
+        u.retry_at.map(|t| t.0),
+        &cur.id.as_bytes()[..]
+    ])?;
+    insert_transition(conn, cur.id, u.status, u.at, u.detail.as_deref(), true)?;
+    let mut refunded = Credits::ZERO;
+    if u.status.refunds_from(cur.status) && !cur.refunded && cur.cost > Credits::ZERO {
+        conn.prepare_cached("UPDATE accounts SET balance = balance + ?1 WHERE id = ?2")?
+            .execute(params![cur.cost.units(), cur.account.0])?;
+        conn.prepare_cached("UPDATE messages SET refunded = 1 WHERE id = ?1")?
+            .execute([&cur.id.as_bytes()[..]])?;
+        let note = format!("message {}", u.status);
+        insert_ledger(
+            conn,
+            cur.account,
+            cur.cost,
+            "refund",
+            Some(cur.id),
+            None,
+            Some(&note),
+            u.at,
+        )?;
+        refunded = cur.cost;
+    }
+    Ok(ApplyOutcome::Applied {
+        id: cur.id,
+        account: cur.account,
+        from: cur.status,
+        to: u.status,
+        refunded,
+    })
+}
+
+pub(crate) fn cancel(
+    conn: &Connection,
+    account: AccountId,
+    id: MessageId,
+    now: Timestamp,
+) -> Result<CancelOutcome> {
+    let owner: Option<(i64, String)> = conn
+        .prepare_cached("SELECT account_id, status FROM messages WHERE id = ?1")?
+        .query_row([&id.as_bytes()[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((owner, status)) = owner.filter(|(owner, _)| *owner == account.0) else {
+        return Ok(CancelOutcome::NotFound);
+    };
+    let _ = owner;
+    let status = status_col(&status)?;
+    if !status.is_cancelable() {
+        return Ok(CancelOutcome::NotCancelable(status));
+    }
+    let mut update = StatusUpdate::new(Target::Message(id), Status::Canceled, now);
+    update.detail = Some("canceled by the client".into());
+    match apply(conn, update)? {
+        ApplyOutcome::Applied { refunded, .. } => {
+            let balance: i64 = conn
+                .prepare_cached("SELECT balance FROM accounts WHERE id = ?1")?
+                .query_row([account.0], |r| r.get(0))?;
+            Ok(CancelOutcome::Canceled {
+                refunded,
+                balance: Credits::new(balance),
+            })
+        }
+        ApplyOutcome::Ignored { current, .. } => Ok(CancelOutcome::NotCancelable(current)),
+        ApplyOutcome::NotFound => Ok(CancelOutcome::NotFound),
+    }
+}
+
+// --- the queue --------------------------------------------------------------------------
+
+fn ids_returned(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    args: impl rusqlite::Params,
+) -> Result<Vec<MessageId>> {
+    let ids = stmt
+        .query_map(args, |r| r.get::<_, Vec<u8>>(0))?
+        .map(|id| {
+            uuid_col(Some(id?))
+                .map(MessageId::from_bytes)
+                .ok_or_else(|| corrupt("message id", ""))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ids)
+}
+
+pub(crate) fn promote_scheduled(conn: &Connection, now: Timestamp, limit: usize) -> Result<usize> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE messages SET status = 'queued', updated_at = ?1
+         WHERE id IN (SELECT id FROM messages WHERE status = 'scheduled' AND due_at <= ?1 ORDER BY due_at LIMIT ?2)
+         RETURNING id",
+    )?;
+    let ids = ids_returned(&mut stmt, params![now.0, limit as i64])?;
+    for id in &ids {
+        insert_transition(
+            conn,
+            *id,
+            Status::Queued,
+            now,
+            Some("scheduled time reached"),
+            true,
+        )?;
+    }
+    Ok(ids.len())
+}
+
+pub(crate) fn expire_overdue(conn: &Connection, now: Timestamp, limit: usize) -> Result<usize> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM messages WHERE expires_at < ?1 AND status IN ('scheduled', 'queued')
+         AND expires_at IS NOT NULL LIMIT ?2",
+    )?;
+    let ids = ids_returned(&mut stmt, params![now.0, limit as i64])?;
+    for id in &ids {
+        let mut u = StatusUpdate::new(Target::Message(*id), Status::Expired, now);
+        u.detail = Some("validity ended before the message could be sent".into());
+        apply(conn, u)?;
+    }
+    Ok(ids.len())
+}
+
+fn outbound_row(r: &Row<'_>) -> rusqlite::Result<Result<Outbound>> {
+    let id: Vec<u8> = r.get(0)?;
+    let encoding: String = r.get(5)?;
+    let category: String = r.get(7)?;
+    let build = || -> Result<Outbound> {
+        Ok(Outbound {
+            id: MessageId::from_bytes(uuid_col(Some(id)).ok_or_else(|| corrupt("message id", ""))?),
+            account_id: AccountId(r.get(1)?),
+            to: r.get(2)?,
+            from: r.get(3)?,
+            text: r.get(4)?,
+            encoding: Encoding::parse(&encoding).ok_or_else(|| corrupt("encoding", &encoding))?,
+            segments: r.get::<_, i64>(6)? as usize,
+            category: Category::parse(&category).ok_or_else(|| corrupt("category", &category))?,
+            route_class: r.get(8)?,
+            priority: r.get(9)?,
+            attempts: r.get(10)?,
+            expires_at: r.get::<_, Option<i64>>(11)?.map(Timestamp),
+        })
+    };
+    Ok(build())
+}
+
+const OUTBOUND_COLUMNS: &str = "id, account_id, recipient, sender, body, encoding, segments, category, route_class, priority, attempts, expires_at";
+
+pub(crate) fn claim(
+    conn: &Connection,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: usize,
+) -> Result<Vec<Outbound>> {
+    // First what a crashed or stalled worker left behind, then the queue.
+    let sql = format!(
+        "UPDATE messages SET lease_until = ?1, attempts = attempts + 1, updated_at = ?2
+         WHERE id IN (SELECT id FROM messages WHERE status = 'submitting' AND lease_until < ?2 LIMIT ?3)
+         RETURNING {OUTBOUND_COLUMNS}"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut out = stmt
+        .query_map(params![lease_until.0, now.0, limit as i64], outbound_row)?
+        .map(|r| r?)
+        .collect::<Result<Vec<_>>>()?;
+    drop(stmt);
+    for m in &out {
+        insert_transition(
+            conn,
+            m.id,
+            Status::Submitting,
+            now,
+            Some("lease expired, claimed again"),
+            true,
+        )?;
+    }
+    let retaken = out.len();
+    if out.len() < limit {
+        let sql = format!(
+            "UPDATE messages SET status = 'submitting', lease_until = ?1, attempts = attempts + 1, updated_at = ?2
+             WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND due_at <= ?2
+                          ORDER BY priority DESC, due_at LIMIT ?3)
+             RETURNING {OUTBOUND_COLUMNS}"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let fresh = stmt
+            .query_map(
+                params![lease_until.0, now.0, (limit - out.len()) as i64],
+                outbound_row,
+            )?
+            .map(|r| r?)
+            .collect::<Result<Vec<_>>>()?;
+        drop(stmt);
+        for m in &fresh {
+            insert_transition(conn, m.id, Status::Submitting, now, None, true)?;
+        }
+        out.extend(fresh);
+    }
+    // RETURNING gives no order; dispatch in priority order.
+    out[retaken..].sort_by(|a, b| b.priority.cmp(&a.priority));
+    Ok(out)
+}

@@ -1,0 +1,216 @@
+//! The SQLite adapter: WAL, `synchronous=FULL`, embedded migrations, one
+//! group-committing writer thread and a small read pool.
+
+mod accounts;
+mod conn;
+mod messages;
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use smsgate_core::{AccountId, BatchId, Credits, KeyId, MessageId, Price, Timestamp};
+
+use crate::*;
+use conn::{Readers, Writer};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts them.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_spine.sql")];
+
+/// Read connections; reads are short, so a few serve many requests.
+const READERS: usize = 4;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: Writer,
+    readers: Readers,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let mut conn = conn::open(path, false)?;
+        migrate(&mut conn)?;
+        let readers = Readers::open(path, READERS)?;
+        Ok(SqliteStore {
+            writer: Writer::start(conn),
+            readers,
+        })
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    {
+        self.readers.read(f).await
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    {
+        self.writer.write(f).await
+    }
+}
+
+fn migrate(conn: &mut rusqlite::Connection) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Migration(format!(
+            "the database is at schema version {version}, newer than this smsgate ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .map_err(|e| StoreError::Migration(format!("migration {}: {e}", i + 1)))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied schema migration");
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_account(&self, new: NewAccount, now: Timestamp) -> Result<Account> {
+        self.write(move |c| accounts::create_account(c, new, now))
+            .await
+    }
+    async fn account(&self, id: AccountId) -> Result<Option<Account>> {
+        self.read(move |c| accounts::account(c, id)).await
+    }
+    async fn account_by_name(&self, name: &str) -> Result<Option<Account>> {
+        let name = name.to_string();
+        self.read(move |c| accounts::account_by_name(c, &name))
+            .await
+    }
+    async fn accounts(&self) -> Result<Vec<Account>> {
+        self.read(accounts::accounts).await
+    }
+    async fn update_account(&self, id: AccountId, patch: AccountPatch) -> Result<Account> {
+        self.write(move |c| accounts::update_account(c, id, patch))
+            .await
+    }
+    async fn create_key(
+        &self,
+        account: AccountId,
+        key: NewApiKey,
+        now: Timestamp,
+    ) -> Result<ApiKeyInfo> {
+        self.write(move |c| accounts::create_key(c, account, key, now))
+            .await
+    }
+    async fn revoke_key(&self, key: KeyId, now: Timestamp) -> Result<ApiKeyInfo> {
+        self.write(move |c| accounts::revoke_key(c, key, now)).await
+    }
+    async fn keys(&self, account: AccountId) -> Result<Vec<ApiKeyInfo>> {
+        self.read(move |c| accounts::keys(c, account)).await
+    }
+    async fn key_by_hash(&self, hash: [u8; 32]) -> Result<Option<(ApiKeyInfo, Account)>> {
+        self.read(move |c| accounts::key_by_hash(c, hash)).await
+    }
+    async fn adjust_credits(
+        &self,
+        account: AccountId,
+        amount: Credits,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<Credits> {
+        self.write(move |c| accounts::adjust_credits(c, account, amount, note, now))
+            .await
+    }
+    async fn ledger(&self, account: AccountId, limit: usize) -> Result<Vec<LedgerEntry>> {
+        self.read(move |c| accounts::ledger(c, account, limit))
+            .await
+    }
+    async fn prices(&self) -> Result<Vec<Price>> {
+        self.read(accounts::prices).await
+    }
+    async fn set_price(&self, price: Price) -> Result<()> {
+        self.write(move |c| accounts::set_price(c, price)).await
+    }
+    async fn delete_price(&self, route_class: &str, prefix: &str) -> Result<bool> {
+        let (class, prefix) = (route_class.to_string(), prefix.to_string());
+        self.write(move |c| accounts::delete_price(c, &class, &prefix))
+            .await
+    }
+    async fn setting(&self, key: &str) -> Result<Option<String>> {
+        let key = key.to_string();
+        self.read(move |c| accounts::setting(c, &key)).await
+    }
+    async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.write(move |c| accounts::set_setting(c, &key, &value))
+            .await
+    }
+
+    async fn accept(
+        &self,
+        submissions: Vec<Submission>,
+        now: Timestamp,
+    ) -> Result<Vec<Result<Acceptance, Refusal>>> {
+        self.write(move |c| {
+            submissions
+                .into_iter()
+                .map(|s| messages::accept(c, s, now))
+                .collect()
+        })
+        .await
+    }
+    async fn purge_idempotency(&self, before: Timestamp) -> Result<usize> {
+        self.write(move |c| messages::purge_idempotency(c, before))
+            .await
+    }
+
+    async fn message(
+        &self,
+        account: Option<AccountId>,
+        id: MessageId,
+    ) -> Result<Option<MessageDetail>> {
+        self.read(move |c| messages::message(c, account, id)).await
+    }
+    async fn messages(&self, filter: MessageFilter) -> Result<Vec<MessageRecord>> {
+        self.read(move |c| messages::messages(c, filter)).await
+    }
+    async fn batch(&self, account: AccountId, id: BatchId) -> Result<Option<BatchSummary>> {
+        self.read(move |c| messages::batch(c, account, id)).await
+    }
+    async fn queue_depth(&self) -> Result<QueueDepth> {
+        self.read(messages::queue_depth).await
+    }
+    async fn cancel(
+        &self,
+        account: AccountId,
+        id: MessageId,
+        now: Timestamp,
+    ) -> Result<CancelOutcome> {
+        self.write(move |c| messages::cancel(c, account, id, now))
+            .await
+    }
+
+    async fn promote_scheduled(&self, now: Timestamp, limit: usize) -> Result<usize> {
+        self.write(move |c| messages::promote_scheduled(c, now, limit))
+            .await
+    }
+    async fn expire_overdue(&self, now: Timestamp, limit: usize) -> Result<usize> {
+        self.write(move |c| messages::expire_overdue(c, now, limit))
+            .await
+    }
+    async fn claim(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Outbound>> {
+        self.write(move |c| messages::claim(c, now, lease_until, limit))
+            .await
+    }
+    async fn apply(&self, updates: Vec<StatusUpdate>) -> Result<Vec<ApplyOutcome>> {
+        self.write(move |c| updates.into_iter().map(|u| messages::apply(c, u)).collect())
+            .await
+    }
+}

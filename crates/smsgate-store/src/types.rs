@@ -1,0 +1,314 @@
+//! The records the store takes and gives back.
+
+use serde::{Deserialize, Serialize};
+use smsgate_core::send::Rejection;
+use smsgate_core::{
+    AccountId, BatchId, Category, Credits, Encoding, KeyId, MessageId, NewMessage, Status,
+    Timestamp,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    Active,
+    Disabled,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Disabled => "disabled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: String,
+    pub status: AccountStatus,
+    pub default_country: Option<String>,
+    pub timezone: String,
+    pub max_parts: u32,
+    pub balance: Credits,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub default_country: Option<String>,
+    pub max_parts: u32,
+    /// Opening balance, written as a `topup` ledger entry.
+    pub credits: Credits,
+}
+
+/// Changes to an account; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AccountPatch {
+    pub status: Option<AccountStatus>,
+    pub default_country: Option<Option<String>>,
+    pub timezone: Option<String>,
+    pub max_parts: Option<u32>,
+    pub password_hash: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub hash: [u8; 32],
+    pub prefix: String,
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKeyInfo {
+    pub id: KeyId,
+    pub account_id: AccountId,
+    pub prefix: String,
+    pub label: Option<String>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerEntry {
+    pub id: i64,
+    pub amount: Credits,
+    pub kind: String,
+    pub message_id: Option<MessageId>,
+    pub batch_id: Option<BatchId>,
+    pub note: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// A client's `Idempotency-Key` and the fingerprint of its request.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub fingerprint: [u8; 32],
+}
+
+/// One accepted request, validated and priced, for the intake transaction.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub account: AccountId,
+    pub messages: Vec<NewMessage>,
+    pub rejected: Vec<Rejection>,
+    pub total_cost: Credits,
+    /// Set for requests that create a batch.
+    pub batch: Option<NewBatch>,
+    pub idempotency: Option<Idempotency>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewBatch {
+    pub id: BatchId,
+    pub reference: Option<String>,
+}
+
+/// What was committed for a submission: the answer to give the client.
+/// Stored as-is for idempotent replays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    pub batch_id: Option<BatchId>,
+    pub messages: Vec<AcceptedMessage>,
+    pub rejected: Vec<RejectedRecipient>,
+    pub balance: Credits,
+    /// True when this is the stored answer to an earlier request with the
+    /// same idempotency key; nothing was charged again.
+    #[serde(skip)]
+    pub replayed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptedMessage {
+    pub id: MessageId,
+    pub to: String,
+    pub status: Status,
+    pub segments: usize,
+    pub encoding: Encoding,
+    pub cost: Credits,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedRecipient {
+    pub to: String,
+    pub reason: String,
+}
+
+/// Why the store refused one submission (others in the same transaction
+/// are unaffected).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("insufficient credits: balance {balance}, needed {needed}")]
+    InsufficientCredits { balance: Credits, needed: Credits },
+    #[error("the idempotency key was used with a different request")]
+    IdempotencyConflict,
+    #[error("the account is disabled")]
+    AccountDisabled,
+    #[error("the store failed: {0}")]
+    Store(String),
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub id: MessageId,
+    pub account_id: AccountId,
+    pub batch_id: Option<BatchId>,
+    pub to: String,
+    pub from: String,
+    pub text: String,
+    pub encoding: Encoding,
+    pub segments: usize,
+    pub cost: Credits,
+    pub category: Category,
+    pub route_class: String,
+    pub reference: Option<String>,
+    pub priority: i32,
+    pub status: Status,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub schedule_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub attempts: u32,
+    pub connector: Option<String>,
+    pub carrier_id: Option<String>,
+    pub error: Option<String>,
+    pub refunded: bool,
+}
+
+/// One entry in a message's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransitionRecord {
+    pub status: Status,
+    pub at: Timestamp,
+    pub detail: Option<String>,
+    /// False when the change arrived after the message was final: recorded
+    /// but not applied.
+    pub applied: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageDetail {
+    pub message: MessageRecord,
+    pub history: Vec<TransitionRecord>,
+}
+
+/// Which messages to list, newest first.
+#[derive(Debug, Clone)]
+pub struct MessageFilter {
+    pub account: AccountId,
+    pub status: Option<Status>,
+    pub to: Option<String>,
+    pub batch: Option<BatchId>,
+    pub reference: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Cursor: only messages older than this one.
+    pub before: Option<MessageId>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchSummary {
+    pub id: BatchId,
+    pub reference: Option<String>,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub created_at: Timestamp,
+    /// Messages per status (only statuses that occur).
+    pub statuses: Vec<(Status, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelOutcome {
+    Canceled { refunded: Credits, balance: Credits },
+    NotFound,
+    NotCancelable(Status),
+}
+
+/// A message claimed for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    pub id: MessageId,
+    pub account_id: AccountId,
+    pub to: String,
+    pub from: String,
+    pub text: String,
+    pub encoding: Encoding,
+    pub segments: usize,
+    pub category: Category,
+    pub route_class: String,
+    pub priority: i32,
+    /// Attempts so far, including this one.
+    pub attempts: u32,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Which message a status change is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Message(MessageId),
+    /// A receipt names the message by the carrier's id.
+    Carrier {
+        connector: String,
+        carrier_id: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusUpdate {
+    pub target: Target,
+    pub status: Status,
+    pub at: Timestamp,
+    /// Set when the message was handed to a connector.
+    pub connector: Option<String>,
+    pub carrier_id: Option<String>,
+    pub detail: Option<String>,
+    /// With `Status::Queued`: when to try again.
+    pub retry_at: Option<Timestamp>,
+}
+
+impl StatusUpdate {
+    pub fn new(target: Target, status: Status, at: Timestamp) -> StatusUpdate {
+        StatusUpdate {
+            target,
+            status,
+            at,
+            connector: None,
+            carrier_id: None,
+            detail: None,
+            retry_at: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    Applied {
+        id: MessageId,
+        account: AccountId,
+        from: Status,
+        to: Status,
+        refunded: Credits,
+    },
+    /// Recorded in the history, but the message did not move.
+    Ignored {
+        id: MessageId,
+        current: Status,
+    },
+    NotFound,
+}
+
+/// Messages waiting to be sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct QueueDepth {
+    pub scheduled: u64,
+    pub queued: u64,
+    pub submitting: u64,
+}
