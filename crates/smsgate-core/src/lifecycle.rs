@@ -114,12 +114,15 @@ impl Status {
     ///
     /// Rejected, failed and canceled messages were never billed by a
     /// carrier. Undelivered and expired ones are billed by carriers, so they
-    /// are not refunded, except a message that expired before it ever left
-    /// smsgate (validity ran out in the queue).
+    /// are not refunded, except a message that expired before a carrier
+    /// acknowledged it (validity ran out in the queue or between retries).
     pub const fn refunds_from(self, from: Status) -> bool {
         match self {
             Status::Rejected | Status::Failed | Status::Canceled => true,
-            Status::Expired => matches!(from, Status::Scheduled | Status::Queued),
+            Status::Expired => matches!(
+                from,
+                Status::Scheduled | Status::Queued | Status::Submitting
+            ),
             _ => false,
         }
     }
@@ -184,6 +187,7 @@ mod tests {
         assert!(!Status::Undelivered.refunds_from(Status::Sent));
         assert!(!Status::Expired.refunds_from(Status::Sent));
         assert!(Status::Expired.refunds_from(Status::Queued));
+        assert!(Status::Expired.refunds_from(Status::Submitting));
         assert!(!Status::Delivered.refunds_from(Status::Sent));
     }
 

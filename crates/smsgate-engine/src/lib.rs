@@ -1,1 +1,455 @@
-//! placeholder
+//! The engine: the core services every face calls.
+//!
+//! It validates and prices requests (with `smsgate_core`), commits them
+//! through the intake (group commit), and runs the background work that
+//! moves messages to `delivered`: the scheduler, the dispatcher with its
+//! connectors, and the updater that records outcomes and receipts. It
+//! never speaks HTTP or SMPP itself.
+
+pub mod accounts;
+pub mod connectors;
+mod dispatcher;
+mod intake;
+pub mod router;
+mod scheduler;
+
+use std::sync::{Arc, RwLock};
+
+use serde::{Deserialize, Serialize};
+use smsgate_core::send::{FieldError, Rejection, SendError};
+use smsgate_core::{
+    AccountId, Country, Credits, KeyId, MessageId, Price, PriceTable, SendPlan, SendRequest,
+    Status, Timestamp,
+};
+use smsgate_store::{
+    Acceptance, Account, AccountPatch, CancelOutcome, Idempotency, NewAccount, NewBatch, Refusal,
+    Store, StoreError, Submission,
+};
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use accounts::{AuthFailure, Caller, IssuedKey};
+pub use connectors::simulator::SimulatorConfig;
+pub use dispatcher::DispatchConfig;
+pub use router::Route;
+
+use connectors::Connector;
+use connectors::simulator::Simulator;
+
+/// The name of the built-in simulator connector.
+pub const SIMULATOR: &str = "simulator";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the request is invalid")]
+    Invalid(Vec<FieldError>),
+    #[error("no recipient can be sent to")]
+    NoValidRecipient(Vec<Rejection>),
+    #[error("insufficient credits: balance {balance}, needed {needed}")]
+    InsufficientCredits { balance: Credits, needed: Credits },
+    #[error("the idempotency key was already used with a different request")]
+    IdempotencyConflict,
+    #[error("the account is disabled")]
+    AccountDisabled,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("the message is {0} and can no longer be canceled")]
+    NotCancelable(Status),
+    #[error("an account named {0:?} already exists")]
+    NameTaken(String),
+    #[error("smsgate is shutting down")]
+    ShuttingDown,
+    #[error("the system random number generator failed")]
+    Randomness,
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl EngineError {
+    /// The same error for another waiting request of a failed group.
+    fn clone_for_reply(&self) -> EngineError {
+        match self {
+            EngineError::Store(e) => EngineError::Store(StoreError::CommitFailed(e.to_string())),
+            EngineError::ShuttingDown => EngineError::ShuttingDown,
+            other => EngineError::Store(StoreError::CommitFailed(other.to_string())),
+        }
+    }
+
+    fn field(field: &'static str, reason: impl ToString) -> EngineError {
+        EngineError::Invalid(vec![FieldError {
+            field,
+            reason: reason.to_string(),
+        }])
+    }
+}
+
+impl From<SendError> for EngineError {
+    fn from(e: SendError) -> Self {
+        match e {
+            SendError::Invalid(fields) => EngineError::Invalid(fields),
+            SendError::NoValidRecipient(r) => EngineError::NoValidRecipient(r),
+        }
+    }
+}
+
+impl From<Refusal> for EngineError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::InsufficientCredits { balance, needed } => {
+                EngineError::InsufficientCredits { balance, needed }
+            }
+            Refusal::IdempotencyConflict => EngineError::IdempotencyConflict,
+            Refusal::AccountDisabled => EngineError::AccountDisabled,
+            Refusal::Store(e) => EngineError::Store(StoreError::CommitFailed(e)),
+        }
+    }
+}
+
+/// Everything the engine needs to know at start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    pub dispatch: DispatchConfig,
+    pub simulator: SimulatorConfig,
+}
+
+/// What an admin asks for when creating an account.
+#[derive(Debug, Clone, Default)]
+pub struct AccountRequest {
+    pub name: String,
+    pub credits: Option<i64>,
+    pub password: Option<String>,
+    pub default_country: Option<String>,
+    pub max_parts: Option<u32>,
+}
+
+/// The core services. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    prices: RwLock<Arc<PriceTable>>,
+    intake: intake::Intake,
+    auth: accounts::AuthCache,
+    tracker: TaskTracker,
+    stop: CancellationToken,
+}
+
+impl Engine {
+    /// Starts the background work on `store` and returns the services.
+    pub async fn start(store: Arc<dyn Store>, config: EngineConfig) -> Result<Engine, EngineError> {
+        config.simulator.validate().map_err(EngineError::Config)?;
+        smsgate_core::msisdn::warm_up();
+        let prices = PriceTable::new(store.prices().await?);
+        let tracker = TaskTracker::new();
+        let stop = CancellationToken::new();
+        let wake = Arc::new(Notify::new());
+
+        let (receipts_tx, receipts_rx) = mpsc::unbounded_channel();
+        let simulator: Arc<dyn Connector> = Arc::new(Simulator::new(
+            SIMULATOR,
+            config.simulator.clone(),
+            receipts_tx,
+        ));
+        let awaiting = store.awaiting_receipt(SIMULATOR).await?;
+        if !awaiting.is_empty() {
+            tracing::info!(
+                count = awaiting.len(),
+                "simulator resumes receipts of messages sent before the restart"
+            );
+            simulator.resume_receipts(awaiting).await;
+        }
+        let router = router::Router::new(
+            [simulator],
+            vec![Route {
+                prefix: String::new(),
+                connector: SIMULATOR.into(),
+            }],
+        )
+        .map_err(|e| EngineError::Config(e.to_string()))?;
+
+        let intake = intake::Intake::start(store.clone(), wake.clone(), &tracker, stop.clone());
+        dispatcher::start(
+            store.clone(),
+            router,
+            config.dispatch,
+            wake.clone(),
+            receipts_rx,
+            &tracker,
+            stop.clone(),
+        );
+        tracker.spawn(scheduler::run(store.clone(), wake, stop.clone()));
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                store,
+                prices: RwLock::new(Arc::new(prices)),
+                intake,
+                auth: accounts::AuthCache::default(),
+                tracker,
+                stop,
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// Stops taking requests, commits what was accepted, lets in-flight
+    /// submits finish and records their outcomes, then returns.
+    pub async fn shutdown(&self) {
+        self.inner.stop.cancel();
+        self.inner.tracker.close();
+        self.inner.tracker.wait().await;
+    }
+
+    pub fn prices(&self) -> Arc<PriceTable> {
+        self.inner
+            .prices
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    // --- sending ---------------------------------------------------------------------
+
+    fn plan(&self, caller: &Caller, req: SendRequest) -> Result<SendPlan, EngineError> {
+        let policy = smsgate_core::send::AccountPolicy {
+            default_country: caller.default_country,
+            max_parts: caller.max_parts,
+        };
+        Ok(smsgate_core::send::plan(
+            req,
+            policy,
+            &self.prices(),
+            Timestamp::now(),
+        )?)
+    }
+
+    /// Validates and prices a request without storing or charging it.
+    pub fn preview(&self, caller: &Caller, req: SendRequest) -> Result<SendPlan, EngineError> {
+        self.plan(caller, req)
+    }
+
+    /// Validates, prices, charges and stores a request. Returns after the
+    /// messages and the charge are durable.
+    pub async fn send(
+        &self,
+        caller: &Caller,
+        req: SendRequest,
+        batch: Option<NewBatch>,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Acceptance, EngineError> {
+        let plan = self.plan(caller, req)?;
+        let submission = Submission {
+            account: caller.account,
+            messages: plan.messages,
+            rejected: plan.rejected,
+            total_cost: plan.total_cost,
+            batch,
+            idempotency,
+        };
+        Ok(self.inner.intake.submit(submission).await??)
+    }
+
+    pub async fn cancel(
+        &self,
+        caller: &Caller,
+        id: MessageId,
+    ) -> Result<(Credits, Credits), EngineError> {
+        match self
+            .inner
+            .store
+            .cancel(caller.account, id, Timestamp::now())
+            .await?
+        {
+            CancelOutcome::Canceled { refunded, balance } => {
+                metrics::counter!("smsgate_message_transitions_total", "status" => "canceled")
+                    .increment(1);
+                Ok((refunded, balance))
+            }
+            CancelOutcome::NotFound => Err(EngineError::NotFound("message")),
+            CancelOutcome::NotCancelable(s) => Err(EngineError::NotCancelable(s)),
+        }
+    }
+
+    // --- accounts and keys -------------------------------------------------------------
+
+    pub async fn authenticate(
+        &self,
+        secret: &str,
+    ) -> Result<Result<Caller, AuthFailure>, EngineError> {
+        self.inner
+            .auth
+            .authenticate(self.inner.store.as_ref(), secret)
+            .await
+    }
+
+    pub async fn create_account(
+        &self,
+        req: AccountRequest,
+    ) -> Result<(Account, IssuedKey), EngineError> {
+        let name = req.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(EngineError::field("name", "must be 1 to 64 characters"));
+        }
+        let credits = req.credits.unwrap_or(0);
+        if credits < 0 {
+            return Err(EngineError::field("credits", "must not be negative"));
+        }
+        let default_country = match req.default_country {
+            Some(c) => Some(
+                Country::parse(&c)
+                    .map_err(|e| EngineError::field("default_country", e))?
+                    .code(),
+            ),
+            None => None,
+        };
+        let max_parts = req
+            .max_parts
+            .unwrap_or(smsgate_core::send::limits::DEFAULT_MAX_PARTS as u32);
+        if !(1..=255).contains(&max_parts) {
+            return Err(EngineError::field("max_parts", "must be between 1 and 255"));
+        }
+        let password_hash = match req.password {
+            Some(p) if p.len() < 8 => {
+                return Err(EngineError::field(
+                    "password",
+                    "must be at least 8 characters",
+                ));
+            }
+            Some(p) => Some(accounts::hash_password(&p)?),
+            None => None,
+        };
+        let now = Timestamp::now();
+        let account = self
+            .inner
+            .store
+            .create_account(
+                NewAccount {
+                    name,
+                    password_hash,
+                    default_country,
+                    max_parts,
+                    credits: Credits::new(credits),
+                },
+                now,
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::NameTaken(n) => EngineError::NameTaken(n),
+                e => e.into(),
+            })?;
+        let key = self.create_key(account.id, Some("default".into())).await?;
+        Ok((account, key))
+    }
+
+    pub async fn create_key(
+        &self,
+        account: AccountId,
+        label: Option<String>,
+    ) -> Result<IssuedKey, EngineError> {
+        let (secret, key) = accounts::new_api_key(label)?;
+        let info = self
+            .inner
+            .store
+            .create_key(account, key, Timestamp::now())
+            .await
+            .map_err(not_found)?;
+        Ok(IssuedKey {
+            id: info.id,
+            secret,
+        })
+    }
+
+    pub async fn revoke_key(&self, key: KeyId) -> Result<smsgate_store::ApiKeyInfo, EngineError> {
+        let info = self
+            .inner
+            .store
+            .revoke_key(key, Timestamp::now())
+            .await
+            .map_err(not_found)?;
+        self.inner.auth.clear();
+        Ok(info)
+    }
+
+    pub async fn update_account(
+        &self,
+        id: AccountId,
+        patch: AccountPatch,
+    ) -> Result<Account, EngineError> {
+        let account = self
+            .inner
+            .store
+            .update_account(id, patch)
+            .await
+            .map_err(not_found)?;
+        self.inner.auth.clear();
+        Ok(account)
+    }
+
+    /// Adds (or removes, if negative) credits with a note in the ledger.
+    pub async fn adjust_credits(
+        &self,
+        id: AccountId,
+        amount: i64,
+        note: Option<String>,
+    ) -> Result<Credits, EngineError> {
+        if amount == 0 {
+            return Err(EngineError::field("amount", "must not be zero"));
+        }
+        self.inner
+            .store
+            .adjust_credits(id, Credits::new(amount), note, Timestamp::now())
+            .await
+            .map_err(|e| match e {
+                StoreError::InsufficientCredits { balance, needed } => {
+                    EngineError::InsufficientCredits { balance, needed }
+                }
+                e => not_found(e),
+            })
+    }
+
+    pub async fn set_price(&self, price: Price) -> Result<(), EngineError> {
+        if price.per_segment < Credits::ZERO {
+            return Err(EngineError::field("price", "must not be negative"));
+        }
+        if !price.prefix.bytes().all(|b| b.is_ascii_digit()) || price.prefix.len() > 15 {
+            return Err(EngineError::field(
+                "prefix",
+                "must be up to 15 digits (E.164 without '+'), or empty for all",
+            ));
+        }
+        if price.route_class.is_empty() {
+            return Err(EngineError::field("route_class", "must not be empty"));
+        }
+        self.inner.store.set_price(price).await?;
+        self.reload_prices().await
+    }
+
+    pub async fn delete_price(&self, route_class: &str, prefix: &str) -> Result<bool, EngineError> {
+        let deleted = self.inner.store.delete_price(route_class, prefix).await?;
+        self.reload_prices().await?;
+        Ok(deleted)
+    }
+
+    async fn reload_prices(&self) -> Result<(), EngineError> {
+        let table = PriceTable::new(self.inner.store.prices().await?);
+        *self.inner.prices.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(table);
+        Ok(())
+    }
+}
+
+fn not_found(e: StoreError) -> EngineError {
+    match e {
+        StoreError::NoSuchAccount(_) => EngineError::NotFound("account"),
+        StoreError::NoSuchKey(_) => EngineError::NotFound("API key"),
+        e => e.into(),
+    }
+}

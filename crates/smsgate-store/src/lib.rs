@@ -141,6 +141,9 @@ pub trait Store: Send + Sync + 'static {
         lease_until: Timestamp,
         limit: usize,
     ) -> Result<Vec<Outbound>>;
+    /// Carrier ids of messages `connector` acknowledged and has not
+    /// receipted yet.
+    async fn awaiting_receipt(&self, connector: &str) -> Result<Vec<String>>;
     /// Applies status changes: legal ones move the message (refunding where
     /// the lifecycle says), others are recorded in its history only.
     async fn apply(&self, updates: Vec<StatusUpdate>) -> Result<Vec<ApplyOutcome>>;

@@ -630,3 +630,11 @@ pub(crate) fn claim(
     out[retaken..].sort_by(|a, b| b.priority.cmp(&a.priority));
     Ok(out)
 }
+
+pub(crate) fn awaiting_receipt(conn: &Connection, connector: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT carrier_id FROM messages WHERE connector = ?1 AND carrier_id IS NOT NULL AND status = 'sent'",
+    )?;
+    let ids = stmt.query_map([connector], |r| r.get(0))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}

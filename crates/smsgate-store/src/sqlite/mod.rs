@@ -209,6 +209,11 @@ impl Store for SqliteStore {
         self.write(move |c| messages::claim(c, now, lease_until, limit))
             .await
     }
+    async fn awaiting_receipt(&self, connector: &str) -> Result<Vec<String>> {
+        let connector = connector.to_string();
+        self.read(move |c| messages::awaiting_receipt(c, &connector))
+            .await
+    }
     async fn apply(&self, updates: Vec<StatusUpdate>) -> Result<Vec<ApplyOutcome>> {
         self.write(move |c| updates.into_iter().map(|u| messages::apply(c, u)).collect())
             .await

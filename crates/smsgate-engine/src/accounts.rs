@@ -1,0 +1,171 @@
+//! Accounts as the faces see them: API keys (random, shown once, stored as
+//! SHA-256), passwords (argon2), and authentication with a short cache so
+//! that a request costs no database read.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use sha2::{Digest, Sha256};
+use smsgate_core::{AccountId, Country, KeyId};
+use smsgate_store::{Account, AccountStatus, NewApiKey, Store};
+
+use crate::EngineError;
+
+/// How long an authentication result is trusted without asking the store.
+/// Revocations through this process take effect at once (the cache is
+/// cleared); through another node, within this time.
+const AUTH_CACHE_TTL: Duration = Duration::from_secs(5);
+const AUTH_CACHE_MAX: usize = 100_000;
+
+/// Prefix of every API key, so that leaked keys are easy to recognise.
+pub const KEY_PREFIX: &str = "sg_";
+
+/// A newly created key: the secret is only ever in this value.
+#[derive(Debug, Clone)]
+pub struct IssuedKey {
+    pub id: KeyId,
+    pub secret: String,
+}
+
+/// A caller the API authenticated, with what validation needs.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: AccountId,
+    pub key: KeyId,
+    pub default_country: Option<Country>,
+    pub max_parts: usize,
+}
+
+pub fn hash_key(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+pub(crate) fn random_token(bytes: usize) -> Result<String, EngineError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|_| EngineError::Randomness)?;
+    Ok(hex::encode(buf))
+}
+
+pub(crate) fn new_api_key(label: Option<String>) -> Result<(String, NewApiKey), EngineError> {
+    let secret = format!("{KEY_PREFIX}{}", random_token(32)?);
+    let key = NewApiKey {
+        hash: hash_key(&secret),
+        prefix: secret[..KEY_PREFIX.len() + 6].to_string(),
+        label,
+    };
+    Ok((secret, key))
+}
+
+pub fn hash_password(password: &str) -> Result<String, EngineError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|_| EngineError::Randomness)?;
+    let salt = SaltString::encode_b64(&salt).map_err(|_| EngineError::Randomness)?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| EngineError::Randomness)
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Why a key was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    UnknownKey,
+    Revoked,
+    AccountDisabled,
+}
+
+type CacheEntry = (Result<Caller, AuthFailure>, Instant);
+
+#[derive(Clone, Default)]
+pub(crate) struct AuthCache {
+    entries: Arc<RwLock<HashMap<[u8; 32], CacheEntry>>>,
+}
+
+impl AuthCache {
+    pub(crate) fn clear(&self) {
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    pub(crate) async fn authenticate(
+        &self,
+        store: &dyn Store,
+        secret: &str,
+    ) -> Result<Result<Caller, AuthFailure>, EngineError> {
+        let hash = hash_key(secret);
+        if let Some((result, at)) = self
+            .entries
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&hash)
+        {
+            if at.elapsed() < AUTH_CACHE_TTL {
+                return Ok(result.clone());
+            }
+        }
+        let result = match store.key_by_hash(hash).await? {
+            None => Err(AuthFailure::UnknownKey),
+            Some((key, _)) if key.revoked_at.is_some() => Err(AuthFailure::Revoked),
+            Some((_, account)) if account.status == AccountStatus::Disabled => {
+                Err(AuthFailure::AccountDisabled)
+            }
+            Some((key, account)) => Ok(caller(&account, key.id)),
+        };
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= AUTH_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(hash, (result.clone(), Instant::now()));
+        Ok(result)
+    }
+}
+
+pub(crate) fn caller(account: &Account, key: KeyId) -> Caller {
+    Caller {
+        account: account.id,
+        key,
+        default_country: account
+            .default_country
+            .as_deref()
+            .and_then(|c| Country::parse(c).ok()),
+        max_parts: account.max_parts as usize,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_random_and_only_their_hash_is_kept() {
+        let (a, ka) = new_api_key(None).unwrap();
+        let (b, _) = new_api_key(None).unwrap();
+        assert_ne!(a, b);
+        assert!(a.starts_with(KEY_PREFIX) && a.len() == KEY_PREFIX.len() + 64);
+        assert_eq!(ka.hash, hash_key(&a));
+        assert!(a.starts_with(&ka.prefix));
+    }
+
+    #[test]
+    fn passwords_verify_only_themselves() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+}

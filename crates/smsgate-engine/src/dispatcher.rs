@@ -1,0 +1,381 @@
+//! The dispatcher: claims due messages from the store, routes each to a
+//! connector and records what happened; and the updater, which writes
+//! those outcomes and the connectors' receipts to the store in batches.
+//!
+//! The queue is the store: the dispatcher holds at most `max_in_flight`
+//! messages in memory, each leased in the store; a crash lets the lease
+//! expire and the message is claimed again.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use smsgate_core::{Status, Timestamp};
+use smsgate_store::{ApplyOutcome, Outbound, StatusUpdate, Store, Target};
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::connectors::{Receipt, SubmitAck, SubmitError};
+use crate::router::Router;
+
+/// How the dispatcher paces itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DispatchConfig {
+    /// Messages claimed per store round trip. Default 512.
+    pub batch: usize,
+    /// Messages handed to connectors and not yet answered. Default 4096.
+    pub max_in_flight: usize,
+    /// How long a claim is held before another worker may retake it.
+    /// Default 60 s.
+    pub lease_secs: u64,
+    /// Poll interval when the queue is empty (new messages also wake the
+    /// dispatcher at once). Default 200 ms.
+    pub poll_ms: u64,
+    /// First retry delay after a temporary failure; doubles each attempt.
+    /// Default 2 s.
+    pub retry_base_ms: u64,
+    /// Longest retry delay. Default 300 s.
+    pub retry_max_ms: u64,
+    /// Attempts before a message fails. Default 10.
+    pub max_attempts: u32,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            batch: 512,
+            max_in_flight: 4096,
+            lease_secs: 60,
+            poll_ms: 200,
+            retry_base_ms: 2_000,
+            retry_max_ms: 300_000,
+            max_attempts: 10,
+        }
+    }
+}
+
+/// Receipts whose message is not known yet (the receipt overtook the
+/// submit acknowledgement) are retried for this long.
+const UNMATCHED_RECEIPT_WINDOW: Duration = Duration::from_secs(600);
+const UPDATE_BATCH: usize = 4_096;
+
+pub(crate) fn start(
+    store: Arc<dyn Store>,
+    router: Router,
+    config: DispatchConfig,
+    wake: Arc<Notify>,
+    receipts: mpsc::UnboundedReceiver<Receipt>,
+    tracker: &TaskTracker,
+    stop: CancellationToken,
+) {
+    let (updates_tx, updates_rx) = mpsc::unbounded_channel();
+    let dispatcher_done = CancellationToken::new();
+    tracker.spawn(updater(
+        store.clone(),
+        updates_rx,
+        receipts,
+        dispatcher_done.clone(),
+    ));
+    tracker.spawn(async move {
+        dispatch(store, router, config, wake, updates_tx, stop).await;
+        dispatcher_done.cancel();
+    });
+}
+
+async fn dispatch(
+    store: Arc<dyn Store>,
+    router: Router,
+    config: DispatchConfig,
+    wake: Arc<Notify>,
+    updates: mpsc::UnboundedSender<StatusUpdate>,
+    stop: CancellationToken,
+) {
+    let config = Arc::new(config);
+    let in_flight = Arc::new(Semaphore::new(config.max_in_flight));
+    let lease = Duration::from_secs(config.lease_secs);
+    let poll = Duration::from_millis(config.poll_ms);
+    while !stop.is_cancelled() {
+        let room = in_flight.available_permits().min(config.batch);
+        if room == 0 {
+            // Wait until some submit finishes.
+            let _ = in_flight.acquire().await;
+            continue;
+        }
+        let now = Timestamp::now();
+        let claimed = match store
+            .claim(now, now.plus_millis(lease.as_millis() as i64), room)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming messages failed; retrying");
+                tokio::select! { _ = tokio::time::sleep(Duration::from_secs(1)) => {}, _ = stop.cancelled() => {} }
+                continue;
+            }
+        };
+        metrics::histogram!("smsgate_dispatch_claimed").record(claimed.len() as f64);
+        if claimed.is_empty() {
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                _ = wake.notified() => {}
+                _ = stop.cancelled() => {}
+            }
+            continue;
+        }
+        for message in claimed {
+            let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                break;
+            };
+            let Some(connector) = router.route(message.to.trim_start_matches('+')).cloned() else {
+                let mut u = StatusUpdate::new(
+                    Target::Message(message.id),
+                    Status::Failed,
+                    Timestamp::now(),
+                );
+                u.detail = Some(format!("no route to {}", message.to));
+                let _ = updates.send(u);
+                continue;
+            };
+            let updates = updates.clone();
+            let config = config.clone();
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let result = connector.submit(&message).await;
+                metrics::histogram!("smsgate_connector_submit_seconds", "connector" => connector.name().to_string())
+                    .record(started.elapsed().as_secs_f64());
+                let _ = updates.send(outcome(
+                    &message,
+                    connector.name(),
+                    result,
+                    &config,
+                    Timestamp::now(),
+                ));
+                drop(permit);
+            });
+        }
+    }
+    // Let every submit in flight finish and report before stopping.
+    let _ = in_flight.acquire_many(config.max_in_flight as u32).await;
+}
+
+/// What a submit result means for the message.
+pub(crate) fn outcome(
+    m: &Outbound,
+    connector: &str,
+    result: Result<SubmitAck, SubmitError>,
+    config: &DispatchConfig,
+    now: Timestamp,
+) -> StatusUpdate {
+    let target = Target::Message(m.id);
+    match result {
+        Ok(ack) => {
+            let mut u = StatusUpdate::new(target, Status::Sent, now);
+            u.connector = Some(connector.to_string());
+            u.carrier_id = Some(ack.carrier_id);
+            u
+        }
+        Err(e) if e.is_permanent() => {
+            let mut u = StatusUpdate::new(target, Status::Rejected, now);
+            u.connector = Some(connector.to_string());
+            u.detail = Some(e.to_string());
+            u
+        }
+        Err(e) => {
+            let shift = m.attempts.saturating_sub(1).min(20);
+            let delay = config
+                .retry_base_ms
+                .saturating_mul(1 << shift)
+                .min(config.retry_max_ms);
+            // Jitter spreads retries of a burst over time.
+            let delay = delay / 2 + fastrand::u64(0..=delay / 2);
+            let retry_at = now.plus_millis(delay as i64);
+            let (status, detail) = if m.expires_at.is_some_and(|exp| retry_at >= exp) {
+                (
+                    Status::Expired,
+                    format!("{e}; validity ends before the next attempt"),
+                )
+            } else if m.attempts >= config.max_attempts {
+                (
+                    Status::Failed,
+                    format!("{e}; gave up after {} attempts", m.attempts),
+                )
+            } else {
+                (Status::Queued, format!("{e}; retrying"))
+            };
+            let mut u = StatusUpdate::new(target, status, now);
+            u.detail = Some(detail);
+            if status == Status::Queued {
+                u.retry_at = Some(retry_at);
+            }
+            u
+        }
+    }
+}
+
+async fn updater(
+    store: Arc<dyn Store>,
+    mut updates: mpsc::UnboundedReceiver<StatusUpdate>,
+    mut receipts: mpsc::UnboundedReceiver<Receipt>,
+    dispatcher_done: CancellationToken,
+) {
+    let mut batch: Vec<StatusUpdate> = Vec::with_capacity(UPDATE_BATCH);
+    let mut unmatched: Vec<(StatusUpdate, Instant)> = Vec::new();
+    let mut retry_unmatched = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            u = updates.recv() => match u {
+                Some(u) => batch.push(u),
+                None => break,
+            },
+            Some(r) = receipts.recv() => batch.push(receipt_update(r)),
+            _ = retry_unmatched.tick(), if !unmatched.is_empty() => {}
+            _ = dispatcher_done.cancelled(), if updates.is_empty() && !dispatcher_done.is_cancelled() => {}
+        }
+        while batch.len() < UPDATE_BATCH {
+            match updates.try_recv() {
+                Ok(u) => batch.push(u),
+                Err(_) => break,
+            }
+        }
+        while batch.len() < UPDATE_BATCH {
+            match receipts.try_recv() {
+                Ok(r) => batch.push(receipt_update(r)),
+                Err(_) => break,
+            }
+        }
+        // Unmatched receipts go last: the acknowledgement that lets them
+        // match may be in this very batch.
+        let now = Instant::now();
+        unmatched.retain(|(_, first)| now.duration_since(*first) < UNMATCHED_RECEIPT_WINDOW);
+        let retried = unmatched.len();
+        let firsts: Vec<Instant> = unmatched.iter().map(|(_, t)| *t).collect();
+        batch.extend(unmatched.drain(..).map(|(u, _)| u));
+        if batch.is_empty() {
+            if dispatcher_done.is_cancelled() && updates.is_empty() {
+                break;
+            }
+            continue;
+        }
+        let fresh = batch.len() - retried;
+        let applied = loop {
+            match store.apply(batch.clone()).await {
+                Ok(outcomes) => break outcomes,
+                Err(e) => {
+                    // Never drop an outcome: it is all we know of the submit.
+                    tracing::error!(error = %e, "recording status changes failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        };
+        for (i, (update, result)) in batch.drain(..).zip(applied).enumerate() {
+            match result {
+                ApplyOutcome::Applied { to, .. } => {
+                    metrics::counter!("smsgate_message_transitions_total", "status" => to.as_str())
+                        .increment(1);
+                }
+                ApplyOutcome::Ignored { .. } => {
+                    metrics::counter!("smsgate_status_updates_ignored_total").increment(1);
+                }
+                ApplyOutcome::NotFound if matches!(update.target, Target::Carrier { .. }) => {
+                    let first = if i >= fresh { firsts[i - fresh] } else { now };
+                    unmatched.push((update, first));
+                }
+                ApplyOutcome::NotFound => {
+                    tracing::warn!(?update, "status change for an unknown message");
+                }
+            }
+        }
+    }
+}
+
+fn receipt_update(r: Receipt) -> StatusUpdate {
+    metrics::counter!("smsgate_receipts_total", "connector" => r.connector.clone(), "status" => r.status.as_str())
+        .increment(1);
+    let mut u = StatusUpdate::new(
+        Target::Carrier {
+            connector: r.connector,
+            carrier_id: r.carrier_id,
+        },
+        r.status,
+        r.at,
+    );
+    u.detail = r.detail;
+    u
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smsgate_core::{AccountId, Category, Encoding, MessageId};
+
+    fn message(attempts: u32, expires_at: Option<Timestamp>) -> Outbound {
+        Outbound {
+            id: MessageId::generate(),
+            account_id: AccountId(1),
+            to: "+31612345678".into(),
+            from: "Acme".into(),
+            text: "hi".into(),
+            encoding: Encoding::Gsm7,
+            segments: 1,
+            category: Category::Transactional,
+            route_class: "standard".into(),
+            priority: 0,
+            attempts,
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn acknowledgement_records_the_carrier_id() {
+        let ack = Ok(SubmitAck {
+            carrier_id: "abc".into(),
+        });
+        let u = outcome(
+            &message(1, None),
+            "sim",
+            ack,
+            &DispatchConfig::default(),
+            Timestamp(0),
+        );
+        assert_eq!(
+            (u.status, u.carrier_id.as_deref(), u.connector.as_deref()),
+            (Status::Sent, Some("abc"), Some("sim"))
+        );
+    }
+
+    #[test]
+    fn temporary_failures_back_off_then_give_up() {
+        let c = DispatchConfig::default();
+        let err = || Err(SubmitError::transient("busy"));
+        let u = outcome(&message(1, None), "sim", err(), &c, Timestamp(0));
+        assert_eq!(u.status, Status::Queued);
+        let retry = u.retry_at.unwrap().0;
+        assert!((1_000..=2_000).contains(&retry), "{retry}");
+        let u = outcome(&message(4, None), "sim", err(), &c, Timestamp(0));
+        assert!((8_000..=16_000).contains(&u.retry_at.unwrap().0));
+        assert_eq!(
+            outcome(&message(10, None), "sim", err(), &c, Timestamp(0)).status,
+            Status::Failed
+        );
+        let soon = Some(Timestamp(500));
+        assert_eq!(
+            outcome(&message(1, soon), "sim", err(), &c, Timestamp(0)).status,
+            Status::Expired
+        );
+    }
+
+    #[test]
+    fn permanent_failures_are_rejections() {
+        let u = outcome(
+            &message(1, None),
+            "sim",
+            Err(SubmitError::permanent("no")),
+            &DispatchConfig::default(),
+            Timestamp(0),
+        );
+        assert_eq!(u.status, Status::Rejected);
+        assert_eq!(u.detail.as_deref(), Some("no"));
+    }
+}

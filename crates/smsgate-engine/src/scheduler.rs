@@ -1,0 +1,74 @@
+//! The scheduler: moves scheduled messages to the queue when their time
+//! comes, expires waiting messages whose validity ended, forgets old
+//! idempotency keys, and publishes queue depth.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use smsgate_core::Timestamp;
+use smsgate_store::Store;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+const TICK: Duration = Duration::from_millis(250);
+const CHUNK: usize = 2_000;
+const IDEMPOTENCY_KEEP_MS: i64 = 24 * 3600 * 1000;
+
+pub(crate) async fn run(
+    store: Arc<dyn Store>,
+    wake_dispatcher: Arc<Notify>,
+    stop: CancellationToken,
+) {
+    let mut ticks: u64 = 0;
+    while !stop.is_cancelled() {
+        tokio::select! {
+            _ = tokio::time::sleep(TICK) => {}
+            _ = stop.cancelled() => break,
+        }
+        ticks += 1;
+        if let Err(e) = tick(store.as_ref(), &wake_dispatcher, ticks).await {
+            tracing::warn!(error = %e, "scheduler tick failed");
+        }
+    }
+}
+
+async fn tick(
+    store: &dyn Store,
+    wake_dispatcher: &Notify,
+    ticks: u64,
+) -> smsgate_store::Result<()> {
+    let now = Timestamp::now();
+    loop {
+        let promoted = store.promote_scheduled(now, CHUNK).await?;
+        if promoted > 0 {
+            metrics::counter!("smsgate_message_transitions_total", "status" => "queued")
+                .increment(promoted as u64);
+            wake_dispatcher.notify_one();
+        }
+        if promoted < CHUNK {
+            break;
+        }
+    }
+    loop {
+        let expired = store.expire_overdue(now, CHUNK).await?;
+        metrics::counter!("smsgate_message_transitions_total", "status" => "expired")
+            .increment(expired as u64);
+        if expired < CHUNK {
+            break;
+        }
+    }
+    // Every 5 s: queue depth; once an hour: old idempotency keys.
+    if ticks % 20 == 0 {
+        let depth = store.queue_depth().await?;
+        metrics::gauge!("smsgate_queue_depth", "status" => "scheduled").set(depth.scheduled as f64);
+        metrics::gauge!("smsgate_queue_depth", "status" => "queued").set(depth.queued as f64);
+        metrics::gauge!("smsgate_queue_depth", "status" => "submitting")
+            .set(depth.submitting as f64);
+    }
+    if ticks % (4 * 3600) == 1 {
+        store
+            .purge_idempotency(now.plus_millis(-IDEMPOTENCY_KEEP_MS))
+            .await?;
+    }
+    Ok(())
+}
