@@ -1,1 +1,77 @@
-fn main() {}
+//! The `smsgate` command: parses the command line, loads the
+//! configuration and hands over to `serve` or one of the admin and client
+//! commands.
+
+mod commands;
+mod config;
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "smsgate", version, about = "A self-hostable SMS gateway")]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "SMSGATE_CONFIG")]
+    config: Option<PathBuf>,
+    /// SQLite database file (default ./smsgate.db).
+    #[arg(long, global = true)]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway: HTTP API, dispatcher and the carrier simulator.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        #[arg(long, value_enum)]
+        log_format: Option<config::LogFormat>,
+    },
+    /// Manage accounts (works on the database directly).
+    #[command(subcommand)]
+    Accounts(commands::AccountsCommand),
+    /// Manage API keys (works on the database directly).
+    #[command(subcommand)]
+    Keys(commands::KeysCommand),
+    /// Add or remove credits (works on the database directly).
+    #[command(subcommand)]
+    Credits(commands::CreditsCommand),
+    /// Send a message through a running server.
+    Send(commands::SendArgs),
+    /// Show whether a running server is ready, and its queue.
+    Status(commands::ClientArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = config::Config::load(cli.config.as_deref(), std::env::vars())?;
+    if let Some(db) = cli.db {
+        config.db = db;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::Serve { listen, log_format } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            if let Some(f) = log_format {
+                config.log_format = f;
+            }
+            runtime.block_on(serve::run(config))
+        }
+        Command::Accounts(c) => runtime.block_on(commands::accounts(&config, c)),
+        Command::Keys(c) => runtime.block_on(commands::keys(&config, c)),
+        Command::Credits(c) => runtime.block_on(commands::credits(&config, c)),
+        Command::Send(args) => runtime.block_on(commands::send(args)),
+        Command::Status(args) => runtime.block_on(commands::status(args)),
+    }
+}

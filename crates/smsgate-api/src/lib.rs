@@ -1,1 +1,151 @@
-//! placeholder
+//! smsgate's HTTP faces: the native API (`/v1`), the admin API
+//! (`/admin/v1`), the OpenAPI document, health, readiness and metrics.
+//!
+//! Handlers parse the wire format, call the engine, and render the result;
+//! they hold no business rules. Errors become RFC 9457 problems here and
+//! nowhere else.
+
+pub mod admin;
+pub mod extract;
+pub mod problem;
+pub mod v1;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use smsgate_engine::Engine;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use problem::Problem;
+
+/// Renders the Prometheus exposition text.
+pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    /// SHA-256 of the admin token.
+    pub admin_token_hash: [u8; 32],
+    pub metrics: Option<MetricsRender>,
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .merge(v1::routes())
+        .merge(admin::routes())
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/openapi.json", get(openapi_json))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(record_request))
+        .with_state(state)
+}
+
+async fn not_found() -> Problem {
+    Problem::not_found("no such endpoint; see /openapi.json")
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        "this endpoint does not accept that method; see /openapi.json",
+    )
+}
+
+/// Request counts and latency per route, for `/metrics`.
+async fn record_request(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().as_str().to_string();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::histogram!("smsgate_http_request_duration_seconds", "method" => method.clone(), "route" => route.clone())
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("smsgate_http_requests_total", "method" => method, "route" => route, "status" => status)
+        .increment(1);
+    response
+}
+
+/// Liveness: the process answers.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.engine.store().queue_depth().await {
+        Ok(depth) => axum::Json(serde_json::json!({
+            "status": "ready",
+            "queue": {"scheduled": depth.scheduled, "queued": depth.queued, "submitting": depth.submitting},
+        }))
+        .into_response(),
+        Err(e) => Problem::unavailable(format!("the database does not answer: {e}")).into_response(),
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    match &state.metrics {
+        Some(render) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            render(),
+        )
+            .into_response(),
+        None => Problem::not_found("metrics are not enabled").into_response(),
+    }
+}
+
+async fn openapi_json() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        ApiDoc::openapi().to_pretty_json().unwrap_or_default(),
+    )
+        .into_response()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "smsgate", description = "The native API of smsgate, a self-hostable SMS gateway. \
+        Every 2xx means the request is on disk. Errors are RFC 9457 problem+json."),
+    paths(
+        v1::send_message, v1::preview_message, v1::list_messages, v1::get_message, v1::cancel_message,
+        v1::send_batch, v1::get_batch, v1::balance,
+        admin::create_account, admin::list_accounts, admin::get_account, admin::update_account,
+        admin::create_key, admin::list_keys, admin::revoke_key, admin::adjust_credits, admin::ledger,
+        admin::list_prices, admin::set_price, admin::delete_price,
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "messages", description = "Send and follow messages"),
+        (name = "batches", description = "Personalised bulk sends"),
+        (name = "account", description = "The caller's account"),
+        (name = "admin", description = "Operator endpoints (admin token)"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer =
+            || SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build());
+        components.add_security_scheme("api_key", bearer());
+        components.add_security_scheme("admin_token", bearer());
+    }
+}

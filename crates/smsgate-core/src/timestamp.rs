@@ -4,8 +4,9 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -39,7 +40,13 @@ impl Timestamp {
 
     /// RFC 3339 with milliseconds, e.g. `2026-11-22T13:37:00.123Z`.
     pub fn to_rfc3339(self) -> String {
-        self.to_datetime().format(&Rfc3339).unwrap_or_default()
+        let format = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        );
+        self.to_datetime()
+            .to_offset(UtcOffset::UTC)
+            .format(&format)
+            .unwrap_or_default()
     }
 
     /// Parses RFC 3339 (an offset is required).
@@ -66,5 +73,9 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2026-11-22T12:37:00.123Z");
         assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()), Some(t));
         assert_eq!(Timestamp::parse_rfc3339("2026-11-22 13:37"), None);
+        assert_eq!(
+            Timestamp(1_800_000_000_000).to_rfc3339(),
+            "2027-01-15T08:00:00.000Z"
+        );
     }
 }

@@ -144,6 +144,21 @@ struct Inner {
 impl Engine {
     /// Starts the background work on `store` and returns the services.
     pub async fn start(store: Arc<dyn Store>, config: EngineConfig) -> Result<Engine, EngineError> {
+        Engine::new(store, config, true).await
+    }
+
+    /// The services without background work (no dispatch, no scheduler):
+    /// for admin commands that edit the database of a server running
+    /// elsewhere.
+    pub async fn offline(store: Arc<dyn Store>) -> Result<Engine, EngineError> {
+        Engine::new(store, EngineConfig::default(), false).await
+    }
+
+    async fn new(
+        store: Arc<dyn Store>,
+        config: EngineConfig,
+        background: bool,
+    ) -> Result<Engine, EngineError> {
         config.simulator.validate().map_err(EngineError::Config)?;
         smsgate_core::msisdn::warm_up();
         let prices = PriceTable::new(store.prices().await?);
@@ -151,6 +166,30 @@ impl Engine {
         let stop = CancellationToken::new();
         let wake = Arc::new(Notify::new());
 
+        let intake = intake::Intake::start(store.clone(), wake.clone(), &tracker, stop.clone());
+        if background {
+            Engine::start_delivery(store.clone(), &config, wake, &tracker, &stop).await?;
+        }
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                store,
+                prices: RwLock::new(Arc::new(prices)),
+                intake,
+                auth: accounts::AuthCache::default(),
+                tracker,
+                stop,
+            }),
+        })
+    }
+
+    /// The dispatcher with its connectors, and the scheduler.
+    async fn start_delivery(
+        store: Arc<dyn Store>,
+        config: &EngineConfig,
+        wake: Arc<Notify>,
+        tracker: &TaskTracker,
+        stop: &CancellationToken,
+    ) -> Result<(), EngineError> {
         let (receipts_tx, receipts_rx) = mpsc::unbounded_channel();
         let simulator: Arc<dyn Connector> = Arc::new(Simulator::new(
             SIMULATOR,
@@ -174,27 +213,17 @@ impl Engine {
         )
         .map_err(|e| EngineError::Config(e.to_string()))?;
 
-        let intake = intake::Intake::start(store.clone(), wake.clone(), &tracker, stop.clone());
         dispatcher::start(
             store.clone(),
             router,
-            config.dispatch,
+            config.dispatch.clone(),
             wake.clone(),
             receipts_rx,
-            &tracker,
+            tracker,
             stop.clone(),
         );
-        tracker.spawn(scheduler::run(store.clone(), wake, stop.clone()));
-        Ok(Engine {
-            inner: Arc::new(Inner {
-                store,
-                prices: RwLock::new(Arc::new(prices)),
-                intake,
-                auth: accounts::AuthCache::default(),
-                tracker,
-                stop,
-            }),
-        })
+        tracker.spawn(scheduler::run(store, wake, stop.clone()));
+        Ok(())
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -421,6 +421,15 @@ pub(crate) fn apply(conn: &Connection, u: StatusUpdate) -> Result<ApplyOutcome> 
             current: cur.status,
         });
     }
+    // A receipt's detail on success is history, not an error.
+    let error = match u.status {
+        Status::Queued
+        | Status::Undelivered
+        | Status::Expired
+        | Status::Rejected
+        | Status::Failed => u.detail.as_deref(),
+        _ => None,
+    };
     conn.prepare_cached(
         "UPDATE messages SET status = ?1, updated_at = ?2, lease_until = NULL,
              connector = COALESCE(?3, connector), carrier_id = COALESCE(?4, carrier_id),
@@ -432,7 +441,7 @@ pub(crate) fn apply(conn: &Connection, u: StatusUpdate) -> Result<ApplyOutcome> 
         u.at.0,
         u.connector,
         u.carrier_id,
-        u.detail,
+        error,
         u.retry_at.map(|t| t.0),
         &cur.id.as_bytes()[..]
     ])?;

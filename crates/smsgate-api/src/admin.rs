@@ -1,0 +1,553 @@
+//! The admin API, `/admin/v1`: accounts, keys, credits and prices.
+//! Authenticated with the admin token (`Authorization: Bearer <token>`).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use serde::{Deserialize, Serialize};
+use smsgate_core::{AccountId, Credits, KeyId, Price, credits::STANDARD_ROUTE};
+use smsgate_engine::AccountRequest;
+use smsgate_store::{Account, AccountPatch, AccountStatus, ApiKeyInfo, LedgerEntry};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::extract::{Admin, JsonBody, SMALL};
+use crate::problem::Problem;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(
+            "/admin/v1/accounts",
+            post(create_account).get(list_accounts),
+        )
+        .route(
+            "/admin/v1/accounts/{id}",
+            get(get_account).patch(update_account),
+        )
+        .route(
+            "/admin/v1/accounts/{id}/keys",
+            post(create_key).get(list_keys),
+        )
+        .route("/admin/v1/accounts/{id}/credits", post(adjust_credits))
+        .route("/admin/v1/accounts/{id}/ledger", get(ledger))
+        .route("/admin/v1/keys/{id}", delete(revoke_key))
+        .route("/admin/v1/keys/{id}/revoke", post(revoke_key))
+        .route(
+            "/admin/v1/prices",
+            get(list_prices).put(set_price).delete(delete_price),
+        )
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    pub id: i64,
+    pub name: String,
+    #[schema(example = "active")]
+    pub status: String,
+    pub balance: i64,
+    pub default_country: Option<String>,
+    pub timezone: String,
+    pub max_parts: u32,
+    pub has_password: bool,
+    pub created_at: String,
+    /// Only when the account is created: its first API key. Shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+}
+
+impl From<&Account> for AccountView {
+    fn from(a: &Account) -> Self {
+        AccountView {
+            id: a.id.0,
+            name: a.name.clone(),
+            status: a.status.as_str().into(),
+            balance: a.balance.units(),
+            default_country: a.default_country.clone(),
+            timezone: a.timezone.clone(),
+            max_parts: a.max_parts,
+            has_password: a.password_hash.is_some(),
+            created_at: a.created_at.to_rfc3339(),
+            api_key: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccount {
+    /// Unique name; also the login of the `session` dialect.
+    pub name: String,
+    /// Opening balance (default 0).
+    pub credits: Option<i64>,
+    /// Password for login-based dialects (at least 8 characters).
+    pub password: Option<String>,
+    /// ISO 3166-1 alpha-2 country for national numbers, e.g. `NL`.
+    pub default_country: Option<String>,
+    /// Most parts per message (default 10).
+    pub max_parts: Option<u32>,
+}
+
+/// Create an account and its first API key.
+#[utoipa::path(post, path = "/admin/v1/accounts", tag = "admin", request_body = CreateAccount,
+    responses((status = 201, body = AccountView), (status = 409, description = "Name taken", body = Problem), (status = 422, body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn create_account(
+    State(state): State<AppState>,
+    _: Admin,
+    body: JsonBody<CreateAccount, SMALL>,
+) -> Result<(StatusCode, Json<AccountView>), Problem> {
+    let b = body.value;
+    let (account, key) = state
+        .engine
+        .create_account(AccountRequest {
+            name: b.name,
+            credits: b.credits,
+            password: b.password,
+            default_country: b.default_country,
+            max_parts: b.max_parts,
+        })
+        .await?;
+    let mut view = AccountView::from(&account);
+    view.api_key = Some(key.secret);
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountList {
+    pub data: Vec<AccountView>,
+}
+
+#[utoipa::path(get, path = "/admin/v1/accounts", tag = "admin",
+    responses((status = 200, body = AccountList)), security(("admin_token" = [])))]
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<Json<AccountList>, Problem> {
+    let accounts = state
+        .engine
+        .store()
+        .accounts()
+        .await
+        .map_err(smsgate_engine::EngineError::from)?;
+    Ok(Json(AccountList {
+        data: accounts.iter().map(AccountView::from).collect(),
+    }))
+}
+
+fn account_id(id: &str) -> Result<AccountId, Problem> {
+    id.parse()
+        .map(AccountId)
+        .map_err(|_| Problem::not_found(format!("no account with id {id:?}")))
+}
+
+async fn load(state: &AppState, id: AccountId) -> Result<Account, Problem> {
+    state
+        .engine
+        .store()
+        .account(id)
+        .await
+        .map_err(smsgate_engine::EngineError::from)?
+        .ok_or_else(|| Problem::not_found(format!("no account with id {id}")))
+}
+
+#[utoipa::path(get, path = "/admin/v1/accounts/{id}", tag = "admin",
+    params(("id" = i64, Path)), responses((status = 200, body = AccountView), (status = 404, body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn get_account(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<AccountView>, Problem> {
+    Ok(Json(AccountView::from(
+        &load(&state, account_id(&id)?).await?,
+    )))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccount {
+    /// `active` or `disabled`. A disabled account's keys are refused.
+    pub status: Option<String>,
+    /// ISO country code, or null to clear.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub default_country: Option<Option<String>>,
+    /// IANA time zone name used by dialects that take local times.
+    pub timezone: Option<String>,
+    pub max_parts: Option<u32>,
+    /// New password (at least 8 characters), or null to remove it.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub password: Option<Option<String>>,
+}
+
+/// Distinguishes a missing field (leave as is) from `null` (clear it).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(Some)
+    }
+}
+
+#[utoipa::path(patch, path = "/admin/v1/accounts/{id}", tag = "admin", request_body = UpdateAccount,
+    params(("id" = i64, Path)), responses((status = 200, body = AccountView), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn update_account(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    body: JsonBody<UpdateAccount, SMALL>,
+) -> Result<Json<AccountView>, Problem> {
+    let id = account_id(&id)?;
+    let b = body.value;
+    let status = match b.status.as_deref() {
+        None => None,
+        Some("active") => Some(AccountStatus::Active),
+        Some("disabled") => Some(AccountStatus::Disabled),
+        Some(other) => {
+            return Err(Problem::invalid_field(
+                "status",
+                format!("{other:?} is not \"active\" or \"disabled\""),
+            ));
+        }
+    };
+    let default_country = match b.default_country {
+        Some(Some(c)) => Some(Some(
+            smsgate_core::Country::parse(&c)
+                .map_err(|e| Problem::invalid_field("default_country", e.to_string()))?
+                .code(),
+        )),
+        other => other,
+    };
+    if let Some(tz) = &b.timezone {
+        if tz.is_empty() || tz.len() > 64 {
+            return Err(Problem::invalid_field(
+                "timezone",
+                "must be an IANA time zone name such as Europe/Amsterdam",
+            ));
+        }
+    }
+    if b.max_parts.is_some_and(|m| !(1..=255).contains(&m)) {
+        return Err(Problem::invalid_field(
+            "max_parts",
+            "must be between 1 and 255",
+        ));
+    }
+    let password_hash = match b.password {
+        Some(Some(p)) if p.len() < 8 => {
+            return Err(Problem::invalid_field(
+                "password",
+                "must be at least 8 characters",
+            ));
+        }
+        Some(Some(p)) => Some(Some(smsgate_engine::accounts::hash_password(&p)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let patch = AccountPatch {
+        status,
+        default_country,
+        timezone: b.timezone,
+        max_parts: b.max_parts,
+        password_hash,
+    };
+    let account = state.engine.update_account(id, patch).await?;
+    Ok(Json(AccountView::from(&account)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyView {
+    pub id: i64,
+    pub account_id: i64,
+    /// The first characters of the key, to recognise it.
+    pub prefix: String,
+    pub label: Option<String>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    /// Only when the key is created. Shown once; only its hash is stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+}
+
+impl From<&ApiKeyInfo> for KeyView {
+    fn from(k: &ApiKeyInfo) -> Self {
+        KeyView {
+            id: k.id.0,
+            account_id: k.account_id.0,
+            prefix: k.prefix.clone(),
+            label: k.label.clone(),
+            created_at: k.created_at.to_rfc3339(),
+            revoked_at: k.revoked_at.map(|t| t.to_rfc3339()),
+            api_key: None,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKey {
+    pub label: Option<String>,
+}
+
+/// Create another API key for an account.
+#[utoipa::path(post, path = "/admin/v1/accounts/{id}/keys", tag = "admin", request_body = CreateKey,
+    params(("id" = i64, Path)), responses((status = 201, body = KeyView), (status = 404, body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn create_key(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<KeyView>), Problem> {
+    let id = account_id(&id)?;
+    let req: CreateKey = if body.iter().all(u8::is_ascii_whitespace) {
+        CreateKey::default()
+    } else {
+        crate::extract::parse_json(&body)?
+    };
+    let issued = state.engine.create_key(id, req.label).await?;
+    let keys = state
+        .engine
+        .store()
+        .keys(id)
+        .await
+        .map_err(smsgate_engine::EngineError::from)?;
+    let info = keys
+        .iter()
+        .find(|k| k.id == issued.id)
+        .ok_or_else(|| Problem::not_found("the key vanished"))?;
+    let mut view = KeyView::from(info);
+    view.api_key = Some(issued.secret);
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyList {
+    pub data: Vec<KeyView>,
+}
+
+#[utoipa::path(get, path = "/admin/v1/accounts/{id}/keys", tag = "admin",
+    params(("id" = i64, Path)), responses((status = 200, body = KeyList), (status = 404, body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn list_keys(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<KeyList>, Problem> {
+    let id = account_id(&id)?;
+    load(&state, id).await?;
+    let keys = state
+        .engine
+        .store()
+        .keys(id)
+        .await
+        .map_err(smsgate_engine::EngineError::from)?;
+    Ok(Json(KeyList {
+        data: keys.iter().map(KeyView::from).collect(),
+    }))
+}
+
+/// Revoke a key: it is refused from then on.
+#[utoipa::path(delete, path = "/admin/v1/keys/{id}", tag = "admin",
+    params(("id" = i64, Path)), responses((status = 200, body = KeyView), (status = 404, body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<KeyView>, Problem> {
+    let id = id
+        .parse()
+        .map(KeyId)
+        .map_err(|_| Problem::not_found(format!("no API key with id {id:?}")))?;
+    let info = state.engine.revoke_key(id).await?;
+    Ok(Json(KeyView::from(&info)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustCredits {
+    /// Credits to add; negative to remove (never below zero).
+    pub amount: i64,
+    /// Why, kept in the ledger.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BalanceAfter {
+    pub account_id: i64,
+    pub balance: i64,
+}
+
+/// Add or remove credits; a ledger entry records it.
+#[utoipa::path(post, path = "/admin/v1/accounts/{id}/credits", tag = "admin", request_body = AdjustCredits,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = BalanceAfter), (status = 402, description = "Would go below zero", body = Problem), (status = 404, body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn adjust_credits(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    body: JsonBody<AdjustCredits, SMALL>,
+) -> Result<Json<BalanceAfter>, Problem> {
+    let id = account_id(&id)?;
+    let balance = state
+        .engine
+        .adjust_credits(id, body.value.amount, body.value.note)
+        .await?;
+    Ok(Json(BalanceAfter {
+        account_id: id.0,
+        balance: balance.units(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerView {
+    pub id: i64,
+    pub amount: i64,
+    #[schema(example = "debit")]
+    pub kind: String,
+    pub message_id: Option<String>,
+    pub batch_id: Option<String>,
+    pub note: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&LedgerEntry> for LedgerView {
+    fn from(e: &LedgerEntry) -> Self {
+        LedgerView {
+            id: e.id,
+            amount: e.amount.units(),
+            kind: e.kind.clone(),
+            message_id: e.message_id.map(|m| m.to_string()),
+            batch_id: e.batch_id.map(|b| b.to_string()),
+            note: e.note.clone(),
+            created_at: e.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerPage {
+    pub data: Vec<LedgerView>,
+}
+
+/// The newest ledger entries of an account (at most 500).
+#[utoipa::path(get, path = "/admin/v1/accounts/{id}/ledger", tag = "admin",
+    params(("id" = i64, Path)), responses((status = 200, body = LedgerPage), (status = 404, body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn ledger(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<LedgerPage>, Problem> {
+    let id = account_id(&id)?;
+    load(&state, id).await?;
+    let entries = state
+        .engine
+        .store()
+        .ledger(id, 500)
+        .await
+        .map_err(smsgate_engine::EngineError::from)?;
+    Ok(Json(LedgerPage {
+        data: entries.iter().map(LedgerView::from).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceView {
+    /// Default `standard` (the native API's route class).
+    #[serde(default = "standard")]
+    pub route_class: String,
+    /// E.164 digits without `+`; `""` matches every destination.
+    pub prefix: String,
+    /// Credits per segment.
+    pub price: i64,
+}
+
+fn standard() -> String {
+    STANDARD_ROUTE.into()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PriceList {
+    pub data: Vec<PriceView>,
+    /// Price per segment where no entry matches.
+    pub default_price: i64,
+}
+
+#[utoipa::path(get, path = "/admin/v1/prices", tag = "admin",
+    responses((status = 200, body = PriceList)), security(("admin_token" = [])))]
+pub async fn list_prices(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<Json<PriceList>, Problem> {
+    let prices = state
+        .engine
+        .store()
+        .prices()
+        .await
+        .map_err(smsgate_engine::EngineError::from)?;
+    Ok(Json(PriceList {
+        data: prices
+            .into_iter()
+            .map(|p| PriceView {
+                route_class: p.route_class,
+                prefix: p.prefix,
+                price: p.per_segment.units(),
+            })
+            .collect(),
+        default_price: smsgate_core::credits::DEFAULT_PRICE.units(),
+    }))
+}
+
+/// Set the price per segment for a route class and destination prefix.
+#[utoipa::path(put, path = "/admin/v1/prices", tag = "admin", request_body = PriceView,
+    responses((status = 200, body = PriceView), (status = 422, body = Problem)), security(("admin_token" = [])))]
+pub async fn set_price(
+    State(state): State<AppState>,
+    _: Admin,
+    body: JsonBody<PriceView, SMALL>,
+) -> Result<Json<PriceView>, Problem> {
+    let p = body.value;
+    state
+        .engine
+        .set_price(Price {
+            route_class: p.route_class.clone(),
+            prefix: p.prefix.clone(),
+            per_segment: Credits::new(p.price),
+        })
+        .await?;
+    Ok(Json(p))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PriceKey {
+    #[serde(default = "standard")]
+    route_class: String,
+    prefix: String,
+}
+
+/// Remove a price entry.
+#[utoipa::path(delete, path = "/admin/v1/prices", tag = "admin", params(PriceKey),
+    responses((status = 204), (status = 404, body = Problem)), security(("admin_token" = [])))]
+pub async fn delete_price(
+    State(state): State<AppState>,
+    _: Admin,
+    query: Result<Query<PriceKey>, axum::extract::rejection::QueryRejection>,
+) -> Result<StatusCode, Problem> {
+    let Query(k) = query.map_err(|e| Problem::invalid_field("query", e.body_text()))?;
+    if state.engine.delete_price(&k.route_class, &k.prefix).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Problem::not_found(format!(
+            "no price for route class {:?} and prefix {:?}",
+            k.route_class, k.prefix
+        )))
+    }
+}

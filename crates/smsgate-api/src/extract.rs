@@ -1,0 +1,136 @@
+//! Request extractors that fail with specific problems instead of axum's
+//! plain-text rejections: malformed JSON, a wrong type at a named path,
+//! a body over its limit, a missing or bad key.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use smsgate_engine::{AuthFailure, Caller};
+
+use crate::AppState;
+use crate::problem::{FieldReason, Problem};
+
+/// A JSON body of at most `LIMIT` bytes, whatever its Content-Type says.
+/// Also keeps the raw bytes (for idempotency fingerprints).
+pub struct JsonBody<T, const LIMIT: usize> {
+    pub value: T,
+    pub raw: Bytes,
+}
+
+/// 256 KiB: a `POST /v1/messages` with 1,000 recipients fits.
+pub const SMALL: usize = 256 * 1024;
+/// 8 MiB: a batch of 10,000 personalised items fits.
+pub const LARGE: usize = 8 * 1024 * 1024;
+
+impl<S: Send + Sync, T: DeserializeOwned, const LIMIT: usize> FromRequest<S>
+    for JsonBody<T, LIMIT>
+{
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, Problem> {
+        let raw = axum::body::to_bytes(req.into_body(), LIMIT)
+            .await
+            .map_err(|e| {
+                // to_bytes fails on the limit or on a broken connection.
+                let e = e.into_inner();
+                if e.is::<http_body_util::LengthLimitError>() {
+                    Problem::too_large(LIMIT)
+                } else {
+                    Problem::malformed_json(format!("the body could not be read: {e}"))
+                }
+            })?;
+        let value = parse_json(&raw)?;
+        Ok(JsonBody { value, raw })
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Problem> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::malformed_json(
+            "the body is empty; a JSON object is expected",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    let parsed = serde_path_to_error::deserialize::<_, T>(&mut de);
+    if parsed.is_ok() {
+        // Trailing characters after the JSON value.
+        de.end()
+            .map_err(|e| Problem::malformed_json(e.to_string()))?;
+    }
+    match parsed {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                Err(Problem::malformed_json(inner.to_string()))
+            } else {
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
+                // serde's message ends with " at line L column C"; the
+                // field path says where more usefully.
+                let reason = inner.to_string();
+                let reason = reason
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&reason)
+                    .to_string();
+                Err(Problem::invalid(vec![FieldReason { field, reason }]))
+            }
+        }
+    }
+}
+
+/// The authenticated account of a native API request (`Authorization:
+/// Bearer <api key>`).
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let secret = bearer(parts).ok_or_else(|| {
+            Problem::unauthorized("send the API key as `Authorization: Bearer <key>`")
+        })?;
+        match state.engine.authenticate(secret).await? {
+            Ok(caller) => Ok(caller),
+            Err(AuthFailure::UnknownKey) => Err(Problem::unauthorized("the API key is not valid")),
+            Err(AuthFailure::Revoked) => Err(Problem::unauthorized("the API key has been revoked")),
+            Err(AuthFailure::AccountDisabled) => {
+                Err(smsgate_engine::EngineError::AccountDisabled.into())
+            }
+        }
+    }
+}
+
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// The operator, authenticated by the admin token.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let token = bearer(parts).ok_or_else(|| {
+            Problem::unauthorized("send the admin token as `Authorization: Bearer <token>`")
+        })?;
+        let hash = smsgate_engine::accounts::hash_key(token);
+        // Compare hashes, so the comparison time says nothing of the token.
+        if hash == state.admin_token_hash {
+            Ok(Admin)
+        } else {
+            Err(Problem::unauthorized("the admin token is not valid"))
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! RFC 9457 problem details: the one error shape of the native and admin
+//! APIs. Every problem has a stable `type` (a relative URI naming the
+//! error, documented in `docs/errors.md`), a `title` that never varies for
+//! a type, and a `detail` about this occurrence.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use smsgate_core::Credits;
+use smsgate_core::send::{FieldError, Rejection};
+use smsgate_engine::EngineError;
+use utoipa::ToSchema;
+
+/// A problem+json body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the kind of error, e.g. `/problems/invalid-request`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// Field-level reasons, for `invalid-request`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldReason>,
+    /// Recipients refused one by one, for `no-valid-recipient`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<RecipientReason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balance: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needed: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldReason {
+    /// The field, as a path into the request body (`items[3].to`).
+    pub field: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecipientReason {
+    pub to: String,
+    pub reason: String,
+}
+
+impl Problem {
+    pub fn new(
+        status: StatusCode,
+        slug: &str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            kind: format!("/problems/{slug}"),
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            rejected: Vec::new(),
+            balance: None,
+            needed: None,
+        }
+    }
+
+    pub fn malformed_json(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "The body is not valid JSON",
+            detail,
+        )
+    }
+
+    pub fn invalid(errors: Vec<FieldReason>) -> Problem {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.reason))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Problem {
+            errors,
+            ..Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-request",
+                "The request is invalid",
+                detail,
+            )
+        }
+    }
+
+    pub fn invalid_field(field: &str, reason: impl Into<String>) -> Problem {
+        Problem::invalid(vec![FieldReason {
+            field: field.into(),
+            reason: reason.into(),
+        }])
+    }
+
+    pub fn too_large(limit: usize) -> Problem {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "The body is too large",
+            format!("the body exceeds {limit} bytes"),
+        )
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication failed",
+            detail,
+        )
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Temporarily unavailable",
+            detail,
+        )
+    }
+}
+
+fn fields(errors: Vec<FieldError>) -> Vec<FieldReason> {
+    errors
+        .into_iter()
+        .map(|e| FieldReason {
+            field: e.field.into(),
+            reason: e.reason,
+        })
+        .collect()
+}
+
+pub(crate) fn recipients(rejected: Vec<Rejection>) -> Vec<RecipientReason> {
+    rejected
+        .into_iter()
+        .map(|r| RecipientReason {
+            to: r.to,
+            reason: r.reason,
+        })
+        .collect()
+}
+
+fn credits(c: Credits) -> Option<i64> {
+    Some(c.units())
+}
+
+impl From<EngineError> for Problem {
+    fn from(e: EngineError) -> Problem {
+        let detail = e.to_string();
+        match e {
+            EngineError::Invalid(errors) => Problem::invalid(fields(errors)),
+            EngineError::NoValidRecipient(rejected) => Problem {
+                rejected: recipients(rejected),
+                ..Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "no-valid-recipient",
+                    "No recipient can be sent to",
+                    "every recipient was refused; see `rejected`",
+                )
+            },
+            EngineError::InsufficientCredits { balance, needed } => Problem {
+                balance: credits(balance),
+                needed: credits(needed),
+                ..Problem::new(
+                    StatusCode::PAYMENT_REQUIRED,
+                    "insufficient-credits",
+                    "Not enough credits",
+                    detail,
+                )
+            },
+            EngineError::IdempotencyConflict => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-conflict",
+                "Idempotency key reused with a different request",
+                detail,
+            ),
+            EngineError::AccountDisabled => Problem::new(
+                StatusCode::FORBIDDEN,
+                "account-disabled",
+                "The account is disabled",
+                detail,
+            ),
+            EngineError::NotFound(_) => Problem::not_found(detail),
+            EngineError::NotCancelable(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "not-cancelable",
+                "The message can no longer be canceled",
+                detail,
+            ),
+            EngineError::NameTaken(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "name-taken",
+                "The name is already taken",
+                detail,
+            ),
+            EngineError::ShuttingDown | EngineError::Store(_) | EngineError::Randomness => {
+                tracing::error!(error = %e, "request failed on the server side");
+                Problem::unavailable(detail)
+            }
+            EngineError::Config(_) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-configuration",
+                "The configuration is invalid",
+                detail,
+            ),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let unavailable = status == StatusCode::SERVICE_UNAVAILABLE;
+        let unauthorized = status == StatusCode::UNAUTHORIZED;
+        let mut response = (status, axum::Json(self)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if unavailable {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if unauthorized {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

@@ -1,0 +1,303 @@
+//! The JSON shapes of the native API, as documented in `/openapi.json`.
+
+use std::fmt;
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use smsgate_core::{Category, EncodingChoice, Timestamp};
+use smsgate_store::{Acceptance, AcceptedMessage, MessageRecord, TransitionRecord};
+use utoipa::ToSchema;
+
+use crate::problem::{Problem, RecipientReason};
+
+/// One number, or a list of numbers.
+#[derive(Debug, Clone, Default, ToSchema)]
+#[schema(value_type = Vec<String>, example = json!(["+31612345678"]))]
+pub struct Recipients(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Recipients {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Recipients;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a phone number or a list of phone numbers (strings)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Recipients, E> {
+                Ok(Recipients(vec![v.to_string()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Recipients, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+                while let Some(n) = seq.next_element::<String>()? {
+                    out.push(n);
+                }
+                Ok(Recipients(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `POST /v1/messages`: one text to one or more recipients.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    /// Recipient(s): E.164 (`+31612345678`), international digits
+    /// (`0031…`, `31…`), or national numbers when the account has a default
+    /// country. At most 1,000.
+    #[serde(default)]
+    pub to: Recipients,
+    /// Sender: up to 11 letters/digits, or a number of up to 15 digits.
+    #[schema(example = "Acme")]
+    pub from: Option<String>,
+    #[schema(example = "Your code is 123456")]
+    pub text: Option<String>,
+    /// `auto` (default: GSM-7 when possible, else UCS-2), `gsm7` or `ucs2`.
+    #[serde(default)]
+    #[schema(value_type = String, example = "auto")]
+    pub encoding: EncodingChoice,
+    /// RFC 3339 time to send at; omitted means now.
+    #[schema(example = "2026-12-01T09:00:00Z")]
+    pub schedule_at: Option<String>,
+    /// `transactional` (default), `promotional` or `otp`.
+    #[serde(default)]
+    #[schema(value_type = String, example = "transactional")]
+    pub category: Category,
+    /// Your own id, echoed back and searchable. At most 128 characters.
+    pub reference: Option<String>,
+    /// Seconds (30 to 604800) after which an unsent message expires.
+    pub validity: Option<i64>,
+}
+
+/// One item of a batch.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchItem {
+    pub to: String,
+    /// This recipient's text; omitted takes the batch's `text`.
+    pub text: Option<String>,
+}
+
+/// `POST /v1/batches`: personalised bulk, up to 10,000 items.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendBatch {
+    pub from: Option<String>,
+    /// Text for items without their own.
+    pub text: Option<String>,
+    #[serde(default)]
+    pub items: Vec<BatchItem>,
+    #[serde(default)]
+    #[schema(value_type = String, example = "auto")]
+    pub encoding: EncodingChoice,
+    pub schedule_at: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = String, example = "promotional")]
+    pub category: Category,
+    pub reference: Option<String>,
+    pub validity: Option<i64>,
+}
+
+pub(crate) fn parse_time(
+    field: &'static str,
+    value: Option<&str>,
+) -> Result<Option<Timestamp>, Problem> {
+    match value {
+        None => Ok(None),
+        Some(s) => Timestamp::parse_rfc3339(s).map(Some).ok_or_else(|| {
+            Problem::invalid_field(
+                field,
+                "must be an RFC 3339 time with an offset, e.g. 2026-12-01T09:00:00Z",
+            )
+        }),
+    }
+}
+
+/// An accepted message, as answered by a send.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageSummary {
+    pub id: String,
+    pub to: String,
+    #[schema(example = "queued")]
+    pub status: String,
+    pub segments: usize,
+    #[schema(example = "gsm7")]
+    pub encoding: String,
+    pub cost: i64,
+}
+
+impl From<&AcceptedMessage> for MessageSummary {
+    fn from(m: &AcceptedMessage) -> Self {
+        MessageSummary {
+            id: m.id.to_string(),
+            to: m.to.clone(),
+            status: m.status.to_string(),
+            segments: m.segments,
+            encoding: m.encoding.as_str().to_string(),
+            cost: m.cost.units(),
+        }
+    }
+}
+
+/// The answer to a send: accepted messages, refused recipients, balance.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SendResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<String>,
+    pub messages: Vec<MessageSummary>,
+    pub rejected: Vec<RecipientReason>,
+    /// Credits left after this request.
+    pub balance: i64,
+}
+
+impl From<&Acceptance> for SendResponse {
+    fn from(a: &Acceptance) -> Self {
+        SendResponse {
+            batch_id: a.batch_id.map(|b| b.to_string()),
+            messages: a.messages.iter().map(MessageSummary::from).collect(),
+            rejected: a
+                .rejected
+                .iter()
+                .map(|r| RecipientReason {
+                    to: r.to.clone(),
+                    reason: r.reason.clone(),
+                })
+                .collect(),
+            balance: a.balance.units(),
+        }
+    }
+}
+
+/// A preview of one recipient: what it would cost.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewItem {
+    pub to: String,
+    pub segments: usize,
+    pub encoding: String,
+    pub cost: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewResponse {
+    pub messages: Vec<PreviewItem>,
+    pub rejected: Vec<RecipientReason>,
+    pub total_cost: i64,
+}
+
+/// One step in a message's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub status: String,
+    pub at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// False for a change that arrived after the message was final: it is
+    /// recorded, but did not change the status.
+    pub applied: bool,
+}
+
+impl From<&TransitionRecord> for HistoryEntry {
+    fn from(t: &TransitionRecord) -> Self {
+        HistoryEntry {
+            status: t.status.to_string(),
+            at: t.at.to_rfc3339(),
+            detail: t.detail.clone(),
+            applied: t.applied,
+        }
+    }
+}
+
+/// A stored message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageView {
+    pub id: String,
+    pub to: String,
+    pub from: String,
+    pub text: String,
+    #[schema(example = "delivered")]
+    pub status: String,
+    pub segments: usize,
+    pub encoding: String,
+    pub cost: i64,
+    pub category: String,
+    pub reference: Option<String>,
+    pub batch_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub schedule_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub attempts: u32,
+    pub connector: Option<String>,
+    pub carrier_id: Option<String>,
+    /// The last error or carrier detail, if any.
+    pub error: Option<String>,
+    /// Whether the charge was given back (rejected, failed, canceled).
+    pub refunded: bool,
+    /// Every status change, oldest first (only on `GET /v1/messages/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryEntry>>,
+}
+
+impl MessageView {
+    pub fn new(m: &MessageRecord, history: Option<&[TransitionRecord]>) -> MessageView {
+        MessageView {
+            id: m.id.to_string(),
+            to: m.to.clone(),
+            from: m.from.clone(),
+            text: m.text.clone(),
+            status: m.status.to_string(),
+            segments: m.segments,
+            encoding: m.encoding.as_str().into(),
+            cost: m.cost.units(),
+            category: m.category.as_str().into(),
+            reference: m.reference.clone(),
+            batch_id: m.batch_id.map(|b| b.to_string()),
+            created_at: m.created_at.to_rfc3339(),
+            updated_at: m.updated_at.to_rfc3339(),
+            schedule_at: m.schedule_at.map(Timestamp::to_rfc3339),
+            expires_at: m.expires_at.map(Timestamp::to_rfc3339),
+            attempts: m.attempts,
+            connector: m.connector.clone(),
+            carrier_id: m.carrier_id.clone(),
+            error: m.error.clone(),
+            refunded: m.refunded,
+            history: history.map(|h| h.iter().map(HistoryEntry::from).collect()),
+        }
+    }
+}
+
+/// A page of messages, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagePage {
+    pub data: Vec<MessageView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CancelResponse {
+    pub id: String,
+    #[schema(example = "canceled")]
+    pub status: String,
+    pub refunded: i64,
+    pub balance: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchView {
+    pub id: String,
+    pub reference: Option<String>,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub created_at: String,
+    /// Messages per status, e.g. `{"delivered": 990, "queued": 10}`.
+    #[schema(value_type = Object)]
+    pub statuses: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BalanceView {
+    pub account_id: i64,
+    pub name: String,
+    pub balance: i64,
+}

@@ -1,0 +1,156 @@
+//! Configuration: defaults, then a TOML file, then `SMSGATE_*` environment
+//! variables, then command-line flags.
+//!
+//! Every field can be set from the environment: `SMSGATE_LISTEN`,
+//! `SMSGATE_DB`, and nested fields with `__` between the levels, e.g.
+//! `SMSGATE_ENGINE__SIMULATOR__DELIVERY_DELAY_MS=50`. Values are read as
+//! TOML scalars (numbers, booleans) when they parse as one, else as text.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use smsgate_engine::EngineConfig;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address of the HTTP server. Default 127.0.0.1:8080.
+    pub listen: SocketAddr,
+    /// SQLite database file. Default ./smsgate.db.
+    pub db: PathBuf,
+    /// Admin token. When unset, one is generated at first start, printed
+    /// once, and only its hash is kept in the database.
+    pub admin_token: Option<String>,
+    /// Credits of the demo account created on first start (0: no demo
+    /// account). Default 1000.
+    pub demo_credits: i64,
+    pub log_format: LogFormat,
+    pub engine: EngineConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            db: PathBuf::from("smsgate.db"),
+            admin_token: None,
+            demo_credits: 1000,
+            log_format: LogFormat::Text,
+            engine: EngineConfig::default(),
+        }
+    }
+}
+
+/// Environment variables of the command-line client, not of the config.
+const CLIENT_VARIABLES: &[&str] = &["SMSGATE_URL", "SMSGATE_API_KEY"];
+
+impl Config {
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Config> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str::<toml::Table>(&text)
+                    .with_context(|| format!("config file {} is not valid TOML", path.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        for (name, value) in env {
+            let Some(path) = name.strip_prefix("SMSGATE_") else {
+                continue;
+            };
+            if CLIENT_VARIABLES.contains(&name.as_str()) || path.is_empty() {
+                continue;
+            }
+            let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+            overlay(&mut table, &keys, scalar(&value))
+                .with_context(|| format!("environment variable {name}"))?;
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .context("invalid configuration (file and SMSGATE_* variables)")?;
+        Ok(config)
+    }
+}
+
+fn scalar(value: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {value}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .filter(|v| !v.is_table() && !v.is_array())
+        .unwrap_or_else(|| toml::Value::String(value.to_string()))
+}
+
+fn overlay(table: &mut toml::Table, keys: &[String], value: toml::Value) -> anyhow::Result<()> {
+    let (last, parents) = keys.split_last().context("empty name")?;
+    let mut t = table;
+    for k in parents {
+        let entry = t
+            .entry(k.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let Some(next) = entry.as_table_mut() else {
+            bail!("{k} is not a table")
+        };
+        t = next;
+    }
+    t.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("smsgate.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\n[engine.simulator]\ndelivery_delay_ms = 5\n",
+        )
+        .unwrap();
+        let c = Config::load(
+            Some(&file),
+            env(&[
+                ("SMSGATE_DB", "/tmp/x.db"),
+                ("SMSGATE_ENGINE__SIMULATOR__REJECTED_RATIO", "0.5"),
+                ("SMSGATE_API_KEY", "ignored"),
+                ("HOME", "/root"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.db, PathBuf::from("/tmp/x.db"));
+        assert_eq!(c.engine.simulator.delivery_delay_ms, 5);
+        assert_eq!(c.engine.simulator.rejected_ratio, 0.5);
+    }
+
+    #[test]
+    fn unknown_and_mistyped_settings_are_errors() {
+        let e = Config::load(None, env(&[("SMSGATE_LISTN", "x")])).unwrap_err();
+        assert!(format!("{e:#}").contains("listn"), "{e:#}");
+        let e = Config::load(None, env(&[("SMSGATE_DEMO_CREDITS", "lots")])).unwrap_err();
+        assert!(format!("{e:#}").contains("demo_credits"), "{e:#}");
+    }
+}

@@ -1,0 +1,184 @@
+//! `smsgate serve`: opens the database, bootstraps a fresh install, starts
+//! the engine and the HTTP server, and shuts down cleanly on SIGTERM or
+//! Ctrl-C (stop taking requests, commit what was accepted, let submits in
+//! flight finish).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+use smsgate_api::AppState;
+use smsgate_engine::{AccountRequest, Engine, accounts::hash_key};
+use smsgate_store::Store;
+use smsgate_store::sqlite::SqliteStore;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, LogFormat};
+
+const ADMIN_TOKEN_SETTING: &str = "admin_token_sha256";
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    init_logging(config.log_format);
+    let metrics = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Suffix("seconds".into()),
+            &[
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ],
+        )
+        .and_then(|b| {
+            b.set_buckets_for_metric(
+                Matcher::Prefix("smsgate_intake_group".into()),
+                &[
+                    1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 5000.0,
+                ],
+            )
+        })
+        .context("metrics buckets")?
+        .install_recorder()
+        .ok();
+
+    let store = SqliteStore::open(&config.db)
+        .with_context(|| format!("cannot open the database {}", config.db.display()))?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let engine = Engine::start(store.clone(), config.engine.clone()).await?;
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    println!(
+        "smsgate {} listening on {base} (database {})",
+        env!("CARGO_PKG_VERSION"),
+        config.db.display()
+    );
+
+    let admin_token_hash = admin_token(store.as_ref(), config.admin_token.as_deref()).await?;
+    bootstrap(&engine, &config, &base).await?;
+
+    let render: Option<smsgate_api::MetricsRender> = metrics.clone().map(|handle| {
+        let render: smsgate_api::MetricsRender = Arc::new(move || handle.render());
+        render
+    });
+    if let Some(handle) = metrics {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                handle.run_upkeep();
+            }
+        });
+    }
+    let app = smsgate_api::router(AppState {
+        engine: engine.clone(),
+        admin_token_hash,
+        metrics: render,
+    });
+
+    let stop = CancellationToken::new();
+    tokio::spawn(wait_for_signal(stop.clone()));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop.clone().cancelled_owned())
+        .await
+        .context("HTTP server failed")?;
+    tracing::info!("HTTP server stopped; finishing accepted work");
+    engine.shutdown().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn wait_for_signal(stop: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    stop.cancel();
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+    stop.cancel();
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SMSGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// The admin token's hash: from the configuration, else the one stored at
+/// first start, else a new token printed once.
+async fn admin_token(store: &dyn Store, configured: Option<&str>) -> anyhow::Result<[u8; 32]> {
+    if let Some(token) = configured {
+        anyhow::ensure!(
+            token.len() >= 16,
+            "the admin token must be at least 16 characters"
+        );
+        return Ok(hash_key(token));
+    }
+    if let Some(stored) = store.setting(ADMIN_TOKEN_SETTING).await? {
+        let bytes = hex::decode(stored).context("stored admin token hash is corrupt")?;
+        return bytes
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("stored admin token hash is corrupt"));
+    }
+    let mut raw = [0u8; 24];
+    getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let token = format!("sgadm_{}", hex::encode(raw));
+    let hash = hash_key(&token);
+    store
+        .set_setting(ADMIN_TOKEN_SETTING, &hex::encode(hash))
+        .await?;
+    println!("admin token (shown once; set SMSGATE_ADMIN_TOKEN to choose your own): {token}");
+    Ok(hash)
+}
+
+/// On a database without accounts, creates the demo account and shows how
+/// to send the first message.
+async fn bootstrap(engine: &Engine, config: &Config, base: &str) -> anyhow::Result<()> {
+    if config.demo_credits <= 0 || !engine.store().accounts().await?.is_empty() {
+        return Ok(());
+    }
+    let (account, key) = engine
+        .create_account(AccountRequest {
+            name: "demo".into(),
+            credits: Some(config.demo_credits),
+            ..AccountRequest::default()
+        })
+        .await?;
+    println!(
+        "demo account {:?} created with {} credits; its API key (shown once): {}",
+        account.name, account.balance, key.secret
+    );
+    println!("send your first message through the built-in carrier simulator:");
+    println!(
+        "  curl -s {base}/v1/messages -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' \\\n    -d '{{\"to\": \"+31612345678\", \"from\": \"smsgate\", \"text\": \"Hello from smsgate\"}}'",
+        key.secret
+    );
+    println!(
+        "then follow it: curl -s {base}/v1/messages/<id> -H 'Authorization: Bearer {}'",
+        key.secret
+    );
+    Ok(())
+}
