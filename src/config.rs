@@ -51,8 +51,14 @@ impl Default for Config {
     }
 }
 
-/// Environment variables of the command-line client, not of the config.
-const CLIENT_VARIABLES: &[&str] = &["SMSGATE_URL", "SMSGATE_API_KEY"];
+/// Variables that are not config fields: the client's, the log filter and
+/// the config file's own path.
+const NOT_CONFIG: &[&str] = &[
+    "SMSGATE_URL",
+    "SMSGATE_API_KEY",
+    "SMSGATE_LOG",
+    "SMSGATE_CONFIG",
+];
 
 impl Config {
     pub fn load(
@@ -72,7 +78,7 @@ impl Config {
             let Some(path) = name.strip_prefix("SMSGATE_") else {
                 continue;
             };
-            if CLIENT_VARIABLES.contains(&name.as_str()) || path.is_empty() {
+            if NOT_CONFIG.contains(&name.as_str()) || path.is_empty() {
                 continue;
             }
             let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();

@@ -1,1 +1,9 @@
+//! End-to-end tests: the real `smsgate` binary on a loopback port, a
+//! temporary SQLite file, and HTTP from the outside.
 
+mod cli;
+mod crash;
+mod errors;
+mod lifecycle;
+mod ops;
+mod support;

@@ -222,13 +222,13 @@ pub async fn update_account(
         )),
         other => other,
     };
-    if let Some(tz) = &b.timezone {
-        if tz.is_empty() || tz.len() > 64 {
-            return Err(Problem::invalid_field(
-                "timezone",
-                "must be an IANA time zone name such as Europe/Amsterdam",
-            ));
-        }
+    if let Some(tz) = &b.timezone
+        && (tz.is_empty() || tz.len() > 64)
+    {
+        return Err(Problem::invalid_field(
+            "timezone",
+            "must be an IANA time zone name such as Europe/Amsterdam",
+        ));
     }
     if b.max_parts.is_some_and(|m| !(1..=255).contains(&m)) {
         return Err(Problem::invalid_field(

@@ -6,7 +6,6 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use smsgate_core::Credits;
 use smsgate_core::send::{FieldError, Rejection};
 use smsgate_engine::EngineError;
 use utoipa::ToSchema;
@@ -15,19 +14,33 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
     /// Stable identifier of the kind of error, e.g. `/problems/invalid-request`.
-    #[serde(rename = "type")]
-    pub kind: String,
+    #[serde(rename = "type", serialize_with = "problem_type")]
+    #[schema(value_type = String, example = "/problems/invalid-request")]
+    pub slug: &'static str,
     pub title: &'static str,
     pub status: u16,
     pub detail: String,
+    /// Members only some problems have; boxed to keep results small.
+    #[serde(flatten)]
+    pub extra: Box<Extra>,
+}
+
+fn problem_type<S: serde::Serializer>(slug: &&'static str, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("/problems/{slug}"))
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Extra {
     /// Field-level reasons, for `invalid-request`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldReason>,
     /// Recipients refused one by one, for `no-valid-recipient`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<RecipientReason>,
+    /// The balance, for `insufficient-credits`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub balance: Option<i64>,
+    /// What the request would cost, for `insufficient-credits`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub needed: Option<i64>,
 }
@@ -48,20 +61,22 @@ pub struct RecipientReason {
 impl Problem {
     pub fn new(
         status: StatusCode,
-        slug: &str,
+        slug: &'static str,
         title: &'static str,
         detail: impl Into<String>,
     ) -> Problem {
         Problem {
-            kind: format!("/problems/{slug}"),
+            slug,
             title,
             status: status.as_u16(),
             detail: detail.into(),
-            errors: Vec::new(),
-            rejected: Vec::new(),
-            balance: None,
-            needed: None,
+            extra: Box::default(),
         }
+    }
+
+    fn with(mut self, extra: Extra) -> Problem {
+        *self.extra = extra;
+        self
     }
 
     pub fn malformed_json(detail: impl Into<String>) -> Problem {
@@ -79,15 +94,16 @@ impl Problem {
             .map(|e| format!("{}: {}", e.field, e.reason))
             .collect::<Vec<_>>()
             .join("; ");
-        Problem {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+            "The request is invalid",
+            detail,
+        )
+        .with(Extra {
             errors,
-            ..Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-request",
-                "The request is invalid",
-                detail,
-            )
-        }
+            ..Extra::default()
+        })
     }
 
     pub fn invalid_field(field: &str, reason: impl Into<String>) -> Problem {
@@ -149,34 +165,32 @@ pub(crate) fn recipients(rejected: Vec<Rejection>) -> Vec<RecipientReason> {
         .collect()
 }
 
-fn credits(c: Credits) -> Option<i64> {
-    Some(c.units())
-}
-
 impl From<EngineError> for Problem {
     fn from(e: EngineError) -> Problem {
         let detail = e.to_string();
         match e {
             EngineError::Invalid(errors) => Problem::invalid(fields(errors)),
-            EngineError::NoValidRecipient(rejected) => Problem {
+            EngineError::NoValidRecipient(rejected) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no-valid-recipient",
+                "No recipient can be sent to",
+                "every recipient was refused; see `rejected`",
+            )
+            .with(Extra {
                 rejected: recipients(rejected),
-                ..Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "no-valid-recipient",
-                    "No recipient can be sent to",
-                    "every recipient was refused; see `rejected`",
-                )
-            },
-            EngineError::InsufficientCredits { balance, needed } => Problem {
-                balance: credits(balance),
-                needed: credits(needed),
-                ..Problem::new(
-                    StatusCode::PAYMENT_REQUIRED,
-                    "insufficient-credits",
-                    "Not enough credits",
-                    detail,
-                )
-            },
+                ..Extra::default()
+            }),
+            EngineError::InsufficientCredits { balance, needed } => Problem::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "insufficient-credits",
+                "Not enough credits",
+                detail,
+            )
+            .with(Extra {
+                balance: Some(balance.units()),
+                needed: Some(needed.units()),
+                ..Extra::default()
+            }),
             EngineError::IdempotencyConflict => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency-conflict",

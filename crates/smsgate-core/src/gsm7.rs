@@ -49,10 +49,10 @@ pub fn code(c: char) -> Option<Code> {
     if c.is_ascii_alphanumeric() || matches!(c, ' ' | '!' | '"' | '#' | '%'..='/' | ':'..='?') {
         return Some(Code::Basic(c as u8));
     }
-    if c != '\0' {
-        if let Some(i) = BASIC.iter().position(|&b| b == c) {
-            return Some(Code::Basic(i as u8));
-        }
+    if c != '\0'
+        && let Some(i) = BASIC.iter().position(|&b| b == c)
+    {
+        return Some(Code::Basic(i as u8));
     }
     EXTENSION
         .iter()

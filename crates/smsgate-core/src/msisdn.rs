@@ -90,13 +90,13 @@ impl Msisdn {
             return Self::international(rest);
         }
         if let Some(country) = default_country {
-            if let Ok(n) = PhoneNumber::parse(&digits, Some(country.0)) {
-                if n.is_valid() {
-                    return Ok(Msisdn(
-                        n.format_as(rlibphonenumber::PhoneNumberFormat::E164)
-                            .into_owned(),
-                    ));
-                }
+            if let Ok(n) = PhoneNumber::parse(&digits, Some(country.0))
+                && n.is_valid()
+            {
+                return Ok(Msisdn(
+                    n.format_as(rlibphonenumber::PhoneNumberFormat::E164)
+                        .into_owned(),
+                ));
             }
             if digits.starts_with('0') {
                 return Err(MsisdnError::InvalidForCountry(country.code()));

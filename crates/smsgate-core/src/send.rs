@@ -195,13 +195,13 @@ pub fn plan(
         }
         None => None,
     };
-    if let Some(r) = &req.reference {
-        if r.chars().count() > limits::MAX_REFERENCE_CHARS {
-            errors.push(SendError::field(
-                "reference",
-                format!("at most {} characters", limits::MAX_REFERENCE_CHARS),
-            ));
-        }
+    if let Some(r) = &req.reference
+        && r.chars().count() > limits::MAX_REFERENCE_CHARS
+    {
+        errors.push(SendError::field(
+            "reference",
+            format!("at most {} characters", limits::MAX_REFERENCE_CHARS),
+        ));
     }
     if let Some(at) = req.schedule_at {
         if at < now {
@@ -210,17 +210,17 @@ pub fn plan(
             errors.push(SendError::field("schedule_at", "must be within 366 days"));
         }
     }
-    if let Some(v) = req.validity_secs {
-        if !(limits::MIN_VALIDITY_SECS..=limits::MAX_VALIDITY_SECS).contains(&v) {
-            errors.push(SendError::field(
-                "validity",
-                format!(
-                    "must be between {} and {} seconds",
-                    limits::MIN_VALIDITY_SECS,
-                    limits::MAX_VALIDITY_SECS
-                ),
-            ));
-        }
+    if let Some(v) = req.validity_secs
+        && !(limits::MIN_VALIDITY_SECS..=limits::MAX_VALIDITY_SECS).contains(&v)
+    {
+        errors.push(SendError::field(
+            "validity",
+            format!(
+                "must be between {} and {} seconds",
+                limits::MIN_VALIDITY_SECS,
+                limits::MAX_VALIDITY_SECS
+            ),
+        ));
     }
     if !errors.is_empty() {
         return Err(SendError::Invalid(errors));

@@ -102,21 +102,20 @@ impl AuthCache {
             .clear();
     }
 
+    fn cached(&self, hash: &[u8; 32]) -> Option<Result<Caller, AuthFailure>> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let (result, at) = entries.get(hash)?;
+        (at.elapsed() < AUTH_CACHE_TTL).then(|| result.clone())
+    }
+
     pub(crate) async fn authenticate(
         &self,
         store: &dyn Store,
         secret: &str,
     ) -> Result<Result<Caller, AuthFailure>, EngineError> {
         let hash = hash_key(secret);
-        if let Some((result, at)) = self
-            .entries
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&hash)
-        {
-            if at.elapsed() < AUTH_CACHE_TTL {
-                return Ok(result.clone());
-            }
+        if let Some(result) = self.cached(&hash) {
+            return Ok(result);
         }
         let result = match store.key_by_hash(hash).await? {
             None => Err(AuthFailure::UnknownKey),

@@ -46,7 +46,7 @@ impl Router {
             });
         }
         // Longest prefix first, so the first match is the best one.
-        routes.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
         Ok(Router { routes, connectors })
     }
 

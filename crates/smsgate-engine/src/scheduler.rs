@@ -58,7 +58,7 @@ async fn tick(
         }
     }
     // Every 5 s: queue depth; once an hour: old idempotency keys.
-    if ticks % 20 == 0 {
+    if ticks.is_multiple_of(20) {
         let depth = store.queue_depth().await?;
         metrics::gauge!("smsgate_queue_depth", "status" => "scheduled").set(depth.scheduled as f64);
         metrics::gauge!("smsgate_queue_depth", "status" => "queued").set(depth.queued as f64);

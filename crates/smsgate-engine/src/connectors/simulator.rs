@@ -75,6 +75,8 @@ pub struct Simulator {
     name: String,
     config: SimulatorConfig,
     receipts: ReceiptSink,
+    /// Differs per process, so carrier ids stay unique across restarts.
+    run: u32,
     next_id: Arc<AtomicU64>,
 }
 
@@ -88,6 +90,7 @@ impl Simulator {
             name: name.into(),
             config,
             receipts,
+            run: fastrand::u32(..),
             next_id: Arc::new(AtomicU64::new(1)),
         }
     }
@@ -114,7 +117,11 @@ impl Connector for Simulator {
             ));
         }
         // Carrier ids look like real SMSC ids: hex, with the counter in them.
-        let carrier_id = format!("sim{:012x}", self.next_id.fetch_add(1, Ordering::Relaxed));
+        let carrier_id = format!(
+            "sim{:08x}{:010x}",
+            self.run,
+            self.next_id.fetch_add(1, Ordering::Relaxed)
+        );
         self.schedule_receipt(carrier_id.clone());
         Ok(SubmitAck { carrier_id })
     }

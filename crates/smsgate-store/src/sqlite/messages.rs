@@ -387,9 +387,12 @@ fn current(conn: &Connection, target: &Target) -> Result<Option<Current>> {
             connector,
             carrier_id,
         } => conn
+            // Carriers reuse ids over time: the message still waiting for
+            // its receipt wins, then the newest.
             .prepare_cached(
                 "SELECT id, account_id, status, cost, refunded FROM messages
-                 WHERE connector = ?1 AND carrier_id = ?2",
+                 WHERE connector = ?1 AND carrier_id = ?2
+                 ORDER BY status = 'sent' DESC, id DESC LIMIT 1",
             )?
             .query_row(params![connector, carrier_id], map)
             .optional()?,
@@ -636,7 +639,7 @@ pub(crate) fn claim(
         out.extend(fresh);
     }
     // RETURNING gives no order; dispatch in priority order.
-    out[retaken..].sort_by(|a, b| b.priority.cmp(&a.priority));
+    out[retaken..].sort_by_key(|m| std::cmp::Reverse(m.priority));
     Ok(out)
 }
 

@@ -1,0 +1,159 @@
+//! The command line: first start, the printed quickstart, admin commands.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{Server, binary};
+
+fn run(args: &[&str]) -> Value {
+    let out = Command::new(binary())
+        .args(args)
+        .output()
+        .expect("run smsgate");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+#[tokio::test]
+async fn admin_commands_work_on_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let db = db.to_str().unwrap();
+    let account = run(&["accounts", "create", "shop", "--credits", "7", "--db", db]);
+    assert_eq!(
+        (account["name"].as_str(), account["balance"].as_i64()),
+        (Some("shop"), Some(7))
+    );
+    assert!(account["api_key"].as_str().unwrap().starts_with("sg_"));
+    let id = account["id"].to_string();
+    assert_eq!(
+        run(&["credits", "add", &id, "3", "--note", "gift", "--db", db])["balance"],
+        10
+    );
+    let key = run(&["keys", "create", &id, "--label", "second", "--db", db]);
+    let listed = run(&["keys", "list", &id, "--db", db]);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let revoked = run(&["keys", "revoke", &key["id"].to_string(), "--db", db]);
+    assert!(revoked["revoked_at"].is_number());
+    assert_eq!(
+        run(&["accounts", "list", "--db", db])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let out = Command::new(binary())
+        .args(["accounts", "create", "shop", "--db", db])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
+
+#[tokio::test]
+async fn first_start_prints_a_quickstart_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fresh.db");
+    let mut child = Command::new(binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .env_remove("SMSGATE_ADMIN_TOKEN")
+        .env("SMSGATE_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    while !printed.contains("then follow it") {
+        let mut line = String::new();
+        assert!(
+            std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() > 0,
+            "output ended: {printed}"
+        );
+        printed.push_str(&line);
+    }
+    assert!(printed.contains("admin token"), "{printed}");
+    let curl: String = printed
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("curl"))
+        .take(2)
+        .map(|l| l.trim().trim_end_matches('\\'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("sh")
+        .args(["-c", &curl])
+        .output()
+        .expect("curl");
+    let answer: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{curl}: {out:?}"));
+    assert_eq!(answer["messages"][0]["status"], "queued", "{answer}");
+    assert_eq!(answer["balance"], 999);
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // A restart on the same database creates no second demo account and
+    // prints no new admin token.
+    let out = Command::new(binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .env_remove("SMSGATE_ADMIN_TOKEN")
+        .env("SMSGATE_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut restarted = out;
+    let mut first = String::new();
+    let mut reader = std::io::BufReader::new(restarted.stdout.take().unwrap());
+    std::io::BufRead::read_line(&mut reader, &mut first).unwrap();
+    assert!(first.contains("listening"), "{first}");
+    let _ = restarted.kill();
+    let rest = {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+        rest
+    };
+    let _ = restarted.wait();
+    assert!(
+        !rest.contains("admin token") && !rest.contains("demo account"),
+        "{rest}"
+    );
+    let out = Command::new(binary())
+        .args(["accounts", "list", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let accounts: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(accounts.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn send_and_status_through_a_running_server() {
+    let s = Server::start();
+    let (_, key) = s.account("acme", 5).await;
+    let answer = run(&[
+        "send",
+        "--url",
+        &s.base,
+        "--key",
+        &key,
+        "--to",
+        "+31612345678",
+        "--from",
+        "Acme",
+        "--text",
+        "from the CLI",
+    ]);
+    assert_eq!(answer["balance"], 4);
+    let ready = run(&["status", "--url", &s.base]);
+    assert_eq!(ready["status"], "ready");
+}

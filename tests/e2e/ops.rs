@@ -1,0 +1,79 @@
+//! Health, readiness, metrics and the OpenAPI document.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::{Server, text_to};
+
+#[tokio::test]
+async fn health_readiness_metrics_and_openapi() {
+    let s = Server::start();
+    let (_, key) = s.account("acme", 10).await;
+    let (_, body) = s.post(&key, "/v1/messages", text_to("+31612345678")).await;
+    s.wait_for(
+        &key,
+        body["messages"][0]["id"].as_str().unwrap(),
+        "delivered",
+    )
+    .await;
+
+    let r = s.http.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(
+        (r.status(), r.text().await.unwrap()),
+        (StatusCode::OK, "ok".to_string())
+    );
+    let ready: Value = s
+        .http
+        .get(s.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert!(ready["queue"]["queued"].is_number());
+
+    let metrics = s
+        .http
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "smsgate_messages_accepted_total 1",
+        "smsgate_message_transitions_total{status=\"delivered\"} 1",
+        "smsgate_http_request_duration_seconds_bucket",
+        "smsgate_intake_group_requests",
+        "smsgate_receipts_total",
+    ] {
+        assert!(metrics.contains(name), "metrics lack {name}:\n{metrics}");
+    }
+
+    let doc: Value = s
+        .http
+        .get(s.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/v1/messages",
+        "/v1/messages/{id}",
+        "/v1/messages/preview",
+        "/v1/batches",
+        "/v1/batches/{id}",
+        "/v1/balance",
+        "/admin/v1/accounts",
+    ] {
+        assert!(doc["paths"][path].is_object(), "OpenAPI lacks {path}");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+}

@@ -1,0 +1,233 @@
+//! Starts the real `smsgate` binary on a loopback port with a temporary
+//! database, and talks to it over HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+    pub http: Client,
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_smsgate")
+}
+
+impl Server {
+    /// A server whose simulator answers quickly.
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// A server with extra `SMSGATE_*` settings, e.g.
+    /// `("SMSGATE_ENGINE__SIMULATOR__REJECTED_RATIO", "1")`.
+    pub fn start_with(env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut all = vec![
+            ("SMSGATE_ADMIN_TOKEN".to_string(), ADMIN_TOKEN.to_string()),
+            ("SMSGATE_DEMO_CREDITS".into(), "0".into()),
+            (
+                "SMSGATE_ENGINE__SIMULATOR__DELIVERY_DELAY_MS".into(),
+                "20".into(),
+            ),
+            (
+                "SMSGATE_ENGINE__DISPATCH__RETRY_BASE_MS".into(),
+                "100".into(),
+            ),
+            ("SMSGATE_LOG".into(), "warn".into()),
+        ];
+        all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let mut server = Server {
+            child: None,
+            base: String::new(),
+            dir,
+            env: all,
+            http: Client::new(),
+        };
+        server.spawn("127.0.0.1:0");
+        server
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("smsgate.db")
+    }
+
+    /// Starts the process (again) on the same database.
+    pub fn spawn(&mut self, listen: &str) {
+        let mut child = Command::new(binary())
+            .args(["serve", "--listen", listen, "--db"])
+            .arg(self.db())
+            .envs(self.env.iter().cloned())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start smsgate");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines
+            .next()
+            .expect("smsgate printed nothing")
+            .expect("stdout readable");
+        let base = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {first:?}"))
+            .to_string();
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        self.base = base;
+        self.child = Some(child);
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("running");
+        let pid = c.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = c.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "smsgate did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN_TOKEN);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        read(req.send().await.expect("request")).await
+    }
+
+    /// Creates an account with `credits` and returns (id, api key).
+    pub async fn account(&self, name: &str, credits: i64) -> (i64, String) {
+        let (status, body) = self
+            .admin(
+                reqwest::Method::POST,
+                "/admin/v1/accounts",
+                Some(json!({"name": name, "credits": credits})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (
+            body["id"].as_i64().unwrap(),
+            body["api_key"].as_str().unwrap().to_string(),
+        )
+    }
+
+    pub async fn post(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        read(
+            self.http
+                .post(self.url(path))
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    pub async fn get(&self, key: &str, path: &str) -> (StatusCode, Value) {
+        read(
+            self.http
+                .get(self.url(path))
+                .bearer_auth(key)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, key: &str, path: &str) -> (StatusCode, Value) {
+        read(
+            self.http
+                .delete(self.url(path))
+                .bearer_auth(key)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    pub async fn balance(&self, key: &str) -> i64 {
+        let (status, body) = self.get(key, "/v1/balance").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["balance"].as_i64().unwrap()
+    }
+
+    /// Polls a message until it reaches `status` (panics after 15 s).
+    pub async fn wait_for(&self, key: &str, id: &str, status: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let (code, body) = self.get(key, &format!("/v1/messages/{id}")).await;
+            assert_eq!(code, StatusCode::OK, "{body}");
+            if body["status"] == status {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "message {id} never became {status}: {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub async fn read(r: Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let text = r.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+/// A send to one recipient.
+pub fn text_to(to: &str) -> Value {
+    json!({"to": to, "from": "Acme", "text": "Hello from the tests"})
+}
