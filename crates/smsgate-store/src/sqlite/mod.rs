@@ -4,6 +4,8 @@
 mod accounts;
 mod conn;
 mod messages;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 

@@ -1,0 +1,468 @@
+//! The SQLite adapter against a real database file.
+
+use std::sync::Arc;
+
+use smsgate_core::send::Rejection;
+use smsgate_core::{
+    AccountId, Category, Credits, Encoding, MessageId, Msisdn, NewMessage, SenderId, Status,
+    Timestamp, text::Segments,
+};
+
+use super::SqliteStore;
+use crate::*;
+
+fn open() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    (dir, store)
+}
+
+async fn account(store: &SqliteStore, name: &str, credits: i64) -> AccountId {
+    let new = NewAccount {
+        name: name.into(),
+        password_hash: None,
+        default_country: None,
+        max_parts: 10,
+        credits: Credits::new(credits),
+    };
+    store.create_account(new, Timestamp(1)).await.unwrap().id
+}
+
+fn message(to: &str, cost: i64, schedule_at: Option<Timestamp>) -> NewMessage {
+    NewMessage {
+        id: MessageId::generate(),
+        to: Msisdn::parse(to, None).unwrap(),
+        from: SenderId::parse("Acme").unwrap(),
+        text: "hi".into(),
+        segments: Segments {
+            encoding: Encoding::Gsm7,
+            units: 2,
+            parts: cost as usize,
+        },
+        cost: Credits::new(cost),
+        category: Category::Transactional,
+        route_class: "standard".into(),
+        reference: None,
+        schedule_at,
+        expires_at: None,
+        priority: 0,
+    }
+}
+
+fn submission(account: AccountId, messages: Vec<NewMessage>) -> Submission {
+    let total = messages.iter().map(|m| m.cost.units()).sum();
+    Submission {
+        account,
+        messages,
+        rejected: vec![Rejection {
+            to: "x".into(),
+            reason: "bad".into(),
+        }],
+        total_cost: Credits::new(total),
+        batch: None,
+        idempotency: None,
+    }
+}
+
+async fn status(store: &SqliteStore, id: MessageId) -> Status {
+    store
+        .message(None, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .message
+        .status
+}
+
+async fn balance(store: &SqliteStore, id: AccountId) -> i64 {
+    store.account(id).await.unwrap().unwrap().balance.units()
+}
+
+#[tokio::test]
+async fn one_group_commit_refuses_what_the_balance_cannot_cover() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 3).await;
+    let subs = vec![
+        submission(a, vec![message("+31612345678", 2, None)]),
+        submission(a, vec![message("+31612345679", 2, None)]),
+        submission(a, vec![message("+31612345670", 1, None)]),
+    ];
+    let results = store.accept(subs, Timestamp(10)).await.unwrap();
+    assert!(results[0].is_ok());
+    assert_eq!(
+        results[1],
+        Err(Refusal::InsufficientCredits {
+            balance: Credits::new(1),
+            needed: Credits::new(2)
+        })
+    );
+    let third = results[2].as_ref().unwrap();
+    assert_eq!(third.balance, Credits::ZERO);
+    assert_eq!(third.rejected[0].to, "x");
+    assert_eq!(balance(&store, a).await, 0);
+    let kinds: Vec<_> = store
+        .ledger(a, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.amount.units()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("debit".to_string(), -1),
+            ("debit".to_string(), -2),
+            ("topup".to_string(), 3)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_failing_job_does_not_undo_the_others_in_its_commit() {
+    let (_d, store) = open();
+    let store = Arc::new(store);
+    // Two creations of the same name race into one group commit: exactly
+    // one wins, and the loser's failure leaves the winner committed.
+    let (x, y) = tokio::join!(
+        {
+            let s = store.clone();
+            async move { account(&s, "same", 1).await }
+        },
+        {
+            let s = store.clone();
+            async move {
+                let new = NewAccount {
+                    name: "same".into(),
+                    password_hash: None,
+                    default_country: None,
+                    max_parts: 10,
+                    credits: Credits::new(5),
+                };
+                s.create_account(new, Timestamp(1)).await
+            }
+        }
+    );
+    assert!(matches!(y, Err(StoreError::NameTaken(_))));
+    assert_eq!(store.accounts().await.unwrap().len(), 1);
+    assert_eq!(balance(&store, x).await, 1);
+}
+
+#[tokio::test]
+async fn idempotent_submissions_replay_and_conflict() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 10).await;
+    let idem = |fp: u8| {
+        Some(Idempotency {
+            key: "k".into(),
+            fingerprint: [fp; 32],
+        })
+    };
+    let mut first = submission(a, vec![message("+31612345678", 1, None)]);
+    first.idempotency = idem(1);
+    let mut again = submission(a, vec![message("+31612345678", 1, None)]);
+    again.idempotency = idem(1);
+    let mut other = submission(a, vec![message("+31612345678", 1, None)]);
+    other.idempotency = idem(2);
+    let r = store
+        .accept(vec![first, again, other], Timestamp(10))
+        .await
+        .unwrap();
+    let (first, again) = (r[0].clone().unwrap(), r[1].clone().unwrap());
+    assert!(!first.replayed && again.replayed);
+    assert_eq!(first.messages, again.messages);
+    assert_eq!(r[2], Err(Refusal::IdempotencyConflict));
+    assert_eq!(balance(&store, a).await, 9);
+    // After 24 h the key may be used afresh.
+    let mut later = submission(a, vec![message("+31612345678", 1, None)]);
+    later.idempotency = idem(2);
+    let day = 24 * 3600 * 1000;
+    assert!(
+        !store
+            .accept(vec![later], Timestamp(10 + day + 1))
+            .await
+            .unwrap()[0]
+            .as_ref()
+            .unwrap()
+            .replayed
+    );
+}
+
+#[tokio::test]
+async fn claims_are_leased_and_retaken_when_the_lease_ends() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 10).await;
+    let m = message("+31612345678", 1, None);
+    let id = m.id;
+    store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    let claimed = store
+        .claim(Timestamp(20), Timestamp(1_000), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!((claimed[0].id, claimed[0].attempts), (id, 1));
+    assert_eq!(status(&store, id).await, Status::Submitting);
+    // While leased, nobody else gets it.
+    assert!(
+        store
+            .claim(Timestamp(999), Timestamp(2_000), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The worker died: after the lease it is claimed again.
+    let again = store
+        .claim(Timestamp(1_001), Timestamp(2_000), 10)
+        .await
+        .unwrap();
+    assert_eq!((again[0].id, again[0].attempts), (id, 2));
+    let history = store.message(None, id).await.unwrap().unwrap().history;
+    assert_eq!(
+        history.last().unwrap().detail.as_deref(),
+        Some("lease expired, claimed again")
+    );
+}
+
+#[tokio::test]
+async fn scheduled_messages_wait_on_disk_until_due() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 10).await;
+    let m = message("+31612345678", 1, Some(Timestamp(5_000)));
+    let id = m.id;
+    let r = store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    assert_eq!(r[0].as_ref().unwrap().messages[0].status, Status::Scheduled);
+    assert_eq!(
+        store.promote_scheduled(Timestamp(4_999), 10).await.unwrap(),
+        0
+    );
+    assert!(
+        store
+            .claim(Timestamp(4_999), Timestamp(9_999), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.promote_scheduled(Timestamp(5_000), 10).await.unwrap(),
+        1
+    );
+    assert_eq!(status(&store, id).await, Status::Queued);
+    assert_eq!(
+        store.queue_depth().await.unwrap(),
+        QueueDepth {
+            scheduled: 0,
+            queued: 1,
+            submitting: 0
+        }
+    );
+}
+
+#[tokio::test]
+async fn refunds_happen_once_and_final_states_stay_final() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 10).await;
+    let m = message("+31612345678", 3, None);
+    let id = m.id;
+    store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    store
+        .claim(Timestamp(20), Timestamp(1_000), 10)
+        .await
+        .unwrap();
+    let rejected = StatusUpdate::new(Target::Message(id), Status::Rejected, Timestamp(30));
+    let out = store.apply(vec![rejected.clone(), rejected]).await.unwrap();
+    assert_eq!(
+        out[0],
+        ApplyOutcome::Applied {
+            id,
+            account: a,
+            from: Status::Submitting,
+            to: Status::Rejected,
+            refunded: Credits::new(3)
+        }
+    );
+    assert_eq!(
+        out[1],
+        ApplyOutcome::Ignored {
+            id,
+            current: Status::Rejected
+        }
+    );
+    assert_eq!(balance(&store, a).await, 10);
+    let late = StatusUpdate::new(Target::Message(id), Status::Delivered, Timestamp(40));
+    store.apply(vec![late]).await.unwrap();
+    let detail = store.message(None, id).await.unwrap().unwrap();
+    assert_eq!(detail.message.status, Status::Rejected);
+    let last = detail.history.last().unwrap();
+    assert_eq!((last.status, last.applied), (Status::Delivered, false));
+    assert_eq!(
+        store
+            .ledger(a, 10)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == "refund")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn receipts_match_by_carrier_id_preferring_the_waiting_message() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 10).await;
+    let (m1, m2) = (
+        message("+31612345678", 1, None),
+        message("+31612345679", 1, None),
+    );
+    let (id1, id2) = (m1.id, m2.id);
+    store
+        .accept(vec![submission(a, vec![m1, m2])], Timestamp(10))
+        .await
+        .unwrap();
+    store
+        .claim(Timestamp(20), Timestamp(1_000), 10)
+        .await
+        .unwrap();
+    let sent = |id, carrier: &str| {
+        let mut u = StatusUpdate::new(Target::Message(id), Status::Sent, Timestamp(30));
+        u.connector = Some("c".into());
+        u.carrier_id = Some(carrier.into());
+        u
+    };
+    let receipt = || {
+        StatusUpdate::new(
+            Target::Carrier {
+                connector: "c".into(),
+                carrier_id: "42".into(),
+            },
+            Status::Delivered,
+            Timestamp(40),
+        )
+    };
+    // The carrier reused id 42: the first message is already delivered.
+    store
+        .apply(vec![sent(id1, "42"), receipt(), sent(id2, "42"), receipt()])
+        .await
+        .unwrap();
+    assert_eq!(status(&store, id1).await, Status::Delivered);
+    assert_eq!(status(&store, id2).await, Status::Delivered);
+    assert_eq!(
+        store.awaiting_receipt("c").await.unwrap(),
+        Vec::<String>::new()
+    );
+    let unknown = StatusUpdate::new(
+        Target::Carrier {
+            connector: "c".into(),
+            carrier_id: "nope".into(),
+        },
+        Status::Delivered,
+        Timestamp(50),
+    );
+    assert_eq!(
+        store.apply(vec![unknown]).await.unwrap(),
+        [ApplyOutcome::NotFound]
+    );
+}
+
+#[tokio::test]
+async fn cancel_only_what_has_not_been_sent_and_only_ones_own() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 10).await;
+    let b = account(&store, "b", 10).await;
+    let m = message("+31612345678", 2, Some(Timestamp(99_999)));
+    let id = m.id;
+    store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.cancel(b, id, Timestamp(20)).await.unwrap(),
+        CancelOutcome::NotFound
+    );
+    assert_eq!(
+        store.cancel(a, id, Timestamp(20)).await.unwrap(),
+        CancelOutcome::Canceled {
+            refunded: Credits::new(2),
+            balance: Credits::new(10)
+        }
+    );
+    assert_eq!(
+        store.cancel(a, id, Timestamp(30)).await.unwrap(),
+        CancelOutcome::NotCancelable(Status::Canceled)
+    );
+    assert_eq!(
+        store
+            .cancel(a, MessageId::generate(), Timestamp(30))
+            .await
+            .unwrap(),
+        CancelOutcome::NotFound
+    );
+}
+
+#[tokio::test]
+async fn expiry_refunds_messages_that_never_left() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 10).await;
+    let mut m = message("+31612345678", 1, None);
+    m.expires_at = Some(Timestamp(100));
+    let id = m.id;
+    store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    assert_eq!(store.expire_overdue(Timestamp(100), 10).await.unwrap(), 0);
+    assert_eq!(store.expire_overdue(Timestamp(101), 10).await.unwrap(), 1);
+    assert_eq!(status(&store, id).await, Status::Expired);
+    assert_eq!(balance(&store, a).await, 10);
+}
+
+#[tokio::test]
+async fn reopening_keeps_everything_and_migrates_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        account(&store, "kept", 7).await;
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let accounts = store.accounts().await.unwrap();
+    assert_eq!((accounts.len(), accounts[0].balance.units()), (1, 7));
+}
+
+#[tokio::test]
+async fn credits_never_go_below_zero() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 5).await;
+    assert!(matches!(
+        store
+            .adjust_credits(a, Credits::new(-6), None, Timestamp(2))
+            .await,
+        Err(StoreError::InsufficientCredits { .. })
+    ));
+    assert_eq!(
+        store
+            .adjust_credits(
+                a,
+                Credits::new(-5),
+                Some("refund to customer".into()),
+                Timestamp(2)
+            )
+            .await
+            .unwrap(),
+        Credits::ZERO
+    );
+    assert!(matches!(
+        store
+            .adjust_credits(AccountId(99), Credits::new(1), None, Timestamp(2))
+            .await,
+        Err(StoreError::NoSuchAccount(_))
+    ));
+}
