@@ -26,6 +26,8 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Savepoint sub-journals stay in memory rather than in temp files.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.set_prepared_statement_cache_capacity(128);
     Ok(())
 }
@@ -92,13 +94,22 @@ impl Writer {
     }
 }
 
+/// Runs a transaction-control statement through the statement cache:
+/// `execute_batch` would parse it anew every time.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    conn.execute_batch("SAVEPOINT job")?;
+    control(conn, "SAVEPOINT job")?;
     let result = catch_unwind(AssertUnwindSafe(|| f(conn)))
         .unwrap_or_else(|_| Err(StoreError::Corrupt("a store job panicked".into())));
     match &result {
-        Ok(_) => conn.execute_batch("RELEASE job")?,
-        Err(_) => conn.execute_batch("ROLLBACK TO job; RELEASE job")?,
+        Ok(_) => control(conn, "RELEASE job")?,
+        Err(_) => {
+            control(conn, "ROLLBACK TO job")?;
+            control(conn, "RELEASE job")?;
+        }
     }
     result
 }
@@ -114,7 +125,7 @@ fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let began = conn.execute_batch("BEGIN IMMEDIATE");
+        let began = control(&conn, "BEGIN IMMEDIATE");
         if let Err(e) = began {
             tracing::error!(error = %e, "cannot begin a write transaction");
             // Without a transaction no job may run; dropping them answers
@@ -125,7 +136,7 @@ fn writer_loop(conn: Connection, jobs: mpsc::Receiver<Job>) {
         for job in batch.drain(..) {
             finishers.push(job(&conn));
         }
-        let committed = match conn.execute_batch("COMMIT") {
+        let committed = match control(&conn, "COMMIT") {
             Ok(()) => true,
             Err(e) => {
                 tracing::error!(error = %e, "group commit failed");

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Benchmarks of bench/RESULTS.md. Server and load generator share this
+# machine's cores; each scenario gets a fresh database.
+#
+#   bench/run.sh [messages|batches|e2e|memory|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -p smsgate -p smsgate-loadgen >&2
+BIN=target/release/smsgate
+LOAD=target/release/loadgen
+PORT=18181
+WORK=$(mktemp -d)
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+start() { # start [extra env...]: fresh database, account with plenty of credits
+  rm -f "$WORK"/bench.db*
+  KEY=$($BIN accounts create bench --credits 1000000000000 --db "$WORK/bench.db" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
+  env SMSGATE_LOG=warn SMSGATE_DEMO_CREDITS=0 SMSGATE_ADMIN_TOKEN=bench-admin-token-0123 "$@" \
+    $BIN serve --listen 127.0.0.1:$PORT --db "$WORK/bench.db" > "$WORK/server.out" &
+  SERVER=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done
+}
+stop() { kill $SERVER; wait $SERVER 2>/dev/null || true; }
+rss_mb() { echo $(( $(awk '/VmRSS/ {print $2}' /proc/$SERVER/status) / 1024 )); }
+metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}' | head -1; }
+
+messages() {
+  start
+  echo "== POST /v1/messages, one recipient, concurrency 64, 20 s"
+  $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 64 --duration 20 messages
+  echo "server RSS: $(rss_mb) MB"
+  stop
+}
+
+batches() {
+  start
+  echo "== POST /v1/batches, 1,000 items, concurrency 4, 20 s"
+  $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 4 --duration 20 batches --items 1000
+  echo "server RSS: $(rss_mb) MB"
+  stop
+}
+
+e2e() {
+  local rate=${RATE:-10000}
+  start
+  echo "== end to end through the simulator: $rate messages/s offered as batches of 100 for 60 s"
+  $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 8 --duration 60 --rate "$rate" batches --items 100 > "$WORK/load.json" &
+  local load=$!
+  local d0; d0=$(metric 'smsgate_message_transitions_total{status="delivered"}'); d0=${d0:-0}
+  local t0; t0=$(date +%s.%N)
+  for i in $(seq 1 13); do
+    sleep 5
+    local q; q=$(curl -s "http://127.0.0.1:$PORT/readyz")
+    local d; d=$(metric 'smsgate_message_transitions_total{status="delivered"}')
+    echo "t=$((i*5))s delivered_total=${d:-0} queue=$q"
+  done
+  wait $load
+  cat "$WORK/load.json"
+  local t1; t1=$(date +%s.%N)
+  local d1; d1=$(metric 'smsgate_message_transitions_total{status="delivered"}')
+  python3 -c "print('delivered per second over the run: %d' % ((${d1:-0} - $d0) / ($t1 - $t0)))"
+  echo "server RSS: $(rss_mb) MB"
+  stop
+}
+
+memory() {
+  start
+  echo "== memory: 1,000,000 messages scheduled 30 days ahead"
+  echo "RSS after start: $(rss_mb) MB"
+  $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 2 --duration 600 batches --items 1000 --schedule-days 30 --total 1000000
+  sleep 6
+  echo "readyz: $(curl -s http://127.0.0.1:$PORT/readyz)"
+  echo "RSS with 1,000,000 scheduled: $(rss_mb) MB"
+  echo "database: $(du -sh "$WORK"/bench.db* | tr '\n' ' ')"
+  stop
+}
+
+case "${1:-all}" in
+  messages) messages ;;
+  batches) batches ;;
+  e2e) e2e ;;
+  memory) memory ;;
+  all) messages; batches; e2e; memory ;;
+  *) echo "usage: $0 [messages|batches|e2e|memory|all]" >&2; exit 2 ;;
+esac
