@@ -39,7 +39,12 @@ struct Cli {
 #[derive(Subcommand, Clone)]
 enum Scenario {
     /// POST /v1/messages, one recipient each.
-    Messages,
+    Messages {
+        /// Schedule every message this many days ahead, so that only
+        /// intake is measured; 0 sends now.
+        #[arg(long, default_value_t = 0)]
+        schedule_days: u64,
+    },
     /// POST /v1/batches with this many personalised items each.
     Batches {
         #[arg(long, default_value_t = 1000)]
@@ -71,9 +76,12 @@ fn number(n: u64) -> String {
 
 fn body(scenario: &Scenario) -> (String, Vec<u8>, u64) {
     match scenario {
-        Scenario::Messages => {
+        Scenario::Messages { schedule_days } => {
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let b = json!({"to": number(n), "from": "Bench", "text": "Your code is 123456"});
+            let mut b = json!({"to": number(n), "from": "Bench", "text": "Your code is 123456"});
+            if *schedule_days > 0 {
+                b["schedule_at"] = json!(schedule_at(*schedule_days));
+            }
             ("/v1/messages".into(), b.to_string().into_bytes(), 1)
         }
         Scenario::Batches {
@@ -102,6 +110,15 @@ fn body(scenario: &Scenario) -> (String, Vec<u8>, u64) {
             )
         }
     }
+}
+
+fn schedule_at(days: u64) -> String {
+    let at = std::time::SystemTime::now() + Duration::from_secs(days * 86_400);
+    rfc3339(
+        at.duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs(),
+    )
 }
 
 /// Seconds since the epoch as an RFC 3339 UTC time (civil-from-days).

@@ -68,20 +68,20 @@ pub(crate) fn accept(
     }
 
     // The conditional debit is what makes overspending impossible: it
-    // matches no row unless the balance covers the whole request.
-    let debited: Option<i64> = conn
+    // matches no row unless the balance covers the whole request. (No
+    // RETURNING: SQLite builds a temporary table for it on every call.)
+    let debited = conn
         .prepare_cached(
             "UPDATE accounts SET balance = balance - ?1
-             WHERE id = ?2 AND status = 'active' AND balance >= ?1 RETURNING balance",
+             WHERE id = ?2 AND status = 'active' AND balance >= ?1",
         )?
-        .query_row(params![sub.total_cost.units(), sub.account.0], |r| r.get(0))
-        .optional()?;
-    let Some(balance) = debited else {
-        let (status, balance): (String, i64) = conn
-            .prepare_cached("SELECT status, balance FROM accounts WHERE id = ?1")?
-            .query_row([sub.account.0], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?
-            .ok_or(StoreError::NoSuchAccount(sub.account))?;
+        .execute(params![sub.total_cost.units(), sub.account.0])?;
+    let (status, balance): (String, i64) = conn
+        .prepare_cached("SELECT status, balance FROM accounts WHERE id = ?1")?
+        .query_row([sub.account.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or(StoreError::NoSuchAccount(sub.account))?;
+    if debited == 0 {
         return Ok(Err(if status != "active" {
             Refusal::AccountDisabled
         } else {
@@ -90,7 +90,7 @@ pub(crate) fn accept(
                 needed: sub.total_cost,
             }
         }));
-    };
+    }
 
     let batch_id = sub.batch.as_ref().map(|b| b.id);
     if let Some(batch) = &sub.batch {
@@ -393,6 +393,17 @@ struct Current {
     refunded: bool,
 }
 
+/// A receipt's message, by the carrier's id.
+pub(crate) const BY_CARRIER: &str = "SELECT id, account_id, status, cost, refunded FROM messages
+     WHERE connector = ?1 AND carrier_id = ?2";
+
+/// Every status change of a message.
+pub(crate) const UPDATE_STATUS: &str =
+    "UPDATE messages SET status = ?1, updated_at = ?2, lease_until = NULL,
+         connector = COALESCE(?3, connector), carrier_id = COALESCE(?4, carrier_id),
+         error = COALESCE(?5, error), due_at = COALESCE(?6, due_at)
+     WHERE id = ?7";
+
 fn current(conn: &Connection, target: &Target) -> Result<Option<Current>> {
     type Row5 = (Vec<u8>, i64, String, i64, bool);
     let map = |r: &Row<'_>| -> rusqlite::Result<Row5> {
@@ -413,10 +424,7 @@ fn current(conn: &Connection, target: &Target) -> Result<Option<Current>> {
             // its receipt wins, then the newest. Chosen here rather than by
             // ORDER BY, which makes SQLite recompile the statement for every
             // new binding (measured: 49 of 50 runs).
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, account_id, status, cost, refunded FROM messages
-                 WHERE connector = ?1 AND carrier_id = ?2",
-            )?;
+            let mut stmt = conn.prepare_cached(BY_CARRIER)?;
             let rows = stmt.query_map(params![connector, carrier_id], map)?;
             let mut best: Option<Row5> = None;
             for row in rows {
@@ -465,13 +473,7 @@ pub(crate) fn apply(conn: &Connection, u: StatusUpdate) -> Result<ApplyOutcome> 
         | Status::Failed => u.detail.as_deref(),
         _ => None,
     };
-    conn.prepare_cached(
-        "UPDATE messages SET status = ?1, updated_at = ?2, lease_until = NULL,
-             connector = COALESCE(?3, connector), carrier_id = COALESCE(?4, carrier_id),
-             error = COALESCE(?5, error), due_at = COALESCE(?6, due_at)
-         WHERE id = ?7",
-    )?
-    .execute(params![
+    conn.prepare_cached(UPDATE_STATUS)?.execute(params![
         u.status.as_str(),
         u.at.0,
         u.connector,
