@@ -24,20 +24,30 @@ stop() { kill $SERVER; wait $SERVER 2>/dev/null || true; }
 rss_mb() { echo $(( $(awk '/VmRSS/ {print $2}' /proc/$SERVER/status) / 1024 )); }
 metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}' | head -1; }
 
+REPEAT=${REPEAT:-3}
+
 messages() {
-  start
-  echo "== POST /v1/messages, one recipient, concurrency 64, 20 s"
-  $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 64 --duration 20 messages
-  echo "server RSS: $(rss_mb) MB"
-  stop
+  for mode in "" "--schedule-days 30"; do
+    for run in $(seq "$REPEAT"); do
+      start
+      echo "== POST /v1/messages, one recipient, concurrency 64, 20 s ${mode:+(intake only: $mode)} run $run"
+      $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 64 --duration 20 messages $mode
+      echo "server RSS: $(rss_mb) MB"
+      stop
+    done
+  done
 }
 
 batches() {
-  start
-  echo "== POST /v1/batches, 1,000 items, concurrency 4, 20 s"
-  $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 4 --duration 20 batches --items 1000
-  echo "server RSS: $(rss_mb) MB"
-  stop
+  for mode in "" "--schedule-days 30"; do
+    for run in $(seq "$REPEAT"); do
+      start
+      echo "== POST /v1/batches, 1,000 items, concurrency 4, 20 s ${mode:+(intake only: $mode)} run $run"
+      $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 4 --duration 20 batches --items 1000 $mode
+      echo "server RSS: $(rss_mb) MB"
+      stop
+    done
+  done
 }
 
 e2e() {

@@ -22,8 +22,16 @@ pub struct Country(Region);
 impl Country {
     pub fn parse(code: &str) -> Result<Country, MsisdnError> {
         Region::from_code(&code.to_ascii_uppercase())
+            .ok()
+            // Two letters are not enough: libphonenumber must have numbering
+            // rules for the region.
+            .filter(|r| {
+                rlibphonenumber::PHONE_NUMBER_UTIL
+                    .get_country_code_for_region(*r)
+                    .is_some()
+            })
             .map(Country)
-            .map_err(|_| MsisdnError::UnknownCountry(code.to_string()))
+            .ok_or_else(|| MsisdnError::UnknownCountry(code.to_string()))
     }
 
     pub fn code(&self) -> String {
