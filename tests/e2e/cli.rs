@@ -1,6 +1,7 @@
 //! The command line: first start, the printed quickstart, admin commands.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 use serde_json::Value;
 
@@ -60,27 +61,37 @@ async fn admin_commands_work_on_the_database() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
 }
 
+/// Starts `serve` on `db` as a fresh install would (no admin token set).
+fn serve(db: &std::path::Path) -> (Child, BufReader<ChildStdout>) {
+    let mut child = Command::new(binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .env_remove("SMSGATE_ADMIN_TOKEN")
+        .env("SMSGATE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    (child, stdout)
+}
+
+fn read_line(stdout: &mut BufReader<ChildStdout>) -> String {
+    let mut line = String::new();
+    assert!(
+        stdout.read_line(&mut line).unwrap() > 0,
+        "smsgate stopped printing"
+    );
+    line
+}
+
 #[tokio::test]
 async fn first_start_prints_a_quickstart_that_works() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("fresh.db");
-    let mut child = Command::new(binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .env_remove("SMSGATE_ADMIN_TOKEN")
-        .env("SMSGATE_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (mut child, mut stdout) = serve(&db);
     let mut printed = String::new();
     while !printed.contains("then follow it") {
-        let mut line = String::new();
-        assert!(
-            std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() > 0,
-            "output ended: {printed}"
-        );
-        printed.push_str(&line);
+        printed.push_str(&read_line(&mut stdout));
     }
     assert!(printed.contains("admin token"), "{printed}");
     let curl: String = printed
@@ -102,37 +113,26 @@ async fn first_start_prints_a_quickstart_that_works() {
     let _ = child.wait();
 
     // A restart on the same database creates no second demo account and
-    // prints no new admin token.
-    let out = Command::new(binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .env_remove("SMSGATE_ADMIN_TOKEN")
-        .env("SMSGATE_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut restarted = out;
-    let mut first = String::new();
-    let mut reader = std::io::BufReader::new(restarted.stdout.take().unwrap());
-    std::io::BufRead::read_line(&mut reader, &mut first).unwrap();
-    assert!(first.contains("listening"), "{first}");
+    // prints no new admin token. Bootstrap runs before the server answers,
+    // so once /healthz answers everything it would print is printed.
+    let (mut restarted, mut stdout) = serve(&db);
+    let first = read_line(&mut stdout);
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.status(), reqwest::StatusCode::OK);
     let _ = restarted.kill();
-    let rest = {
-        let mut rest = String::new();
-        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
-        rest
-    };
+    let mut rest = String::new();
+    let _ = stdout.read_to_string(&mut rest);
     let _ = restarted.wait();
     assert!(
         !rest.contains("admin token") && !rest.contains("demo account"),
         "{rest}"
     );
-    let out = Command::new(binary())
-        .args(["accounts", "list", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    let accounts: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let accounts = run(&["accounts", "list", "--db", db.to_str().unwrap()]);
     assert_eq!(accounts.as_array().unwrap().len(), 1);
 }
 

@@ -124,12 +124,7 @@ pub async fn list_accounts(
     State(state): State<AppState>,
     _: Admin,
 ) -> Result<Json<AccountList>, Problem> {
-    let accounts = state
-        .engine
-        .store()
-        .accounts()
-        .await
-        .map_err(smsgate_engine::EngineError::from)?;
+    let accounts = state.engine.store().accounts().await?;
     Ok(Json(AccountList {
         data: accounts.iter().map(AccountView::from).collect(),
     }))
@@ -146,8 +141,7 @@ async fn load(state: &AppState, id: AccountId) -> Result<Account, Problem> {
         .engine
         .store()
         .account(id)
-        .await
-        .map_err(smsgate_engine::EngineError::from)?
+        .await?
         .ok_or_else(|| Problem::not_found(format!("no account with id {id}")))
 }
 
@@ -309,12 +303,7 @@ pub async fn create_key(
         crate::extract::parse_json(&body)?
     };
     let issued = state.engine.create_key(id, req.label).await?;
-    let keys = state
-        .engine
-        .store()
-        .keys(id)
-        .await
-        .map_err(smsgate_engine::EngineError::from)?;
+    let keys = state.engine.store().keys(id).await?;
     let info = keys
         .iter()
         .find(|k| k.id == issued.id)
@@ -339,12 +328,7 @@ pub async fn list_keys(
 ) -> Result<Json<KeyList>, Problem> {
     let id = account_id(&id)?;
     load(&state, id).await?;
-    let keys = state
-        .engine
-        .store()
-        .keys(id)
-        .await
-        .map_err(smsgate_engine::EngineError::from)?;
+    let keys = state.engine.store().keys(id).await?;
     Ok(Json(KeyList {
         data: keys.iter().map(KeyView::from).collect(),
     }))
@@ -446,12 +430,7 @@ pub async fn ledger(
 ) -> Result<Json<LedgerPage>, Problem> {
     let id = account_id(&id)?;
     load(&state, id).await?;
-    let entries = state
-        .engine
-        .store()
-        .ledger(id, 500)
-        .await
-        .map_err(smsgate_engine::EngineError::from)?;
+    let entries = state.engine.store().ledger(id, 500).await?;
     Ok(Json(LedgerPage {
         data: entries.iter().map(LedgerView::from).collect(),
     }))
@@ -486,12 +465,7 @@ pub async fn list_prices(
     State(state): State<AppState>,
     _: Admin,
 ) -> Result<Json<PriceList>, Problem> {
-    let prices = state
-        .engine
-        .store()
-        .prices()
-        .await
-        .map_err(smsgate_engine::EngineError::from)?;
+    let prices = state.engine.store().prices().await?;
     Ok(Json(PriceList {
         data: prices
             .into_iter()

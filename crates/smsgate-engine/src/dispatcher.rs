@@ -308,24 +308,8 @@ fn receipt_update(r: Receipt) -> StatusUpdate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use smsgate_core::{AccountId, Category, Encoding, MessageId};
 
-    fn message(attempts: u32, expires_at: Option<Timestamp>) -> Outbound {
-        Outbound {
-            id: MessageId::generate(),
-            account_id: AccountId(1),
-            to: "+31612345678".into(),
-            from: "Acme".into(),
-            text: "hi".into(),
-            encoding: Encoding::Gsm7,
-            segments: 1,
-            category: Category::Transactional,
-            route_class: "standard".into(),
-            priority: 0,
-            attempts,
-            expires_at,
-        }
-    }
+    use crate::testing::outbound as message;
 
     #[test]
     fn acknowledgement_records_the_carrier_id() {

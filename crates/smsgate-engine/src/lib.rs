@@ -12,6 +12,8 @@ mod dispatcher;
 mod intake;
 pub mod router;
 mod scheduler;
+#[cfg(test)]
+mod testing;
 
 use std::sync::{Arc, RwLock};
 

@@ -210,8 +210,7 @@ pub async fn get_message(
         .engine
         .store()
         .message(Some(caller.account), mid)
-        .await
-        .map_err(smsgate_engine::EngineError::from)?
+        .await?
         .ok_or_else(|| Problem::not_found(format!("no message with id {id:?}")))?;
     Ok(Json(MessageView::new(
         &detail.message,
@@ -312,12 +311,7 @@ pub async fn list_messages(
         before,
         limit: limit + 1,
     };
-    let mut rows = state
-        .engine
-        .store()
-        .messages(filter)
-        .await
-        .map_err(smsgate_engine::EngineError::from)?;
+    let mut rows = state.engine.store().messages(filter).await?;
     let next_cursor = if rows.len() > limit {
         rows.truncate(limit);
         rows.last().map(|m| m.id.to_string())
@@ -345,8 +339,7 @@ pub async fn get_batch(
         .engine
         .store()
         .batch(caller.account, bid)
-        .await
-        .map_err(smsgate_engine::EngineError::from)?
+        .await?
         .ok_or_else(|| Problem::not_found(format!("no batch with id {id:?}")))?;
     Ok(Json(BatchView {
         id: b.id.to_string(),
@@ -374,8 +367,7 @@ pub async fn balance(
         .engine
         .store()
         .account(caller.account)
-        .await
-        .map_err(smsgate_engine::EngineError::from)?
+        .await?
         .ok_or_else(|| Problem::not_found("the account no longer exists"))?;
     Ok(Json(BalanceView {
         account_id: account.id.0,

@@ -166,23 +166,9 @@ impl Simulator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use smsgate_core::{AccountId, Category, Encoding, MessageId};
 
     fn outbound() -> Outbound {
-        Outbound {
-            id: MessageId::generate(),
-            account_id: AccountId(1),
-            to: "+31612345678".into(),
-            from: "Acme".into(),
-            text: "hi".into(),
-            encoding: Encoding::Gsm7,
-            segments: 1,
-            category: Category::Transactional,
-            route_class: "standard".into(),
-            priority: 0,
-            attempts: 1,
-            expires_at: None,
-        }
+        crate::testing::outbound(1, None)
     }
 
     #[tokio::test]
