@@ -192,10 +192,11 @@ async fn worker(
         if status.as_u16() == 202 {
             stats.ok.fetch_add(1, Ordering::Relaxed);
             let total = stats.recipients.fetch_add(recipients, Ordering::Relaxed) + recipients;
-            if let Scenario::Batches { total: limit, .. } = cli.scenario {
-                if limit > 0 && total >= limit {
-                    stop.store(true, Ordering::Relaxed);
-                }
+            if let Scenario::Batches { total: limit, .. } = cli.scenario
+                && limit > 0
+                && total >= limit
+            {
+                stop.store(true, Ordering::Relaxed);
             }
         } else {
             stats.failed.fetch_add(1, Ordering::Relaxed);
@@ -328,4 +329,22 @@ fn main() -> anyhow::Result<()> {
         );
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_from_epoch_seconds() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_800_000_000), "2027-01-15T08:00:00Z");
+    }
+
+    #[test]
+    fn numbers_are_distinct_valid_dutch_mobiles() {
+        assert_eq!(number(7), "+31610000007");
+        assert_ne!(number(1), number(2));
+    }
 }
