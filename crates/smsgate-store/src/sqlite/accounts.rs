@@ -71,7 +71,7 @@ pub(crate) fn create_account(
             conn,
             id,
             new.credits,
-            "topup",
+            LedgerKind::Topup,
             None,
             None,
             Some("opening balance"),
@@ -202,12 +202,32 @@ pub(crate) fn key_by_hash(
     Ok(Some((key, account)))
 }
 
+/// Why credits moved; the only values `ledger.kind` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LedgerKind {
+    Topup,
+    Adjustment,
+    Debit,
+    Refund,
+}
+
+impl LedgerKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            LedgerKind::Topup => "topup",
+            LedgerKind::Adjustment => "adjustment",
+            LedgerKind::Debit => "debit",
+            LedgerKind::Refund => "refund",
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn insert_ledger(
     conn: &Connection,
     account: AccountId,
     amount: Credits,
-    kind: &str,
+    kind: LedgerKind,
     message: Option<MessageId>,
     batch: Option<BatchId>,
     note: Option<&str>,
@@ -220,7 +240,7 @@ pub(crate) fn insert_ledger(
     .execute(params![
         account.0,
         amount.units(),
-        kind,
+        kind.as_str(),
         message.map(|m| m.as_bytes().to_vec()),
         batch.map(|b| b.as_bytes().to_vec()),
         note,
@@ -254,9 +274,9 @@ pub(crate) fn adjust_credits(
         params![balance.units(), id.0],
     )?;
     let kind = if amount >= Credits::ZERO {
-        "topup"
+        LedgerKind::Topup
     } else {
-        "adjustment"
+        LedgerKind::Adjustment
     };
     insert_ledger(conn, id, amount, kind, None, None, note.as_deref(), now)?;
     Ok(balance)

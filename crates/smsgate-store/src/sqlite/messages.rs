@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
 use smsgate_core::{AccountId, BatchId, Category, Credits, Encoding, MessageId, Status, Timestamp};
 
-use super::accounts::{insert_ledger, uuid_col};
+use super::accounts::{LedgerKind, insert_ledger, uuid_col};
 use crate::{
     Acceptance, AcceptedMessage, ApplyOutcome, BatchSummary, CancelOutcome, MessageDetail,
     MessageFilter, MessageRecord, Outbound, Refusal, RejectedRecipient, Result, StatusUpdate,
@@ -113,7 +113,7 @@ pub(crate) fn accept(
         conn,
         sub.account,
         Credits::new(-sub.total_cost.units()),
-        "debit",
+        LedgerKind::Debit,
         single,
         batch_id,
         Some(&note),
@@ -494,7 +494,7 @@ pub(crate) fn apply(conn: &Connection, u: StatusUpdate) -> Result<ApplyOutcome> 
             conn,
             cur.account,
             cur.cost,
-            "refund",
+            LedgerKind::Refund,
             Some(cur.id),
             None,
             Some(&note),
