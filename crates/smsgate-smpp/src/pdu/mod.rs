@@ -1,14 +1,28 @@
 //! PDUs: one file per operation, and the dispatch by `command_id`.
 //!
-//! Commands this codec does not model yet are kept as [`Body::Other`]
-//! with their raw body, so the session can answer them (`generic_nack`
-//! for unknown requests) without losing anything.
+//! Every SMPP 3.4 PDU an ESME or SMSC meets is modelled; commands outside
+//! the standard are kept as [`Body::Other`] with their raw body, so the
+//! session can answer them (`generic_nack`) without losing anything.
 
+mod alert_notification;
 mod bind;
+mod cancel_sm;
+mod data_sm;
+mod outbind;
+mod query_sm;
+mod replace_sm;
+mod submit_multi;
 mod submit_sm;
 pub mod tlv;
 
+pub use alert_notification::AlertNotification;
 pub use bind::{Bind, BindResp};
+pub use cancel_sm::CancelSm;
+pub use data_sm::{DataSm, DataSmResp};
+pub use outbind::Outbind;
+pub use query_sm::{QuerySm, QuerySmResp};
+pub use replace_sm::ReplaceSm;
+pub use submit_multi::{Destination, SubmitMulti, SubmitMultiResp, Unsuccessful};
 pub use submit_sm::{ESM_CLASS_RECEIPT, ESM_CLASS_UDHI, Sm, SmResp};
 pub use tlv::Tlv;
 
@@ -54,6 +68,18 @@ pub enum Body {
     SubmitSmResp(SmResp),
     DeliverSm(Sm),
     DeliverSmResp(SmResp),
+    Outbind(Outbind),
+    SubmitMulti(SubmitMulti),
+    SubmitMultiResp(SubmitMultiResp),
+    DataSm(DataSm),
+    DataSmResp(DataSmResp),
+    QuerySm(QuerySm),
+    QuerySmResp(QuerySmResp),
+    CancelSm(CancelSm),
+    CancelSmResp,
+    ReplaceSm(ReplaceSm),
+    ReplaceSmResp,
+    AlertNotification(AlertNotification),
     /// A command not modelled here, kept whole.
     Other {
         command_id: u32,
@@ -80,6 +106,18 @@ impl Body {
             SubmitSmResp(_) => id::SUBMIT_SM | id::RESPONSE,
             DeliverSm(_) => id::DELIVER_SM,
             DeliverSmResp(_) => id::DELIVER_SM | id::RESPONSE,
+            Outbind(_) => id::OUTBIND,
+            SubmitMulti(_) => id::SUBMIT_MULTI,
+            SubmitMultiResp(_) => id::SUBMIT_MULTI | id::RESPONSE,
+            DataSm(_) => id::DATA_SM,
+            DataSmResp(_) => id::DATA_SM | id::RESPONSE,
+            QuerySm(_) => id::QUERY_SM,
+            QuerySmResp(_) => id::QUERY_SM | id::RESPONSE,
+            CancelSm(_) => id::CANCEL_SM,
+            CancelSmResp => id::CANCEL_SM | id::RESPONSE,
+            ReplaceSm(_) => id::REPLACE_SM,
+            ReplaceSmResp => id::REPLACE_SM | id::RESPONSE,
+            AlertNotification(_) => id::ALERT_NOTIFICATION,
             Other { command_id, .. } => *command_id,
         }
     }
@@ -159,6 +197,26 @@ pub fn decode(frame: &[u8]) -> Result<Decoded, Malformed> {
         c if c == id::DELIVER_SM | id::RESPONSE => {
             Body::DeliverSmResp(SmResp::read(&mut r).map_err(fail)?)
         }
+        id::OUTBIND => Body::Outbind(Outbind::read(&mut r).map_err(fail)?),
+        id::SUBMIT_MULTI => Body::SubmitMulti(SubmitMulti::read(&mut r).map_err(fail)?),
+        c if c == id::SUBMIT_MULTI | id::RESPONSE => {
+            Body::SubmitMultiResp(SubmitMultiResp::read(&mut r).map_err(fail)?)
+        }
+        id::DATA_SM => Body::DataSm(DataSm::read(&mut r).map_err(fail)?),
+        c if c == id::DATA_SM | id::RESPONSE => {
+            Body::DataSmResp(DataSmResp::read(&mut r).map_err(fail)?)
+        }
+        id::QUERY_SM => Body::QuerySm(QuerySm::read(&mut r).map_err(fail)?),
+        c if c == id::QUERY_SM | id::RESPONSE => {
+            Body::QuerySmResp(QuerySmResp::read(&mut r).map_err(fail)?)
+        }
+        id::CANCEL_SM => Body::CancelSm(CancelSm::read(&mut r).map_err(fail)?),
+        c if c == id::CANCEL_SM | id::RESPONSE => Body::CancelSmResp,
+        id::REPLACE_SM => Body::ReplaceSm(ReplaceSm::read(&mut r).map_err(fail)?),
+        c if c == id::REPLACE_SM | id::RESPONSE => Body::ReplaceSmResp,
+        id::ALERT_NOTIFICATION => {
+            Body::AlertNotification(AlertNotification::read(&mut r).map_err(fail)?)
+        }
         command_id => Body::Other {
             command_id,
             body: r.rest().to_vec(),
@@ -190,11 +248,23 @@ pub fn encode(pdu: &Pdu) -> Vec<u8> {
         }
         Body::SubmitSm(sm) | Body::DeliverSm(sm) => sm.write(&mut out),
         Body::SubmitSmResp(r) | Body::DeliverSmResp(r) => r.write(&mut out),
+        Body::Outbind(b) => b.write(&mut out),
+        Body::SubmitMulti(b) => b.write(&mut out),
+        Body::SubmitMultiResp(b) => b.write(&mut out),
+        Body::DataSm(b) => b.write(&mut out),
+        Body::DataSmResp(b) => b.write(&mut out),
+        Body::QuerySm(b) => b.write(&mut out),
+        Body::QuerySmResp(b) => b.write(&mut out),
+        Body::CancelSm(b) => b.write(&mut out),
+        Body::ReplaceSm(b) => b.write(&mut out),
+        Body::AlertNotification(b) => b.write(&mut out),
         Body::Unbind
         | Body::UnbindResp
         | Body::EnquireLink
         | Body::EnquireLinkResp
-        | Body::GenericNack => {}
+        | Body::GenericNack
+        | Body::CancelSmResp
+        | Body::ReplaceSmResp => {}
         Body::Other { body, .. } => out.extend_from_slice(body),
     }
     let len = out.len() as u32;

@@ -226,7 +226,153 @@ fn bind() -> impl Strategy<Value = Bind> {
         })
 }
 
+fn destination() -> impl Strategy<Value = Destination> {
+    prop_oneof![
+        (any::<u8>(), any::<u8>(), cstr(20)).prop_map(|(ton, npi, addr)| Destination::Sme {
+            ton,
+            npi,
+            addr
+        }),
+        cstr(20).prop_map(Destination::DistributionList),
+    ]
+}
+
+fn submit_multi() -> impl Strategy<Value = SubmitMulti> {
+    (sm(), proptest::collection::vec(destination(), 0..6)).prop_map(|(sm, destinations)| {
+        SubmitMulti {
+            service_type: sm.service_type,
+            source_addr_ton: sm.source_addr_ton,
+            source_addr_npi: sm.source_addr_npi,
+            source_addr: sm.source_addr,
+            destinations,
+            esm_class: sm.esm_class,
+            protocol_id: sm.protocol_id,
+            priority_flag: sm.priority_flag,
+            schedule_delivery_time: sm.schedule_delivery_time,
+            validity_period: sm.validity_period,
+            registered_delivery: sm.registered_delivery,
+            replace_if_present_flag: sm.replace_if_present_flag,
+            data_coding: sm.data_coding,
+            sm_default_msg_id: sm.sm_default_msg_id,
+            short_message: sm.short_message,
+            tlvs: sm.tlvs,
+        }
+    })
+}
+
+fn more_bodies() -> impl Strategy<Value = Body> {
+    prop_oneof![
+        (cstr(15), cstr(8)).prop_map(|(system_id, password)| Body::Outbind(Outbind {
+            system_id,
+            password
+        })),
+        submit_multi().prop_map(Body::SubmitMulti),
+        (
+            cstr(64),
+            proptest::collection::vec((any::<u8>(), any::<u8>(), cstr(20), any::<u32>()), 0..4)
+        )
+            .prop_map(|(message_id, failed)| {
+                Body::SubmitMultiResp(SubmitMultiResp {
+                    message_id,
+                    unsuccessful: failed
+                        .into_iter()
+                        .map(|(ton, npi, addr, s)| Unsuccessful {
+                            ton,
+                            npi,
+                            addr,
+                            status: CommandStatus(s),
+                        })
+                        .collect(),
+                })
+            }),
+        (sm(), cstr(64), cstr(64)).prop_map(|(sm, source_addr, destination_addr)| Body::DataSm(
+            DataSm {
+                service_type: sm.service_type,
+                source_addr_ton: sm.source_addr_ton,
+                source_addr_npi: sm.source_addr_npi,
+                source_addr,
+                dest_addr_ton: sm.dest_addr_ton,
+                dest_addr_npi: sm.dest_addr_npi,
+                destination_addr,
+                esm_class: sm.esm_class,
+                registered_delivery: sm.registered_delivery,
+                data_coding: sm.data_coding,
+                tlvs: sm.tlvs,
+            }
+        )),
+        (cstr(64), tlvs())
+            .prop_map(|(message_id, tlvs)| Body::DataSmResp(DataSmResp { message_id, tlvs })),
+        (cstr(64), any::<u8>(), any::<u8>(), cstr(20)).prop_map(
+            |(message_id, ton, npi, source_addr)| {
+                Body::QuerySm(QuerySm {
+                    message_id,
+                    source_addr_ton: ton,
+                    source_addr_npi: npi,
+                    source_addr,
+                })
+            }
+        ),
+        (cstr(64), cstr(16), any::<u8>(), any::<u8>()).prop_map(
+            |(message_id, final_date, message_state, error_code)| {
+                Body::QuerySmResp(QuerySmResp {
+                    message_id,
+                    final_date,
+                    message_state,
+                    error_code,
+                })
+            }
+        ),
+        (sm(), cstr(64)).prop_map(|(sm, message_id)| Body::CancelSm(CancelSm {
+            service_type: sm.service_type,
+            message_id,
+            source_addr_ton: sm.source_addr_ton,
+            source_addr_npi: sm.source_addr_npi,
+            source_addr: sm.source_addr,
+            dest_addr_ton: sm.dest_addr_ton,
+            dest_addr_npi: sm.dest_addr_npi,
+            destination_addr: sm.destination_addr,
+        })),
+        Just(Body::CancelSmResp),
+        (sm(), cstr(64)).prop_map(|(sm, message_id)| Body::ReplaceSm(ReplaceSm {
+            message_id,
+            source_addr_ton: sm.source_addr_ton,
+            source_addr_npi: sm.source_addr_npi,
+            source_addr: sm.source_addr,
+            schedule_delivery_time: sm.schedule_delivery_time,
+            validity_period: sm.validity_period,
+            registered_delivery: sm.registered_delivery,
+            sm_default_msg_id: sm.sm_default_msg_id,
+            short_message: sm.short_message,
+        })),
+        Just(Body::ReplaceSmResp),
+        (
+            any::<u8>(),
+            any::<u8>(),
+            cstr(64),
+            any::<u8>(),
+            any::<u8>(),
+            cstr(64),
+            tlvs()
+        )
+            .prop_map(|a| {
+                Body::AlertNotification(AlertNotification {
+                    source_addr_ton: a.0,
+                    source_addr_npi: a.1,
+                    source_addr: a.2,
+                    esme_addr_ton: a.3,
+                    esme_addr_npi: a.4,
+                    esme_addr: a.5,
+                    tlvs: a.6,
+                })
+            }),
+    ]
+}
+
 fn body() -> impl Strategy<Value = Body> {
+    prop_oneof![more_bodies(), first_bodies()]
+}
+
+fn first_bodies() -> impl Strategy<Value = Body> {
     prop_oneof![
         bind().prop_map(Body::BindTransmitter),
         bind().prop_map(Body::BindReceiver),
