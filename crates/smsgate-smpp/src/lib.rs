@@ -16,6 +16,7 @@
 //! writes one.
 
 pub mod pdu;
+pub mod receipt;
 pub mod session;
 pub mod status;
 mod wire;
