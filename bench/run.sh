@@ -22,6 +22,14 @@ start() { # start [extra env...]: fresh database, account with plenty of credits
 }
 stop() { kill $SERVER; wait $SERVER 2>/dev/null || true; }
 rss_mb() { echo $(( $(awk '/VmRSS/ {print $2}' /proc/$SERVER/status) / 1024 )); }
+# CPU seconds per server thread over a window, e.g. the writer against the
+# HTTP workers: thread_cpu SECONDS
+thread_cpu() {
+  local window=$1 t
+  snap() { for t in /proc/$SERVER/task/*; do echo "$(basename "$t") $(tr ' ' _ < "$t/comm") $(awk '{print $14+$15}' "$t/stat")"; done | sort; }
+  snap > "$WORK/cpu0"; sleep "$window"; snap > "$WORK/cpu1"
+  join "$WORK/cpu0" "$WORK/cpu1" | awk -v w="$window" '{d=($5-$3)/100; if (d>0.05) printf "  thread %-18s %5.0f%% of a core\n", $2, 100*d/w}'
+}
 metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}' | head -1; }
 
 REPEAT=${REPEAT:-3}
@@ -31,7 +39,10 @@ messages() {
     for run in $(seq "$REPEAT"); do
       start
       echo "== POST /v1/messages, one recipient, concurrency 64, 20 s ${mode:+(intake only: $mode)} run $run"
+      (sleep 8; echo "per-thread CPU, 5 s in the middle of the run:"; thread_cpu 5) > "$WORK/threads.txt" &
+      local sampler=$!
       $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 64 --duration 20 messages $mode
+      wait "$sampler"; cat "$WORK/threads.txt"
       echo "server RSS: $(rss_mb) MB"
       stop
     done

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::sync::Mutex;
 
 use crate::support::Server;
 
@@ -20,14 +19,12 @@ async fn load(
     clients: usize,
     stop: Arc<AtomicBool>,
 ) -> Vec<tokio::task::JoinHandle<Vec<String>>> {
-    let acked = Arc::new(Mutex::new(()));
     (0..clients)
         .map(|c| {
             let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
             let url = s.url("/v1/messages");
             let key = key.to_string();
             let stop = stop.clone();
-            let _ = acked.clone();
             tokio::spawn(async move {
                 let mut ids = Vec::new();
                 let mut n = 0u32;

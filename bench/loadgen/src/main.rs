@@ -95,13 +95,7 @@ fn body(scenario: &Scenario) -> (String, Vec<u8>, u64) {
                 .collect();
             let mut b = json!({"from": "Bench", "items": items});
             if *schedule_days > 0 {
-                let days = *schedule_days as i64;
-                let at = std::time::SystemTime::now() + Duration::from_secs(days as u64 * 86_400);
-                let secs = at
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default()
-                    .as_secs();
-                b["schedule_at"] = json!(rfc3339(secs));
+                b["schedule_at"] = json!(schedule_at(*schedule_days));
             }
             (
                 "/v1/batches".into(),
@@ -113,33 +107,9 @@ fn body(scenario: &Scenario) -> (String, Vec<u8>, u64) {
 }
 
 fn schedule_at(days: u64) -> String {
-    let at = std::time::SystemTime::now() + Duration::from_secs(days * 86_400);
-    rfc3339(
-        at.duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs(),
-    )
-}
-
-/// Seconds since the epoch as an RFC 3339 UTC time (civil-from-days).
-fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let at = time::OffsetDateTime::now_utc() + time::Duration::days(days as i64);
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 async fn worker(
@@ -334,13 +304,6 @@ fn main() -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_from_epoch_seconds() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_800_000_000), "2027-01-15T08:00:00Z");
-    }
 
     #[test]
     fn numbers_are_distinct_valid_dutch_mobiles() {

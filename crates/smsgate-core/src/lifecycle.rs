@@ -127,6 +127,20 @@ impl Status {
         }
     }
 
+    /// Whether entering this state means something went wrong, so that the
+    /// change's detail is the message's error (a retry, a refusal, a failed
+    /// or expired delivery). A success's detail is only history.
+    pub const fn is_error(self) -> bool {
+        matches!(
+            self,
+            Status::Queued
+                | Status::Undelivered
+                | Status::Expired
+                | Status::Rejected
+                | Status::Failed
+        )
+    }
+
     /// Whether a client may still cancel the message.
     pub const fn is_cancelable(self) -> bool {
         matches!(self, Status::Scheduled | Status::Queued)
@@ -189,6 +203,21 @@ mod tests {
         assert!(Status::Expired.refunds_from(Status::Queued));
         assert!(Status::Expired.refunds_from(Status::Submitting));
         assert!(!Status::Delivered.refunds_from(Status::Sent));
+    }
+
+    #[test]
+    fn only_trouble_is_an_error() {
+        let errors: Vec<_> = Status::ALL.into_iter().filter(|s| s.is_error()).collect();
+        assert_eq!(
+            errors,
+            [
+                Status::Queued,
+                Status::Undelivered,
+                Status::Expired,
+                Status::Rejected,
+                Status::Failed
+            ]
+        );
     }
 
     #[test]

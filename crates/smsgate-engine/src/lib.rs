@@ -105,7 +105,6 @@ impl From<Refusal> for EngineError {
             }
             Refusal::IdempotencyConflict => EngineError::IdempotencyConflict,
             Refusal::AccountDisabled => EngineError::AccountDisabled,
-            Refusal::Store(e) => EngineError::Store(StoreError::CommitFailed(e)),
         }
     }
 }

@@ -125,8 +125,6 @@ pub struct Session<T> {
     next_sequence: u32,
     /// By sequence number.
     outstanding: BTreeMap<u32, Outstanding<T>>,
-    /// Requests from the user in the window (bind and keepalives excluded).
-    user_outstanding: usize,
     last_heard: Instant,
     actions: VecDeque<Action<T>>,
 }
@@ -138,7 +136,6 @@ impl<T: Clone> Session<T> {
             state: State::Open,
             next_sequence: 1,
             outstanding: BTreeMap::new(),
-            user_outstanding: 0,
             last_heard: now,
             actions: VecDeque::new(),
         }
@@ -150,14 +147,18 @@ impl<T: Clone> Session<T> {
 
     /// Requests of the user waiting for a response.
     pub fn in_flight(&self) -> usize {
-        self.user_outstanding
+        // Bind, keepalive and unbind do not count against the window.
+        self.outstanding
+            .values()
+            .filter(|o| matches!(o.what, Pending::User(_)))
+            .count()
     }
 
     /// Whether [`Session::send`] would accept a request now.
     pub fn can_send(&self) -> bool {
         self.state == State::Bound
             && self.config.kind.can_send()
-            && self.user_outstanding < self.config.window
+            && self.in_flight() < self.config.window
     }
 
     /// The next action for the transport, if any.
@@ -183,10 +184,9 @@ impl<T: Clone> Session<T> {
         if !self.config.kind.can_send() {
             return Err(SendError::ReceiverOnly);
         }
-        if self.user_outstanding >= self.config.window {
+        if self.in_flight() >= self.config.window {
             return Err(SendError::WindowFull);
         }
-        self.user_outstanding += 1;
         Ok(self.request(body, Pending::User(tag), now))
     }
 
@@ -310,7 +310,6 @@ impl<T: Clone> Session<T> {
             Pending::EnquireLink => {}
             Pending::Unbind => self.close(CloseReason::Unbound),
             Pending::User(tag) => {
-                self.user_outstanding -= 1;
                 self.actions.push_back(Action::Response { tag, pdu });
             }
         }
@@ -337,7 +336,6 @@ impl<T: Clone> Session<T> {
                 Pending::EnquireLink => return self.close(CloseReason::PeerSilent),
                 Pending::Unbind => return self.close(CloseReason::Unbound),
                 Pending::User(tag) => {
-                    self.user_outstanding -= 1;
                     self.actions.push_back(Action::TimedOut {
                         tag,
                         command_id: out.command_id,
@@ -378,7 +376,6 @@ impl<T: Clone> Session<T> {
                 });
             }
         }
-        self.user_outstanding = 0;
         self.state = State::Closed;
         self.actions.push_back(Action::Close(reason));
     }

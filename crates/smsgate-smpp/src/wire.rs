@@ -73,6 +73,12 @@ impl<'a> Reader<'a> {
         Ok(rest[..len].to_vec())
     }
 
+    /// `sm_length` (one octet) and that many octets of `short_message`.
+    pub(crate) fn short_message(&mut self) -> Result<Vec<u8>, DecodeError> {
+        let len = self.u8("sm_length")?;
+        Ok(self.bytes(usize::from(len), "short_message")?.to_vec())
+    }
+
     pub(crate) fn rest(&mut self) -> &'a [u8] {
         let b = &self.buf[self.pos..];
         self.pos = self.buf.len();
@@ -98,4 +104,12 @@ pub(crate) fn put_cstring(out: &mut Vec<u8>, s: &[u8], max: usize) {
     let s = s.iter().position(|&b| b == 0).map_or(s, |nul| &s[..nul]);
     out.extend_from_slice(s);
     out.push(0);
+}
+
+/// Writes `sm_length` and `short_message`, cut to 254 octets (longer
+/// content belongs in `message_payload`).
+pub(crate) fn put_short_message(out: &mut Vec<u8>, sm: &[u8]) {
+    let sm = &sm[..sm.len().min(254)];
+    put_u8(out, sm.len() as u8);
+    out.extend_from_slice(sm);
 }

@@ -39,17 +39,6 @@ pub enum StoreError {
     Migration(String),
 }
 
-impl StoreError {
-    /// A failure of the database itself (as opposed to a refused request):
-    /// worth retrying, and never the caller's fault.
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Closed | StoreError::CommitFailed(_) | StoreError::Sqlite(_)
-        )
-    }
-}
-
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The storage port. Every method is one transaction.

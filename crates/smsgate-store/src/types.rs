@@ -150,8 +150,6 @@ pub enum Refusal {
     IdempotencyConflict,
     #[error("the account is disabled")]
     AccountDisabled,
-    #[error("the store failed: {0}")]
-    Store(String),
 }
 
 /// A stored message.

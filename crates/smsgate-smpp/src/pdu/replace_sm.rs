@@ -8,7 +8,7 @@
 //! ```
 
 use crate::DecodeError;
-use crate::wire::{Reader, put_cstring, put_u8};
+use crate::wire::{Reader, put_cstring, put_short_message, put_u8};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReplaceSm {
@@ -36,8 +36,7 @@ impl ReplaceSm {
             sm_default_msg_id: r.u8("sm_default_msg_id")?,
             ..ReplaceSm::default()
         };
-        let len = r.u8("sm_length")?;
-        m.short_message = r.bytes(usize::from(len), "short_message")?.to_vec();
+        m.short_message = r.short_message()?;
         Ok(m)
     }
 
@@ -50,8 +49,6 @@ impl ReplaceSm {
         put_cstring(out, &self.validity_period, 17);
         put_u8(out, self.registered_delivery);
         put_u8(out, self.sm_default_msg_id);
-        let len = self.short_message.len().min(254);
-        put_u8(out, len as u8);
-        out.extend_from_slice(&self.short_message[..len]);
+        put_short_message(out, &self.short_message);
     }
 }

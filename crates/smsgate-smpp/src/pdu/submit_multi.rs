@@ -15,7 +15,7 @@
 //! ```
 
 use super::tlv::{self, Tlv};
-use crate::wire::{Reader, put_cstring, put_u8, put_u32};
+use crate::wire::{Reader, put_cstring, put_short_message, put_u8, put_u32};
 use crate::{CommandStatus, DecodeError};
 
 /// One destination of a submit_multi.
@@ -77,8 +77,7 @@ impl SubmitMulti {
         m.replace_if_present_flag = r.u8("replace_if_present_flag")?;
         m.data_coding = r.u8("data_coding")?;
         m.sm_default_msg_id = r.u8("sm_default_msg_id")?;
-        let len = r.u8("sm_length")?;
-        m.short_message = r.bytes(usize::from(len), "short_message")?.to_vec();
+        m.short_message = r.short_message()?;
         m.tlvs = tlv::read_all(r)?;
         Ok(m)
     }
@@ -113,9 +112,7 @@ impl SubmitMulti {
         put_u8(out, self.replace_if_present_flag);
         put_u8(out, self.data_coding);
         put_u8(out, self.sm_default_msg_id);
-        let len = self.short_message.len().min(254);
-        put_u8(out, len as u8);
-        out.extend_from_slice(&self.short_message[..len]);
+        put_short_message(out, &self.short_message);
         tlv::write_all(out, &self.tlvs);
     }
 }

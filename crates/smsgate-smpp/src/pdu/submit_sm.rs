@@ -14,7 +14,7 @@
 
 use super::tlv::{self, Tlv};
 use crate::DecodeError;
-use crate::wire::{Reader, put_cstring, put_u8};
+use crate::wire::{Reader, put_cstring, put_short_message, put_u8};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Sm {
@@ -69,8 +69,7 @@ impl Sm {
             sm_default_msg_id: r.u8("sm_default_msg_id")?,
             ..Sm::default()
         };
-        let len = r.u8("sm_length")?;
-        sm.short_message = r.bytes(usize::from(len), "short_message")?.to_vec();
+        sm.short_message = r.short_message()?;
         sm.tlvs = tlv::read_all(r)?;
         Ok(sm)
     }
@@ -92,9 +91,7 @@ impl Sm {
         put_u8(out, self.replace_if_present_flag);
         put_u8(out, self.data_coding);
         put_u8(out, self.sm_default_msg_id);
-        let len = self.short_message.len().min(254);
-        put_u8(out, len as u8);
-        out.extend_from_slice(&self.short_message[..len]);
+        put_short_message(out, &self.short_message);
         tlv::write_all(out, &self.tlvs);
     }
 }

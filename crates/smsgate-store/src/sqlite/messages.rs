@@ -464,15 +464,7 @@ pub(crate) fn apply(conn: &Connection, u: StatusUpdate) -> Result<ApplyOutcome> 
             current: cur.status,
         });
     }
-    // A receipt's detail on success is history, not an error.
-    let error = match u.status {
-        Status::Queued
-        | Status::Undelivered
-        | Status::Expired
-        | Status::Rejected
-        | Status::Failed => u.detail.as_deref(),
-        _ => None,
-    };
+    let error = u.detail.as_deref().filter(|_| u.status.is_error());
     conn.prepare_cached(UPDATE_STATUS)?.execute(params![
         u.status.as_str(),
         u.at.0,
