@@ -1,6 +1,9 @@
-//! SMPP 3.4 for smsgate: the PDU codec, over bytes, with no I/O and no
-//! tokio. The session state machine and the socket transport build on it
-//! (DESIGN.md, STYLE.md §2); the engine reaches SMPP only through them.
+//! SMPP 3.4 for smsgate. The PDU codec ([`pdu`]), text coding
+//! ([`coding`], [`concat`]), receipts ([`receipt`]) and the ESME session
+//! state machine ([`session`]) work over bytes and a clock passed in, with
+//! no I/O and no tokio (STYLE.md §2). Only [`transport`] (the socket) and
+//! [`client`] (which runs a session over it) use tokio; the engine reaches
+//! SMPP through them.
 //!
 //! Every PDU starts with the same 16-octet header:
 //!
@@ -15,10 +18,14 @@
 //! bytes" is a value, not an error); [`decode`] reads one; [`encode`]
 //! writes one.
 
+pub mod client;
+pub mod coding;
+pub mod concat;
 pub mod pdu;
 pub mod receipt;
 pub mod session;
 pub mod status;
+pub mod transport;
 mod wire;
 
 pub use pdu::{Bind, BindResp, Body, Pdu, Sm, SmResp, Tlv, decode, encode};

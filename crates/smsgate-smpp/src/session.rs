@@ -154,6 +154,11 @@ impl<T: Clone> Session<T> {
             .count()
     }
 
+    /// Whether the window has no room for another request.
+    pub fn window_full(&self) -> bool {
+        self.in_flight() >= self.config.window
+    }
+
     /// Whether [`Session::send`] would accept a request now.
     pub fn can_send(&self) -> bool {
         self.state == State::Bound
