@@ -3,6 +3,7 @@
 //! Nothing here does I/O. Parse at the edge (numbers, senders, text,
 //! money), then pass these types inward.
 
+pub mod carrier_id;
 pub mod credits;
 pub mod gsm7;
 pub mod ids;

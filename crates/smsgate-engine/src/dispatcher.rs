@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use smsgate_core::{Status, Timestamp};
 use smsgate_store::{ApplyOutcome, Outbound, StatusUpdate, Store, Target};
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -56,9 +56,6 @@ impl Default for DispatchConfig {
     }
 }
 
-/// Receipts whose message is not known yet (the receipt overtook the
-/// submit acknowledgement) are retried for this long.
-const UNMATCHED_RECEIPT_WINDOW: Duration = Duration::from_secs(600);
 const UPDATE_BATCH: usize = 4_096;
 
 pub(crate) fn start(
@@ -173,7 +170,7 @@ pub(crate) fn outcome(
         Ok(ack) => {
             let mut u = StatusUpdate::new(target, Status::Sent, now);
             u.connector = Some(connector.to_string());
-            u.carrier_id = Some(ack.carrier_id);
+            u.carrier_ids = ack.carrier_ids;
             u
         }
         Err(e) if e.is_permanent() => {
@@ -214,6 +211,10 @@ pub(crate) fn outcome(
     }
 }
 
+/// Writes submit outcomes and receipts in batches, one transaction each.
+/// A receipt's connector is told once it is committed. Receipts for carrier
+/// ids not known yet are kept by the store until the acknowledgement that
+/// names them arrives.
 async fn updater(
     store: Arc<dyn Store>,
     mut updates: mpsc::UnboundedReceiver<StatusUpdate>,
@@ -221,16 +222,19 @@ async fn updater(
     dispatcher_done: CancellationToken,
 ) {
     let mut batch: Vec<StatusUpdate> = Vec::with_capacity(UPDATE_BATCH);
-    let mut unmatched: Vec<(StatusUpdate, Instant)> = Vec::new();
-    let mut retry_unmatched = tokio::time::interval(Duration::from_millis(500));
+    let mut committed: Vec<oneshot::Sender<()>> = Vec::new();
+    let receipt = |r: Receipt, batch: &mut Vec<StatusUpdate>, committed: &mut Vec<_>| {
+        let (u, ack) = receipt_update(r);
+        batch.push(u);
+        committed.extend(ack);
+    };
     loop {
         tokio::select! {
             u = updates.recv() => match u {
                 Some(u) => batch.push(u),
                 None => break,
             },
-            Some(r) = receipts.recv() => batch.push(receipt_update(r)),
-            _ = retry_unmatched.tick(), if !unmatched.is_empty() => {}
+            Some(r) = receipts.recv() => receipt(r, &mut batch, &mut committed),
             _ = dispatcher_done.cancelled(), if updates.is_empty() && !dispatcher_done.is_cancelled() => {}
         }
         while batch.len() < UPDATE_BATCH {
@@ -241,24 +245,16 @@ async fn updater(
         }
         while batch.len() < UPDATE_BATCH {
             match receipts.try_recv() {
-                Ok(r) => batch.push(receipt_update(r)),
+                Ok(r) => receipt(r, &mut batch, &mut committed),
                 Err(_) => break,
             }
         }
-        // Unmatched receipts go last: the acknowledgement that lets them
-        // match may be in this very batch.
-        let now = Instant::now();
-        unmatched.retain(|(_, first)| now.duration_since(*first) < UNMATCHED_RECEIPT_WINDOW);
-        let retried = unmatched.len();
-        let firsts: Vec<Instant> = unmatched.iter().map(|(_, t)| *t).collect();
-        batch.extend(unmatched.drain(..).map(|(u, _)| u));
         if batch.is_empty() {
             if dispatcher_done.is_cancelled() && updates.is_empty() {
                 break;
             }
             continue;
         }
-        let fresh = batch.len() - retried;
         let applied = loop {
             match store.apply(batch.clone()).await {
                 Ok(outcomes) => break outcomes,
@@ -269,7 +265,10 @@ async fn updater(
                 }
             }
         };
-        for (i, (update, result)) in batch.drain(..).zip(applied).enumerate() {
+        for ack in committed.drain(..) {
+            let _ = ack.send(());
+        }
+        for (update, result) in batch.drain(..).zip(applied) {
             match result {
                 ApplyOutcome::Applied { to, .. } => {
                     metrics::counter!("smsgate_message_transitions_total", "status" => to.as_str())
@@ -278,9 +277,11 @@ async fn updater(
                 ApplyOutcome::Ignored { .. } => {
                     metrics::counter!("smsgate_status_updates_ignored_total").increment(1);
                 }
-                ApplyOutcome::NotFound if matches!(update.target, Target::Carrier { .. }) => {
-                    let first = if i >= fresh { firsts[i - fresh] } else { now };
-                    unmatched.push((update, first));
+                ApplyOutcome::PartRecorded { .. } => {
+                    metrics::counter!("smsgate_part_receipts_total").increment(1);
+                }
+                ApplyOutcome::Deferred => {
+                    metrics::counter!("smsgate_receipts_deferred_total").increment(1);
                 }
                 ApplyOutcome::NotFound => {
                     tracing::warn!(?update, "status change for an unknown message");
@@ -290,7 +291,7 @@ async fn updater(
     }
 }
 
-fn receipt_update(r: Receipt) -> StatusUpdate {
+fn receipt_update(r: Receipt) -> (StatusUpdate, Option<oneshot::Sender<()>>) {
     metrics::counter!("smsgate_receipts_total", "connector" => r.connector.clone(), "status" => r.status.as_str())
         .increment(1);
     let mut u = StatusUpdate::new(
@@ -302,7 +303,7 @@ fn receipt_update(r: Receipt) -> StatusUpdate {
         r.at,
     );
     u.detail = r.detail;
-    u
+    (u, r.committed)
 }
 
 #[cfg(test)]
@@ -314,7 +315,7 @@ mod tests {
     #[test]
     fn acknowledgement_records_the_carrier_id() {
         let ack = Ok(SubmitAck {
-            carrier_id: "abc".into(),
+            carrier_ids: vec!["abc".into()],
         });
         let u = outcome(
             &message(1, None),
@@ -324,8 +325,8 @@ mod tests {
             Timestamp(0),
         );
         assert_eq!(
-            (u.status, u.carrier_id.as_deref(), u.connector.as_deref()),
-            (Status::Sent, Some("abc"), Some("sim"))
+            (u.status, u.carrier_ids.as_slice(), u.connector.as_deref()),
+            (Status::Sent, &["abc".to_string()][..], Some("sim"))
         );
     }
 

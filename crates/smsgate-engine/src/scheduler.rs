@@ -1,6 +1,7 @@
 //! The scheduler: moves scheduled messages to the queue when their time
 //! comes, expires waiting messages whose validity ended, forgets old
-//! idempotency keys, and publishes queue depth.
+//! idempotency keys and receipts that never matched, and publishes queue
+//! depth.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,9 @@ use tokio_util::sync::CancellationToken;
 const TICK: Duration = Duration::from_millis(250);
 const CHUNK: usize = 2_000;
 const IDEMPOTENCY_KEEP_MS: i64 = 24 * 3600 * 1000;
+/// A receipt whose carrier id no connector reported in this long is
+/// noise: no acknowledgement is coming for it any more.
+const PENDING_RECEIPT_KEEP_MS: i64 = 24 * 3600 * 1000;
 
 pub(crate) async fn run(
     store: Arc<dyn Store>,
@@ -57,7 +61,8 @@ async fn tick(
             break;
         }
     }
-    // Every 5 s: queue depth; once an hour: old idempotency keys.
+    // Every 5 s: queue depth; once an hour: old idempotency keys and
+    // receipts that never found their message.
     if ticks.is_multiple_of(20) {
         let depth = store.queue_depth().await?;
         metrics::gauge!("smsgate_queue_depth", "status" => "scheduled").set(depth.scheduled as f64);
@@ -69,6 +74,15 @@ async fn tick(
         store
             .purge_idempotency(now.plus_millis(-IDEMPOTENCY_KEEP_MS))
             .await?;
+        let dropped = store
+            .purge_pending_receipts(now.plus_millis(-PENDING_RECEIPT_KEEP_MS))
+            .await?;
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "dropped receipts whose carrier id no message ever had"
+            );
+        }
     }
     Ok(())
 }

@@ -73,7 +73,7 @@ async fn main() {
         let sent = claimed.iter().map(|m| {
             let mut u = StatusUpdate::new(Target::Message(m.id), Status::Sent, now);
             u.connector = Some("sim".into());
-            u.carrier_id = Some(format!("c{}", m.id));
+            u.carrier_ids = vec![format!("c{}", m.id)];
             u
         });
         store.apply(sent.collect()).await.unwrap();

@@ -93,6 +93,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Result<Acceptance, Refusal>>>;
 
     async fn purge_idempotency(&self, before: Timestamp) -> Result<usize>;
+    /// Drops receipts kept for an unknown carrier id since before `before`.
+    async fn purge_pending_receipts(&self, before: Timestamp) -> Result<usize>;
 
     // --- queries -----------------------------------------------------------------
 

@@ -191,10 +191,25 @@ pub struct TransitionRecord {
     pub applied: bool,
 }
 
+/// One submit of a message as the carrier acknowledged it: a part of a
+/// long message, or the whole message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartRecord {
+    /// 1-based.
+    pub part: u32,
+    pub connector: String,
+    pub carrier_id: String,
+    /// The part's last receipt (`None` until one came).
+    pub status: Option<Status>,
+    pub updated_at: Option<Timestamp>,
+    pub detail: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageDetail {
     pub message: MessageRecord,
     pub history: Vec<TransitionRecord>,
+    pub parts: Vec<PartRecord>,
 }
 
 /// Which messages to list, newest first.
@@ -266,7 +281,9 @@ pub struct StatusUpdate {
     pub at: Timestamp,
     /// Set when the message was handed to a connector.
     pub connector: Option<String>,
-    pub carrier_id: Option<String>,
+    /// With `Status::Sent`: the carrier's id for each submit, in order
+    /// (one for a message sent whole).
+    pub carrier_ids: Vec<String>,
     pub detail: Option<String>,
     /// With `Status::Queued`: when to try again.
     pub retry_at: Option<Timestamp>,
@@ -279,7 +296,7 @@ impl StatusUpdate {
             status,
             at,
             connector: None,
-            carrier_id: None,
+            carrier_ids: Vec::new(),
             detail: None,
             retry_at: None,
         }
@@ -300,6 +317,14 @@ pub enum ApplyOutcome {
         id: MessageId,
         current: Status,
     },
+    /// A receipt for one part of a long message whose other parts are not
+    /// all delivered yet: recorded on the part.
+    PartRecorded {
+        id: MessageId,
+    },
+    /// A receipt for a carrier id no message has (yet): kept, and applied
+    /// when a connector reports that id.
+    Deferred,
     NotFound,
 }
 

@@ -212,10 +212,7 @@ pub async fn get_message(
         .message(Some(caller.account), mid)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no message with id {id:?}")))?;
-    Ok(Json(MessageView::new(
-        &detail.message,
-        Some(&detail.history),
-    )))
+    Ok(Json(MessageView::detailed(&detail)))
 }
 
 /// Cancel a message that has not been sent yet; its charge is refunded.
@@ -319,7 +316,7 @@ pub async fn list_messages(
         None
     };
     Ok(Json(MessagePage {
-        data: rows.iter().map(|m| MessageView::new(m, None)).collect(),
+        data: rows.iter().map(MessageView::new).collect(),
         next_cursor,
     }))
 }

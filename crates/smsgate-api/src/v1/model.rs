@@ -5,7 +5,9 @@ use std::fmt;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use smsgate_core::{Category, EncodingChoice, Timestamp};
-use smsgate_store::{Acceptance, AcceptedMessage, MessageRecord, TransitionRecord};
+use smsgate_store::{
+    Acceptance, AcceptedMessage, MessageDetail, MessageRecord, PartRecord, TransitionRecord,
+};
 use utoipa::ToSchema;
 
 use crate::problem::{Problem, RecipientReason};
@@ -207,6 +209,33 @@ impl From<&TransitionRecord> for HistoryEntry {
     }
 }
 
+/// One submit the carrier acknowledged: a part of a long message, or the
+/// whole message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartView {
+    pub part: u32,
+    pub connector: String,
+    pub carrier_id: String,
+    /// The part's last receipt; absent until one came.
+    #[schema(example = "delivered")]
+    pub status: Option<String>,
+    pub updated_at: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl From<&PartRecord> for PartView {
+    fn from(p: &PartRecord) -> Self {
+        PartView {
+            part: p.part,
+            connector: p.connector.clone(),
+            carrier_id: p.carrier_id.clone(),
+            status: p.status.map(|s| s.to_string()),
+            updated_at: p.updated_at.map(Timestamp::to_rfc3339),
+            detail: p.detail.clone(),
+        }
+    }
+}
+
 /// A stored message.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageView {
@@ -236,10 +265,23 @@ pub struct MessageView {
     /// Every status change, oldest first (only on `GET /v1/messages/{id}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryEntry>>,
+    /// The submits the carrier acknowledged, each with its receipt (only
+    /// on `GET /v1/messages/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<Vec<PartView>>,
 }
 
 impl MessageView {
-    pub fn new(m: &MessageRecord, history: Option<&[TransitionRecord]>) -> MessageView {
+    /// A message with its history and parts.
+    pub fn detailed(d: &MessageDetail) -> MessageView {
+        MessageView {
+            history: Some(d.history.iter().map(HistoryEntry::from).collect()),
+            parts: Some(d.parts.iter().map(PartView::from).collect()),
+            ..MessageView::new(&d.message)
+        }
+    }
+
+    pub fn new(m: &MessageRecord) -> MessageView {
         MessageView {
             id: m.id.to_string(),
             to: m.to.clone(),
@@ -261,7 +303,8 @@ impl MessageView {
             carrier_id: m.carrier_id.clone(),
             error: m.error.clone(),
             refunded: m.refunded,
-            history: history.map(|h| h.iter().map(HistoryEntry::from).collect()),
+            history: None,
+            parts: None,
         }
     }
 }

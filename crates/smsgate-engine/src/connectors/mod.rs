@@ -11,13 +11,14 @@ pub mod simulator;
 use async_trait::async_trait;
 use smsgate_core::{Status, Timestamp};
 use smsgate_store::Outbound;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
-/// The carrier's acknowledgement of one submit.
+/// The carrier's acknowledgement of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubmitAck {
-    /// The carrier's id for the message; receipts refer to it.
-    pub carrier_id: String,
+    /// The carrier's id for each submit the message took (one per part of
+    /// a long message, in order); receipts refer to them.
+    pub carrier_ids: Vec<String>,
 }
 
 /// Why a submit failed.
@@ -60,8 +61,9 @@ impl SubmitError {
     }
 }
 
-/// A delivery receipt: the final fate of a message, by carrier id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A delivery receipt: the final fate of a message (or of one part of
+/// it), by carrier id.
+#[derive(Debug)]
 pub struct Receipt {
     pub connector: String,
     pub carrier_id: String,
@@ -69,6 +71,9 @@ pub struct Receipt {
     pub status: Status,
     pub at: Timestamp,
     pub detail: Option<String>,
+    /// Told once the receipt is committed to the store, so a connector can
+    /// acknowledge it to the carrier only then (SMPP: deliver_sm_resp).
+    pub committed: Option<oneshot::Sender<()>>,
 }
 
 /// Where connectors send receipts.
@@ -83,6 +88,22 @@ pub trait Connector: Send + Sync + 'static {
     /// Hands one message to the carrier. Returns once the carrier has
     /// acknowledged it (or refused it).
     async fn submit(&self, message: &Outbound) -> Result<SubmitAck, SubmitError>;
+
+    /// Whether the connector can take messages now (an SMPP connector with
+    /// no bound transmitter cannot); routes fall back past one that cannot.
+    fn is_available(&self) -> bool {
+        true
+    }
+
+    /// What the connector is doing, for operators (`GET
+    /// /admin/v1/connectors`, `smsgate connectors`).
+    fn status(&self) -> serde_json::Value {
+        serde_json::json!({ "name": self.name(), "kind": "other" })
+    }
+
+    /// Stops the connector's own work (binds, timers): called when it is
+    /// removed or replaced, and at shutdown.
+    async fn shutdown(&self) {}
 
     /// Called at start with the carrier ids of messages this connector
     /// acknowledged but never receipted (e.g. before a crash). A carrier

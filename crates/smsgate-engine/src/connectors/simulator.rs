@@ -102,6 +102,14 @@ impl Connector for Simulator {
         &self.name
     }
 
+    fn status(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name,
+            "kind": "simulator",
+            "submitted": self.next_id.load(Ordering::Relaxed) - 1,
+        })
+    }
+
     async fn submit(&self, _message: &Outbound) -> Result<SubmitAck, SubmitError> {
         let c = &self.config;
         if c.latency_ms > 0 {
@@ -123,7 +131,9 @@ impl Connector for Simulator {
             self.next_id.fetch_add(1, Ordering::Relaxed)
         );
         self.schedule_receipt(carrier_id.clone());
-        Ok(SubmitAck { carrier_id })
+        Ok(SubmitAck {
+            carrier_ids: vec![carrier_id],
+        })
     }
 
     async fn resume_receipts(&self, carrier_ids: Vec<String>) {
@@ -158,6 +168,7 @@ impl Simulator {
                 status,
                 at: Timestamp::now(),
                 detail: Some(format!("simulator: {status}")),
+                committed: None,
             });
         });
     }
@@ -181,7 +192,7 @@ mod tests {
         let sim = Simulator::new("sim", config, tx);
         let ack = sim.submit(&outbound()).await.unwrap();
         let receipt = rx.recv().await.unwrap();
-        assert_eq!(receipt.carrier_id, ack.carrier_id);
+        assert_eq!(ack.carrier_ids, [receipt.carrier_id]);
         assert_eq!(receipt.status, Status::Delivered);
         assert_eq!(receipt.connector, "sim");
     }

@@ -13,11 +13,11 @@ use crate::{
 /// Idempotency keys are honoured for this long.
 const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
-fn corrupt(what: &str, value: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
 
-fn status_col(s: &str) -> Result<Status> {
+pub(crate) fn status_col(s: &str) -> Result<Status> {
     Status::parse(s).ok_or_else(|| corrupt("status", s))
 }
 
@@ -289,7 +289,12 @@ pub(crate) fn message(
         })
         .collect::<Result<Vec<_>>>()?;
     history.extend(stored);
-    Ok(Some(MessageDetail { message, history }))
+    let parts = super::receipts::parts(conn, id)?;
+    Ok(Some(MessageDetail {
+        message,
+        history,
+        parts,
+    }))
 }
 
 pub(crate) fn messages(conn: &Connection, f: MessageFilter) -> Result<Vec<MessageRecord>> {
@@ -393,10 +398,6 @@ struct Current {
     refunded: bool,
 }
 
-/// A receipt's message, by the carrier's id.
-pub(crate) const BY_CARRIER: &str = "SELECT id, account_id, status, cost, refunded FROM messages
-     WHERE connector = ?1 AND carrier_id = ?2";
-
 /// Every status change of a message.
 pub(crate) const UPDATE_STATUS: &str =
     "UPDATE messages SET status = ?1, updated_at = ?2, lease_until = NULL,
@@ -404,42 +405,16 @@ pub(crate) const UPDATE_STATUS: &str =
          error = COALESCE(?5, error), due_at = COALESCE(?6, due_at)
      WHERE id = ?7";
 
-fn current(conn: &Connection, target: &Target) -> Result<Option<Current>> {
-    type Row5 = (Vec<u8>, i64, String, i64, bool);
-    let map = |r: &Row<'_>| -> rusqlite::Result<Row5> {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-    };
-    let row = match target {
-        Target::Message(id) => conn
-            .prepare_cached(
-                "SELECT id, account_id, status, cost, refunded FROM messages WHERE id = ?1",
-            )?
-            .query_row([&id.as_bytes()[..]], map)
-            .optional()?,
-        Target::Carrier {
-            connector,
-            carrier_id,
-        } => {
-            // Carriers reuse ids over time: the message still waiting for
-            // its receipt wins, then the newest. Chosen here rather than by
-            // ORDER BY, which makes SQLite recompile the statement for every
-            // new binding (measured: 49 of 50 runs).
-            let mut stmt = conn.prepare_cached(BY_CARRIER)?;
-            let rows = stmt.query_map(params![connector, carrier_id], map)?;
-            let mut best: Option<Row5> = None;
-            for row in rows {
-                let row = row?;
-                let key = |r: &Row5| (r.2 == "sent", r.0.clone());
-                if best.as_ref().is_none_or(|b| key(&row) > key(b)) {
-                    best = Some(row);
-                }
-            }
-            best
-        }
-    };
-    row.map(|(id, account, status, cost, refunded)| {
+fn current(conn: &Connection, id: MessageId) -> Result<Option<Current>> {
+    let row: Option<(i64, String, i64, bool)> = conn
+        .prepare_cached("SELECT account_id, status, cost, refunded FROM messages WHERE id = ?1")?
+        .query_row([&id.as_bytes()[..]], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    row.map(|(account, status, cost, refunded)| {
         Ok(Current {
-            id: MessageId::from_bytes(uuid_col(Some(id)).ok_or_else(|| corrupt("message id", ""))?),
+            id,
             account: AccountId(account),
             status: status_col(&status)?,
             cost: Credits::new(cost),
@@ -450,7 +425,23 @@ fn current(conn: &Connection, target: &Target) -> Result<Option<Current>> {
 }
 
 pub(crate) fn apply(conn: &Connection, u: StatusUpdate) -> Result<ApplyOutcome> {
-    let Some(cur) = current(conn, &u.target)? else {
+    match &u.target {
+        Target::Message(id) => apply_to_message(conn, *id, u),
+        Target::Carrier {
+            connector,
+            carrier_id,
+        } => super::receipts::apply_receipt(conn, connector, carrier_id, &u),
+    }
+}
+
+/// A status change of one message: legal ones move it (refunding where
+/// the lifecycle says), others are recorded in its history only.
+pub(crate) fn apply_to_message(
+    conn: &Connection,
+    id: MessageId,
+    u: StatusUpdate,
+) -> Result<ApplyOutcome> {
+    let Some(cur) = current(conn, id)? else {
         return Ok(ApplyOutcome::NotFound);
     };
     if !cur.status.can_become(u.status) {
@@ -469,12 +460,15 @@ pub(crate) fn apply(conn: &Connection, u: StatusUpdate) -> Result<ApplyOutcome> 
         u.status.as_str(),
         u.at.0,
         u.connector,
-        u.carrier_id,
+        u.carrier_ids.first(),
         error,
         u.retry_at.map(|t| t.0),
         &cur.id.as_bytes()[..]
     ])?;
     insert_transition(conn, cur.id, u.status, u.at, u.detail.as_deref(), true)?;
+    if let (Some(connector), false) = (&u.connector, u.carrier_ids.is_empty()) {
+        super::receipts::record_parts(conn, cur.id, connector, &u.carrier_ids)?;
+    }
     let mut refunded = Credits::ZERO;
     if u.status.refunds_from(cur.status) && !cur.refunded && cur.cost > Credits::ZERO {
         conn.prepare_cached("UPDATE accounts SET balance = balance + ?1 WHERE id = ?2")?
@@ -523,7 +517,7 @@ pub(crate) fn cancel(
     }
     let mut update = StatusUpdate::new(Target::Message(id), Status::Canceled, now);
     update.detail = Some("canceled by the client".into());
-    match apply(conn, update)? {
+    match apply_to_message(conn, id, update)? {
         ApplyOutcome::Applied { refunded, .. } => {
             let balance: i64 = conn
                 .prepare_cached("SELECT balance FROM accounts WHERE id = ?1")?
@@ -534,7 +528,7 @@ pub(crate) fn cancel(
             })
         }
         ApplyOutcome::Ignored { current, .. } => Ok(CancelOutcome::NotCancelable(current)),
-        ApplyOutcome::NotFound => Ok(CancelOutcome::NotFound),
+        _ => Ok(CancelOutcome::NotFound),
     }
 }
 
@@ -667,12 +661,4 @@ pub(crate) fn claim(
     // RETURNING gives no order; dispatch in priority order.
     out[retaken..].sort_by_key(|m| std::cmp::Reverse(m.priority));
     Ok(out)
-}
-
-pub(crate) fn awaiting_receipt(conn: &Connection, connector: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT carrier_id FROM messages WHERE connector = ?1 AND carrier_id IS NOT NULL AND status = 'sent'",
-    )?;
-    let ids = stmt.query_map([connector], |r| r.get(0))?;
-    Ok(ids.collect::<rusqlite::Result<_>>()?)
 }

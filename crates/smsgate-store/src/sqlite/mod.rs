@@ -4,6 +4,7 @@
 mod accounts;
 mod conn;
 mod messages;
+mod receipts;
 #[cfg(test)]
 mod tests;
 
@@ -16,7 +17,10 @@ use crate::*;
 use conn::{Readers, Writer};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts them.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_spine.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_spine.sql"),
+    include_str!("migrations/0002_parts_and_receipts.sql"),
+];
 
 /// Read connections; reads are short, so a few serve many requests.
 const READERS: usize = 4;
@@ -167,6 +171,10 @@ impl Store for SqliteStore {
         self.write(move |c| messages::purge_idempotency(c, before))
             .await
     }
+    async fn purge_pending_receipts(&self, before: Timestamp) -> Result<usize> {
+        self.write(move |c| receipts::purge_pending(c, before))
+            .await
+    }
 
     async fn message(
         &self,
@@ -213,7 +221,7 @@ impl Store for SqliteStore {
     }
     async fn awaiting_receipt(&self, connector: &str) -> Result<Vec<String>> {
         let connector = connector.to_string();
-        self.read(move |c| messages::awaiting_receipt(c, &connector))
+        self.read(move |c| receipts::awaiting_receipt(c, &connector))
             .await
     }
     async fn apply(&self, updates: Vec<StatusUpdate>) -> Result<Vec<ApplyOutcome>> {

@@ -334,7 +334,7 @@ async fn receipts_match_by_carrier_id_preferring_the_waiting_message() {
     let sent = |id, carrier: &str| {
         let mut u = StatusUpdate::new(Target::Message(id), Status::Sent, Timestamp(30));
         u.connector = Some("c".into());
-        u.carrier_id = Some(carrier.into());
+        u.carrier_ids = vec![carrier.into()];
         u
     };
     let receipt = || {
@@ -368,7 +368,165 @@ async fn receipts_match_by_carrier_id_preferring_the_waiting_message() {
     );
     assert_eq!(
         store.apply(vec![unknown]).await.unwrap(),
-        [ApplyOutcome::NotFound]
+        [ApplyOutcome::Deferred]
+    );
+}
+
+/// Accepts and claims one message, then reports it sent on connector "c"
+/// with these carrier ids.
+async fn sent_with(store: &SqliteStore, to: &str, carrier_ids: &[&str]) -> MessageId {
+    let a = match store.account_by_name("parts").await.unwrap() {
+        Some(a) => a.id,
+        None => account(store, "parts", 100).await,
+    };
+    let m = message(to, 3, None);
+    let id = m.id;
+    store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    store
+        .claim(Timestamp(20), Timestamp(1_000), 10)
+        .await
+        .unwrap();
+    let mut u = StatusUpdate::new(Target::Message(id), Status::Sent, Timestamp(30));
+    u.connector = Some("c".into());
+    u.carrier_ids = carrier_ids.iter().map(|c| c.to_string()).collect();
+    store.apply(vec![u]).await.unwrap();
+    id
+}
+
+fn receipt(carrier_id: &str, status: Status, at: i64) -> StatusUpdate {
+    let mut u = StatusUpdate::new(
+        Target::Carrier {
+            connector: "c".into(),
+            carrier_id: carrier_id.into(),
+        },
+        status,
+        Timestamp(at),
+    );
+    u.detail = Some(format!("receipt for {carrier_id}"));
+    u
+}
+
+#[tokio::test]
+async fn a_long_message_is_delivered_when_every_part_is() {
+    let (_d, store) = open();
+    let id = sent_with(&store, "+31612345678", &["A1", "A2", "A3"]).await;
+    let out = store
+        .apply(vec![
+            receipt("a1", Status::Delivered, 40),
+            receipt("A3", Status::Delivered, 41),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        [
+            ApplyOutcome::PartRecorded { id },
+            ApplyOutcome::PartRecorded { id }
+        ]
+    );
+    assert_eq!(status(&store, id).await, Status::Sent);
+    store
+        .apply(vec![receipt("A2", Status::Delivered, 42)])
+        .await
+        .unwrap();
+    assert_eq!(status(&store, id).await, Status::Delivered);
+    let detail = store.message(None, id).await.unwrap().unwrap();
+    let parts: Vec<_> = detail
+        .parts
+        .iter()
+        .map(|p| (p.part, p.carrier_id.as_str(), p.status))
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            (1, "A1", Some(Status::Delivered)),
+            (2, "A2", Some(Status::Delivered)),
+            (3, "A3", Some(Status::Delivered))
+        ]
+    );
+    assert_eq!(
+        detail.history.last().unwrap().detail.as_deref(),
+        Some("part 2 of 3: receipt for A2")
+    );
+}
+
+#[tokio::test]
+async fn one_failed_part_fails_the_message_at_once() {
+    let (_d, store) = open();
+    let id = sent_with(&store, "+31612345678", &["B1", "B2"]).await;
+    store
+        .apply(vec![receipt("B2", Status::Undelivered, 40)])
+        .await
+        .unwrap();
+    assert_eq!(status(&store, id).await, Status::Undelivered);
+    // The other part's late receipt is recorded on the part only.
+    store
+        .apply(vec![receipt("B1", Status::Delivered, 41)])
+        .await
+        .unwrap();
+    assert_eq!(status(&store, id).await, Status::Undelivered);
+    let detail = store.message(None, id).await.unwrap().unwrap();
+    assert_eq!(detail.parts[0].status, Some(Status::Delivered));
+}
+
+#[tokio::test]
+async fn receipts_match_across_case_zeros_and_hex_or_decimal() {
+    let (_d, store) = open();
+    // Acknowledged in hex with leading zeros, receipted in decimal.
+    let hex = sent_with(&store, "+31612345678", &["00000000FF"]).await;
+    // Acknowledged in decimal, receipted in lower-case hex.
+    let dec = sent_with(&store, "+31612345679", &["4096"]).await;
+    let zeros = sent_with(&store, "+31612345670", &["0000ABC"]).await;
+    store
+        .apply(vec![
+            receipt("255", Status::Delivered, 40),
+            receipt("1000", Status::Expired, 41),
+            receipt("abc", Status::Delivered, 42),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(status(&store, hex).await, Status::Delivered);
+    assert_eq!(status(&store, dec).await, Status::Expired);
+    assert_eq!(status(&store, zeros).await, Status::Delivered);
+}
+
+#[tokio::test]
+async fn a_receipt_before_its_acknowledgement_waits_on_disk() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("t.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            store
+                .apply(vec![receipt("0x77", Status::Delivered, 25)])
+                .await
+                .unwrap(),
+            [ApplyOutcome::Deferred]
+        );
+        assert_eq!(
+            store
+                .apply(vec![receipt("C0FFEE", Status::Delivered, 26)])
+                .await
+                .unwrap(),
+            [ApplyOutcome::Deferred]
+        );
+    }
+    // Across a restart: the acknowledgement finds the waiting receipt.
+    let store = SqliteStore::open(&path).unwrap();
+    let id = sent_with(&store, "+31612345678", &["c0ffee"]).await;
+    assert_eq!(status(&store, id).await, Status::Delivered);
+    let detail = store.message(None, id).await.unwrap().unwrap();
+    assert_eq!(detail.parts[0].status, Some(Status::Delivered));
+    // The unmatched one is purged once old.
+    assert_eq!(
+        store
+            .purge_pending_receipts(Timestamp::now().plus_millis(1))
+            .await
+            .unwrap(),
+        1
     );
 }
 
@@ -496,7 +654,7 @@ fn per_message_statements_are_never_recompiled() {
         );
         let mut sent = StatusUpdate::new(Target::Message(m.id), Status::Sent, now);
         sent.connector = Some("c".into());
-        sent.carrier_id = Some(format!("id{i}"));
+        sent.carrier_ids = vec![format!("id{i}")];
         let receipt = StatusUpdate::new(
             Target::Carrier {
                 connector: "c".into(),
@@ -513,7 +671,7 @@ fn per_message_statements_are_never_recompiled() {
         }
     }
     for (sql, runs) in [
-        (super::messages::BY_CARRIER, 20),
+        (super::receipts::FIND_PART, 20),
         (super::messages::UPDATE_STATUS, 40),
     ] {
         let stmt = conn.prepare_cached(sql).unwrap();

@@ -1,0 +1,257 @@
+//! SQL for the parts a connector acknowledged and the receipts that come
+//! back for them.
+//!
+//! A receipt names a carrier id. It is matched in normalized form, then in
+//! its other forms (hex for decimal and back); the part it names records
+//! it; the message moves when the parts say so (delivered when all parts
+//! are, at once for any final failure). A receipt that matches nothing is
+//! kept in `pending_receipts` and applied when a connector acknowledges
+//! that id: SMSCs may send the receipt before the submit_sm_resp.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use smsgate_core::carrier_id::{alternative_ids, normalize_id};
+use smsgate_core::{MessageId, Status, Timestamp};
+
+use super::accounts::uuid_col;
+use super::messages::{apply_to_message, corrupt, status_col};
+use crate::{ApplyOutcome, PartRecord, Result, StatusUpdate, Target};
+
+/// A receipt's part, by connector and normalized carrier id. No join with
+/// `messages`: its partial indexes would make SQLite recompile the
+/// statement for every new binding.
+pub(crate) const FIND_PART: &str = "SELECT message_id, part, parts FROM message_parts
+      WHERE connector = ?1 AND carrier_key = ?2";
+
+struct Found {
+    id: MessageId,
+    part: u32,
+    parts: u32,
+}
+
+/// The part a carrier id names. Carriers reuse ids over time: a part of a
+/// message still waiting for receipts wins, then the newest message.
+fn find_part(conn: &Connection, connector: &str, key: &str) -> Result<Option<Found>> {
+    let mut stmt = conn.prepare_cached(FIND_PART)?;
+    let rows = stmt
+        .query_map(params![connector, key], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, u32>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    drop(stmt);
+    let found = |(id, part, parts): (Vec<u8>, u32, u32)| -> Result<Found> {
+        Ok(Found {
+            id: MessageId::from_bytes(uuid_col(Some(id)).ok_or_else(|| corrupt("message id", ""))?),
+            part,
+            parts,
+        })
+    };
+    if rows.len() <= 1 {
+        return rows.into_iter().next().map(found).transpose();
+    }
+    let mut best: Option<((bool, Vec<u8>), (Vec<u8>, u32, u32))> = None;
+    for row in rows {
+        let waiting = conn
+            .prepare_cached("SELECT status = 'sent' FROM messages WHERE id = ?1")?
+            .query_row([&row.0], |r| r.get::<_, bool>(0))
+            .optional()?
+            .unwrap_or(false);
+        let rank = (waiting, row.0.clone());
+        if best.as_ref().is_none_or(|(b, _)| rank > *b) {
+            best = Some((rank, row));
+        }
+    }
+    best.map(|(_, row)| found(row)).transpose()
+}
+
+/// A receipt: recorded on its part, rolled up to the message, or kept
+/// until its message is known.
+pub(crate) fn apply_receipt(
+    conn: &Connection,
+    connector: &str,
+    carrier_id: &str,
+    u: &StatusUpdate,
+) -> Result<ApplyOutcome> {
+    let key = normalize_id(carrier_id);
+    let mut found = find_part(conn, connector, &key)?;
+    if found.is_none() {
+        for alt in alternative_ids(&key) {
+            found = find_part(conn, connector, &alt)?;
+            if found.is_some() {
+                break;
+            }
+        }
+    }
+    let Some(part) = found else {
+        conn.prepare_cached(
+            "INSERT INTO pending_receipts (connector, carrier_key, status, at, detail, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            connector,
+            key,
+            u.status.as_str(),
+            u.at.0,
+            u.detail,
+            Timestamp::now().0
+        ])?;
+        return Ok(ApplyOutcome::Deferred);
+    };
+    conn.prepare_cached(
+        "UPDATE message_parts SET status = ?1, updated_at = ?2, detail = ?3
+          WHERE message_id = ?4 AND part = ?5",
+    )?
+    .execute(params![
+        u.status.as_str(),
+        u.at.0,
+        u.detail,
+        &part.id.as_bytes()[..],
+        part.part
+    ])?;
+    let mut to_message = StatusUpdate::new(Target::Message(part.id), u.status, u.at);
+    if part.parts > 1 {
+        if u.status == Status::Delivered {
+            let delivered: u32 = conn
+                .prepare_cached(
+                    "SELECT count(*) FROM message_parts WHERE message_id = ?1 AND status = 'delivered'",
+                )?
+                .query_row([&part.id.as_bytes()[..]], |r| r.get(0))?;
+            if delivered < part.parts {
+                return Ok(ApplyOutcome::PartRecorded { id: part.id });
+            }
+        }
+        to_message.detail = Some(match &u.detail {
+            Some(d) => format!("part {} of {}: {d}", part.part, part.parts),
+            None => format!("part {} of {}", part.part, part.parts),
+        });
+    } else {
+        to_message.detail = u.detail.clone();
+    }
+    apply_to_message(conn, part.id, to_message)
+}
+
+/// Records the parts of a message that was just sent, then applies any
+/// receipt that arrived for them before.
+pub(crate) fn record_parts(
+    conn: &Connection,
+    id: MessageId,
+    connector: &str,
+    carrier_ids: &[String],
+) -> Result<()> {
+    let parts = carrier_ids.len() as u32;
+    let mut insert = conn.prepare_cached(
+        "INSERT OR REPLACE INTO message_parts (message_id, part, parts, connector, carrier_key, carrier_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut keys = Vec::with_capacity(carrier_ids.len());
+    for (i, carrier_id) in carrier_ids.iter().enumerate() {
+        let key = normalize_id(carrier_id);
+        insert.execute(params![
+            &id.as_bytes()[..],
+            i as u32 + 1,
+            parts,
+            connector,
+            key,
+            carrier_id
+        ])?;
+        keys.push((key, carrier_id));
+    }
+    drop(insert);
+    for (key, carrier_id) in keys {
+        let forms = std::iter::once(key.clone()).chain(alternative_ids(&key));
+        for form in forms {
+            for update in take_pending(conn, connector, &form)? {
+                apply_receipt(conn, connector, carrier_id, &update)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes and returns the receipts waiting for `key`.
+fn take_pending(conn: &Connection, connector: &str, key: &str) -> Result<Vec<StatusUpdate>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT rowid, status, at, detail FROM pending_receipts WHERE connector = ?1 AND carrier_key = ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![connector, key], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    drop(stmt);
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (rowid, status, at, detail) in rows {
+        conn.prepare_cached("DELETE FROM pending_receipts WHERE rowid = ?1")?
+            .execute([rowid])?;
+        let mut u = StatusUpdate::new(
+            Target::Carrier {
+                connector: connector.to_string(),
+                carrier_id: key.to_string(),
+            },
+            status_col(&status)?,
+            Timestamp(at),
+        );
+        u.detail = detail;
+        out.push(u);
+    }
+    Ok(out)
+}
+
+/// Drops pending receipts received before `before`.
+pub(crate) fn purge_pending(conn: &Connection, before: Timestamp) -> Result<usize> {
+    Ok(conn
+        .prepare_cached("DELETE FROM pending_receipts WHERE received_at < ?1")?
+        .execute([before.0])?)
+}
+
+pub(crate) fn parts(conn: &Connection, id: MessageId) -> Result<Vec<PartRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT part, connector, carrier_id, status, updated_at, detail
+           FROM message_parts WHERE message_id = ?1 ORDER BY part",
+    )?;
+    stmt.query_map([&id.as_bytes()[..]], |r| {
+        Ok((
+            r.get::<_, u32>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<i64>>(4)?,
+            r.get::<_, Option<String>>(5)?,
+        ))
+    })?
+    .map(|row| {
+        let (part, connector, carrier_id, status, updated_at, detail) = row?;
+        Ok(PartRecord {
+            part,
+            connector,
+            carrier_id,
+            status: status.as_deref().map(status_col).transpose()?,
+            updated_at: updated_at.map(Timestamp),
+            detail,
+        })
+    })
+    .collect()
+}
+
+/// Carrier ids of parts `connector` acknowledged that have no final
+/// receipt, of messages still `sent`.
+pub(crate) fn awaiting_receipt(conn: &Connection, connector: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.carrier_id FROM message_parts p JOIN messages m ON m.id = p.message_id
+          WHERE p.connector = ?1 AND m.status = 'sent'
+            AND (p.status IS NULL OR p.status NOT IN ('delivered', 'undelivered', 'expired', 'rejected'))",
+    )?;
+    let ids = stmt.query_map([connector], |r| r.get(0))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}
