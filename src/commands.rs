@@ -174,6 +174,15 @@ pub struct ClientArgs {
 }
 
 #[derive(Args)]
+pub struct AdminClientArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// The server's admin token.
+    #[arg(long, env = "SMSGATE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: String,
+}
+
+#[derive(Args)]
 pub struct SendArgs {
     #[command(flatten)]
     client: ClientArgs,
@@ -224,5 +233,17 @@ pub async fn status(args: ClientArgs) -> anyhow::Result<()> {
     let response = reqwest::get(format!("{}/readyz", args.url.trim_end_matches('/')))
         .await
         .with_context(|| format!("cannot reach {}", args.url))?;
+    answer(response).await
+}
+
+/// Every connector of a running server: binds, window use, rate, errors.
+pub async fn connectors(args: AdminClientArgs) -> anyhow::Result<()> {
+    let url = args.client.url.trim_end_matches('/');
+    let response = reqwest::Client::new()
+        .get(format!("{url}/admin/v1/connectors"))
+        .bearer_auth(&args.admin_token)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
     answer(response).await
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
-use smsgate_engine::EngineConfig;
+use smsgate_engine::{ConnectorConfig, EngineConfig, Route};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -36,6 +36,12 @@ pub struct Config {
     pub demo_credits: i64,
     pub log_format: LogFormat,
     pub engine: EngineConfig,
+    /// Carrier links (`[[connectors]]`). None: the built-in simulator
+    /// carries everything.
+    pub connectors: Vec<ConnectorConfig>,
+    /// Which connector carries what (`[[routes]]`); needed when
+    /// connectors are configured.
+    pub routes: Vec<Route>,
 }
 
 impl Default for Config {
@@ -47,6 +53,8 @@ impl Default for Config {
             demo_credits: 1000,
             log_format: LogFormat::Text,
             engine: EngineConfig::default(),
+            connectors: Vec::new(),
+            routes: Vec::new(),
         }
     }
 }
@@ -85,9 +93,18 @@ impl Config {
             overlay(&mut table, &keys, scalar(&value))
                 .with_context(|| format!("environment variable {name}"))?;
         }
-        let config: Config = toml::Value::Table(table)
+        let mut config: Config = toml::Value::Table(table)
             .try_into()
             .context("invalid configuration (file and SMSGATE_* variables)")?;
+        config.engine.routing = smsgate_engine::RoutingConfig {
+            connectors: config.connectors.clone(),
+            routes: config.routes.clone(),
+        };
+        config
+            .engine
+            .routing
+            .validate()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         Ok(config)
     }
 }
@@ -150,6 +167,43 @@ mod tests {
         assert_eq!(c.db, PathBuf::from("/tmp/x.db"));
         assert_eq!(c.engine.simulator.delivery_delay_ms, 5);
         assert_eq!(c.engine.simulator.rejected_ratio, 0.5);
+    }
+
+    #[test]
+    fn connectors_and_routes_as_documented() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("smsgate.toml");
+        std::fs::write(
+            &file,
+            r#"
+[[connectors]]
+name = "carrier-a"
+kind = "smpp"
+host = "127.0.0.1"
+port = 2775
+system_id = "smsgate"
+password = "secret"
+bind = "transceiver"   # or "transmitter", "receiver", "pair"
+binds = 1
+window = 50
+tps = 0                # segments per second, 0 = unlimited
+
+[[routes]]
+prefix = ""            # longest destination prefix wins; "" = all
+connector = "carrier-a"
+"#,
+        )
+        .unwrap();
+        let c = Config::load(Some(&file), env(&[])).unwrap();
+        assert_eq!(c.engine.routing.connectors.len(), 1);
+        assert_eq!(c.engine.routing.connectors[0].name(), "carrier-a");
+        assert_eq!(c.engine.routing.routes[0].connector, "carrier-a");
+        // Connectors without a route are a mistake, said plainly.
+        let text = std::fs::read_to_string(&file).unwrap();
+        let no_routes = text.split("[[routes]]").next().unwrap();
+        std::fs::write(&file, no_routes).unwrap();
+        let e = Config::load(Some(&file), env(&[])).unwrap_err();
+        assert!(format!("{e:#}").contains("no route names one"), "{e:#}");
     }
 
     #[test]

@@ -47,6 +47,9 @@ enum Command {
     Send(commands::SendArgs),
     /// Show whether a running server is ready, and its queue.
     Status(commands::ClientArgs),
+    /// Show a running server's connectors: each bind's state, window use,
+    /// throughput, last error and reconnects.
+    Connectors(commands::AdminClientArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -73,5 +76,6 @@ fn main() -> anyhow::Result<()> {
         Command::Credits(c) => runtime.block_on(commands::credits(&config, c)),
         Command::Send(args) => runtime.block_on(commands::send(args)),
         Command::Status(args) => runtime.block_on(commands::status(args)),
+        Command::Connectors(args) => runtime.block_on(commands::connectors(args)),
     }
 }

@@ -6,6 +6,7 @@
 //! nowhere else.
 
 pub mod admin;
+pub mod connectors;
 pub mod extract;
 pub mod problem;
 pub mod v1;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .merge(v1::routes())
         .merge(admin::routes())
+        .merge(connectors::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -127,6 +129,7 @@ async fn openapi_json() -> Response {
         admin::create_account, admin::list_accounts, admin::get_account, admin::update_account,
         admin::create_key, admin::list_keys, admin::revoke_key, admin::adjust_credits, admin::ledger,
         admin::list_prices, admin::set_price, admin::delete_price,
+        connectors::list_connectors, connectors::get_routing, connectors::set_routing,
     ),
     modifiers(&Security),
     tags(

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::connectors::{Receipt, SubmitAck, SubmitError};
-use crate::router::Router;
+use crate::routing::Routing;
 
 /// How the dispatcher paces itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,7 +60,7 @@ const UPDATE_BATCH: usize = 4_096;
 
 pub(crate) fn start(
     store: Arc<dyn Store>,
-    router: Router,
+    routing: Arc<Routing>,
     config: DispatchConfig,
     wake: Arc<Notify>,
     receipts: mpsc::UnboundedReceiver<Receipt>,
@@ -76,14 +76,14 @@ pub(crate) fn start(
         dispatcher_done.clone(),
     ));
     tracker.spawn(async move {
-        dispatch(store, router, config, wake, updates_tx, stop).await;
+        dispatch(store, routing, config, wake, updates_tx, stop).await;
         dispatcher_done.cancel();
     });
 }
 
 async fn dispatch(
     store: Arc<dyn Store>,
-    router: Router,
+    routing: Arc<Routing>,
     config: DispatchConfig,
     wake: Arc<Notify>,
     updates: mpsc::UnboundedSender<StatusUpdate>,
@@ -121,11 +121,12 @@ async fn dispatch(
             }
             continue;
         }
+        let router = routing.router();
         for message in claimed {
             let Ok(permit) = in_flight.clone().acquire_owned().await else {
                 break;
             };
-            let Some(connector) = router.route(message.to.trim_start_matches('+')).cloned() else {
+            let Some(connector) = router.route(&message).cloned() else {
                 let mut u = StatusUpdate::new(
                     Target::Message(message.id),
                     Status::Failed,

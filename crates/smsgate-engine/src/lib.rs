@@ -11,6 +11,7 @@ pub mod connectors;
 mod dispatcher;
 mod intake;
 pub mod router;
+pub mod routing;
 mod scheduler;
 #[cfg(test)]
 mod testing;
@@ -35,12 +36,17 @@ pub use accounts::{AuthFailure, Caller, IssuedKey};
 pub use connectors::simulator::SimulatorConfig;
 pub use dispatcher::DispatchConfig;
 pub use router::Route;
+pub use routing::{ConnectorConfig, RoutingConfig};
 
 use connectors::Connector;
 use connectors::simulator::Simulator;
+use routing::Routing;
 
 /// The name of the built-in simulator connector.
 pub const SIMULATOR: &str = "simulator";
+
+/// Where connectors and routes set through the admin API are kept.
+const ROUTING_SETTING: &str = "routing";
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -115,6 +121,10 @@ impl From<Refusal> for EngineError {
 pub struct EngineConfig {
     pub dispatch: DispatchConfig,
     pub simulator: SimulatorConfig,
+    /// Connectors and routes; the binary fills this from the config
+    /// file's top-level `[[connectors]]` and `[[routes]]`.
+    #[serde(skip)]
+    pub routing: RoutingConfig,
 }
 
 /// What an admin asks for when creating an account.
@@ -135,6 +145,8 @@ pub struct Engine {
 
 struct Inner {
     store: Arc<dyn Store>,
+    /// `None` for an offline engine (no delivery).
+    routing: Option<Arc<Routing>>,
     prices: RwLock<Arc<PriceTable>>,
     intake: intake::Intake,
     auth: accounts::AuthCache,
@@ -168,12 +180,15 @@ impl Engine {
         let wake = Arc::new(Notify::new());
 
         let intake = intake::Intake::start(store.clone(), wake.clone(), &tracker, stop.clone());
-        if background {
-            Engine::start_delivery(store.clone(), &config, wake, &tracker, &stop).await?;
-        }
+        let routing = if background {
+            Some(Engine::start_delivery(store.clone(), &config, wake, &tracker, &stop).await?)
+        } else {
+            None
+        };
         Ok(Engine {
             inner: Arc::new(Inner {
                 store,
+                routing,
                 prices: RwLock::new(Arc::new(prices)),
                 intake,
                 auth: accounts::AuthCache::default(),
@@ -183,19 +198,21 @@ impl Engine {
         })
     }
 
-    /// The dispatcher with its connectors, and the scheduler.
+    /// The dispatcher with its connectors, and the scheduler. Connectors
+    /// and routes set through the admin API (kept in the database) win
+    /// over the config file's.
     async fn start_delivery(
         store: Arc<dyn Store>,
         config: &EngineConfig,
         wake: Arc<Notify>,
         tracker: &TaskTracker,
         stop: &CancellationToken,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Arc<Routing>, EngineError> {
         let (receipts_tx, receipts_rx) = mpsc::unbounded_channel();
         let simulator: Arc<dyn Connector> = Arc::new(Simulator::new(
             SIMULATOR,
             config.simulator.clone(),
-            receipts_tx,
+            receipts_tx.clone(),
         ));
         let awaiting = store.awaiting_receipt(SIMULATOR).await?;
         if !awaiting.is_empty() {
@@ -205,18 +222,27 @@ impl Engine {
             );
             simulator.resume_receipts(awaiting).await;
         }
-        let router = router::Router::new(
-            [simulator],
-            vec![Route {
-                prefix: String::new(),
-                connector: SIMULATOR.into(),
-            }],
-        )
-        .map_err(|e| EngineError::Config(e.to_string()))?;
-
+        let routing_config = match store.setting(ROUTING_SETTING).await? {
+            Some(json) => {
+                tracing::info!("using the connectors and routes set through the admin API");
+                serde_json::from_str(&json).map_err(|e| {
+                    EngineError::Config(format!("stored routing is unreadable: {e}"))
+                })?
+            }
+            None => config.routing.clone(),
+        };
+        let routing = Arc::new(
+            Routing::start(
+                routing_config,
+                simulator,
+                config.simulator.clone(),
+                receipts_tx,
+            )
+            .map_err(EngineError::Config)?,
+        );
         dispatcher::start(
             store.clone(),
-            router,
+            routing.clone(),
             config.dispatch.clone(),
             wake.clone(),
             receipts_rx,
@@ -224,7 +250,36 @@ impl Engine {
             stop.clone(),
         );
         tracker.spawn(scheduler::run(store, wake, stop.clone()));
+        Ok(routing)
+    }
+
+    /// The connectors and routes in force.
+    pub async fn routing(&self) -> Result<RoutingConfig, EngineError> {
+        Ok(self.live_routing()?.config().await)
+    }
+
+    /// Puts connectors and routes in force without a restart, and keeps
+    /// them in the database (they win over the config file from now on).
+    pub async fn set_routing(&self, config: RoutingConfig) -> Result<(), EngineError> {
+        let routing = self.live_routing()?;
+        config.validate().map_err(EngineError::Config)?;
+        let json = serde_json::to_string(&config)
+            .map_err(|e| EngineError::Config(e.to_string()))?;
+        routing.apply(config).await.map_err(EngineError::Config)?;
+        self.inner.store.set_setting(ROUTING_SETTING, &json).await?;
         Ok(())
+    }
+
+    /// Every connector's state: binds, window use, rate, errors.
+    pub fn connector_statuses(&self) -> Result<Vec<serde_json::Value>, EngineError> {
+        Ok(self.live_routing()?.statuses())
+    }
+
+    fn live_routing(&self) -> Result<&Arc<Routing>, EngineError> {
+        self.inner
+            .routing
+            .as_ref()
+            .ok_or(EngineError::Config("this engine does not deliver (offline)".into()))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -237,6 +292,9 @@ impl Engine {
         self.inner.stop.cancel();
         self.inner.tracker.close();
         self.inner.tracker.wait().await;
+        if let Some(routing) = &self.inner.routing {
+            routing.shutdown().await;
+        }
     }
 
     pub fn prices(&self) -> Arc<PriceTable> {

@@ -23,11 +23,11 @@ pub enum BindKind {
 }
 
 impl BindKind {
-    fn can_send(self) -> bool {
+    pub fn can_send(self) -> bool {
         matches!(self, BindKind::Transmitter | BindKind::Transceiver)
     }
 
-    fn can_receive(self) -> bool {
+    pub fn can_receive(self) -> bool {
         matches!(self, BindKind::Receiver | BindKind::Transceiver)
     }
 

@@ -7,6 +7,7 @@
 //! independently, through the [`ReceiptSink`] the connector was given.
 
 pub mod simulator;
+pub mod smpp;
 
 use async_trait::async_trait;
 use smsgate_core::{Status, Timestamp};

@@ -1,0 +1,378 @@
+//! One bind of an SMPP connector, kept alive: connect, bind, serve until
+//! the connection ends, then reconnect after a backoff with jitter. What
+//! the SMSC sends (receipts) is turned into [`Receipt`]s and answered only
+//! once they are committed.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use smsgate_core::{Status, Timestamp};
+use smsgate_smpp::client::{self, Client, ClientConfig, ClientError, Inbound};
+use smsgate_smpp::pdu::tlv::{self, tag};
+use smsgate_smpp::pdu::{Bind, Body};
+use smsgate_smpp::receipt::{MessageState, parse_receipt};
+use smsgate_smpp::session::{BindKind, SessionConfig};
+use smsgate_smpp::CommandStatus;
+use tokio::sync::{oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::SmppConfig;
+use crate::connectors::{Receipt, ReceiptSink};
+
+/// Where a bind is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindState {
+    Connecting,
+    Bound,
+    /// Waiting to reconnect.
+    Backoff,
+    Stopped,
+}
+
+impl BindState {
+    fn as_str(self) -> &'static str {
+        match self {
+            BindState::Connecting => "connecting",
+            BindState::Bound => "bound",
+            BindState::Backoff => "backoff",
+            BindState::Stopped => "stopped",
+        }
+    }
+}
+
+/// A bind's shared face: its client while bound, and what operators see.
+pub struct BindSlot {
+    pub index: usize,
+    pub kind: BindKind,
+    inner: Mutex<SlotInner>,
+    reconnects: AtomicU64,
+    receipts: AtomicU64,
+    stopped: watch::Sender<bool>,
+}
+
+struct SlotInner {
+    state: BindState,
+    client: Option<Client>,
+    last_error: Option<String>,
+    bound_since: Option<Timestamp>,
+}
+
+impl BindSlot {
+    pub fn client(&self) -> Option<Client> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.client.clone().filter(|c| !c.is_closed())
+    }
+
+    pub fn receipts(&self) -> u64 {
+        self.receipts.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, state: BindState, client: Option<Client>, error: Option<String>) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.state = state;
+        inner.bound_since = (state == BindState::Bound).then(Timestamp::now);
+        inner.client = client;
+        if error.is_some() {
+            inner.last_error = error;
+        }
+    }
+
+    pub fn status(&self, window: usize) -> serde_json::Value {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        serde_json::json!({
+            "index": self.index,
+            "kind": match self.kind {
+                BindKind::Transmitter => "transmitter",
+                BindKind::Receiver => "receiver",
+                BindKind::Transceiver => "transceiver",
+            },
+            "state": inner.state.as_str(),
+            "bound_since": inner.bound_since.map(Timestamp::to_rfc3339),
+            "in_flight": inner.client.as_ref().map_or(0, Client::in_flight),
+            "window": window,
+            "last_error": inner.last_error,
+            "reconnects": self.reconnects.load(Ordering::Relaxed),
+            "receipts": self.receipts.load(Ordering::Relaxed),
+        })
+    }
+
+    /// Waits until the bind's task has ended.
+    pub async fn closed(&self) {
+        let mut rx = self.stopped.subscribe();
+        let _ = rx.wait_for(|stopped| *stopped).await;
+    }
+}
+
+/// Starts every bind of a connector.
+pub fn start_all(
+    config: &Arc<SmppConfig>,
+    receipts: ReceiptSink,
+    stop: &CancellationToken,
+) -> Vec<Arc<BindSlot>> {
+    let mut slots = Vec::new();
+    for _ in 0..config.binds {
+        for &kind in config.bind.kinds() {
+            let slot = Arc::new(BindSlot {
+                index: slots.len(),
+                kind,
+                inner: Mutex::new(SlotInner {
+                    state: BindState::Connecting,
+                    client: None,
+                    last_error: None,
+                    bound_since: None,
+                }),
+                reconnects: AtomicU64::new(0),
+                receipts: AtomicU64::new(0),
+                stopped: watch::channel(false).0,
+            });
+            tokio::spawn(keep_bound(
+                slot.clone(),
+                config.clone(),
+                receipts.clone(),
+                stop.clone(),
+            ));
+            slots.push(slot);
+        }
+    }
+    slots
+}
+
+async fn keep_bound(
+    slot: Arc<BindSlot>,
+    config: Arc<SmppConfig>,
+    receipts: ReceiptSink,
+    stop: CancellationToken,
+) {
+    let name = config.name.clone();
+    let mut failures: u32 = 0;
+    while !stop.is_cancelled() {
+        slot.set(BindState::Connecting, None, None);
+        let attempt = tokio::select! {
+            r = connect(&config, slot.kind) => r,
+            _ = stop.cancelled() => break,
+        };
+        match attempt {
+            Ok(bound) => {
+                failures = 0;
+                tracing::info!(connector = %name, bind = slot.index, "bound");
+                slot.set(BindState::Bound, Some(bound.client.clone()), None);
+                tokio::spawn(serve_inbound(
+                    bound.inbound,
+                    name.clone(),
+                    receipts.clone(),
+                    slot.clone(),
+                ));
+                let mut closed = bound.closed;
+                let why = tokio::select! {
+                    why = &mut closed => why.ok(),
+                    _ = stop.cancelled() => {
+                        bound.client.unbind().await;
+                        tokio::time::timeout(Duration::from_secs(5), closed).await.ok().and_then(Result::ok)
+                    }
+                };
+                let error = why.map(|e| e.to_string());
+                if !stop.is_cancelled() {
+                    tracing::warn!(connector = %name, bind = slot.index, error = ?error, "connection ended; reconnecting");
+                    slot.reconnects.fetch_add(1, Ordering::Relaxed);
+                    metrics::counter!("smsgate_smpp_reconnects_total", "connector" => name.clone())
+                        .increment(1);
+                }
+                slot.set(BindState::Backoff, None, error);
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                tracing::warn!(connector = %name, bind = slot.index, error = %e, "bind failed");
+                slot.set(BindState::Backoff, None, Some(e));
+            }
+        }
+        let delay = backoff(&config, failures);
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.cancelled() => break,
+        }
+    }
+    slot.set(BindState::Stopped, None, None);
+    let _ = slot.stopped.send(true);
+}
+
+/// The wait before the next attempt: doubling from the minimum after each
+/// failure in a row, capped, with jitter so binds do not reconnect in step.
+fn backoff(config: &SmppConfig, failures: u32) -> Duration {
+    let base = config
+        .reconnect_min_ms
+        .saturating_mul(1u64 << failures.saturating_sub(1).min(16))
+        .min(config.reconnect_max_ms);
+    Duration::from_millis(base / 2 + fastrand::u64(0..=base / 2))
+}
+
+async fn connect(config: &SmppConfig, kind: BindKind) -> Result<client::Bound, String> {
+    let timeout = Duration::from_millis(config.connect_timeout_ms);
+    let addr = (config.host.as_str(), config.port);
+    let tcp = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr))
+        .await
+        .map_err(|_| format!("connecting to {}:{} timed out", config.host, config.port))?
+        .map_err(|e| format!("connecting to {}:{}: {e}", config.host, config.port))?;
+    let _ = tcp.set_nodelay(true);
+    let client_config = ClientConfig {
+        session: SessionConfig {
+            kind,
+            bind: Bind {
+                system_id: config.system_id.as_bytes().to_vec(),
+                password: config.password.as_bytes().to_vec(),
+                system_type: config.system_type.as_bytes().to_vec(),
+                interface_version: 0x34,
+                ..Bind::default()
+            },
+            window: config.window,
+            response_timeout: Duration::from_millis(config.response_timeout_ms),
+            enquire_link_interval: Duration::from_secs(config.enquire_link_secs),
+        },
+        max_pdu: config.max_pdu,
+    };
+    match tokio::time::timeout(timeout, client::bind(tcp, client_config)).await {
+        Err(_) => Err("no answer to the bind".into()),
+        Ok(Err(ClientError::BindRefused(status))) => Err(format!("bind refused: {status}")),
+        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Ok(bound)) => Ok(bound),
+    }
+}
+
+/// Receipts from the SMSC: each is handed to the engine and answered once
+/// committed (an answer lost to a crash makes the SMSC send it again).
+async fn serve_inbound(
+    mut inbound: tokio::sync::mpsc::UnboundedReceiver<Inbound>,
+    connector: String,
+    receipts: ReceiptSink,
+    slot: Arc<BindSlot>,
+) {
+    while let Some(Inbound { pdu, responder }) = inbound.recv().await {
+        let receipt = match &pdu.body {
+            Body::DeliverSm(sm) if sm.is_receipt() => {
+                receipt_of(&connector, &sm.short_message, &sm.tlvs)
+            }
+            Body::DataSm(d) if d.esm_class & smsgate_smpp::pdu::ESM_CLASS_RECEIPT != 0 => {
+                let payload = tlv::find(&d.tlvs, tag::MESSAGE_PAYLOAD).unwrap_or_default();
+                receipt_of(&connector, payload, &d.tlvs)
+            }
+            _ => {
+                // Mobile-originated messages are not taken yet: a temporary
+                // error keeps them at the SMSC.
+                tracing::warn!(connector = %connector, "inbound message refused for now (ESME_RX_T_APPN)");
+                drop(responder);
+                continue;
+            }
+        };
+        let Some(Parsed { receipt, is_final }) = receipt else {
+            tracing::warn!(connector = %connector, "receipt without a message id; acknowledged and dropped");
+            responder.respond(CommandStatus::ROK);
+            continue;
+        };
+        slot.receipts.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("smsgate_smpp_receipts_total", "connector" => connector.clone())
+            .increment(1);
+        if !is_final {
+            // ENROUTE, ACCEPTD, UNKNOWN: nothing to record on the message.
+            responder.respond(CommandStatus::ROK);
+            continue;
+        }
+        let (tx, committed) = oneshot::channel();
+        let receipt = Receipt {
+            committed: Some(tx),
+            ..receipt
+        };
+        if receipts.send(receipt).is_err() {
+            continue; // shutting down: the responder answers a temporary error
+        }
+        tokio::spawn(async move {
+            if committed.await.is_ok() {
+                responder.respond(CommandStatus::ROK);
+            }
+        });
+    }
+}
+
+struct Parsed {
+    receipt: Receipt,
+    is_final: bool,
+}
+
+/// A receipt from its text and TLVs; the TLVs win where both speak.
+fn receipt_of(connector: &str, text: &[u8], tlvs: &[smsgate_smpp::Tlv]) -> Option<Parsed> {
+    let parsed = parse_receipt(&String::from_utf8_lossy(text));
+    let id = tlv::find(tlvs, tag::RECEIPTED_MESSAGE_ID)
+        .map(|v| String::from_utf8_lossy(v).trim_end_matches('\0').to_string())
+        .filter(|s| !s.is_empty())
+        .or(parsed.id.clone())?;
+    let state = tlv::find(tlvs, tag::MESSAGE_STATE)
+        .and_then(|v| v.first().copied())
+        .and_then(MessageState::from_tlv)
+        .or(parsed.state)
+        .unwrap_or(MessageState::Unknown);
+    let status = match state {
+        MessageState::Delivered => Status::Delivered,
+        MessageState::Expired => Status::Expired,
+        MessageState::Rejected => Status::Rejected,
+        MessageState::Undeliverable | MessageState::Deleted => Status::Undelivered,
+        MessageState::Enroute | MessageState::Accepted | MessageState::Unknown => Status::Sent,
+    };
+    let mut detail = format!("receipt: {state:?}");
+    if let Some(err) = &parsed.err {
+        detail.push_str(&format!(", err {err}"));
+    }
+    if let Some(code) = tlv::find(tlvs, tag::NETWORK_ERROR_CODE) {
+        detail.push_str(&format!(", network error {}", hex_bytes(code)));
+    }
+    Some(Parsed {
+        is_final: state.is_final(),
+        receipt: Receipt {
+            connector: connector.to_string(),
+            carrier_id: id,
+            status,
+            at: Timestamp::now(),
+            detail: Some(detail),
+            committed: None,
+        },
+    })
+}
+
+fn hex_bytes(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smsgate_smpp::Tlv;
+
+    #[test]
+    fn receipts_read_tlvs_before_text() {
+        let text = b"id:0000000A sub:001 dlvrd:001 submit date:2611221337 done date:2611221338 stat:DELIVRD err:000 text:";
+        let p = receipt_of("c", text, &[]).unwrap();
+        assert_eq!(
+            (p.receipt.carrier_id.as_str(), p.receipt.status, p.is_final),
+            ("0000000A", Status::Delivered, true)
+        );
+        let tlvs = [
+            Tlv { tag: tag::RECEIPTED_MESSAGE_ID, value: b"abc\0".to_vec() },
+            Tlv { tag: tag::MESSAGE_STATE, value: vec![5] },
+        ];
+        let p = receipt_of("c", text, &tlvs).unwrap();
+        assert_eq!((p.receipt.carrier_id.as_str(), p.receipt.status), ("abc", Status::Undelivered));
+        let p = receipt_of("c", b"id:1 stat:ENROUTE", &[]).unwrap();
+        assert!(!p.is_final);
+        assert!(receipt_of("c", b"stat:DELIVRD", &[]).is_none());
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_cap() {
+        let c: SmppConfig = toml::from_str(
+            "name = \"a\"\nhost = \"h\"\nport = 1\nsystem_id = \"s\"\npassword = \"p\"\nreconnect_min_ms = 100\nreconnect_max_ms = 1000",
+        )
+        .unwrap();
+        for (failures, lo, hi) in [(0, 50, 100), (1, 50, 100), (2, 100, 200), (3, 200, 400), (9, 500, 1000)] {
+            let d = backoff(&c, failures).as_millis() as u64;
+            assert!((lo..=hi).contains(&d), "{failures}: {d}");
+        }
+    }
+}

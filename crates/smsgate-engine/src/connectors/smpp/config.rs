@@ -1,0 +1,300 @@
+//! An SMPP connector's settings, as written in the TOML config
+//! (`[[connectors]]` with `kind = "smpp"`) and the admin API.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smsgate_smpp::coding::TextCoding;
+use smsgate_smpp::concat::Concatenation;
+use smsgate_smpp::session::BindKind;
+
+/// How the connector binds: one kind per connection, or a transmitter and
+/// a receiver side by side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BindMode {
+    #[default]
+    Transceiver,
+    Transmitter,
+    Receiver,
+    /// A transmitter and a receiver for each of `binds`.
+    Pair,
+}
+
+impl BindMode {
+    /// The connections one "bind" of this mode opens.
+    pub fn kinds(self) -> &'static [BindKind] {
+        match self {
+            BindMode::Transceiver => &[BindKind::Transceiver],
+            BindMode::Transmitter => &[BindKind::Transmitter],
+            BindMode::Receiver => &[BindKind::Receiver],
+            BindMode::Pair => &[BindKind::Transmitter, BindKind::Receiver],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmppConfig {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub system_id: String,
+    pub password: String,
+    /// Default "".
+    #[serde(default)]
+    pub system_type: String,
+    #[serde(default)]
+    pub bind: BindMode,
+    /// Connections of `bind`'s kind (pairs for "pair"). Default 1.
+    #[serde(default = "one")]
+    pub binds: u32,
+    /// Requests outstanding per bind. Default 50.
+    #[serde(default = "fifty")]
+    pub window: usize,
+    /// Segments per second over all binds; 0 = unlimited (default).
+    #[serde(default)]
+    pub tps: u32,
+    /// "udh" (8-bit reference, default), "udh16", "sar" or "payload".
+    #[serde(
+        default,
+        deserialize_with = "concatenation_de",
+        serialize_with = "concatenation_ser"
+    )]
+    pub concatenation: Concatenation,
+    /// How texts in the GSM alphabet are written: "gsm7" (unpacked,
+    /// default), "gsm7-packed", "latin1" (data_coding 3) or "ascii" (1).
+    #[serde(
+        default,
+        deserialize_with = "text_coding_de",
+        serialize_with = "text_coding_ser"
+    )]
+    pub gsm7_coding: TextCoding,
+    /// data_coding sent with GSM-alphabet texts, instead of the coding's own.
+    #[serde(default)]
+    pub data_coding_gsm7: Option<u8>,
+    /// data_coding sent with UCS-2 texts, instead of 8.
+    #[serde(default)]
+    pub data_coding_ucs2: Option<u8>,
+    /// Source TON/NPI; by default 5/0 for alphanumeric senders, 1/1 for
+    /// international numbers, 0/1 for short codes.
+    #[serde(default)]
+    pub source_ton: Option<u8>,
+    #[serde(default)]
+    pub source_npi: Option<u8>,
+    /// Destination TON/NPI. Default 1/1 (international, E.164).
+    #[serde(default = "one_u8")]
+    pub dest_ton: u8,
+    #[serde(default = "one_u8")]
+    pub dest_npi: u8,
+    /// Default "".
+    #[serde(default)]
+    pub service_type: String,
+    /// Ask for delivery receipts. Default true.
+    #[serde(default = "yes")]
+    pub registered_delivery: bool,
+    /// How long a request waits for its response. Default 10 000.
+    #[serde(default = "ten_thousand")]
+    pub response_timeout_ms: u64,
+    /// enquire_link after this much silence. Default 30.
+    #[serde(default = "thirty")]
+    pub enquire_link_secs: u64,
+    /// Reconnect backoff: first delay, doubling to the longest, with
+    /// jitter. Defaults 1 000 and 60 000.
+    #[serde(default = "thousand")]
+    pub reconnect_min_ms: u64,
+    #[serde(default = "sixty_thousand")]
+    pub reconnect_max_ms: u64,
+    /// TCP connect and bind answer, at most. Default 10 000.
+    #[serde(default = "ten_thousand")]
+    pub connect_timeout_ms: u64,
+    /// The largest PDU read. Default 65 536.
+    #[serde(default = "max_pdu")]
+    pub max_pdu: u32,
+}
+
+impl SmppConfig {
+    /// Checks what serde cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        let name = &self.name;
+        if name.is_empty() || name.len() > 64 {
+            return Err("a connector name must be 1 to 64 characters".into());
+        }
+        if self.host.is_empty() || self.port == 0 {
+            return Err(format!("connector {name:?}: host and port are required"));
+        }
+        if self.system_id.len() > 15 || self.password.len() > 8 {
+            return Err(format!(
+                "connector {name:?}: system_id is at most 15 characters and password at most 8 (SMPP 3.4)"
+            ));
+        }
+        if !(1..=64).contains(&self.binds) {
+            return Err(format!("connector {name:?}: binds must be 1 to 64"));
+        }
+        if !(1..=10_000).contains(&self.window) {
+            return Err(format!("connector {name:?}: window must be 1 to 10000"));
+        }
+        if self.response_timeout_ms == 0 || self.enquire_link_secs == 0 {
+            return Err(format!(
+                "connector {name:?}: response_timeout_ms and enquire_link_secs must be positive"
+            ));
+        }
+        if self.reconnect_min_ms == 0 || self.reconnect_max_ms < self.reconnect_min_ms {
+            return Err(format!(
+                "connector {name:?}: reconnect_min_ms must be positive and at most reconnect_max_ms"
+            ));
+        }
+        if self.max_pdu < 1024 {
+            return Err(format!("connector {name:?}: max_pdu must be at least 1024"));
+        }
+        Ok(())
+    }
+
+    /// The source address as sent, with its TON and NPI.
+    pub fn source_address(&self, from: &str) -> (u8, u8, String) {
+        let (ton, npi, addr) = if from.chars().any(|c| !c.is_ascii_digit() && c != '+') {
+            (5, 0, from.to_string())
+        } else if from.starts_with('+') || from.len() > 8 {
+            (1, 1, from.trim_start_matches('+').to_string())
+        } else {
+            (0, 1, from.to_string())
+        };
+        (
+            self.source_ton.unwrap_or(ton),
+            self.source_npi.unwrap_or(npi),
+            addr,
+        )
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+fn one_u8() -> u8 {
+    1
+}
+fn fifty() -> usize {
+    50
+}
+fn yes() -> bool {
+    true
+}
+fn thirty() -> u64 {
+    30
+}
+fn thousand() -> u64 {
+    1_000
+}
+fn ten_thousand() -> u64 {
+    10_000
+}
+fn sixty_thousand() -> u64 {
+    60_000
+}
+fn max_pdu() -> u32 {
+    smsgate_smpp::DEFAULT_MAX_PDU
+}
+
+const CONCATENATIONS: [(&str, Concatenation); 4] = [
+    ("udh", Concatenation::Udh8),
+    ("udh16", Concatenation::Udh16),
+    ("sar", Concatenation::Sar),
+    ("payload", Concatenation::Payload),
+];
+
+const TEXT_CODINGS: [(&str, TextCoding); 4] = [
+    ("gsm7", TextCoding::Gsm7),
+    ("gsm7-packed", TextCoding::Gsm7Packed),
+    ("latin1", TextCoding::Latin1),
+    ("ascii", TextCoding::Ascii),
+];
+
+fn by_name<'de, D: Deserializer<'de>, T: Copy>(
+    d: D,
+    table: &[(&str, T)],
+    what: &str,
+) -> Result<T, D::Error> {
+    let s = String::deserialize(d)?;
+    table
+        .iter()
+        .find(|(n, _)| *n == s)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            let names: Vec<_> = table.iter().map(|(n, _)| *n).collect();
+            serde::de::Error::custom(format!(
+                "unknown {what} {s:?}, expected one of {}",
+                names.join(", ")
+            ))
+        })
+}
+
+fn name_of<S: Serializer, T: PartialEq>(s: S, v: &T, table: &[(&str, T)]) -> Result<S::Ok, S::Error> {
+    let name = table.iter().find(|(_, t)| t == v).map_or("", |(n, _)| n);
+    s.serialize_str(name)
+}
+
+fn concatenation_de<'de, D: Deserializer<'de>>(d: D) -> Result<Concatenation, D::Error> {
+    by_name(d, &CONCATENATIONS, "concatenation")
+}
+
+fn concatenation_ser<S: Serializer>(v: &Concatenation, s: S) -> Result<S::Ok, S::Error> {
+    name_of(s, v, &CONCATENATIONS)
+}
+
+fn text_coding_de<'de, D: Deserializer<'de>>(d: D) -> Result<TextCoding, D::Error> {
+    by_name(d, &TEXT_CODINGS, "gsm7_coding")
+}
+
+fn text_coding_ser<S: Serializer>(v: &TextCoding, s: S) -> Result<S::Ok, S::Error> {
+    name_of(s, v, &TEXT_CODINGS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses_with_its_defaults() {
+        let c: SmppConfig = toml::from_str(
+            r#"
+name = "carrier-a"
+host = "127.0.0.1"
+port = 2775
+system_id = "smsgate"
+password = "secret"
+bind = "transceiver"
+binds = 1
+window = 50
+tps = 0
+"#,
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.bind, BindMode::Transceiver);
+        assert_eq!(c.concatenation, Concatenation::Udh8);
+        assert_eq!(c.gsm7_coding, TextCoding::Gsm7);
+        assert!(c.registered_delivery);
+        let back: SmppConfig = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let base = "name = \"a\"\nhost = \"h\"\nport = 1\nsystem_id = \"s\"\npassword = \"p\"\n";
+        let e = toml::from_str::<SmppConfig>(&format!("{base}concatenation = \"udh9\"")).unwrap_err();
+        assert!(e.to_string().contains("udh, udh16, sar, payload"), "{e}");
+        let e = toml::from_str::<SmppConfig>(&format!("{base}windw = 5")).unwrap_err();
+        assert!(e.to_string().contains("windw"), "{e}");
+        let c: SmppConfig = toml::from_str(&base.replace("\"p\"", "\"toolongpw\"")).unwrap();
+        assert!(c.validate().unwrap_err().contains("password"));
+    }
+
+    #[test]
+    fn source_addresses_by_shape() {
+        let c: SmppConfig = toml::from_str(
+            "name = \"a\"\nhost = \"h\"\nport = 1\nsystem_id = \"s\"\npassword = \"p\"",
+        )
+        .unwrap();
+        assert_eq!(c.source_address("Acme"), (5, 0, "Acme".into()));
+        assert_eq!(c.source_address("+31612345678"), (1, 1, "31612345678".into()));
+        assert_eq!(c.source_address("1234"), (0, 1, "1234".into()));
+    }
+}

@@ -1,0 +1,222 @@
+//! The connectors and routes in force, and changing them without a
+//! restart: connectors whose settings did not change keep their binds,
+//! new ones start, removed ones unbind after the new routes are in force.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use serde::{Deserialize, Serialize};
+
+use crate::connectors::simulator::{Simulator, SimulatorConfig};
+use crate::connectors::smpp::{SmppConfig, SmppConnector};
+use crate::connectors::{Connector, ReceiptSink};
+use crate::router::{Route, Router};
+use crate::SIMULATOR;
+
+/// Connectors and routes, as in the TOML config (`[[connectors]]`,
+/// `[[routes]]`) and `PUT /admin/v1/routing`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingConfig {
+    #[serde(default)]
+    pub connectors: Vec<ConnectorConfig>,
+    #[serde(default)]
+    pub routes: Vec<Route>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ConnectorConfig {
+    Smpp(SmppConfig),
+    /// Another simulator, with the `[engine.simulator]` behaviour.
+    Simulator(NamedSimulator),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedSimulator {
+    pub name: String,
+}
+
+impl ConnectorConfig {
+    pub fn name(&self) -> &str {
+        match self {
+            ConnectorConfig::Smpp(c) => &c.name,
+            ConnectorConfig::Simulator(s) => &s.name,
+        }
+    }
+}
+
+impl RoutingConfig {
+    /// The routes in force: as configured, or, when nothing is configured,
+    /// everything to the built-in simulator.
+    fn effective_routes(&self) -> Vec<Route> {
+        if self.connectors.is_empty() && self.routes.is_empty() {
+            vec![Route::to("", SIMULATOR)]
+        } else {
+            self.routes.clone()
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        let mut names = std::collections::HashSet::new();
+        for c in &self.connectors {
+            if c.name() == SIMULATOR {
+                return Err(format!(
+                    "the connector name {SIMULATOR:?} is taken by the built-in simulator"
+                ));
+            }
+            if !names.insert(c.name()) {
+                return Err(format!("two connectors are named {:?}", c.name()));
+            }
+            if let ConnectorConfig::Smpp(s) = c {
+                s.validate()?;
+            }
+        }
+        if !self.connectors.is_empty() && self.routes.is_empty() {
+            return Err(
+                "connectors are configured but no route names one: add [[routes]] (prefix = \"\" for all)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The routing in force.
+pub struct Routing {
+    router: RwLock<Arc<Router>>,
+    state: tokio::sync::Mutex<Live>,
+    simulator: Arc<dyn Connector>,
+    simulator_config: SimulatorConfig,
+    receipts: ReceiptSink,
+}
+
+struct Live {
+    config: RoutingConfig,
+    connectors: HashMap<String, (ConnectorConfig, Arc<dyn Connector>)>,
+}
+
+impl Routing {
+    /// Starts the configured connectors next to the built-in simulator.
+    pub fn start(
+        config: RoutingConfig,
+        simulator: Arc<dyn Connector>,
+        simulator_config: SimulatorConfig,
+        receipts: ReceiptSink,
+    ) -> Result<Routing, String> {
+        let routing = Routing {
+            router: RwLock::new(Arc::new(Router::default())),
+            state: tokio::sync::Mutex::new(Live {
+                config: RoutingConfig::default(),
+                connectors: HashMap::new(),
+            }),
+            simulator,
+            simulator_config,
+            receipts,
+        };
+        let (router, live) = routing.build(config, HashMap::new())?;
+        *routing.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(router);
+        *routing.state.try_lock().map_err(|e| e.to_string())? = live;
+        Ok(routing)
+    }
+
+    pub fn router(&self) -> Arc<Router> {
+        self.router
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub async fn config(&self) -> RoutingConfig {
+        self.state.lock().await.config.clone()
+    }
+
+    /// Builds a router for `config`, reusing connectors from `old` whose
+    /// settings are unchanged; returns the router and what is now live.
+    fn build(
+        &self,
+        config: RoutingConfig,
+        mut old: HashMap<String, (ConnectorConfig, Arc<dyn Connector>)>,
+    ) -> Result<(Router, Live), String> {
+        config.validate()?;
+        let mut live = HashMap::new();
+        for c in &config.connectors {
+            let connector = match old.remove(c.name()) {
+                Some((was, connector)) if was == *c => connector,
+                _ => self.start_connector(c),
+            };
+            live.insert(c.name().to_string(), (c.clone(), connector));
+        }
+        let connectors = live
+            .values()
+            .map(|(_, c)| c.clone())
+            .chain([self.simulator.clone()]);
+        let router =
+            Router::new(connectors, config.effective_routes()).map_err(|e| e.to_string())?;
+        Ok((
+            router,
+            Live {
+                config,
+                connectors: live,
+            },
+        ))
+    }
+
+    fn start_connector(&self, c: &ConnectorConfig) -> Arc<dyn Connector> {
+        match c {
+            ConnectorConfig::Smpp(s) => Arc::new(SmppConnector::start(s.clone(), self.receipts.clone())),
+            ConnectorConfig::Simulator(s) => Arc::new(Simulator::new(
+                s.name.clone(),
+                self.simulator_config.clone(),
+                self.receipts.clone(),
+            )),
+        }
+    }
+
+    /// Puts `config` in force. On an invalid config nothing changes.
+    pub async fn apply(&self, config: RoutingConfig) -> Result<(), String> {
+        let mut state = self.state.lock().await;
+        config.validate()?;
+        let old = std::mem::take(&mut state.connectors);
+        let previous: HashMap<String, ConnectorConfig> =
+            old.iter().map(|(n, (c, _))| (n.clone(), c.clone())).collect();
+        let kept = old.clone();
+        let (router, live) = match self.build(config, old) {
+            Ok(built) => built,
+            Err(e) => {
+                state.connectors = kept;
+                return Err(e);
+            }
+        };
+        *self.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(router);
+        // Stop what is no longer used (or was replaced by new settings).
+        for (name, (_, connector)) in kept {
+            let reused = live
+                .connectors
+                .get(&name)
+                .is_some_and(|(c, _)| previous.get(&name) == Some(c));
+            if !reused {
+                tokio::spawn(async move { connector.shutdown().await });
+            }
+        }
+        *state = live;
+        Ok(())
+    }
+
+    /// Every connector's status, the simulator's included.
+    pub fn statuses(&self) -> Vec<serde_json::Value> {
+        let router = self.router();
+        let mut all: Vec<_> = router.connectors().map(|c| c.status()).collect();
+        all.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+        all
+    }
+
+    /// Unbinds every connector.
+    pub async fn shutdown(&self) {
+        let state = self.state.lock().await;
+        for (_, connector) in state.connectors.values() {
+            connector.shutdown().await;
+        }
+    }
+}
