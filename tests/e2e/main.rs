@@ -6,4 +6,7 @@ mod crash;
 mod errors;
 mod lifecycle;
 mod ops;
+mod smpp;
+#[path = "../smsc/harness.rs"]
+mod smsc;
 mod support;

@@ -32,7 +32,15 @@ impl Server {
     /// A server with extra `SMSGATE_*` settings, e.g.
     /// `("SMSGATE_ENGINE__SIMULATOR__REJECTED_RATIO", "1")`.
     pub fn start_with(env: &[(&str, &str)]) -> Server {
+        Server::start_configured("", env)
+    }
+
+    /// A server with a TOML config file (e.g. `[[connectors]]`) and extra
+    /// `SMSGATE_*` settings.
+    pub fn start_configured(toml: &str, env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("smsgate.toml");
+        std::fs::write(&config, toml).expect("write config");
         let mut all = vec![
             ("SMSGATE_ADMIN_TOKEN".to_string(), ADMIN_TOKEN.to_string()),
             ("SMSGATE_DEMO_CREDITS".into(), "0".into()),
@@ -45,6 +53,7 @@ impl Server {
                 "100".into(),
             ),
             ("SMSGATE_LOG".into(), "warn".into()),
+            ("SMSGATE_CONFIG".into(), config.display().to_string()),
         ];
         all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let mut server = Server {

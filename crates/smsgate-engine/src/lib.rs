@@ -263,8 +263,8 @@ impl Engine {
     pub async fn set_routing(&self, config: RoutingConfig) -> Result<(), EngineError> {
         let routing = self.live_routing()?;
         config.validate().map_err(EngineError::Config)?;
-        let json = serde_json::to_string(&config)
-            .map_err(|e| EngineError::Config(e.to_string()))?;
+        let json =
+            serde_json::to_string(&config).map_err(|e| EngineError::Config(e.to_string()))?;
         routing.apply(config).await.map_err(EngineError::Config)?;
         self.inner.store.set_setting(ROUTING_SETTING, &json).await?;
         Ok(())
@@ -276,10 +276,9 @@ impl Engine {
     }
 
     fn live_routing(&self) -> Result<&Arc<Routing>, EngineError> {
-        self.inner
-            .routing
-            .as_ref()
-            .ok_or(EngineError::Config("this engine does not deliver (offline)".into()))
+        self.inner.routing.as_ref().ok_or(EngineError::Config(
+            "this engine does not deliver (offline)".into(),
+        ))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

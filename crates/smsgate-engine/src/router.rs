@@ -162,7 +162,11 @@ mod tests {
     fn longest_prefix_wins() {
         let r = Router::new(
             [sim("a"), sim("b"), sim("c")],
-            vec![Route::to("", "a"), Route::to("316", "c"), Route::to("31", "b")],
+            vec![
+                Route::to("", "a"),
+                Route::to("316", "c"),
+                Route::to("31", "b"),
+            ],
         )
         .unwrap();
         assert_eq!(r.route(&to("+31612345678")).unwrap().name(), "c");
@@ -200,7 +204,11 @@ mod tests {
             ..Route::to("", "down1")
         };
         let r = Router::new(
-            [Arc::new(Down("down1")) as Arc<dyn Connector>, Arc::new(Down("down2")), sim("b")],
+            [
+                Arc::new(Down("down1")) as Arc<dyn Connector>,
+                Arc::new(Down("down2")),
+                sim("b"),
+            ],
             vec![route],
         )
         .unwrap();

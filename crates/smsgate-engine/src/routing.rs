@@ -7,11 +7,11 @@ use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
+use crate::SIMULATOR;
 use crate::connectors::simulator::{Simulator, SimulatorConfig};
 use crate::connectors::smpp::{SmppConfig, SmppConnector};
 use crate::connectors::{Connector, ReceiptSink};
 use crate::router::{Route, Router};
-use crate::SIMULATOR;
 
 /// Connectors and routes, as in the TOML config (`[[connectors]]`,
 /// `[[routes]]`) and `PUT /admin/v1/routing`.
@@ -165,7 +165,9 @@ impl Routing {
 
     fn start_connector(&self, c: &ConnectorConfig) -> Arc<dyn Connector> {
         match c {
-            ConnectorConfig::Smpp(s) => Arc::new(SmppConnector::start(s.clone(), self.receipts.clone())),
+            ConnectorConfig::Smpp(s) => {
+                Arc::new(SmppConnector::start(s.clone(), self.receipts.clone()))
+            }
             ConnectorConfig::Simulator(s) => Arc::new(Simulator::new(
                 s.name.clone(),
                 self.simulator_config.clone(),
@@ -179,8 +181,10 @@ impl Routing {
         let mut state = self.state.lock().await;
         config.validate()?;
         let old = std::mem::take(&mut state.connectors);
-        let previous: HashMap<String, ConnectorConfig> =
-            old.iter().map(|(n, (c, _))| (n.clone(), c.clone())).collect();
+        let previous: HashMap<String, ConnectorConfig> = old
+            .iter()
+            .map(|(n, (c, _))| (n.clone(), c.clone()))
+            .collect();
         let kept = old.clone();
         let (router, live) = match self.build(config, old) {
             Ok(built) => built,

@@ -14,6 +14,10 @@ use tokio_util::sync::CancellationToken;
 const TICK: Duration = Duration::from_millis(250);
 const CHUNK: usize = 2_000;
 const IDEMPOTENCY_KEEP_MS: i64 = 24 * 3600 * 1000;
+/// A receipt whose carrier id matched nothing for this long is tried in the
+/// id's other forms (hex for decimal and back); its acknowledgement, if it
+/// was merely overtaken, has come by then.
+const PENDING_RECEIPT_GRACE_MS: i64 = 5_000;
 /// A receipt whose carrier id no connector reported in this long is
 /// noise: no acknowledgement is coming for it any more.
 const PENDING_RECEIPT_KEEP_MS: i64 = 24 * 3600 * 1000;
@@ -59,6 +63,14 @@ async fn tick(
             .increment(expired as u64);
         if expired < CHUNK {
             break;
+        }
+    }
+    if ticks.is_multiple_of(4) {
+        let matched = store
+            .match_pending_receipts(now.plus_millis(-PENDING_RECEIPT_GRACE_MS))
+            .await?;
+        if matched > 0 {
+            metrics::counter!("smsgate_receipts_matched_late_total").increment(matched as u64);
         }
     }
     // Every 5 s: queue depth; once an hour: old idempotency keys and

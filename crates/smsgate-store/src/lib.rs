@@ -93,6 +93,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Result<Acceptance, Refusal>>>;
 
     async fn purge_idempotency(&self, before: Timestamp) -> Result<usize>;
+    /// Tries receipts kept since before `received_before` for an unknown
+    /// carrier id in the id's other forms (hex for decimal and back).
+    async fn match_pending_receipts(&self, received_before: Timestamp) -> Result<usize>;
     /// Drops receipts kept for an unknown carrier id since before `before`.
     async fn purge_pending_receipts(&self, before: Timestamp) -> Result<usize>;
 

@@ -171,6 +171,10 @@ impl Store for SqliteStore {
         self.write(move |c| messages::purge_idempotency(c, before))
             .await
     }
+    async fn match_pending_receipts(&self, received_before: Timestamp) -> Result<usize> {
+        self.write(move |c| receipts::match_pending(c, received_before))
+            .await
+    }
     async fn purge_pending_receipts(&self, before: Timestamp) -> Result<usize> {
         self.write(move |c| receipts::purge_pending(c, before))
             .await

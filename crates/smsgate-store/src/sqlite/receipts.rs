@@ -1,12 +1,15 @@
 //! SQL for the parts a connector acknowledged and the receipts that come
 //! back for them.
 //!
-//! A receipt names a carrier id. It is matched in normalized form, then in
-//! its other forms (hex for decimal and back); the part it names records
-//! it; the message moves when the parts say so (delivered when all parts
-//! are, at once for any final failure). A receipt that matches nothing is
-//! kept in `pending_receipts` and applied when a connector acknowledges
-//! that id: SMSCs may send the receipt before the submit_sm_resp.
+//! A receipt names a carrier id. It is matched in normalized form (case
+//! and leading zeros do not matter); the part it names records it; the
+//! message moves when the parts say so (delivered when all parts are, at
+//! once for any final failure). A receipt that matches nothing is kept in
+//! `pending_receipts` and applied when a connector acknowledges that id:
+//! SMSCs may send the receipt before the submit_sm_resp. Only once no
+//! acknowledgement came for a while is a kept receipt tried in its other
+//! forms (hex for decimal and back): tried at once, a receipt that overtook
+//! its acknowledgement could match another message's id in the other base.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use smsgate_core::carrier_id::{alternative_ids, normalize_id};
@@ -76,16 +79,7 @@ pub(crate) fn apply_receipt(
     u: &StatusUpdate,
 ) -> Result<ApplyOutcome> {
     let key = normalize_id(carrier_id);
-    let mut found = find_part(conn, connector, &key)?;
-    if found.is_none() {
-        for alt in alternative_ids(&key) {
-            found = find_part(conn, connector, &alt)?;
-            if found.is_some() {
-                break;
-            }
-        }
-    }
-    let Some(part) = found else {
+    let Some(part) = find_part(conn, connector, &key)? else {
         conn.prepare_cached(
             "INSERT INTO pending_receipts (connector, carrier_key, status, at, detail, received_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -100,6 +94,10 @@ pub(crate) fn apply_receipt(
         ])?;
         return Ok(ApplyOutcome::Deferred);
     };
+    apply_to_part(conn, part, u)
+}
+
+fn apply_to_part(conn: &Connection, part: Found, u: &StatusUpdate) -> Result<ApplyOutcome> {
     conn.prepare_cached(
         "UPDATE message_parts SET status = ?1, updated_at = ?2, detail = ?3
           WHERE message_id = ?4 AND part = ?5",
@@ -161,14 +159,55 @@ pub(crate) fn record_parts(
     }
     drop(insert);
     for (key, carrier_id) in keys {
-        let forms = std::iter::once(key.clone()).chain(alternative_ids(&key));
-        for form in forms {
-            for update in take_pending(conn, connector, &form)? {
-                apply_receipt(conn, connector, carrier_id, &update)?;
-            }
+        for update in take_pending(conn, connector, &key)? {
+            apply_receipt(conn, connector, carrier_id, &update)?;
         }
     }
     Ok(())
+}
+
+/// Tries receipts kept since before `received_before` in the other forms
+/// of their ids; returns how many found their message.
+pub(crate) fn match_pending(conn: &Connection, received_before: Timestamp) -> Result<usize> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT rowid, connector, carrier_key, status, at, detail FROM pending_receipts
+              WHERE received_at < ?1 LIMIT 1000",
+        )?
+        .query_map([received_before.0], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut matched = 0;
+    for (rowid, connector, key, status, at, detail) in rows {
+        for alt in alternative_ids(&key) {
+            let Some(part) = find_part(conn, &connector, &alt)? else {
+                continue;
+            };
+            conn.prepare_cached("DELETE FROM pending_receipts WHERE rowid = ?1")?
+                .execute([rowid])?;
+            let mut u = StatusUpdate::new(
+                Target::Carrier {
+                    connector: connector.clone(),
+                    carrier_id: alt,
+                },
+                status_col(&status)?,
+                Timestamp(at),
+            );
+            u.detail = detail.clone();
+            apply_to_part(conn, part, &u)?;
+            matched += 1;
+            break;
+        }
+    }
+    Ok(matched)
 }
 
 /// Removes and returns the receipts waiting for `key`.

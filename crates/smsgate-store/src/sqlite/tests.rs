@@ -480,7 +480,7 @@ async fn receipts_match_across_case_zeros_and_hex_or_decimal() {
     // Acknowledged in decimal, receipted in lower-case hex.
     let dec = sent_with(&store, "+31612345679", &["4096"]).await;
     let zeros = sent_with(&store, "+31612345670", &["0000ABC"]).await;
-    store
+    let out = store
         .apply(vec![
             receipt("255", Status::Delivered, 40),
             receipt("1000", Status::Expired, 41),
@@ -488,6 +488,18 @@ async fn receipts_match_across_case_zeros_and_hex_or_decimal() {
         ])
         .await
         .unwrap();
+    // Case and zeros match at once; another base only once no
+    // acknowledgement came for the id as written.
+    assert_eq!(out[0], ApplyOutcome::Deferred);
+    assert_eq!(status(&store, zeros).await, Status::Delivered);
+    assert_eq!(status(&store, hex).await, Status::Sent);
+    assert_eq!(
+        store.match_pending_receipts(Timestamp(0)).await.unwrap(),
+        0,
+        "not old enough"
+    );
+    let later = Timestamp::now().plus_millis(1);
+    assert_eq!(store.match_pending_receipts(later).await.unwrap(), 2);
     assert_eq!(status(&store, hex).await, Status::Delivered);
     assert_eq!(status(&store, dec).await, Status::Expired);
     assert_eq!(status(&store, zeros).await, Status::Delivered);

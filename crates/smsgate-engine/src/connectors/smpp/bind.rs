@@ -8,12 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use smsgate_core::{Status, Timestamp};
+use smsgate_smpp::CommandStatus;
 use smsgate_smpp::client::{self, Client, ClientConfig, ClientError, Inbound};
 use smsgate_smpp::pdu::tlv::{self, tag};
 use smsgate_smpp::pdu::{Bind, Body};
 use smsgate_smpp::receipt::{MessageState, parse_receipt};
 use smsgate_smpp::session::{BindKind, SessionConfig};
-use smsgate_smpp::CommandStatus;
 use tokio::sync::{oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -159,7 +159,7 @@ async fn keep_bound(
                 slot.set(BindState::Bound, Some(bound.client.clone()), None);
                 tokio::spawn(serve_inbound(
                     bound.inbound,
-                    name.clone(),
+                    config.clone(),
                     receipts.clone(),
                     slot.clone(),
                 ));
@@ -242,18 +242,19 @@ async fn connect(config: &SmppConfig, kind: BindKind) -> Result<client::Bound, S
 /// committed (an answer lost to a crash makes the SMSC send it again).
 async fn serve_inbound(
     mut inbound: tokio::sync::mpsc::UnboundedReceiver<Inbound>,
-    connector: String,
+    config: Arc<SmppConfig>,
     receipts: ReceiptSink,
     slot: Arc<BindSlot>,
 ) {
+    let connector = config.name.as_str();
     while let Some(Inbound { pdu, responder }) = inbound.recv().await {
         let receipt = match &pdu.body {
             Body::DeliverSm(sm) if sm.is_receipt() => {
-                receipt_of(&connector, &sm.short_message, &sm.tlvs)
+                receipt_of(&config, &sm.short_message, &sm.tlvs)
             }
             Body::DataSm(d) if d.esm_class & smsgate_smpp::pdu::ESM_CLASS_RECEIPT != 0 => {
                 let payload = tlv::find(&d.tlvs, tag::MESSAGE_PAYLOAD).unwrap_or_default();
-                receipt_of(&connector, payload, &d.tlvs)
+                receipt_of(&config, payload, &d.tlvs)
             }
             _ => {
                 // Mobile-originated messages are not taken yet: a temporary
@@ -269,7 +270,7 @@ async fn serve_inbound(
             continue;
         };
         slot.receipts.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("smsgate_smpp_receipts_total", "connector" => connector.clone())
+        metrics::counter!("smsgate_smpp_receipts_total", "connector" => connector.to_string())
             .increment(1);
         if !is_final {
             // ENROUTE, ACCEPTD, UNKNOWN: nothing to record on the message.
@@ -298,12 +299,17 @@ struct Parsed {
 }
 
 /// A receipt from its text and TLVs; the TLVs win where both speak.
-fn receipt_of(connector: &str, text: &[u8], tlvs: &[smsgate_smpp::Tlv]) -> Option<Parsed> {
+fn receipt_of(config: &SmppConfig, text: &[u8], tlvs: &[smsgate_smpp::Tlv]) -> Option<Parsed> {
     let parsed = parse_receipt(&String::from_utf8_lossy(text));
     let id = tlv::find(tlvs, tag::RECEIPTED_MESSAGE_ID)
-        .map(|v| String::from_utf8_lossy(v).trim_end_matches('\0').to_string())
+        .map(|v| {
+            String::from_utf8_lossy(v)
+                .trim_end_matches('\0')
+                .to_string()
+        })
         .filter(|s| !s.is_empty())
         .or(parsed.id.clone())?;
+    let id = config.receipt_ids.to_response_form(&id);
     let state = tlv::find(tlvs, tag::MESSAGE_STATE)
         .and_then(|v| v.first().copied())
         .and_then(MessageState::from_tlv)
@@ -326,7 +332,7 @@ fn receipt_of(connector: &str, text: &[u8], tlvs: &[smsgate_smpp::Tlv]) -> Optio
     Some(Parsed {
         is_final: state.is_final(),
         receipt: Receipt {
-            connector: connector.to_string(),
+            connector: config.name.clone(),
             carrier_id: id,
             status,
             at: Timestamp::now(),
@@ -345,23 +351,38 @@ mod tests {
     use super::*;
     use smsgate_smpp::Tlv;
 
+    fn config() -> SmppConfig {
+        toml::from_str("name = \"c\"\nhost = \"h\"\nport = 1\nsystem_id = \"s\"\npassword = \"p\"")
+            .unwrap()
+    }
+
     #[test]
     fn receipts_read_tlvs_before_text() {
+        let c = config();
         let text = b"id:0000000A sub:001 dlvrd:001 submit date:2611221337 done date:2611221338 stat:DELIVRD err:000 text:";
-        let p = receipt_of("c", text, &[]).unwrap();
+        let p = receipt_of(&c, text, &[]).unwrap();
         assert_eq!(
             (p.receipt.carrier_id.as_str(), p.receipt.status, p.is_final),
             ("0000000A", Status::Delivered, true)
         );
         let tlvs = [
-            Tlv { tag: tag::RECEIPTED_MESSAGE_ID, value: b"abc\0".to_vec() },
-            Tlv { tag: tag::MESSAGE_STATE, value: vec![5] },
+            Tlv {
+                tag: tag::RECEIPTED_MESSAGE_ID,
+                value: b"abc\0".to_vec(),
+            },
+            Tlv {
+                tag: tag::MESSAGE_STATE,
+                value: vec![5],
+            },
         ];
-        let p = receipt_of("c", text, &tlvs).unwrap();
-        assert_eq!((p.receipt.carrier_id.as_str(), p.receipt.status), ("abc", Status::Undelivered));
-        let p = receipt_of("c", b"id:1 stat:ENROUTE", &[]).unwrap();
+        let p = receipt_of(&c, text, &tlvs).unwrap();
+        assert_eq!(
+            (p.receipt.carrier_id.as_str(), p.receipt.status),
+            ("abc", Status::Undelivered)
+        );
+        let p = receipt_of(&c, b"id:1 stat:ENROUTE", &[]).unwrap();
         assert!(!p.is_final);
-        assert!(receipt_of("c", b"stat:DELIVRD", &[]).is_none());
+        assert!(receipt_of(&c, b"stat:DELIVRD", &[]).is_none());
     }
 
     #[test]
@@ -370,7 +391,13 @@ mod tests {
             "name = \"a\"\nhost = \"h\"\nport = 1\nsystem_id = \"s\"\npassword = \"p\"\nreconnect_min_ms = 100\nreconnect_max_ms = 1000",
         )
         .unwrap();
-        for (failures, lo, hi) in [(0, 50, 100), (1, 50, 100), (2, 100, 200), (3, 200, 400), (9, 500, 1000)] {
+        for (failures, lo, hi) in [
+            (0, 50, 100),
+            (1, 50, 100),
+            (2, 100, 200),
+            (3, 200, 400),
+            (9, 500, 1000),
+        ] {
             let d = backoff(&c, failures).as_millis() as u64;
             assert!((lo..=hi).contains(&d), "{failures}: {d}");
         }

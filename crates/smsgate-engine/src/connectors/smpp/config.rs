@@ -31,6 +31,34 @@ impl BindMode {
     }
 }
 
+/// How the SMSC's receipts write the ids its submit_sm_resp gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiptIds {
+    /// As given, up to case and leading zeros; a receipt that matches
+    /// nothing is tried in hex and decimal. An all-digit hex id can then
+    /// match the wrong message: name the base when it is known.
+    #[default]
+    Auto,
+    /// In decimal, where submit_sm_resp gave hex.
+    Decimal,
+    /// In hex, where submit_sm_resp gave decimal.
+    Hex,
+}
+
+impl ReceiptIds {
+    /// The receipt's id in the form submit_sm_resp gave it.
+    pub fn to_response_form(self, id: &str) -> String {
+        let id = id.trim();
+        let converted = match self {
+            ReceiptIds::Auto => None,
+            ReceiptIds::Decimal => id.parse::<u128>().ok().map(|n| format!("{n:x}")),
+            ReceiptIds::Hex => u128::from_str_radix(id, 16).ok().map(|n| n.to_string()),
+        };
+        converted.unwrap_or_else(|| id.to_string())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmppConfig {
@@ -88,6 +116,10 @@ pub struct SmppConfig {
     /// Default "".
     #[serde(default)]
     pub service_type: String,
+    /// How receipts write message ids: "auto" (default), "decimal" (the
+    /// SMSC answers submits in hex, receipts in decimal) or "hex".
+    #[serde(default)]
+    pub receipt_ids: ReceiptIds,
     /// Ask for delivery receipts. Default true.
     #[serde(default = "yes")]
     pub registered_delivery: bool,
@@ -226,7 +258,11 @@ fn by_name<'de, D: Deserializer<'de>, T: Copy>(
         })
 }
 
-fn name_of<S: Serializer, T: PartialEq>(s: S, v: &T, table: &[(&str, T)]) -> Result<S::Ok, S::Error> {
+fn name_of<S: Serializer, T: PartialEq>(
+    s: S,
+    v: &T,
+    table: &[(&str, T)],
+) -> Result<S::Ok, S::Error> {
     let name = table.iter().find(|(_, t)| t == v).map_or("", |(n, _)| n);
     s.serialize_str(name)
 }
@@ -279,12 +315,21 @@ tps = 0
     #[test]
     fn mistakes_are_named() {
         let base = "name = \"a\"\nhost = \"h\"\nport = 1\nsystem_id = \"s\"\npassword = \"p\"\n";
-        let e = toml::from_str::<SmppConfig>(&format!("{base}concatenation = \"udh9\"")).unwrap_err();
+        let e =
+            toml::from_str::<SmppConfig>(&format!("{base}concatenation = \"udh9\"")).unwrap_err();
         assert!(e.to_string().contains("udh, udh16, sar, payload"), "{e}");
         let e = toml::from_str::<SmppConfig>(&format!("{base}windw = 5")).unwrap_err();
         assert!(e.to_string().contains("windw"), "{e}");
         let c: SmppConfig = toml::from_str(&base.replace("\"p\"", "\"toolongpw\"")).unwrap();
         assert!(c.validate().unwrap_err().contains("password"));
+    }
+
+    #[test]
+    fn receipt_ids_in_another_base() {
+        assert_eq!(ReceiptIds::Decimal.to_response_form("14"), "e");
+        assert_eq!(ReceiptIds::Hex.to_response_form("0000000E"), "14");
+        assert_eq!(ReceiptIds::Auto.to_response_form("14"), "14");
+        assert_eq!(ReceiptIds::Decimal.to_response_form("msg-1"), "msg-1");
     }
 
     #[test]
@@ -294,7 +339,10 @@ tps = 0
         )
         .unwrap();
         assert_eq!(c.source_address("Acme"), (5, 0, "Acme".into()));
-        assert_eq!(c.source_address("+31612345678"), (1, 1, "31612345678".into()));
+        assert_eq!(
+            c.source_address("+31612345678"),
+            (1, 1, "31612345678".into())
+        );
         assert_eq!(c.source_address("1234"), (0, 1, "1234".into()));
     }
 }

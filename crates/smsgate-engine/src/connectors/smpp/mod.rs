@@ -27,7 +27,7 @@ use smsgate_smpp::pdu::{Body, Sm};
 use smsgate_store::Outbound;
 use tokio_util::sync::CancellationToken;
 
-pub use config::{BindMode, SmppConfig};
+pub use config::{BindMode, ReceiptIds, SmppConfig};
 
 use super::{Connector, ReceiptSink, SubmitAck, SubmitError};
 use bind::BindSlot;
@@ -118,7 +118,11 @@ impl SmppConnector {
         let reference = self.next_reference.fetch_add(1, Ordering::Relaxed);
         let marked = mark_parts(chunks, mode, reference);
         // Payload mode sends every segment in one PDU; count them all.
-        let per_pdu = if marked.len() == 1 { m.segments.max(1) as u32 } else { 1 };
+        let per_pdu = if marked.len() == 1 {
+            m.segments.max(1) as u32
+        } else {
+            1
+        };
         let (source_ton, source_npi, source) = c.source_address(&m.from);
         marked
             .into_iter()
@@ -145,7 +149,12 @@ impl SmppConnector {
     }
 
     /// Sends one part, sending it again while the SMSC throttles.
-    async fn submit_part(&self, client: &Client, body: Body, segments: u32) -> Result<String, SubmitError> {
+    async fn submit_part(
+        &self,
+        client: &Client,
+        body: Body,
+        segments: u32,
+    ) -> Result<String, SubmitError> {
         let first_try = Instant::now();
         loop {
             let at = self
@@ -165,7 +174,9 @@ impl SmppConnector {
                 Ok(pdu) => pdu,
                 Err(e) => {
                     if e != RequestError::ReceiverOnly {
-                        self.stats.possible_duplicates.fetch_add(1, Ordering::Relaxed);
+                        self.stats
+                            .possible_duplicates
+                            .fetch_add(1, Ordering::Relaxed);
                         metrics::counter!("smsgate_smpp_possible_duplicates_total", "connector" => self.config.name.clone())
                             .increment(1);
                     }
@@ -179,7 +190,10 @@ impl SmppConnector {
             metrics::counter!("smsgate_smpp_responses_total", "connector" => self.config.name.clone(), "status" => status_label(status))
                 .increment(1);
             if status.is_ok() {
-                self.pacer.lock().unwrap_or_else(|p| p.into_inner()).on_success();
+                self.pacer
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .on_success();
                 self.stats.acknowledged.fetch_add(1, Ordering::Relaxed);
                 let id = match pdu.body {
                     Body::SubmitSmResp(r) => String::from_utf8_lossy(&r.message_id).into_owned(),
@@ -192,7 +206,7 @@ impl SmppConnector {
                 self.pacer
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .on_throttle(Instant::now());
+                    .on_throttle(started, Instant::now());
                 if first_try.elapsed() < MAX_THROTTLED && !client.is_closed() {
                     continue;
                 }
@@ -344,7 +358,10 @@ mod tests {
         assert_eq!((first.source_addr_ton, first.source_addr_npi), (5, 0));
         assert_eq!(first.registered_delivery, 1);
         let r = received(first);
-        assert_eq!(r.part.map(|p| (p.reference, p.total, p.seq)), Some((7, 2, 1)));
+        assert_eq!(
+            r.part.map(|p| (p.reference, p.total, p.seq)),
+            Some((7, 2, 1))
+        );
     }
 
     #[test]
@@ -363,7 +380,10 @@ mod tests {
             c.data_coding_ucs2 = Some(0x18);
         });
         let p = c.parts(&message("é"));
-        assert_eq!((sm(&p[0].0).data_coding, &sm(&p[0].0).short_message[..]), (3, &[0xE9][..]));
+        assert_eq!(
+            (sm(&p[0].0).data_coding, &sm(&p[0].0).short_message[..]),
+            (3, &[0xE9][..])
+        );
         assert_eq!(sm(&c.parts(&message("я"))[0].0).data_coding, 0x18);
     }
 

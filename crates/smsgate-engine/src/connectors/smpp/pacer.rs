@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 pub const THROTTLE_PAUSE: Duration = Duration::from_millis(200);
 /// The slowest rate back-off goes down to, in segments per second.
 const FLOOR: f64 = 1.0;
+/// Without a configured rate, back-off starts from the measured rate but
+/// from no less than this (a throttle at the first burst has no measure).
+const UNLIMITED_START: f64 = 50.0;
 /// Recovery: the rate grows by this share of the target per second of
 /// acknowledged traffic.
 const RECOVERY_PER_SECOND: f64 = 0.05;
@@ -35,6 +38,9 @@ pub struct Pacer {
     window_start: Instant,
     window_count: u32,
     last_rate: f64,
+    /// When the rate was last halved: throttling answers to submits sent
+    /// before then were part of the same burst and do not halve it again.
+    last_decrease: Option<Instant>,
 }
 
 impl Pacer {
@@ -49,6 +55,7 @@ impl Pacer {
             window_start: now,
             window_count: 0,
             last_rate: 0.0,
+            last_decrease: None,
         }
     }
 
@@ -77,8 +84,14 @@ impl Pacer {
         at
     }
 
-    /// The carrier answered with a throttling status.
-    pub fn on_throttle(&mut self, now: Instant) {
+    /// The carrier answered a submit sent at `sent_at` with a throttling
+    /// status.
+    pub fn on_throttle(&mut self, sent_at: Instant, now: Instant) {
+        self.next_at = self.next_at.max(now + THROTTLE_PAUSE);
+        if self.last_decrease.is_some_and(|d| sent_at <= d) {
+            return;
+        }
+        self.last_decrease = Some(now);
         let current = self.rate().unwrap_or_else(|| {
             // Unlimited: halve what was actually being sent.
             let secs = now.duration_since(self.window_start).as_secs_f64();
@@ -87,13 +100,12 @@ impl Pacer {
             } else {
                 0.0
             };
-            self.last_rate.max(recent)
+            self.last_rate.max(recent).max(UNLIMITED_START)
         });
         if self.backoff.is_none() {
-            self.target = self.limit.unwrap_or(current.max(FLOOR * 2.0));
+            self.target = self.limit.unwrap_or(current);
         }
         self.backoff = Some((current / 2.0).max(FLOOR));
-        self.next_at = self.next_at.max(now + THROTTLE_PAUSE);
     }
 
     /// A submit was acknowledged: back-off recovers a little.
@@ -143,10 +155,17 @@ mod tests {
     fn throttling_halves_pauses_and_recovers() {
         let t0 = Instant::now();
         let mut p = Pacer::new(100, t0);
-        p.on_throttle(t0);
+        p.on_throttle(t0, t0);
         assert_eq!(p.rate(), Some(50.0));
-        assert_eq!(p.reserve(1, t0), t0 + THROTTLE_PAUSE);
-        p.on_throttle(t0);
+        // More answers to the same burst do not halve it again.
+        p.on_throttle(t0, t0 + Duration::from_millis(5));
+        assert_eq!(p.rate(), Some(50.0));
+        assert_eq!(
+            p.reserve(1, t0),
+            t0 + Duration::from_millis(5) + THROTTLE_PAUSE
+        );
+        let t1 = t0 + Duration::from_secs(1);
+        p.on_throttle(t1, t1);
         assert_eq!(p.rate(), Some(25.0));
         // Acknowledgements bring the rate back up to the limit, then the
         // back-off is lifted.
@@ -169,7 +188,7 @@ mod tests {
         // 400 segments in ~1 s.
         let t1 = t0 + Duration::from_millis(1000);
         p.reserve(1, t1);
-        p.on_throttle(t1);
+        p.on_throttle(t1, t1);
         let rate = p.rate().unwrap();
         assert!((150.0..=250.0).contains(&rate), "{rate}");
         while p.is_backing_off() {
@@ -179,11 +198,21 @@ mod tests {
     }
 
     #[test]
+    fn a_throttle_at_the_first_burst_starts_from_a_sane_rate() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(0, t0);
+        p.reserve(1, t0);
+        p.on_throttle(t0, t0);
+        assert_eq!(p.rate(), Some(UNLIMITED_START / 2.0));
+    }
+
+    #[test]
     fn back_off_never_stops_sending() {
         let t0 = Instant::now();
         let mut p = Pacer::new(2, t0);
-        for _ in 0..20 {
-            p.on_throttle(t0);
+        for i in 0..20 {
+            let t = t0 + Duration::from_secs(i);
+            p.on_throttle(t, t);
         }
         assert_eq!(p.rate(), Some(FLOOR));
     }

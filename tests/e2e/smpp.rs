@@ -1,0 +1,413 @@
+//! The real binary delivering over SMPP to a third-party SMSC (node-smpp,
+//! `tests/smsc`): submit and receipts, long messages in every
+//! concatenation mode, UCS-2, receipts before their acknowledgement and in
+//! another base, and the SMSC misbehaving (throttling, system errors,
+//! refusals, dropped connections, restarts, a wrong password).
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::smsc::Smsc;
+use crate::support::Server;
+
+fn connector_toml(smsc: &Smsc, extra: &str) -> String {
+    format!(
+        r#"
+[[connectors]]
+name = "carrier-a"
+kind = "smpp"
+host = "127.0.0.1"
+port = {}
+system_id = "smsgate"
+password = "secret"
+bind = "transceiver"
+binds = 1
+window = 50
+tps = 0
+reconnect_min_ms = 100
+reconnect_max_ms = 500
+response_timeout_ms = 2000
+{extra}
+
+[[routes]]
+prefix = ""
+connector = "carrier-a"
+"#,
+        smsc.smpp_port
+    )
+}
+
+async fn gateway(smsc: &Smsc, extra: &str) -> (Server, String) {
+    let server = Server::start_configured(&connector_toml(smsc, extra), &[]);
+    wait_bound(&server, 1).await;
+    let (_, key) = server.account("acme", 1000).await;
+    (server, key)
+}
+
+/// Waits until the connector has `n` bound binds.
+async fn wait_bound(server: &Server, n: usize) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let c = connector(server).await;
+        let bound = c["binds"]
+            .as_array()
+            .map_or(0, |b| b.iter().filter(|b| b["state"] == "bound").count());
+        if bound >= n {
+            return c;
+        }
+        assert!(Instant::now() < deadline, "never bound: {c}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn connector(server: &Server) -> Value {
+    let (status, body) = server
+        .admin(Method::GET, "/admin/v1/connectors", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "carrier-a")
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+async fn send(server: &Server, key: &str, to: &str, text: &str) -> String {
+    let (status, body) = server
+        .post(
+            key,
+            "/v1/messages",
+            json!({"to": to, "from": "Acme", "text": text}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    body["messages"][0]["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_is_submitted_and_its_receipt_delivers_it() {
+    let smsc = Smsc::start();
+    let (server, key) = gateway(&smsc, "").await;
+    let id = send(&server, &key, "+31612345678", "Hello over SMPP").await;
+    let m = server.wait_for(&key, &id, "delivered").await;
+    let submits = smsc.submits();
+    assert_eq!(submits.len(), 1);
+    assert_eq!(submits[0]["text"], "Hello over SMPP");
+    assert_eq!(submits[0]["destination_addr"], "31612345678");
+    assert_eq!(submits[0]["source_addr"], "Acme");
+    assert_eq!(submits[0]["source_addr_ton"], 5);
+    assert_eq!(submits[0]["registered_delivery"], 1);
+    assert_eq!(m["connector"], "carrier-a");
+    assert_eq!(m["carrier_id"], submits[0]["message_id"]);
+    assert_eq!(m["parts"][0]["status"], "delivered");
+    let statuses: Vec<&str> = m["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["accepted", "queued", "submitting", "sent", "delivered"]
+    );
+    // The receipt was answered only after it was committed: answered OK.
+    smsc.wait_until(5, "the receipt answered", |s| {
+        s["counters"]["deliver_sm_resps"]["0"].as_u64() == Some(1)
+    });
+    let c = connector(&server).await;
+    assert_eq!(c["acknowledged"], 1);
+    assert_eq!(c["receipts"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn long_messages_in_every_concatenation_mode() {
+    let text: String = (0..31)
+        .map(|i| format!("part{i:02} "))
+        .collect::<String>()
+        .repeat(2);
+    assert!(text.len() > 306 && text.len() <= 459, "three parts");
+    for (mode, pdus, concat) in [
+        ("udh", 3, "udh8"),
+        ("udh16", 3, "udh16"),
+        ("sar", 3, "sar"),
+        ("payload", 1, "payload"),
+    ] {
+        let smsc = Smsc::start();
+        let (server, key) = gateway(&smsc, &format!("concatenation = \"{mode}\"")).await;
+        let id = send(&server, &key, "+31612345678", &text).await;
+        let m = server.wait_for(&key, &id, "delivered").await;
+        assert_eq!(m["segments"], 3);
+        let submits = smsc.submits();
+        assert_eq!(submits.len(), pdus, "{mode}: {submits:?}");
+        let whole: String = submits
+            .iter()
+            .map(|s| s["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(whole, text, "{mode}: the SMSC reassembles the text");
+        for (i, s) in submits.iter().enumerate() {
+            assert_eq!(s["concat"]["mode"], concat, "{mode}");
+            if pdus > 1 {
+                assert_eq!(s["concat"]["total"], 3);
+                assert_eq!(s["concat"]["seq"], i + 1);
+                assert_eq!(s["concat"]["ref"], submits[0]["concat"]["ref"]);
+            }
+        }
+        // Every part's receipt is on the message.
+        assert_eq!(m["parts"].as_array().unwrap().len(), pdus, "{mode}");
+        assert!(
+            m["parts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["status"] == "delivered")
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ucs2_texts_reach_the_smsc_intact() {
+    let smsc = Smsc::start();
+    let (server, key) = gateway(&smsc, "").await;
+    let short = "Привет, мир! 😀";
+    let long = "Доставка сообщения по SMPP. ".repeat(4);
+    let a = send(&server, &key, "+31612345678", short).await;
+    let b = send(&server, &key, "+31612345679", &long).await;
+    server.wait_for(&key, &a, "delivered").await;
+    let mb = server.wait_for(&key, &b, "delivered").await;
+    assert_eq!(mb["encoding"], "ucs2");
+    let submits = smsc.submits();
+    let to = |n: &str| -> Vec<&Value> {
+        submits
+            .iter()
+            .filter(|s| s["destination_addr"] == n)
+            .collect()
+    };
+    assert_eq!(to("31612345678")[0]["text"], short);
+    assert_eq!(to("31612345678")[0]["data_coding"], 8);
+    let parts = to("31612345679");
+    assert_eq!(parts.len(), 2);
+    let whole: String = parts.iter().map(|s| s["text"].as_str().unwrap()).collect();
+    assert_eq!(whole, long);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn receipts_before_the_acknowledgement_and_in_other_forms() {
+    // Answers "000000000A", receipts "a"; and answers in hex, receipts in
+    // decimal (which the connector is told: all-digit hex is ambiguous).
+    for (receipt_format, setting) in [("hex-lower", ""), ("decimal", "receipt_ids = \"decimal\"")] {
+        let smsc = Smsc::start();
+        smsc.configure(json!({"receipt_order": "before", "id_format": "hex", "receipt_id_format": receipt_format}));
+        let (server, key) = gateway(&smsc, setting).await;
+        let mut ids = Vec::new();
+        for i in 0..20 {
+            ids.push(send(&server, &key, &format!("+316123456{i:02}"), "early receipt").await);
+        }
+        for id in &ids {
+            server.wait_for(&key, id, "delivered").await;
+        }
+        let s = smsc.wait_until(5, "every receipt answered", |s| {
+            s["counters"]["deliver_sm_resps"]["0"].as_u64() == Some(20)
+        });
+        assert_eq!(s["counters"]["submits"], 20, "{receipt_format}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn undelivered_receipts_and_permanent_refusals() {
+    let smsc = Smsc::start();
+    smsc.configure(json!({"stat_by_suffix": {"0": "UNDELIV"}}));
+    let (server, key) = gateway(&smsc, "").await;
+    let undelivered = send(&server, &key, "+31612345670", "no luck").await;
+    let m = server.wait_for(&key, &undelivered, "undelivered").await;
+    assert!(
+        m["error"].as_str().unwrap().contains("Undeliverable"),
+        "{m}"
+    );
+    // ESME_RINVDSTADR: rejected with the status recorded, and refunded.
+    smsc.configure(json!({"fail_next": 1, "fail_status": 0x0B}));
+    let before = server.balance(&key).await;
+    let rejected = send(&server, &key, "+31612345671", "refused").await;
+    let m = server.wait_for(&key, &rejected, "rejected").await;
+    assert!(
+        m["error"].as_str().unwrap().contains("ESME_RINVDSTADR"),
+        "{m}"
+    );
+    assert_eq!(m["refunded"], true);
+    assert_eq!(server.balance(&key).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttling_slows_down_and_loses_nothing() {
+    let smsc = Smsc::start();
+    let (server, key) = gateway(&smsc, "").await;
+    smsc.configure(json!({"fail_next": 8, "fail_status": 0x58}));
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(
+            send(
+                &server,
+                &key,
+                &format!("+316123456{i:02}"),
+                &format!("msg {i}"),
+            )
+            .await,
+        );
+    }
+    for id in &ids {
+        server.wait_for(&key, id, "delivered").await;
+    }
+    let c = connector(&server).await;
+    assert!(c["throttled"].as_u64().unwrap() >= 8, "{c}");
+    assert_eq!(c["acknowledged"], 30);
+    assert_eq!(
+        smsc.submits().len(),
+        30,
+        "no duplicates: throttled submits were not taken"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn system_errors_are_retried_later() {
+    let smsc = Smsc::start();
+    let server = Server::start_configured(
+        &connector_toml(&smsc, ""),
+        &[("SMSGATE_ENGINE__DISPATCH__RETRY_BASE_MS", "100")],
+    );
+    wait_bound(&server, 1).await;
+    let (_, key) = server.account("acme", 100).await;
+    smsc.configure(json!({"fail_next": 2, "fail_status": 0x08}));
+    let id = send(&server, &key, "+31612345678", "eventually").await;
+    let m = server.wait_for(&key, &id, "delivered").await;
+    assert_eq!(m["attempts"], 3);
+    let details: Vec<String> = m["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["detail"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        details.iter().any(|d| d.contains("ESME_RSYSERR")),
+        "{details:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_connection_and_a_restarted_smsc_lose_nothing() {
+    let smsc = Smsc::start();
+    let (server, key) = gateway(&smsc, "").await;
+    // The SMSC drops the connection on the 5th submit, with others in the window.
+    smsc.configure(json!({"drop_after": 5, "response_delay_ms": 50}));
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(
+            send(
+                &server,
+                &key,
+                &format!("+316123456{i:02}"),
+                "through a drop",
+            )
+            .await,
+        );
+    }
+    for id in &ids {
+        server.wait_for(&key, id, "delivered").await;
+    }
+    let c = connector(&server).await;
+    assert!(c["binds"][0]["reconnects"].as_u64().unwrap() >= 1, "{c}");
+    // Restart: the SMSC goes away for half a second.
+    smsc.configure(json!({"response_delay_ms": 0}));
+    smsc.post("/restart", json!({"ms": 500}));
+    let mut more = Vec::new();
+    for i in 0..10 {
+        more.push(
+            send(
+                &server,
+                &key,
+                &format!("+316123457{i:02}"),
+                "after a restart",
+            )
+            .await,
+        );
+    }
+    for id in &more {
+        server.wait_for(&key, id, "delivered").await;
+    }
+    // Every message reached a final state; the SMSC got each at least once,
+    // more only where an answer was lost, and those were counted.
+    let submits = smsc.submits();
+    let c = connector(&server).await;
+    let extra = submits.len() as u64 - 30;
+    assert!(
+        extra <= c["possible_duplicates"].as_u64().unwrap(),
+        "{extra} extra, {c}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_is_shown_and_fixed_without_a_restart() {
+    let smsc = Smsc::start();
+    let toml = connector_toml(&smsc, "").replace("\"secret\"", "\"wrong\"");
+    let server = Server::start_configured(&toml, &[]);
+    let (_, key) = server.account("acme", 100).await;
+    let id = send(&server, &key, "+31612345678", "waits for the link").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let c = loop {
+        let c = connector(&server).await;
+        if c["binds"][0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("ESME_RINVPASWD"))
+        {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "{c}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(c["available"], false);
+    // Fix the password through the admin API.
+    let (status, mut routing) = server.admin(Method::GET, "/admin/v1/routing", None).await;
+    assert_eq!(status, StatusCode::OK);
+    routing["connectors"][0]["password"] = json!("secret");
+    let (status, body) = server
+        .admin(Method::PUT, "/admin/v1/routing", Some(routing))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    server.wait_for(&key, &id, "delivered").await;
+    // A route to a connector that does not exist changes nothing.
+    let (status, body) = server
+        .admin(
+            Method::PUT,
+            "/admin/v1/routing",
+            Some(json!({"connectors": [], "routes": [{"prefix": "", "connector": "nope"}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("nope"), "{body}");
+    assert_eq!(connector(&server).await["available"], true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transmitter_and_receiver_pair() {
+    let smsc = Smsc::start();
+    let server = Server::start_configured(
+        &connector_toml(&smsc, "").replace("bind = \"transceiver\"", "bind = \"pair\""),
+        &[],
+    );
+    wait_bound(&server, 2).await;
+    let (_, key) = server.account("acme", 100).await;
+    let id = send(&server, &key, "+31612345678", "over a pair").await;
+    server.wait_for(&key, &id, "delivered").await;
+    let s = smsc.state();
+    let mut binds: Vec<&str> = s["binds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_str().unwrap())
+        .collect();
+    binds.sort();
+    assert_eq!(binds, ["receiver", "transmitter"]);
+    assert_eq!(s["submits"][0]["bind"], "transmitter");
+}
