@@ -120,7 +120,10 @@ pub fn unpack_septets(octets: &[u8], fill: u32) -> Vec<u8> {
     // When exactly 7 bits are left over they read as a septet of 0: that is
     // padding, unless the text really ended with '@' (indistinguishable in
     // every GSM implementation; 23.038's CR padding is rare over SMPP).
-    if bits >= fill as usize + 7 && (bits - fill as usize) % 7 == 0 && out.last() == Some(&0) {
+    if bits >= fill as usize + 7
+        && (bits - fill as usize).is_multiple_of(7)
+        && out.last() == Some(&0)
+    {
         out.pop();
     }
     out

@@ -55,19 +55,20 @@ fn find_part(conn: &Connection, connector: &str, key: &str) -> Result<Option<Fou
     if rows.len() <= 1 {
         return rows.into_iter().next().map(found).transpose();
     }
-    let mut best: Option<((bool, Vec<u8>), (Vec<u8>, u32, u32))> = None;
+    let mut ranked = Vec::with_capacity(rows.len());
     for row in rows {
         let waiting = conn
             .prepare_cached("SELECT status = 'sent' FROM messages WHERE id = ?1")?
             .query_row([&row.0], |r| r.get::<_, bool>(0))
             .optional()?
             .unwrap_or(false);
-        let rank = (waiting, row.0.clone());
-        if best.as_ref().is_none_or(|(b, _)| rank > *b) {
-            best = Some((rank, row));
-        }
+        ranked.push((waiting, row));
     }
-    best.map(|(_, row)| found(row)).transpose()
+    ranked
+        .into_iter()
+        .max_by(|a, b| (a.0, &a.1.0).cmp(&(b.0, &b.1.0)))
+        .map(|(_, row)| found(row))
+        .transpose()
 }
 
 /// A receipt: recorded on its part, rolled up to the message, or kept

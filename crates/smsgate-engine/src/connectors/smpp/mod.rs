@@ -94,25 +94,20 @@ impl SmppConnector {
     fn parts(&self, m: &Outbound) -> Vec<(Body, u32)> {
         let c = &self.config;
         let mode = c.concatenation;
-        let (data_coding, coder): (u8, Box<dyn Fn(&str, usize) -> Vec<u8>>) = match m.encoding {
-            Encoding::Gsm7 => {
-                let coding = c.gsm7_coding;
-                (
-                    c.data_coding_gsm7.unwrap_or(coding.data_coding()),
-                    Box::new(move |t: &str, udh: usize| coding.encode(t, udh)),
-                )
-            }
-            Encoding::Ucs2 => (
-                c.data_coding_ucs2.unwrap_or(coding::data_coding::UCS2),
-                Box::new(|t: &str, _| coding::encode_ucs2(t)),
-            ),
+        let data_coding = match m.encoding {
+            Encoding::Gsm7 => c.data_coding_gsm7.unwrap_or(c.gsm7_coding.data_coding()),
+            Encoding::Ucs2 => c.data_coding_ucs2.unwrap_or(coding::data_coding::UCS2),
+        };
+        let encode = |text: &str, udh_len: usize| match m.encoding {
+            Encoding::Gsm7 => c.gsm7_coding.encode(text, udh_len),
+            Encoding::Ucs2 => coding::encode_ucs2(text),
         };
         let chunks: Vec<Vec<u8>> = if mode == Concatenation::Payload {
-            vec![coder(&m.text, 0)]
+            vec![encode(&m.text, 0)]
         } else {
             text::split(&m.text, m.encoding)
                 .into_iter()
-                .map(|part| coder(part, mode.udh_len()))
+                .map(|part| encode(part, mode.udh_len()))
                 .collect()
         };
         let reference = self.next_reference.fetch_add(1, Ordering::Relaxed);
