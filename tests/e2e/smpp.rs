@@ -411,3 +411,101 @@ async fn a_transmitter_and_receiver_pair() {
     assert_eq!(binds, ["receiver", "transmitter"]);
     assert_eq!(s["submits"][0]["bind"], "transmitter");
 }
+
+async fn inbound(server: &Server, key: &str, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = server.get(key, "/v1/inbound").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let data = body["data"].as_array().unwrap().clone();
+        if data.len() >= n {
+            return data;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} inbound: {body}",
+            data.len()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inbound_messages_are_decoded_reassembled_and_listed_for_the_owner() {
+    let smsc = Smsc::start();
+    let (server, key) = gateway(&smsc, "").await;
+    let (other_id, other_key) = server.account("other", 0).await;
+    let (status, body) = server.admin(Method::GET, "/admin/v1/accounts", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let acme = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "acme")
+        .unwrap()["id"]
+        .clone();
+    for (number, account) in [("+3197010000001", acme), ("4400", json!(other_id))] {
+        let (status, body) = server
+            .admin(
+                Method::POST,
+                "/admin/v1/numbers",
+                Some(json!({"number": number, "account_id": account})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            "/admin/v1/numbers",
+            Some(json!({"number": "not a number", "account_id": other_id})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    let to = "3197010000001";
+    smsc.post(
+        "/mo",
+        json!({"from": "31612345678", "to": to, "text": "Hi there {€}"}),
+    );
+    smsc.post(
+        "/mo",
+        json!({"from": "31612345678", "to": to, "text": "Привет", "data_coding": 8}),
+    );
+    smsc.post(
+        "/mo",
+        json!({"from": "31612345678", "to": to, "text": "Café crème", "data_coding": 3}),
+    );
+    smsc.post("/mo", json!({"from": "31612345678", "to": to, "ref": 7, "parts": [{"text": "first half, "}, {"text": "second half"}]}));
+    smsc.post("/mo", json!({"from": "31612345679", "to": to, "ref": 9, "concat": "sar", "data_coding": 8, "parts": [{"text": "Доброе "}, {"text": "утро"}]}));
+    smsc.post(
+        "/mo",
+        json!({"from": "31612345678", "to": "4400", "text": "for the other account"}),
+    );
+    let mine = inbound(&server, &key, 5).await;
+    let texts: Vec<&str> = mine.iter().map(|m| m["text"].as_str().unwrap()).collect();
+    for expected in [
+        "Hi there {€}",
+        "Привет",
+        "Café crème",
+        "first half, second half",
+        "Доброе утро",
+    ] {
+        assert!(texts.contains(&expected), "{expected:?} not in {texts:?}");
+    }
+    let long = mine
+        .iter()
+        .find(|m| m["text"] == "first half, second half")
+        .unwrap();
+    assert_eq!(long["parts"], 2);
+    assert_eq!(long["from"], "31612345678");
+    assert_eq!(long["to"], to);
+    assert_eq!(long["connector"], "carrier-a");
+    let theirs = inbound(&server, &other_key, 1).await;
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0]["text"], "for the other account");
+    // Every deliver_sm was answered OK, after it was stored.
+    smsc.wait_until(5, "every MO answered", |s| {
+        s["counters"]["deliver_sm_resps"]["0"].as_u64() == Some(8)
+    });
+}

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod connectors;
 pub mod extract;
+pub mod numbers;
 pub mod problem;
 pub mod v1;
 
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(v1::routes())
         .merge(admin::routes())
         .merge(connectors::routes())
+        .merge(numbers::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -130,6 +132,8 @@ async fn openapi_json() -> Response {
         admin::create_key, admin::list_keys, admin::revoke_key, admin::adjust_credits, admin::ledger,
         admin::list_prices, admin::set_price, admin::delete_price,
         connectors::list_connectors, connectors::get_routing, connectors::set_routing,
+        numbers::assign_number, numbers::list_numbers, numbers::unassign_number,
+        v1::inbound::list_inbound,
     ),
     modifiers(&Security),
     tags(

@@ -52,6 +52,10 @@ uuid_id!(
     /// The id of a batch: one send request with many recipients.
     BatchId
 );
+uuid_id!(
+    /// The id of one inbound (mobile-originated) message.
+    InboundId
+);
 
 macro_rules! int_id {
     ($(#[$doc:meta])* $name:ident) => {

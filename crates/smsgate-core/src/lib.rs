@@ -15,7 +15,7 @@ pub mod text;
 pub mod timestamp;
 
 pub use credits::{Credits, Price, PriceTable};
-pub use ids::{AccountId, BatchId, KeyId, MessageId};
+pub use ids::{AccountId, BatchId, InboundId, KeyId, MessageId};
 pub use lifecycle::Status;
 pub use msisdn::{Country, Msisdn};
 pub use send::{Category, NewMessage, SendPlan, SendRequest};

@@ -11,12 +11,14 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use smsgate_core::{Status, Timestamp};
-use smsgate_store::{ApplyOutcome, Outbound, StatusUpdate, Store, Target};
+use smsgate_store::{
+    ApplyOutcome, InboundOutcome, InboundPart, Outbound, StatusUpdate, Store, Target,
+};
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::connectors::{Receipt, SubmitAck, SubmitError};
+use crate::connectors::{Event, Receipt, SubmitAck, SubmitError};
 use crate::routing::Routing;
 
 /// How the dispatcher paces itself.
@@ -63,7 +65,7 @@ pub(crate) fn start(
     routing: Arc<Routing>,
     config: DispatchConfig,
     wake: Arc<Notify>,
-    receipts: mpsc::UnboundedReceiver<Receipt>,
+    events: mpsc::UnboundedReceiver<Event>,
     tracker: &TaskTracker,
     stop: CancellationToken,
 ) {
@@ -72,7 +74,7 @@ pub(crate) fn start(
     tracker.spawn(updater(
         store.clone(),
         updates_rx,
-        receipts,
+        events,
         dispatcher_done.clone(),
     ));
     tracker.spawn(async move {
@@ -212,82 +214,140 @@ pub(crate) fn outcome(
     }
 }
 
-/// Writes submit outcomes and receipts in batches, one transaction each.
-/// A receipt's connector is told once it is committed. Receipts for carrier
-/// ids not known yet are kept by the store until the acknowledgement that
-/// names them arrives.
+/// Writes submit outcomes, receipts and inbound messages in batches, one
+/// transaction each. A connector is told once what it reported is
+/// committed. Receipts for carrier ids not known yet are kept by the store
+/// until the acknowledgement that names them arrives.
 async fn updater(
     store: Arc<dyn Store>,
     mut updates: mpsc::UnboundedReceiver<StatusUpdate>,
-    mut receipts: mpsc::UnboundedReceiver<Receipt>,
+    mut events: mpsc::UnboundedReceiver<Event>,
     dispatcher_done: CancellationToken,
 ) {
-    let mut batch: Vec<StatusUpdate> = Vec::with_capacity(UPDATE_BATCH);
-    let mut committed: Vec<oneshot::Sender<()>> = Vec::new();
-    let receipt = |r: Receipt, batch: &mut Vec<StatusUpdate>, committed: &mut Vec<_>| {
-        let (u, ack) = receipt_update(r);
-        batch.push(u);
-        committed.extend(ack);
-    };
+    let mut pending = Pending::default();
     loop {
         tokio::select! {
             u = updates.recv() => match u {
-                Some(u) => batch.push(u),
+                Some(u) => pending.updates.push(u),
                 None => break,
             },
-            Some(r) = receipts.recv() => receipt(r, &mut batch, &mut committed),
+            Some(e) = events.recv() => pending.add(e),
             _ = dispatcher_done.cancelled(), if updates.is_empty() && !dispatcher_done.is_cancelled() => {}
         }
-        while batch.len() < UPDATE_BATCH {
+        while pending.updates.len() < UPDATE_BATCH {
             match updates.try_recv() {
-                Ok(u) => batch.push(u),
+                Ok(u) => pending.updates.push(u),
                 Err(_) => break,
             }
         }
-        while batch.len() < UPDATE_BATCH {
-            match receipts.try_recv() {
-                Ok(r) => receipt(r, &mut batch, &mut committed),
+        while pending.len() < UPDATE_BATCH {
+            match events.try_recv() {
+                Ok(e) => pending.add(e),
                 Err(_) => break,
             }
         }
-        if batch.is_empty() {
+        if pending.is_empty() {
             if dispatcher_done.is_cancelled() && updates.is_empty() {
                 break;
             }
             continue;
         }
-        let applied = loop {
-            match store.apply(batch.clone()).await {
-                Ok(outcomes) => break outcomes,
-                Err(e) => {
-                    // Never drop an outcome: it is all we know of the submit.
-                    tracing::error!(error = %e, "recording status changes failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+        pending.commit(store.as_ref()).await;
+    }
+}
+
+/// What the updater commits next.
+#[derive(Default)]
+struct Pending {
+    updates: Vec<StatusUpdate>,
+    inbound: Vec<InboundPart>,
+    committed: Vec<oneshot::Sender<()>>,
+}
+
+impl Pending {
+    fn add(&mut self, e: Event) {
+        match e {
+            Event::Receipt(r) => {
+                let (u, ack) = receipt_update(r);
+                self.updates.push(u);
+                self.committed.extend(ack);
+            }
+            Event::Inbound(i) => {
+                self.inbound.push(i.part);
+                self.committed.extend(i.committed);
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.updates.len() + self.inbound.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Commits everything, retrying until the store takes it (an outcome is
+    /// all we know of a submit; a receipt or inbound message unanswered is
+    /// sent again by the carrier, but only once we say so).
+    async fn commit(&mut self, store: &dyn Store) {
+        if !self.updates.is_empty() {
+            let applied = loop {
+                match store.apply(self.updates.clone()).await {
+                    Ok(outcomes) => break outcomes,
+                    Err(e) => {
+                        tracing::error!(error = %e, "recording status changes failed; retrying");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                }
+            };
+            for (update, result) in self.updates.drain(..).zip(applied) {
+                record_outcome(&update, &result);
+            }
+        }
+        if !self.inbound.is_empty() {
+            let stored = loop {
+                match store.receive_inbound(self.inbound.clone()).await {
+                    Ok(outcomes) => break outcomes,
+                    Err(e) => {
+                        tracing::error!(error = %e, "storing inbound messages failed; retrying");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                }
+            };
+            self.inbound.clear();
+            for outcome in stored {
+                if let InboundOutcome::Stored(m) = outcome {
+                    metrics::counter!("smsgate_inbound_stored_total").increment(1);
+                    if m.account_id.is_none() {
+                        tracing::warn!(to = %m.to, "inbound message to a number no account owns");
+                    }
                 }
             }
-        };
-        for ack in committed.drain(..) {
+        }
+        for ack in self.committed.drain(..) {
             let _ = ack.send(());
         }
-        for (update, result) in batch.drain(..).zip(applied) {
-            match result {
-                ApplyOutcome::Applied { to, .. } => {
-                    metrics::counter!("smsgate_message_transitions_total", "status" => to.as_str())
-                        .increment(1);
-                }
-                ApplyOutcome::Ignored { .. } => {
-                    metrics::counter!("smsgate_status_updates_ignored_total").increment(1);
-                }
-                ApplyOutcome::PartRecorded { .. } => {
-                    metrics::counter!("smsgate_part_receipts_total").increment(1);
-                }
-                ApplyOutcome::Deferred => {
-                    metrics::counter!("smsgate_receipts_deferred_total").increment(1);
-                }
-                ApplyOutcome::NotFound => {
-                    tracing::warn!(?update, "status change for an unknown message");
-                }
-            }
+    }
+}
+
+fn record_outcome(update: &StatusUpdate, result: &ApplyOutcome) {
+    match result {
+        ApplyOutcome::Applied { to, .. } => {
+            metrics::counter!("smsgate_message_transitions_total", "status" => to.as_str())
+                .increment(1);
+        }
+        ApplyOutcome::Ignored { .. } => {
+            metrics::counter!("smsgate_status_updates_ignored_total").increment(1);
+        }
+        ApplyOutcome::PartRecorded { .. } => {
+            metrics::counter!("smsgate_part_receipts_total").increment(1);
+        }
+        ApplyOutcome::Deferred => {
+            metrics::counter!("smsgate_receipts_deferred_total").increment(1);
+        }
+        ApplyOutcome::NotFound => {
+            tracing::warn!(?update, "status change for an unknown message");
         }
     }
 }

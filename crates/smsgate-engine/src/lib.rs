@@ -208,11 +208,11 @@ impl Engine {
         tracker: &TaskTracker,
         stop: &CancellationToken,
     ) -> Result<Arc<Routing>, EngineError> {
-        let (receipts_tx, receipts_rx) = mpsc::unbounded_channel();
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
         let simulator: Arc<dyn Connector> = Arc::new(Simulator::new(
             SIMULATOR,
             config.simulator.clone(),
-            receipts_tx.clone(),
+            events_tx.clone(),
         ));
         let awaiting = store.awaiting_receipt(SIMULATOR).await?;
         if !awaiting.is_empty() {
@@ -236,7 +236,7 @@ impl Engine {
                 routing_config,
                 simulator,
                 config.simulator.clone(),
-                receipts_tx,
+                events_tx,
             )
             .map_err(EngineError::Config)?,
         );
@@ -245,7 +245,7 @@ impl Engine {
             routing.clone(),
             config.dispatch.clone(),
             wake.clone(),
-            receipts_rx,
+            events_rx,
             tracker,
             stop.clone(),
         );
@@ -501,6 +501,27 @@ impl Engine {
                 }
                 e => not_found(e),
             })
+    }
+
+    /// Routes inbound messages to `number` (E.164 with or without `+`, or a
+    /// short code) to `account`.
+    pub async fn assign_number(
+        &self,
+        number: &str,
+        account: AccountId,
+    ) -> Result<smsgate_store::NumberAssignment, EngineError> {
+        let digits = number.trim().trim_start_matches('+');
+        if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(EngineError::field(
+                "number",
+                "must be 1 to 20 digits (E.164, '+' optional, or a short code)",
+            ));
+        }
+        self.inner
+            .store
+            .assign_number(digits, account, Timestamp::now())
+            .await
+            .map_err(not_found)
     }
 
     pub async fn set_price(&self, price: Price) -> Result<(), EngineError> {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::SIMULATOR;
 use crate::connectors::simulator::{Simulator, SimulatorConfig};
 use crate::connectors::smpp::{SmppConfig, SmppConnector};
-use crate::connectors::{Connector, ReceiptSink};
+use crate::connectors::{Connector, EventSink};
 use crate::router::{Route, Router};
 
 /// Connectors and routes, as in the TOML config (`[[connectors]]`,
@@ -89,7 +89,7 @@ pub struct Routing {
     state: tokio::sync::Mutex<Live>,
     simulator: Arc<dyn Connector>,
     simulator_config: SimulatorConfig,
-    receipts: ReceiptSink,
+    events: EventSink,
 }
 
 struct Live {
@@ -103,7 +103,7 @@ impl Routing {
         config: RoutingConfig,
         simulator: Arc<dyn Connector>,
         simulator_config: SimulatorConfig,
-        receipts: ReceiptSink,
+        events: EventSink,
     ) -> Result<Routing, String> {
         let routing = Routing {
             router: RwLock::new(Arc::new(Router::default())),
@@ -113,7 +113,7 @@ impl Routing {
             }),
             simulator,
             simulator_config,
-            receipts,
+            events,
         };
         let (router, live) = routing.build(config, HashMap::new())?;
         *routing.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(router);
@@ -166,12 +166,12 @@ impl Routing {
     fn start_connector(&self, c: &ConnectorConfig) -> Arc<dyn Connector> {
         match c {
             ConnectorConfig::Smpp(s) => {
-                Arc::new(SmppConnector::start(s.clone(), self.receipts.clone()))
+                Arc::new(SmppConnector::start(s.clone(), self.events.clone()))
             }
             ConnectorConfig::Simulator(s) => Arc::new(Simulator::new(
                 s.name.clone(),
                 self.simulator_config.clone(),
-                self.receipts.clone(),
+                self.events.clone(),
             )),
         }
     }

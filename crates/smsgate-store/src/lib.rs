@@ -14,7 +14,7 @@ mod types;
 pub use types::*;
 
 use async_trait::async_trait;
-use smsgate_core::{AccountId, BatchId, Credits, KeyId, MessageId, Price, Timestamp};
+use smsgate_core::{AccountId, BatchId, Credits, InboundId, KeyId, MessageId, Price, Timestamp};
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -141,4 +141,30 @@ pub trait Store: Send + Sync + 'static {
     /// Applies status changes: legal ones move the message (refunding where
     /// the lifecycle says), others are recorded in its history only.
     async fn apply(&self, updates: Vec<StatusUpdate>) -> Result<Vec<ApplyOutcome>>;
+
+    // --- inbound -----------------------------------------------------------------
+
+    /// Stores inbound messages in one transaction: each whole, or its part
+    /// kept until the message is whole.
+    async fn receive_inbound(&self, parts: Vec<InboundPart>) -> Result<Vec<InboundOutcome>>;
+    /// An account's inbound messages, newest first, older than `before`.
+    async fn inbound(
+        &self,
+        account: AccountId,
+        before: Option<InboundId>,
+        limit: usize,
+    ) -> Result<Vec<InboundRecord>>;
+    /// Routes inbound messages to `number` to `account` (replacing any
+    /// earlier owner).
+    async fn assign_number(
+        &self,
+        number: &str,
+        account: AccountId,
+        now: Timestamp,
+    ) -> Result<NumberAssignment>;
+    async fn unassign_number(&self, number: &str) -> Result<bool>;
+    async fn numbers(&self) -> Result<Vec<NumberAssignment>>;
+    /// Drops parts of long inbound messages received before `before`
+    /// whose other parts never came.
+    async fn purge_inbound_parts(&self, before: Timestamp) -> Result<usize>;
 }

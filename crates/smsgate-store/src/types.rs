@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use smsgate_core::send::Rejection;
 use smsgate_core::{
-    AccountId, BatchId, Category, Credits, Encoding, KeyId, MessageId, NewMessage, Status,
-    Timestamp,
+    AccountId, BatchId, Category, Credits, Encoding, InboundId, KeyId, MessageId, NewMessage,
+    Status, Timestamp,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -334,4 +334,56 @@ pub struct QueueDepth {
     pub scheduled: u64,
     pub queued: u64,
     pub submitting: u64,
+}
+
+/// Where a part of a long inbound message belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InboundPartOf {
+    pub reference: u16,
+    pub total: u8,
+    /// 1-based.
+    pub seq: u8,
+}
+
+/// An inbound message (or one part of a long one) as a connector received
+/// it, text decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundPart {
+    pub connector: String,
+    pub from: String,
+    /// The number it was sent to, digits without `+` (or a short code).
+    pub to: String,
+    pub text: String,
+    pub part: Option<InboundPartOf>,
+    pub received_at: Timestamp,
+}
+
+/// A stored inbound message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InboundRecord {
+    pub id: InboundId,
+    /// The account owning the number it was sent to, if any.
+    pub account_id: Option<AccountId>,
+    pub connector: String,
+    pub from: String,
+    pub to: String,
+    pub text: String,
+    pub parts: u32,
+    pub received_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboundOutcome {
+    /// The message (its last part, for a long one) is stored.
+    Stored(InboundRecord),
+    /// A part kept until the others arrive.
+    PartKept { have: u32, total: u32 },
+}
+
+/// A number whose inbound messages belong to an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NumberAssignment {
+    pub number: String,
+    pub account_id: AccountId,
+    pub created_at: Timestamp,
 }

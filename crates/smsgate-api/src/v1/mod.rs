@@ -1,6 +1,7 @@
 //! The native API, `/v1`: send, preview, batches, messages, balance.
 //! Authenticated with `Authorization: Bearer <api key>`.
 
+pub mod inbound;
 pub mod model;
 
 use axum::Json;
@@ -29,6 +30,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/v1/batches", post(send_batch))
         .route("/v1/batches/{id}", get(get_batch))
         .route("/v1/balance", get(balance))
+        .route("/v1/inbound", get(inbound::list_inbound))
 }
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;

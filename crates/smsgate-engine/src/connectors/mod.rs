@@ -3,15 +3,16 @@
 //!
 //! A connector acknowledges a submit with the carrier's id for the message
 //! or fails with a classified error (lettre-style: the retry policy asks
-//! `is_transient()`, it never matches on text). Receipts arrive later,
-//! independently, through the [`ReceiptSink`] the connector was given.
+//! `is_transient()`, it never matches on text). Receipts and inbound
+//! messages arrive independently, through the [`EventSink`] the connector
+//! was given.
 
 pub mod simulator;
 pub mod smpp;
 
 use async_trait::async_trait;
 use smsgate_core::{Status, Timestamp};
-use smsgate_store::Outbound;
+use smsgate_store::{InboundPart, Outbound};
 use tokio::sync::{mpsc, oneshot};
 
 /// The carrier's acknowledgement of a message.
@@ -77,8 +78,24 @@ pub struct Receipt {
     pub committed: Option<oneshot::Sender<()>>,
 }
 
-/// Where connectors send receipts.
-pub type ReceiptSink = mpsc::UnboundedSender<Receipt>;
+/// An inbound (mobile-originated) message, or one part of a long one.
+#[derive(Debug)]
+pub struct Inbound {
+    pub part: InboundPart,
+    /// Told once the message (or part) is committed, so the connector can
+    /// acknowledge it to the carrier only then.
+    pub committed: Option<oneshot::Sender<()>>,
+}
+
+/// What a connector reports that is not the answer to a submit.
+#[derive(Debug)]
+pub enum Event {
+    Receipt(Receipt),
+    Inbound(Inbound),
+}
+
+/// Where connectors send receipts and inbound messages.
+pub type EventSink = mpsc::UnboundedSender<Event>;
 
 /// A link to a carrier (or to the simulator).
 #[async_trait]

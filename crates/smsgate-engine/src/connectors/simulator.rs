@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use smsgate_core::{Status, Timestamp};
 use smsgate_store::Outbound;
 
-use super::{Connector, Receipt, ReceiptSink, SubmitAck, SubmitError};
+use super::{Connector, Event, EventSink, Receipt, SubmitAck, SubmitError};
 
 /// How the simulator behaves. Ratios are between 0 and 1 and are drawn in
 /// this order: rejected, temporary failure, then (for accepted messages)
@@ -74,22 +74,18 @@ impl SimulatorConfig {
 pub struct Simulator {
     name: String,
     config: SimulatorConfig,
-    receipts: ReceiptSink,
+    events: EventSink,
     /// Differs per process, so carrier ids stay unique across restarts.
     run: u32,
     next_id: Arc<AtomicU64>,
 }
 
 impl Simulator {
-    pub fn new(
-        name: impl Into<String>,
-        config: SimulatorConfig,
-        receipts: ReceiptSink,
-    ) -> Simulator {
+    pub fn new(name: impl Into<String>, config: SimulatorConfig, events: EventSink) -> Simulator {
         Simulator {
             name: name.into(),
             config,
-            receipts,
+            events,
             run: fastrand::u32(..),
             next_id: Arc::new(AtomicU64::new(1)),
         }
@@ -158,18 +154,18 @@ impl Simulator {
             Status::Delivered
         };
         let connector = self.name.clone();
-        let sink = self.receipts.clone();
+        let sink = self.events.clone();
         let delay = Duration::from_millis(c.delivery_delay_ms);
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let _ = sink.send(Receipt {
+            let _ = sink.send(Event::Receipt(Receipt {
                 connector,
                 carrier_id,
                 status,
                 at: Timestamp::now(),
                 detail: Some(format!("simulator: {status}")),
                 committed: None,
-            });
+            }));
         });
     }
 }
@@ -191,7 +187,9 @@ mod tests {
         };
         let sim = Simulator::new("sim", config, tx);
         let ack = sim.submit(&outbound()).await.unwrap();
-        let receipt = rx.recv().await.unwrap();
+        let Some(Event::Receipt(receipt)) = rx.recv().await else {
+            panic!("a receipt")
+        };
         assert_eq!(ack.carrier_ids, [receipt.carrier_id]);
         assert_eq!(receipt.status, Status::Delivered);
         assert_eq!(receipt.connector, "sim");
@@ -225,7 +223,13 @@ mod tests {
         };
         let undelivered = Simulator::new("s", config, tx);
         undelivered.submit(&outbound()).await.unwrap();
-        assert_eq!(rx.recv().await.unwrap().status, Status::Undelivered);
+        assert!(matches!(
+            rx.recv().await,
+            Some(Event::Receipt(Receipt {
+                status: Status::Undelivered,
+                ..
+            }))
+        ));
     }
 
     #[test]

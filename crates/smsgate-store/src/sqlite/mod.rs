@@ -3,6 +3,7 @@
 
 mod accounts;
 mod conn;
+mod inbound;
 mod messages;
 mod receipts;
 #[cfg(test)]
@@ -11,7 +12,7 @@ mod tests;
 use std::path::Path;
 
 use async_trait::async_trait;
-use smsgate_core::{AccountId, BatchId, Credits, KeyId, MessageId, Price, Timestamp};
+use smsgate_core::{AccountId, BatchId, Credits, InboundId, KeyId, MessageId, Price, Timestamp};
 
 use crate::*;
 use conn::{Readers, Writer};
@@ -20,6 +21,7 @@ use conn::{Readers, Writer};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_spine.sql"),
     include_str!("migrations/0002_parts_and_receipts.sql"),
+    include_str!("migrations/0003_inbound.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
@@ -231,5 +233,39 @@ impl Store for SqliteStore {
     async fn apply(&self, updates: Vec<StatusUpdate>) -> Result<Vec<ApplyOutcome>> {
         self.write(move |c| updates.into_iter().map(|u| messages::apply(c, u)).collect())
             .await
+    }
+
+    async fn receive_inbound(&self, parts: Vec<InboundPart>) -> Result<Vec<InboundOutcome>> {
+        self.write(move |c| parts.into_iter().map(|p| inbound::receive(c, p)).collect())
+            .await
+    }
+    async fn inbound(
+        &self,
+        account: AccountId,
+        before: Option<InboundId>,
+        limit: usize,
+    ) -> Result<Vec<InboundRecord>> {
+        self.read(move |c| inbound::list(c, account, before, limit))
+            .await
+    }
+    async fn assign_number(
+        &self,
+        number: &str,
+        account: AccountId,
+        now: Timestamp,
+    ) -> Result<NumberAssignment> {
+        let number = number.to_string();
+        self.write(move |c| inbound::assign(c, &number, account, now))
+            .await
+    }
+    async fn unassign_number(&self, number: &str) -> Result<bool> {
+        let number = number.to_string();
+        self.write(move |c| inbound::unassign(c, &number)).await
+    }
+    async fn numbers(&self) -> Result<Vec<NumberAssignment>> {
+        self.read(inbound::numbers).await
+    }
+    async fn purge_inbound_parts(&self, before: Timestamp) -> Result<usize> {
+        self.write(move |c| inbound::purge_parts(c, before)).await
     }
 }

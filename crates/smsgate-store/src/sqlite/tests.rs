@@ -691,3 +691,88 @@ fn per_message_statements_are_never_recompiled() {
         assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{sql}");
     }
 }
+
+fn mo(to: &str, text: &str, part: Option<(u16, u8, u8)>) -> InboundPart {
+    InboundPart {
+        connector: "c".into(),
+        from: "31612345678".into(),
+        to: to.into(),
+        text: text.into(),
+        part: part.map(|(reference, total, seq)| InboundPartOf {
+            reference,
+            total,
+            seq,
+        }),
+        received_at: Timestamp(100),
+    }
+}
+
+#[tokio::test]
+async fn inbound_messages_reach_the_account_owning_the_number() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 0).await;
+    let b = account(&store, "b", 0).await;
+    store
+        .assign_number("3197010000001", a, Timestamp(1))
+        .await
+        .unwrap();
+    store.assign_number("4400", b, Timestamp(1)).await.unwrap();
+    assert!(matches!(
+        store.assign_number("1", AccountId(99), Timestamp(1)).await,
+        Err(StoreError::NoSuchAccount(_))
+    ));
+    let out = store
+        .receive_inbound(vec![
+            mo("3197010000001", "hello a", None),
+            mo("4400", "hello b", None),
+            mo("999", "nobody's", None),
+        ])
+        .await
+        .unwrap();
+    let InboundOutcome::Stored(first) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(first.account_id, Some(a));
+    let InboundOutcome::Stored(third) = &out[2] else {
+        panic!()
+    };
+    assert_eq!(third.account_id, None);
+    let listed = store.inbound(a, None, 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].text, "hello a");
+    assert_eq!(store.inbound(b, None, 10).await.unwrap()[0].text, "hello b");
+    assert!(store.unassign_number("4400").await.unwrap());
+    assert_eq!(store.numbers().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn long_inbound_messages_are_reassembled_in_order_once() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 0).await;
+    store.assign_number("1234", a, Timestamp(1)).await.unwrap();
+    let out = store
+        .receive_inbound(vec![
+            mo("1234", "world", Some((9, 3, 2))),
+            mo("1234", "world", Some((9, 3, 2))), // sent again by the carrier
+            mo("1234", "!", Some((9, 3, 3))),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(out[1], InboundOutcome::PartKept { have: 1, total: 3 });
+    assert_eq!(out[2], InboundOutcome::PartKept { have: 2, total: 3 });
+    // Another message with another reference does not mix in.
+    store
+        .receive_inbound(vec![mo("1234", "other ", Some((10, 2, 1)))])
+        .await
+        .unwrap();
+    let out = store
+        .receive_inbound(vec![mo("1234", "hello ", Some((9, 3, 1)))])
+        .await
+        .unwrap();
+    let InboundOutcome::Stored(m) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!((m.text.as_str(), m.parts), ("hello world!", 3));
+    // The orphan part is purged when old.
+    assert_eq!(store.purge_inbound_parts(Timestamp(101)).await.unwrap(), 1);
+}

@@ -1,7 +1,7 @@
 //! One bind of an SMPP connector, kept alive: connect, bind, serve until
 //! the connection ends, then reconnect after a backoff with jitter. What
-//! the SMSC sends (receipts) is turned into [`Receipt`]s and answered only
-//! once they are committed.
+//! the SMSC sends (receipts, mobile-originated messages) is turned into
+//! [`Event`]s and answered only once they are committed.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,15 +10,18 @@ use std::time::Duration;
 use smsgate_core::{Status, Timestamp};
 use smsgate_smpp::CommandStatus;
 use smsgate_smpp::client::{self, Client, ClientConfig, ClientError, Inbound};
+use smsgate_smpp::coding::{self, TextCoding};
+use smsgate_smpp::concat;
 use smsgate_smpp::pdu::tlv::{self, tag};
-use smsgate_smpp::pdu::{Bind, Body};
+use smsgate_smpp::pdu::{Bind, Body, Sm};
 use smsgate_smpp::receipt::{MessageState, parse_receipt};
 use smsgate_smpp::session::{BindKind, SessionConfig};
+use smsgate_store::{InboundPart, InboundPartOf};
 use tokio::sync::{oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::SmppConfig;
-use crate::connectors::{Receipt, ReceiptSink};
+use crate::connectors::{Event, EventSink, Receipt};
 
 /// Where a bind is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +110,7 @@ impl BindSlot {
 /// Starts every bind of a connector.
 pub fn start_all(
     config: &Arc<SmppConfig>,
-    receipts: ReceiptSink,
+    receipts: EventSink,
     stop: &CancellationToken,
 ) -> Vec<Arc<BindSlot>> {
     let mut slots = Vec::new();
@@ -141,7 +144,7 @@ pub fn start_all(
 async fn keep_bound(
     slot: Arc<BindSlot>,
     config: Arc<SmppConfig>,
-    receipts: ReceiptSink,
+    receipts: EventSink,
     stop: CancellationToken,
 ) {
     let name = config.name.clone();
@@ -238,51 +241,52 @@ async fn connect(config: &SmppConfig, kind: BindKind) -> Result<client::Bound, S
     }
 }
 
-/// Receipts from the SMSC: each is handed to the engine and answered once
-/// committed (an answer lost to a crash makes the SMSC send it again).
+/// What the SMSC sends: receipts and mobile-originated messages. Each is
+/// handed to the engine and answered only once committed (an answer lost
+/// to a crash makes the SMSC send it again).
 async fn serve_inbound(
     mut inbound: tokio::sync::mpsc::UnboundedReceiver<Inbound>,
     config: Arc<SmppConfig>,
-    receipts: ReceiptSink,
+    events: EventSink,
     slot: Arc<BindSlot>,
 ) {
     let connector = config.name.as_str();
     while let Some(Inbound { pdu, responder }) = inbound.recv().await {
-        let receipt = match &pdu.body {
-            Body::DeliverSm(sm) if sm.is_receipt() => {
-                receipt_of(&config, &sm.short_message, &sm.tlvs)
-            }
-            Body::DataSm(d) if d.esm_class & smsgate_smpp::pdu::ESM_CLASS_RECEIPT != 0 => {
-                let payload = tlv::find(&d.tlvs, tag::MESSAGE_PAYLOAD).unwrap_or_default();
-                receipt_of(&config, payload, &d.tlvs)
-            }
-            _ => {
-                // Mobile-originated messages are not taken yet: a temporary
-                // error keeps them at the SMSC.
-                tracing::warn!(connector = %connector, "inbound message refused for now (ESME_RX_T_APPN)");
-                drop(responder);
+        let sm = match pdu.body {
+            Body::DeliverSm(sm) => sm,
+            Body::DataSm(d) => data_sm_as_sm(d),
+            _ => continue,
+        };
+        let (tx, committed) = oneshot::channel();
+        let event = if sm.is_receipt() {
+            let payload = tlv::find(&sm.tlvs, tag::MESSAGE_PAYLOAD);
+            let text = payload.unwrap_or(&sm.short_message);
+            let Some(Parsed { receipt, is_final }) = receipt_of(&config, text, &sm.tlvs) else {
+                tracing::warn!(connector = %connector, "receipt without a message id; acknowledged and dropped");
+                responder.respond(CommandStatus::ROK);
+                continue;
+            };
+            slot.receipts.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("smsgate_smpp_receipts_total", "connector" => connector.to_string())
+                .increment(1);
+            if !is_final {
+                // ENROUTE, ACCEPTD, UNKNOWN: nothing to record on the message.
+                responder.respond(CommandStatus::ROK);
                 continue;
             }
+            Event::Receipt(Receipt {
+                committed: Some(tx),
+                ..receipt
+            })
+        } else {
+            metrics::counter!("smsgate_smpp_inbound_total", "connector" => connector.to_string())
+                .increment(1);
+            Event::Inbound(crate::connectors::Inbound {
+                part: inbound_part(&config, &sm),
+                committed: Some(tx),
+            })
         };
-        let Some(Parsed { receipt, is_final }) = receipt else {
-            tracing::warn!(connector = %connector, "receipt without a message id; acknowledged and dropped");
-            responder.respond(CommandStatus::ROK);
-            continue;
-        };
-        slot.receipts.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("smsgate_smpp_receipts_total", "connector" => connector.to_string())
-            .increment(1);
-        if !is_final {
-            // ENROUTE, ACCEPTD, UNKNOWN: nothing to record on the message.
-            responder.respond(CommandStatus::ROK);
-            continue;
-        }
-        let (tx, committed) = oneshot::channel();
-        let receipt = Receipt {
-            committed: Some(tx),
-            ..receipt
-        };
-        if receipts.send(receipt).is_err() {
+        if events.send(event).is_err() {
             continue; // shutting down: the responder answers a temporary error
         }
         tokio::spawn(async move {
@@ -290,6 +294,47 @@ async fn serve_inbound(
                 responder.respond(CommandStatus::ROK);
             }
         });
+    }
+}
+
+/// data_sm carries the fields of deliver_sm that matter here; its content
+/// is in `message_payload`.
+fn data_sm_as_sm(d: smsgate_smpp::pdu::DataSm) -> Sm {
+    Sm {
+        source_addr_ton: d.source_addr_ton,
+        source_addr_npi: d.source_addr_npi,
+        source_addr: d.source_addr,
+        dest_addr_ton: d.dest_addr_ton,
+        dest_addr_npi: d.dest_addr_npi,
+        destination_addr: d.destination_addr,
+        esm_class: d.esm_class,
+        data_coding: d.data_coding,
+        tlvs: d.tlvs,
+        ..Sm::default()
+    }
+}
+
+/// A mobile-originated message (or part), its text decoded.
+fn inbound_part(config: &SmppConfig, sm: &Sm) -> InboundPart {
+    let content = concat::received(sm);
+    let packed = config.gsm7_coding == TextCoding::Gsm7Packed;
+    let text = coding::decode_text(sm.data_coding, content.content, packed, content.udh_len);
+    let address = |a: &[u8]| {
+        String::from_utf8_lossy(a)
+            .trim_start_matches('+')
+            .to_string()
+    };
+    InboundPart {
+        connector: config.name.clone(),
+        from: address(&sm.source_addr),
+        to: address(&sm.destination_addr),
+        text,
+        part: content.part.map(|p| InboundPartOf {
+            reference: p.reference,
+            total: p.total,
+            seq: p.seq,
+        }),
+        received_at: Timestamp::now(),
     }
 }
 

@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::{BindMode, ReceiptIds, SmppConfig};
 
-use super::{Connector, ReceiptSink, SubmitAck, SubmitError};
+use super::{Connector, EventSink, SubmitAck, SubmitError};
 use bind::BindSlot;
 use pacer::Pacer;
 
@@ -61,10 +61,10 @@ struct Stats {
 
 impl SmppConnector {
     /// Starts the connector's binds.
-    pub fn start(config: SmppConfig, receipts: ReceiptSink) -> SmppConnector {
+    pub fn start(config: SmppConfig, events: EventSink) -> SmppConnector {
         let config = Arc::new(config);
         let stop = CancellationToken::new();
-        let slots = bind::start_all(&config, receipts, &stop);
+        let slots = bind::start_all(&config, events, &stop);
         SmppConnector {
             pacer: Mutex::new(Pacer::new(config.tps, Instant::now())),
             config,

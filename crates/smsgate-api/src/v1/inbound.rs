@@ -1,0 +1,95 @@
+//! `GET /v1/inbound`: messages sent to the account's numbers.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::{Deserialize, Serialize};
+use smsgate_core::InboundId;
+use smsgate_engine::Caller;
+use smsgate_store::InboundRecord;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::problem::Problem;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct InboundQuery {
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    limit: Option<usize>,
+}
+
+/// One inbound (mobile-originated) message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboundView {
+    pub id: String,
+    /// The sender's number, as the carrier wrote it.
+    pub from: String,
+    /// The account's number it was sent to.
+    pub to: String,
+    pub text: String,
+    /// Parts it arrived in (reassembled).
+    pub parts: u32,
+    pub connector: String,
+    pub received_at: String,
+}
+
+impl From<&InboundRecord> for InboundView {
+    fn from(m: &InboundRecord) -> Self {
+        InboundView {
+            id: m.id.to_string(),
+            from: m.from.clone(),
+            to: m.to.clone(),
+            text: m.text.clone(),
+            parts: m.parts,
+            connector: m.connector.clone(),
+            received_at: m.received_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboundPage {
+    pub data: Vec<InboundView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Inbound messages to the account's numbers, newest first.
+#[utoipa::path(get, path = "/v1/inbound", tag = "inbound", params(InboundQuery),
+    responses((status = 200, body = InboundPage), (status = 422, body = Problem)),
+    security(("api_key" = [])))]
+pub async fn list_inbound(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<InboundQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<InboundPage>, Problem> {
+    let Query(q) = query.map_err(|e| Problem::invalid_field("query", e.body_text()))?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(Problem::invalid_field("limit", "must be between 1 and 500"));
+    }
+    let before = match q.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(
+            c.parse::<InboundId>()
+                .map_err(|_| Problem::invalid_field("cursor", "not a cursor from this API"))?,
+        ),
+    };
+    let mut rows = state
+        .engine
+        .store()
+        .inbound(caller.account, before, limit + 1)
+        .await?;
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|m| m.id.to_string())
+    } else {
+        None
+    };
+    Ok(Json(InboundPage {
+        data: rows.iter().map(InboundView::from).collect(),
+        next_cursor,
+    }))
+}
