@@ -509,3 +509,105 @@ async fn inbound_messages_are_decoded_reassembled_and_listed_for_the_owner() {
         s["counters"]["deliver_sm_resps"]["0"].as_u64() == Some(8)
     });
 }
+
+/// No message of the account is left `submitting` or otherwise unfinished.
+async fn all_final(server: &Server, key: &str, ids: &[String]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for id in ids {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (_, m) = server.get(key, &format!("/v1/messages/{id}")).await;
+            if ["delivered", "undelivered", "rejected", "expired", "failed"]
+                .contains(&m["status"].as_str().unwrap())
+            {
+                out.push(m);
+                break;
+            }
+            assert!(Instant::now() < deadline, "message never final: {m}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn answers_after_the_timeout_are_retried_and_counted_as_possible_duplicates() {
+    let smsc = Smsc::start();
+    let server = Server::start_configured(
+        &connector_toml(&smsc, "")
+            .replace("response_timeout_ms = 2000", "response_timeout_ms = 300"),
+        &[("SMSGATE_ENGINE__DISPATCH__RETRY_BASE_MS", "100")],
+    );
+    wait_bound(&server, 1).await;
+    let (_, key) = server.account("acme", 100).await;
+    smsc.configure(json!({"response_delay_ms": 600}));
+    let ids = vec![
+        send(&server, &key, "+31612345678", "slow one").await,
+        send(&server, &key, "+31612345679", "slow two").await,
+    ];
+    // Let them time out once, then answer in time.
+    smsc.wait_until(5, "the first submits", |s| {
+        s["counters"]["submits"].as_u64() >= Some(2)
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    smsc.configure(json!({"response_delay_ms": 0}));
+    let done = all_final(&server, &key, &ids).await;
+    assert!(done.iter().all(|m| m["status"] == "delivered"), "{done:?}");
+    let c = connector(&server).await;
+    assert!(c["timed_out"].as_u64().unwrap() >= 2, "{c}");
+    // The SMSC took more submits than there are messages: exactly the ones
+    // whose answers came too late, each counted.
+    let extra = smsc.counter("submits") - 2;
+    assert!(
+        extra >= 2 && extra <= c["possible_duplicates"].as_u64().unwrap(),
+        "{extra}, {c}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_pdu_is_nacked_and_the_link_goes_on() {
+    let smsc = Smsc::start();
+    let (server, key) = gateway(&smsc, "").await;
+    smsc.post("/malformed", json!({}));
+    smsc.wait_until(5, "a generic_nack", |s| {
+        s["counters"]["generic_nacks"].as_u64() == Some(1)
+    });
+    let id = send(&server, &key, "+31612345678", "after the noise").await;
+    server.wait_for(&key, &id, "delivered").await;
+    let c = connector(&server).await;
+    assert_eq!(c["binds"][0]["reconnects"], 0, "{c}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_smsc_that_stops_answering_enquire_link_is_left_and_rebound() {
+    let smsc = Smsc::start();
+    let server = Server::start_configured(
+        &connector_toml(&smsc, "enquire_link_secs = 1")
+            .replace("response_timeout_ms = 2000", "response_timeout_ms = 500"),
+        &[("SMSGATE_ENGINE__DISPATCH__RETRY_BASE_MS", "100")],
+    );
+    wait_bound(&server, 1).await;
+    let (_, key) = server.account("acme", 100).await;
+    smsc.configure(json!({"silent": true}));
+    let id = send(&server, &key, "+31612345678", "into the silence").await;
+    // The link is given up on and bound again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let c = connector(&server).await;
+        if c["binds"][0]["reconnects"].as_u64() >= Some(1) {
+            assert!(
+                c["binds"][0]["last_error"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("enquire_link"),
+                "{c}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{c}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    smsc.configure(json!({"silent": false}));
+    let m = all_final(&server, &key, &[id]).await;
+    assert_eq!(m[0]["status"], "delivered");
+}

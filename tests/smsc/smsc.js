@@ -51,7 +51,7 @@ const config = {
 
 let nextId = 1;
 let submits = [];
-const counters = { binds: 0, bind_refused: 0, unbinds: 0, enquire_links: 0, enquire_link_resps: 0, deliver_sm_resps: {}, submits: 0, connections: 0 };
+const counters = { generic_nacks: 0, binds: 0, bind_refused: 0, unbinds: 0, enquire_links: 0, enquire_link_resps: 0, deliver_sm_resps: {}, submits: 0, connections: 0 };
 const sessions = new Set();
 const receipts = new Map(); // receipt sequence -> status, for the record
 
@@ -213,6 +213,7 @@ function onSession(session) {
     if (!config.silent) session.send(pdu.response());
   });
   session.on('enquire_link_resp', () => { counters.enquire_link_resps++; });
+  session.on('generic_nack', () => { counters.generic_nacks++; });
   session.on('unbind', (pdu) => {
     counters.unbinds++;
     session.send(pdu.response());

@@ -192,6 +192,16 @@ pub(crate) fn match_pending(conn: &Connection, received_before: Timestamp) -> Re
             let Some(part) = find_part(conn, &connector, &alt)? else {
                 continue;
             };
+            // A guess in another base only fills a part still waiting for
+            // its receipt: a stray receipt must not overwrite a real one.
+            let waiting: bool = conn
+                .prepare_cached(
+                    "SELECT status IS NULL FROM message_parts WHERE message_id = ?1 AND part = ?2",
+                )?
+                .query_row(params![&part.id.as_bytes()[..], part.part], |r| r.get(0))?;
+            if !waiting {
+                continue;
+            }
             conn.prepare_cached("DELETE FROM pending_receipts WHERE rowid = ?1")?
                 .execute([rowid])?;
             let mut u = StatusUpdate::new(
