@@ -2,15 +2,17 @@
 # Benchmarks of bench/RESULTS.md. Server and load generator share this
 # machine's cores; each scenario gets a fresh database.
 #
-#   bench/run.sh [messages|batches|e2e|memory|all]
+#   bench/run.sh [messages|batches|e2e|smpp|memory|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p smsgate -p smsgate-loadgen >&2
+cargo build --release -p smsgate-smpp --example smsc_ceiling >&2
 BIN=target/release/smsgate
 LOAD=target/release/loadgen
 PORT=18181
 WORK=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill $SERVER 2>/dev/null || true; kill $SMSC 2>/dev/null || true; rm -rf "$WORK"' EXIT
+SMSC=
 
 start() { # start [extra env...]: fresh database, account with plenty of credits
   rm -f "$WORK"/bench.db*
@@ -84,6 +86,67 @@ e2e() {
   stop
 }
 
+# The third-party test SMSC (node-smpp, tests/smsc) on a fixed port.
+SMSC_PORT=27750
+smsc_start() {
+  npm ci --prefix tests/smsc --no-audit --no-fund >/dev/null
+  node tests/smsc/smsc.js --port $SMSC_PORT --control 27751 > "$WORK/smsc.out" &
+  SMSC=$!
+  for _ in $(seq 100); do [ -s "$WORK/smsc.out" ] && break; sleep 0.05; done
+  # Keep no record of each submit: the benchmark sends millions.
+  curl -s -X POST localhost:27751/config -d '{"record": false}' >/dev/null
+}
+smsc_stop() { kill $SMSC; wait $SMSC 2>/dev/null || true; SMSC=""; }
+
+smpp() {
+  local rate=${RATE:-10000}
+  for binds in ${BINDS:-1 4}; do
+    smsc_start
+    echo "== the SMSC alone: submit_sm with receipts, $binds transceiver(s), window 50, 20 s"
+    target/release/examples/smsc_ceiling $SMSC_PORT "$binds" 50 20
+    smsc_stop
+    smsc_start
+    cat > "$WORK/smpp.toml" <<TOML
+[[connectors]]
+name = "smsc"
+kind = "smpp"
+host = "127.0.0.1"
+port = $SMSC_PORT
+system_id = "smsgate"
+password = "secret"
+bind = "transceiver"
+binds = $binds
+window = 50
+
+[[routes]]
+connector = "smsc"
+TOML
+    start SMSGATE_CONFIG="$WORK/smpp.toml"
+    echo "== end to end over SMPP, $binds bind(s), window 50: $rate messages/s offered as batches of 100 for 60 s"
+    $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 8 --duration 60 --rate "$rate" batches --items 100 > "$WORK/load.json" &
+    local load=$!
+    local d0; d0=$(metric 'smsgate_message_transitions_total{status="delivered"}'); d0=${d0:-0}
+    local t0; t0=$(date +%s.%N)
+    (sleep 28; echo "per-thread CPU, 5 s in the middle of the run:"; thread_cpu 5) > "$WORK/threads.txt" &
+    local sampler=$!
+    for i in $(seq 1 13); do
+      sleep 5
+      local q; q=$(curl -s "http://127.0.0.1:$PORT/readyz")
+      local d; d=$(metric 'smsgate_message_transitions_total{status="delivered"}')
+      echo "t=$((i*5))s delivered_total=${d:-0} queue=$q"
+    done
+    wait $load
+    wait "$sampler"; cat "$WORK/threads.txt"
+    cat "$WORK/load.json"
+    local t1; t1=$(date +%s.%N)
+    local d1; d1=$(metric 'smsgate_message_transitions_total{status="delivered"}')
+    python3 -c "print('delivered per second over the run: %d' % ((${d1:-0} - $d0) / ($t1 - $t0)))"
+    echo "SMSC process CPU: $(ps -o times= -p $SMSC) s; server RSS: $(rss_mb) MB"
+    stop
+    smsc_stop
+  done
+}
+
 memory() {
   start
   echo "== memory: 1,000,000 messages scheduled 30 days ahead"
@@ -100,7 +163,8 @@ case "${1:-all}" in
   messages) messages ;;
   batches) batches ;;
   e2e) e2e ;;
+  smpp) smpp ;;
   memory) memory ;;
-  all) messages; batches; e2e; memory ;;
-  *) echo "usage: $0 [messages|batches|e2e|memory|all]" >&2; exit 2 ;;
+  all) messages; batches; e2e; smpp; memory ;;
+  *) echo "usage: $0 [messages|batches|e2e|smpp|memory|all]" >&2; exit 2 ;;
 esac

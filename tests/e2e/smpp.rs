@@ -611,3 +611,21 @@ async fn an_smsc_that_stops_answering_enquire_link_is_left_and_rebound() {
     let m = all_final(&server, &key, &[id]).await;
     assert_eq!(m[0]["status"], "delivered");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_unbinds_every_bind_and_exits() {
+    let smsc = Smsc::start();
+    let mut server = Server::start_configured(
+        &connector_toml(&smsc, "").replace("binds = 1", "binds = 4"),
+        &[],
+    );
+    wait_bound(&server, 4).await;
+    let (_, key) = server.account("acme", 100).await;
+    let id = send(&server, &key, "+31612345678", "before the stop").await;
+    server.wait_for(&key, &id, "delivered").await;
+    let status = server.terminate();
+    assert!(status.success(), "{status}");
+    smsc.wait_until(5, "four unbinds", |s| {
+        s["counters"]["unbinds"].as_u64() == Some(4)
+    });
+}

@@ -47,6 +47,8 @@ const config = {
   silent: false,
   // Drop the connection after this many more submits (mid-window), 0 = never.
   drop_after: 0,
+  // Keep every submit for GET /state (off for benchmarks).
+  record: true,
 };
 
 let nextId = 1;
@@ -154,7 +156,7 @@ function onSubmit(session, pdu) {
     }
     const n = nextId++;
     const messageId = formatId(n, config.id_format);
-    submits.push({
+    if (config.record) submits.push({
       message_id: messageId,
       bind: session.kind,
       source_addr: pdu.source_addr,

@@ -196,7 +196,8 @@ async fn keep_bound(
         }
     }
     slot.set(BindState::Stopped, None, None);
-    let _ = slot.stopped.send(true);
+    // send_replace: the value must change even if nobody waits yet.
+    slot.stopped.send_replace(true);
 }
 
 /// The wait before the next attempt: doubling from the minimum after each
