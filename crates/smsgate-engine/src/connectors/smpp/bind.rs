@@ -12,7 +12,7 @@ use smsgate_smpp::CommandStatus;
 use smsgate_smpp::client::{self, Client, ClientConfig, ClientError, Inbound};
 use smsgate_smpp::coding::{self, TextCoding};
 use smsgate_smpp::concat;
-use smsgate_smpp::pdu::tlv::{self, tag};
+use smsgate_smpp::pdu::tlv::{self, Param, tag};
 use smsgate_smpp::pdu::{Bind, Body, Sm};
 use smsgate_smpp::receipt::{MessageState, parse_receipt};
 use smsgate_smpp::session::{BindKind, SessionConfig};
@@ -347,20 +347,19 @@ struct Parsed {
 /// A receipt from its text and TLVs; the TLVs win where both speak.
 fn receipt_of(config: &SmppConfig, text: &[u8], tlvs: &[smsgate_smpp::Tlv]) -> Option<Parsed> {
     let parsed = parse_receipt(&String::from_utf8_lossy(text));
-    let id = tlv::find(tlvs, tag::RECEIPTED_MESSAGE_ID)
-        .map(|v| {
-            String::from_utf8_lossy(v)
-                .trim_end_matches('\0')
-                .to_string()
-        })
-        .filter(|s| !s.is_empty())
-        .or(parsed.id.clone())?;
+    let id = match tlv::find_param(tlvs, tag::RECEIPTED_MESSAGE_ID) {
+        Some(Param::ReceiptedMessageId(id)) if !id.is_empty() => {
+            String::from_utf8_lossy(&id).into_owned()
+        }
+        _ => parsed.id.clone()?,
+    };
     let id = config.receipt_ids.to_response_form(&id);
-    let state = tlv::find(tlvs, tag::MESSAGE_STATE)
-        .and_then(|v| v.first().copied())
-        .and_then(MessageState::from_tlv)
-        .or(parsed.state)
-        .unwrap_or(MessageState::Unknown);
+    let state = match tlv::find_param(tlvs, tag::MESSAGE_STATE) {
+        Some(Param::MessageState(s)) => MessageState::from_tlv(s),
+        _ => None,
+    }
+    .or(parsed.state)
+    .unwrap_or(MessageState::Unknown);
     let status = match state {
         MessageState::Delivered => Status::Delivered,
         MessageState::Expired => Status::Expired,
@@ -372,8 +371,12 @@ fn receipt_of(config: &SmppConfig, text: &[u8], tlvs: &[smsgate_smpp::Tlv]) -> O
     if let Some(err) = &parsed.err {
         detail.push_str(&format!(", err {err}"));
     }
-    if let Some(code) = tlv::find(tlvs, tag::NETWORK_ERROR_CODE) {
-        detail.push_str(&format!(", network error {}", hex_bytes(code)));
+    if let Some(Param::NetworkErrorCode {
+        network_type,
+        error_code,
+    }) = tlv::find_param(tlvs, tag::NETWORK_ERROR_CODE)
+    {
+        detail.push_str(&format!(", network error {network_type}/{error_code}"));
     }
     Some(Parsed {
         is_final: state.is_final(),
@@ -386,10 +389,6 @@ fn receipt_of(config: &SmppConfig, text: &[u8], tlvs: &[smsgate_smpp::Tlv]) -> O
             committed: None,
         },
     })
-}
-
-fn hex_bytes(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[cfg(test)]
