@@ -277,6 +277,7 @@ impl Connector for SmppConnector {
             "available": self.is_available(),
             "binds": self.slots.iter().map(|b| b.status(self.config.window)).collect::<Vec<_>>(),
             "tps_limit": self.config.tps,
+            "throughput_per_s": pacer.measured(Instant::now()).round(),
             "rate_in_force": pacer.rate(),
             "backing_off": pacer.is_backing_off(),
             "submitted": s.submitted.load(Ordering::Relaxed),

@@ -118,6 +118,19 @@ impl Pacer {
         }
     }
 
+    /// Segments per second actually sent: over the last whole second, or
+    /// 0 once nothing was sent for a second.
+    pub fn measured(&self, now: Instant) -> f64 {
+        let since = now.duration_since(self.window_start);
+        if since >= Duration::from_secs(2) {
+            0.0
+        } else if since >= Duration::from_secs(1) {
+            f64::from(self.window_count) / since.as_secs_f64()
+        } else {
+            self.last_rate
+        }
+    }
+
     pub fn is_backing_off(&self) -> bool {
         self.backoff.is_some()
     }
@@ -139,6 +152,23 @@ mod tests {
         // Idle time is not banked beyond the present.
         let later = t0 + Duration::from_secs(10);
         assert_eq!(p.reserve(1, later), later);
+    }
+
+    #[test]
+    fn the_rate_sent_is_measured() {
+        let t0 = Instant::now();
+        let mut p = Pacer::new(0, t0);
+        for i in 0..100 {
+            p.reserve(1, t0 + Duration::from_millis(i * 10));
+        }
+        let t1 = t0 + Duration::from_millis(1000);
+        p.reserve(1, t1);
+        assert!(
+            (95.0..=105.0).contains(&p.measured(t1)),
+            "{}",
+            p.measured(t1)
+        );
+        assert_eq!(p.measured(t1 + Duration::from_secs(3)), 0.0);
     }
 
     #[test]
