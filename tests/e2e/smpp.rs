@@ -629,3 +629,92 @@ async fn sigterm_unbinds_every_bind_and_exits() {
         s["counters"]["unbinds"].as_u64() == Some(4)
     });
 }
+
+/// A carrier's own CA and the SMSC's certificate it signed, for 127.0.0.1
+/// and localhost: (server key, server certificate, CA certificate).
+fn carrier_ca(dir: &std::path::Path) -> (String, String, String) {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let openssl = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl must be installed for the TLS test");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    std::fs::write(
+        path("leaf.ext"),
+        "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .unwrap();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Carrier CA",
+        "-keyout",
+        &path("ca.key"),
+        "-out",
+        &path("ca.crt"),
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        &path("smsc.key"),
+        "-out",
+        &path("smsc.csr"),
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &path("smsc.csr"),
+        "-CA",
+        &path("ca.crt"),
+        "-CAkey",
+        &path("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        &path("leaf.ext"),
+        "-out",
+        &path("smsc.crt"),
+    ]);
+    (path("smsc.key"), path("smsc.crt"), path("ca.crt"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_tls_with_the_carriers_own_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, cert, ca) = carrier_ca(dir.path());
+    let smsc = Smsc::start_with(&["--tls-key", &key, "--tls-cert", &cert]);
+    let (server, key) = gateway(&smsc, &format!("tls = true\ntls_ca_file = \"{ca}\"")).await;
+    let id = send(&server, &key, "+31612345678", "Hello over TLS").await;
+    server.wait_for(&key, &id, "delivered").await;
+    assert_eq!(smsc.submits()[0]["text"], "Hello over TLS");
+
+    // Without trusting that CA, the handshake fails and says why.
+    let server = Server::start_configured(&connector_toml(&smsc, "tls = true"), &[]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let c = connector(&server).await;
+        if let Some(e) = c["binds"][0]["last_error"].as_str() {
+            assert!(e.contains("TLS"), "{c}");
+            assert_eq!(c["available"], false);
+            break;
+        }
+        assert!(Instant::now() < deadline, "{c}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -29,10 +29,16 @@ impl Smsc {
     /// Starts the SMSC on free loopback ports, installing its npm package
     /// (pinned by the lock file) on first use.
     pub fn start() -> Smsc {
+        Smsc::start_with(&[])
+    }
+
+    /// With extra arguments, e.g. `--tls-key FILE --tls-cert FILE`.
+    pub fn start_with(args: &[&str]) -> Smsc {
         let dir = script_dir();
         install(&dir);
         let mut child = Command::new("node")
             .arg(dir.join("smsc.js"))
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -1,7 +1,7 @@
 // A third-party SMSC for smsgate's tests: node-smpp (npm `smpp`) as the
 // SMPP server, steered and inspected over a small HTTP control API.
 //
-//   node smsc.js [--port N] [--control N]
+//   node smsc.js [--port N] [--control N] [--tls-key FILE --tls-cert FILE]
 //
 // Prints one JSON line {"smpp": port, "control": port} once listening.
 //
@@ -24,6 +24,15 @@ const arg = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
+const textArg = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : null;
+};
+const fs = require('fs');
+// With a key and a certificate, the SMSC speaks SMPP over TLS.
+const tlsOptions = textArg('--tls-key')
+  ? { key: fs.readFileSync(textArg('--tls-key')), cert: fs.readFileSync(textArg('--tls-cert')) }
+  : {};
 
 const config = {
   system_id: 'smsgate',
@@ -227,7 +236,7 @@ let smppServer = null;
 let smppPort = arg('--port', 0);
 
 function listen(cb) {
-  smppServer = smpp.createServer(onSession);
+  smppServer = smpp.createServer(tlsOptions, onSession);
   smppServer.on('error', (e) => { console.error('smsc:', e.message); });
   smppServer.listen(smppPort, '127.0.0.1', () => {
     smppPort = smppServer.address().port;

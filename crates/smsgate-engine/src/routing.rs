@@ -27,7 +27,7 @@ pub struct RoutingConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ConnectorConfig {
-    Smpp(SmppConfig),
+    Smpp(Box<SmppConfig>),
     /// Another simulator, with the `[engine.simulator]` behaviour.
     Simulator(NamedSimulator),
 }
@@ -166,7 +166,7 @@ impl Routing {
     fn start_connector(&self, c: &ConnectorConfig) -> Arc<dyn Connector> {
         match c {
             ConnectorConfig::Smpp(s) => {
-                Arc::new(SmppConnector::start(s.clone(), self.events.clone()))
+                Arc::new(SmppConnector::start((**s).clone(), self.events.clone()))
             }
             ConnectorConfig::Simulator(s) => Arc::new(Simulator::new(
                 s.name.clone(),

@@ -21,6 +21,7 @@ use tokio::sync::{oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::SmppConfig;
+use super::tls::Tls;
 use crate::connectors::{Event, EventSink, Receipt};
 
 /// Where a bind is.
@@ -110,9 +111,11 @@ impl BindSlot {
 /// Starts every bind of a connector.
 pub fn start_all(
     config: &Arc<SmppConfig>,
-    receipts: EventSink,
+    events: EventSink,
     stop: &CancellationToken,
 ) -> Vec<Arc<BindSlot>> {
+    // Built once; a bad CA file shows on every bind as its last error.
+    let tls = Arc::new(Tls::from_config(config));
     let mut slots = Vec::new();
     for _ in 0..config.binds {
         for &kind in config.bind.kinds() {
@@ -132,7 +135,8 @@ pub fn start_all(
             tokio::spawn(keep_bound(
                 slot.clone(),
                 config.clone(),
-                receipts.clone(),
+                tls.clone(),
+                events.clone(),
                 stop.clone(),
             ));
             slots.push(slot);
@@ -144,7 +148,8 @@ pub fn start_all(
 async fn keep_bound(
     slot: Arc<BindSlot>,
     config: Arc<SmppConfig>,
-    receipts: EventSink,
+    tls: Arc<Result<Option<Tls>, String>>,
+    events: EventSink,
     stop: CancellationToken,
 ) {
     let name = config.name.clone();
@@ -152,7 +157,7 @@ async fn keep_bound(
     while !stop.is_cancelled() {
         slot.set(BindState::Connecting, None, None);
         let attempt = tokio::select! {
-            r = connect(&config, slot.kind) => r,
+            r = connect(&config, &tls, slot.kind) => r,
             _ = stop.cancelled() => break,
         };
         match attempt {
@@ -163,7 +168,7 @@ async fn keep_bound(
                 tokio::spawn(serve_inbound(
                     bound.inbound,
                     config.clone(),
-                    receipts.clone(),
+                    events.clone(),
                     slot.clone(),
                 ));
                 let mut closed = bound.closed;
@@ -210,7 +215,12 @@ fn backoff(config: &SmppConfig, failures: u32) -> Duration {
     Duration::from_millis(base / 2 + fastrand::u64(0..=base / 2))
 }
 
-async fn connect(config: &SmppConfig, kind: BindKind) -> Result<client::Bound, String> {
+async fn connect(
+    config: &SmppConfig,
+    tls: &Result<Option<Tls>, String>,
+    kind: BindKind,
+) -> Result<client::Bound, String> {
+    let tls = tls.as_ref().map_err(Clone::clone)?;
     let timeout = Duration::from_millis(config.connect_timeout_ms);
     let addr = (config.host.as_str(), config.port);
     let tcp = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr))
@@ -234,11 +244,23 @@ async fn connect(config: &SmppConfig, kind: BindKind) -> Result<client::Bound, S
         },
         max_pdu: config.max_pdu,
     };
-    match tokio::time::timeout(timeout, client::bind(tcp, client_config)).await {
-        Err(_) => Err("no answer to the bind".into()),
-        Ok(Err(ClientError::BindRefused(status))) => Err(format!("bind refused: {status}")),
-        Ok(Err(e)) => Err(e.to_string()),
-        Ok(Ok(bound)) => Ok(bound),
+    let bind = async {
+        match tls {
+            Some(tls) => client::bind(tls.connect(tcp).await?, client_config)
+                .await
+                .map_err(describe),
+            None => client::bind(tcp, client_config).await.map_err(describe),
+        }
+    };
+    tokio::time::timeout(timeout, bind)
+        .await
+        .map_err(|_| "no answer to the bind".to_string())?
+}
+
+fn describe(e: ClientError) -> String {
+    match e {
+        ClientError::BindRefused(status) => format!("bind refused: {status}"),
+        e => e.to_string(),
     }
 }
 

@@ -138,6 +138,17 @@ pub struct SmppConfig {
     /// TCP connect and bind answer, at most. Default 10 000.
     #[serde(default = "ten_thousand")]
     pub connect_timeout_ms: u64,
+    /// Connect over TLS. Default false.
+    #[serde(default)]
+    pub tls: bool,
+    /// With `tls`: trust only the CA certificates in this PEM file
+    /// (carriers often use their own CA). Default: the system's roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca_file: Option<std::path::PathBuf>,
+    /// With `tls`: the name the SMSC's certificate must carry. Default:
+    /// `host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_server_name: Option<String>,
     /// The largest PDU read. Default 65 536.
     #[serde(default = "max_pdu")]
     pub max_pdu: u32,
@@ -172,6 +183,11 @@ impl SmppConfig {
         if self.reconnect_min_ms == 0 || self.reconnect_max_ms < self.reconnect_min_ms {
             return Err(format!(
                 "connector {name:?}: reconnect_min_ms must be positive and at most reconnect_max_ms"
+            ));
+        }
+        if !self.tls && (self.tls_ca_file.is_some() || self.tls_server_name.is_some()) {
+            return Err(format!(
+                "connector {name:?}: tls_ca_file and tls_server_name need tls = true"
             ));
         }
         if self.max_pdu < 1024 {

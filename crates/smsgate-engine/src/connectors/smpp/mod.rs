@@ -13,6 +13,7 @@
 mod bind;
 mod config;
 mod pacer;
+mod tls;
 
 use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
