@@ -63,14 +63,17 @@ batches() {
   done
 }
 
-e2e() {
-  local rate=${RATE:-10000}
-  start
-  echo "== end to end through the simulator: $rate messages/s offered as batches of 100 for 60 s"
+# Offers $RATE messages/s as batches of 100 for 60 s to the running server
+# and prints delivery every 5 s, per-thread CPU in the middle, and the
+# delivered rate over the run.
+offer_and_watch() {
+  local rate=$1
   $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 8 --duration 60 --rate "$rate" batches --items 100 > "$WORK/load.json" &
   local load=$!
   local d0; d0=$(metric 'smsgate_message_transitions_total{status="delivered"}'); d0=${d0:-0}
   local t0; t0=$(date +%s.%N)
+  (sleep 28; echo "per-thread CPU, 5 s in the middle of the run:"; thread_cpu 5) > "$WORK/threads.txt" &
+  local sampler=$!
   for i in $(seq 1 13); do
     sleep 5
     local q; q=$(curl -s "http://127.0.0.1:$PORT/readyz")
@@ -78,10 +81,18 @@ e2e() {
     echo "t=$((i*5))s delivered_total=${d:-0} queue=$q"
   done
   wait $load
+  wait "$sampler"; cat "$WORK/threads.txt"
   cat "$WORK/load.json"
   local t1; t1=$(date +%s.%N)
   local d1; d1=$(metric 'smsgate_message_transitions_total{status="delivered"}')
   python3 -c "print('delivered per second over the run: %d' % ((${d1:-0} - $d0) / ($t1 - $t0)))"
+}
+
+e2e() {
+  local rate=${RATE:-10000}
+  start
+  echo "== end to end through the simulator: $rate messages/s offered as batches of 100 for 60 s"
+  offer_and_watch "$rate"
   echo "server RSS: $(rss_mb) MB"
   stop
 }
@@ -123,24 +134,7 @@ connector = "smsc"
 TOML
     start SMSGATE_CONFIG="$WORK/smpp.toml"
     echo "== end to end over SMPP, $binds bind(s), window 50: $rate messages/s offered as batches of 100 for 60 s"
-    $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 8 --duration 60 --rate "$rate" batches --items 100 > "$WORK/load.json" &
-    local load=$!
-    local d0; d0=$(metric 'smsgate_message_transitions_total{status="delivered"}'); d0=${d0:-0}
-    local t0; t0=$(date +%s.%N)
-    (sleep 28; echo "per-thread CPU, 5 s in the middle of the run:"; thread_cpu 5) > "$WORK/threads.txt" &
-    local sampler=$!
-    for i in $(seq 1 13); do
-      sleep 5
-      local q; q=$(curl -s "http://127.0.0.1:$PORT/readyz")
-      local d; d=$(metric 'smsgate_message_transitions_total{status="delivered"}')
-      echo "t=$((i*5))s delivered_total=${d:-0} queue=$q"
-    done
-    wait $load
-    wait "$sampler"; cat "$WORK/threads.txt"
-    cat "$WORK/load.json"
-    local t1; t1=$(date +%s.%N)
-    local d1; d1=$(metric 'smsgate_message_transitions_total{status="delivered"}')
-    python3 -c "print('delivered per second over the run: %d' % ((${d1:-0} - $d0) / ($t1 - $t0)))"
+    offer_and_watch "$rate"
     echo "SMSC process CPU: $(ps -o times= -p $SMSC) s; server RSS: $(rss_mb) MB"
     stop
     smsc_stop

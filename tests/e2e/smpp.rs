@@ -46,20 +46,33 @@ async fn gateway(smsc: &Smsc, extra: &str) -> (Server, String) {
     (server, key)
 }
 
-/// Waits until the connector has `n` bound binds.
-async fn wait_bound(server: &Server, n: usize) -> Value {
+/// Polls the connector's status until `ready` holds (panics after 10 s).
+async fn wait_connector(server: &Server, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let c = connector(server).await;
-        let bound = c["binds"]
-            .as_array()
-            .map_or(0, |b| b.iter().filter(|b| b["state"] == "bound").count());
-        if bound >= n {
+        if ready(&c) {
             return c;
         }
-        assert!(Instant::now() < deadline, "never bound: {c}");
+        assert!(Instant::now() < deadline, "never {what}: {c}");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// Waits until the connector has `n` bound binds.
+async fn wait_bound(server: &Server, n: usize) -> Value {
+    wait_connector(server, "bound", |c| {
+        c["binds"]
+            .as_array()
+            .map_or(0, |b| b.iter().filter(|b| b["state"] == "bound").count())
+            >= n
+    })
+    .await
+}
+
+/// The first bind's last error, if any.
+fn last_error(c: &Value) -> &str {
+    c["binds"][0]["last_error"].as_str().unwrap_or("")
 }
 
 async fn connector(server: &Server) -> Value {
@@ -86,6 +99,29 @@ async fn send(server: &Server, key: &str, to: &str, text: &str) -> String {
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     body["messages"][0]["id"].as_str().unwrap().to_string()
+}
+
+/// Sends `n` messages to distinct numbers starting with `prefix`.
+async fn send_many(server: &Server, key: &str, prefix: &str, n: usize, text: &str) -> Vec<String> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        ids.push(
+            send(
+                server,
+                key,
+                &format!("{prefix}{i:02}"),
+                &format!("{text} {i}"),
+            )
+            .await,
+        );
+    }
+    ids
+}
+
+async fn all_delivered(server: &Server, key: &str, ids: &[String]) {
+    for id in ids {
+        server.wait_for(key, id, "delivered").await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -202,13 +238,8 @@ async fn receipts_before_the_acknowledgement_and_in_other_forms() {
         let smsc = Smsc::start();
         smsc.configure(json!({"receipt_order": "before", "id_format": "hex", "receipt_id_format": receipt_format}));
         let (server, key) = gateway(&smsc, setting).await;
-        let mut ids = Vec::new();
-        for i in 0..20 {
-            ids.push(send(&server, &key, &format!("+316123456{i:02}"), "early receipt").await);
-        }
-        for id in &ids {
-            server.wait_for(&key, id, "delivered").await;
-        }
+        let ids = send_many(&server, &key, "+316123456", 20, "early receipt").await;
+        all_delivered(&server, &key, &ids).await;
         let s = smsc.wait_until(5, "every receipt answered", |s| {
             s["counters"]["deliver_sm_resps"]["0"].as_u64() == Some(20)
         });
@@ -245,21 +276,8 @@ async fn throttling_slows_down_and_loses_nothing() {
     let smsc = Smsc::start();
     let (server, key) = gateway(&smsc, "").await;
     smsc.configure(json!({"fail_next": 8, "fail_status": 0x58}));
-    let mut ids = Vec::new();
-    for i in 0..30 {
-        ids.push(
-            send(
-                &server,
-                &key,
-                &format!("+316123456{i:02}"),
-                &format!("msg {i}"),
-            )
-            .await,
-        );
-    }
-    for id in &ids {
-        server.wait_for(&key, id, "delivered").await;
-    }
+    let ids = send_many(&server, &key, "+316123456", 30, "msg").await;
+    all_delivered(&server, &key, &ids).await;
     let c = connector(&server).await;
     assert!(c["throttled"].as_u64().unwrap() >= 8, "{c}");
     assert_eq!(c["acknowledged"], 30);
@@ -301,41 +319,15 @@ async fn a_dropped_connection_and_a_restarted_smsc_lose_nothing() {
     let (server, key) = gateway(&smsc, "").await;
     // The SMSC drops the connection on the 5th submit, with others in the window.
     smsc.configure(json!({"drop_after": 5, "response_delay_ms": 50}));
-    let mut ids = Vec::new();
-    for i in 0..20 {
-        ids.push(
-            send(
-                &server,
-                &key,
-                &format!("+316123456{i:02}"),
-                "through a drop",
-            )
-            .await,
-        );
-    }
-    for id in &ids {
-        server.wait_for(&key, id, "delivered").await;
-    }
+    let ids = send_many(&server, &key, "+316123456", 20, "through a drop").await;
+    all_delivered(&server, &key, &ids).await;
     let c = connector(&server).await;
     assert!(c["binds"][0]["reconnects"].as_u64().unwrap() >= 1, "{c}");
     // Restart: the SMSC goes away for half a second.
     smsc.configure(json!({"response_delay_ms": 0}));
     smsc.post("/restart", json!({"ms": 500}));
-    let mut more = Vec::new();
-    for i in 0..10 {
-        more.push(
-            send(
-                &server,
-                &key,
-                &format!("+316123457{i:02}"),
-                "after a restart",
-            )
-            .await,
-        );
-    }
-    for id in &more {
-        server.wait_for(&key, id, "delivered").await;
-    }
+    let more = send_many(&server, &key, "+316123457", 10, "after a restart").await;
+    all_delivered(&server, &key, &more).await;
     // Every message reached a final state; the SMSC got each at least once,
     // more only where an answer was lost, and those were counted.
     let submits = smsc.submits();
@@ -354,18 +346,10 @@ async fn a_wrong_password_is_shown_and_fixed_without_a_restart() {
     let server = Server::start_configured(&toml, &[]);
     let (_, key) = server.account("acme", 100).await;
     let id = send(&server, &key, "+31612345678", "waits for the link").await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let c = loop {
-        let c = connector(&server).await;
-        if c["binds"][0]["last_error"]
-            .as_str()
-            .is_some_and(|e| e.contains("ESME_RINVPASWD"))
-        {
-            break c;
-        }
-        assert!(Instant::now() < deadline, "{c}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let c = wait_connector(&server, "refused", |c| {
+        last_error(c).contains("ESME_RINVPASWD")
+    })
+    .await;
     assert_eq!(c["available"], false);
     // Fix the password through the admin API.
     let (status, mut routing) = server.admin(Method::GET, "/admin/v1/routing", None).await;
@@ -591,22 +575,11 @@ async fn an_smsc_that_stops_answering_enquire_link_is_left_and_rebound() {
     smsc.configure(json!({"silent": true}));
     let id = send(&server, &key, "+31612345678", "into the silence").await;
     // The link is given up on and bound again.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let c = connector(&server).await;
-        if c["binds"][0]["reconnects"].as_u64() >= Some(1) {
-            assert!(
-                c["binds"][0]["last_error"]
-                    .as_str()
-                    .unwrap_or("")
-                    .contains("enquire_link"),
-                "{c}"
-            );
-            break;
-        }
-        assert!(Instant::now() < deadline, "{c}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let c = wait_connector(&server, "rebound", |c| {
+        c["binds"][0]["reconnects"].as_u64() >= Some(1)
+    })
+    .await;
+    assert!(last_error(&c).contains("enquire_link"), "{c}");
     smsc.configure(json!({"silent": false}));
     let m = all_final(&server, &key, &[id]).await;
     assert_eq!(m[0]["status"], "delivered");
@@ -706,15 +679,7 @@ async fn over_tls_with_the_carriers_own_ca() {
 
     // Without trusting that CA, the handshake fails and says why.
     let server = Server::start_configured(&connector_toml(&smsc, "tls = true"), &[]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let c = connector(&server).await;
-        if let Some(e) = c["binds"][0]["last_error"].as_str() {
-            assert!(e.contains("TLS"), "{c}");
-            assert_eq!(c["available"], false);
-            break;
-        }
-        assert!(Instant::now() < deadline, "{c}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let c = wait_connector(&server, "refused", |c| !last_error(c).is_empty()).await;
+    assert!(last_error(&c).contains("TLS"), "{c}");
+    assert_eq!(c["available"], false);
 }

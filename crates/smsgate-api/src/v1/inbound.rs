@@ -66,17 +66,8 @@ pub async fn list_inbound(
     query: Result<Query<InboundQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<InboundPage>, Problem> {
     let Query(q) = query.map_err(|e| Problem::invalid_field("query", e.body_text()))?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(Problem::invalid_field("limit", "must be between 1 and 500"));
-    }
-    let before = match q.cursor.as_deref() {
-        None => None,
-        Some(c) => Some(
-            c.parse::<InboundId>()
-                .map_err(|_| Problem::invalid_field("cursor", "not a cursor from this API"))?,
-        ),
-    };
+    let limit = super::page_limit(q.limit)?;
+    let before: Option<InboundId> = super::cursor(q.cursor.as_deref())?;
     let mut rows = state
         .engine
         .store()

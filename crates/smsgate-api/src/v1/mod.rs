@@ -192,6 +192,25 @@ pub async fn send_batch(
     Ok(accepted(&acceptance))
 }
 
+/// A list's page size: 1 to 500, 50 unless asked.
+pub(crate) fn page_limit(limit: Option<usize>) -> Result<usize, Problem> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(Problem::invalid_field("limit", "must be between 1 and 500"));
+    }
+    Ok(limit)
+}
+
+/// A list's cursor: the id of the last item of the previous page.
+pub(crate) fn cursor<T: std::str::FromStr>(cursor: Option<&str>) -> Result<Option<T>, Problem> {
+    cursor
+        .map(|c| {
+            c.parse()
+                .map_err(|_| Problem::invalid_field("cursor", "not a cursor from this API"))
+        })
+        .transpose()
+}
+
 fn parse_id<T: std::str::FromStr>(what: &str, id: &str) -> Result<T, Problem> {
     id.parse()
         .map_err(|_| Problem::not_found(format!("no {what} with id {id:?}")))
@@ -266,10 +285,7 @@ pub async fn list_messages(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<MessagePage>, Problem> {
     let Query(q) = query.map_err(|e| Problem::invalid_field("query", e.body_text()))?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(Problem::invalid_field("limit", "must be between 1 and 500"));
-    }
+    let limit = page_limit(q.limit)?;
     let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(
@@ -284,13 +300,7 @@ pub async fn list_messages(
                 .map_err(|_| Problem::invalid_field("batch_id", "not a batch id"))?,
         ),
     };
-    let before = match q.cursor.as_deref() {
-        None => None,
-        Some(c) => Some(
-            c.parse::<MessageId>()
-                .map_err(|_| Problem::invalid_field("cursor", "not a cursor from this API"))?,
-        ),
-    };
+    let before: Option<MessageId> = cursor(q.cursor.as_deref())?;
     let to = match q.to {
         None => None,
         Some(t) => Some(
