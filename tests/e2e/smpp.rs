@@ -683,3 +683,29 @@ async fn over_tls_with_the_carriers_own_ca() {
     assert!(last_error(&c).contains("TLS"), "{c}");
     assert_eq!(c["available"], false);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn routes_pick_the_connector_and_the_simulator_only_where_named() {
+    let smsc = Smsc::start();
+    let toml = connector_toml(&smsc, "").replace(
+        "[[routes]]\nprefix = \"\"\nconnector = \"carrier-a\"",
+        "[[routes]]\nprefix = \"31\"\nconnector = \"carrier-a\"\n\n[[routes]]\nprefix = \"44\"\nconnector = \"simulator\"",
+    );
+    let server = Server::start_configured(&toml, &[]);
+    wait_bound(&server, 1).await;
+    let (_, key) = server.account("acme", 100).await;
+    let nl = send(&server, &key, "+31612345678", "to carrier-a").await;
+    let uk = send(&server, &key, "+447911123456", "to the simulator").await;
+    let us = send(&server, &key, "+12025550123", "nowhere").await;
+    assert_eq!(
+        server.wait_for(&key, &nl, "delivered").await["connector"],
+        "carrier-a"
+    );
+    assert_eq!(
+        server.wait_for(&key, &uk, "delivered").await["connector"],
+        "simulator"
+    );
+    let m = server.wait_for(&key, &us, "failed").await;
+    assert!(m["error"].as_str().unwrap().contains("no route"), "{m}");
+    assert_eq!(smsc.submits().len(), 1);
+}

@@ -48,8 +48,11 @@ pub struct SmppConnector {
     stats: Stats,
 }
 
-#[derive(Default)]
+/// Counters for operators; the Prometheus handles are made once, not
+/// looked up per submit.
 struct Stats {
+    submits: metrics::Counter,
+    response_seconds: metrics::Histogram,
     submitted: AtomicU64,
     acknowledged: AtomicU64,
     refused: AtomicU64,
@@ -60,20 +63,37 @@ struct Stats {
     possible_duplicates: AtomicU64,
 }
 
+impl Stats {
+    fn new(connector: &str) -> Stats {
+        let label = connector.to_string();
+        Stats {
+            submits: metrics::counter!("smsgate_smpp_submits_total", "connector" => label.clone()),
+            response_seconds: metrics::histogram!("smsgate_smpp_response_seconds", "connector" => label),
+            submitted: AtomicU64::new(0),
+            acknowledged: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+            timed_out: AtomicU64::new(0),
+            possible_duplicates: AtomicU64::new(0),
+        }
+    }
+}
+
 impl SmppConnector {
     /// Starts the connector's binds.
     pub fn start(config: SmppConfig, events: EventSink) -> SmppConnector {
         let config = Arc::new(config);
         let stop = CancellationToken::new();
         let slots = bind::start_all(&config, events, &stop);
+        let stats = Stats::new(&config.name);
         SmppConnector {
             pacer: Mutex::new(Pacer::new(config.tps, Instant::now())),
             config,
             slots,
             next_reference: AtomicU16::new(fastrand::u16(..)),
             next_slot: AtomicUsize::new(0),
+            stats,
             stop,
-            stats: Stats::default(),
         }
     }
 
@@ -160,11 +180,11 @@ impl SmppConnector {
                 .reserve(segments, Instant::now());
             tokio::time::sleep_until(at.into()).await;
             self.stats.submitted.fetch_add(1, Ordering::Relaxed);
-            metrics::counter!("smsgate_smpp_submits_total", "connector" => self.config.name.clone())
-                .increment(1);
+            self.stats.submits.increment(1);
             let started = Instant::now();
             let answer = client.request(body.clone()).await;
-            metrics::histogram!("smsgate_smpp_response_seconds", "connector" => self.config.name.clone())
+            self.stats
+                .response_seconds
                 .record(started.elapsed().as_secs_f64());
             let pdu = match answer {
                 Ok(pdu) => pdu,
@@ -324,7 +344,7 @@ mod tests {
             next_reference: AtomicU16::new(7),
             next_slot: AtomicUsize::new(0),
             stop: CancellationToken::new(),
-            stats: Stats::default(),
+            stats: Stats::new("c"),
         }
     }
 
