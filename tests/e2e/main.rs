@@ -4,6 +4,7 @@
 mod cli;
 mod crash;
 mod errors;
+mod events;
 mod lifecycle;
 mod ops;
 mod smpp;

@@ -133,7 +133,7 @@ async fn openapi_json() -> Response {
         admin::list_prices, admin::set_price, admin::delete_price,
         connectors::list_connectors, connectors::get_routing, connectors::set_routing,
         numbers::assign_number, numbers::list_numbers, numbers::unassign_number,
-        v1::inbound::list_inbound,
+        v1::inbound::list_inbound, v1::events::list_events,
     ),
     modifiers(&Security),
     tags(

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod connectors;
 mod dispatcher;
+pub mod events;
 mod intake;
 pub mod router;
 pub mod routing;

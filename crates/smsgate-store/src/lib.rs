@@ -167,4 +167,10 @@ pub trait Store: Send + Sync + 'static {
     /// Drops parts of long inbound messages received before `before`
     /// whose other parts never came.
     async fn purge_inbound_parts(&self, before: Timestamp) -> Result<usize>;
+
+    // --- events ------------------------------------------------------------------
+
+    /// An account's events after the event `after` (0: from the start),
+    /// oldest first.
+    async fn events(&self, account: AccountId, after: i64, limit: usize) -> Result<Vec<EventRecord>>;
 }

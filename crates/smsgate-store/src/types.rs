@@ -387,3 +387,96 @@ pub struct NumberAssignment {
     pub account_id: AccountId,
     pub created_at: Timestamp,
 }
+
+/// What an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventType {
+    #[serde(rename = "message.queued")]
+    MessageQueued,
+    #[serde(rename = "message.sent")]
+    MessageSent,
+    #[serde(rename = "message.delivered")]
+    MessageDelivered,
+    #[serde(rename = "message.undelivered")]
+    MessageUndelivered,
+    #[serde(rename = "message.expired")]
+    MessageExpired,
+    #[serde(rename = "message.rejected")]
+    MessageRejected,
+    #[serde(rename = "message.failed")]
+    MessageFailed,
+    #[serde(rename = "message.canceled")]
+    MessageCanceled,
+    #[serde(rename = "message.clicked")]
+    MessageClicked,
+    #[serde(rename = "inbound.received")]
+    InboundReceived,
+    #[serde(rename = "optout.changed")]
+    OptoutChanged,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 11] = [
+        EventType::MessageQueued,
+        EventType::MessageSent,
+        EventType::MessageDelivered,
+        EventType::MessageUndelivered,
+        EventType::MessageExpired,
+        EventType::MessageRejected,
+        EventType::MessageFailed,
+        EventType::MessageCanceled,
+        EventType::MessageClicked,
+        EventType::InboundReceived,
+        EventType::OptoutChanged,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventType::MessageQueued => "message.queued",
+            EventType::MessageSent => "message.sent",
+            EventType::MessageDelivered => "message.delivered",
+            EventType::MessageUndelivered => "message.undelivered",
+            EventType::MessageExpired => "message.expired",
+            EventType::MessageRejected => "message.rejected",
+            EventType::MessageFailed => "message.failed",
+            EventType::MessageCanceled => "message.canceled",
+            EventType::MessageClicked => "message.clicked",
+            EventType::InboundReceived => "inbound.received",
+            EventType::OptoutChanged => "optout.changed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The event a message's move to `status` gives, if clients hear of it.
+    /// A retry's way back to `queued` is not one: the first `queued` is.
+    pub const fn of_status(status: Status) -> Option<EventType> {
+        Some(match status {
+            Status::Sent => EventType::MessageSent,
+            Status::Delivered => EventType::MessageDelivered,
+            Status::Undelivered => EventType::MessageUndelivered,
+            Status::Expired => EventType::MessageExpired,
+            Status::Rejected => EventType::MessageRejected,
+            Status::Failed => EventType::MessageFailed,
+            Status::Canceled => EventType::MessageCanceled,
+            _ => return None,
+        })
+    }
+}
+
+/// A stored event with what it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    /// Orders all events; the cursor of the event feed.
+    pub id: i64,
+    pub account_id: AccountId,
+    pub event_type: EventType,
+    /// The event's number among its message's events (1 for others).
+    pub seq: u32,
+    pub detail: Option<String>,
+    pub created_at: Timestamp,
+    pub message: Option<MessageRecord>,
+    pub inbound: Option<InboundRecord>,
+}

@@ -1,6 +1,7 @@
 //! The native API, `/v1`: send, preview, batches, messages, balance.
 //! Authenticated with `Authorization: Bearer <api key>`.
 
+pub mod events;
 pub mod inbound;
 pub mod model;
 
@@ -31,6 +32,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/v1/batches/{id}", get(get_batch))
         .route("/v1/balance", get(balance))
         .route("/v1/inbound", get(inbound::list_inbound))
+        .route("/v1/events", get(events::list_events))
 }
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;

@@ -86,6 +86,7 @@ pub(crate) fn receive(conn: &Connection, p: InboundPart) -> Result<InboundOutcom
         record.parts,
         record.received_at.0
     ])?;
+    super::events::inbound_event(conn, &record)?;
     Ok(InboundOutcome::Stored(record))
 }
 
@@ -104,6 +105,16 @@ fn record_row(r: &Row<'_>) -> rusqlite::Result<Result<InboundRecord>> {
         parts: r.get(6)?,
         received_at: Timestamp(r.get(7)?),
     }))
+}
+
+pub(crate) fn by_id(conn: &Connection, id: InboundId) -> Result<Option<InboundRecord>> {
+    conn.prepare_cached(
+        "SELECT id, account_id, connector, sender, recipient, body, parts, received_at
+           FROM inbound_messages WHERE id = ?1",
+    )?
+    .query_row([&id.as_bytes()[..]], record_row)
+    .optional()?
+    .transpose()
 }
 
 /// An account's inbound messages, newest first, older than `before`.

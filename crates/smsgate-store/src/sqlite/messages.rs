@@ -5,7 +5,7 @@ use smsgate_core::{AccountId, BatchId, Category, Credits, Encoding, MessageId, S
 
 use super::accounts::{LedgerKind, insert_ledger, uuid_col};
 use crate::{
-    Acceptance, AcceptedMessage, ApplyOutcome, BatchSummary, CancelOutcome, MessageDetail,
+    Acceptance, AcceptedMessage, ApplyOutcome, BatchSummary, CancelOutcome, EventType, MessageDetail,
     MessageFilter, MessageRecord, Outbound, Refusal, RejectedRecipient, Result, StatusUpdate,
     StoreError, Submission, Target, TransitionRecord,
 };
@@ -122,8 +122,9 @@ pub(crate) fn accept(
 
     let mut insert = conn.prepare_cached(
         "INSERT INTO messages (id, account_id, batch_id, recipient, sender, body, encoding, segments, cost,
-             category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18)",
+             category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at,
+             event_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19)",
     )?;
     let mut accepted = Vec::with_capacity(sub.messages.len());
     for m in &sub.messages {
@@ -151,7 +152,19 @@ pub(crate) fn accept(
             m.schedule_at.map(|t| t.0),
             m.schedule_at.unwrap_or(now).0,
             m.expires_at.map(|t| t.0),
+            u32::from(status == Status::Queued),
         ])?;
+        if status == Status::Queued {
+            super::events::message_event(
+                conn,
+                sub.account,
+                EventType::MessageQueued,
+                m.id,
+                1,
+                None,
+                now,
+            )?;
+        }
         // The first two steps (accepted, then queued or scheduled) are
         // implied by created_at and schedule_at; see `initial_history`.
         accepted.push(AcceptedMessage {
@@ -194,11 +207,11 @@ pub(crate) fn purge_idempotency(conn: &Connection, before: Timestamp) -> Result<
 
 // --- queries --------------------------------------------------------------------------
 
-const MESSAGE_COLUMNS: &str = "id, account_id, batch_id, recipient, sender, body, encoding, segments, cost, \
+pub(crate) const MESSAGE_COLUMNS: &str = "id, account_id, batch_id, recipient, sender, body, encoding, segments, cost, \
      category, route_class, reference, priority, status, created_at, updated_at, schedule_at, expires_at, \
      attempts, connector, carrier_id, error, refunded";
 
-fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>> {
+pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>> {
     let id: Vec<u8> = r.get(0)?;
     let encoding: String = r.get(6)?;
     let category: String = r.get(9)?;
@@ -396,29 +409,33 @@ struct Current {
     status: Status,
     cost: Credits,
     refunded: bool,
+    event_seq: u32,
 }
 
 /// Every status change of a message.
 pub(crate) const UPDATE_STATUS: &str =
     "UPDATE messages SET status = ?1, updated_at = ?2, lease_until = NULL,
          connector = COALESCE(?3, connector), carrier_id = COALESCE(?4, carrier_id),
-         error = COALESCE(?5, error), due_at = COALESCE(?6, due_at)
+         error = COALESCE(?5, error), due_at = COALESCE(?6, due_at), event_seq = ?8
      WHERE id = ?7";
 
 fn current(conn: &Connection, id: MessageId) -> Result<Option<Current>> {
-    let row: Option<(i64, String, i64, bool)> = conn
-        .prepare_cached("SELECT account_id, status, cost, refunded FROM messages WHERE id = ?1")?
+    let row: Option<(i64, String, i64, bool, u32)> = conn
+        .prepare_cached(
+            "SELECT account_id, status, cost, refunded, event_seq FROM messages WHERE id = ?1",
+        )?
         .query_row([&id.as_bytes()[..]], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
         .optional()?;
-    row.map(|(account, status, cost, refunded)| {
+    row.map(|(account, status, cost, refunded, event_seq)| {
         Ok(Current {
             id,
             account: AccountId(account),
             status: status_col(&status)?,
             cost: Credits::new(cost),
             refunded,
+            event_seq,
         })
     })
     .transpose()
@@ -456,6 +473,8 @@ pub(crate) fn apply_to_message(
         });
     }
     let error = u.detail.as_deref().filter(|_| u.status.is_error());
+    let event = EventType::of_status(u.status);
+    let event_seq = cur.event_seq + u32::from(event.is_some());
     conn.prepare_cached(UPDATE_STATUS)?.execute(params![
         u.status.as_str(),
         u.at.0,
@@ -463,9 +482,21 @@ pub(crate) fn apply_to_message(
         u.carrier_ids.first(),
         error,
         u.retry_at.map(|t| t.0),
-        &cur.id.as_bytes()[..]
+        &cur.id.as_bytes()[..],
+        event_seq
     ])?;
     insert_transition(conn, cur.id, u.status, u.at, u.detail.as_deref(), true)?;
+    if let Some(event) = event {
+        super::events::message_event(
+            conn,
+            cur.account,
+            event,
+            cur.id,
+            event_seq,
+            u.detail.as_deref(),
+            u.at,
+        )?;
+    }
     if let (Some(connector), false) = (&u.connector, u.carrier_ids.is_empty()) {
         super::receipts::record_parts(conn, cur.id, connector, &u.carrier_ids)?;
     }
@@ -550,23 +581,39 @@ fn ids_returned(
 }
 
 pub(crate) fn promote_scheduled(conn: &Connection, now: Timestamp, limit: usize) -> Result<usize> {
-    let mut stmt = conn.prepare_cached(
-        "UPDATE messages SET status = 'queued', updated_at = ?1
-         WHERE id IN (SELECT id FROM messages WHERE status = 'scheduled' AND due_at <= ?1 ORDER BY due_at LIMIT ?2)
-         RETURNING id",
-    )?;
-    let ids = ids_returned(&mut stmt, params![now.0, limit as i64])?;
-    for id in &ids {
+    let promoted = conn
+        .prepare_cached(
+            "UPDATE messages SET status = 'queued', updated_at = ?1, event_seq = event_seq + 1
+             WHERE id IN (SELECT id FROM messages WHERE status = 'scheduled' AND due_at <= ?1 ORDER BY due_at LIMIT ?2)
+             RETURNING id, account_id, event_seq",
+        )?
+        .query_map(params![now.0, limit as i64], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?, r.get::<_, u32>(2)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (id, account, seq) in &promoted {
+        let id = MessageId::from_bytes(
+            uuid_col(Some(id.clone())).ok_or_else(|| corrupt("message id", ""))?,
+        );
         insert_transition(
             conn,
-            *id,
+            id,
             Status::Queued,
             now,
             Some("scheduled time reached"),
             true,
         )?;
+        super::events::message_event(
+            conn,
+            AccountId(*account),
+            EventType::MessageQueued,
+            id,
+            *seq,
+            None,
+            now,
+        )?;
     }
-    Ok(ids.len())
+    Ok(promoted.len())
 }
 
 pub(crate) fn expire_overdue(conn: &Connection, now: Timestamp, limit: usize) -> Result<usize> {

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod conn;
+mod events;
 mod inbound;
 mod messages;
 mod receipts;
@@ -22,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_spine.sql"),
     include_str!("migrations/0002_parts_and_receipts.sql"),
     include_str!("migrations/0003_inbound.sql"),
+    include_str!("migrations/0004_events.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
@@ -267,5 +269,14 @@ impl Store for SqliteStore {
     }
     async fn purge_inbound_parts(&self, before: Timestamp) -> Result<usize> {
         self.write(move |c| inbound::purge_parts(c, before)).await
+    }
+    async fn events(
+        &self,
+        account: AccountId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>> {
+        self.read(move |c| events::list(c, account, after, limit))
+            .await
     }
 }

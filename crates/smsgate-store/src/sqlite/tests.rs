@@ -776,3 +776,53 @@ async fn long_inbound_messages_are_reassembled_in_order_once() {
     // The orphan part is purged when old.
     assert_eq!(store.purge_inbound_parts(Timestamp(101)).await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn every_change_a_client_hears_of_is_an_event_in_the_same_transaction() {
+    let (_d, store) = open();
+    let id = sent_with(&store, "+31612345678", &["E1", "E2"]).await;
+    let a = store.account_by_name("parts").await.unwrap().unwrap().id;
+    store
+        .apply(vec![
+            receipt("E1", Status::Delivered, 40),
+            receipt("E2", Status::Delivered, 41),
+        ])
+        .await
+        .unwrap();
+    let events = store.events(a, 0, 100).await.unwrap();
+    let seen: Vec<(EventType, u32)> = events.iter().map(|e| (e.event_type, e.seq)).collect();
+    assert_eq!(
+        seen,
+        [
+            (EventType::MessageQueued, 1),
+            (EventType::MessageSent, 2),
+            (EventType::MessageDelivered, 3)
+        ]
+    );
+    assert!(events.iter().all(|e| e.message.as_ref().unwrap().id == id));
+    assert!(events.windows(2).all(|w| w[0].id < w[1].id));
+    // The cursor: only what came after.
+    let after = store.events(a, events[1].id, 100).await.unwrap();
+    assert_eq!(after.len(), 1);
+    // Scheduled messages get their `queued` event when their time comes;
+    // inbound messages to an owned number are events too.
+    let b = account(&store, "b", 10).await;
+    let m = message("+31612345679", 1, Some(Timestamp(50)));
+    store
+        .accept(vec![submission(b, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    assert!(store.events(b, 0, 10).await.unwrap().is_empty());
+    store.promote_scheduled(Timestamp(60), 10).await.unwrap();
+    store.assign_number("1234", b, Timestamp(1)).await.unwrap();
+    store
+        .receive_inbound(vec![mo("1234", "hi", None)])
+        .await
+        .unwrap();
+    let events = store.events(b, 0, 10).await.unwrap();
+    let kinds: Vec<EventType> = events.iter().map(|e| e.event_type).collect();
+    assert_eq!(kinds, [EventType::MessageQueued, EventType::InboundReceived]);
+    assert_eq!(events[1].inbound.as_ref().unwrap().text, "hi");
+    // Nobody sees another account's events.
+    assert!(store.events(AccountId(999), 0, 10).await.unwrap().is_empty());
+}

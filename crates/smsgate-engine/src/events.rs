@@ -1,0 +1,70 @@
+//! Events as clients see them: the same JSON in `GET /v1/events` and in
+//! webhook deliveries.
+//!
+//! ```text
+//! {"id": "42", "type": "message.delivered", "created_at": "…", "sequence": 3,
+//!  "data": {"message": {"id": "…", "to": "+316…", "status": "delivered", …}, "detail": "…"}}
+//! ```
+
+use serde_json::{Value, json};
+use smsgate_core::Timestamp;
+use smsgate_store::{EventRecord, EventType};
+
+/// The status a message event reports (the message may have moved on).
+fn status_of(t: EventType) -> Option<&'static str> {
+    Some(match t {
+        EventType::MessageQueued => "queued",
+        EventType::MessageSent => "sent",
+        EventType::MessageDelivered => "delivered",
+        EventType::MessageUndelivered => "undelivered",
+        EventType::MessageExpired => "expired",
+        EventType::MessageRejected => "rejected",
+        EventType::MessageFailed => "failed",
+        EventType::MessageCanceled => "canceled",
+        _ => return None,
+    })
+}
+
+pub fn event_json(e: &EventRecord) -> Value {
+    let mut data = serde_json::Map::new();
+    if let Some(m) = &e.message {
+        data.insert(
+            "message".into(),
+            json!({
+                "id": m.id.to_string(),
+                "to": m.to,
+                "from": m.from,
+                "status": status_of(e.event_type).unwrap_or(m.status.as_str()),
+                "reference": m.reference,
+                "batch_id": m.batch_id.map(|b| b.to_string()),
+                "segments": m.segments,
+                "cost": m.cost.units(),
+                "connector": m.connector,
+                "carrier_id": m.carrier_id,
+            }),
+        );
+    }
+    if let Some(i) = &e.inbound {
+        data.insert(
+            "inbound".into(),
+            json!({
+                "id": i.id.to_string(),
+                "from": i.from,
+                "to": i.to,
+                "text": i.text,
+                "parts": i.parts,
+                "received_at": i.received_at.to_rfc3339(),
+            }),
+        );
+    }
+    if let Some(d) = &e.detail {
+        data.insert("detail".into(), json!(d));
+    }
+    json!({
+        "id": e.id.to_string(),
+        "type": e.event_type.as_str(),
+        "created_at": Timestamp::to_rfc3339(e.created_at),
+        "sequence": e.seq,
+        "data": data,
+    })
+}
