@@ -53,6 +53,8 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    // ring is the one TLS crypto provider (HTTP clients, SMSCs).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let mut config = config::Config::load(cli.config.as_deref(), std::env::vars())?;
     if let Some(db) = cli.db {

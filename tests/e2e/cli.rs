@@ -122,7 +122,11 @@ async fn first_start_prints_a_quickstart_that_works() {
         .find(|w| w.starts_with("http://"))
         .unwrap()
         .to_string();
-    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    let health = crate::support::http_client(std::time::Duration::from_secs(10))
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), reqwest::StatusCode::OK);
     let _ = restarted.kill();
     let mut rest = String::new();

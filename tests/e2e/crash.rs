@@ -21,7 +21,7 @@ async fn load(
 ) -> Vec<tokio::task::JoinHandle<Vec<String>>> {
     (0..clients)
         .map(|c| {
-            let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+            let http = crate::support::http_client(Duration::from_secs(5));
             let url = s.url("/v1/messages");
             let key = key.to_string();
             let stop = stop.clone();

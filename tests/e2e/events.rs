@@ -22,7 +22,9 @@ async fn a_message_s_life_is_a_numbered_sequence_of_events() {
     let server = Server::start();
     let (_, key) = server.account("acme", 10).await;
     let (_, other) = server.account("other", 10).await;
-    let (_, body) = server.post(&key, "/v1/messages", text_to("+31612345678")).await;
+    let (_, body) = server
+        .post(&key, "/v1/messages", text_to("+31612345678"))
+        .await;
     let id = body["messages"][0]["id"].as_str().unwrap().to_string();
     server.wait_for(&key, &id, "delivered").await;
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -52,7 +54,11 @@ async fn a_message_s_life_is_a_numbered_sequence_of_events() {
             ("message.delivered", 3, "delivered")
         ]
     );
-    assert!(events.iter().all(|e| e["data"]["message"]["id"] == id.as_str()));
+    assert!(
+        events
+            .iter()
+            .all(|e| e["data"]["message"]["id"] == id.as_str())
+    );
     assert_eq!(events[2]["data"]["message"]["to"], "+31612345678");
     // Nothing new after the cursor; the cursor stays put.
     let (more, again) = events_after(&server, &key, &cursor).await;

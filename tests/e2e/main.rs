@@ -7,7 +7,9 @@ mod errors;
 mod events;
 mod lifecycle;
 mod ops;
+mod receiver;
 mod smpp;
 #[path = "../smsc/harness.rs"]
 mod smsc;
 mod support;
+mod webhooks;

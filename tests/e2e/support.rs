@@ -61,7 +61,7 @@ impl Server {
             base: String::new(),
             dir,
             env: all,
-            http: Client::new(),
+            http: http_client(Duration::from_secs(30)),
         };
         server.spawn("127.0.0.1:0");
         server
@@ -227,6 +227,16 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// An HTTP client for the tests. reqwest is built with rustls without a
+/// default crypto provider (the binary installs ring), so install it here.
+pub fn http_client(timeout: Duration) -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::builder()
+        .timeout(timeout)
+        .build()
+        .expect("HTTP client")
 }
 
 pub async fn read(r: Response) -> (StatusCode, Value) {

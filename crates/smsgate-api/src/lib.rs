@@ -134,6 +134,8 @@ async fn openapi_json() -> Response {
         connectors::list_connectors, connectors::get_routing, connectors::set_routing,
         numbers::assign_number, numbers::list_numbers, numbers::unassign_number,
         v1::inbound::list_inbound, v1::events::list_events,
+        v1::webhooks::create_webhook, v1::webhooks::list_webhooks, v1::webhooks::update_webhook,
+        v1::webhooks::delete_webhook, v1::webhooks::list_deliveries,
     ),
     modifiers(&Security),
     tags(

@@ -16,6 +16,7 @@ pub mod routing;
 mod scheduler;
 #[cfg(test)]
 mod testing;
+pub mod webhooks;
 
 use std::sync::{Arc, RwLock};
 
@@ -122,6 +123,7 @@ impl From<Refusal> for EngineError {
 pub struct EngineConfig {
     pub dispatch: DispatchConfig,
     pub simulator: SimulatorConfig,
+    pub webhooks: webhooks::WebhookConfig,
     /// Connectors and routes; the binary fills this from the config
     /// file's top-level `[[connectors]]` and `[[routes]]`.
     #[serde(skip)]
@@ -174,6 +176,8 @@ impl Engine {
         background: bool,
     ) -> Result<Engine, EngineError> {
         config.simulator.validate().map_err(EngineError::Config)?;
+        // One crypto provider for every TLS client (webhooks, SMSCs).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         smsgate_core::msisdn::warm_up();
         let prices = PriceTable::new(store.prices().await?);
         let tracker = TaskTracker::new();
@@ -250,7 +254,8 @@ impl Engine {
             tracker,
             stop.clone(),
         );
-        tracker.spawn(scheduler::run(store, wake, stop.clone()));
+        tracker.spawn(scheduler::run(store.clone(), wake, stop.clone()));
+        webhooks::start(store, config.webhooks.clone(), tracker, stop.clone());
         Ok(routing)
     }
 
@@ -523,6 +528,74 @@ impl Engine {
             .assign_number(digits, account, Timestamp::now())
             .await
             .map_err(not_found)
+    }
+
+    /// A webhook endpoint for an account: its events are POSTed to `url`,
+    /// signed with a new secret.
+    pub async fn create_webhook(
+        &self,
+        account: AccountId,
+        url: &str,
+        events: &[String],
+        max_concurrency: Option<u32>,
+    ) -> Result<smsgate_store::WebhookEndpoint, EngineError> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| EngineError::field("url", format!("not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(EngineError::field(
+                "url",
+                "must be an http:// or https:// URL with a host",
+            ));
+        }
+        let events = events
+            .iter()
+            .map(|t| {
+                smsgate_store::EventType::parse(t).ok_or_else(|| {
+                    let known: Vec<_> = smsgate_store::EventType::ALL
+                        .iter()
+                        .map(|t| t.as_str())
+                        .collect();
+                    EngineError::field(
+                        "events",
+                        format!("unknown event type {t:?}; known: {}", known.join(", ")),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let max_concurrency = max_concurrency.unwrap_or(4);
+        if !(1..=64).contains(&max_concurrency) {
+            return Err(EngineError::field(
+                "max_concurrency",
+                "must be between 1 and 64",
+            ));
+        }
+        let mut raw = [0u8; 24];
+        getrandom::fill(&mut raw).map_err(|_| EngineError::Randomness)?;
+        let new = smsgate_store::NewWebhookEndpoint {
+            url: parsed.to_string(),
+            secret: format!("whsec_{}", hex::encode(raw)),
+            events,
+            max_concurrency,
+        };
+        self.inner
+            .store
+            .create_webhook(account, new, Timestamp::now())
+            .await
+            .map_err(not_found)
+    }
+
+    /// The account's endpoint `id` (another account's is not found).
+    pub async fn webhook(
+        &self,
+        account: AccountId,
+        id: i64,
+    ) -> Result<smsgate_store::WebhookEndpoint, EngineError> {
+        self.inner
+            .store
+            .webhook(id)
+            .await?
+            .filter(|w| w.account_id == account)
+            .ok_or(EngineError::NotFound("webhook endpoint"))
     }
 
     pub async fn set_price(&self, price: Price) -> Result<(), EngineError> {

@@ -172,5 +172,39 @@ pub trait Store: Send + Sync + 'static {
 
     /// An account's events after the event `after` (0: from the start),
     /// oldest first.
-    async fn events(&self, account: AccountId, after: i64, limit: usize) -> Result<Vec<EventRecord>>;
+    async fn events(
+        &self,
+        account: AccountId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>>;
+
+    // --- webhooks ----------------------------------------------------------------
+
+    async fn create_webhook(
+        &self,
+        account: AccountId,
+        new: NewWebhookEndpoint,
+        now: Timestamp,
+    ) -> Result<WebhookEndpoint>;
+    async fn webhooks(&self, account: AccountId) -> Result<Vec<WebhookEndpoint>>;
+    async fn webhook(&self, id: i64) -> Result<Option<WebhookEndpoint>>;
+    async fn set_webhook_enabled(&self, id: i64, enabled: bool) -> Result<bool>;
+    /// Deletes an endpoint; its pending deliveries end dead.
+    async fn delete_webhook(&self, id: i64, now: Timestamp) -> Result<bool>;
+    /// Makes deliveries of new outbox events for the endpoints that want
+    /// them; returns how many events were relayed (0: caught up).
+    async fn relay_events(&self, limit: usize, now: Timestamp) -> Result<usize>;
+    /// Claims due deliveries with a lease, skipping `busy` endpoints and
+    /// any whose subject has an earlier delivery still pending.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+        busy: Vec<i64>,
+    ) -> Result<Vec<DueDelivery>>;
+    async fn record_attempts(&self, attempts: Vec<AttemptResult>) -> Result<()>;
+    /// An endpoint's deliveries, newest first, with every attempt.
+    async fn deliveries(&self, endpoint: i64, limit: usize) -> Result<Vec<DeliveryRecord>>;
 }

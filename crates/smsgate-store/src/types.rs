@@ -480,3 +480,85 @@ pub struct EventRecord {
     pub message: Option<MessageRecord>,
     pub inbound: Option<InboundRecord>,
 }
+
+/// Where an account's events are POSTed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebhookEndpoint {
+    pub id: i64,
+    pub account_id: AccountId,
+    pub url: String,
+    /// Signs every delivery (HMAC-SHA256).
+    pub secret: String,
+    /// The event types it wants; empty: all.
+    pub events: Vec<EventType>,
+    pub enabled: bool,
+    pub max_concurrency: u32,
+    pub created_at: Timestamp,
+}
+
+impl WebhookEndpoint {
+    pub fn wants(&self, t: EventType) -> bool {
+        self.events.is_empty() || self.events.contains(&t)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewWebhookEndpoint {
+    pub url: String,
+    pub secret: String,
+    pub events: Vec<EventType>,
+    pub max_concurrency: u32,
+}
+
+/// A delivery claimed for sending: the event and where it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDelivery {
+    pub id: i64,
+    pub endpoint: WebhookEndpoint,
+    pub event: EventRecord,
+    /// Attempts before this one.
+    pub attempts: u32,
+    pub created_at: Timestamp,
+}
+
+/// How one attempt went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptResult {
+    pub delivery: i64,
+    pub at: Timestamp,
+    pub status_code: Option<u16>,
+    pub latency_ms: u64,
+    pub error: Option<String>,
+    /// What follows: delivered, retry at a time, or dead.
+    pub next: DeliveryNext,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryNext {
+    Delivered,
+    RetryAt(Timestamp),
+    Dead,
+}
+
+/// One delivery in an endpoint's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryRecord {
+    pub id: i64,
+    pub event_id: i64,
+    pub event_type: EventType,
+    pub status: String,
+    pub attempts: u32,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub done_at: Option<Timestamp>,
+    pub log: Vec<AttemptRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttemptRecord {
+    pub at: Timestamp,
+    pub status_code: Option<u16>,
+    pub latency_ms: u64,
+    pub error: Option<String>,
+}

@@ -57,7 +57,10 @@ pub async fn list_events(
         .await?;
     let next_cursor = events.last().map_or(after, |e| e.id).to_string();
     Ok(Json(EventPage {
-        data: events.iter().map(smsgate_engine::events::event_json).collect(),
+        data: events
+            .iter()
+            .map(smsgate_engine::events::event_json)
+            .collect(),
         next_cursor,
     }))
 }

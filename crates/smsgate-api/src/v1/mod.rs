@@ -4,6 +4,7 @@
 pub mod events;
 pub mod inbound;
 pub mod model;
+pub mod webhooks;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -33,6 +34,18 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/v1/balance", get(balance))
         .route("/v1/inbound", get(inbound::list_inbound))
         .route("/v1/events", get(events::list_events))
+        .route(
+            "/v1/webhooks",
+            post(webhooks::create_webhook).get(webhooks::list_webhooks),
+        )
+        .route(
+            "/v1/webhooks/{id}",
+            axum::routing::patch(webhooks::update_webhook).delete(webhooks::delete_webhook),
+        )
+        .route(
+            "/v1/webhooks/{id}/deliveries",
+            get(webhooks::list_deliveries),
+        )
 }
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;

@@ -51,6 +51,69 @@ pub(crate) fn inbound_event(conn: &Connection, m: &InboundRecord) -> Result<()> 
     Ok(())
 }
 
+type EventRow = (
+    i64,
+    i64,
+    String,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    u32,
+    Option<String>,
+    i64,
+);
+
+const EVENT_COLUMNS: &str = "id, account_id, type, message_id, inbound_id, seq, detail, created_at";
+
+fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+/// An event with the message or inbound message it is about.
+fn record(conn: &Connection, row: EventRow) -> Result<EventRecord> {
+    let (id, account, kind, message_id, inbound_id, seq, detail, created_at) = row;
+    let message = match uuid_col(message_id) {
+        Some(mid) => conn
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"
+            ))?
+            .query_row([&mid[..]], message_row)
+            .optional()?
+            .transpose()?,
+        None => None,
+    };
+    let inbound = match uuid_col(inbound_id) {
+        Some(iid) => super::inbound::by_id(conn, InboundId::from_bytes(iid))?,
+        None => None,
+    };
+    Ok(EventRecord {
+        id,
+        account_id: AccountId(account),
+        event_type: EventType::parse(&kind).ok_or_else(|| corrupt("event type", &kind))?,
+        seq,
+        detail,
+        created_at: Timestamp(created_at),
+        message,
+        inbound,
+    })
+}
+
+pub(crate) fn by_id(conn: &Connection, id: i64) -> Result<Option<EventRecord>> {
+    let row = conn
+        .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"))?
+        .query_row([id], event_row)
+        .optional()?;
+    row.map(|row| record(conn, row)).transpose()
+}
+
 /// An account's events after `after` (an event id), oldest first.
 pub(crate) fn list(
     conn: &Connection,
@@ -59,47 +122,10 @@ pub(crate) fn list(
     limit: usize,
 ) -> Result<Vec<EventRecord>> {
     let rows = conn
-        .prepare_cached(
-            "SELECT id, type, message_id, inbound_id, seq, detail, created_at
-               FROM events WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-        )?
-        .query_map(params![account.0, after, limit as i64], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<Vec<u8>>>(2)?,
-                r.get::<_, Option<Vec<u8>>>(3)?,
-                r.get::<_, u32>(4)?,
-                r.get::<_, Option<String>>(5)?,
-                r.get::<_, i64>(6)?,
-            ))
-        })?
+        .prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+        ))?
+        .query_map(params![account.0, after, limit as i64], event_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let message_sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1");
-    let mut out = Vec::with_capacity(rows.len());
-    for (id, kind, message_id, inbound_id, seq, detail, created_at) in rows {
-        let message = match uuid_col(message_id) {
-            Some(mid) => conn
-                .prepare_cached(&message_sql)?
-                .query_row([&mid[..]], message_row)
-                .optional()?
-                .transpose()?,
-            None => None,
-        };
-        let inbound = match uuid_col(inbound_id) {
-            Some(iid) => super::inbound::by_id(conn, InboundId::from_bytes(iid))?,
-            None => None,
-        };
-        out.push(EventRecord {
-            id,
-            account_id: account,
-            event_type: EventType::parse(&kind).ok_or_else(|| corrupt("event type", &kind))?,
-            seq,
-            detail,
-            created_at: Timestamp(created_at),
-            message,
-            inbound,
-        });
-    }
-    Ok(out)
+    rows.into_iter().map(|row| record(conn, row)).collect()
 }

@@ -5,9 +5,9 @@ use smsgate_core::{AccountId, BatchId, Category, Credits, Encoding, MessageId, S
 
 use super::accounts::{LedgerKind, insert_ledger, uuid_col};
 use crate::{
-    Acceptance, AcceptedMessage, ApplyOutcome, BatchSummary, CancelOutcome, EventType, MessageDetail,
-    MessageFilter, MessageRecord, Outbound, Refusal, RejectedRecipient, Result, StatusUpdate,
-    StoreError, Submission, Target, TransitionRecord,
+    Acceptance, AcceptedMessage, ApplyOutcome, BatchSummary, CancelOutcome, EventType,
+    MessageDetail, MessageFilter, MessageRecord, Outbound, Refusal, RejectedRecipient, Result,
+    StatusUpdate, StoreError, Submission, Target, TransitionRecord,
 };
 
 /// Idempotency keys are honoured for this long.

@@ -9,6 +9,7 @@ mod messages;
 mod receipts;
 #[cfg(test)]
 mod tests;
+mod webhooks;
 
 use std::path::Path;
 
@@ -24,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_parts_and_receipts.sql"),
     include_str!("migrations/0003_inbound.sql"),
     include_str!("migrations/0004_events.sql"),
+    include_str!("migrations/0005_webhooks.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
@@ -277,6 +279,54 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<EventRecord>> {
         self.read(move |c| events::list(c, account, after, limit))
+            .await
+    }
+
+    async fn create_webhook(
+        &self,
+        account: AccountId,
+        new: NewWebhookEndpoint,
+        now: Timestamp,
+    ) -> Result<WebhookEndpoint> {
+        self.write(move |c| webhooks::create(c, account, new, now))
+            .await
+    }
+    async fn webhooks(&self, account: AccountId) -> Result<Vec<WebhookEndpoint>> {
+        self.read(move |c| webhooks::list(c, account)).await
+    }
+    async fn webhook(&self, id: i64) -> Result<Option<WebhookEndpoint>> {
+        self.read(move |c| webhooks::get(c, id)).await
+    }
+    async fn set_webhook_enabled(&self, id: i64, enabled: bool) -> Result<bool> {
+        self.write(move |c| webhooks::set_enabled(c, id, enabled))
+            .await
+    }
+    async fn delete_webhook(&self, id: i64, now: Timestamp) -> Result<bool> {
+        self.write(move |c| webhooks::delete(c, id, now)).await
+    }
+    async fn relay_events(&self, limit: usize, now: Timestamp) -> Result<usize> {
+        self.write(move |c| webhooks::relay(c, limit, now)).await
+    }
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+        busy: Vec<i64>,
+    ) -> Result<Vec<DueDelivery>> {
+        self.write(move |c| webhooks::claim(c, now, lease_until, limit, &busy))
+            .await
+    }
+    async fn record_attempts(&self, attempts: Vec<AttemptResult>) -> Result<()> {
+        self.write(move |c| {
+            attempts
+                .into_iter()
+                .try_for_each(|a| webhooks::record(c, a))
+        })
+        .await
+    }
+    async fn deliveries(&self, endpoint: i64, limit: usize) -> Result<Vec<DeliveryRecord>> {
+        self.read(move |c| webhooks::deliveries(c, endpoint, limit))
             .await
     }
 }

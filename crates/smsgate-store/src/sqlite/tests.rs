@@ -821,8 +821,17 @@ async fn every_change_a_client_hears_of_is_an_event_in_the_same_transaction() {
         .unwrap();
     let events = store.events(b, 0, 10).await.unwrap();
     let kinds: Vec<EventType> = events.iter().map(|e| e.event_type).collect();
-    assert_eq!(kinds, [EventType::MessageQueued, EventType::InboundReceived]);
+    assert_eq!(
+        kinds,
+        [EventType::MessageQueued, EventType::InboundReceived]
+    );
     assert_eq!(events[1].inbound.as_ref().unwrap().text, "hi");
     // Nobody sees another account's events.
-    assert!(store.events(AccountId(999), 0, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .events(AccountId(999), 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -1,0 +1,164 @@
+//! `/v1/webhooks`: an account's webhook endpoints, and their delivery log.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use smsgate_engine::Caller;
+use smsgate_store::{DeliveryRecord, WebhookEndpoint};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::extract::{JsonBody, SMALL};
+use crate::problem::Problem;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    #[schema(example = "https://example.com/smsgate")]
+    pub url: String,
+    /// Event types wanted; all when absent or empty.
+    #[serde(default)]
+    #[schema(example = json!(["message.delivered", "inbound.received"]))]
+    pub events: Vec<String>,
+    /// Deliveries in flight to this endpoint at most (1 to 64, default 4).
+    pub max_concurrency: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookPatch {
+    pub enabled: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookView {
+    pub id: i64,
+    pub url: String,
+    /// Signs every delivery: `smsgate-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+    pub secret: String,
+    pub events: Vec<String>,
+    pub enabled: bool,
+    pub max_concurrency: u32,
+    pub created_at: String,
+}
+
+impl From<&WebhookEndpoint> for WebhookView {
+    fn from(w: &WebhookEndpoint) -> Self {
+        WebhookView {
+            id: w.id,
+            url: w.url.clone(),
+            secret: w.secret.clone(),
+            events: w.events.iter().map(|e| e.as_str().to_string()).collect(),
+            enabled: w.enabled,
+            max_concurrency: w.max_concurrency,
+            created_at: w.created_at.to_rfc3339(),
+        }
+    }
+}
+
+fn endpoint_id(id: &str) -> Result<i64, Problem> {
+    id.parse()
+        .map_err(|_| Problem::not_found(format!("no webhook endpoint with id {id:?}")))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookList {
+    pub data: Vec<WebhookView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryLog {
+    /// Newest first: event, status (`pending`, `delivered`, `dead`),
+    /// attempts with their HTTP status and latency.
+    #[schema(value_type = Vec<Object>)]
+    pub data: Vec<DeliveryRecord>,
+}
+
+/// Add a webhook endpoint.
+#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = NewWebhook,
+    responses((status = 201, body = WebhookView), (status = 422, body = Problem)),
+    security(("api_key" = [])))]
+pub async fn create_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonBody<NewWebhook, SMALL>,
+) -> Result<(StatusCode, Json<WebhookView>), Problem> {
+    let b = body.value;
+    let w = state
+        .engine
+        .create_webhook(caller.account, &b.url, &b.events, b.max_concurrency)
+        .await?;
+    Ok((StatusCode::CREATED, Json(WebhookView::from(&w))))
+}
+
+#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks",
+    responses((status = 200, body = WebhookList)), security(("api_key" = [])))]
+pub async fn list_webhooks(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<WebhookList>, Problem> {
+    let all = state.engine.store().webhooks(caller.account).await?;
+    Ok(Json(WebhookList {
+        data: all.iter().map(WebhookView::from).collect(),
+    }))
+}
+
+/// Enable or disable an endpoint. Events that happen while it is disabled
+/// are not delivered to it.
+#[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookPatch,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = WebhookView), (status = 404, body = Problem)),
+    security(("api_key" = [])))]
+pub async fn update_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<WebhookPatch, SMALL>,
+) -> Result<Json<WebhookView>, Problem> {
+    let id = endpoint_id(&id)?;
+    state.engine.webhook(caller.account, id).await?;
+    state
+        .engine
+        .store()
+        .set_webhook_enabled(id, body.value.enabled)
+        .await?;
+    Ok(Json(WebhookView::from(
+        &state.engine.webhook(caller.account, id).await?,
+    )))
+}
+
+/// Remove an endpoint; deliveries still pending for it end dead.
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = Problem)), security(("api_key" = [])))]
+pub async fn delete_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    let id = endpoint_id(&id)?;
+    state.engine.webhook(caller.account, id).await?;
+    state
+        .engine
+        .store()
+        .delete_webhook(id, smsgate_core::Timestamp::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An endpoint's deliveries, newest first, with every attempt.
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = DeliveryLog), (status = 404, body = Problem)),
+    security(("api_key" = [])))]
+pub async fn list_deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<DeliveryLog>, Problem> {
+    let id = endpoint_id(&id)?;
+    state.engine.webhook(caller.account, id).await?;
+    Ok(Json(DeliveryLog {
+        data: state.engine.store().deliveries(id, 200).await?,
+    }))
+}

@@ -1,0 +1,307 @@
+//! SQL for webhooks: endpoints, the relay from the outbox to deliveries,
+//! claiming due deliveries (in event order per subject and endpoint), and
+//! recording attempts.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use smsgate_core::{AccountId, Timestamp};
+
+use super::events;
+use super::messages::corrupt;
+use crate::{
+    AttemptRecord, AttemptResult, DeliveryNext, DeliveryRecord, DueDelivery, EventType,
+    NewWebhookEndpoint, Result, StoreError, WebhookEndpoint,
+};
+
+const RELAY_CURSOR: &str = "webhook_relay_cursor";
+const ENDPOINT_COLUMNS: &str =
+    "id, account_id, url, secret, events, enabled, max_concurrency, created_at";
+
+fn endpoint_row(r: &Row<'_>) -> rusqlite::Result<Result<WebhookEndpoint>> {
+    let events: String = r.get(4)?;
+    let (id, account, url, secret): (i64, i64, String, String) =
+        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+    let (enabled, max_concurrency, created_at): (bool, u32, i64) =
+        (r.get(5)?, r.get(6)?, r.get(7)?);
+    let events: Result<Vec<EventType>> = if events == "*" {
+        Ok(Vec::new())
+    } else {
+        events
+            .split(' ')
+            .map(|t| EventType::parse(t).ok_or_else(|| corrupt("event type", t)))
+            .collect()
+    };
+    Ok(events.map(|events| WebhookEndpoint {
+        id,
+        account_id: AccountId(account),
+        url,
+        secret,
+        events,
+        enabled,
+        max_concurrency,
+        created_at: Timestamp(created_at),
+    }))
+}
+
+pub(crate) fn create(
+    conn: &Connection,
+    account: AccountId,
+    new: NewWebhookEndpoint,
+    now: Timestamp,
+) -> Result<WebhookEndpoint> {
+    let exists: Option<i64> = conn
+        .prepare_cached("SELECT id FROM accounts WHERE id = ?1")?
+        .query_row([account.0], |r| r.get(0))
+        .optional()?;
+    if exists.is_none() {
+        return Err(StoreError::NoSuchAccount(account));
+    }
+    let events = if new.events.is_empty() {
+        "*".to_string()
+    } else {
+        new.events
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    conn.prepare_cached(
+        "INSERT INTO webhook_endpoints (account_id, url, secret, events, max_concurrency, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![account.0, new.url, new.secret, events, new.max_concurrency, now.0])?;
+    Ok(WebhookEndpoint {
+        id: conn.last_insert_rowid(),
+        account_id: account,
+        url: new.url,
+        secret: new.secret,
+        events: new.events,
+        enabled: true,
+        max_concurrency: new.max_concurrency,
+        created_at: now,
+    })
+}
+
+pub(crate) fn list(conn: &Connection, account: AccountId) -> Result<Vec<WebhookEndpoint>> {
+    conn.prepare_cached(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE account_id = ?1 ORDER BY id"
+    ))?
+    .query_map([account.0], endpoint_row)?
+    .map(|r| r?)
+    .collect()
+}
+
+pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<WebhookEndpoint>> {
+    conn.prepare_cached(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ?1"
+    ))?
+    .query_row([id], endpoint_row)
+    .optional()?
+    .transpose()
+}
+
+pub(crate) fn set_enabled(conn: &Connection, id: i64, enabled: bool) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("UPDATE webhook_endpoints SET enabled = ?1 WHERE id = ?2")?
+        .execute(params![enabled, id])?
+        > 0)
+}
+
+/// Deletes an endpoint; its pending deliveries end as dead.
+pub(crate) fn delete(conn: &Connection, id: i64, now: Timestamp) -> Result<bool> {
+    conn.prepare_cached(
+        "UPDATE webhook_deliveries SET status = 'dead', last_error = 'endpoint deleted', done_at = ?1
+          WHERE endpoint_id = ?2 AND status = 'pending'",
+    )?
+    .execute(params![now.0, id])?;
+    Ok(conn
+        .prepare_cached("DELETE FROM webhook_endpoints WHERE id = ?1")?
+        .execute([id])?
+        > 0)
+}
+
+/// Turns new outbox events into deliveries for the endpoints that want
+/// them; returns how many events were relayed.
+pub(crate) fn relay(conn: &Connection, limit: usize, now: Timestamp) -> Result<usize> {
+    let cursor: i64 = conn
+        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([RELAY_CURSOR], |r| r.get::<_, String>(0))
+        .optional()?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let rows: Vec<(i64, i64, String, Option<Vec<u8>>)> = conn
+        .prepare_cached(
+            "SELECT id, account_id, type, COALESCE(message_id, inbound_id) FROM events
+              WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?
+        .query_map(params![cursor, limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let Some(last) = rows.last().map(|r| r.0) else {
+        return Ok(0);
+    };
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, status, due_at, created_at)
+         VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
+    )?;
+    // Endpoints change rarely; read them once per account per round.
+    let mut endpoints: std::collections::HashMap<i64, Vec<WebhookEndpoint>> =
+        std::collections::HashMap::new();
+    for (event_id, account, kind, subject) in &rows {
+        let kind = EventType::parse(kind).ok_or_else(|| corrupt("event type", kind))?;
+        if !endpoints.contains_key(account) {
+            endpoints.insert(*account, list(conn, AccountId(*account))?);
+        }
+        for e in &endpoints[account] {
+            if e.enabled && e.wants(kind) {
+                insert.execute(params![e.id, event_id, subject, now.0])?;
+            }
+        }
+    }
+    drop(insert);
+    conn.prepare_cached(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![RELAY_CURSOR, last.to_string()])?;
+    Ok(rows.len())
+}
+
+/// Claims due deliveries, at most `limit`, skipping endpoints in `busy`,
+/// and never one whose subject has an earlier pending delivery to the same
+/// endpoint (so each message's events arrive in order).
+pub(crate) fn claim(
+    conn: &Connection,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: usize,
+    busy: &[i64],
+) -> Result<Vec<DueDelivery>> {
+    let rows: Vec<(i64, i64, i64, u32, i64)> = conn
+        .prepare_cached(
+            "SELECT d.id, d.endpoint_id, d.event_id, d.attempts, d.created_at
+               FROM webhook_deliveries d
+              WHERE d.status = 'pending' AND d.due_at <= ?1
+                AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+                AND NOT EXISTS (
+                    SELECT 1 FROM webhook_deliveries p
+                     WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject
+                       AND p.status = 'pending' AND p.event_id < d.event_id)
+              ORDER BY d.due_at LIMIT ?2",
+        )?
+        .query_map(params![now.0, (limit + busy.len() * 4) as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::new();
+    for (id, endpoint_id, event_id, attempts, created_at) in rows {
+        if out.len() >= limit || busy.contains(&endpoint_id) {
+            continue;
+        }
+        let Some(endpoint) = get(conn, endpoint_id)? else {
+            continue;
+        };
+        let Some(event) = events::by_id(conn, event_id)? else {
+            continue;
+        };
+        conn.prepare_cached("UPDATE webhook_deliveries SET lease_until = ?1 WHERE id = ?2")?
+            .execute(params![lease_until.0, id])?;
+        out.push(DueDelivery {
+            id,
+            endpoint,
+            event,
+            attempts,
+            created_at: Timestamp(created_at),
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn record(conn: &Connection, a: AttemptResult) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO webhook_attempts (delivery_id, at, status_code, latency_ms, error)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        a.delivery,
+        a.at.0,
+        a.status_code,
+        a.latency_ms as i64,
+        a.error
+    ])?;
+    let (status, due, done) = match a.next {
+        DeliveryNext::Delivered => ("delivered", None, Some(a.at.0)),
+        DeliveryNext::RetryAt(t) => ("pending", Some(t.0), None),
+        DeliveryNext::Dead => ("dead", None, Some(a.at.0)),
+    };
+    conn.prepare_cached(
+        "UPDATE webhook_deliveries SET status = ?1, attempts = attempts + 1, lease_until = NULL,
+             due_at = COALESCE(?2, due_at), last_status = ?3, last_error = ?4, done_at = ?5
+          WHERE id = ?6",
+    )?
+    .execute(params![
+        status,
+        due,
+        a.status_code,
+        a.error,
+        done,
+        a.delivery
+    ])?;
+    Ok(())
+}
+
+/// An endpoint's deliveries, newest first, with their attempts.
+pub(crate) fn deliveries(
+    conn: &Connection,
+    endpoint: i64,
+    limit: usize,
+) -> Result<Vec<DeliveryRecord>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT d.id, d.event_id, e.type, d.status, d.attempts, d.last_status, d.last_error,
+                    d.created_at, d.done_at
+               FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+              WHERE d.endpoint_id = ?1 ORDER BY d.id DESC LIMIT ?2",
+        )?
+        .query_map(params![endpoint, limit as i64], |r| {
+            let kind: String = r.get(2)?;
+            Ok((
+                kind,
+                DeliveryRecord {
+                    id: r.get(0)?,
+                    event_id: r.get(1)?,
+                    event_type: EventType::MessageQueued,
+                    status: r.get(3)?,
+                    attempts: r.get(4)?,
+                    last_status: r.get(5)?,
+                    last_error: r.get(6)?,
+                    created_at: Timestamp(r.get(7)?),
+                    done_at: r.get::<_, Option<i64>>(8)?.map(Timestamp),
+                    log: Vec::new(),
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (kind, mut d) in rows {
+        // The placeholder type above is replaced here, where a bad one can
+        // be reported.
+        d.event_type = EventType::parse(&kind).ok_or_else(|| corrupt("event type", &kind))?;
+        d.log = conn
+            .prepare_cached(
+                "SELECT at, status_code, latency_ms, error FROM webhook_attempts
+                  WHERE delivery_id = ?1 ORDER BY rowid",
+            )?
+            .query_map([d.id], |r| {
+                Ok(AttemptRecord {
+                    at: Timestamp(r.get(0)?),
+                    status_code: r.get(1)?,
+                    latency_ms: r.get::<_, i64>(2)? as u64,
+                    error: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        out.push(d);
+    }
+    Ok(out)
+}
