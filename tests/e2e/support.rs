@@ -175,6 +175,19 @@ impl Server {
         .await
     }
 
+    pub async fn patch(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        read(
+            self.http
+                .patch(self.url(path))
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
     pub async fn get(&self, key: &str, path: &str) -> (StatusCode, Value) {
         read(
             self.http

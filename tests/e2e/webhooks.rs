@@ -225,3 +225,101 @@ async fn endpoints_are_the_account_s_own_and_bad_ones_are_refused() {
     let (status, _) = server.delete(&key, &format!("/v1/webhooks/{id}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn test_events_replays_and_a_disabled_endpoint() {
+    let receiver = Receiver::start(Arc::new(|_| Answer::Status(200))).await;
+    let server = Server::start_with(FAST_RETRIES);
+    let (_, key) = server.account("acme", 100).await;
+    let (id, secret) = register(&server, &key, &receiver.url).await;
+    // A test event goes to this endpoint only, signed like the others.
+    let (status, body) = server
+        .post(&key, &format!("/v1/webhooks/{id}/test"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while receiver.delivered().is_empty() {
+        assert!(Instant::now() < deadline, "no test event");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let test = &receiver.delivered()[0];
+    assert_eq!(test.json()["type"], "webhook.test");
+    assert!(verify(
+        &secret,
+        test.header("smsgate-signature").unwrap(),
+        &test.body
+    ));
+
+    // Disabled: events that happen meanwhile are not delivered to it.
+    let (status, body) = server
+        .patch(
+            &key,
+            &format!("/v1/webhooks/{id}"),
+            json!({"enabled": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["enabled"], false);
+    let (_, sent) = server
+        .post(
+            &key,
+            "/v1/messages",
+            json!({"to": "+31612345678", "from": "Acme", "text": "quiet"}),
+        )
+        .await;
+    let mid = sent["messages"][0]["id"].as_str().unwrap().to_string();
+    server.wait_for(&key, &mid, "delivered").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(receiver.delivered().len(), 1, "delivered while disabled");
+
+    // Replay: one event, then the whole range, to the re-enabled endpoint.
+    server
+        .patch(
+            &key,
+            &format!("/v1/webhooks/{id}"),
+            json!({"enabled": true}),
+        )
+        .await;
+    let events = all_events(&server, &key).await;
+    let delivered_event = events
+        .iter()
+        .find(|e| e["type"] == "message.delivered")
+        .unwrap();
+    let (status, body) = server
+        .post(
+            &key,
+            &format!("/v1/webhooks/{id}/replay"),
+            json!({"event_id": delivered_event["id"]}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["deliveries"].as_u64()),
+        (StatusCode::ACCEPTED, Some(1)),
+        "{body}"
+    );
+    let (status, body) = server
+        .post(
+            &key,
+            &format!("/v1/webhooks/{id}/replay"),
+            json!({"since": "2000-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(
+        body["deliveries"], 3,
+        "queued, sent, delivered; the test event is not replayed"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while receiver.delivered().len() < 5 {
+        assert!(
+            Instant::now() < deadline,
+            "{} delivered",
+            receiver.delivered().len()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (status, body) = server
+        .post(&key, &format!("/v1/webhooks/{id}/replay"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}

@@ -135,7 +135,8 @@ async fn openapi_json() -> Response {
         numbers::assign_number, numbers::list_numbers, numbers::unassign_number,
         v1::inbound::list_inbound, v1::events::list_events,
         v1::webhooks::create_webhook, v1::webhooks::list_webhooks, v1::webhooks::update_webhook,
-        v1::webhooks::delete_webhook, v1::webhooks::list_deliveries,
+        v1::webhooks::delete_webhook, v1::webhooks::list_deliveries, v1::webhooks::replay,
+        v1::webhooks::test,
     ),
     modifiers(&Security),
     tags(

@@ -207,4 +207,13 @@ pub trait Store: Send + Sync + 'static {
     async fn record_attempts(&self, attempts: Vec<AttemptResult>) -> Result<()>;
     /// An endpoint's deliveries, newest first, with every attempt.
     async fn deliveries(&self, endpoint: i64, limit: usize) -> Result<Vec<DeliveryRecord>>;
+    /// Delivers past events to an endpoint again; returns how many.
+    async fn replay_deliveries(
+        &self,
+        endpoint: WebhookEndpoint,
+        which: Replay,
+        now: Timestamp,
+    ) -> Result<usize>;
+    /// Sends a `webhook.test` event to one endpoint; returns its event id.
+    async fn test_webhook(&self, endpoint: WebhookEndpoint, now: Timestamp) -> Result<i64>;
 }

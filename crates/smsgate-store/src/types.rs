@@ -413,10 +413,13 @@ pub enum EventType {
     InboundReceived,
     #[serde(rename = "optout.changed")]
     OptoutChanged,
+    /// Sent to one endpoint on request, to check it; never relayed.
+    #[serde(rename = "webhook.test")]
+    WebhookTest,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 12] = [
         EventType::MessageQueued,
         EventType::MessageSent,
         EventType::MessageDelivered,
@@ -428,6 +431,7 @@ impl EventType {
         EventType::MessageClicked,
         EventType::InboundReceived,
         EventType::OptoutChanged,
+        EventType::WebhookTest,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -443,6 +447,7 @@ impl EventType {
             EventType::MessageClicked => "message.clicked",
             EventType::InboundReceived => "inbound.received",
             EventType::OptoutChanged => "optout.changed",
+            EventType::WebhookTest => "webhook.test",
         }
     }
 
@@ -561,4 +566,15 @@ pub struct AttemptRecord {
     pub status_code: Option<u16>,
     pub latency_ms: u64,
     pub error: Option<String>,
+}
+
+/// Which past events to deliver again to an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    Event(i64),
+    /// Events created in `[since, until)`.
+    Range {
+        since: Timestamp,
+        until: Timestamp,
+    },
 }

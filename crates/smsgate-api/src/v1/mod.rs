@@ -46,6 +46,8 @@ pub fn routes() -> axum::Router<AppState> {
             "/v1/webhooks/{id}/deliveries",
             get(webhooks::list_deliveries),
         )
+        .route("/v1/webhooks/{id}/replay", post(webhooks::replay))
+        .route("/v1/webhooks/{id}/test", post(webhooks::test))
 }
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;

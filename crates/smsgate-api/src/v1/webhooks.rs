@@ -4,8 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use smsgate_core::Timestamp;
 use smsgate_engine::Caller;
-use smsgate_store::{DeliveryRecord, WebhookEndpoint};
+use smsgate_store::{DeliveryRecord, Replay, WebhookEndpoint};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -141,7 +142,7 @@ pub async fn delete_webhook(
     state
         .engine
         .store()
-        .delete_webhook(id, smsgate_core::Timestamp::now())
+        .delete_webhook(id, Timestamp::now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -161,4 +162,100 @@ pub async fn list_deliveries(
     Ok(Json(DeliveryLog {
         data: state.engine.store().deliveries(id, 200).await?,
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayRequest {
+    /// One event to deliver again, by id…
+    pub event_id: Option<String>,
+    /// …or every event created in `[since, until)` (RFC 3339).
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Queued {
+    /// Deliveries made (events of types the endpoint does not want are
+    /// skipped).
+    pub deliveries: usize,
+}
+
+/// Deliver past events to the endpoint again: one event, or a time range.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/replay", tag = "webhooks", request_body = ReplayRequest,
+    params(("id" = i64, Path)),
+    responses((status = 202, body = Queued), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("api_key" = [])))]
+pub async fn replay(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<ReplayRequest, SMALL>,
+) -> Result<(StatusCode, Json<Queued>), Problem> {
+    let id = endpoint_id(&id)?;
+    let endpoint = state.engine.webhook(caller.account, id).await?;
+    let time = |field: &'static str, v: &Option<String>| -> Result<Option<Timestamp>, Problem> {
+        v.as_deref()
+            .map(|s| {
+                Timestamp::parse_rfc3339(s)
+                    .ok_or_else(|| Problem::invalid_field(field, "must be an RFC 3339 time"))
+            })
+            .transpose()
+    };
+    let b = body.value;
+    let which = match (
+        &b.event_id,
+        time("since", &b.since)?,
+        time("until", &b.until)?,
+    ) {
+        (Some(e), None, None) => Replay::Event(
+            e.parse()
+                .map_err(|_| Problem::invalid_field("event_id", "not an event id"))?,
+        ),
+        (None, Some(since), until) => Replay::Range {
+            since,
+            until: until.unwrap_or_else(|| Timestamp::now().plus_millis(1)),
+        },
+        _ => {
+            return Err(Problem::invalid_field(
+                "event_id",
+                "give either event_id, or since (and optionally until)",
+            ));
+        }
+    };
+    let deliveries = state
+        .engine
+        .store()
+        .replay_deliveries(endpoint, which, Timestamp::now())
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(Queued { deliveries })))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestQueued {
+    pub event_id: String,
+}
+
+/// Send a `webhook.test` event to this endpoint alone.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = i64, Path)),
+    responses((status = 202, body = TestQueued), (status = 404, body = Problem)),
+    security(("api_key" = [])))]
+pub async fn test(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<TestQueued>), Problem> {
+    let id = endpoint_id(&id)?;
+    let endpoint = state.engine.webhook(caller.account, id).await?;
+    let event = state
+        .engine
+        .store()
+        .test_webhook(endpoint, Timestamp::now())
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(TestQueued {
+            event_id: event.to_string(),
+        }),
+    ))
 }

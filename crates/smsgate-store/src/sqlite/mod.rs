@@ -329,4 +329,17 @@ impl Store for SqliteStore {
         self.read(move |c| webhooks::deliveries(c, endpoint, limit))
             .await
     }
+    async fn replay_deliveries(
+        &self,
+        endpoint: WebhookEndpoint,
+        which: Replay,
+        now: Timestamp,
+    ) -> Result<usize> {
+        self.write(move |c| webhooks::replay(c, &endpoint, which, now))
+            .await
+    }
+    async fn test_webhook(&self, endpoint: WebhookEndpoint, now: Timestamp) -> Result<i64> {
+        self.write(move |c| webhooks::test_event(c, &endpoint, now))
+            .await
+    }
 }

@@ -9,7 +9,7 @@ use super::events;
 use super::messages::corrupt;
 use crate::{
     AttemptRecord, AttemptResult, DeliveryNext, DeliveryRecord, DueDelivery, EventType,
-    NewWebhookEndpoint, Result, StoreError, WebhookEndpoint,
+    NewWebhookEndpoint, Replay, Result, StoreError, WebhookEndpoint,
 };
 
 const RELAY_CURSOR: &str = "webhook_relay_cursor";
@@ -149,6 +149,9 @@ pub(crate) fn relay(conn: &Connection, limit: usize, now: Timestamp) -> Result<u
         std::collections::HashMap::new();
     for (event_id, account, kind, subject) in &rows {
         let kind = EventType::parse(kind).ok_or_else(|| corrupt("event type", kind))?;
+        if kind == EventType::WebhookTest {
+            continue;
+        }
         if !endpoints.contains_key(account) {
             endpoints.insert(*account, list(conn, AccountId(*account))?);
         }
@@ -165,6 +168,67 @@ pub(crate) fn relay(conn: &Connection, limit: usize, now: Timestamp) -> Result<u
     )?
     .execute(params![RELAY_CURSOR, last.to_string()])?;
     Ok(rows.len())
+}
+
+/// Delivers past events of the endpoint's account again (those of the
+/// types it wants); returns how many deliveries were made.
+pub(crate) fn replay(
+    conn: &Connection,
+    endpoint: &WebhookEndpoint,
+    which: Replay,
+    now: Timestamp,
+) -> Result<usize> {
+    let (from, to, since, until) = match which {
+        Replay::Event(id) => (id, id, i64::MIN, i64::MAX),
+        Replay::Range { since, until } => (i64::MIN, i64::MAX, since.0, until.0),
+    };
+    let rows: Vec<(i64, String, Option<Vec<u8>>)> = conn
+        .prepare_cached(
+            "SELECT id, type, COALESCE(message_id, inbound_id) FROM events
+              WHERE account_id = ?1 AND id BETWEEN ?2 AND ?3 AND created_at >= ?4 AND created_at < ?5
+              ORDER BY id LIMIT 100000",
+        )?
+        .query_map(params![endpoint.account_id.0, from, to, since, until], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, status, due_at, created_at)
+         VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
+    )?;
+    let mut made = 0;
+    for (id, kind, subject) in rows {
+        let kind = EventType::parse(&kind).ok_or_else(|| corrupt("event type", &kind))?;
+        if kind != EventType::WebhookTest && endpoint.wants(kind) {
+            insert.execute(params![endpoint.id, id, subject, now.0])?;
+            made += 1;
+        }
+    }
+    Ok(made)
+}
+
+/// A `webhook.test` event for one endpoint, delivered to it alone.
+pub(crate) fn test_event(
+    conn: &Connection,
+    endpoint: &WebhookEndpoint,
+    now: Timestamp,
+) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO events (account_id, type, seq, detail, created_at) VALUES (?1, ?2, 1, ?3, ?4)",
+    )?
+    .execute(params![
+        endpoint.account_id.0,
+        EventType::WebhookTest.as_str(),
+        format!("test of endpoint {}", endpoint.id),
+        now.0
+    ])?;
+    let event = conn.last_insert_rowid();
+    conn.prepare_cached(
+        "INSERT INTO webhook_deliveries (endpoint_id, event_id, status, due_at, created_at)
+         VALUES (?1, ?2, 'pending', ?3, ?3)",
+    )?
+    .execute(params![endpoint.id, event, now.0])?;
+    Ok(event)
 }
 
 /// Claims due deliveries, at most `limit`, skipping endpoints in `busy`,
