@@ -2,7 +2,7 @@
 # Benchmarks of bench/RESULTS.md. Server and load generator share this
 # machine's cores; each scenario gets a fresh database.
 #
-#   bench/run.sh [messages|batches|e2e|smpp|memory|all]
+#   bench/run.sh [messages|batches|e2e|smpp|webhooks|memory|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p smsgate -p smsgate-loadgen >&2
@@ -141,6 +141,27 @@ TOML
   done
 }
 
+# Accepted messages/s with every event going to a webhook endpoint that is
+# down (connection refused, so each delivery is retried), against none.
+webhooks() {
+  for run in $(seq "$REPEAT"); do
+    for mode in none dead; do
+      start
+      if [ "$mode" = dead ]; then
+        curl -sf "http://127.0.0.1:$PORT/v1/webhooks" -H "Authorization: Bearer $KEY" \
+          -H 'Content-Type: application/json' -d '{"url": "http://127.0.0.1:9/down"}' >/dev/null
+      fi
+      echo "== POST /v1/messages, c=64, 20 s, webhooks: $mode, run $run"
+      (sleep 8; echo "per-thread CPU, 5 s in the middle of the run:"; thread_cpu 5) > "$WORK/threads.txt" &
+      local sampler=$!
+      $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 64 --duration 20 messages
+      wait "$sampler"; cat "$WORK/threads.txt"
+      echo "webhook attempts: $(curl -s "http://127.0.0.1:$PORT/metrics" | grep '^smsgate_webhook_attempts_total' | tr '\n' ' ')"
+      stop
+    done
+  done
+}
+
 memory() {
   start
   echo "== memory: 1,000,000 messages scheduled 30 days ahead"
@@ -158,7 +179,8 @@ case "${1:-all}" in
   batches) batches ;;
   e2e) e2e ;;
   smpp) smpp ;;
+  webhooks) webhooks ;;
   memory) memory ;;
-  all) messages; batches; e2e; smpp; memory ;;
-  *) echo "usage: $0 [messages|batches|e2e|smpp|memory|all]" >&2; exit 2 ;;
+  all) messages; batches; e2e; smpp; webhooks; memory ;;
+  *) echo "usage: $0 [messages|batches|e2e|smpp|webhooks|memory|all]" >&2; exit 2 ;;
 esac
