@@ -835,3 +835,54 @@ async fn every_change_a_client_hears_of_is_an_event_in_the_same_transaction() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 10_000).await;
+    let endpoint = store
+        .create_webhook(
+            a,
+            NewWebhookEndpoint {
+                url: "http://127.0.0.1:9/".into(),
+                secret: "s".into(),
+                events: vec![],
+                max_concurrency: 1,
+            },
+            Timestamp(1),
+        )
+        .await
+        .unwrap();
+    // 1,500 messages: 1,500 `message.queued` events after the endpoint.
+    let messages: Vec<_> = (0..1_500)
+        .map(|i| message(&format!("+3161{i:07}"), 1, None))
+        .collect();
+    store
+        .accept(vec![submission(a, messages)], Timestamp(10))
+        .await
+        .unwrap();
+    while store.relay_events(400, Timestamp(20)).await.unwrap() > 0 {}
+    let log = store.deliveries(endpoint.id, 5_000).await.unwrap();
+    assert_eq!(log.len(), 1_000, "the rest wait in the outbox");
+    // Once it answers, the relay carries on from where it stopped.
+    let claimed = store
+        .claim_deliveries(Timestamp(30), Timestamp(40), 1_000, vec![])
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1_000);
+    let done = claimed
+        .iter()
+        .map(|d| AttemptResult {
+            delivery: d.id,
+            at: Timestamp(31),
+            status_code: Some(200),
+            latency_ms: 1,
+            error: None,
+            next: DeliveryNext::Delivered,
+        })
+        .collect();
+    store.record_attempts(done).await.unwrap();
+    while store.relay_events(400, Timestamp(50)).await.unwrap() > 0 {}
+    let log = store.deliveries(endpoint.id, 5_000).await.unwrap();
+    assert_eq!(log.len(), 1_500);
+}

@@ -12,7 +12,8 @@ use crate::{
     NewWebhookEndpoint, Replay, Result, StoreError, WebhookEndpoint,
 };
 
-const RELAY_CURSOR: &str = "webhook_relay_cursor";
+/// Deliveries pending per endpoint at most; the relay waits for room.
+const MAX_PENDING: i64 = 1_000;
 const ENDPOINT_COLUMNS: &str =
     "id, account_id, url, secret, events, enabled, max_concurrency, created_at";
 
@@ -64,9 +65,10 @@ pub(crate) fn create(
             .collect::<Vec<_>>()
             .join(" ")
     };
+    // An endpoint hears of what happens from now on.
     conn.prepare_cached(
-        "INSERT INTO webhook_endpoints (account_id, url, secret, events, max_concurrency, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO webhook_endpoints (account_id, url, secret, events, max_concurrency, created_at, relay_cursor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT COALESCE(MAX(id), 0) FROM events))",
     )?
     .execute(params![account.0, new.url, new.secret, events, new.max_concurrency, now.0])?;
     Ok(WebhookEndpoint {
@@ -119,55 +121,59 @@ pub(crate) fn delete(conn: &Connection, id: i64, now: Timestamp) -> Result<bool>
         > 0)
 }
 
-/// Turns new outbox events into deliveries for the endpoints that want
-/// them; returns how many events were relayed.
+/// Turns new outbox events into deliveries, endpoint by endpoint, each
+/// from its own cursor and only while it has room for more pending; returns
+/// how many events were looked at.
 pub(crate) fn relay(conn: &Connection, limit: usize, now: Timestamp) -> Result<usize> {
-    let cursor: i64 = conn
-        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
-        .query_row([RELAY_CURSOR], |r| r.get::<_, String>(0))
-        .optional()?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let rows: Vec<(i64, i64, String, Option<Vec<u8>>)> = conn
-        .prepare_cached(
-            "SELECT id, account_id, type, COALESCE(message_id, inbound_id) FROM events
-              WHERE id > ?1 ORDER BY id LIMIT ?2",
-        )?
-        .query_map(params![cursor, limit as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let Some(last) = rows.last().map(|r| r.0) else {
-        return Ok(0);
-    };
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, status, due_at, created_at)
-         VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
-    )?;
-    // Endpoints change rarely; read them once per account per round.
-    let mut endpoints: std::collections::HashMap<i64, Vec<WebhookEndpoint>> =
-        std::collections::HashMap::new();
-    for (event_id, account, kind, subject) in &rows {
-        let kind = EventType::parse(kind).ok_or_else(|| corrupt("event type", kind))?;
-        if kind == EventType::WebhookTest {
+    let endpoints: Vec<WebhookEndpoint> = conn
+        .prepare_cached(&format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE enabled = 1"
+        ))?
+        .query_map([], endpoint_row)?
+        .map(|r| r?)
+        .collect::<Result<_>>()?;
+    let mut looked = 0;
+    for e in endpoints {
+        let pending: i64 = conn
+            .prepare_cached(
+                "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = ?1 AND status = 'pending'",
+            )?
+            .query_row([e.id], |r| r.get(0))?;
+        let room = (MAX_PENDING - pending).min(limit as i64);
+        if room <= 0 {
             continue;
         }
-        if !endpoints.contains_key(account) {
-            endpoints.insert(*account, list(conn, AccountId(*account))?);
-        }
-        for e in &endpoints[account] {
-            if e.enabled && e.wants(kind) {
+        let cursor: i64 = conn
+            .prepare_cached("SELECT relay_cursor FROM webhook_endpoints WHERE id = ?1")?
+            .query_row([e.id], |r| r.get(0))?;
+        let rows: Vec<(i64, String, Option<Vec<u8>>)> = conn
+            .prepare_cached(
+                "SELECT id, type, COALESCE(message_id, inbound_id) FROM events
+                  WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            )?
+            .query_map(params![e.account_id.0, cursor, room], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let Some(last) = rows.last().map(|r| r.0) else {
+            continue;
+        };
+        looked += rows.len();
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, status, due_at, created_at)
+             VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
+        )?;
+        for (event_id, kind, subject) in &rows {
+            let kind = EventType::parse(kind).ok_or_else(|| corrupt("event type", kind))?;
+            if kind != EventType::WebhookTest && e.wants(kind) {
                 insert.execute(params![e.id, event_id, subject, now.0])?;
             }
         }
+        drop(insert);
+        conn.prepare_cached("UPDATE webhook_endpoints SET relay_cursor = ?1 WHERE id = ?2")?
+            .execute(params![last, e.id])?;
     }
-    drop(insert);
-    conn.prepare_cached(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )?
-    .execute(params![RELAY_CURSOR, last.to_string()])?;
-    Ok(rows.len())
+    Ok(looked)
 }
 
 /// Delivers past events of the endpoint's account again (those of the

@@ -1,7 +1,9 @@
 -- Webhooks: endpoints per account, and one delivery per (event, endpoint),
 -- retried with backoff until delivered or dead-lettered, with every attempt
--- logged. Deliveries are made from the outbox by a relay that keeps its
--- place in `settings` (key 'webhook_relay_cursor').
+-- logged. Deliveries are made from the outbox by a relay that keeps each
+-- endpoint's place (`relay_cursor`, an event id) and makes at most a
+-- bounded number pending per endpoint: the events of an endpoint that is
+-- down wait in the outbox, not as rows written for nothing.
 
 CREATE TABLE webhook_endpoints (
     id              INTEGER PRIMARY KEY,
@@ -11,6 +13,7 @@ CREATE TABLE webhook_endpoints (
     events          TEXT NOT NULL,      -- event types separated by spaces, or '*'
     enabled         INTEGER NOT NULL DEFAULT 1,
     max_concurrency INTEGER NOT NULL DEFAULT 4,
+    relay_cursor    INTEGER NOT NULL DEFAULT 0,
     created_at      INTEGER NOT NULL
 );
 CREATE INDEX webhook_endpoints_account ON webhook_endpoints(account_id);
