@@ -145,15 +145,21 @@ pub(crate) fn update_account(
     account(conn, id)?.ok_or(StoreError::NoSuchAccount(id))
 }
 
+/// `NoSuchAccount` unless the account exists.
+pub(crate) fn require_account(conn: &Connection, id: AccountId) -> Result<()> {
+    match account(conn, id)? {
+        Some(_) => Ok(()),
+        None => Err(StoreError::NoSuchAccount(id)),
+    }
+}
+
 pub(crate) fn create_key(
     conn: &Connection,
     account_id: AccountId,
     key: NewApiKey,
     now: Timestamp,
 ) -> Result<ApiKeyInfo> {
-    if account(conn, account_id)?.is_none() {
-        return Err(StoreError::NoSuchAccount(account_id));
-    }
+    require_account(conn, account_id)?;
     conn.execute(
         "INSERT INTO api_keys (account_id, hash, prefix, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![account_id.0, &key.hash[..], key.prefix, key.label, now.0],

@@ -7,7 +7,7 @@ use smsgate_core::{AccountId, InboundId, Timestamp};
 
 use super::accounts::uuid_col;
 use super::messages::corrupt;
-use crate::{InboundOutcome, InboundPart, InboundRecord, NumberAssignment, Result, StoreError};
+use crate::{InboundOutcome, InboundPart, InboundRecord, NumberAssignment, Result};
 
 fn owner(conn: &Connection, number: &str) -> Result<Option<AccountId>> {
     Ok(conn
@@ -140,13 +140,7 @@ pub(crate) fn assign(
     account: AccountId,
     now: Timestamp,
 ) -> Result<NumberAssignment> {
-    let exists: Option<i64> = conn
-        .prepare_cached("SELECT id FROM accounts WHERE id = ?1")?
-        .query_row([account.0], |r| r.get(0))
-        .optional()?;
-    if exists.is_none() {
-        return Err(StoreError::NoSuchAccount(account));
-    }
+    super::accounts::require_account(conn, account)?;
     conn.prepare_cached(
         "INSERT INTO numbers (number, account_id, created_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (number) DO UPDATE SET account_id = excluded.account_id, created_at = excluded.created_at",

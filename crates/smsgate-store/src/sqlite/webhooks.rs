@@ -9,7 +9,7 @@ use super::events;
 use super::messages::corrupt;
 use crate::{
     AttemptRecord, AttemptResult, DeliveryNext, DeliveryRecord, DueDelivery, EventType,
-    NewWebhookEndpoint, Replay, Result, StoreError, WebhookEndpoint,
+    NewWebhookEndpoint, Replay, Result, WebhookEndpoint,
 };
 
 /// Deliveries pending per endpoint at most; the relay waits for room.
@@ -49,13 +49,7 @@ pub(crate) fn create(
     new: NewWebhookEndpoint,
     now: Timestamp,
 ) -> Result<WebhookEndpoint> {
-    let exists: Option<i64> = conn
-        .prepare_cached("SELECT id FROM accounts WHERE id = ?1")?
-        .query_row([account.0], |r| r.get(0))
-        .optional()?;
-    if exists.is_none() {
-        return Err(StoreError::NoSuchAccount(account));
-    }
+    super::accounts::require_account(conn, account)?;
     let events = if new.events.is_empty() {
         "*".to_string()
     } else {
