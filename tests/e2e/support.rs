@@ -136,14 +136,7 @@ impl Server {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, self.url(path))
-            .bearer_auth(ADMIN_TOKEN);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        read(req.send().await.expect("request")).await
+        self.call(method, ADMIN_TOKEN, path, body).await
     }
 
     /// Creates an account with `credits` and returns (id, api key).
@@ -162,54 +155,37 @@ impl Server {
         )
     }
 
+    /// A request with an API key, and its answer.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        key: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        read(req.send().await.expect("request")).await
+    }
+
     pub async fn post(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        read(
-            self.http
-                .post(self.url(path))
-                .bearer_auth(key)
-                .json(&body)
-                .send()
-                .await
-                .expect("request"),
-        )
-        .await
+        self.call(reqwest::Method::POST, key, path, Some(body))
+            .await
     }
 
     pub async fn patch(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        read(
-            self.http
-                .patch(self.url(path))
-                .bearer_auth(key)
-                .json(&body)
-                .send()
-                .await
-                .expect("request"),
-        )
-        .await
+        self.call(reqwest::Method::PATCH, key, path, Some(body))
+            .await
     }
 
     pub async fn get(&self, key: &str, path: &str) -> (StatusCode, Value) {
-        read(
-            self.http
-                .get(self.url(path))
-                .bearer_auth(key)
-                .send()
-                .await
-                .expect("request"),
-        )
-        .await
+        self.call(reqwest::Method::GET, key, path, None).await
     }
 
     pub async fn delete(&self, key: &str, path: &str) -> (StatusCode, Value) {
-        read(
-            self.http
-                .delete(self.url(path))
-                .bearer_auth(key)
-                .send()
-                .await
-                .expect("request"),
-        )
-        .await
+        self.call(reqwest::Method::DELETE, key, path, None).await
     }
 
     pub async fn balance(&self, key: &str) -> i64 {

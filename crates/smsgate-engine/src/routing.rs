@@ -105,7 +105,7 @@ impl Routing {
         simulator_config: SimulatorConfig,
         events: EventSink,
     ) -> Result<Routing, String> {
-        let routing = Routing {
+        let mut routing = Routing {
             router: RwLock::new(Arc::new(Router::default())),
             state: tokio::sync::Mutex::new(Live {
                 config: RoutingConfig::default(),
@@ -115,9 +115,9 @@ impl Routing {
             simulator_config,
             events,
         };
-        let (router, live) = routing.build(config, HashMap::new())?;
-        *routing.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(router);
-        *routing.state.try_lock().map_err(|e| e.to_string())? = live;
+        let (router, live) = routing.build(config, &HashMap::new())?;
+        *routing.router.get_mut().unwrap_or_else(|p| p.into_inner()) = Arc::new(router);
+        *routing.state.get_mut() = live;
         Ok(routing)
     }
 
@@ -137,13 +137,13 @@ impl Routing {
     fn build(
         &self,
         config: RoutingConfig,
-        mut old: HashMap<String, (ConnectorConfig, Arc<dyn Connector>)>,
+        old: &HashMap<String, (ConnectorConfig, Arc<dyn Connector>)>,
     ) -> Result<(Router, Live), String> {
         config.validate()?;
         let mut live = HashMap::new();
         for c in &config.connectors {
-            let connector = match old.remove(c.name()) {
-                Some((was, connector)) if was == *c => connector,
+            let connector = match old.get(c.name()) {
+                Some((was, connector)) if was == c => connector.clone(),
                 _ => self.start_connector(c),
             };
             live.insert(c.name().to_string(), (c.clone(), connector));
@@ -179,32 +179,21 @@ impl Routing {
     /// Puts `config` in force. On an invalid config nothing changes.
     pub async fn apply(&self, config: RoutingConfig) -> Result<(), String> {
         let mut state = self.state.lock().await;
-        config.validate()?;
-        let old = std::mem::take(&mut state.connectors);
-        let previous: HashMap<String, ConnectorConfig> = old
-            .iter()
-            .map(|(n, (c, _))| (n.clone(), c.clone()))
-            .collect();
-        let kept = old.clone();
-        let (router, live) = match self.build(config, old) {
-            Ok(built) => built,
-            Err(e) => {
-                state.connectors = kept;
-                return Err(e);
-            }
-        };
+        // New connectors started for a config that then fails stop when
+        // dropped here.
+        let (router, live) = self.build(config, &state.connectors)?;
         *self.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(router);
+        let old = std::mem::replace(&mut *state, live);
         // Stop what is no longer used (or was replaced by new settings).
-        for (name, (_, connector)) in kept {
-            let reused = live
+        for (name, (_, connector)) in old.connectors {
+            let reused = state
                 .connectors
                 .get(&name)
-                .is_some_and(|(c, _)| previous.get(&name) == Some(c));
+                .is_some_and(|(_, c)| Arc::ptr_eq(c, &connector));
             if !reused {
                 tokio::spawn(async move { connector.shutdown().await });
             }
         }
-        *state = live;
         Ok(())
     }
 

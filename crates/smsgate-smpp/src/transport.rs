@@ -103,15 +103,13 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
         self.out.extend_from_slice(&encode(pdu));
     }
 
-    pub fn has_queued(&self) -> bool {
-        !self.out.is_empty()
-    }
-
+    /// Sends what was queued; nothing to do (no syscall) when nothing was.
     pub async fn flush(&mut self) -> Result<(), TransportError> {
-        if !self.out.is_empty() {
-            self.io.write_all(&self.out).await?;
-            self.out.clear();
+        if self.out.is_empty() {
+            return Ok(());
         }
+        self.io.write_all(&self.out).await?;
+        self.out.clear();
         self.io.flush().await?;
         Ok(())
     }

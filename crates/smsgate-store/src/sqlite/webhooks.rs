@@ -119,15 +119,18 @@ pub(crate) fn delete(conn: &Connection, id: i64, now: Timestamp) -> Result<bool>
 /// from its own cursor and only while it has room for more pending; returns
 /// how many events were looked at.
 pub(crate) fn relay(conn: &Connection, limit: usize, now: Timestamp) -> Result<usize> {
-    let endpoints: Vec<WebhookEndpoint> = conn
+    let endpoints: Vec<(WebhookEndpoint, i64)> = conn
         .prepare_cached(&format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE enabled = 1"
+            "SELECT {ENDPOINT_COLUMNS}, relay_cursor FROM webhook_endpoints WHERE enabled = 1"
         ))?
-        .query_map([], endpoint_row)?
-        .map(|r| r?)
+        .query_map([], |r| Ok((endpoint_row(r)?, r.get::<_, i64>(8)?)))?
+        .map(|row| {
+            let (endpoint, cursor) = row?;
+            Ok((endpoint?, cursor))
+        })
         .collect::<Result<_>>()?;
     let mut looked = 0;
-    for e in endpoints {
+    for (e, cursor) in endpoints {
         let pending: i64 = conn
             .prepare_cached(
                 "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = ?1 AND status = 'pending'",
@@ -137,9 +140,6 @@ pub(crate) fn relay(conn: &Connection, limit: usize, now: Timestamp) -> Result<u
         if room <= 0 {
             continue;
         }
-        let cursor: i64 = conn
-            .prepare_cached("SELECT relay_cursor FROM webhook_endpoints WHERE id = ?1")?
-            .query_row([e.id], |r| r.get(0))?;
         let rows: Vec<(i64, String, Option<Vec<u8>>)> = conn
             .prepare_cached(
                 "SELECT id, type, COALESCE(message_id, inbound_id) FROM events
@@ -253,16 +253,25 @@ pub(crate) fn claim(
                        AND p.status = 'pending' AND p.event_id < d.event_id)
               ORDER BY d.due_at LIMIT ?2",
         )?
+        // Over-fetch a little: rows of busy endpoints are skipped below.
         .query_map(params![now.0, (limit + busy.len() * 4) as i64], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut out = Vec::new();
+    let mut endpoints: std::collections::HashMap<i64, Option<WebhookEndpoint>> =
+        std::collections::HashMap::new();
     for (id, endpoint_id, event_id, attempts, created_at) in rows {
         if out.len() >= limit || busy.contains(&endpoint_id) {
             continue;
         }
-        let Some(endpoint) = get(conn, endpoint_id)? else {
+        let endpoint = match endpoints.entry(endpoint_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(get(conn, endpoint_id)?).clone()
+            }
+        };
+        let Some(endpoint) = endpoint else {
             continue;
         };
         let Some(event) = events::by_id(conn, event_id)? else {

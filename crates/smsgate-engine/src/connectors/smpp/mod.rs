@@ -52,6 +52,9 @@ pub struct SmppConnector {
 /// looked up per submit.
 struct Stats {
     submits: metrics::Counter,
+    /// `smsgate_smpp_responses_total{status="ESME_ROK"}`; other statuses
+    /// are labelled as they come.
+    responses_ok: metrics::Counter,
     response_seconds: metrics::Histogram,
     submitted: AtomicU64,
     acknowledged: AtomicU64,
@@ -68,6 +71,7 @@ impl Stats {
         let label = connector.to_string();
         Stats {
             submits: metrics::counter!("smsgate_smpp_submits_total", "connector" => label.clone()),
+            responses_ok: metrics::counter!("smsgate_smpp_responses_total", "connector" => label.clone(), "status" => "ESME_ROK"),
             response_seconds: metrics::histogram!("smsgate_smpp_response_seconds", "connector" => label),
             submitted: AtomicU64::new(0),
             acknowledged: AtomicU64::new(0),
@@ -203,8 +207,12 @@ impl SmppConnector {
                 }
             };
             let status = pdu.status;
-            metrics::counter!("smsgate_smpp_responses_total", "connector" => self.config.name.clone(), "status" => status_label(status))
-                .increment(1);
+            if status.is_ok() {
+                self.stats.responses_ok.increment(1);
+            } else {
+                metrics::counter!("smsgate_smpp_responses_total", "connector" => self.config.name.clone(), "status" => status_label(status))
+                    .increment(1);
+            }
             if status.is_ok() {
                 self.pacer
                     .lock()
