@@ -247,6 +247,7 @@ pub async fn update_account(
         timezone: b.timezone,
         max_parts: b.max_parts,
         password_hash,
+        optout_keywords: None,
     };
     let account = state.engine.update_account(id, patch).await?;
     Ok(Json(AccountView::from(&account)))

@@ -133,7 +133,12 @@ async fn openapi_json() -> Response {
         admin::list_prices, admin::set_price, admin::delete_price,
         connectors::list_connectors, connectors::get_routing, connectors::set_routing,
         numbers::assign_number, numbers::list_numbers, numbers::unassign_number,
-        v1::inbound::list_inbound, v1::events::list_events,
+        numbers::assign_keyword, numbers::list_keywords, numbers::unassign_keyword,
+        numbers::simulate_inbound,
+        v1::inbound::list_inbound, v1::inbound::get_inbound, v1::events::list_events,
+        v1::optout::list_suppressions, v1::optout::add_suppression, v1::optout::remove_suppression,
+        v1::optout::import_suppressions, v1::optout::get_keywords, v1::optout::set_keywords,
+        v1::optout::reset_keywords,
         v1::webhooks::create_webhook, v1::webhooks::list_webhooks, v1::webhooks::update_webhook,
         v1::webhooks::delete_webhook, v1::webhooks::list_deliveries, v1::webhooks::replay,
         v1::webhooks::test,
@@ -144,6 +149,7 @@ async fn openapi_json() -> Response {
         (name = "batches", description = "Personalised bulk sends"),
         (name = "account", description = "The caller's account"),
         (name = "admin", description = "Operator endpoints (admin token)"),
+        (name = "opt-out", description = "Suppression list and opt-out keywords"),
     )
 )]
 pub struct ApiDoc;

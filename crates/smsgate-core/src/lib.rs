@@ -9,6 +9,7 @@ pub mod gsm7;
 pub mod ids;
 pub mod lifecycle;
 pub mod msisdn;
+pub mod optout;
 pub mod send;
 pub mod sender;
 pub mod text;

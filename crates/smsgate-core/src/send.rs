@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::credits::{Credits, PriceTable};
-use crate::ids::MessageId;
+use crate::ids::{InboundId, MessageId};
 use crate::msisdn::{Country, Msisdn};
 use crate::sender::SenderId;
 use crate::text::{self, EncodingChoice, Segments};
@@ -57,6 +57,7 @@ pub mod limits {
     pub const MIN_VALIDITY_SECS: i64 = 30;
     pub const MAX_VALIDITY_SECS: i64 = 7 * 24 * 3600;
     /// How far ahead a message can be scheduled.
+    pub const MAX_URL_CHARS: usize = 2048;
     pub const MAX_SCHEDULE_AHEAD_SECS: i64 = 366 * 24 * 3600;
     /// Parts per message unless the account says otherwise.
     pub const DEFAULT_MAX_PARTS: usize = 10;
@@ -95,6 +96,10 @@ pub struct SendRequest {
     pub priority: i32,
     /// Recipients allowed in this request.
     pub max_recipients: usize,
+    /// The inbound message the request answers (checked by the caller).
+    pub in_reply_to: Option<InboundId>,
+    /// Receives the events of each message of the request.
+    pub callback_url: Option<String>,
 }
 
 /// A message validated and priced, ready for the store.
@@ -112,6 +117,8 @@ pub struct NewMessage {
     pub schedule_at: Option<Timestamp>,
     pub expires_at: Option<Timestamp>,
     pub priority: i32,
+    pub in_reply_to: Option<InboundId>,
+    pub callback_url: Option<String>,
 }
 
 /// A recipient refused on its own, with the reason.
@@ -152,6 +159,27 @@ impl SendError {
             reason: reason.to_string(),
         }
     }
+}
+
+/// An absolute `http` or `https` URL with a host: the only thing a
+/// callback can be POSTed to.
+pub fn check_callback_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("must start with http:// or https://")?;
+    if url.len() > limits::MAX_URL_CHARS {
+        return Err(format!("at most {} characters", limits::MAX_URL_CHARS));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain whitespace".into());
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    if host.is_empty() || host.starts_with(':') {
+        return Err("must name a host".into());
+    }
+    Ok(())
 }
 
 /// Validates and prices `req` for an account, at time `now`.
@@ -202,6 +230,11 @@ pub fn plan(
             "reference",
             format!("at most {} characters", limits::MAX_REFERENCE_CHARS),
         ));
+    }
+    if let Some(url) = &req.callback_url
+        && let Err(reason) = check_callback_url(url)
+    {
+        errors.push(SendError::field("callback_url", reason));
     }
     if let Some(at) = req.schedule_at {
         if at < now {
@@ -294,6 +327,8 @@ pub fn plan(
             schedule_at: req.schedule_at,
             expires_at,
             priority: req.priority,
+            in_reply_to: req.in_reply_to,
+            callback_url: req.callback_url.clone(),
         });
     }
     if messages.is_empty() {
@@ -371,6 +406,30 @@ mod tests {
             plan(req, policy(), &PriceTable::default(), Timestamp(0)),
             Err(SendError::NoValidRecipient(r)) if r.len() == 2
         ));
+    }
+
+    #[test]
+    fn callback_urls_must_be_absolute_http() {
+        assert_eq!(check_callback_url("https://example.com/hook?a=1"), Ok(()));
+        assert_eq!(check_callback_url("http://127.0.0.1:8080"), Ok(()));
+        for bad in [
+            "ftp://x",
+            "example.com",
+            "https://",
+            "https:///path",
+            "http://a b",
+            "https://:80/",
+        ] {
+            assert!(check_callback_url(bad).is_err(), "{bad}");
+        }
+        let mut req = request(&["+31612345678"], "hi");
+        req.callback_url = Some("nope".into());
+        let Err(SendError::Invalid(errors)) =
+            plan(req, policy(), &PriceTable::default(), Timestamp(0))
+        else {
+            panic!("expected invalid");
+        };
+        assert_eq!(errors[0].field, "callback_url");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use serde_json::{Value, json};
 use smsgate_core::Timestamp;
+use smsgate_core::optout::OptOutAction;
 use smsgate_store::{EventRecord, EventType};
 
 /// The status a message event reports (the message may have moved on).
@@ -41,6 +42,7 @@ pub fn event_json(e: &EventRecord) -> Value {
                 "cost": m.cost.units(),
                 "connector": m.connector,
                 "carrier_id": m.carrier_id,
+                "in_reply_to": m.in_reply_to.map(|i| i.to_string()),
             }),
         );
     }
@@ -54,6 +56,18 @@ pub fn event_json(e: &EventRecord) -> Value {
                 "text": i.text,
                 "parts": i.parts,
                 "received_at": i.received_at.to_rfc3339(),
+                "optout": i.optout,
+            }),
+        );
+    }
+    if let Some(o) = &e.optout {
+        data.insert(
+            "optout".into(),
+            json!({
+                "number": o.number,
+                "opted_out": o.action == OptOutAction::OptOut,
+                "source": o.source,
+                "keyword": o.keyword,
             }),
         );
     }

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod connectors;
 mod dispatcher;
 pub mod events;
+pub mod inbound;
 mod intake;
 pub mod router;
 pub mod routing;
@@ -312,22 +313,24 @@ impl Engine {
 
     // --- sending ---------------------------------------------------------------------
 
-    fn plan(&self, caller: &Caller, req: SendRequest) -> Result<SendPlan, EngineError> {
+    async fn plan(&self, caller: &Caller, mut req: SendRequest) -> Result<SendPlan, EngineError> {
+        self.thread_reply(caller, &mut req).await?;
         let policy = smsgate_core::send::AccountPolicy {
             default_country: caller.default_country,
             max_parts: caller.max_parts,
         };
-        Ok(smsgate_core::send::plan(
-            req,
-            policy,
-            &self.prices(),
-            Timestamp::now(),
-        )?)
+        let mut plan = smsgate_core::send::plan(req, policy, &self.prices(), Timestamp::now())?;
+        self.drop_suppressed(caller.account, &mut plan).await?;
+        Ok(plan)
     }
 
     /// Validates and prices a request without storing or charging it.
-    pub fn preview(&self, caller: &Caller, req: SendRequest) -> Result<SendPlan, EngineError> {
-        self.plan(caller, req)
+    pub async fn preview(
+        &self,
+        caller: &Caller,
+        req: SendRequest,
+    ) -> Result<SendPlan, EngineError> {
+        self.plan(caller, req).await
     }
 
     /// Validates, prices, charges and stores a request. Returns after the
@@ -339,7 +342,7 @@ impl Engine {
         batch: Option<NewBatch>,
         idempotency: Option<Idempotency>,
     ) -> Result<Acceptance, EngineError> {
-        let plan = self.plan(caller, req)?;
+        let plan = self.plan(caller, req).await?;
         let submission = Submission {
             account: caller.account,
             messages: plan.messages,

@@ -229,7 +229,7 @@ async fn attempt(
     let t = now.0 / 1000;
     let started = Instant::now();
     let answer = client
-        .post(&d.endpoint.url)
+        .post(&d.url)
         .header("content-type", "application/json")
         .header("smsgate-event-id", d.event.id.to_string())
         .header("smsgate-event-type", d.event.event_type.as_str())

@@ -57,6 +57,8 @@ async fn main() {
                     schedule_at: None,
                     expires_at: None,
                     priority: 0,
+                    in_reply_to: None,
+                    callback_url: None,
                 };
                 Submission {
                     account,

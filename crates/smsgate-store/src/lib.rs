@@ -14,7 +14,10 @@ mod types;
 pub use types::*;
 
 use async_trait::async_trait;
-use smsgate_core::{AccountId, BatchId, Credits, InboundId, KeyId, MessageId, Price, Timestamp};
+use smsgate_core::optout::OptOutAction;
+use smsgate_core::{
+    AccountId, BatchId, Credits, InboundId, KeyId, MessageId, Msisdn, Price, Timestamp,
+};
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +170,45 @@ pub trait Store: Send + Sync + 'static {
     /// Drops parts of long inbound messages received before `before`
     /// whose other parts never came.
     async fn purge_inbound_parts(&self, before: Timestamp) -> Result<usize>;
+    /// One of the account's inbound messages with the replies sent to it.
+    async fn inbound_message(
+        &self,
+        account: AccountId,
+        id: InboundId,
+    ) -> Result<Option<(InboundRecord, Vec<MessageId>)>>;
+    /// Routes inbound messages to the shared `number` whose first word is
+    /// `keyword` (upper case) to `account`.
+    async fn assign_keyword(
+        &self,
+        number: &str,
+        keyword: &str,
+        account: AccountId,
+        now: Timestamp,
+    ) -> Result<KeywordAssignment>;
+    async fn unassign_keyword(&self, number: &str, keyword: &str) -> Result<bool>;
+    async fn keywords(&self) -> Result<Vec<KeywordAssignment>>;
+
+    // --- opt-out -----------------------------------------------------------------
+
+    /// Puts numbers on (or takes them off) the account's suppression list;
+    /// each change is an `optout.changed` event.
+    async fn change_suppressions(
+        &self,
+        account: AccountId,
+        numbers: Vec<Msisdn>,
+        action: OptOutAction,
+        source: SuppressionSource,
+        now: Timestamp,
+    ) -> Result<SuppressionCount>;
+    /// The account's suppression list in number order, after `after`.
+    async fn suppressions(
+        &self,
+        account: AccountId,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<Suppression>>;
+    /// Which of `numbers` (E.164) are on the account's suppression list.
+    async fn suppressed(&self, account: AccountId, numbers: Vec<String>) -> Result<Vec<String>>;
 
     // --- events ------------------------------------------------------------------
 
@@ -189,6 +231,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<WebhookEndpoint>;
     async fn webhooks(&self, account: AccountId) -> Result<Vec<WebhookEndpoint>>;
     async fn webhook(&self, id: i64) -> Result<Option<WebhookEndpoint>>;
+    /// The endpoint that carries the account's per-message callbacks, once
+    /// a message with a callback URL has made it.
+    async fn callbacks_endpoint(&self, account: AccountId) -> Result<Option<WebhookEndpoint>>;
     async fn set_webhook_enabled(&self, id: i64, enabled: bool) -> Result<bool>;
     /// Deletes an endpoint; its pending deliveries end dead.
     async fn delete_webhook(&self, id: i64, now: Timestamp) -> Result<bool>;

@@ -1,6 +1,7 @@
 //! The records the store takes and gives back.
 
 use serde::{Deserialize, Serialize};
+use smsgate_core::optout::{OptOutAction, OptOutKeywords};
 use smsgate_core::send::Rejection;
 use smsgate_core::{
     AccountId, BatchId, Category, Credits, Encoding, InboundId, KeyId, MessageId, NewMessage,
@@ -35,6 +36,7 @@ pub struct Account {
     #[serde(skip)]
     pub password_hash: Option<String>,
     pub created_at: Timestamp,
+    pub optout_keywords: OptOutKeywords,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +57,8 @@ pub struct AccountPatch {
     pub timezone: Option<String>,
     pub max_parts: Option<u32>,
     pub password_hash: Option<Option<String>>,
+    /// `Some(None)`: back to the default lists.
+    pub optout_keywords: Option<Option<OptOutKeywords>>,
 }
 
 #[derive(Debug, Clone)]
@@ -178,6 +182,11 @@ pub struct MessageRecord {
     pub carrier_id: Option<String>,
     pub error: Option<String>,
     pub refunded: bool,
+    /// The inbound message this one answers.
+    pub in_reply_to: Option<InboundId>,
+    /// Where this message's events are POSTed, besides the account's
+    /// endpoints.
+    pub callback_url: Option<String>,
 }
 
 /// One entry in a message's history.
@@ -370,6 +379,8 @@ pub struct InboundRecord {
     pub text: String,
     pub parts: u32,
     pub received_at: Timestamp,
+    /// What the text did to the sender's opt-out, if it was a keyword.
+    pub optout: Option<OptOutAction>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -386,6 +397,72 @@ pub struct NumberAssignment {
     pub number: String,
     pub account_id: AccountId,
     pub created_at: Timestamp,
+}
+
+/// A routing keyword: inbound messages to a shared `number` whose first
+/// word is `keyword` belong to `account_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeywordAssignment {
+    pub number: String,
+    pub keyword: String,
+    pub account_id: AccountId,
+    pub created_at: Timestamp,
+}
+
+/// How a number came onto an account's suppression list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuppressionSource {
+    /// The recipient sent an opt-out keyword.
+    Keyword,
+    /// Added through the API.
+    Api,
+    /// Imported through the API.
+    Import,
+}
+
+impl SuppressionSource {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SuppressionSource::Keyword => "keyword",
+            SuppressionSource::Api => "api",
+            SuppressionSource::Import => "import",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SuppressionSource> {
+        [Self::Keyword, Self::Api, Self::Import]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A number an account must not send to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    pub number: String,
+    pub source: SuppressionSource,
+    pub keyword: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// What an `optout.changed` event says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptOutChange {
+    pub number: String,
+    pub action: OptOutAction,
+    pub source: SuppressionSource,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keyword: Option<String>,
+}
+
+/// What an API change to the suppression list did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SuppressionCount {
+    /// Numbers added (or, for a removal, removed).
+    pub changed: usize,
+    /// Numbers that were already so.
+    pub unchanged: usize,
 }
 
 /// What an event is about.
@@ -484,6 +561,7 @@ pub struct EventRecord {
     pub created_at: Timestamp,
     pub message: Option<MessageRecord>,
     pub inbound: Option<InboundRecord>,
+    pub optout: Option<OptOutChange>,
 }
 
 /// Where an account's events are POSTed.
@@ -491,6 +569,8 @@ pub struct EventRecord {
 pub struct WebhookEndpoint {
     pub id: i64,
     pub account_id: AccountId,
+    pub kind: EndpointKind,
+    /// Empty for the callbacks endpoint: each delivery has its message's.
     pub url: String,
     /// Signs every delivery (HMAC-SHA256).
     pub secret: String,
@@ -499,6 +579,24 @@ pub struct WebhookEndpoint {
     pub enabled: bool,
     pub max_concurrency: u32,
     pub created_at: Timestamp,
+}
+
+/// An endpoint the account made, or the one that carries its messages'
+/// own `callback_url`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointKind {
+    Endpoint,
+    Callbacks,
+}
+
+impl EndpointKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EndpointKind::Endpoint => "endpoint",
+            EndpointKind::Callbacks => "callbacks",
+        }
+    }
 }
 
 impl WebhookEndpoint {
@@ -520,6 +618,8 @@ pub struct NewWebhookEndpoint {
 pub struct DueDelivery {
     pub id: i64,
     pub endpoint: WebhookEndpoint,
+    /// Where it is POSTed: the endpoint's URL or the message's callback.
+    pub url: String,
     pub event: EventRecord,
     /// Attempts before this one.
     pub attempts: u32,

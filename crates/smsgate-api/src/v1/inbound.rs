@@ -1,9 +1,11 @@
-//! `GET /v1/inbound`: messages sent to the account's numbers.
+//! `GET /v1/inbound`: messages sent to the account's numbers (and
+//! keywords), with the replies sent to each.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 use smsgate_core::InboundId;
+use smsgate_core::optout::OptOutAction;
 use smsgate_engine::Caller;
 use smsgate_store::InboundRecord;
 use utoipa::{IntoParams, ToSchema};
@@ -33,6 +35,14 @@ pub struct InboundView {
     pub parts: u32,
     pub connector: String,
     pub received_at: String,
+    /// `opt_out` or `opt_in` when the text was one of the account's
+    /// opt-out keywords.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "opt_out")]
+    pub optout: Option<OptOutAction>,
+    /// Ids of the messages sent in reply (only on `GET /v1/inbound/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replies: Option<Vec<String>>,
 }
 
 impl From<&InboundRecord> for InboundView {
@@ -45,6 +55,8 @@ impl From<&InboundRecord> for InboundView {
             parts: m.parts,
             connector: m.connector.clone(),
             received_at: m.received_at.to_rfc3339(),
+            optout: m.optout,
+            replies: None,
         }
     }
 }
@@ -82,5 +94,26 @@ pub async fn list_inbound(
     Ok(Json(InboundPage {
         data: rows.iter().map(InboundView::from).collect(),
         next_cursor,
+    }))
+}
+
+/// One inbound message with the ids of the messages sent in reply
+/// (`in_reply_to` on a send).
+#[utoipa::path(get, path = "/v1/inbound/{id}", tag = "inbound",
+    params(("id" = String, Path, description = "Inbound message id")),
+    responses((status = 200, body = InboundView), (status = 404, body = Problem)),
+    security(("api_key" = [])))]
+pub async fn get_inbound(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<InboundView>, Problem> {
+    let id: InboundId = id
+        .parse()
+        .map_err(|_| Problem::not_found(format!("no inbound message with id {id:?}")))?;
+    let (m, replies) = state.engine.inbound_message(caller.account, id).await?;
+    Ok(Json(InboundView {
+        replies: Some(replies.iter().map(ToString::to_string).collect()),
+        ..InboundView::from(&m)
     }))
 }

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod inbound;
 pub mod model;
+pub mod optout;
 pub mod webhooks;
 
 use axum::Json;
@@ -33,6 +34,25 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/v1/batches/{id}", get(get_batch))
         .route("/v1/balance", get(balance))
         .route("/v1/inbound", get(inbound::list_inbound))
+        .route("/v1/inbound/{id}", get(inbound::get_inbound))
+        .route(
+            "/v1/suppressions",
+            get(optout::list_suppressions).post(optout::add_suppression),
+        )
+        .route(
+            "/v1/suppressions/{number}",
+            axum::routing::delete(optout::remove_suppression),
+        )
+        .route(
+            "/v1/suppressions/import",
+            post(optout::import_suppressions).layer(axum::extract::DefaultBodyLimit::max(LARGE)),
+        )
+        .route(
+            "/v1/optout/keywords",
+            get(optout::get_keywords)
+                .put(optout::set_keywords)
+                .delete(optout::reset_keywords),
+        )
         .route("/v1/events", get(events::list_events))
         .route(
             "/v1/webhooks",
@@ -98,6 +118,14 @@ fn send_request(m: SendMessage) -> Result<SendRequest, Problem> {
         validity_secs: m.validity,
         priority: 0,
         max_recipients: limits::MAX_RECIPIENTS,
+        in_reply_to: m
+            .in_reply_to
+            .map(|id| {
+                id.parse()
+                    .map_err(|_| Problem::invalid_field("in_reply_to", "not an inbound message id"))
+            })
+            .transpose()?,
+        callback_url: m.callback_url,
     })
 }
 
@@ -148,7 +176,10 @@ pub async fn preview_message(
     caller: Caller,
     body: JsonBody<SendMessage, SMALL>,
 ) -> Result<Json<PreviewResponse>, Problem> {
-    let plan = state.engine.preview(&caller, send_request(body.value)?)?;
+    let plan = state
+        .engine
+        .preview(&caller, send_request(body.value)?)
+        .await?;
     Ok(Json(PreviewResponse {
         messages: plan
             .messages
@@ -200,6 +231,8 @@ pub async fn send_batch(
         validity_secs: b.validity,
         priority: 0,
         max_recipients: limits::MAX_BATCH_ITEMS,
+        in_reply_to: None,
+        callback_url: b.callback_url,
     };
     let batch = NewBatch {
         id: BatchId::generate(),

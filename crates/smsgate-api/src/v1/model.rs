@@ -69,6 +69,13 @@ pub struct SendMessage {
     pub reference: Option<String>,
     /// Seconds (30 to 604800) after which an unsent message expires.
     pub validity: Option<i64>,
+    /// The id of an inbound message this answers: `to` defaults to its
+    /// sender and `from` to the number it was sent to.
+    pub in_reply_to: Option<String>,
+    /// Receives every event of each message sent (signed with the
+    /// account's callbacks secret, see `GET /v1/webhooks`).
+    #[schema(example = "https://example.com/sms-status")]
+    pub callback_url: Option<String>,
 }
 
 /// One item of a batch.
@@ -98,6 +105,8 @@ pub struct SendBatch {
     pub category: Category,
     pub reference: Option<String>,
     pub validity: Option<i64>,
+    /// Receives every event of each message of the batch.
+    pub callback_url: Option<String>,
 }
 
 pub(crate) fn parse_time(
@@ -262,6 +271,11 @@ pub struct MessageView {
     pub error: Option<String>,
     /// Whether the charge was given back (rejected, failed, canceled).
     pub refunded: bool,
+    /// The inbound message this one answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
     /// Every status change, oldest first (only on `GET /v1/messages/{id}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryEntry>>,
@@ -303,6 +317,8 @@ impl MessageView {
             carrier_id: m.carrier_id.clone(),
             error: m.error.clone(),
             refunded: m.refunded,
+            in_reply_to: m.in_reply_to.map(|i| i.to_string()),
+            callback_url: m.callback_url.clone(),
             history: None,
             parts: None,
         }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smsgate_core::Timestamp;
 use smsgate_engine::Caller;
-use smsgate_store::{DeliveryRecord, Replay, WebhookEndpoint};
+use smsgate_store::{DeliveryRecord, EndpointKind, Replay, WebhookEndpoint};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -35,6 +35,11 @@ pub struct WebhookPatch {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookView {
     pub id: i64,
+    /// `endpoint`, or `callbacks`: the one smsgate makes for the account's
+    /// per-message `callback_url`s (its `url` is empty; each delivery goes
+    /// to its message's URL, signed with its `secret`).
+    #[schema(example = "endpoint")]
+    pub kind: String,
     pub url: String,
     /// Signs every delivery: `smsgate-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
     pub secret: String,
@@ -48,6 +53,7 @@ impl From<&WebhookEndpoint> for WebhookView {
     fn from(w: &WebhookEndpoint) -> Self {
         WebhookView {
             id: w.id,
+            kind: w.kind.as_str().into(),
             url: w.url.clone(),
             secret: w.secret.clone(),
             events: w.events.iter().map(|e| e.as_str().to_string()).collect(),
@@ -247,6 +253,14 @@ pub async fn test(
 ) -> Result<(StatusCode, Json<TestQueued>), Problem> {
     let id = endpoint_id(&id)?;
     let endpoint = state.engine.webhook(caller.account, id).await?;
+    if endpoint.kind == EndpointKind::Callbacks {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "no-url",
+            "Endpoint has no URL",
+            "the callbacks endpoint posts to each message's callback_url; send a message with one to test it",
+        ));
+    }
     let event = state
         .engine
         .store()

@@ -1,6 +1,7 @@
 //! SQL for accounts, API keys, the credit ledger, prices and settings.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use smsgate_core::optout::OptOutKeywords;
 use smsgate_core::{AccountId, BatchId, Credits, KeyId, MessageId, Price, Timestamp};
 
 use crate::{
@@ -8,8 +9,8 @@ use crate::{
     StoreError,
 };
 
-const ACCOUNT_COLUMNS: &str =
-    "id, name, status, password_hash, default_country, timezone, max_parts, balance, created_at";
+const ACCOUNT_COLUMNS: &str = "id, name, status, password_hash, default_country, timezone, max_parts, balance, created_at, \
+     optout_keywords, optin_keywords";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     let status: String = r.get(2)?;
@@ -27,6 +28,14 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         max_parts: r.get(6)?,
         balance: Credits::new(r.get(7)?),
         created_at: Timestamp(r.get(8)?),
+        // Lists were checked when set; a list that no longer parses (a
+        // hand-edited row) falls back to the defaults rather than hiding
+        // the account.
+        optout_keywords: OptOutKeywords::from_stored(
+            r.get::<_, Option<String>>(9)?.as_deref(),
+            r.get::<_, Option<String>>(10)?.as_deref(),
+        )
+        .unwrap_or_default(),
     })
 }
 
@@ -140,6 +149,16 @@ pub(crate) fn update_account(
         conn.execute(
             "UPDATE accounts SET password_hash = ?1 WHERE id = ?2",
             params![hash, id.0],
+        )?;
+    }
+    if let Some(keywords) = patch.optout_keywords {
+        let (stop, start) = match keywords {
+            Some(k) => (Some(k.stop().join(" ")), Some(k.start().join(" "))),
+            None => (None, None),
+        };
+        conn.execute(
+            "UPDATE accounts SET optout_keywords = ?1, optin_keywords = ?2 WHERE id = ?3",
+            params![stop, start, id.0],
         )?;
     }
     account(conn, id)?.ok_or(StoreError::NoSuchAccount(id))

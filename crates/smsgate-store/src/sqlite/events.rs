@@ -51,35 +51,56 @@ pub(crate) fn inbound_event(conn: &Connection, m: &InboundRecord) -> Result<()> 
     Ok(())
 }
 
-type EventRow = (
-    i64,
-    i64,
-    String,
-    Option<Vec<u8>>,
-    Option<Vec<u8>>,
-    u32,
-    Option<String>,
-    i64,
-);
+/// An events row as stored.
+struct EventRow {
+    id: i64,
+    account: i64,
+    kind: String,
+    message_id: Option<Vec<u8>>,
+    inbound_id: Option<Vec<u8>>,
+    seq: u32,
+    detail: Option<String>,
+    created_at: i64,
+    number: Option<String>,
+}
 
-const EVENT_COLUMNS: &str = "id, account_id, type, message_id, inbound_id, seq, detail, created_at";
+const EVENT_COLUMNS: &str =
+    "id, account_id, type, message_id, inbound_id, seq, detail, created_at, number";
 
 fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-    ))
+    Ok(EventRow {
+        id: r.get(0)?,
+        account: r.get(1)?,
+        kind: r.get(2)?,
+        message_id: r.get(3)?,
+        inbound_id: r.get(4)?,
+        seq: r.get(5)?,
+        detail: r.get(6)?,
+        created_at: r.get(7)?,
+        number: r.get(8)?,
+    })
 }
 
 /// An event with the message or inbound message it is about.
 fn record(conn: &Connection, row: EventRow) -> Result<EventRecord> {
-    let (id, account, kind, message_id, inbound_id, seq, detail, created_at) = row;
+    let EventRow {
+        id,
+        account,
+        kind,
+        message_id,
+        inbound_id,
+        seq,
+        detail,
+        created_at,
+        number,
+    } = row;
+    let event_type = EventType::parse(&kind).ok_or_else(|| corrupt("event type", &kind))?;
+    let (optout, detail) = if event_type == EventType::OptoutChanged {
+        let change = super::suppressions::parse_detail(number, detail.as_deref())?;
+        (Some(change), None)
+    } else {
+        (None, detail)
+    };
     let message = match uuid_col(message_id) {
         Some(mid) => conn
             .prepare_cached(&format!(
@@ -97,12 +118,13 @@ fn record(conn: &Connection, row: EventRow) -> Result<EventRecord> {
     Ok(EventRecord {
         id,
         account_id: AccountId(account),
-        event_type: EventType::parse(&kind).ok_or_else(|| corrupt("event type", &kind))?,
+        event_type,
         seq,
         detail,
         created_at: Timestamp(created_at),
         message,
         inbound,
+        optout,
     })
 }
 

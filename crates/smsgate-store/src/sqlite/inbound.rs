@@ -3,11 +3,15 @@
 //! listing them.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use smsgate_core::{AccountId, InboundId, Timestamp};
+use smsgate_core::optout::{OptOutAction, leading_words};
+use smsgate_core::{AccountId, Country, InboundId, MessageId, Msisdn, Timestamp};
 
 use super::accounts::uuid_col;
 use super::messages::corrupt;
-use crate::{InboundOutcome, InboundPart, InboundRecord, NumberAssignment, Result};
+use crate::{
+    Account, InboundOutcome, InboundPart, InboundRecord, KeywordAssignment, NumberAssignment,
+    OptOutChange, Result, SuppressionSource,
+};
 
 fn owner(conn: &Connection, number: &str) -> Result<Option<AccountId>> {
     Ok(conn
@@ -61,20 +65,22 @@ pub(crate) fn receive(conn: &Connection, p: InboundPart) -> Result<InboundOutcom
             (bodies.concat(), have)
         }
     };
+    let (account, optout) = route(conn, &p.to, &text)?;
     let record = InboundRecord {
         id: InboundId::generate(),
-        account_id: owner(conn, &p.to)?,
+        account_id: account.as_ref().map(|a| a.id),
         connector: p.connector,
         from: p.from,
         to: p.to,
         text,
         parts,
         received_at: p.received_at,
+        optout: optout.as_ref().map(|(action, _)| *action),
     };
     conn.prepare_cached(
         "INSERT INTO inbound_messages
-         (id, account_id, connector, sender, recipient, body, parts, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         (id, account_id, connector, sender, recipient, body, parts, received_at, optout)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         &record.id.as_bytes()[..],
@@ -84,10 +90,106 @@ pub(crate) fn receive(conn: &Connection, p: InboundPart) -> Result<InboundOutcom
         record.to,
         record.text,
         record.parts,
-        record.received_at.0
+        record.received_at.0,
+        record.optout.map(action_str),
     ])?;
     super::events::inbound_event(conn, &record)?;
+    if let (Some(account), Some((action, keyword))) = (&account, optout) {
+        // A sender whose number cannot be read has nothing to suppress; the
+        // message is still stored and shows the keyword.
+        let country = account
+            .default_country
+            .as_deref()
+            .and_then(|c| Country::parse(c).ok());
+        if let Ok(number) = Msisdn::parse(&record.from, country) {
+            let change = OptOutChange {
+                number: number.to_string(),
+                action,
+                source: SuppressionSource::Keyword,
+                keyword: Some(keyword),
+            };
+            super::suppressions::change(
+                conn,
+                account.id,
+                &change,
+                Some(record.id),
+                record.received_at,
+            )?;
+        }
+    }
     Ok(InboundOutcome::Stored(record))
+}
+
+fn action_str(a: OptOutAction) -> &'static str {
+    match a {
+        OptOutAction::OptOut => "opt_out",
+        OptOutAction::OptIn => "opt_in",
+    }
+}
+
+/// The account an inbound message belongs to, and the opt-out keyword it
+/// is (with the word as sent), if it is one.
+type Routed = (Option<Account>, Option<(OptOutAction, String)>);
+
+fn keyword_owner(conn: &Connection, number: &str, keyword: &str) -> Result<Option<AccountId>> {
+    Ok(conn
+        .prepare_cached("SELECT account_id FROM keywords WHERE number = ?1 AND keyword = ?2")?
+        .query_row([number, keyword], |r| r.get(0))
+        .optional()?
+        .map(AccountId))
+}
+
+/// The account an inbound text to `to` belongs to, and the opt-out
+/// keyword it is (with the word), if it is one.
+///
+/// A routing keyword as the first word picks the account on a shared
+/// number; "STOP ACME" picks ACME's account by its second word when the
+/// first is one of ACME's opt-out or opt-in keywords. Otherwise the
+/// number's owner has it.
+fn route(conn: &Connection, to: &str, text: &str) -> Result<Routed> {
+    let (words, count) = leading_words(text, 2);
+    let mut by_keyword = None;
+    if let Some(first) = words.first()
+        && let Some(a) = keyword_owner(conn, to, first)?
+    {
+        by_keyword = Some((a, false));
+    } else if count == 2
+        && let Some(a) = keyword_owner(conn, to, &words[1])?
+    {
+        by_keyword = Some((a, true));
+    }
+    let lookup = |id: AccountId| super::accounts::account(conn, id);
+    match by_keyword {
+        Some((id, false)) => {
+            let account = lookup(id)?;
+            // A routing keyword alone is not also an opt-out keyword.
+            Ok((account, None))
+        }
+        Some((id, true)) => {
+            if let Some(account) = lookup(id)?
+                && let Some(action) = account.optout_keywords.action(&words[0])
+            {
+                return Ok((Some(account), Some((action, words[0].clone()))));
+            }
+            owner_and_action(conn, to, &words, count)
+        }
+        None => owner_and_action(conn, to, &words, count),
+    }
+}
+
+fn owner_and_action(conn: &Connection, to: &str, words: &[String], count: usize) -> Result<Routed> {
+    let Some(id) = owner(conn, to)? else {
+        return Ok((None, None));
+    };
+    let account = super::accounts::account(conn, id)?;
+    let action = match (&account, count) {
+        (Some(a), 1) => a
+            .optout_keywords
+            .action(&words[0])
+            .map(|x| (x, words[0].clone())),
+        _ => None,
+    };
+    Ok((account, action))
 }
 
 fn record_row(r: &Row<'_>) -> rusqlite::Result<Result<InboundRecord>> {
@@ -104,12 +206,18 @@ fn record_row(r: &Row<'_>) -> rusqlite::Result<Result<InboundRecord>> {
         text: r.get(5)?,
         parts: r.get(6)?,
         received_at: Timestamp(r.get(7)?),
+        optout: match r.get::<_, Option<String>>(8)?.as_deref() {
+            None => None,
+            Some("opt_out") => Some(OptOutAction::OptOut),
+            Some("opt_in") => Some(OptOutAction::OptIn),
+            Some(other) => return Ok(Err(corrupt("inbound optout", other))),
+        },
     }))
 }
 
 pub(crate) fn by_id(conn: &Connection, id: InboundId) -> Result<Option<InboundRecord>> {
     conn.prepare_cached(
-        "SELECT id, account_id, connector, sender, recipient, body, parts, received_at
+        "SELECT id, account_id, connector, sender, recipient, body, parts, received_at, optout
            FROM inbound_messages WHERE id = ?1",
     )?
     .query_row([&id.as_bytes()[..]], record_row)
@@ -126,7 +234,7 @@ pub(crate) fn list(
 ) -> Result<Vec<InboundRecord>> {
     let before = before.map_or([0xFFu8; 16], |b| *b.as_bytes());
     conn.prepare_cached(
-        "SELECT id, account_id, connector, sender, recipient, body, parts, received_at
+        "SELECT id, account_id, connector, sender, recipient, body, parts, received_at, optout
            FROM inbound_messages WHERE account_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
     )?
     .query_map(params![account.0, &before[..], limit as i64], record_row)?
@@ -178,4 +286,62 @@ pub(crate) fn purge_parts(conn: &Connection, before: Timestamp) -> Result<usize>
     Ok(conn
         .prepare_cached("DELETE FROM inbound_parts WHERE received_at < ?1")?
         .execute([before.0])?)
+}
+
+/// Routes inbound messages to `number` whose first word is `keyword` to
+/// `account` (replacing any earlier owner of that keyword).
+pub(crate) fn assign_keyword(
+    conn: &Connection,
+    number: &str,
+    keyword: &str,
+    account: AccountId,
+    now: Timestamp,
+) -> Result<KeywordAssignment> {
+    super::accounts::require_account(conn, account)?;
+    conn.prepare_cached(
+        "INSERT INTO keywords (number, keyword, account_id, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (number, keyword) DO UPDATE SET account_id = excluded.account_id, created_at = excluded.created_at",
+    )?
+    .execute(params![number, keyword, account.0, now.0])?;
+    Ok(KeywordAssignment {
+        number: number.to_string(),
+        keyword: keyword.to_string(),
+        account_id: account,
+        created_at: now,
+    })
+}
+
+pub(crate) fn unassign_keyword(conn: &Connection, number: &str, keyword: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM keywords WHERE number = ?1 AND keyword = ?2")?
+        .execute([number, keyword])?
+        > 0)
+}
+
+pub(crate) fn keywords(conn: &Connection) -> Result<Vec<KeywordAssignment>> {
+    conn.prepare_cached(
+        "SELECT number, keyword, account_id, created_at FROM keywords ORDER BY number, keyword",
+    )?
+    .query_map([], |r| {
+        Ok(KeywordAssignment {
+            number: r.get(0)?,
+            keyword: r.get(1)?,
+            account_id: AccountId(r.get(2)?),
+            created_at: Timestamp(r.get(3)?),
+        })
+    })?
+    .collect::<rusqlite::Result<_>>()
+    .map_err(Into::into)
+}
+
+/// The messages sent in reply to an inbound message, oldest first.
+pub(crate) fn replies(conn: &Connection, id: InboundId) -> Result<Vec<MessageId>> {
+    conn.prepare_cached("SELECT id FROM messages WHERE in_reply_to = ?1 ORDER BY id")?
+        .query_map([&id.as_bytes()[..]], |r| r.get::<_, Vec<u8>>(0))?
+        .map(|id| {
+            uuid_col(Some(id?))
+                .map(MessageId::from_bytes)
+                .ok_or_else(|| corrupt("message id", ""))
+        })
+        .collect()
 }

@@ -1,7 +1,9 @@
 //! SQL for messages: intake, queries, the queue and status changes.
 
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
-use smsgate_core::{AccountId, BatchId, Category, Credits, Encoding, MessageId, Status, Timestamp};
+use smsgate_core::{
+    AccountId, BatchId, Category, Credits, Encoding, InboundId, MessageId, Status, Timestamp,
+};
 
 use super::accounts::{LedgerKind, insert_ledger, uuid_col};
 use crate::{
@@ -120,11 +122,14 @@ pub(crate) fn accept(
         now,
     )?;
 
+    if sub.messages.iter().any(|m| m.callback_url.is_some()) {
+        super::webhooks::ensure_callbacks_endpoint(conn, sub.account, now)?;
+    }
     let mut insert = conn.prepare_cached(
         "INSERT INTO messages (id, account_id, batch_id, recipient, sender, body, encoding, segments, cost,
              category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at,
-             event_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19)",
+             event_seq, in_reply_to, callback_url)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     )?;
     let mut accepted = Vec::with_capacity(sub.messages.len());
     for m in &sub.messages {
@@ -153,6 +158,8 @@ pub(crate) fn accept(
             m.schedule_at.unwrap_or(now).0,
             m.expires_at.map(|t| t.0),
             u32::from(status == Status::Queued),
+            m.in_reply_to.map(|i| i.as_bytes().to_vec()),
+            m.callback_url,
         ])?;
         if status == Status::Queued {
             super::events::message_event(
@@ -209,7 +216,7 @@ pub(crate) fn purge_idempotency(conn: &Connection, before: Timestamp) -> Result<
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, account_id, batch_id, recipient, sender, body, encoding, segments, cost, \
      category, route_class, reference, priority, status, created_at, updated_at, schedule_at, expires_at, \
-     attempts, connector, carrier_id, error, refunded";
+     attempts, connector, carrier_id, error, refunded, in_reply_to, callback_url";
 
 pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>> {
     let id: Vec<u8> = r.get(0)?;
@@ -241,6 +248,8 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>
             carrier_id: r.get(20)?,
             error: r.get(21)?,
             refunded: r.get(22)?,
+            in_reply_to: uuid_col(r.get(23)?).map(InboundId::from_bytes),
+            callback_url: r.get(24)?,
         })
     };
     Ok(build())

@@ -7,6 +7,7 @@ mod events;
 mod inbound;
 mod messages;
 mod receipts;
+mod suppressions;
 #[cfg(test)]
 mod tests;
 mod webhooks;
@@ -14,7 +15,10 @@ mod webhooks;
 use std::path::Path;
 
 use async_trait::async_trait;
-use smsgate_core::{AccountId, BatchId, Credits, InboundId, KeyId, MessageId, Price, Timestamp};
+use smsgate_core::optout::OptOutAction;
+use smsgate_core::{
+    AccountId, BatchId, Credits, InboundId, KeyId, MessageId, Msisdn, Price, Timestamp,
+};
 
 use crate::*;
 use conn::{Readers, Writer};
@@ -26,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_inbound.sql"),
     include_str!("migrations/0004_events.sql"),
     include_str!("migrations/0005_webhooks.sql"),
+    include_str!("migrations/0006_routing_optout_replies.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
@@ -241,6 +246,66 @@ impl Store for SqliteStore {
 
     async fn receive_inbound(&self, parts: Vec<InboundPart>) -> Result<Vec<InboundOutcome>> {
         self.write(move |c| parts.into_iter().map(|p| inbound::receive(c, p)).collect())
+            .await
+    }
+    async fn inbound_message(
+        &self,
+        account: AccountId,
+        id: InboundId,
+    ) -> Result<Option<(InboundRecord, Vec<MessageId>)>> {
+        self.read(move |c| {
+            let Some(m) = inbound::by_id(c, id)?.filter(|m| m.account_id == Some(account)) else {
+                return Ok(None);
+            };
+            Ok(Some((m, inbound::replies(c, id)?)))
+        })
+        .await
+    }
+    async fn assign_keyword(
+        &self,
+        number: &str,
+        keyword: &str,
+        account: AccountId,
+        now: Timestamp,
+    ) -> Result<KeywordAssignment> {
+        let (number, keyword) = (number.to_string(), keyword.to_string());
+        self.write(move |c| inbound::assign_keyword(c, &number, &keyword, account, now))
+            .await
+    }
+    async fn unassign_keyword(&self, number: &str, keyword: &str) -> Result<bool> {
+        let (number, keyword) = (number.to_string(), keyword.to_string());
+        self.write(move |c| inbound::unassign_keyword(c, &number, &keyword))
+            .await
+    }
+    async fn keywords(&self) -> Result<Vec<KeywordAssignment>> {
+        self.read(inbound::keywords).await
+    }
+    async fn change_suppressions(
+        &self,
+        account: AccountId,
+        numbers: Vec<Msisdn>,
+        action: OptOutAction,
+        source: SuppressionSource,
+        now: Timestamp,
+    ) -> Result<SuppressionCount> {
+        self.write(move |c| suppressions::change_many(c, account, &numbers, action, source, now))
+            .await
+    }
+    async fn suppressions(
+        &self,
+        account: AccountId,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<Suppression>> {
+        self.read(move |c| suppressions::list(c, account, after.as_deref(), limit))
+            .await
+    }
+    async fn suppressed(&self, account: AccountId, numbers: Vec<String>) -> Result<Vec<String>> {
+        self.read(move |c| suppressions::suppressed(c, account, &numbers))
+            .await
+    }
+    async fn callbacks_endpoint(&self, account: AccountId) -> Result<Option<WebhookEndpoint>> {
+        self.read(move |c| webhooks::callbacks_endpoint(c, account))
             .await
     }
     async fn inbound(

@@ -46,6 +46,8 @@ fn message(to: &str, cost: i64, schedule_at: Option<Timestamp>) -> NewMessage {
         schedule_at,
         expires_at: None,
         priority: 0,
+        in_reply_to: None,
+        callback_url: None,
     }
 }
 
@@ -885,4 +887,148 @@ async fn an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries() {
     while store.relay_events(400, Timestamp(50)).await.unwrap() > 0 {}
     let log = store.deliveries(endpoint.id, 5_000).await.unwrap();
     assert_eq!(log.len(), 1_500);
+}
+
+#[tokio::test]
+async fn keywords_route_shared_numbers_and_opt_recipients_out_and_in() {
+    use smsgate_core::optout::{OptOutAction, OptOutKeywords};
+    let (_d, store) = open();
+    let owner = account(&store, "owner", 0).await;
+    let acme = account(&store, "acme", 0).await;
+    store
+        .assign_number("4400", owner, Timestamp(1))
+        .await
+        .unwrap();
+    store
+        .assign_keyword("4400", "ACME", acme, Timestamp(1))
+        .await
+        .unwrap();
+    let texts = [
+        "acme hello",  // acme's by keyword
+        "hello",       // the owner's
+        " Stop \n",    // the owner's opt-out
+        "STOP acme",   // acme's opt-out
+        "please stop", // a message, not a keyword
+        "start",       // the owner's opt-in
+    ];
+    let out = store
+        .receive_inbound(texts.iter().map(|t| mo("4400", t, None)).collect())
+        .await
+        .unwrap();
+    let stored: Vec<&InboundRecord> = out
+        .iter()
+        .map(|o| match o {
+            InboundOutcome::Stored(r) => r,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let owners: Vec<_> = stored.iter().map(|r| r.account_id).collect();
+    assert_eq!(
+        owners,
+        [
+            Some(acme),
+            Some(owner),
+            Some(owner),
+            Some(acme),
+            Some(owner),
+            Some(owner)
+        ]
+    );
+    let actions: Vec<_> = stored.iter().map(|r| r.optout).collect();
+    use OptOutAction::*;
+    assert_eq!(
+        actions,
+        [None, None, Some(OptOut), Some(OptOut), None, Some(OptIn)]
+    );
+    let sender = "+31612345678".to_string();
+    // The owner opted out, then in again; acme's opt-out stands.
+    assert!(
+        store
+            .suppressed(owner, vec![sender.clone()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.suppressed(acme, vec![sender.clone()]).await.unwrap(),
+        std::slice::from_ref(&sender)
+    );
+    let list = store.suppressions(acme, None, 10).await.unwrap();
+    assert_eq!(list[0].source, SuppressionSource::Keyword);
+    assert_eq!(list[0].keyword.as_deref(), Some("STOP"));
+
+    let changes: Vec<(OptOutAction, String)> = store
+        .events(owner, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.optout.map(|c| (c.action, c.number)))
+        .collect();
+    assert_eq!(changes, [(OptOut, sender.clone()), (OptIn, sender.clone())]);
+
+    // Own keyword lists replace the defaults; a second STOP changes nothing.
+    let halt = OptOutKeywords::new(&["HALT"], &["GO"]).unwrap();
+    store
+        .update_account(
+            acme,
+            AccountPatch {
+                optout_keywords: Some(Some(halt.clone())),
+                ..AccountPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.account(acme).await.unwrap().unwrap().optout_keywords,
+        halt
+    );
+    let out = store
+        .receive_inbound(vec![
+            mo("4400", "go acme", None),
+            mo("4400", "stop acme", None),
+        ])
+        .await
+        .unwrap();
+    let InboundOutcome::Stored(go) = &out[0] else {
+        panic!()
+    };
+    assert_eq!((go.account_id, go.optout), (Some(acme), Some(OptIn)));
+    let InboundOutcome::Stored(stop) = &out[1] else {
+        panic!()
+    };
+    // STOP is no longer acme's word, so the text falls to the number's owner.
+    assert_eq!((stop.account_id, stop.optout), (Some(owner), None));
+    assert!(
+        store
+            .suppressed(acme, vec![sender.clone()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Through the API: counted, evented once per change.
+    let n = Msisdn::parse("+447911123456", None).unwrap();
+    let count = store
+        .change_suppressions(
+            acme,
+            vec![n.clone(), n.clone()],
+            OptOut,
+            SuppressionSource::Api,
+            Timestamp(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!((count.changed, count.unchanged), (1, 1));
+    assert!(matches!(
+        store
+            .change_suppressions(
+                AccountId(99),
+                vec![n],
+                OptOut,
+                SuppressionSource::Api,
+                Timestamp(5)
+            )
+            .await,
+        Err(StoreError::NoSuchAccount(_))
+    ));
 }

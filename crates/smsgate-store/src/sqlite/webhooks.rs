@@ -8,14 +8,14 @@ use smsgate_core::{AccountId, Timestamp};
 use super::events;
 use super::messages::corrupt;
 use crate::{
-    AttemptRecord, AttemptResult, DeliveryNext, DeliveryRecord, DueDelivery, EventType,
-    NewWebhookEndpoint, Replay, Result, WebhookEndpoint,
+    AttemptRecord, AttemptResult, DeliveryNext, DeliveryRecord, DueDelivery, EndpointKind,
+    EventType, NewWebhookEndpoint, Replay, Result, WebhookEndpoint,
 };
 
 /// Deliveries pending per endpoint at most; the relay waits for room.
 const MAX_PENDING: i64 = 1_000;
 const ENDPOINT_COLUMNS: &str =
-    "id, account_id, url, secret, events, enabled, max_concurrency, created_at";
+    "id, account_id, url, secret, events, enabled, max_concurrency, created_at, kind";
 
 fn endpoint_row(r: &Row<'_>) -> rusqlite::Result<Result<WebhookEndpoint>> {
     let events: String = r.get(4)?;
@@ -23,6 +23,11 @@ fn endpoint_row(r: &Row<'_>) -> rusqlite::Result<Result<WebhookEndpoint>> {
         (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
     let (enabled, max_concurrency, created_at): (bool, u32, i64) =
         (r.get(5)?, r.get(6)?, r.get(7)?);
+    let kind = match r.get::<_, String>(8)?.as_str() {
+        "endpoint" => EndpointKind::Endpoint,
+        "callbacks" => EndpointKind::Callbacks,
+        other => return Ok(Err(corrupt("endpoint kind", other))),
+    };
     let events: Result<Vec<EventType>> = if events == "*" {
         Ok(Vec::new())
     } else {
@@ -34,6 +39,7 @@ fn endpoint_row(r: &Row<'_>) -> rusqlite::Result<Result<WebhookEndpoint>> {
     Ok(events.map(|events| WebhookEndpoint {
         id,
         account_id: AccountId(account),
+        kind,
         url,
         secret,
         events,
@@ -68,6 +74,7 @@ pub(crate) fn create(
     Ok(WebhookEndpoint {
         id: conn.last_insert_rowid(),
         account_id: account,
+        kind: EndpointKind::Endpoint,
         url: new.url,
         secret: new.secret,
         events: new.events,
@@ -115,6 +122,101 @@ pub(crate) fn delete(conn: &Connection, id: i64, now: Timestamp) -> Result<bool>
         > 0)
 }
 
+/// Makes the account's callbacks endpoint if it has none yet. Its secret
+/// comes from SQLite's CSPRNG (ChaCha20 seeded by the OS).
+pub(crate) fn ensure_callbacks_endpoint(
+    conn: &Connection,
+    account: AccountId,
+    now: Timestamp,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO webhook_endpoints (account_id, kind, url, secret, events, created_at, relay_cursor)
+         VALUES (?1, 'callbacks', '', 'whsec_' || lower(hex(randomblob(24))), '*', ?2,
+                 (SELECT COALESCE(MAX(id), 0) FROM events))
+         ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![account.0, now.0])?;
+    Ok(())
+}
+
+/// The account's callbacks endpoint, if a message has made it.
+pub(crate) fn callbacks_endpoint(
+    conn: &Connection,
+    account: AccountId,
+) -> Result<Option<WebhookEndpoint>> {
+    conn.prepare_cached(&format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE account_id = ?1 AND kind = 'callbacks'"
+    ))?
+    .query_row([account.0], endpoint_row)
+    .optional()?
+    .transpose()
+}
+
+/// An event to relay: id, type, subject, and its message's callback URL.
+type RelayRow = (i64, EventType, Option<Vec<u8>>, Option<String>);
+
+/// Events of an account after `after`, oldest first, with the callback
+/// URL of the message each is about (when it has one).
+fn events_after(
+    conn: &Connection,
+    endpoint: &WebhookEndpoint,
+    after: i64,
+    until: i64,
+    since: i64,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<RelayRow>> {
+    let sql = match endpoint.kind {
+        EndpointKind::Endpoint => {
+            "SELECT id, type, COALESCE(message_id, inbound_id), NULL FROM events
+              WHERE account_id = ?1 AND id > ?2 AND id <= ?3 AND created_at >= ?4 AND created_at < ?5
+              ORDER BY id LIMIT ?6"
+        }
+        EndpointKind::Callbacks => {
+            "SELECT e.id, e.type, COALESCE(e.message_id, e.inbound_id), m.callback_url
+               FROM events e LEFT JOIN messages m ON m.id = e.message_id
+              WHERE e.account_id = ?1 AND e.id > ?2 AND e.id <= ?3 AND e.created_at >= ?4 AND e.created_at < ?5
+              ORDER BY e.id LIMIT ?6"
+        }
+    };
+    conn.prepare_cached(sql)?
+        .query_map(
+            params![endpoint.account_id.0, after, until, since, before, limit],
+            |r| Ok((r.get(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?)),
+        )?
+        .map(|row| {
+            let (id, kind, subject, url) = row?;
+            let kind = EventType::parse(&kind).ok_or_else(|| corrupt("event type", &kind))?;
+            Ok((id, kind, subject, url))
+        })
+        .collect()
+}
+
+/// Makes deliveries of `events` for the endpoint (those it wants);
+/// returns how many.
+fn make_deliveries(
+    conn: &Connection,
+    endpoint: &WebhookEndpoint,
+    events: &[RelayRow],
+    now: Timestamp,
+) -> Result<usize> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, status, due_at, created_at, url)
+         VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?5)",
+    )?;
+    let mut made = 0;
+    for (event_id, kind, subject, url) in events {
+        let wanted = *kind != EventType::WebhookTest
+            && endpoint.wants(*kind)
+            && (endpoint.kind == EndpointKind::Endpoint || url.is_some());
+        if wanted {
+            insert.execute(params![endpoint.id, event_id, subject, now.0, url])?;
+            made += 1;
+        }
+    }
+    Ok(made)
+}
+
 /// Turns new outbox events into deliveries, endpoint by endpoint, each
 /// from its own cursor and only while it has room for more pending; returns
 /// how many events were looked at.
@@ -123,7 +225,7 @@ pub(crate) fn relay(conn: &Connection, limit: usize, now: Timestamp) -> Result<u
         .prepare_cached(&format!(
             "SELECT {ENDPOINT_COLUMNS}, relay_cursor FROM webhook_endpoints WHERE enabled = 1"
         ))?
-        .query_map([], |r| Ok((endpoint_row(r)?, r.get::<_, i64>(8)?)))?
+        .query_map([], |r| Ok((endpoint_row(r)?, r.get::<_, i64>(9)?)))?
         .map(|row| {
             let (endpoint, cursor) = row?;
             Ok((endpoint?, cursor))
@@ -140,30 +242,12 @@ pub(crate) fn relay(conn: &Connection, limit: usize, now: Timestamp) -> Result<u
         if room <= 0 {
             continue;
         }
-        let rows: Vec<(i64, String, Option<Vec<u8>>)> = conn
-            .prepare_cached(
-                "SELECT id, type, COALESCE(message_id, inbound_id) FROM events
-                  WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-            )?
-            .query_map(params![e.account_id.0, cursor, room], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+        let rows = events_after(conn, &e, cursor, i64::MAX, i64::MIN, i64::MAX, room)?;
         let Some(last) = rows.last().map(|r| r.0) else {
             continue;
         };
         looked += rows.len();
-        let mut insert = conn.prepare_cached(
-            "INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, status, due_at, created_at)
-             VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
-        )?;
-        for (event_id, kind, subject) in &rows {
-            let kind = EventType::parse(kind).ok_or_else(|| corrupt("event type", kind))?;
-            if kind != EventType::WebhookTest && e.wants(kind) {
-                insert.execute(params![e.id, event_id, subject, now.0])?;
-            }
-        }
-        drop(insert);
+        make_deliveries(conn, &e, &rows, now)?;
         conn.prepare_cached("UPDATE webhook_endpoints SET relay_cursor = ?1 WHERE id = ?2")?
             .execute(params![last, e.id])?;
     }
@@ -180,31 +264,10 @@ pub(crate) fn replay(
 ) -> Result<usize> {
     let (from, to, since, until) = match which {
         Replay::Event(id) => (id, id, i64::MIN, i64::MAX),
-        Replay::Range { since, until } => (i64::MIN, i64::MAX, since.0, until.0),
+        Replay::Range { since, until } => (i64::MIN + 1, i64::MAX, since.0, until.0),
     };
-    let rows: Vec<(i64, String, Option<Vec<u8>>)> = conn
-        .prepare_cached(
-            "SELECT id, type, COALESCE(message_id, inbound_id) FROM events
-              WHERE account_id = ?1 AND id BETWEEN ?2 AND ?3 AND created_at >= ?4 AND created_at < ?5
-              ORDER BY id LIMIT 100000",
-        )?
-        .query_map(params![endpoint.account_id.0, from, to, since, until], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, status, due_at, created_at)
-         VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
-    )?;
-    let mut made = 0;
-    for (id, kind, subject) in rows {
-        let kind = EventType::parse(&kind).ok_or_else(|| corrupt("event type", &kind))?;
-        if kind != EventType::WebhookTest && endpoint.wants(kind) {
-            insert.execute(params![endpoint.id, id, subject, now.0])?;
-            made += 1;
-        }
-    }
-    Ok(made)
+    let rows = events_after(conn, endpoint, from - 1, to, since, until, 100_000)?;
+    make_deliveries(conn, endpoint, &rows, now)
 }
 
 /// A `webhook.test` event for one endpoint, delivered to it alone.
@@ -241,9 +304,9 @@ pub(crate) fn claim(
     limit: usize,
     busy: &[i64],
 ) -> Result<Vec<DueDelivery>> {
-    let rows: Vec<(i64, i64, i64, u32, i64)> = conn
+    let rows: Vec<(i64, i64, i64, u32, i64, Option<String>)> = conn
         .prepare_cached(
-            "SELECT d.id, d.endpoint_id, d.event_id, d.attempts, d.created_at
+            "SELECT d.id, d.endpoint_id, d.event_id, d.attempts, d.created_at, d.url
                FROM webhook_deliveries d
               WHERE d.status = 'pending' AND d.due_at <= ?1
                 AND (d.lease_until IS NULL OR d.lease_until <= ?1)
@@ -255,13 +318,20 @@ pub(crate) fn claim(
         )?
         // Over-fetch a little: rows of busy endpoints are skipped below.
         .query_map(params![now.0, (limit + busy.len() * 4) as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut out = Vec::new();
     let mut endpoints: std::collections::HashMap<i64, Option<WebhookEndpoint>> =
         std::collections::HashMap::new();
-    for (id, endpoint_id, event_id, attempts, created_at) in rows {
+    for (id, endpoint_id, event_id, attempts, created_at, url) in rows {
         if out.len() >= limit || busy.contains(&endpoint_id) {
             continue;
         }
@@ -281,6 +351,7 @@ pub(crate) fn claim(
             .execute(params![lease_until.0, id])?;
         out.push(DueDelivery {
             id,
+            url: url.unwrap_or_else(|| endpoint.url.clone()),
             endpoint,
             event,
             attempts,

@@ -1,0 +1,148 @@
+//! SQL for opt-out: the suppression list of each account, changed by
+//! inbound keywords and through the API, each change an `optout.changed`
+//! event in the same transaction.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use smsgate_core::optout::OptOutAction;
+use smsgate_core::{AccountId, InboundId, Msisdn, Timestamp};
+
+use super::messages::corrupt;
+use crate::{
+    EventType, OptOutChange, Result, StoreError, Suppression, SuppressionCount, SuppressionSource,
+};
+
+/// Puts `number` on (or takes it off) the account's list; returns whether
+/// that changed anything. A change is an event.
+pub(crate) fn change(
+    conn: &Connection,
+    account: AccountId,
+    change: &OptOutChange,
+    inbound: Option<InboundId>,
+    now: Timestamp,
+) -> Result<bool> {
+    let changed = match change.action {
+        OptOutAction::OptOut => conn
+            .prepare_cached(
+                "INSERT INTO suppressions (account_id, number, source, keyword, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                account.0,
+                change.number,
+                change.source.as_str(),
+                change.keyword,
+                now.0
+            ])?,
+        OptOutAction::OptIn => conn
+            .prepare_cached("DELETE FROM suppressions WHERE account_id = ?1 AND number = ?2")?
+            .execute(params![account.0, change.number])?,
+    } > 0;
+    if changed {
+        let detail = serde_json::to_string(change)
+            .map_err(|e| StoreError::Corrupt(format!("opt-out change: {e}")))?;
+        conn.prepare_cached(
+            "INSERT INTO events (account_id, type, inbound_id, number, seq, detail, created_at)
+             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)",
+        )?
+        .execute(params![
+            account.0,
+            EventType::OptoutChanged.as_str(),
+            inbound.map(|i| i.as_bytes().to_vec()),
+            change.number,
+            detail,
+            now.0
+        ])?;
+    }
+    Ok(changed)
+}
+
+/// The change an `optout.changed` event row records.
+pub(crate) fn parse_detail(number: Option<String>, detail: Option<&str>) -> Result<OptOutChange> {
+    let detail = detail.unwrap_or_default();
+    let mut change: OptOutChange =
+        serde_json::from_str(detail).map_err(|_| corrupt("opt-out detail", detail))?;
+    if let Some(n) = number {
+        change.number = n;
+    }
+    Ok(change)
+}
+
+/// Applies one change to many numbers (an API call or an import).
+pub(crate) fn change_many(
+    conn: &Connection,
+    account: AccountId,
+    numbers: &[Msisdn],
+    action: OptOutAction,
+    source: SuppressionSource,
+    now: Timestamp,
+) -> Result<SuppressionCount> {
+    super::accounts::require_account(conn, account)?;
+    let mut count = SuppressionCount::default();
+    for n in numbers {
+        let c = OptOutChange {
+            number: n.to_string(),
+            action,
+            source,
+            keyword: None,
+        };
+        if change(conn, account, &c, None, now)? {
+            count.changed += 1;
+        } else {
+            count.unchanged += 1;
+        }
+    }
+    Ok(count)
+}
+
+/// Which of `numbers` (E.164) the account must not send to.
+pub(crate) fn suppressed(
+    conn: &Connection,
+    account: AccountId,
+    numbers: &[String],
+) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT 1 FROM suppressions WHERE account_id = ?1 AND number = ?2")?;
+    let mut out = Vec::new();
+    for n in numbers {
+        if stmt
+            .query_row(params![account.0, n], |_| Ok(()))
+            .optional()?
+            .is_some()
+        {
+            out.push(n.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// The account's list in number order, after `after`.
+pub(crate) fn list(
+    conn: &Connection,
+    account: AccountId,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Suppression>> {
+    conn.prepare_cached(
+        "SELECT number, source, keyword, created_at FROM suppressions
+          WHERE account_id = ?1 AND number > ?2 ORDER BY number LIMIT ?3",
+    )?
+    .query_map(params![account.0, after.unwrap_or(""), limit as i64], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+        ))
+    })?
+    .map(|row| {
+        let (number, source, keyword, created_at) = row?;
+        Ok(Suppression {
+            number,
+            source: SuppressionSource::parse(&source)
+                .ok_or_else(|| corrupt("suppression source", &source))?,
+            keyword,
+            created_at: Timestamp(created_at),
+        })
+    })
+    .collect()
+}
