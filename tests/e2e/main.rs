@@ -7,6 +7,7 @@ mod errors;
 mod events;
 mod lifecycle;
 mod ops;
+mod optout;
 mod receiver;
 mod smpp;
 #[path = "../smsc/harness.rs"]

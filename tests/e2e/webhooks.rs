@@ -21,7 +21,7 @@ const FAST_RETRIES: &[(&str, &str)] = &[
     ("SMSGATE_ENGINE__WEBHOOKS__TIMEOUT_MS", "300"),
 ];
 
-fn verify(secret: &str, signature: &str, body: &[u8]) -> bool {
+pub(crate) fn verify(secret: &str, signature: &str, body: &[u8]) -> bool {
     let mut parts = signature.split(',');
     let t = parts
         .next()
@@ -322,4 +322,125 @@ async fn test_events_replays_and_a_disabled_endpoint() {
         .post(&key, &format!("/v1/webhooks/{id}/replay"), json!({}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_s_callback_url_receives_its_events_signed_with_the_callbacks_secret() {
+    let receiver = Receiver::start(Arc::new(|n| {
+        if n == 0 {
+            Answer::Status(500)
+        } else {
+            Answer::Status(204)
+        }
+    }))
+    .await;
+    let server = Server::start_with(FAST_RETRIES);
+    let (_, key) = server.account("acme", 100).await;
+    let (status, body) = server
+        .post(
+            &key,
+            "/v1/messages",
+            json!({"to": "+31612345678", "from": "Acme", "text": "hi", "callback_url": "ftp://x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("callback_url"), "{body}");
+    assert_eq!(server.balance(&key).await, 100);
+
+    let (status, body) = server
+        .post(
+            &key,
+            "/v1/messages",
+            json!({"to": "+31612345678", "from": "Acme", "text": "hi", "callback_url": receiver.url}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let id = body["messages"][0]["id"].as_str().unwrap().to_string();
+    let (status, _) = server
+        .post(
+            &key,
+            "/v1/messages",
+            crate::support::text_to("+31612345679"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let message = server.wait_for(&key, &id, "delivered").await;
+    assert_eq!(message["callback_url"], receiver.url.as_str());
+
+    let (_, hooks) = server.get(&key, "/v1/webhooks").await;
+    let callbacks = hooks["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["kind"] == "callbacks")
+        .unwrap_or_else(|| panic!("{hooks}"))
+        .clone();
+    let secret = callbacks["secret"].as_str().unwrap();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 40,
+        "{secret}"
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let firsts = loop {
+        let mut seen = HashSet::new();
+        let firsts: Vec<Value> = receiver
+            .delivered()
+            .iter()
+            .map(|r| {
+                assert!(verify(
+                    secret,
+                    r.header("smsgate-signature").unwrap(),
+                    &r.body
+                ));
+                r.json()
+            })
+            .filter(|e| seen.insert(e["id"].as_str().unwrap().to_string()))
+            .collect();
+        if firsts.len() >= 3 {
+            break firsts;
+        }
+        assert!(Instant::now() < deadline, "{firsts:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let seen: Vec<(&str, &str)> = firsts
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["data"]["message"]["id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("message.queued", id.as_str()),
+            ("message.sent", id.as_str()),
+            ("message.delivered", id.as_str())
+        ],
+        "only the message with the callback, in order"
+    );
+    // The first attempt failed and was retried; the log shows both.
+    let (_, log) = server
+        .get(
+            &key,
+            &format!("/v1/webhooks/{}/deliveries", callbacks["id"]),
+        )
+        .await;
+    let attempts: u64 = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["attempts"].as_u64().unwrap())
+        .sum();
+    assert_eq!(attempts, 4, "{log}");
+    let (status, body) = server
+        .post(
+            &key,
+            &format!("/v1/webhooks/{}/test", callbacks["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
 }
