@@ -20,6 +20,7 @@ mod testing;
 pub mod webhooks;
 
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use smsgate_core::send::{FieldError, Rejection, SendError};
@@ -177,6 +178,7 @@ impl Engine {
         background: bool,
     ) -> Result<Engine, EngineError> {
         config.simulator.validate().map_err(EngineError::Config)?;
+        config.webhooks.validate().map_err(EngineError::Config)?;
         // One crypto provider for every TLS client (webhooks, SMSCs).
         let _ = rustls::crypto::ring::default_provider().install_default();
         smsgate_core::msisdn::warm_up();
@@ -255,7 +257,8 @@ impl Engine {
             tracker,
             stop.clone(),
         );
-        tracker.spawn(scheduler::run(store.clone(), wake, stop.clone()));
+        let retention = Duration::from_secs(config.webhooks.event_retention_days * 24 * 3600);
+        tracker.spawn(scheduler::run(store.clone(), wake, retention, stop.clone()));
         webhooks::start(store, config.webhooks.clone(), tracker, stop.clone());
         Ok(routing)
     }

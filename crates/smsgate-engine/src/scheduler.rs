@@ -1,7 +1,7 @@
 //! The scheduler: moves scheduled messages to the queue when their time
 //! comes, expires waiting messages whose validity ended, forgets old
-//! idempotency keys and receipts that never matched, and publishes queue
-//! depth.
+//! idempotency keys, receipts that never matched, and events past their
+//! retention, and publishes queue depth.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +25,7 @@ const PENDING_RECEIPT_KEEP_MS: i64 = 24 * 3600 * 1000;
 pub(crate) async fn run(
     store: Arc<dyn Store>,
     wake_dispatcher: Arc<Notify>,
+    event_retention: Duration,
     stop: CancellationToken,
 ) {
     let mut ticks: u64 = 0;
@@ -34,7 +35,7 @@ pub(crate) async fn run(
             _ = stop.cancelled() => break,
         }
         ticks += 1;
-        if let Err(e) = tick(store.as_ref(), &wake_dispatcher, ticks).await {
+        if let Err(e) = tick(store.as_ref(), &wake_dispatcher, event_retention, ticks).await {
             tracing::warn!(error = %e, "scheduler tick failed");
         }
     }
@@ -43,6 +44,7 @@ pub(crate) async fn run(
 async fn tick(
     store: &dyn Store,
     wake_dispatcher: &Notify,
+    event_retention: Duration,
     ticks: u64,
 ) -> smsgate_store::Result<()> {
     let now = Timestamp::now();
@@ -95,6 +97,9 @@ async fn tick(
                 "dropped receipts whose carrier id no message ever had"
             );
         }
+        // In chunks, so that other writes get their turn in between.
+        let before = now.plus_millis(-(event_retention.as_millis() as i64));
+        while store.purge_events(before, CHUNK).await? >= CHUNK {}
     }
     Ok(())
 }

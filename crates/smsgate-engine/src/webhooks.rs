@@ -44,6 +44,26 @@ pub struct WebhookConfig {
     pub retry_hours: u64,
     /// Deliveries in flight over all endpoints. Default 256.
     pub max_in_flight: usize,
+    /// Events (`GET /v1/events`, replays) and the delivery log are kept
+    /// this long; an event is only forgotten once every enabled endpoint
+    /// has been given it. Must outlast the retries. Default 30.
+    pub event_retention_days: u64,
+}
+
+impl WebhookConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.event_retention_days * 24 <= self.retry_hours {
+            return Err(format!(
+                "webhooks.event_retention_days ({}) must be longer than retry_hours ({} h): \
+                 events are kept while their deliveries may still be retried",
+                self.event_retention_days, self.retry_hours
+            ));
+        }
+        if self.timeout_ms == 0 || self.max_in_flight == 0 {
+            return Err("webhooks.timeout_ms and max_in_flight must be above zero".into());
+        }
+        Ok(())
+    }
 }
 
 impl Default for WebhookConfig {
@@ -54,6 +74,7 @@ impl Default for WebhookConfig {
             retry_max_ms: 3_600_000,
             retry_hours: 25,
             max_in_flight: 256,
+            event_retention_days: 30,
         }
     }
 }

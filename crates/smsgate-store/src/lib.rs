@@ -221,6 +221,11 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<EventRecord>>;
 
+    /// Forgets up to `limit` events created before `before` (only those
+    /// every enabled endpoint has been given) and finished webhook
+    /// deliveries done before it; returns how many rows went.
+    async fn purge_events(&self, before: Timestamp, limit: usize) -> Result<usize>;
+
     // --- webhooks ----------------------------------------------------------------
 
     async fn create_webhook(

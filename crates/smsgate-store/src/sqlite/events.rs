@@ -151,3 +151,32 @@ pub(crate) fn list(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(|row| record(conn, row)).collect()
 }
+
+/// Deletes up to `limit` events created before `before` that every enabled
+/// webhook endpoint has relayed, and the finished deliveries (with their
+/// attempts) done before `before`; returns how many rows went.
+pub(crate) fn purge(conn: &Connection, before: Timestamp, limit: usize) -> Result<usize> {
+    let relayed: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(MIN(relay_cursor), 9223372036854775807) FROM webhook_endpoints WHERE enabled = 1",
+        )?
+        .query_row([], |r| r.get(0))?;
+    let events = conn
+        .prepare_cached(
+            "DELETE FROM events WHERE id IN (
+                 SELECT id FROM events WHERE created_at < ?1 AND id <= ?2 ORDER BY id LIMIT ?3)",
+        )?
+        .execute(params![before.0, relayed, limit as i64])?;
+    let finished = "SELECT id FROM webhook_deliveries
+                     WHERE status <> 'pending' AND done_at < ?1 ORDER BY id LIMIT ?2";
+    conn.prepare_cached(&format!(
+        "DELETE FROM webhook_attempts WHERE delivery_id IN ({finished})"
+    ))?
+    .execute(params![before.0, limit as i64])?;
+    let deliveries = conn
+        .prepare_cached(&format!(
+            "DELETE FROM webhook_deliveries WHERE id IN ({finished})"
+        ))?
+        .execute(params![before.0, limit as i64])?;
+    Ok(events + deliveries)
+}

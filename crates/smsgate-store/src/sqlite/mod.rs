@@ -337,6 +337,9 @@ impl Store for SqliteStore {
     async fn purge_inbound_parts(&self, before: Timestamp) -> Result<usize> {
         self.write(move |c| inbound::purge_parts(c, before)).await
     }
+    async fn purge_events(&self, before: Timestamp, limit: usize) -> Result<usize> {
+        self.write(move |c| events::purge(c, before, limit)).await
+    }
     async fn events(
         &self,
         account: AccountId,

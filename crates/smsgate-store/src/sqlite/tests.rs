@@ -1032,3 +1032,60 @@ async fn keywords_route_shared_numbers_and_opt_recipients_out_and_in() {
         Err(StoreError::NoSuchAccount(_))
     ));
 }
+
+#[tokio::test]
+async fn old_events_go_only_once_every_enabled_endpoint_has_them() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 0).await;
+    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    let hi = || mo("4400", "hi", None);
+    store.receive_inbound(vec![hi(), hi()]).await.unwrap();
+    let endpoint = |url: &str| NewWebhookEndpoint {
+        url: url.into(),
+        secret: "s".into(),
+        events: vec![],
+        max_concurrency: 1,
+    };
+    let e = store
+        .create_webhook(a, endpoint("http://127.0.0.1:9/"), Timestamp(1))
+        .await
+        .unwrap();
+    let off = store
+        .create_webhook(a, endpoint("http://127.0.0.1:8/"), Timestamp(1))
+        .await
+        .unwrap();
+    store.set_webhook_enabled(off.id, false).await.unwrap();
+    // Made after the endpoints, not relayed yet: kept, however old.
+    store.receive_inbound(vec![hi()]).await.unwrap();
+    assert_eq!(store.events(a, 0, 10).await.unwrap().len(), 3);
+    assert_eq!(
+        store.purge_events(Timestamp(50), 100).await.unwrap(),
+        0,
+        "not old enough"
+    );
+    assert_eq!(store.purge_events(Timestamp(200), 100).await.unwrap(), 2);
+    let left = store.events(a, 0, 10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    // Relayed, delivered and past retention: the event and its delivery go.
+    store.relay_events(100, Timestamp(150)).await.unwrap();
+    let claimed = store
+        .claim_deliveries(Timestamp(150), Timestamp(999), 10, vec![])
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].endpoint.id, e.id);
+    store
+        .record_attempts(vec![AttemptResult {
+            delivery: claimed[0].id,
+            at: Timestamp(160),
+            status_code: Some(200),
+            latency_ms: 1,
+            error: None,
+            next: DeliveryNext::Delivered,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(store.purge_events(Timestamp(200), 100).await.unwrap(), 2);
+    assert!(store.events(a, 0, 10).await.unwrap().is_empty());
+    assert!(store.deliveries(e.id, 10).await.unwrap().is_empty());
+}
