@@ -26,17 +26,6 @@ async fn mo(server: &Server, from: &str, to: &str, text: &str) -> Value {
     body
 }
 
-async fn assign(server: &Server, number: &str, account: i64) {
-    let (status, body) = server
-        .admin(
-            Method::POST,
-            "/admin/v1/numbers",
-            Some(json!({"number": number, "account_id": account})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-}
-
 async fn suppressed_numbers(server: &Server, key: &str) -> Vec<Value> {
     let (status, body) = server.get(key, "/v1/suppressions").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -48,7 +37,7 @@ async fn stop_suppresses_the_sender_until_start_and_is_an_event() {
     let receiver = Receiver::start(Arc::new(|_| Answer::Status(200))).await;
     let server = Server::start();
     let (acme, key) = server.account("acme", 100).await;
-    assign(&server, "4400", acme).await;
+    server.assign_number("4400", json!(acme)).await;
     let (status, hook) = server
         .post(
             &key,
@@ -172,7 +161,7 @@ async fn stop_suppresses_the_sender_until_start_and_is_an_event() {
 async fn keyword_lists_are_the_account_s_own() {
     let server = Server::start();
     let (acme, key) = server.account("acme", 10).await;
-    assign(&server, "4400", acme).await;
+    server.assign_number("4400", json!(acme)).await;
     let (status, lists) = server.get(&key, "/v1/optout/keywords").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -335,7 +324,7 @@ async fn keywords_route_a_shared_number_and_replies_thread_to_the_inbound_messag
     let server = Server::start();
     let (owner, owner_key) = server.account("owner", 10).await;
     let (acme, acme_key) = server.account("acme", 10).await;
-    assign(&server, "4400", owner).await;
+    server.assign_number("4400", json!(owner)).await;
     let (status, body) = server
         .admin(
             Method::POST,
@@ -432,4 +421,56 @@ async fn keywords_route_a_shared_number_and_replies_thread_to_the_inbound_messag
     assert_eq!(after["id"].is_string(), true);
     let (_, inbox) = server.get(&owner_key, "/v1/inbound").await;
     assert_eq!(inbox["data"][0]["text"], "acme again");
+}
+
+#[tokio::test]
+async fn a_recipient_answering_stop_through_the_simulator_is_suppressed() {
+    let server = Server::start_configured(
+        "[engine.simulator]\ndelivery_delay_ms = 50\nreply_ratio = 1.0\nreply_texts = [\" Stop \"]\n",
+        &[],
+    );
+    let (acme, key) = server.account("acme", 10).await;
+    server.assign_number("+3197010000001", json!(acme)).await;
+    // From an alphanumeric sender nobody can answer.
+    let (_, body) = server
+        .post(&key, "/v1/messages", text_to("+447911123456"))
+        .await;
+    let alpha = body["messages"][0]["id"].as_str().unwrap().to_string();
+    server.wait_for(&key, &alpha, "delivered").await;
+    // From the account's number: the recipient answers STOP.
+    let (status, body) = server
+        .post(
+            &key,
+            "/v1/messages",
+            json!({"to": MOBILE, "from": "3197010000001", "text": "Offer!"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let id = body["messages"][0]["id"].as_str().unwrap().to_string();
+    server.wait_for(&key, &id, "delivered").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while suppressed_numbers(&server, &key).await.is_empty() {
+        assert!(Instant::now() < deadline, "the STOP never came");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (_, inbox) = server.get(&key, "/v1/inbound").await;
+    let inbox = inbox["data"].as_array().unwrap();
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert_eq!(inbox[0]["from"], "31612345678");
+    assert_eq!(inbox[0]["to"], "3197010000001");
+    assert_eq!(inbox[0]["connector"], "simulator");
+    assert_eq!(inbox[0]["optout"], "opt_out");
+    let list = suppressed_numbers(&server, &key).await;
+    assert_eq!(list[0]["number"], MOBILE);
+
+    let balance = server.balance(&key).await;
+    let (status, body) = server
+        .post(
+            &key,
+            "/v1/messages",
+            json!({"to": MOBILE, "from": "3197010000001", "text": "Offer 2"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(server.balance(&key).await, balance);
 }

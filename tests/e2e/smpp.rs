@@ -429,14 +429,7 @@ async fn inbound_messages_are_decoded_reassembled_and_listed_for_the_owner() {
         .unwrap()["id"]
         .clone();
     for (number, account) in [("+3197010000001", acme), ("4400", json!(other_id))] {
-        let (status, body) = server
-            .admin(
-                Method::POST,
-                "/admin/v1/numbers",
-                Some(json!({"number": number, "account_id": account})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        server.assign_number(number, account).await;
     }
     let (status, body) = server
         .admin(

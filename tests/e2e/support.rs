@@ -155,6 +155,18 @@ impl Server {
         )
     }
 
+    /// Routes the inbound messages to `number` to `account`.
+    pub async fn assign_number(&self, number: &str, account: Value) {
+        let (status, body) = self
+            .admin(
+                reqwest::Method::POST,
+                "/admin/v1/numbers",
+                Some(json!({"number": number, "account_id": account})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+
     /// A request with an API key, and its answer.
     async fn call(
         &self,

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use smsgate_core::optout::{OptOutAction, OptOutKeywords, normalize_keyword};
+use smsgate_core::optout::{OptOutAction, OptOutKeywords, SUPPRESSED, normalize_keyword};
 use smsgate_core::send::{Recipient, Rejection};
 use smsgate_core::{
     AccountId, Country, Credits, InboundId, MessageId, Msisdn, SendPlan, SendRequest, Timestamp,
@@ -16,10 +16,6 @@ use smsgate_store::{
 };
 
 use crate::{Caller, Engine, EngineError, SIMULATOR, not_found};
-
-/// Why a recipient on the suppression list is not sent to.
-pub const SUPPRESSED: &str =
-    "the recipient opted out of this account's messages (suppression list)";
 
 /// Longest text the simulator takes for a made-up inbound message.
 const MAX_SIMULATED_TEXT: usize = 1_600;
@@ -81,8 +77,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Refuses, one by one and without charge, recipients on the account's
-    /// suppression list.
+    /// Shows recipients on the account's suppression list refused in a
+    /// preview (a send has the store do it, in its transaction).
     pub(crate) async fn drop_suppressed(
         &self,
         account: AccountId,

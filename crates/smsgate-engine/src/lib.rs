@@ -115,6 +115,7 @@ impl From<Refusal> for EngineError {
             }
             Refusal::IdempotencyConflict => EngineError::IdempotencyConflict,
             Refusal::AccountDisabled => EngineError::AccountDisabled,
+            Refusal::NoValidRecipient(r) => EngineError::NoValidRecipient(r),
         }
     }
 }
@@ -336,8 +337,9 @@ impl Engine {
         self.plan(caller, req).await
     }
 
-    /// Validates, prices, charges and stores a request. Returns after the
-    /// messages and the charge are durable.
+    /// Validates, prices, charges and stores a request (the store refuses
+    /// recipients on the suppression list). Returns after the messages and
+    /// the charge are durable.
     pub async fn send(
         &self,
         caller: &Caller,

@@ -154,6 +154,9 @@ pub enum Refusal {
     IdempotencyConflict,
     #[error("the account is disabled")]
     AccountDisabled,
+    /// Every recipient was refused (those on the suppression list here).
+    #[error("no recipient can be sent to")]
+    NoValidRecipient(Vec<Rejection>),
 }
 
 /// A stored message.

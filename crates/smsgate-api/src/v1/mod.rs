@@ -414,6 +414,19 @@ pub async fn get_batch(
     }))
 }
 
+/// The caller's account as it is now.
+pub(crate) async fn own_account(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<smsgate_store::Account, Problem> {
+    state
+        .engine
+        .store()
+        .account(caller.account)
+        .await?
+        .ok_or_else(|| Problem::not_found("the account no longer exists"))
+}
+
 /// The account's credit balance.
 #[utoipa::path(get, path = "/v1/balance", tag = "account",
     responses((status = 200, body = BalanceView), (status = 401, body = Problem)),
@@ -422,12 +435,7 @@ pub async fn balance(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<BalanceView>, Problem> {
-    let account = state
-        .engine
-        .store()
-        .account(caller.account)
-        .await?
-        .ok_or_else(|| Problem::not_found("the account no longer exists"))?;
+    let account = own_account(&state, &caller).await?;
     Ok(Json(BalanceView {
         account_id: account.id.0,
         name: account.name,

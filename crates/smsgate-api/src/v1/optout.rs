@@ -245,12 +245,7 @@ pub async fn get_keywords(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<KeywordLists>, Problem> {
-    let account = state
-        .engine
-        .store()
-        .account(caller.account)
-        .await?
-        .ok_or_else(|| Problem::not_found("the account no longer exists"))?;
+    let account = super::own_account(&state, &caller).await?;
     Ok(Json(KeywordLists::from(&account.optout_keywords)))
 }
 

@@ -4,7 +4,8 @@
 //! It acknowledges each submit with a carrier id after `latency_ms`, then
 //! reports a final status after `delivery_delay_ms`. Ratios decide how many
 //! messages are rejected at submit, refused temporarily (so the dispatcher
-//! retries), end undelivered or expired, or never get a receipt at all.
+//! retries), end undelivered or expired, or never get a receipt at all;
+//! and how many recipients answer (inbound messages, e.g. STOP).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,9 +14,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use smsgate_core::{Status, Timestamp};
-use smsgate_store::Outbound;
+use smsgate_store::{InboundPart, Outbound};
 
-use super::{Connector, Event, EventSink, Receipt, SubmitAck, SubmitError};
+use super::{Connector, Event, EventSink, Inbound, Receipt, SubmitAck, SubmitError};
 
 /// How the simulator behaves. Ratios are between 0 and 1 and are drawn in
 /// this order: rejected, temporary failure, then (for accepted messages)
@@ -37,6 +38,13 @@ pub struct SimulatorConfig {
     pub expired_ratio: f64,
     /// Acknowledged but never receipted. Default 0.
     pub drop_ratio: f64,
+    /// Delivered messages from a number (not from an alphanumeric sender)
+    /// that the recipient answers, an inbound message to that number a
+    /// `delivery_delay_ms` after the receipt. Default 0.
+    pub reply_ratio: f64,
+    /// What recipients answer, one picked at random per reply. Default
+    /// `["OK", "STOP"]`.
+    pub reply_texts: Vec<String>,
 }
 
 impl Default for SimulatorConfig {
@@ -49,6 +57,8 @@ impl Default for SimulatorConfig {
             undelivered_ratio: 0.0,
             expired_ratio: 0.0,
             drop_ratio: 0.0,
+            reply_ratio: 0.0,
+            reply_texts: vec!["OK".into(), "STOP".into()],
         }
     }
 }
@@ -62,10 +72,14 @@ impl SimulatorConfig {
             ("undelivered_ratio", self.undelivered_ratio),
             ("expired_ratio", self.expired_ratio),
             ("drop_ratio", self.drop_ratio),
+            ("reply_ratio", self.reply_ratio),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("simulator.{name} must be between 0 and 1, not {v}"));
             }
+        }
+        if self.reply_ratio > 0.0 && self.reply_texts.iter().all(|t| t.is_empty()) {
+            return Err("simulator.reply_texts needs a text when reply_ratio is set".into());
         }
         Ok(())
     }
@@ -106,7 +120,7 @@ impl Connector for Simulator {
         })
     }
 
-    async fn submit(&self, _message: &Outbound) -> Result<SubmitAck, SubmitError> {
+    async fn submit(&self, message: &Outbound) -> Result<SubmitAck, SubmitError> {
         let c = &self.config;
         if c.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(c.latency_ms)).await;
@@ -126,7 +140,15 @@ impl Connector for Simulator {
             self.run,
             self.next_id.fetch_add(1, Ordering::Relaxed)
         );
-        self.schedule_receipt(carrier_id.clone());
+        let replier = (message.from.bytes().all(|b| b.is_ascii_digit())
+            && fastrand::f64() < c.reply_ratio)
+            .then(|| {
+                (
+                    message.to.trim_start_matches('+').to_string(),
+                    message.from.clone(),
+                )
+            });
+        self.schedule_receipt(carrier_id.clone(), replier);
         Ok(SubmitAck {
             carrier_ids: vec![carrier_id],
         })
@@ -134,14 +156,16 @@ impl Connector for Simulator {
 
     async fn resume_receipts(&self, carrier_ids: Vec<String>) {
         for id in carrier_ids {
-            self.schedule_receipt(id);
+            self.schedule_receipt(id, None);
         }
     }
 }
 
 impl Simulator {
-    /// Draws the message's fate and sends its receipt after the delay.
-    fn schedule_receipt(&self, carrier_id: String) {
+    /// Draws the message's fate and sends its receipt after the delay;
+    /// a delivered message's recipient (`replier`: recipient and sender
+    /// numbers) answers after another delay.
+    fn schedule_receipt(&self, carrier_id: String, replier: Option<(String, String)>) {
         let c = &self.config;
         let fate = fastrand::f64();
         let status = if fate < c.undelivered_ratio {
@@ -156,6 +180,20 @@ impl Simulator {
         let connector = self.name.clone();
         let sink = self.events.clone();
         let delay = Duration::from_millis(c.delivery_delay_ms);
+        let reply = replier
+            .filter(|_| status == Status::Delivered)
+            .and_then(|(from, to)| {
+                let texts: Vec<&String> = c.reply_texts.iter().filter(|t| !t.is_empty()).collect();
+                let text = (*texts.get(fastrand::usize(..texts.len().max(1)))?).clone();
+                Some(InboundPart {
+                    connector: connector.clone(),
+                    from,
+                    to,
+                    text,
+                    part: None,
+                    received_at: Timestamp::now(),
+                })
+            });
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let _ = sink.send(Event::Receipt(Receipt {
@@ -166,6 +204,14 @@ impl Simulator {
                 detail: Some(format!("simulator: {status}")),
                 committed: None,
             }));
+            if let Some(mut part) = reply {
+                tokio::time::sleep(delay).await;
+                part.received_at = Timestamp::now();
+                let _ = sink.send(Event::Inbound(Inbound {
+                    part,
+                    committed: None,
+                }));
+            }
         });
     }
 }

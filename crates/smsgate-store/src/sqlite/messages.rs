@@ -42,7 +42,7 @@ fn insert_transition(
 
 pub(crate) fn accept(
     conn: &Connection,
-    sub: Submission,
+    mut sub: Submission,
     now: Timestamp,
 ) -> Result<Result<Acceptance, Refusal>> {
     if let Some(idem) = &sub.idempotency {
@@ -67,6 +67,14 @@ pub(crate) fn accept(
                 params![sub.account.0, idem.key],
             )?;
         }
+    }
+
+    // Checked here, in the transaction that stores the messages, so that a
+    // STOP committed before this send is never missed.
+    if super::suppressions::drop_suppressed(conn, &mut sub)? && sub.messages.is_empty() {
+        return Ok(Err(Refusal::NoValidRecipient(std::mem::take(
+            &mut sub.rejected,
+        ))));
     }
 
     // The conditional debit is what makes overspending impossible: it

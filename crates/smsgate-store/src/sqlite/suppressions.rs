@@ -3,12 +3,14 @@
 //! event in the same transaction.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use smsgate_core::optout::OptOutAction;
-use smsgate_core::{AccountId, InboundId, Msisdn, Timestamp};
+use smsgate_core::optout::{OptOutAction, SUPPRESSED};
+use smsgate_core::send::Rejection;
+use smsgate_core::{AccountId, Credits, InboundId, Msisdn, Timestamp};
 
 use super::messages::corrupt;
 use crate::{
-    EventType, OptOutChange, Result, StoreError, Suppression, SuppressionCount, SuppressionSource,
+    EventType, OptOutChange, Result, StoreError, Submission, Suppression, SuppressionCount,
+    SuppressionSource,
 };
 
 /// Puts `number` on (or takes it off) the account's list; returns whether
@@ -92,6 +94,34 @@ pub(crate) fn change_many(
         }
     }
     Ok(count)
+}
+
+/// Takes the recipients on the account's suppression list out of a
+/// submission (refused, and not charged); returns whether there were any.
+pub(crate) fn drop_suppressed(conn: &Connection, sub: &mut Submission) -> Result<bool> {
+    let mut stmt =
+        conn.prepare_cached("SELECT 1 FROM suppressions WHERE account_id = ?1 AND number = ?2")?;
+    let mut dropped = false;
+    let mut i = 0;
+    while i < sub.messages.len() {
+        let to = sub.messages[i].to.as_str();
+        if stmt
+            .query_row(params![sub.account.0, to], |_| Ok(()))
+            .optional()?
+            .is_some()
+        {
+            let m = sub.messages.remove(i);
+            sub.total_cost = Credits::new(sub.total_cost.units() - m.cost.units());
+            sub.rejected.push(Rejection {
+                to: m.to.to_string(),
+                reason: SUPPRESSED.into(),
+            });
+            dropped = true;
+        } else {
+            i += 1;
+        }
+    }
+    Ok(dropped)
 }
 
 /// Which of `numbers` (E.164) the account must not send to.

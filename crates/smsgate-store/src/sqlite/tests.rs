@@ -1089,3 +1089,56 @@ async fn old_events_go_only_once_every_enabled_endpoint_has_them() {
     assert!(store.events(a, 0, 10).await.unwrap().is_empty());
     assert!(store.deliveries(e.id, 10).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn suppressed_recipients_are_refused_in_the_intake_transaction_without_charge() {
+    use smsgate_core::optout::OptOutAction;
+    let (_d, store) = open();
+    let a = account(&store, "a", 10).await;
+    let stopped = Msisdn::parse("+31612345678", None).unwrap();
+    store
+        .change_suppressions(
+            a,
+            vec![stopped],
+            OptOutAction::OptOut,
+            SuppressionSource::Api,
+            Timestamp(1),
+        )
+        .await
+        .unwrap();
+    let r = store
+        .accept(
+            vec![
+                submission(
+                    a,
+                    vec![
+                        message("+31612345678", 2, None),
+                        message("+31612345679", 1, None),
+                    ],
+                ),
+                submission(a, vec![message("+31612345678", 1, None)]),
+            ],
+            Timestamp(2),
+        )
+        .await
+        .unwrap();
+    let first = r[0].as_ref().unwrap();
+    assert_eq!(first.messages.len(), 1);
+    assert_eq!(first.messages[0].to, "+31612345679");
+    let refused = first
+        .rejected
+        .iter()
+        .find(|x| x.to == "+31612345678")
+        .unwrap();
+    assert!(refused.reason.contains("opted out"), "{refused:?}");
+    assert_eq!(
+        first.balance,
+        Credits::new(9),
+        "only the other recipient is charged"
+    );
+    let Err(Refusal::NoValidRecipient(all)) = &r[1] else {
+        panic!("{:?}", r[1])
+    };
+    assert!(all.iter().any(|x| x.reason.contains("opted out")));
+    assert_eq!(balance(&store, a).await, 9);
+}
