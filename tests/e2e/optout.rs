@@ -418,7 +418,7 @@ async fn keywords_route_a_shared_number_and_replies_thread_to_the_inbound_messag
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let after = mo(&server, "31612345678", "4400", "acme again").await;
-    assert_eq!(after["id"].is_string(), true);
+    assert!(after["id"].is_string());
     let (_, inbox) = server.get(&owner_key, "/v1/inbound").await;
     assert_eq!(inbox["data"][0]["text"], "acme again");
 }
