@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
+use smsgate_api::dialects::DialectsConfig;
 use smsgate_engine::{ConnectorConfig, EngineConfig, Route};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -42,6 +43,9 @@ pub struct Config {
     /// Which connector carries what (`[[routes]]`); needed when
     /// connectors are configured.
     pub routes: Vec<Route>,
+    /// Which provider dialects are served (`[dialects] ultimate = false`
+    /// switches one off); all are by default.
+    pub dialects: DialectsConfig,
 }
 
 impl Default for Config {
@@ -55,6 +59,7 @@ impl Default for Config {
             engine: EngineConfig::default(),
             connectors: Vec::new(),
             routes: Vec::new(),
+            dialects: DialectsConfig::default(),
         }
     }
 }

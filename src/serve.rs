@@ -74,6 +74,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         engine: engine.clone(),
         admin_token_hash,
         metrics: render,
+        dialects: config.dialects.clone(),
     });
 
     let stop = CancellationToken::new();

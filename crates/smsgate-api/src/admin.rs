@@ -50,6 +50,7 @@ pub struct AccountView {
     pub timezone: String,
     pub max_parts: u32,
     pub has_password: bool,
+    pub require_approved_sender: bool,
     pub created_at: String,
     /// Only when the account is created: its first API key. Shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,6 +68,7 @@ impl From<&Account> for AccountView {
             timezone: a.timezone.clone(),
             max_parts: a.max_parts,
             has_password: a.password_hash.is_some(),
+            require_approved_sender: a.require_approved_sender,
             created_at: a.created_at.to_rfc3339(),
             api_key: None,
         }
@@ -130,7 +132,7 @@ pub async fn list_accounts(
     }))
 }
 
-fn account_id(id: &str) -> Result<AccountId, Problem> {
+pub(crate) fn account_id(id: &str) -> Result<AccountId, Problem> {
     id.parse()
         .map(AccountId)
         .map_err(|_| Problem::not_found(format!("no account with id {id:?}")))
@@ -174,6 +176,8 @@ pub struct UpdateAccount {
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub password: Option<Option<String>>,
+    /// Refuse sends from sender IDs not registered and approved.
+    pub require_approved_sender: Option<bool>,
 }
 
 /// Distinguishes a missing field (leave as is) from `null` (clear it).
@@ -216,13 +220,9 @@ pub async fn update_account(
         )),
         other => other,
     };
-    if let Some(tz) = &b.timezone
-        && (tz.is_empty() || tz.len() > 64)
-    {
-        return Err(Problem::invalid_field(
-            "timezone",
-            "must be an IANA time zone name such as Europe/Amsterdam",
-        ));
+    if let Some(tz) = &b.timezone {
+        smsgate_core::zone::Zone::parse(tz)
+            .map_err(|e| Problem::invalid_field("timezone", e.to_string()))?;
     }
     if b.max_parts.is_some_and(|m| !(1..=255).contains(&m)) {
         return Err(Problem::invalid_field(
@@ -248,6 +248,7 @@ pub async fn update_account(
         max_parts: b.max_parts,
         password_hash,
         optout_keywords: None,
+        require_approved_sender: b.require_approved_sender,
     };
     let account = state.engine.update_account(id, patch).await?;
     Ok(Json(AccountView::from(&account)))

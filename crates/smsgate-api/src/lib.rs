@@ -7,9 +7,11 @@
 
 pub mod admin;
 pub mod connectors;
+pub mod dialects;
 pub mod extract;
 pub mod numbers;
 pub mod problem;
+pub mod registry;
 pub mod v1;
 
 use std::sync::Arc;
@@ -35,15 +37,18 @@ pub struct AppState {
     /// SHA-256 of the admin token.
     pub admin_token_hash: [u8; 32],
     pub metrics: Option<MetricsRender>,
+    pub dialects: dialects::DialectsConfig,
 }
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
+        .merge(dialects::routes(&state.dialects))
         .merge(v1::routes())
         .merge(admin::routes())
         .merge(connectors::routes())
         .merge(numbers::routes())
+        .merge(registry::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -139,6 +144,9 @@ async fn openapi_json() -> Response {
         v1::optout::list_suppressions, v1::optout::add_suppression, v1::optout::remove_suppression,
         v1::optout::import_suppressions, v1::optout::get_keywords, v1::optout::set_keywords,
         v1::optout::reset_keywords,
+        registry::own_sender, registry::own_senders, registry::own_template, registry::own_templates,
+        registry::account_sender, registry::account_senders, registry::account_template,
+        registry::account_templates, registry::approve_sender, registry::approve_template,
         v1::webhooks::create_webhook, v1::webhooks::list_webhooks, v1::webhooks::update_webhook,
         v1::webhooks::delete_webhook, v1::webhooks::list_deliveries, v1::webhooks::replay,
         v1::webhooks::test,
@@ -150,6 +158,7 @@ async fn openapi_json() -> Response {
         (name = "account", description = "The caller's account"),
         (name = "admin", description = "Operator endpoints (admin token)"),
         (name = "opt-out", description = "Suppression list and opt-out keywords"),
+        (name = "senders and templates", description = "Sender IDs and content templates, approved by the operator"),
     )
 )]
 pub struct ApiDoc;

@@ -222,6 +222,12 @@ impl From<EngineError> for Problem {
                 "The name is already taken",
                 detail,
             ),
+            EngineError::Duplicate(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "duplicate",
+                "Already registered",
+                detail,
+            ),
             EngineError::ShuttingDown | EngineError::Store(_) | EngineError::Randomness => {
                 tracing::error!(error = %e, "request failed on the server side");
                 Problem::unavailable(detail)

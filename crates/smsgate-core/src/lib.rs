@@ -12,8 +12,10 @@ pub mod msisdn;
 pub mod optout;
 pub mod send;
 pub mod sender;
+pub mod template;
 pub mod text;
 pub mod timestamp;
+pub mod zone;
 
 pub use credits::{Credits, Price, PriceTable};
 pub use ids::{AccountId, BatchId, InboundId, KeyId, MessageId};

@@ -13,6 +13,7 @@ use crate::credits::{Credits, PriceTable};
 use crate::ids::{InboundId, MessageId};
 use crate::msisdn::{Country, Msisdn};
 use crate::sender::SenderId;
+use crate::template::Template;
 use crate::text::{self, EncodingChoice, Segments};
 use crate::timestamp::Timestamp;
 
@@ -100,6 +101,10 @@ pub struct SendRequest {
     pub in_reply_to: Option<InboundId>,
     /// Receives the events of each message of the request.
     pub callback_url: Option<String>,
+    /// The id of a registered content template every text must match
+    /// (the engine looks it up and fills `template`).
+    pub template_id: Option<String>,
+    pub template: Option<Template>,
 }
 
 /// A message validated and priced, ready for the store.
@@ -213,6 +218,11 @@ pub fn plan(
         ));
     }
     // The shared text is measured once; personalised texts per recipient.
+    if let (Some(template), Some(t)) = (&req.template, req.text.as_deref())
+        && let Err(e) = template.check(t)
+    {
+        errors.push(SendError::field("text", e));
+    }
     let shared = match req.text.as_deref() {
         Some(t) => text::measure(t, req.encoding, policy.max_parts)
             .map_err(|e| errors.push(SendError::field("text", e)))
@@ -282,6 +292,15 @@ pub fn plan(
             rejected.push(Rejection {
                 to: recipient.to,
                 reason: "duplicate recipient".into(),
+            });
+            continue;
+        }
+        if let (Some(template), Some(t)) = (&req.template, recipient.text.as_deref())
+            && let Err(e) = template.check(t)
+        {
+            rejected.push(Rejection {
+                to: recipient.to,
+                reason: e.to_string(),
             });
             continue;
         }

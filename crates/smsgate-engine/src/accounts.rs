@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
+use smsgate_core::zone::Zone;
 use smsgate_core::{AccountId, Country, KeyId};
 use smsgate_store::{Account, AccountStatus, NewApiKey, Store};
 
@@ -37,6 +38,11 @@ pub struct Caller {
     pub key: KeyId,
     pub default_country: Option<Country>,
     pub max_parts: usize,
+    /// Where the account's local times are read (dialects' dates without
+    /// an offset).
+    pub zone: Zone,
+    /// Only registered, approved sender IDs may be used.
+    pub require_approved_sender: bool,
 }
 
 pub fn hash_key(secret: &str) -> [u8; 32] {
@@ -143,6 +149,8 @@ pub(crate) fn caller(account: &Account, key: KeyId) -> Caller {
             .as_deref()
             .and_then(|c| Country::parse(c).ok()),
         max_parts: account.max_parts as usize,
+        zone: Zone::parse(&account.timezone).unwrap_or_else(|_| Zone::utc()),
+        require_approved_sender: account.require_approved_sender,
     }
 }
 

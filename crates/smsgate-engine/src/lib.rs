@@ -12,6 +12,7 @@ mod dispatcher;
 pub mod events;
 pub mod inbound;
 mod intake;
+pub mod registry;
 pub mod router;
 pub mod routing;
 mod scheduler;
@@ -70,6 +71,8 @@ pub enum EngineError {
     NotCancelable(Status),
     #[error("an account named {0:?} already exists")]
     NameTaken(String),
+    #[error("{0}")]
+    Duplicate(String),
     #[error("smsgate is shutting down")]
     ShuttingDown,
     #[error("the system random number generator failed")]
@@ -319,6 +322,16 @@ impl Engine {
 
     async fn plan(&self, caller: &Caller, mut req: SendRequest) -> Result<SendPlan, EngineError> {
         self.thread_reply(caller, &mut req).await?;
+        if caller.require_approved_sender
+            && let Some(from) = &req.from
+        {
+            self.require_approved_sender(caller.account, from).await?;
+        }
+        if let Some(id) = &req.template_id {
+            let from = req.from.as_deref().unwrap_or_default();
+            let (_, template) = self.template_for_send(caller.account, id, from).await?;
+            req.template = Some(template);
+        }
         let policy = smsgate_core::send::AccountPolicy {
             default_country: caller.default_country,
             max_parts: caller.max_parts,
@@ -638,6 +651,7 @@ impl Engine {
 
 fn not_found(e: StoreError) -> EngineError {
     match e {
+        StoreError::Duplicate(what) => EngineError::Duplicate(what),
         StoreError::NoSuchAccount(_) => EngineError::NotFound("account"),
         StoreError::NoSuchKey(_) => EngineError::NotFound("API key"),
         e => e.into(),

@@ -38,6 +38,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    Duplicate(String),
     #[error("migration failed: {0}")]
     Migration(String),
 }
@@ -112,6 +114,7 @@ pub trait Store: Send + Sync + 'static {
         id: MessageId,
     ) -> Result<Option<MessageDetail>>;
     async fn messages(&self, filter: MessageFilter) -> Result<Vec<MessageRecord>>;
+    async fn count_messages(&self, account: AccountId) -> Result<u64>;
     async fn batch(&self, account: AccountId, id: BatchId) -> Result<Option<BatchSummary>>;
     /// Messages waiting, for metrics and readiness.
     async fn queue_depth(&self) -> Result<QueueDepth>;
@@ -187,6 +190,38 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<KeywordAssignment>;
     async fn unassign_keyword(&self, number: &str, keyword: &str) -> Result<bool>;
     async fn keywords(&self) -> Result<Vec<KeywordAssignment>>;
+
+    // --- sender IDs and templates -------------------------------------------------
+
+    async fn create_sender(
+        &self,
+        account: AccountId,
+        new: NewSender,
+        now: Timestamp,
+    ) -> Result<SenderRecord>;
+    async fn sender(&self, id: i64) -> Result<Option<SenderRecord>>;
+    async fn sender_by_name(
+        &self,
+        account: AccountId,
+        sender_id: &str,
+    ) -> Result<Option<SenderRecord>>;
+    async fn senders(&self, account: AccountId) -> Result<Vec<SenderRecord>>;
+    async fn approve_sender(&self, id: i64, now: Timestamp) -> Result<Option<SenderRecord>>;
+    async fn create_template(
+        &self,
+        account: AccountId,
+        new: NewTemplate,
+        now: Timestamp,
+    ) -> Result<TemplateRecord>;
+    async fn template(&self, id: i64) -> Result<Option<TemplateRecord>>;
+    /// The account's template with the id clients send.
+    async fn template_by_template_id(
+        &self,
+        account: AccountId,
+        template_id: &str,
+    ) -> Result<Option<TemplateRecord>>;
+    async fn templates(&self, account: AccountId) -> Result<Vec<TemplateRecord>>;
+    async fn approve_template(&self, id: i64, now: Timestamp) -> Result<Option<TemplateRecord>>;
 
     // --- opt-out -----------------------------------------------------------------
 

@@ -37,6 +37,8 @@ pub struct Account {
     pub password_hash: Option<String>,
     pub created_at: Timestamp,
     pub optout_keywords: OptOutKeywords,
+    /// Sends from sender IDs not registered and approved are refused.
+    pub require_approved_sender: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +61,7 @@ pub struct AccountPatch {
     pub password_hash: Option<Option<String>>,
     /// `Some(None)`: back to the default lists.
     pub optout_keywords: Option<Option<OptOutKeywords>>,
+    pub require_approved_sender: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +230,8 @@ pub struct MessageDetail {
 /// Which messages to list, newest first.
 #[derive(Debug, Clone)]
 pub struct MessageFilter {
+    /// Skips this many (page-numbered lists of the dialects).
+    pub offset: usize,
     pub account: AccountId,
     pub status: Option<Status>,
     pub to: Option<String>,
@@ -400,6 +405,61 @@ pub struct NumberAssignment {
     pub number: String,
     pub account_id: AccountId,
     pub created_at: Timestamp,
+}
+
+/// Whether an admin has approved a sender ID or template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Approval {
+    Pending,
+    Approved,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSender {
+    pub sender_id: String,
+    pub category: Category,
+    pub purpose: Option<String>,
+}
+
+/// A sender ID registered for an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SenderRecord {
+    pub id: i64,
+    pub account_id: AccountId,
+    pub sender_id: String,
+    pub category: Category,
+    pub purpose: Option<String>,
+    pub status: Approval,
+    pub created_at: Timestamp,
+    pub approved_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTemplate {
+    pub name: String,
+    pub template_id: String,
+    pub category: Category,
+    pub sender_id: Option<String>,
+    pub text: String,
+}
+
+/// A content template registered for an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TemplateRecord {
+    pub id: i64,
+    pub account_id: AccountId,
+    pub name: String,
+    /// The id clients send with a message.
+    pub template_id: String,
+    pub category: Category,
+    /// The only sender it may be sent from, if bound.
+    pub sender_id: Option<String>,
+    /// With `{#var#}` placeholders.
+    pub text: String,
+    pub status: Approval,
+    pub created_at: Timestamp,
+    pub approved_at: Option<Timestamp>,
 }
 
 /// A routing keyword: inbound messages to a shared `number` whose first

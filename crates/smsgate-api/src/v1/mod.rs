@@ -126,6 +126,8 @@ fn send_request(m: SendMessage) -> Result<SendRequest, Problem> {
             })
             .transpose()?,
         callback_url: m.callback_url,
+        template_id: m.template_id,
+        template: None,
     })
 }
 
@@ -233,6 +235,8 @@ pub async fn send_batch(
         max_recipients: limits::MAX_BATCH_ITEMS,
         in_reply_to: None,
         callback_url: b.callback_url,
+        template_id: b.template_id,
+        template: None,
     };
     let batch = NewBatch {
         id: BatchId::generate(),
@@ -360,6 +364,7 @@ pub async fn list_messages(
         ),
     };
     let filter = MessageFilter {
+        offset: 0,
         account: caller.account,
         status,
         to,

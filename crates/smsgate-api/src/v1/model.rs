@@ -76,6 +76,9 @@ pub struct SendMessage {
     /// account's callbacks secret, see `GET /v1/webhooks`).
     #[schema(example = "https://example.com/sms-status")]
     pub callback_url: Option<String>,
+    /// A registered, approved content template (its `template_id`) the
+    /// text must match, each `{#var#}` filled with 1 to 30 characters.
+    pub template_id: Option<String>,
 }
 
 /// One item of a batch.
@@ -107,6 +110,8 @@ pub struct SendBatch {
     pub validity: Option<i64>,
     /// Receives every event of each message of the batch.
     pub callback_url: Option<String>,
+    /// A content template every item's text must match.
+    pub template_id: Option<String>,
 }
 
 pub(crate) fn parse_time(

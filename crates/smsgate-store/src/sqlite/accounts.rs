@@ -10,7 +10,7 @@ use crate::{
 };
 
 const ACCOUNT_COLUMNS: &str = "id, name, status, password_hash, default_country, timezone, max_parts, balance, created_at, \
-     optout_keywords, optin_keywords";
+     optout_keywords, optin_keywords, require_approved_sender";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     let status: String = r.get(2)?;
@@ -36,6 +36,7 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
             r.get::<_, Option<String>>(10)?.as_deref(),
         )
         .unwrap_or_default(),
+        require_approved_sender: r.get(11)?,
     })
 }
 
@@ -149,6 +150,12 @@ pub(crate) fn update_account(
         conn.execute(
             "UPDATE accounts SET password_hash = ?1 WHERE id = ?2",
             params![hash, id.0],
+        )?;
+    }
+    if let Some(required) = patch.require_approved_sender {
+        conn.execute(
+            "UPDATE accounts SET require_approved_sender = ?1 WHERE id = ?2",
+            params![required, id.0],
         )?;
     }
     if let Some(keywords) = patch.optout_keywords {

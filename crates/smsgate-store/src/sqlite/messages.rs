@@ -327,6 +327,13 @@ pub(crate) fn message(
     }))
 }
 
+/// How many messages the account has.
+pub(crate) fn count_messages(conn: &Connection, account: AccountId) -> Result<u64> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM messages WHERE account_id = ?1")?
+        .query_row([account.0], |r| r.get::<_, i64>(0))? as u64)
+}
+
 pub(crate) fn messages(conn: &Connection, f: MessageFilter) -> Result<Vec<MessageRecord>> {
     let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE account_id = ?");
     let mut args: Vec<Value> = vec![Value::Integer(f.account.0)];
@@ -358,8 +365,9 @@ pub(crate) fn messages(conn: &Connection, f: MessageFilter) -> Result<Vec<Messag
         sql.push_str(" AND id < ?");
         args.push(Value::Blob(c.as_bytes().to_vec()));
     }
-    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    sql.push_str(" ORDER BY id DESC LIMIT ? OFFSET ?");
     args.push(Value::Integer(f.limit as i64));
+    args.push(Value::Integer(f.offset as i64));
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(args), message_row)?;
     rows.map(|r| r?).collect()

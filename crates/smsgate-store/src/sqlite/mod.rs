@@ -7,6 +7,7 @@ mod events;
 mod inbound;
 mod messages;
 mod receipts;
+mod registry;
 mod suppressions;
 #[cfg(test)]
 mod tests;
@@ -31,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_events.sql"),
     include_str!("migrations/0005_webhooks.sql"),
     include_str!("migrations/0006_routing_optout_replies.sql"),
+    include_str!("migrations/0007_senders_templates.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
@@ -198,6 +200,10 @@ impl Store for SqliteStore {
     ) -> Result<Option<MessageDetail>> {
         self.read(move |c| messages::message(c, account, id)).await
     }
+    async fn count_messages(&self, account: AccountId) -> Result<u64> {
+        self.read(move |c| messages::count_messages(c, account))
+            .await
+    }
     async fn messages(&self, filter: MessageFilter) -> Result<Vec<MessageRecord>> {
         self.read(move |c| messages::messages(c, filter)).await
     }
@@ -279,6 +285,62 @@ impl Store for SqliteStore {
     }
     async fn keywords(&self) -> Result<Vec<KeywordAssignment>> {
         self.read(inbound::keywords).await
+    }
+    async fn create_sender(
+        &self,
+        account: AccountId,
+        new: NewSender,
+        now: Timestamp,
+    ) -> Result<SenderRecord> {
+        self.write(move |c| registry::create_sender(c, account, new, now))
+            .await
+    }
+    async fn sender(&self, id: i64) -> Result<Option<SenderRecord>> {
+        self.read(move |c| registry::sender(c, id)).await
+    }
+    async fn sender_by_name(
+        &self,
+        account: AccountId,
+        sender_id: &str,
+    ) -> Result<Option<SenderRecord>> {
+        let sender_id = sender_id.to_string();
+        self.read(move |c| registry::sender_by_name(c, account, &sender_id))
+            .await
+    }
+    async fn senders(&self, account: AccountId) -> Result<Vec<SenderRecord>> {
+        self.read(move |c| registry::senders(c, account)).await
+    }
+    async fn approve_sender(&self, id: i64, now: Timestamp) -> Result<Option<SenderRecord>> {
+        self.write(move |c| registry::approve_sender(c, id, now))
+            .await
+    }
+    async fn create_template(
+        &self,
+        account: AccountId,
+        new: NewTemplate,
+        now: Timestamp,
+    ) -> Result<TemplateRecord> {
+        self.write(move |c| registry::create_template(c, account, new, now))
+            .await
+    }
+    async fn template(&self, id: i64) -> Result<Option<TemplateRecord>> {
+        self.read(move |c| registry::template(c, id)).await
+    }
+    async fn template_by_template_id(
+        &self,
+        account: AccountId,
+        template_id: &str,
+    ) -> Result<Option<TemplateRecord>> {
+        let template_id = template_id.to_string();
+        self.read(move |c| registry::template_by_template_id(c, account, &template_id))
+            .await
+    }
+    async fn templates(&self, account: AccountId) -> Result<Vec<TemplateRecord>> {
+        self.read(move |c| registry::templates(c, account)).await
+    }
+    async fn approve_template(&self, id: i64, now: Timestamp) -> Result<Option<TemplateRecord>> {
+        self.write(move |c| registry::approve_template(c, id, now))
+            .await
     }
     async fn change_suppressions(
         &self,

@@ -1,0 +1,48 @@
+//! The five provider dialects (`../shared/DIALECTS.md`): the wire formats
+//! of commercial SMS APIs, so that their clients work by changing only the
+//! base URL. Each module parses its format into the engine's requests and
+//! renders the answers in its own shape; none has its own queue, billing
+//! or status logic.
+//!
+//! Each can be switched off (`[dialects] ultimate = false`): its paths,
+//! OpenAPI document included, then answer 404.
+
+pub mod dates;
+pub mod params;
+pub mod ultimate;
+
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+
+/// Which dialects are served. All are, unless switched off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DialectsConfig {
+    pub ultimate: bool,
+    pub session: bool,
+    pub thesmspoint: bool,
+    pub action: bool,
+    pub smsmanager: bool,
+}
+
+impl Default for DialectsConfig {
+    fn default() -> Self {
+        DialectsConfig {
+            ultimate: true,
+            session: true,
+            thesmspoint: true,
+            action: true,
+            smsmanager: true,
+        }
+    }
+}
+
+/// The routes of the dialects switched on.
+pub fn routes(config: &DialectsConfig) -> axum::Router<AppState> {
+    let mut router = axum::Router::new();
+    if config.ultimate {
+        router = router.merge(ultimate::routes());
+    }
+    router
+}

@@ -1,0 +1,172 @@
+//! Sender IDs and content templates: registered per account (pending
+//! until an admin approves them), and checked when a message uses them.
+
+use smsgate_core::template::Template;
+use smsgate_core::{AccountId, Category, SenderId, Timestamp};
+use smsgate_store::{Approval, NewSender, NewTemplate, SenderRecord, TemplateRecord};
+
+use crate::{Engine, EngineError, not_found};
+
+const MAX_NAME_CHARS: usize = 100;
+const MAX_TEMPLATE_ID_CHARS: usize = 64;
+const MAX_PURPOSE_CHARS: usize = 200;
+
+fn bounded(field: &'static str, value: &str, max: usize) -> Result<String, EngineError> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > max {
+        return Err(EngineError::field(
+            field,
+            format!("must be 1 to {max} characters"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+impl Engine {
+    /// Registers a sender ID for an account, pending approval.
+    pub async fn register_sender(
+        &self,
+        account: AccountId,
+        sender_id: &str,
+        category: Category,
+        purpose: Option<String>,
+    ) -> Result<SenderRecord, EngineError> {
+        let sender = SenderId::parse(sender_id)
+            .map_err(|e| EngineError::field("sender_id", e.to_string()))?;
+        let purpose = purpose
+            .map(|p| bounded("purpose", &p, MAX_PURPOSE_CHARS))
+            .transpose()?;
+        let new = NewSender {
+            sender_id: sender.as_str().to_string(),
+            category,
+            purpose,
+        };
+        self.inner
+            .store
+            .create_sender(account, new, Timestamp::now())
+            .await
+            .map_err(not_found)
+    }
+
+    pub async fn approve_sender(&self, id: i64) -> Result<SenderRecord, EngineError> {
+        self.inner
+            .store
+            .approve_sender(id, Timestamp::now())
+            .await?
+            .ok_or(EngineError::NotFound("sender ID"))
+    }
+
+    /// Registers a content template for an account, pending approval. A
+    /// bound sender must be registered for the account.
+    pub async fn register_template(
+        &self,
+        account: AccountId,
+        name: &str,
+        template_id: &str,
+        category: Category,
+        sender_id: Option<&str>,
+        text: &str,
+    ) -> Result<TemplateRecord, EngineError> {
+        let name = bounded("name", name, MAX_NAME_CHARS)?;
+        let template_id = bounded("template_id", template_id, MAX_TEMPLATE_ID_CHARS)?;
+        Template::parse(text).map_err(|e| EngineError::field("text", e.to_string()))?;
+        let sender_id = match sender_id {
+            None => None,
+            Some(s) => {
+                let registered = self.inner.store.sender_by_name(account, s.trim()).await?;
+                match registered {
+                    Some(r) => Some(r.sender_id),
+                    None => {
+                        return Err(EngineError::field(
+                            "sender_id",
+                            format!("{s:?} is not a sender ID registered for this account"),
+                        ));
+                    }
+                }
+            }
+        };
+        let new = NewTemplate {
+            name,
+            template_id,
+            category,
+            sender_id,
+            text: text.to_string(),
+        };
+        self.inner
+            .store
+            .create_template(account, new, Timestamp::now())
+            .await
+            .map_err(not_found)
+    }
+
+    pub async fn approve_template(&self, id: i64) -> Result<TemplateRecord, EngineError> {
+        self.inner
+            .store
+            .approve_template(id, Timestamp::now())
+            .await?
+            .ok_or(EngineError::NotFound("template"))
+    }
+
+    /// The template a message names, if it may be used from `sender`: the
+    /// account's, approved, and bound to that sender if bound at all.
+    pub async fn template_for_send(
+        &self,
+        account: AccountId,
+        template_id: &str,
+        sender: &str,
+    ) -> Result<(TemplateRecord, Template), EngineError> {
+        let t = self
+            .inner
+            .store
+            .template_by_template_id(account, template_id.trim())
+            .await?
+            .ok_or_else(|| {
+                EngineError::field(
+                    "template_id",
+                    format!("no template {template_id:?} is registered for this account"),
+                )
+            })?;
+        if t.status != Approval::Approved {
+            return Err(EngineError::field(
+                "template_id",
+                format!("template {template_id:?} is not approved yet"),
+            ));
+        }
+        if let Some(bound) = &t.sender_id
+            && bound != sender.trim()
+        {
+            return Err(EngineError::field(
+                "template_id",
+                format!("template {template_id:?} may only be sent from {bound:?}"),
+            ));
+        }
+        let parsed = Template::parse(&t.text)
+            .map_err(|e| EngineError::field("template_id", e.to_string()))?;
+        Ok((t, parsed))
+    }
+
+    /// Refuses a sender ID the account has not registered, or that is not
+    /// approved yet (accounts with `require_approved_sender`).
+    pub(crate) async fn require_approved_sender(
+        &self,
+        account: AccountId,
+        sender: &str,
+    ) -> Result<(), EngineError> {
+        match self
+            .inner
+            .store
+            .sender_by_name(account, sender.trim())
+            .await?
+        {
+            Some(s) if s.status == Approval::Approved => Ok(()),
+            Some(_) => Err(EngineError::field(
+                "from",
+                format!("sender ID {sender:?} is not approved yet"),
+            )),
+            None => Err(EngineError::field(
+                "from",
+                format!("sender ID {sender:?} is not registered for this account"),
+            )),
+        }
+    }
+}

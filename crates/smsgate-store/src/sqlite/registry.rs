@@ -1,0 +1,221 @@
+//! SQL for the registry of an account's sender IDs and content templates.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use smsgate_core::{AccountId, Category, Timestamp};
+
+use super::messages::corrupt;
+use crate::{Approval, NewSender, NewTemplate, Result, SenderRecord, StoreError, TemplateRecord};
+
+fn approval(s: &str) -> Result<Approval> {
+    match s {
+        "pending" => Ok(Approval::Pending),
+        "approved" => Ok(Approval::Approved),
+        other => Err(corrupt("approval", other)),
+    }
+}
+
+fn category(s: &str) -> Result<Category> {
+    Category::parse(s).ok_or_else(|| corrupt("category", s))
+}
+
+const SENDER_COLUMNS: &str =
+    "id, account_id, sender_id, category, purpose, status, created_at, approved_at";
+
+fn sender_row(r: &Row<'_>) -> rusqlite::Result<Result<SenderRecord>> {
+    let (cat, status): (String, String) = (r.get(3)?, r.get(5)?);
+    let (id, account, sender_id, purpose, created_at, approved_at) = (
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(4)?,
+        r.get(6)?,
+        r.get::<_, Option<i64>>(7)?,
+    );
+    Ok((|| {
+        Ok(SenderRecord {
+            id,
+            account_id: AccountId(account),
+            sender_id,
+            category: category(&cat)?,
+            purpose,
+            status: approval(&status)?,
+            created_at: Timestamp(created_at),
+            approved_at: approved_at.map(Timestamp),
+        })
+    })())
+}
+
+const TEMPLATE_COLUMNS: &str =
+    "id, account_id, name, template_id, category, sender_id, body, status, created_at, approved_at";
+
+fn template_row(r: &Row<'_>) -> rusqlite::Result<Result<TemplateRecord>> {
+    let (cat, status): (String, String) = (r.get(4)?, r.get(7)?);
+    let (id, account, name, template_id, sender_id, body, created_at, approved_at) = (
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(8)?,
+        r.get::<_, Option<i64>>(9)?,
+    );
+    Ok((|| {
+        Ok(TemplateRecord {
+            id,
+            account_id: AccountId(account),
+            name,
+            template_id,
+            category: category(&cat)?,
+            sender_id,
+            text: body,
+            status: approval(&status)?,
+            created_at: Timestamp(created_at),
+            approved_at: approved_at.map(Timestamp),
+        })
+    })())
+}
+
+pub(crate) fn create_sender(
+    conn: &Connection,
+    account: AccountId,
+    new: NewSender,
+    now: Timestamp,
+) -> Result<SenderRecord> {
+    super::accounts::require_account(conn, account)?;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO senders (account_id, sender_id, category, purpose, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            account.0,
+            new.sender_id,
+            new.category.as_str(),
+            new.purpose,
+            now.0
+        ])?;
+    if inserted == 0 {
+        return Err(StoreError::Duplicate(format!(
+            "sender ID {:?} is already registered for this account",
+            new.sender_id
+        )));
+    }
+    sender(conn, conn.last_insert_rowid())?.ok_or_else(|| corrupt("sender", "just inserted"))
+}
+
+pub(crate) fn sender(conn: &Connection, id: i64) -> Result<Option<SenderRecord>> {
+    conn.prepare_cached(&format!(
+        "SELECT {SENDER_COLUMNS} FROM senders WHERE id = ?1"
+    ))?
+    .query_row([id], sender_row)
+    .optional()?
+    .transpose()
+}
+
+pub(crate) fn sender_by_name(
+    conn: &Connection,
+    account: AccountId,
+    sender_id: &str,
+) -> Result<Option<SenderRecord>> {
+    conn.prepare_cached(&format!(
+        "SELECT {SENDER_COLUMNS} FROM senders WHERE account_id = ?1 AND sender_id = ?2"
+    ))?
+    .query_row(params![account.0, sender_id], sender_row)
+    .optional()?
+    .transpose()
+}
+
+pub(crate) fn senders(conn: &Connection, account: AccountId) -> Result<Vec<SenderRecord>> {
+    conn.prepare_cached(&format!(
+        "SELECT {SENDER_COLUMNS} FROM senders WHERE account_id = ?1 ORDER BY id"
+    ))?
+    .query_map([account.0], sender_row)?
+    .map(|r| r?)
+    .collect()
+}
+
+pub(crate) fn approve_sender(
+    conn: &Connection,
+    id: i64,
+    now: Timestamp,
+) -> Result<Option<SenderRecord>> {
+    conn.prepare_cached(
+        "UPDATE senders SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE id = ?2",
+    )?
+    .execute(params![now.0, id])?;
+    sender(conn, id)
+}
+
+pub(crate) fn create_template(
+    conn: &Connection,
+    account: AccountId,
+    new: NewTemplate,
+    now: Timestamp,
+) -> Result<TemplateRecord> {
+    super::accounts::require_account(conn, account)?;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO templates (account_id, name, template_id, category, sender_id, body, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            account.0,
+            new.name,
+            new.template_id,
+            new.category.as_str(),
+            new.sender_id,
+            new.text,
+            now.0
+        ])?;
+    if inserted == 0 {
+        return Err(StoreError::Duplicate(format!(
+            "template id {:?} is already registered for this account",
+            new.template_id
+        )));
+    }
+    template(conn, conn.last_insert_rowid())?.ok_or_else(|| corrupt("template", "just inserted"))
+}
+
+pub(crate) fn template(conn: &Connection, id: i64) -> Result<Option<TemplateRecord>> {
+    conn.prepare_cached(&format!(
+        "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE id = ?1"
+    ))?
+    .query_row([id], template_row)
+    .optional()?
+    .transpose()
+}
+
+pub(crate) fn template_by_template_id(
+    conn: &Connection,
+    account: AccountId,
+    template_id: &str,
+) -> Result<Option<TemplateRecord>> {
+    conn.prepare_cached(&format!(
+        "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE account_id = ?1 AND template_id = ?2"
+    ))?
+    .query_row(params![account.0, template_id], template_row)
+    .optional()?
+    .transpose()
+}
+
+pub(crate) fn templates(conn: &Connection, account: AccountId) -> Result<Vec<TemplateRecord>> {
+    conn.prepare_cached(&format!(
+        "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE account_id = ?1 ORDER BY id"
+    ))?
+    .query_map([account.0], template_row)?
+    .map(|r| r?)
+    .collect()
+}
+
+pub(crate) fn approve_template(
+    conn: &Connection,
+    id: i64,
+    now: Timestamp,
+) -> Result<Option<TemplateRecord>> {
+    conn.prepare_cached(
+        "UPDATE templates SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE id = ?2",
+    )?
+    .execute(params![now.0, id])?;
+    template(conn, id)
+}
