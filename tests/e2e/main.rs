@@ -13,4 +13,5 @@ mod smpp;
 #[path = "../smsc/harness.rs"]
 mod smsc;
 mod support;
+mod ultimate;
 mod webhooks;
