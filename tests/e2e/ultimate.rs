@@ -139,19 +139,29 @@ async fn the_seed_samples_send_and_follow_a_message_to_delivered() {
     assert_eq!(body["data"]["type"], "unicode");
     assert_eq!(body["data"]["to"], "31612345679");
 
-    // "Example request for Multiple Numbers", with its `"schedule_time=…"`
-    // member as written (a future date: the sample's is past) and a
-    // second number that cannot be valid (refused alone).
-    let day = future_day();
+    // "Example request for Multiple Numbers", as written: its
+    // `"schedule_time=…"` member and a date long past (sent at once, as
+    // the original service would), and a second number that cannot be
+    // valid (refused alone).
     let sample = format!(
-        "{{\n  \"api_token\": \"{key}\",\n  \"recipient\": \"31612345678,880172145789\",\n  \"sender_id\": \"YourName\",\n  \"type\": \"plain\",\n  \"message\": \"This is a test message\",\n  \"schedule_time={day} 07:00\"\n}}"
+        "{{\n  \"api_token\": \"{key}\",\n  \"recipient\": \"31612345678,880172145789\",\n  \"sender_id\": \"YourName\",\n  \"type\": \"plain\",\n  \"message\": \"This is a test message\",\n  \"schedule_time=2021-12-20 07:00\"\n}}"
     );
     let (status, body) = raw(&server, "/api/http/sms/send", "application/json", sample).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let reports = body["data"].as_array().unwrap();
     assert_eq!(reports.len(), 1);
-    assert_eq!(reports[0]["status"], "Scheduled");
-    assert_eq!(reports[0]["schedule_time"], format!("{day} 07:00:00"));
+    assert!(reports[0]["schedule_time"].is_null(), "{body}");
+    // The same with a time to come: scheduled.
+    let day = future_day();
+    let (_, later) = call(
+        &server,
+        Method::POST,
+        "/api/http/sms/send",
+        Some(json!({"api_token": key, "recipient": "31612345678", "sender_id": "YourName", "type": "plain", "message": "later", "schedule_time": format!("{day} 07:00")})),
+    )
+    .await;
+    assert_eq!(later["data"]["status"], "Scheduled", "{later}");
+    assert_eq!(later["data"]["schedule_time"], format!("{day} 07:00:00"));
     assert_eq!(body["rejected"][0]["to"], "880172145789");
     // Both valid: an array of two reports.
     let (status, body) = call(
@@ -174,11 +184,11 @@ async fn the_seed_samples_send_and_follow_a_message_to_delivered() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let page = &body["data"];
-    assert_eq!(page["total"], 5);
+    assert_eq!(page["total"], 6);
     assert_eq!(page["current_page"], 1);
     assert_eq!(page["last_page"], 1);
-    assert_eq!(page["data"].as_array().unwrap().len(), 5);
-    assert_eq!(page["data"][4]["uid"], uid.as_str(), "oldest last");
+    assert_eq!(page["data"].as_array().unwrap().len(), 6);
+    assert_eq!(page["data"][5]["uid"], uid.as_str(), "oldest last");
     let (_, body) = call(
         &server,
         Method::GET,
@@ -198,7 +208,7 @@ async fn the_seed_samples_send_and_follow_a_message_to_delivered() {
         None,
     )
     .await;
-    assert_eq!(body["data"]["remaining_unit"], 100 - 5);
+    assert_eq!(body["data"]["remaining_unit"], 100 - 6);
 }
 
 #[tokio::test]
@@ -328,7 +338,7 @@ async fn every_error_is_in_the_dialect_s_shape() {
             "Y-m-d H:i",
         ),
         (
-            with("schedule_time", json!("2020-12-20 07:00")),
+            with("schedule_time", json!("2099-12-20 07:00")),
             StatusCode::UNPROCESSABLE_ENTITY,
             "schedule_time",
         ),

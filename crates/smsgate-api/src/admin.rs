@@ -51,6 +51,7 @@ pub struct AccountView {
     pub max_parts: u32,
     pub has_password: bool,
     pub require_approved_sender: bool,
+    pub default_sender: Option<String>,
     pub created_at: String,
     /// Only when the account is created: its first API key. Shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,6 +70,7 @@ impl From<&Account> for AccountView {
             max_parts: a.max_parts,
             has_password: a.password_hash.is_some(),
             require_approved_sender: a.require_approved_sender,
+            default_sender: a.default_sender.clone(),
             created_at: a.created_at.to_rfc3339(),
             api_key: None,
         }
@@ -178,6 +180,10 @@ pub struct UpdateAccount {
     pub password: Option<Option<String>>,
     /// Refuse sends from sender IDs not registered and approved.
     pub require_approved_sender: Option<bool>,
+    /// The sender of dialect sends that name none, or null to clear.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub default_sender: Option<Option<String>>,
 }
 
 /// Distinguishes a missing field (leave as is) from `null` (clear it).
@@ -224,6 +230,15 @@ pub async fn update_account(
         smsgate_core::zone::Zone::parse(tz)
             .map_err(|e| Problem::invalid_field("timezone", e.to_string()))?;
     }
+    let default_sender = match b.default_sender {
+        Some(Some(s)) => Some(Some(
+            smsgate_core::SenderId::parse(&s)
+                .map_err(|e| Problem::invalid_field("default_sender", e.to_string()))?
+                .as_str()
+                .to_string(),
+        )),
+        other => other,
+    };
     if b.max_parts.is_some_and(|m| !(1..=255).contains(&m)) {
         return Err(Problem::invalid_field(
             "max_parts",
@@ -249,6 +264,7 @@ pub async fn update_account(
         password_hash,
         optout_keywords: None,
         require_approved_sender: b.require_approved_sender,
+        default_sender,
     };
     let account = state.engine.update_account(id, patch).await?;
     Ok(Json(AccountView::from(&account)))

@@ -16,6 +16,7 @@ pub mod registry;
 pub mod router;
 pub mod routing;
 mod scheduler;
+pub mod sessions;
 #[cfg(test)]
 mod testing;
 pub mod webhooks;
@@ -124,16 +125,31 @@ impl From<Refusal> for EngineError {
 }
 
 /// Everything the engine needs to know at start.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
     pub dispatch: DispatchConfig,
     pub simulator: SimulatorConfig,
     pub webhooks: webhooks::WebhookConfig,
+    /// A login session ends after this many seconds unused. Default
+    /// 86400 (24 h).
+    pub session_idle_secs: u64,
     /// Connectors and routes; the binary fills this from the config
     /// file's top-level `[[connectors]]` and `[[routes]]`.
     #[serde(skip)]
     pub routing: RoutingConfig,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            dispatch: DispatchConfig::default(),
+            simulator: SimulatorConfig::default(),
+            webhooks: webhooks::WebhookConfig::default(),
+            session_idle_secs: 24 * 3600,
+            routing: RoutingConfig::default(),
+        }
+    }
 }
 
 /// What an admin asks for when creating an account.
@@ -161,6 +177,7 @@ struct Inner {
     auth: accounts::AuthCache,
     tracker: TaskTracker,
     stop: CancellationToken,
+    session_idle: Duration,
 }
 
 impl Engine {
@@ -206,6 +223,7 @@ impl Engine {
                 auth: accounts::AuthCache::default(),
                 tracker,
                 stop,
+                session_idle: Duration::from_secs(config.session_idle_secs.max(1)),
             }),
         })
     }
@@ -261,7 +279,10 @@ impl Engine {
             tracker,
             stop.clone(),
         );
-        let retention = Duration::from_secs(config.webhooks.event_retention_days * 24 * 3600);
+        let retention = scheduler::Retention {
+            events: Duration::from_secs(config.webhooks.event_retention_days * 24 * 3600),
+            sessions: Duration::from_secs(config.session_idle_secs.max(1)),
+        };
         tracker.spawn(scheduler::run(store.clone(), wake, retention, stop.clone()));
         webhooks::start(store, config.webhooks.clone(), tracker, stop.clone());
         Ok(routing)

@@ -1,7 +1,7 @@
 //! The scheduler: moves scheduled messages to the queue when their time
 //! comes, expires waiting messages whose validity ended, forgets old
-//! idempotency keys, receipts that never matched, and events past their
-//! retention, and publishes queue depth.
+//! idempotency keys, receipts that never matched, events past their
+//! retention and idle login sessions, and publishes queue depth.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,10 +22,17 @@ const PENDING_RECEIPT_GRACE_MS: i64 = 5_000;
 /// noise: no acknowledgement is coming for it any more.
 const PENDING_RECEIPT_KEEP_MS: i64 = 24 * 3600 * 1000;
 
+/// How long what the scheduler forgets is kept.
+pub(crate) struct Retention {
+    pub events: Duration,
+    /// Login sessions unused for this long.
+    pub sessions: Duration,
+}
+
 pub(crate) async fn run(
     store: Arc<dyn Store>,
     wake_dispatcher: Arc<Notify>,
-    event_retention: Duration,
+    retention: Retention,
     stop: CancellationToken,
 ) {
     let mut ticks: u64 = 0;
@@ -35,7 +42,7 @@ pub(crate) async fn run(
             _ = stop.cancelled() => break,
         }
         ticks += 1;
-        if let Err(e) = tick(store.as_ref(), &wake_dispatcher, event_retention, ticks).await {
+        if let Err(e) = tick(store.as_ref(), &wake_dispatcher, &retention, ticks).await {
             tracing::warn!(error = %e, "scheduler tick failed");
         }
     }
@@ -44,7 +51,7 @@ pub(crate) async fn run(
 async fn tick(
     store: &dyn Store,
     wake_dispatcher: &Notify,
-    event_retention: Duration,
+    retention: &Retention,
     ticks: u64,
 ) -> smsgate_store::Result<()> {
     let now = Timestamp::now();
@@ -98,8 +105,11 @@ async fn tick(
             );
         }
         // In chunks, so that other writes get their turn in between.
-        let before = now.plus_millis(-(event_retention.as_millis() as i64));
+        let before = now.plus_millis(-(retention.events.as_millis() as i64));
         while store.purge_events(before, CHUNK).await? >= CHUNK {}
+        store
+            .purge_sessions(now.plus_millis(-(retention.sessions.as_millis() as i64)))
+            .await?;
     }
     Ok(())
 }

@@ -83,6 +83,24 @@ pub trait Store: Send + Sync + 'static {
     async fn set_price(&self, price: Price) -> Result<()>;
     async fn delete_price(&self, route_class: &str, prefix: &str) -> Result<bool>;
 
+    /// A login session, known by the SHA-256 of its key.
+    async fn create_session(
+        &self,
+        account: AccountId,
+        key_hash: [u8; 32],
+        now: Timestamp,
+    ) -> Result<()>;
+    /// The account of a session and when it was last used.
+    async fn session(&self, key_hash: [u8; 32]) -> Result<Option<(AccountId, Timestamp)>>;
+    async fn touch_session(&self, key_hash: [u8; 32], now: Timestamp) -> Result<()>;
+    async fn purge_sessions(&self, before: Timestamp) -> Result<usize>;
+    /// The account's most recent batch (job) with the client's reference.
+    async fn batch_by_reference(
+        &self,
+        account: AccountId,
+        reference: &str,
+    ) -> Result<Option<BatchSummary>>;
+
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     async fn set_setting(&self, key: &str, value: &str) -> Result<()>;
 

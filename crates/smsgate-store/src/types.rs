@@ -39,6 +39,8 @@ pub struct Account {
     pub optout_keywords: OptOutKeywords,
     /// Sends from sender IDs not registered and approved are refused.
     pub require_approved_sender: bool,
+    /// The sender of dialect sends that name none.
+    pub default_sender: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +64,8 @@ pub struct AccountPatch {
     /// `Some(None)`: back to the default lists.
     pub optout_keywords: Option<Option<OptOutKeywords>>,
     pub require_approved_sender: Option<bool>,
+    /// `Some(None)`: no default sender.
+    pub default_sender: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone)]

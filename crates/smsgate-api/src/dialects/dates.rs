@@ -12,6 +12,14 @@
 use smsgate_core::Timestamp;
 use smsgate_core::zone::{Civil, Zone};
 
+/// A schedule as the dialects take it: a time already past means "now"
+/// (their samples carry fixed dates from years ago, and the services they
+/// copy sent those at once); `Err` when `s` is not a date.
+pub fn schedule(s: &str, zone: &Zone) -> Result<Option<Timestamp>, ()> {
+    let t = parse(s, zone).ok_or(())?;
+    Ok((t > Timestamp::now()).then_some(t))
+}
+
 /// Reads `s` in one of the forms above; `None` when it is none of them
 /// or not a real date.
 pub fn parse(s: &str, zone: &Zone) -> Option<Timestamp> {

@@ -9,6 +9,7 @@
 
 pub mod dates;
 pub mod params;
+pub mod session;
 pub mod ultimate;
 
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,9 @@ pub fn routes(config: &DialectsConfig) -> axum::Router<AppState> {
     let mut router = axum::Router::new();
     if config.ultimate {
         router = router.merge(ultimate::routes());
+    }
+    if config.session {
+        router = router.merge(session::routes());
     }
     router
 }

@@ -267,13 +267,14 @@ pub async fn send(
         }
     };
     let text = required(&p, "message")?;
+    // A time already past sends at once.
     let schedule_at = match p.text("schedule_time") {
         None => None,
-        Some(s) => Some(super::dates::parse(&s, &caller.zone).ok_or_else(|| {
+        Some(s) => super::dates::schedule(&s, &caller.zone).map_err(|()| {
             UltimateError::invalid(format!(
                 "The schedule time {s:?} does not match the format Y-m-d H:i."
             ))
-        })?),
+        })?,
     };
     let req = SendRequest {
         recipients,

@@ -10,7 +10,7 @@ use crate::{
 };
 
 const ACCOUNT_COLUMNS: &str = "id, name, status, password_hash, default_country, timezone, max_parts, balance, created_at, \
-     optout_keywords, optin_keywords, require_approved_sender";
+     optout_keywords, optin_keywords, require_approved_sender, default_sender";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     let status: String = r.get(2)?;
@@ -37,6 +37,7 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         )
         .unwrap_or_default(),
         require_approved_sender: r.get(11)?,
+        default_sender: r.get(12)?,
     })
 }
 
@@ -150,6 +151,12 @@ pub(crate) fn update_account(
         conn.execute(
             "UPDATE accounts SET password_hash = ?1 WHERE id = ?2",
             params![hash, id.0],
+        )?;
+    }
+    if let Some(sender) = patch.default_sender {
+        conn.execute(
+            "UPDATE accounts SET default_sender = ?1 WHERE id = ?2",
+            params![sender, id.0],
         )?;
     }
     if let Some(required) = patch.require_approved_sender {
@@ -381,4 +388,44 @@ pub(crate) fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<(
         params![key, value],
     )?;
     Ok(())
+}
+
+pub(crate) fn create_session(
+    conn: &Connection,
+    account: AccountId,
+    key_hash: [u8; 32],
+    now: Timestamp,
+) -> Result<()> {
+    require_account(conn, account)?;
+    conn.prepare_cached(
+        "INSERT INTO sessions (key_hash, account_id, created_at, last_used_at) VALUES (?1, ?2, ?3, ?3)",
+    )?
+    .execute(params![&key_hash[..], account.0, now.0])?;
+    Ok(())
+}
+
+/// The account of a session and when it was last used.
+pub(crate) fn session(
+    conn: &Connection,
+    key_hash: [u8; 32],
+) -> Result<Option<(AccountId, Timestamp)>> {
+    Ok(conn
+        .prepare_cached("SELECT account_id, last_used_at FROM sessions WHERE key_hash = ?1")?
+        .query_row([&key_hash[..]], |r| {
+            Ok((AccountId(r.get(0)?), Timestamp(r.get(1)?)))
+        })
+        .optional()?)
+}
+
+pub(crate) fn touch_session(conn: &Connection, key_hash: [u8; 32], now: Timestamp) -> Result<()> {
+    conn.prepare_cached("UPDATE sessions SET last_used_at = ?1 WHERE key_hash = ?2")?
+        .execute(params![now.0, &key_hash[..]])?;
+    Ok(())
+}
+
+/// Forgets sessions unused since before `before`.
+pub(crate) fn purge_sessions(conn: &Connection, before: Timestamp) -> Result<usize> {
+    Ok(conn
+        .prepare_cached("DELETE FROM sessions WHERE last_used_at < ?1")?
+        .execute([before.0])?)
 }

@@ -411,6 +411,24 @@ pub(crate) fn batch(
     }))
 }
 
+pub(crate) fn batch_by_reference(
+    conn: &Connection,
+    account: AccountId,
+    reference: &str,
+) -> Result<Option<BatchSummary>> {
+    let id: Option<Vec<u8>> = conn
+        .prepare_cached(
+            "SELECT id FROM batches WHERE account_id = ?1 AND reference = ?2
+              ORDER BY created_at DESC LIMIT 1",
+        )?
+        .query_row(params![account.0, reference], |r| r.get(0))
+        .optional()?;
+    match uuid_col(id) {
+        Some(id) => batch(conn, account, BatchId::from_bytes(id)),
+        None => Ok(None),
+    }
+}
+
 /// Waiting messages, counted through the partial queue indexes.
 pub(crate) fn queue_depth(conn: &Connection) -> Result<crate::QueueDepth> {
     let count = |status: &str| -> Result<u64> {

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_webhooks.sql"),
     include_str!("migrations/0006_routing_optout_replies.sql"),
     include_str!("migrations/0007_senders_templates.sql"),
+    include_str!("migrations/0008_sessions.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
@@ -155,6 +156,35 @@ impl Store for SqliteStore {
     async fn delete_price(&self, route_class: &str, prefix: &str) -> Result<bool> {
         let (class, prefix) = (route_class.to_string(), prefix.to_string());
         self.write(move |c| accounts::delete_price(c, &class, &prefix))
+            .await
+    }
+    async fn create_session(
+        &self,
+        account: AccountId,
+        key_hash: [u8; 32],
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(move |c| accounts::create_session(c, account, key_hash, now))
+            .await
+    }
+    async fn session(&self, key_hash: [u8; 32]) -> Result<Option<(AccountId, Timestamp)>> {
+        self.read(move |c| accounts::session(c, key_hash)).await
+    }
+    async fn touch_session(&self, key_hash: [u8; 32], now: Timestamp) -> Result<()> {
+        self.write(move |c| accounts::touch_session(c, key_hash, now))
+            .await
+    }
+    async fn purge_sessions(&self, before: Timestamp) -> Result<usize> {
+        self.write(move |c| accounts::purge_sessions(c, before))
+            .await
+    }
+    async fn batch_by_reference(
+        &self,
+        account: AccountId,
+        reference: &str,
+    ) -> Result<Option<BatchSummary>> {
+        let reference = reference.to_string();
+        self.read(move |c| messages::batch_by_reference(c, account, &reference))
             .await
     }
     async fn setting(&self, key: &str) -> Result<Option<String>> {

@@ -1,0 +1,520 @@
+//! `session`: a login/session REST API (seed 001).
+//!
+//! `GET /login?username=&password=` answers `USER_KEY;SESSION_KEY` as
+//! text; requests then carry the headers `user_key` and `Session_key` (or
+//! `Access_token`: an API key, which does not expire). `POST /sms` sends
+//! (201 `{"result":"OK",…}`), `GET /sms/{order_id}` follows an order,
+//! `DELETE /sms/{order_id}` cancels what of it is still scheduled, `GET
+//! /status` tells the credits. Errors are `{"result":"KO","error":…}`.
+//! Served at the root and under `/API/v1.0/REST/`, where the original
+//! lives.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use smsgate_core::send::{Recipient, limits};
+use smsgate_core::{BatchId, SendRequest, SenderId, Status};
+use smsgate_engine::{AuthFailure, Caller, EngineError};
+use smsgate_store::{BatchSummary, MessageFilter, NewBatch};
+use utoipa::OpenApi;
+
+use super::params::{Params, ParamsError};
+use crate::AppState;
+
+/// Route classes by message type: high, medium and low quality.
+const MESSAGE_TYPES: [&str; 3] = ["N", "L", "LL"];
+const MAX_ORDER_ID_CHARS: usize = 128;
+
+pub fn routes() -> axum::Router<AppState> {
+    let api = axum::Router::new()
+        .route("/login", get(login).post(login))
+        .route("/sms", axum::routing::post(send))
+        .route("/sms/{order_id}", get(order).delete(cancel))
+        .route("/status", get(status));
+    axum::Router::new()
+        .merge(api.clone())
+        .nest("/API/v1.0/REST", api)
+        .route("/openapi/session.json", get(openapi))
+}
+
+/// `{"result":"KO","error":…}` with its status.
+#[derive(Debug)]
+pub struct SessionError {
+    status: StatusCode,
+    error: String,
+}
+
+impl SessionError {
+    fn new(status: StatusCode, error: impl Into<String>) -> SessionError {
+        SessionError {
+            status,
+            error: error.into(),
+        }
+    }
+
+    fn bad(error: impl Into<String>) -> SessionError {
+        SessionError::new(StatusCode::BAD_REQUEST, error)
+    }
+}
+
+impl IntoResponse for SessionError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"result": "KO", "error": self.error})),
+        )
+            .into_response()
+    }
+}
+
+impl From<ParamsError> for SessionError {
+    fn from(e: ParamsError) -> Self {
+        SessionError::bad(e.to_string())
+    }
+}
+
+fn field_name(field: &str) -> &str {
+    match field {
+        "to" => "recipient",
+        "from" => "sender",
+        "text" => "message",
+        "schedule_at" => "scheduled_delivery_time",
+        other => other,
+    }
+}
+
+impl From<EngineError> for SessionError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Invalid(fields) => SessionError::bad(
+                fields
+                    .iter()
+                    .map(|f| format!("{}: {}", field_name(f.field), f.reason))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            EngineError::NoValidRecipient(r) => SessionError::bad(format!(
+                "no valid recipient: {}",
+                r.iter()
+                    .map(|r| format!("{}: {}", r.to, r.reason))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+            EngineError::InsufficientCredits { balance, needed } => SessionError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                format!("not enough credits: {balance} left, {needed} needed"),
+            ),
+            EngineError::AccountDisabled => {
+                SessionError::new(StatusCode::UNAUTHORIZED, "the account is disabled")
+            }
+            EngineError::NotFound(what) => {
+                SessionError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+            }
+            other => {
+                tracing::error!(error = %other, "session dialect: request failed");
+                SessionError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the service could not take the request; try again",
+                )
+            }
+        }
+    }
+}
+
+impl From<smsgate_store::StoreError> for SessionError {
+    fn from(e: smsgate_store::StoreError) -> Self {
+        EngineError::from(e).into()
+    }
+}
+
+/// The caller of `user_key` with `Session_key` (or `Access_token`).
+async fn caller(state: &AppState, p: &Params) -> Result<Caller, SessionError> {
+    let refused = |why: &str| SessionError::new(StatusCode::UNAUTHORIZED, why);
+    let user_key = p
+        .header("user_key")
+        .ok_or_else(|| refused("the user_key header is missing"))?;
+    let result = if let Some(session) = p.header("session_key") {
+        state.engine.authenticate_session(user_key, session).await?
+    } else if let Some(token) = p.header("access_token") {
+        match state.engine.authenticate(token).await? {
+            Ok(c) if c.account.0.to_string() == user_key => Ok(c),
+            Ok(_) => Err(AuthFailure::UnknownKey),
+            Err(e) => Err(e),
+        }
+    } else {
+        return Err(refused(
+            "the Session_key (or Access_token) header is missing",
+        ));
+    };
+    result.map_err(|e| match e {
+        AuthFailure::UnknownKey => refused("invalid user_key or Session_key"),
+        AuthFailure::Revoked => refused("the session has expired; log in again"),
+        AuthFailure::AccountDisabled => refused("the account is disabled"),
+    })
+}
+
+/// Log in with the account's name and password.
+#[utoipa::path(get, path = "/login", tag = "session",
+    params(("username" = String, Query), ("password" = String, Query)),
+    responses(
+        (status = 200, description = "`USER_KEY;SESSION_KEY` as text/plain", content_type = "text/plain", body = String),
+        (status = 401, description = "Wrong username or password"),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SessionError> {
+    let p = params?;
+    let (Some(username), Some(password)) = (p.text("username"), p.text("password")) else {
+        return Err(SessionError::bad("username and password are required"));
+    };
+    match state.engine.login(&username, &password).await? {
+        Some(session) => Ok((
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{};{}", session.account.0, session.key),
+        )
+            .into_response()),
+        None => Err(SessionError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong username or password",
+        )),
+    }
+}
+
+/// The sender of a request that names none: the account's default, else
+/// its name when that is a valid alphanumeric sender.
+async fn default_sender(state: &AppState, caller: &Caller) -> Result<String, SessionError> {
+    let account = state
+        .engine
+        .store()
+        .account(caller.account)
+        .await?
+        .ok_or_else(|| {
+            SessionError::new(StatusCode::UNAUTHORIZED, "the account no longer exists")
+        })?;
+    if let Some(s) = account.default_sender {
+        return Ok(s);
+    }
+    SenderId::parse(&account.name)
+        .map(|s| s.as_str().to_string())
+        .map_err(|_| {
+            SessionError::bad("sender is null and the account has no default sender; name one")
+        })
+}
+
+fn recipients(value: Option<&Value>) -> Result<Vec<Recipient>, SessionError> {
+    let list: Vec<String> = match value {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                other => Err(SessionError::bad(format!(
+                    "recipient: {other} is not a phone number"
+                ))),
+            })
+            .collect::<Result<_, _>>()?,
+        // A form or query string: numbers separated by commas.
+        Some(Value::String(s)) => s.split(',').map(|n| n.trim().to_string()).collect(),
+        _ => {
+            return Err(SessionError::bad(
+                "recipient: a list of numbers is required",
+            ));
+        }
+    };
+    let list: Vec<Recipient> = list
+        .into_iter()
+        .filter(|n| !n.is_empty())
+        .map(|to| Recipient { to, text: None })
+        .collect();
+    if list.is_empty() {
+        return Err(SessionError::bad(
+            "recipient: a list of numbers is required",
+        ));
+    }
+    Ok(list)
+}
+
+/// Send an SMS to a list of recipients.
+#[utoipa::path(post, path = "/sms", tag = "session",
+    params(("user_key" = String, Header), ("Session_key" = String, Header, description = "or Access_token: an API key")),
+    request_body(content = Object, description = "`message`, `recipient` [numbers], `message_type` N|L|LL, `sender`, `scheduled_delivery_time`, `returnCredits`, `order_id`"),
+    responses(
+        (status = 201, description = "`{\"result\":\"OK\",\"order_id\",\"total_sent\",\"remaining_credits\",\"internal_order_id\"}`"),
+        (status = 400, description = "`{\"result\":\"KO\",\"error\":…}`"),
+        (status = 401, description = "Bad keys"),
+        (status = 402, description = "Not enough credits"),
+    ))]
+pub async fn send(
+    State(state): State<AppState>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SessionError> {
+    let p = params?;
+    let caller = caller(&state, &p).await?;
+    let message = p
+        .text("message")
+        .ok_or_else(|| SessionError::bad("message is required"))?;
+    let recipients = recipients(p.get("recipient"))?;
+    let message_type = p
+        .text("message_type")
+        .map(|t| t.trim().to_ascii_uppercase())
+        .unwrap_or_else(|| "N".into());
+    if !MESSAGE_TYPES.contains(&message_type.as_str()) {
+        return Err(SessionError::bad(format!(
+            "message_type {message_type:?} is not N, L or LL"
+        )));
+    }
+    let sender = match p.text("sender") {
+        Some(s) => s,
+        None => default_sender(&state, &caller).await?,
+    };
+    // A time already past sends at once.
+    let schedule_at = match p.get("scheduled_delivery_time") {
+        None => None,
+        Some(v) => {
+            let s = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            super::dates::schedule(&s, &caller.zone).map_err(|()| {
+                SessionError::bad(format!(
+                    "scheduled_delivery_time {s:?} is not a date (yyyyMMddHHmmss, ISO 8601 or \"Aug 18, 2017 1:31:00 PM\")"
+                ))
+            })?
+        }
+    };
+    let order_id = p.text("order_id");
+    if order_id
+        .as_ref()
+        .is_some_and(|o| o.chars().count() > MAX_ORDER_ID_CHARS)
+    {
+        return Err(SessionError::bad(format!(
+            "order_id: at most {MAX_ORDER_ID_CHARS} characters"
+        )));
+    }
+    let return_credits = p.flag("returnCredits").unwrap_or(false);
+    let req = SendRequest {
+        recipients,
+        from: Some(sender),
+        text: Some(message),
+        schedule_at,
+        route_class: message_type,
+        max_recipients: limits::MAX_RECIPIENTS,
+        ..SendRequest::default()
+    };
+    let batch = NewBatch {
+        id: BatchId::generate(),
+        reference: order_id.clone(),
+    };
+    let internal = batch.id;
+    let acceptance = state.engine.send(&caller, req, Some(batch), None).await?;
+    let mut body = json!({
+        "result": "OK",
+        "order_id": order_id.unwrap_or_else(|| internal.to_string()),
+        "total_sent": acceptance.messages.len(),
+        "internal_order_id": internal.to_string(),
+    });
+    if return_credits {
+        body["remaining_credits"] = json!(acceptance.balance.units());
+    }
+    if !acceptance.rejected.is_empty() {
+        body["rejected"] = json!(
+            acceptance
+                .rejected
+                .iter()
+                .map(|r| json!({"recipient": r.to, "error": r.reason}))
+                .collect::<Vec<_>>()
+        );
+    }
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// The order named by the client's `order_id`, or by `internal_order_id`.
+async fn find_order(
+    state: &AppState,
+    caller: &Caller,
+    order_id: &str,
+) -> Result<BatchSummary, SessionError> {
+    let store = state.engine.store();
+    if let Some(b) = store.batch_by_reference(caller.account, order_id).await? {
+        return Ok(b);
+    }
+    let by_id = match order_id.parse::<BatchId>() {
+        Ok(id) => store.batch(caller.account, id).await?,
+        Err(_) => None,
+    };
+    by_id.ok_or_else(|| {
+        SessionError::new(
+            StatusCode::NOT_FOUND,
+            format!("order {order_id:?} not found"),
+        )
+    })
+}
+
+/// The dialect's recipient states.
+fn state_word(s: Status) -> &'static str {
+    match s {
+        Status::Accepted | Status::Scheduled | Status::Queued | Status::Submitting => "WAITING",
+        Status::Sent => "SENT",
+        Status::Delivered => "DELIVERED",
+        Status::Undelivered | Status::Rejected | Status::Failed => "NOT_DELIVERED",
+        Status::Expired => "EXPIRED",
+        Status::Canceled => "CANCELED",
+    }
+}
+
+async fn order_messages(
+    state: &AppState,
+    caller: &Caller,
+    batch: &BatchSummary,
+) -> Result<Vec<smsgate_store::MessageRecord>, SessionError> {
+    Ok(state
+        .engine
+        .store()
+        .messages(MessageFilter {
+            offset: 0,
+            account: caller.account,
+            status: None,
+            to: None,
+            batch: Some(batch.id),
+            reference: None,
+            since: None,
+            until: None,
+            before: None,
+            limit: limits::MAX_BATCH_ITEMS,
+        })
+        .await?)
+}
+
+/// The state of each recipient of an order.
+#[utoipa::path(get, path = "/sms/{order_id}", tag = "session",
+    params(("order_id" = String, Path), ("user_key" = String, Header), ("Session_key" = String, Header)),
+    responses(
+        (status = 200, description = "`{\"result\":\"OK\",\"order_id\",\"recipient_number\",\"recipients\":[{\"destination\",\"status\",\"delivery_date\"}]}`; status WAITING, SENT, DELIVERED, NOT_DELIVERED, EXPIRED or CANCELED"),
+        (status = 404, description = "No such order for this account"),
+    ))]
+pub async fn order(
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SessionError> {
+    let p = params?;
+    let caller = caller(&state, &p).await?;
+    let batch = find_order(&state, &caller, &order_id).await?;
+    let mut messages = order_messages(&state, &caller, &batch).await?;
+    messages.reverse();
+    let recipients: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            let delivered = (m.status == Status::Delivered).then(|| {
+                let c = caller.zone.civil(m.updated_at);
+                format!(
+                    "{:04}{:02}{:02}{:02}{:02}{:02}",
+                    c.year, c.month, c.day, c.hour, c.minute, c.second
+                )
+            });
+            json!({
+                "destination": m.to,
+                "status": state_word(m.status),
+                "delivery_date": delivered,
+                "message_id": m.id.to_string(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "result": "OK",
+        "order_id": batch.reference.clone().unwrap_or_else(|| batch.id.to_string()),
+        "internal_order_id": batch.id.to_string(),
+        "recipient_number": recipients.len(),
+        "recipients": recipients,
+    }))
+    .into_response())
+}
+
+/// Cancel what of an order has not been sent (scheduled messages);
+/// refunded.
+#[utoipa::path(delete, path = "/sms/{order_id}", tag = "session",
+    params(("order_id" = String, Path), ("user_key" = String, Header), ("Session_key" = String, Header)),
+    responses(
+        (status = 200, description = "`{\"result\":\"OK\",\"canceled\":n}`"),
+        (status = 400, description = "Nothing of the order can be canceled any more"),
+        (status = 404, description = "No such order"),
+    ))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(order_id): Path<String>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SessionError> {
+    let p = params?;
+    let caller = caller(&state, &p).await?;
+    let batch = find_order(&state, &caller, &order_id).await?;
+    let messages = order_messages(&state, &caller, &batch).await?;
+    let mut canceled = 0;
+    for m in messages.iter().filter(|m| m.status == Status::Scheduled) {
+        match state.engine.cancel(&caller, m.id).await {
+            Ok(_) => canceled += 1,
+            Err(EngineError::NotCancelable(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if canceled == 0 {
+        return Err(SessionError::bad(format!(
+            "order {order_id:?} has nothing scheduled left to cancel"
+        )));
+    }
+    Ok(Json(json!({"result": "OK", "canceled": canceled})).into_response())
+}
+
+/// The credits left, and how many single SMS of each message type they
+/// buy (at its price without a destination prefix).
+#[utoipa::path(get, path = "/status", tag = "session",
+    params(("user_key" = String, Header), ("Session_key" = String, Header)),
+    responses((status = 200, description = "`{\"result\":\"OK\",\"money\":n,\"sms\":[{\"type\":\"N\",\"quantity\":n},…]}`")))]
+pub async fn status(
+    State(state): State<AppState>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SessionError> {
+    let p = params?;
+    let caller = caller(&state, &p).await?;
+    let account = state
+        .engine
+        .store()
+        .account(caller.account)
+        .await?
+        .ok_or_else(|| {
+            SessionError::new(StatusCode::UNAUTHORIZED, "the account no longer exists")
+        })?;
+    let balance = account.balance.units();
+    let prices = state.engine.prices();
+    let sms: Vec<Value> = MESSAGE_TYPES
+        .iter()
+        .map(|t| {
+            let price = prices.cost(t, "", 1).map(|c| c.units()).unwrap_or(0);
+            let quantity = if price > 0 { balance / price } else { balance };
+            json!({"type": t, "quantity": quantity})
+        })
+        .collect();
+    Ok(Json(json!({"result": "OK", "money": balance, "sms": sms})).into_response())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "smsgate: session dialect",
+        description = "The login/session SMS REST API as smsgate serves it (also under /API/v1.0/REST/). See docs/dialects/session.md."
+    ),
+    paths(login, send, order, cancel, status)
+)]
+struct SessionApi;
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        SessionApi::openapi().to_pretty_json().unwrap_or_default(),
+    )
+        .into_response()
+}
