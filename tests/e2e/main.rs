@@ -9,6 +9,7 @@ mod lifecycle;
 mod ops;
 mod optout;
 mod receiver;
+mod session;
 mod smpp;
 #[path = "../smsc/harness.rs"]
 mod smsc;
