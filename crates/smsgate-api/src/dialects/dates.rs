@@ -12,11 +12,16 @@
 use smsgate_core::Timestamp;
 use smsgate_core::zone::{Civil, Zone};
 
+/// A text that is none of the date forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a date")]
+pub struct NotADate;
+
 /// A schedule as the dialects take it: a time already past means "now"
 /// (their samples carry fixed dates from years ago, and the services they
-/// copy sent those at once); `Err` when `s` is not a date.
-pub fn schedule(s: &str, zone: &Zone) -> Result<Option<Timestamp>, ()> {
-    let t = parse(s, zone).ok_or(())?;
+/// copy sent those at once).
+pub fn schedule(s: &str, zone: &Zone) -> Result<Option<Timestamp>, NotADate> {
+    let t = parse(s, zone).ok_or(NotADate)?;
     Ok((t > Timestamp::now()).then_some(t))
 }
 

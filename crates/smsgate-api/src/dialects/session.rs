@@ -280,7 +280,7 @@ pub async fn send(
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            super::dates::schedule(&s, &caller.zone).map_err(|()| {
+            super::dates::schedule(&s, &caller.zone).map_err(|_| {
                 SessionError::bad(format!(
                     "scheduled_delivery_time {s:?} is not a date (yyyyMMddHHmmss, ISO 8601 or \"Aug 18, 2017 1:31:00 PM\")"
                 ))

@@ -270,7 +270,7 @@ pub async fn send(
     // A time already past sends at once.
     let schedule_at = match p.text("schedule_time") {
         None => None,
-        Some(s) => super::dates::schedule(&s, &caller.zone).map_err(|()| {
+        Some(s) => super::dates::schedule(&s, &caller.zone).map_err(|_| {
             UltimateError::invalid(format!(
                 "The schedule time {s:?} does not match the format Y-m-d H:i."
             ))
