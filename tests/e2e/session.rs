@@ -319,6 +319,9 @@ async fn the_samples_log_in_send_in_every_date_form_and_follow_the_order() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
+/// Headers, body, the status expected and a text the error must hold.
+type ErrorCase<'a> = (Vec<(&'a str, &'a str)>, Value, StatusCode, &'a str);
+
 #[tokio::test]
 async fn every_error_answers_ko_with_its_status() {
     let server = Server::start_with(&[("SMSGATE_ENGINE__SESSION_IDLE_SECS", "2")]);
@@ -331,7 +334,7 @@ async fn every_error_answers_ko_with_its_status() {
     let auth = logged_in(&server, "acme").await;
     let other = logged_in(&server, "other").await;
     let ok = json!({"message": "hi", "recipient": ["+31612345678"]});
-    let cases: Vec<(Vec<(&str, &str)>, Value, StatusCode, &str)> = vec![
+    let cases: Vec<ErrorCase> = vec![
         (vec![], ok.clone(), StatusCode::UNAUTHORIZED, "user_key"),
         (
             vec![("user_key", &auth.user_key)],
