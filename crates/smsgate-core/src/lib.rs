@@ -21,7 +21,7 @@ pub use credits::{Credits, Price, PriceTable};
 pub use ids::{AccountId, BatchId, InboundId, KeyId, MessageId};
 pub use lifecycle::Status;
 pub use msisdn::{Country, Msisdn};
-pub use send::{Category, NewMessage, SendPlan, SendRequest};
+pub use send::{CallbackFormat, Category, NewMessage, SendPlan, SendRequest};
 pub use sender::SenderId;
 pub use text::{Encoding, EncodingChoice, Segments};
 pub use timestamp::Timestamp;

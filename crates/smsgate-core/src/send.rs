@@ -17,6 +17,33 @@ use crate::template::Template;
 use crate::text::{self, EncodingChoice, Segments};
 use crate::timestamp::Timestamp;
 
+/// The body shape of a message's own callback: the face that sent it
+/// decides, so that its clients get what they parse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallbackFormat {
+    /// The event JSON of `GET /v1/events`.
+    #[default]
+    Native,
+    /// The `smsmanager` dialect's delivery notification.
+    Smsmanager,
+}
+
+impl CallbackFormat {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CallbackFormat::Native => "native",
+            CallbackFormat::Smsmanager => "smsmanager",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CallbackFormat> {
+        [CallbackFormat::Native, CallbackFormat::Smsmanager]
+            .into_iter()
+            .find(|f| f.as_str() == s)
+    }
+}
+
 /// What a message is for; accounts may hold a balance per category.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -105,6 +132,10 @@ pub struct SendRequest {
     /// (the engine looks it up and fills `template`).
     pub template_id: Option<String>,
     pub template: Option<Template>,
+    /// The body shape of `callback_url` deliveries.
+    pub callback_format: CallbackFormat,
+    /// The client's own data (JSON), echoed in its callbacks.
+    pub payload: Option<String>,
 }
 
 /// A message validated and priced, ready for the store.
@@ -124,6 +155,11 @@ pub struct NewMessage {
     pub priority: i32,
     pub in_reply_to: Option<InboundId>,
     pub callback_url: Option<String>,
+    pub callback_format: CallbackFormat,
+    pub payload: Option<String>,
+    /// The recipient's place in the request (0-based, counting refused
+    /// ones): dialects that name messages `<request>-<index>` need it.
+    pub item: u32,
 }
 
 /// A recipient refused on its own, with the reason.
@@ -277,7 +313,7 @@ pub fn plan(
     let mut messages = Vec::with_capacity(req.recipients.len());
     let mut rejected = Vec::new();
     let mut total_cost = Credits::ZERO;
-    for recipient in req.recipients {
+    for (item, recipient) in req.recipients.into_iter().enumerate() {
         let to = match Msisdn::parse(&recipient.to, policy.default_country) {
             Ok(to) => to,
             Err(e) => {
@@ -348,6 +384,9 @@ pub fn plan(
             priority: req.priority,
             in_reply_to: req.in_reply_to,
             callback_url: req.callback_url.clone(),
+            callback_format: req.callback_format,
+            payload: req.payload.clone(),
+            item: item as u32,
         });
     }
     if messages.is_empty() {

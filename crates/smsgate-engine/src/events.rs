@@ -9,7 +9,8 @@
 use serde_json::{Value, json};
 use smsgate_core::Timestamp;
 use smsgate_core::optout::OptOutAction;
-use smsgate_store::{EventRecord, EventType};
+use smsgate_core::CallbackFormat;
+use smsgate_store::{EventRecord, EventType, MessageRecord};
 
 /// The status a message event reports (the message may have moved on).
 fn status_of(t: EventType) -> Option<&'static str> {
@@ -80,5 +81,39 @@ pub fn event_json(e: &EventRecord) -> Value {
         "created_at": Timestamp::to_rfc3339(e.created_at),
         "sequence": e.seq,
         "data": data,
+    })
+}
+
+/// What a message's own callback receives: the event in the body shape of
+/// the face that sent the message.
+pub fn callback_json(e: &EventRecord) -> Value {
+    match &e.message {
+        Some(m) if m.callback_format == CallbackFormat::Smsmanager => smsmanager_json(e, m),
+        _ => event_json(e),
+    }
+}
+
+/// The `smsmanager` dialect's delivery notification: the message id its
+/// client was given (`<request message_id>-<index>`), the status, times,
+/// and the client's payload echoed back.
+fn smsmanager_json(e: &EventRecord, m: &MessageRecord) -> Value {
+    let message_id = match m.batch_id {
+        Some(b) => format!("{b}-{}", m.item),
+        None => m.id.to_string(),
+    };
+    let payload = m
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Value>(p).ok());
+    json!({
+        "message_id": message_id,
+        "phone_number": m.to.trim_start_matches('+'),
+        "status": status_of(e.event_type).unwrap_or(m.status.as_str()),
+        "channel": "sms",
+        "timestamp": e.created_at.to_rfc3339(),
+        "created_at": m.created_at.to_rfc3339(),
+        "tag": m.reference,
+        "error": e.detail,
+        "payload": payload,
     })
 }

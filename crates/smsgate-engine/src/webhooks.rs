@@ -24,7 +24,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use smsgate_core::Timestamp;
-use smsgate_store::{AttemptResult, DeliveryNext, DueDelivery, Store};
+use smsgate_store::{AttemptResult, DeliveryNext, DueDelivery, EndpointKind, Store};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -245,7 +245,11 @@ async fn attempt(
     config: &WebhookConfig,
     d: DueDelivery,
 ) -> AttemptResult {
-    let body = serde_json::to_vec(&crate::events::event_json(&d.event)).unwrap_or_default();
+    let json = match d.endpoint.kind {
+        EndpointKind::Callbacks => crate::events::callback_json(&d.event),
+        EndpointKind::Endpoint => crate::events::event_json(&d.event),
+    };
+    let body = serde_json::to_vec(&json).unwrap_or_default();
     let now = Timestamp::now();
     let t = now.0 / 1000;
     let started = Instant::now();

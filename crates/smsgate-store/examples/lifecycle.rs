@@ -59,6 +59,9 @@ async fn main() {
                     priority: 0,
                     in_reply_to: None,
                     callback_url: None,
+                    callback_format: smsgate_core::CallbackFormat::Native,
+                    payload: None,
+                    item: 0,
                 };
                 Submission {
                     account,

@@ -197,6 +197,11 @@ pub struct MessageRecord {
     /// Where this message's events are POSTed, besides the account's
     /// endpoints.
     pub callback_url: Option<String>,
+    /// Its place in the request that sent it (0-based).
+    pub item: u32,
+    /// The client's data (JSON text), echoed in callbacks.
+    pub payload: Option<String>,
+    pub callback_format: smsgate_core::CallbackFormat,
 }
 
 /// One entry in a message's history.

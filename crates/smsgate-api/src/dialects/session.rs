@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 use smsgate_core::send::{Recipient, limits};
-use smsgate_core::{BatchId, SendRequest, SenderId, Status};
+use smsgate_core::{BatchId, SendRequest, Status};
 use smsgate_engine::{AuthFailure, Caller, EngineError};
 use smsgate_store::{BatchSummary, MessageFilter, NewBatch};
 use utoipa::OpenApi;
@@ -185,27 +185,6 @@ pub async fn login(
     }
 }
 
-/// The sender of a request that names none: the account's default, else
-/// its name when that is a valid alphanumeric sender.
-async fn default_sender(state: &AppState, caller: &Caller) -> Result<String, SessionError> {
-    let account = state
-        .engine
-        .store()
-        .account(caller.account)
-        .await?
-        .ok_or_else(|| {
-            SessionError::new(StatusCode::UNAUTHORIZED, "the account no longer exists")
-        })?;
-    if let Some(s) = account.default_sender {
-        return Ok(s);
-    }
-    SenderId::parse(&account.name)
-        .map(|s| s.as_str().to_string())
-        .map_err(|_| {
-            SessionError::bad("sender is null and the account has no default sender; name one")
-        })
-}
-
 fn recipients(value: Option<&Value>) -> Result<Vec<Recipient>, SessionError> {
     let list: Vec<String> = match value {
         Some(Value::Array(items)) => items
@@ -270,7 +249,9 @@ pub async fn send(
     }
     let sender = match p.text("sender") {
         Some(s) => s,
-        None => default_sender(&state, &caller).await?,
+        None => super::default_sender(&state, &caller).await?.ok_or_else(|| {
+            SessionError::bad("sender is null and the account has no default sender; name one")
+        })?,
     };
     // A time already past sends at once.
     let schedule_at = match p.get("scheduled_delivery_time") {

@@ -127,7 +127,7 @@ fn send_request(m: SendMessage) -> Result<SendRequest, Problem> {
             .transpose()?,
         callback_url: m.callback_url,
         template_id: m.template_id,
-        template: None,
+        ..SendRequest::default()
     })
 }
 
@@ -236,7 +236,7 @@ pub async fn send_batch(
         in_reply_to: None,
         callback_url: b.callback_url,
         template_id: b.template_id,
-        template: None,
+        ..SendRequest::default()
     };
     let batch = NewBatch {
         id: BatchId::generate(),

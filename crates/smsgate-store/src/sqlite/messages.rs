@@ -2,7 +2,8 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
 use smsgate_core::{
-    AccountId, BatchId, Category, Credits, Encoding, InboundId, MessageId, Status, Timestamp,
+    AccountId, BatchId, CallbackFormat, Category, Credits, Encoding, InboundId, MessageId, Status,
+    Timestamp,
 };
 
 use super::accounts::{LedgerKind, insert_ledger, uuid_col};
@@ -136,8 +137,9 @@ pub(crate) fn accept(
     let mut insert = conn.prepare_cached(
         "INSERT INTO messages (id, account_id, batch_id, recipient, sender, body, encoding, segments, cost,
              category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at,
-             event_seq, in_reply_to, callback_url)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+             event_seq, in_reply_to, callback_url, item, payload, callback_format)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+                 ?22, ?23, ?24)",
     )?;
     let mut accepted = Vec::with_capacity(sub.messages.len());
     for m in &sub.messages {
@@ -168,6 +170,9 @@ pub(crate) fn accept(
             u32::from(status == Status::Queued),
             m.in_reply_to.map(|i| i.as_bytes().to_vec()),
             m.callback_url,
+            m.item,
+            m.payload,
+            m.callback_url.as_ref().map(|_| m.callback_format.as_str()),
         ])?;
         if status == Status::Queued {
             super::events::message_event(
@@ -224,7 +229,7 @@ pub(crate) fn purge_idempotency(conn: &Connection, before: Timestamp) -> Result<
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, account_id, batch_id, recipient, sender, body, encoding, segments, cost, \
      category, route_class, reference, priority, status, created_at, updated_at, schedule_at, expires_at, \
-     attempts, connector, carrier_id, error, refunded, in_reply_to, callback_url";
+     attempts, connector, carrier_id, error, refunded, in_reply_to, callback_url, item, payload, callback_format";
 
 pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>> {
     let id: Vec<u8> = r.get(0)?;
@@ -258,6 +263,12 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>
             refunded: r.get(22)?,
             in_reply_to: uuid_col(r.get(23)?).map(InboundId::from_bytes),
             callback_url: r.get(24)?,
+            item: r.get(25)?,
+            payload: r.get(26)?,
+            callback_format: match r.get::<_, Option<String>>(27)? {
+                None => CallbackFormat::Native,
+                Some(f) => CallbackFormat::parse(&f).ok_or_else(|| corrupt("callback format", &f))?,
+            },
         })
     };
     Ok(build())

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_routing_optout_replies.sql"),
     include_str!("migrations/0007_senders_templates.sql"),
     include_str!("migrations/0008_sessions.sql"),
+    include_str!("migrations/0009_message_item_payload.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.

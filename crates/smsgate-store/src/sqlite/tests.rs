@@ -48,6 +48,9 @@ fn message(to: &str, cost: i64, schedule_at: Option<Timestamp>) -> NewMessage {
         priority: 0,
         in_reply_to: None,
         callback_url: None,
+        callback_format: smsgate_core::CallbackFormat::Native,
+        payload: None,
+        item: 0,
     }
 }
 
