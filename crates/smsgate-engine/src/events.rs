@@ -7,9 +7,9 @@
 //! ```
 
 use serde_json::{Value, json};
+use smsgate_core::CallbackFormat;
 use smsgate_core::Timestamp;
 use smsgate_core::optout::OptOutAction;
-use smsgate_core::CallbackFormat;
 use smsgate_store::{EventRecord, EventType, MessageRecord};
 
 /// The status a message event reports (the message may have moved on).

@@ -143,6 +143,9 @@ pub struct AcceptedMessage {
     pub segments: usize,
     pub encoding: Encoding,
     pub cost: Credits,
+    /// The recipient's place in the request.
+    #[serde(default)]
+    pub item: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@
 pub mod dates;
 pub mod params;
 pub mod session;
+pub mod smsmanager;
 pub mod ultimate;
 
 use serde::{Deserialize, Serialize};
@@ -50,6 +51,9 @@ pub fn routes(config: &DialectsConfig) -> axum::Router<AppState> {
     }
     if config.session {
         router = router.merge(session::routes());
+    }
+    if config.smsmanager {
+        router = router.merge(smsmanager::routes());
     }
     router
 }

@@ -71,6 +71,15 @@ impl Params {
         }
     }
 
+    /// The fields as one JSON object (what a JSON body held, or the form
+    /// and query fields as strings).
+    pub fn json_object(&self) -> Option<Value> {
+        if self.json_body.is_some() {
+            return None;
+        }
+        Some(Value::Object(self.fields.clone()))
+    }
+
     /// A header, by a name compared without regard to case (also names
     /// with underscores, which some proxies drop but clients send).
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -249,9 +249,11 @@ pub async fn send(
     }
     let sender = match p.text("sender") {
         Some(s) => s,
-        None => super::default_sender(&state, &caller).await?.ok_or_else(|| {
-            SessionError::bad("sender is null and the account has no default sender; name one")
-        })?,
+        None => super::default_sender(&state, &caller)
+            .await?
+            .ok_or_else(|| {
+                SessionError::bad("sender is null and the account has no default sender; name one")
+            })?,
     };
     // A time already past sends at once.
     let schedule_at = match p.get("scheduled_delivery_time") {

@@ -194,6 +194,7 @@ pub(crate) fn accept(
             segments: m.segments.parts,
             encoding: m.segments.encoding,
             cost: m.cost,
+            item: m.item,
         });
     }
     let acceptance = Acceptance {
@@ -267,7 +268,9 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>
             payload: r.get(26)?,
             callback_format: match r.get::<_, Option<String>>(27)? {
                 None => CallbackFormat::Native,
-                Some(f) => CallbackFormat::parse(&f).ok_or_else(|| corrupt("callback format", &f))?,
+                Some(f) => {
+                    CallbackFormat::parse(&f).ok_or_else(|| corrupt("callback format", &f))?
+                }
             },
         })
     };

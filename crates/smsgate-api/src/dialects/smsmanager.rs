@@ -1,0 +1,498 @@
+//! `smsmanager`: the SmsManager JSON API v2 (seed 004).
+//!
+//! `POST /v2/message` (one request), `POST /v2/messages` (up to 10
+//! requests of up to 10 recipients), `GET /v2/simple/message` (key in the
+//! `apikey` query parameter) and `POST /v2/simple/message` (form). The key
+//! is the `x-api-key` header. Each request is a job whose id is its
+//! `message_id`; its recipient `i` is `<message_id>-<i>`, the id delivery
+//! notifications to `callback_url` carry, with the `payload` echoed.
+//! Tags `priority` and `transactional` are special.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+use smsgate_core::send::Recipient;
+use smsgate_core::zone::Zone;
+use smsgate_core::{BatchId, CallbackFormat, Category, SendRequest};
+use smsgate_engine::{AuthFailure, Caller, EngineError};
+use smsgate_store::NewBatch;
+use utoipa::OpenApi;
+
+use super::params::{Params, ParamsError};
+use crate::AppState;
+
+/// Recipients of one request, and requests of one `/v2/messages` call.
+const MAX_RECIPIENTS: usize = 10;
+const MAX_REQUESTS: usize = 10;
+/// Recipients of one `/v2/message` request.
+const MAX_SINGLE_RECIPIENTS: usize = 1_000;
+const MAX_TAG_CHARS: usize = 128;
+const MAX_PAYLOAD_BYTES: usize = 4_096;
+/// The tag of messages dispatched ahead of the queue.
+const PRIORITY: i32 = 10;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/v2/message", post(message))
+        .route("/v2/messages", post(messages))
+        .route("/v2/simple/message", get(simple).post(simple))
+        .route("/openapi/smsmanager.json", get(openapi))
+}
+
+/// `{"status": <code>, "error": <reason>}`.
+#[derive(Debug)]
+pub struct SmsmanagerError {
+    status: StatusCode,
+    error: String,
+}
+
+impl SmsmanagerError {
+    fn new(status: StatusCode, error: impl Into<String>) -> SmsmanagerError {
+        SmsmanagerError {
+            status,
+            error: error.into(),
+        }
+    }
+
+    fn bad(error: impl Into<String>) -> SmsmanagerError {
+        SmsmanagerError::new(StatusCode::BAD_REQUEST, error)
+    }
+}
+
+impl IntoResponse for SmsmanagerError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"status": self.status.as_u16(), "error": self.error})),
+        )
+            .into_response()
+    }
+}
+
+impl From<ParamsError> for SmsmanagerError {
+    fn from(e: ParamsError) -> Self {
+        SmsmanagerError::bad(e.to_string())
+    }
+}
+
+fn field_name(field: &str) -> &str {
+    match field {
+        "to" => "to",
+        "from" => "sender",
+        "text" => "body",
+        "schedule_at" => "scheduled",
+        other => other,
+    }
+}
+
+impl From<EngineError> for SmsmanagerError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Invalid(fields) => SmsmanagerError::bad(
+                fields
+                    .iter()
+                    .map(|f| format!("{}: {}", field_name(f.field), f.reason))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            EngineError::InsufficientCredits { balance, needed } => SmsmanagerError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                format!("insufficient credit: {balance} left, {needed} needed"),
+            ),
+            EngineError::AccountDisabled => {
+                SmsmanagerError::new(StatusCode::FORBIDDEN, "the account is disabled")
+            }
+            EngineError::NotFound(what) => {
+                SmsmanagerError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+            }
+            other => {
+                tracing::error!(error = %other, "smsmanager dialect: request failed");
+                SmsmanagerError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the service could not take the request; try again",
+                )
+            }
+        }
+    }
+}
+
+impl From<smsgate_store::StoreError> for SmsmanagerError {
+    fn from(e: smsgate_store::StoreError) -> Self {
+        EngineError::from(e).into()
+    }
+}
+
+/// The caller of the `x-api-key` header (or the `apikey` parameter of the
+/// simple GET; its published sample writes `string,KEY`, so each part
+/// separated by commas is tried).
+async fn caller(state: &AppState, p: &Params) -> Result<Caller, SmsmanagerError> {
+    let refused = |why: &str| SmsmanagerError::new(StatusCode::UNAUTHORIZED, why);
+    let given = p
+        .header("x-api-key")
+        .map(str::to_string)
+        .or_else(|| p.text("apikey"))
+        .ok_or_else(|| refused("missing API key: send it in the x-api-key header"))?;
+    let mut failure = AuthFailure::UnknownKey;
+    for candidate in given.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        match state.engine.authenticate(candidate).await? {
+            Ok(caller) => return Ok(caller),
+            Err(e) => failure = e,
+        }
+    }
+    Err(match failure {
+        AuthFailure::AccountDisabled => {
+            SmsmanagerError::new(StatusCode::FORBIDDEN, "the account is disabled")
+        }
+        AuthFailure::Revoked => refused("the API key has been revoked"),
+        AuthFailure::UnknownKey => refused("invalid API key"),
+    })
+}
+
+/// One request as the client wrote it.
+struct Request {
+    body: String,
+    to: Vec<String>,
+    sender: Option<String>,
+    callback_url: Option<String>,
+    tag: Option<String>,
+    scheduled: Option<String>,
+    flow: Option<Vec<String>>,
+    payload: Option<String>,
+}
+
+fn text(obj: &Map<String, Value>, name: &str) -> Option<String> {
+    match obj.get(name)? {
+        Value::String(s) if s.trim().is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn parse_request(value: &Value, max_recipients: usize) -> Result<Request, SmsmanagerError> {
+    let obj = value
+        .as_object()
+        .ok_or_else(|| SmsmanagerError::bad("a request must be a JSON object"))?;
+    let body = text(obj, "body").ok_or_else(|| SmsmanagerError::bad("body: required"))?;
+    let to = match obj.get("to") {
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|item| match item {
+                Value::Object(o) => text(o, "phone_number")
+                    .ok_or_else(|| SmsmanagerError::bad("to[].phone_number: required")),
+                Value::String(s) => Ok(s.clone()),
+                _ => Err(SmsmanagerError::bad("to: a list of {\"phone_number\": …}")),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => {
+            return Err(SmsmanagerError::bad(
+                "to: a non-empty list of {\"phone_number\": …}",
+            ));
+        }
+    };
+    if to.len() > max_recipients {
+        return Err(SmsmanagerError::bad(format!(
+            "to: {} recipients; at most {max_recipients} per request",
+            to.len()
+        )));
+    }
+    let flow = match obj.get("flow") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(channels)) => Some(
+            channels
+                .iter()
+                .filter_map(|c| c.as_str().map(|c| c.trim().to_ascii_lowercase()))
+                .collect(),
+        ),
+        Some(_) => return Err(SmsmanagerError::bad("flow: a list of channels")),
+    };
+    let payload = match obj.get("payload") {
+        None | Some(Value::Null) => None,
+        Some(p @ Value::Object(_)) => {
+            let s = p.to_string();
+            if s.len() > MAX_PAYLOAD_BYTES {
+                return Err(SmsmanagerError::bad(format!(
+                    "payload: at most {MAX_PAYLOAD_BYTES} bytes of JSON"
+                )));
+            }
+            Some(s)
+        }
+        Some(_) => return Err(SmsmanagerError::bad("payload: a JSON object")),
+    };
+    Ok(Request {
+        body,
+        to,
+        sender: text(obj, "sender"),
+        callback_url: text(obj, "callback_url"),
+        tag: text(obj, "tag"),
+        scheduled: text(obj, "scheduled"),
+        flow,
+        payload,
+    })
+}
+
+/// What one request gave: its message id, the recipients accepted (with
+/// their place) and those refused.
+struct Outcome {
+    message_id: BatchId,
+    accepted: Vec<(u32, String)>,
+    rejected: Vec<(String, String)>,
+}
+
+async fn submit(
+    state: &AppState,
+    caller: &Caller,
+    r: Request,
+    request_id: &str,
+) -> Result<Outcome, SmsmanagerError> {
+    if let Some(flow) = &r.flow {
+        if flow.is_empty() {
+            return Err(SmsmanagerError::bad("flow: must not be empty when given"));
+        }
+        // SMS is the channel smsgate has connectors for; a flow without it
+        // cannot be served.
+        if !flow.iter().any(|c| c == "sms") {
+            return Err(SmsmanagerError::bad(format!(
+                "flow: none of {flow:?} can be served here; the channels available are [sms]"
+            )));
+        }
+    }
+    let tag = r.tag.map(|t| t.trim().to_string());
+    if tag
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_TAG_CHARS)
+    {
+        return Err(SmsmanagerError::bad(format!(
+            "tag: at most {MAX_TAG_CHARS} characters"
+        )));
+    }
+    let (priority, category) = match tag.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("priority") => (PRIORITY, Category::Transactional),
+        Some("transactional") => (0, Category::Transactional),
+        _ => (0, Category::Promotional),
+    };
+    // "Always in UTC".
+    let schedule_at = match r.scheduled {
+        None => None,
+        Some(s) => super::dates::schedule(&s, &Zone::utc()).map_err(|_| {
+            SmsmanagerError::bad(format!("scheduled: {s:?} is not an ISO 8601 time"))
+        })?,
+    };
+    let sender = match r.sender {
+        Some(s) => s,
+        None => super::default_sender(state, caller).await?.ok_or_else(|| {
+            SmsmanagerError::bad("sender: required (the account has no default sender)")
+        })?,
+    };
+    let recipients: Vec<Recipient> =
+        r.to.iter()
+            .map(|to| Recipient {
+                to: to.clone(),
+                text: None,
+            })
+            .collect();
+    let has_callback = r.callback_url.is_some();
+    let req = SendRequest {
+        recipients,
+        from: Some(sender),
+        text: Some(r.body),
+        schedule_at,
+        category,
+        priority,
+        reference: tag,
+        callback_url: r.callback_url,
+        callback_format: if has_callback {
+            CallbackFormat::Smsmanager
+        } else {
+            CallbackFormat::Native
+        },
+        payload: r.payload,
+        max_recipients: usize::MAX,
+        ..SendRequest::default()
+    };
+    let batch = NewBatch {
+        id: BatchId::generate(),
+        reference: Some(request_id.to_string()),
+    };
+    let message_id = batch.id;
+    match state.engine.send(caller, req, Some(batch), None).await {
+        Ok(a) => Ok(Outcome {
+            message_id,
+            accepted: a
+                .messages
+                .iter()
+                .map(|m| (m.item, m.to.trim_start_matches('+').to_string()))
+                .collect(),
+            rejected: a
+                .rejected
+                .iter()
+                .map(|r| (r.to.clone(), r.reason.clone()))
+                .collect(),
+        }),
+        Err(EngineError::NoValidRecipient(r)) => Ok(Outcome {
+            message_id,
+            accepted: Vec::new(),
+            rejected: r.into_iter().map(|r| (r.to, r.reason)).collect(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn accepted_json(o: &Outcome) -> Vec<Value> {
+    o.accepted
+        .iter()
+        .map(|(i, phone)| json!({"message_id": format!("{}-{i}", o.message_id), "phone_number": phone}))
+        .collect()
+}
+
+fn rejected_json(o: &Outcome) -> Vec<Value> {
+    o.rejected
+        .iter()
+        .map(|(phone, reason)| json!({"phone_number": phone, "reason": reason}))
+        .collect()
+}
+
+/// Send one message to a list of recipients.
+#[utoipa::path(post, path = "/v2/message", tag = "smsmanager",
+    params(("x-api-key" = String, Header)),
+    request_body(content = Object, description = "`{\"body\", \"to\": [{\"phone_number\"}], \"sender\"?, \"callback_url\"?, \"tag\"?, \"scheduled\"? (UTC), \"flow\"? [channels], \"payload\"? {…}, \"options\"? {…}}`"),
+    responses(
+        (status = 200, description = "`{\"request_id\", \"accepted\": [{\"message_id\", \"phone_number\"}], \"rejected\": [{\"phone_number\", \"reason\"}]}`"),
+        (status = 400, description = "`{\"status\": 400, \"error\": …}`"),
+        (status = 401, description = "Missing or invalid x-api-key"),
+        (status = 402, description = "Not enough credit"),
+    ))]
+pub async fn message(
+    State(state): State<AppState>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SmsmanagerError> {
+    let p = params?;
+    let caller = caller(&state, &p).await?;
+    let body = p
+        .json_object()
+        .ok_or_else(|| SmsmanagerError::bad("the body must be a JSON object"))?;
+    let request = parse_request(&body, MAX_SINGLE_RECIPIENTS)?;
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let o = submit(&state, &caller, request, &request_id).await?;
+    Ok(Json(json!({
+        "request_id": request_id,
+        "accepted": accepted_json(&o),
+        "rejected": rejected_json(&o),
+    }))
+    .into_response())
+}
+
+/// Send up to 10 requests, each to up to 10 recipients. Each request has
+/// one `message_id`; its recipient `i` is `<message_id>-<i>`.
+#[utoipa::path(post, path = "/v2/messages", tag = "smsmanager",
+    params(("x-api-key" = String, Header)),
+    request_body(content = Vec<Object>, description = "An array of the requests of /v2/message"),
+    responses(
+        (status = 200, description = "`{\"request_id\", \"accepted\": [{\"message_id\", \"phone_number\"}], \"rejected\": [{\"phone_number\", \"reason\"}]}`"),
+        (status = 400, description = "`{\"status\": 400, \"error\": …}`"),
+    ))]
+pub async fn messages(
+    State(state): State<AppState>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SmsmanagerError> {
+    let p = params?;
+    let caller = caller(&state, &p).await?;
+    let Some(Value::Array(items)) = &p.json_body else {
+        return Err(SmsmanagerError::bad(
+            "the body must be a JSON array of requests",
+        ));
+    };
+    if items.is_empty() || items.len() > MAX_REQUESTS {
+        return Err(SmsmanagerError::bad(format!(
+            "1 to {MAX_REQUESTS} requests per call, not {}",
+            items.len()
+        )));
+    }
+    // Every request is checked before any is sent.
+    let requests = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            parse_request(item, MAX_RECIPIENTS)
+                .map_err(|e| SmsmanagerError::new(e.status, format!("[{i}] {}", e.error)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let (mut accepted, mut rejected) = (Vec::new(), Vec::new());
+    for request in requests {
+        let o = submit(&state, &caller, request, &request_id).await?;
+        accepted.extend(accepted_json(&o));
+        rejected.extend(rejected_json(&o));
+    }
+    Ok(Json(json!({
+        "request_id": request_id,
+        "accepted": accepted,
+        "rejected": rejected,
+    }))
+    .into_response())
+}
+
+/// Send one SMS with query parameters (GET) or a form (POST).
+#[utoipa::path(get, path = "/v2/simple/message", tag = "smsmanager",
+    params(("apikey" = String, Query, description = "or the x-api-key header"), ("phone_number" = String, Query), ("message" = String, Query), ("sender" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "`{\"request_id\", \"message_id\", \"accepted\": true}`"),
+        (status = 400, description = "`{\"status\": 400, \"error\": …}`"),
+    ))]
+pub async fn simple(
+    State(state): State<AppState>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SmsmanagerError> {
+    let p = params?;
+    let caller = caller(&state, &p).await?;
+    let phone = p
+        .text("phone_number")
+        .ok_or_else(|| SmsmanagerError::bad("phone_number: required"))?;
+    let body = p
+        .text("message")
+        .ok_or_else(|| SmsmanagerError::bad("message: required"))?;
+    let request = Request {
+        body,
+        to: vec![phone],
+        sender: p.text("sender"),
+        callback_url: None,
+        tag: None,
+        scheduled: None,
+        flow: None,
+        payload: None,
+    };
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let o = submit(&state, &caller, request, &request_id).await?;
+    if let Some((_, reason)) = o.rejected.first() {
+        return Err(SmsmanagerError::bad(format!("phone_number: {reason}")));
+    }
+    Ok(Json(json!({
+        "request_id": request_id,
+        "message_id": format!("{}-0", o.message_id),
+        "accepted": true,
+    }))
+    .into_response())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "smsgate: smsmanager dialect",
+        description = "The SmsManager JSON API v2 as smsgate serves it. See docs/dialects/smsmanager.md."
+    ),
+    paths(message, messages, simple)
+)]
+struct SmsmanagerApi;
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        SmsmanagerApi::openapi()
+            .to_pretty_json()
+            .unwrap_or_default(),
+    )
+        .into_response()
+}
