@@ -13,6 +13,7 @@ mod session;
 mod smpp;
 #[path = "../smsc/harness.rs"]
 mod smsc;
+mod smsmanager;
 mod support;
 mod ultimate;
 mod webhooks;
