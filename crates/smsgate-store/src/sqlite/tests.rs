@@ -1145,3 +1145,89 @@ async fn suppressed_recipients_are_refused_in_the_intake_transaction_without_cha
     assert!(all.iter().any(|x| x.reason.contains("opted out")));
     assert_eq!(balance(&store, a).await, 9);
 }
+
+#[tokio::test]
+async fn opt_out_changes_of_one_number_are_delivered_in_order() {
+    use smsgate_core::optout::OptOutAction;
+    let (_d, store) = open();
+    let a = account(&store, "a", 0).await;
+    let e = store
+        .create_webhook(
+            a,
+            NewWebhookEndpoint {
+                url: "http://127.0.0.1:9/".into(),
+                secret: "s".into(),
+                events: vec![],
+                max_concurrency: 4,
+            },
+            Timestamp(1),
+        )
+        .await
+        .unwrap();
+    let n = Msisdn::parse("+31612345678", None).unwrap();
+    let other = Msisdn::parse("+31612345679", None).unwrap();
+    for action in [OptOutAction::OptOut, OptOutAction::OptIn] {
+        store
+            .change_suppressions(
+                a,
+                vec![n.clone()],
+                action,
+                SuppressionSource::Api,
+                Timestamp(2),
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .change_suppressions(
+            a,
+            vec![other],
+            OptOutAction::OptOut,
+            SuppressionSource::Api,
+            Timestamp(2),
+        )
+        .await
+        .unwrap();
+    store.relay_events(100, Timestamp(3)).await.unwrap();
+    // The opt-in waits for the opt-out of the same number; the other
+    // number's change does not wait.
+    let claimed = store
+        .claim_deliveries(Timestamp(3), Timestamp(999), 10, vec![])
+        .await
+        .unwrap();
+    let changes: Vec<(String, OptOutAction)> = claimed
+        .iter()
+        .map(|d| {
+            let c = d.event.optout.clone().unwrap();
+            (c.number, c.action)
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("+31612345678".to_string(), OptOutAction::OptOut),
+            ("+31612345679".to_string(), OptOutAction::OptOut)
+        ]
+    );
+    let first = claimed[0].id;
+    store
+        .record_attempts(vec![AttemptResult {
+            delivery: first,
+            at: Timestamp(4),
+            status_code: Some(200),
+            latency_ms: 1,
+            error: None,
+            next: DeliveryNext::Delivered,
+        }])
+        .await
+        .unwrap();
+    let next = store
+        .claim_deliveries(Timestamp(1000), Timestamp(2000), 10, vec![])
+        .await
+        .unwrap();
+    assert!(
+        next.iter()
+            .any(|d| d.event.optout.as_ref().unwrap().action == OptOutAction::OptIn)
+    );
+    assert_eq!(e.id, next[0].endpoint.id);
+}

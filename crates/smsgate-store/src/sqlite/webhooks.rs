@@ -152,7 +152,9 @@ pub(crate) fn callbacks_endpoint(
     .transpose()
 }
 
-/// An event to relay: id, type, subject, and its message's callback URL.
+/// An event to relay: id, type, subject (its message, else the number an
+/// opt-out change is about, else its inbound message: deliveries of one
+/// subject go out in order), and its message's callback URL.
 type RelayRow = (i64, EventType, Option<Vec<u8>>, Option<String>);
 
 /// Events of an account after `after`, oldest first, with the callback
@@ -168,12 +170,12 @@ fn events_after(
 ) -> Result<Vec<RelayRow>> {
     let sql = match endpoint.kind {
         EndpointKind::Endpoint => {
-            "SELECT id, type, COALESCE(message_id, inbound_id), NULL FROM events
+            "SELECT id, type, COALESCE(message_id, CAST(number AS BLOB), inbound_id), NULL FROM events
               WHERE account_id = ?1 AND id > ?2 AND id <= ?3 AND created_at >= ?4 AND created_at < ?5
               ORDER BY id LIMIT ?6"
         }
         EndpointKind::Callbacks => {
-            "SELECT e.id, e.type, COALESCE(e.message_id, e.inbound_id), m.callback_url
+            "SELECT e.id, e.type, COALESCE(e.message_id, CAST(e.number AS BLOB), e.inbound_id), m.callback_url
                FROM events e LEFT JOIN messages m ON m.id = e.message_id
               WHERE e.account_id = ?1 AND e.id > ?2 AND e.id <= ?3 AND e.created_at >= ?4 AND e.created_at < ?5
               ORDER BY e.id LIMIT ?6"
