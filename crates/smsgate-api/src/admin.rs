@@ -52,6 +52,8 @@ pub struct AccountView {
     pub has_password: bool,
     pub require_approved_sender: bool,
     pub default_sender: Option<String>,
+    pub enforce_campaign_check: bool,
+    pub postback_url: Option<String>,
     pub created_at: String,
     /// Only when the account is created: its first API key. Shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,6 +73,8 @@ impl From<&Account> for AccountView {
             has_password: a.password_hash.is_some(),
             require_approved_sender: a.require_approved_sender,
             default_sender: a.default_sender.clone(),
+            enforce_campaign_check: a.enforce_campaign_check,
+            postback_url: a.postback_url.clone(),
             created_at: a.created_at.to_rfc3339(),
             api_key: None,
         }
@@ -184,6 +188,13 @@ pub struct UpdateAccount {
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub default_sender: Option<Option<String>>,
+    /// Sends must name a campaign (`campaign_ref`, the action dialect's
+    /// `campaign-ref`) their recipients are subscribed to.
+    pub enforce_campaign_check: Option<bool>,
+    /// Where the action dialect's delivery postbacks go, or null.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub postback_url: Option<Option<String>>,
 }
 
 /// Distinguishes a missing field (leave as is) from `null` (clear it).
@@ -239,6 +250,11 @@ pub async fn update_account(
         )),
         other => other,
     };
+    if let Some(Some(url)) = &b.postback_url {
+        smsgate_core::send::check_callback_url(url)
+            .map_err(|e| Problem::invalid_field("postback_url", e))?;
+    }
+    let postback_url = b.postback_url;
     if b.max_parts.is_some_and(|m| !(1..=255).contains(&m)) {
         return Err(Problem::invalid_field(
             "max_parts",
@@ -265,6 +281,8 @@ pub async fn update_account(
         optout_keywords: None,
         require_approved_sender: b.require_approved_sender,
         default_sender,
+        enforce_campaign_check: b.enforce_campaign_check,
+        postback_url,
     };
     let account = state.engine.update_account(id, patch).await?;
     Ok(Json(AccountView::from(&account)))

@@ -136,6 +136,9 @@ pub struct SendRequest {
     pub callback_format: CallbackFormat,
     /// The client's own data (JSON), echoed in its callbacks.
     pub payload: Option<String>,
+    /// The campaign the recipients are subscribed to (the engine checks
+    /// it).
+    pub campaign_ref: Option<String>,
 }
 
 /// A message validated and priced, ready for the store.

@@ -43,6 +43,8 @@ pub struct Caller {
     pub zone: Zone,
     /// Only registered, approved sender IDs may be used.
     pub require_approved_sender: bool,
+    /// Sends must name a campaign the recipients are subscribed to.
+    pub enforce_campaign_check: bool,
 }
 
 pub fn hash_key(secret: &str) -> [u8; 32] {
@@ -151,6 +153,7 @@ pub(crate) fn caller(account: &Account, key: KeyId) -> Caller {
         max_parts: account.max_parts as usize,
         zone: Zone::parse(&account.timezone).unwrap_or_else(|_| Zone::utc()),
         require_approved_sender: account.require_approved_sender,
+        enforce_campaign_check: account.enforce_campaign_check,
     }
 }
 

@@ -7,6 +7,7 @@
 //! never speaks HTTP or SMPP itself.
 
 pub mod accounts;
+pub mod campaigns;
 pub mod connectors;
 mod dispatcher;
 pub mod events;
@@ -357,18 +358,24 @@ impl Engine {
             default_country: caller.default_country,
             max_parts: caller.max_parts,
         };
+        let campaign = req.campaign_ref.take();
         let mut plan = smsgate_core::send::plan(req, policy, &self.prices(), Timestamp::now())?;
-        self.drop_suppressed(caller.account, &mut plan).await?;
+        self.check_campaign(caller, campaign.as_deref(), &mut plan)
+            .await?;
         Ok(plan)
     }
 
-    /// Validates and prices a request without storing or charging it.
+    /// Validates and prices a request without storing or charging it
+    /// (recipients on the suppression list are shown refused; a send has
+    /// the store refuse them, in its transaction).
     pub async fn preview(
         &self,
         caller: &Caller,
         req: SendRequest,
     ) -> Result<SendPlan, EngineError> {
-        self.plan(caller, req).await
+        let mut plan = self.plan(caller, req).await?;
+        self.drop_suppressed(caller.account, &mut plan).await?;
+        Ok(plan)
     }
 
     /// Validates, prices, charges and stores a request (the store refuses

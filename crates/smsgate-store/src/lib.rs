@@ -241,6 +241,41 @@ pub trait Store: Send + Sync + 'static {
     async fn templates(&self, account: AccountId) -> Result<Vec<TemplateRecord>>;
     async fn approve_template(&self, id: i64, now: Timestamp) -> Result<Option<TemplateRecord>>;
 
+    // --- campaigns ---------------------------------------------------------------
+
+    async fn create_campaign(
+        &self,
+        account: AccountId,
+        reference: &str,
+        name: Option<String>,
+        now: Timestamp,
+    ) -> Result<Campaign>;
+    async fn campaigns(&self, account: AccountId) -> Result<Vec<Campaign>>;
+    /// Subscribes or unsubscribes numbers; `None`: no such campaign.
+    async fn change_subscribers(
+        &self,
+        account: AccountId,
+        reference: &str,
+        numbers: Vec<Msisdn>,
+        subscribe: bool,
+        now: Timestamp,
+    ) -> Result<Option<SuppressionCount>>;
+    /// A campaign's subscribers in number order; `None`: no such campaign.
+    async fn subscribers(
+        &self,
+        account: AccountId,
+        reference: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Option<Vec<String>>>;
+    /// Which of `numbers` (E.164) are subscribed; `None`: no such campaign.
+    async fn subscribed(
+        &self,
+        account: AccountId,
+        reference: &str,
+        numbers: Vec<String>,
+    ) -> Result<Option<Vec<String>>>;
+
     // --- opt-out -----------------------------------------------------------------
 
     /// Puts numbers on (or takes them off) the account's suppression list;

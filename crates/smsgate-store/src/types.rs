@@ -41,6 +41,10 @@ pub struct Account {
     pub require_approved_sender: bool,
     /// The sender of dialect sends that name none.
     pub default_sender: Option<String>,
+    /// Sends must name a campaign their recipients are subscribed to.
+    pub enforce_campaign_check: bool,
+    /// Where the `action` dialect's delivery postbacks go.
+    pub postback_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +70,8 @@ pub struct AccountPatch {
     pub require_approved_sender: Option<bool>,
     /// `Some(None)`: no default sender.
     pub default_sender: Option<Option<String>>,
+    pub enforce_campaign_check: Option<bool>,
+    pub postback_url: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -416,6 +422,16 @@ pub enum InboundOutcome {
 pub struct NumberAssignment {
     pub number: String,
     pub account_id: AccountId,
+    pub created_at: Timestamp,
+}
+
+/// A campaign numbers subscribe to (the `action` dialect's
+/// `campaign-ref`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Campaign {
+    pub reference: String,
+    pub name: Option<String>,
+    pub subscribers: u64,
     pub created_at: Timestamp,
 }
 

@@ -10,7 +10,8 @@ use crate::{
 };
 
 const ACCOUNT_COLUMNS: &str = "id, name, status, password_hash, default_country, timezone, max_parts, balance, created_at, \
-     optout_keywords, optin_keywords, require_approved_sender, default_sender";
+     optout_keywords, optin_keywords, require_approved_sender, default_sender, enforce_campaign_check, \
+     postback_url";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     let status: String = r.get(2)?;
@@ -38,6 +39,8 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         .unwrap_or_default(),
         require_approved_sender: r.get(11)?,
         default_sender: r.get(12)?,
+        enforce_campaign_check: r.get(13)?,
+        postback_url: r.get(14)?,
     })
 }
 
@@ -157,6 +160,18 @@ pub(crate) fn update_account(
         conn.execute(
             "UPDATE accounts SET default_sender = ?1 WHERE id = ?2",
             params![sender, id.0],
+        )?;
+    }
+    if let Some(enforce) = patch.enforce_campaign_check {
+        conn.execute(
+            "UPDATE accounts SET enforce_campaign_check = ?1 WHERE id = ?2",
+            params![enforce, id.0],
+        )?;
+    }
+    if let Some(url) = patch.postback_url {
+        conn.execute(
+            "UPDATE accounts SET postback_url = ?1 WHERE id = ?2",
+            params![url, id.0],
         )?;
     }
     if let Some(required) = patch.require_approved_sender {

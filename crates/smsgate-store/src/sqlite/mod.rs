@@ -2,6 +2,7 @@
 //! group-committing writer thread and a small read pool.
 
 mod accounts;
+mod campaigns;
 mod conn;
 mod events;
 mod inbound;
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_senders_templates.sql"),
     include_str!("migrations/0008_sessions.sql"),
     include_str!("migrations/0009_message_item_payload.sql"),
+    include_str!("migrations/0010_campaigns_links.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
@@ -371,6 +373,53 @@ impl Store for SqliteStore {
     }
     async fn approve_template(&self, id: i64, now: Timestamp) -> Result<Option<TemplateRecord>> {
         self.write(move |c| registry::approve_template(c, id, now))
+            .await
+    }
+    async fn create_campaign(
+        &self,
+        account: AccountId,
+        reference: &str,
+        name: Option<String>,
+        now: Timestamp,
+    ) -> Result<Campaign> {
+        let reference = reference.to_string();
+        self.write(move |c| campaigns::create(c, account, &reference, name.as_deref(), now))
+            .await
+    }
+    async fn campaigns(&self, account: AccountId) -> Result<Vec<Campaign>> {
+        self.read(move |c| campaigns::list(c, account)).await
+    }
+    async fn change_subscribers(
+        &self,
+        account: AccountId,
+        reference: &str,
+        numbers: Vec<Msisdn>,
+        subscribe: bool,
+        now: Timestamp,
+    ) -> Result<Option<SuppressionCount>> {
+        let reference = reference.to_string();
+        self.write(move |c| campaigns::change(c, account, &reference, &numbers, subscribe, now))
+            .await
+    }
+    async fn subscribers(
+        &self,
+        account: AccountId,
+        reference: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Option<Vec<String>>> {
+        let reference = reference.to_string();
+        self.read(move |c| campaigns::subscribers(c, account, &reference, after.as_deref(), limit))
+            .await
+    }
+    async fn subscribed(
+        &self,
+        account: AccountId,
+        reference: &str,
+        numbers: Vec<String>,
+    ) -> Result<Option<Vec<String>>> {
+        let reference = reference.to_string();
+        self.read(move |c| campaigns::subscribed(c, account, &reference, &numbers))
             .await
     }
     async fn change_suppressions(

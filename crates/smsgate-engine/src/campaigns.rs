@@ -1,0 +1,148 @@
+//! Campaigns: numbers subscribe to an account's campaigns, and an account
+//! with "enforce campaign check" only sends to numbers subscribed to the
+//! campaign a request names.
+
+use std::collections::HashSet;
+
+use smsgate_core::send::Rejection;
+use smsgate_core::{AccountId, Credits, Msisdn, SendPlan, Timestamp};
+use smsgate_store::Campaign;
+
+use crate::inbound::{ImportOutcome, InvalidLine};
+use crate::{Caller, Engine, EngineError, not_found};
+
+const MAX_REF_CHARS: usize = 64;
+const MAX_NAME_CHARS: usize = 200;
+
+fn campaign_ref(reference: &str) -> Result<String, EngineError> {
+    let r = reference.trim();
+    if r.is_empty() || r.chars().count() > MAX_REF_CHARS || r.contains('/') {
+        return Err(EngineError::field(
+            "campaign_ref",
+            format!("must be 1 to {MAX_REF_CHARS} characters, without '/'"),
+        ));
+    }
+    Ok(r.to_string())
+}
+
+impl Engine {
+    pub async fn create_campaign(
+        &self,
+        account: AccountId,
+        reference: &str,
+        name: Option<String>,
+    ) -> Result<Campaign, EngineError> {
+        let reference = campaign_ref(reference)?;
+        if name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_NAME_CHARS)
+        {
+            return Err(EngineError::field(
+                "name",
+                format!("at most {MAX_NAME_CHARS} characters"),
+            ));
+        }
+        self.inner
+            .store
+            .create_campaign(account, &reference, name, Timestamp::now())
+            .await
+            .map_err(not_found)
+    }
+
+    /// Subscribes (or unsubscribes) numbers to a campaign; numbers that
+    /// cannot be read are listed and change nothing.
+    pub async fn change_subscribers(
+        &self,
+        caller: &Caller,
+        reference: &str,
+        numbers: &[String],
+        subscribe: bool,
+    ) -> Result<ImportOutcome, EngineError> {
+        let mut parsed = Vec::with_capacity(numbers.len());
+        let mut invalid = Vec::new();
+        for (i, n) in numbers.iter().enumerate() {
+            match Msisdn::parse(n, caller.default_country) {
+                Ok(m) => parsed.push(m),
+                Err(e) => invalid.push(InvalidLine {
+                    line: i + 1,
+                    value: n.chars().take(40).collect(),
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        let count = self
+            .inner
+            .store
+            .change_subscribers(
+                caller.account,
+                reference,
+                parsed,
+                subscribe,
+                Timestamp::now(),
+            )
+            .await?
+            .ok_or(EngineError::NotFound("campaign"))?;
+        Ok(ImportOutcome {
+            added: count.changed,
+            already: count.unchanged,
+            invalid,
+        })
+    }
+
+    /// Applies the account's campaign rule to a plan: a named campaign must
+    /// exist; with "enforce campaign check" one must be named, and
+    /// recipients not subscribed to it are refused (not charged).
+    pub(crate) async fn check_campaign(
+        &self,
+        caller: &Caller,
+        reference: Option<&str>,
+        plan: &mut SendPlan,
+    ) -> Result<(), EngineError> {
+        let Some(reference) = reference else {
+            if caller.enforce_campaign_check {
+                return Err(EngineError::field(
+                    "campaign_ref",
+                    "required: the account only sends to numbers subscribed to a campaign",
+                ));
+            }
+            return Ok(());
+        };
+        let numbers = plan.messages.iter().map(|m| m.to.to_string()).collect();
+        let subscribed = self
+            .inner
+            .store
+            .subscribed(caller.account, reference.trim(), numbers)
+            .await?
+            .ok_or_else(|| {
+                EngineError::field(
+                    "campaign_ref",
+                    format!("no campaign {reference:?} for this account"),
+                )
+            })?;
+        if !caller.enforce_campaign_check {
+            return Ok(());
+        }
+        let subscribed: HashSet<String> = subscribed.into_iter().collect();
+        let mut refused = Vec::new();
+        plan.messages.retain(|m| {
+            let keep = subscribed.contains(m.to.as_str());
+            if !keep {
+                refused.push(Rejection {
+                    to: m.to.to_string(),
+                    reason: format!("not subscribed to campaign {reference:?}"),
+                });
+            }
+            keep
+        });
+        plan.total_cost = plan.messages.iter().fold(Credits::ZERO, |sum, m| {
+            sum.checked_add(m.cost).unwrap_or(sum)
+        });
+        plan.rejected.extend(refused);
+        if plan.messages.is_empty() {
+            return Err(EngineError::NoValidRecipient(std::mem::take(
+                &mut plan.rejected,
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,143 @@
+//! SQL for campaigns and the numbers subscribed to them.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use smsgate_core::{AccountId, Msisdn, Timestamp};
+
+use crate::{Campaign, Result, StoreError, SuppressionCount};
+
+fn campaign_id(conn: &Connection, account: AccountId, reference: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM campaigns WHERE account_id = ?1 AND ref = ?2")?
+        .query_row(params![account.0, reference], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn create(
+    conn: &Connection,
+    account: AccountId,
+    reference: &str,
+    name: Option<&str>,
+    now: Timestamp,
+) -> Result<Campaign> {
+    super::accounts::require_account(conn, account)?;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO campaigns (account_id, ref, name, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![account.0, reference, name, now.0])?;
+    if inserted == 0 {
+        return Err(StoreError::Duplicate(format!(
+            "campaign {reference:?} already exists"
+        )));
+    }
+    Ok(Campaign {
+        reference: reference.to_string(),
+        name: name.map(str::to_string),
+        subscribers: 0,
+        created_at: now,
+    })
+}
+
+pub(crate) fn list(conn: &Connection, account: AccountId) -> Result<Vec<Campaign>> {
+    conn.prepare_cached(
+        "SELECT c.ref, c.name, c.created_at,
+                (SELECT count(*) FROM campaign_subscribers s WHERE s.campaign_id = c.id)
+           FROM campaigns c WHERE c.account_id = ?1 ORDER BY c.id",
+    )?
+    .query_map([account.0], |r| {
+        Ok(Campaign {
+            reference: r.get(0)?,
+            name: r.get(1)?,
+            created_at: Timestamp(r.get(2)?),
+            subscribers: r.get::<_, i64>(3)? as u64,
+        })
+    })?
+    .collect::<rusqlite::Result<_>>()
+    .map_err(Into::into)
+}
+
+/// Subscribes (or, `subscribe` false, unsubscribes) numbers; `None` when
+/// the campaign does not exist.
+pub(crate) fn change(
+    conn: &Connection,
+    account: AccountId,
+    reference: &str,
+    numbers: &[Msisdn],
+    subscribe: bool,
+    now: Timestamp,
+) -> Result<Option<SuppressionCount>> {
+    let Some(id) = campaign_id(conn, account, reference)? else {
+        return Ok(None);
+    };
+    let mut count = SuppressionCount::default();
+    for n in numbers {
+        let changed = if subscribe {
+            conn.prepare_cached(
+                "INSERT INTO campaign_subscribers (campaign_id, number, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![id, n.as_str(), now.0])?
+        } else {
+            conn.prepare_cached(
+                "DELETE FROM campaign_subscribers WHERE campaign_id = ?1 AND number = ?2",
+            )?
+            .execute(params![id, n.as_str()])?
+        };
+        if changed > 0 {
+            count.changed += 1;
+        } else {
+            count.unchanged += 1;
+        }
+    }
+    Ok(Some(count))
+}
+
+/// The campaign's subscribers in number order, after `after`; `None` when
+/// the campaign does not exist.
+pub(crate) fn subscribers(
+    conn: &Connection,
+    account: AccountId,
+    reference: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Option<Vec<String>>> {
+    let Some(id) = campaign_id(conn, account, reference)? else {
+        return Ok(None);
+    };
+    let rows = conn
+        .prepare_cached(
+            "SELECT number FROM campaign_subscribers WHERE campaign_id = ?1 AND number > ?2
+              ORDER BY number LIMIT ?3",
+        )?
+        .query_map(params![id, after.unwrap_or(""), limit as i64], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(rows))
+}
+
+/// Which of `numbers` are subscribed to the campaign; `None` when it does
+/// not exist.
+pub(crate) fn subscribed(
+    conn: &Connection,
+    account: AccountId,
+    reference: &str,
+    numbers: &[String],
+) -> Result<Option<Vec<String>>> {
+    let Some(id) = campaign_id(conn, account, reference)? else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT 1 FROM campaign_subscribers WHERE campaign_id = ?1 AND number = ?2",
+    )?;
+    let mut out = Vec::new();
+    for n in numbers {
+        if stmt
+            .query_row(params![id, n], |_| Ok(()))
+            .optional()?
+            .is_some()
+        {
+            out.push(n.clone());
+        }
+    }
+    Ok(Some(out))
+}
