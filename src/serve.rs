@@ -18,7 +18,13 @@ use crate::config::{Config, LogFormat};
 
 const ADMIN_TOKEN_SETTING: &str = "admin_token_sha256";
 
-pub async fn run(config: Config) -> anyhow::Result<()> {
+pub async fn run(mut config: Config) -> anyhow::Result<()> {
+    // Short links point back here unless the config says where clients
+    // reach this server.
+    config
+        .engine
+        .public_url
+        .get_or_insert_with(|| format!("http://{}", config.listen));
     init_logging(config.log_format);
     let metrics = PrometheusBuilder::new()
         .set_buckets_for_metric(

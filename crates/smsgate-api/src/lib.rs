@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(connectors::routes())
         .merge(numbers::routes())
         .merge(registry::routes())
+        .route("/l/{code}", get(short_link))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -88,6 +89,18 @@ async fn record_request(req: Request, next: Next) -> Response {
     metrics::counter!("smsgate_http_requests_total", "method" => method, "route" => route, "status" => status)
         .increment(1);
     response
+}
+
+/// A tracked short link: counts the click and redirects to the target.
+async fn short_link(
+    State(state): State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> Response {
+    match state.engine.click(&code).await {
+        Ok(Some(url)) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
+        Ok(None) => Problem::not_found("no such link").into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
 }
 
 /// Liveness: the process answers.
@@ -144,6 +157,8 @@ async fn openapi_json() -> Response {
         v1::optout::list_suppressions, v1::optout::add_suppression, v1::optout::remove_suppression,
         v1::optout::import_suppressions, v1::optout::get_keywords, v1::optout::set_keywords,
         v1::optout::reset_keywords,
+        v1::campaigns::create_campaign, v1::campaigns::list_campaigns, v1::campaigns::subscribe,
+        v1::campaigns::unsubscribe, v1::campaigns::subscribers,
         registry::own_sender, registry::own_senders, registry::own_template, registry::own_templates,
         registry::account_sender, registry::account_senders, registry::account_template,
         registry::account_templates, registry::approve_sender, registry::approve_template,

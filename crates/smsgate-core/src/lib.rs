@@ -8,6 +8,7 @@ pub mod credits;
 pub mod gsm7;
 pub mod ids;
 pub mod lifecycle;
+pub mod links;
 pub mod msisdn;
 pub mod optout;
 pub mod send;

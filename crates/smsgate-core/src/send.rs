@@ -27,6 +27,8 @@ pub enum CallbackFormat {
     Native,
     /// The `smsmanager` dialect's delivery notification.
     Smsmanager,
+    /// The `action` dialect's postback.
+    Action,
 }
 
 impl CallbackFormat {
@@ -34,13 +36,18 @@ impl CallbackFormat {
         match self {
             CallbackFormat::Native => "native",
             CallbackFormat::Smsmanager => "smsmanager",
+            CallbackFormat::Action => "action",
         }
     }
 
     pub fn parse(s: &str) -> Option<CallbackFormat> {
-        [CallbackFormat::Native, CallbackFormat::Smsmanager]
-            .into_iter()
-            .find(|f| f.as_str() == s)
+        [
+            CallbackFormat::Native,
+            CallbackFormat::Smsmanager,
+            CallbackFormat::Action,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == s)
     }
 }
 
@@ -139,6 +146,9 @@ pub struct SendRequest {
     /// The campaign the recipients are subscribed to (the engine checks
     /// it).
     pub campaign_ref: Option<String>,
+    /// Replace each URL in the text with a short link that counts clicks
+    /// (the engine does, before the text is measured).
+    pub click_tracking: bool,
 }
 
 /// A message validated and priced, ready for the store.
@@ -163,6 +173,15 @@ pub struct NewMessage {
     /// The recipient's place in the request (0-based, counting refused
     /// ones): dialects that name messages `<request>-<index>` need it.
     pub item: u32,
+    /// Short links in the text (click tracking), stored with the message.
+    pub links: Vec<ShortLink>,
+}
+
+/// A short link of a message: `code` redirects to `url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShortLink {
+    pub code: String,
+    pub url: String,
 }
 
 /// A recipient refused on its own, with the reason.
@@ -390,6 +409,7 @@ pub fn plan(
             callback_format: req.callback_format,
             payload: req.payload.clone(),
             item: item as u32,
+            links: Vec::new(),
         });
     }
     if messages.is_empty() {

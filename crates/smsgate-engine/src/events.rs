@@ -89,6 +89,7 @@ pub fn event_json(e: &EventRecord) -> Value {
 pub fn callback_json(e: &EventRecord) -> Value {
     match &e.message {
         Some(m) if m.callback_format == CallbackFormat::Smsmanager => smsmanager_json(e, m),
+        Some(m) if m.callback_format == CallbackFormat::Action => action_json(e, m),
         _ => event_json(e),
     }
 }
@@ -115,5 +116,29 @@ fn smsmanager_json(e: &EventRecord, m: &MessageRecord) -> Value {
         "tag": m.reference,
         "error": e.detail,
         "payload": payload,
+    })
+}
+
+/// The `action` dialect's postback: the request's tracking-id (the
+/// message id its answer gave) and the status in that dialect's words.
+fn action_json(e: &EventRecord, m: &MessageRecord) -> Value {
+    let status = match status_of(e.event_type) {
+        Some("queued") => "Queued",
+        Some("sent") => "Sent",
+        Some("delivered") => "Delivered",
+        Some("undelivered") => "Undelivered",
+        Some("expired") => "Expired",
+        Some("rejected") | Some("failed") => "Failed",
+        Some("canceled") => "Canceled",
+        _ if e.event_type == EventType::MessageClicked => "Clicked",
+        _ => "Queued",
+    };
+    json!({
+        "tracking-id": m.id.to_string(),
+        "to": m.to,
+        "from": m.from,
+        "status": status,
+        "status-details": e.detail,
+        "timestamp": e.created_at.to_rfc3339(),
     })
 }

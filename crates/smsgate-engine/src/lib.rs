@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod campaigns;
+mod clicks;
 pub mod connectors;
 mod dispatcher;
 pub mod events;
@@ -135,6 +136,10 @@ pub struct EngineConfig {
     /// A login session ends after this many seconds unused. Default
     /// 86400 (24 h).
     pub session_idle_secs: u64,
+    /// Where clients reach this server, for tracked short links
+    /// (`<public_url>/l/<code>`). Default: `http://` and the listen
+    /// address.
+    pub public_url: Option<String>,
     /// Connectors and routes; the binary fills this from the config
     /// file's top-level `[[connectors]]` and `[[routes]]`.
     #[serde(skip)]
@@ -148,6 +153,7 @@ impl Default for EngineConfig {
             simulator: SimulatorConfig::default(),
             webhooks: webhooks::WebhookConfig::default(),
             session_idle_secs: 24 * 3600,
+            public_url: None,
             routing: RoutingConfig::default(),
         }
     }
@@ -179,6 +185,7 @@ struct Inner {
     tracker: TaskTracker,
     stop: CancellationToken,
     session_idle: Duration,
+    public_url: String,
 }
 
 impl Engine {
@@ -225,6 +232,10 @@ impl Engine {
                 tracker,
                 stop,
                 session_idle: Duration::from_secs(config.session_idle_secs.max(1)),
+                public_url: config
+                    .public_url
+                    .clone()
+                    .unwrap_or_else(|| "http://127.0.0.1:8080".into()),
             }),
         })
     }
@@ -359,7 +370,17 @@ impl Engine {
             max_parts: caller.max_parts,
         };
         let campaign = req.campaign_ref.take();
+        let links = if req.click_tracking {
+            self.shorten_links(&mut req)?
+        } else {
+            Vec::new()
+        };
         let mut plan = smsgate_core::send::plan(req, policy, &self.prices(), Timestamp::now())?;
+        for m in &mut plan.messages {
+            if let Some(l) = links.get(m.item as usize) {
+                m.links = l.clone();
+            }
+        }
         self.check_campaign(caller, campaign.as_deref(), &mut plan)
             .await?;
         Ok(plan)

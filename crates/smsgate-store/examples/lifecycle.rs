@@ -62,6 +62,8 @@ async fn main() {
                     callback_format: smsgate_core::CallbackFormat::Native,
                     payload: None,
                     item: 0,
+                    links: Vec::new(),
+                    links: Vec::new(),
                 };
                 Submission {
                     account,

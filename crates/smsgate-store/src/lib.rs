@@ -241,6 +241,10 @@ pub trait Store: Send + Sync + 'static {
     async fn templates(&self, account: AccountId) -> Result<Vec<TemplateRecord>>;
     async fn approve_template(&self, id: i64, now: Timestamp) -> Result<Option<TemplateRecord>>;
 
+    /// Counts a click on a short link (and records `message.clicked`);
+    /// its target, or `None` for an unknown code.
+    async fn click(&self, code: &str, now: Timestamp) -> Result<Option<String>>;
+
     // --- campaigns ---------------------------------------------------------------
 
     async fn create_campaign(

@@ -243,6 +243,17 @@ pub struct MessageDetail {
     pub message: MessageRecord,
     pub history: Vec<TransitionRecord>,
     pub parts: Vec<PartRecord>,
+    /// Tracked short links in the text, with their clicks.
+    pub links: Vec<LinkRecord>,
+}
+
+/// A tracked short link of a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkRecord {
+    pub code: String,
+    pub url: String,
+    pub clicks: u64,
+    pub last_click_at: Option<Timestamp>,
 }
 
 /// Which messages to list, newest first.

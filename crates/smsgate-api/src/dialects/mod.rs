@@ -7,6 +7,7 @@
 //! Each can be switched off (`[dialects] ultimate = false`): its paths,
 //! OpenAPI document included, then answer 404.
 
+pub mod action;
 pub mod dates;
 pub mod params;
 pub mod session;
@@ -29,6 +30,8 @@ pub struct DialectsConfig {
     pub thesmspoint: bool,
     pub action: bool,
     pub smsmanager: bool,
+    /// The `action` dialect's endpoint. Default `/api/v1/action`.
+    pub action_path: String,
 }
 
 impl Default for DialectsConfig {
@@ -39,6 +42,7 @@ impl Default for DialectsConfig {
             thesmspoint: true,
             action: true,
             smsmanager: true,
+            action_path: "/api/v1/action".into(),
         }
     }
 }
@@ -51,6 +55,9 @@ pub fn routes(config: &DialectsConfig) -> axum::Router<AppState> {
     }
     if config.session {
         router = router.merge(session::routes());
+    }
+    if config.action {
+        router = router.merge(action::routes(&config.action_path));
     }
     if config.smsmanager {
         router = router.merge(smsmanager::routes());

@@ -1,6 +1,7 @@
 //! The native API, `/v1`: send, preview, batches, messages, balance.
 //! Authenticated with `Authorization: Bearer <api key>`.
 
+pub mod campaigns;
 pub mod events;
 pub mod inbound;
 pub mod model;
@@ -33,6 +34,18 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/v1/batches", post(send_batch))
         .route("/v1/batches/{id}", get(get_batch))
         .route("/v1/balance", get(balance))
+        .route(
+            "/v1/campaigns",
+            get(campaigns::list_campaigns).post(campaigns::create_campaign),
+        )
+        .route(
+            "/v1/campaigns/{ref}/subscribers",
+            get(campaigns::subscribers).post(campaigns::subscribe),
+        )
+        .route(
+            "/v1/campaigns/{ref}/subscribers/{number}",
+            axum::routing::delete(campaigns::unsubscribe),
+        )
         .route("/v1/inbound", get(inbound::list_inbound))
         .route("/v1/inbound/{id}", get(inbound::get_inbound))
         .route(
@@ -127,6 +140,8 @@ fn send_request(m: SendMessage) -> Result<SendRequest, Problem> {
             .transpose()?,
         callback_url: m.callback_url,
         template_id: m.template_id,
+        campaign_ref: m.campaign_ref,
+        click_tracking: m.click_tracking,
         ..SendRequest::default()
     })
 }

@@ -79,6 +79,14 @@ pub struct SendMessage {
     /// A registered, approved content template (its `template_id`) the
     /// text must match, each `{#var#}` filled with 1 to 30 characters.
     pub template_id: Option<String>,
+    /// A campaign of the account; with "enforce campaign check" on, only
+    /// its subscribers are sent to.
+    pub campaign_ref: Option<String>,
+    /// Replace each URL in the text with a short link served by smsgate
+    /// (`/l/<code>`) that counts clicks; the short link is what is
+    /// measured and charged.
+    #[serde(default)]
+    pub click_tracking: bool,
 }
 
 /// One item of a batch.
@@ -288,6 +296,22 @@ pub struct MessageView {
     /// on `GET /v1/messages/{id}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parts: Option<Vec<PartView>>,
+    /// Tracked short links in the text and their clicks (only on `GET
+    /// /v1/messages/{id}`, when click tracking was asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<LinkView>>,
+    /// Clicks on all its links.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clicks: Option<u64>,
+}
+
+/// A tracked short link of a message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkView {
+    pub url: String,
+    pub code: String,
+    pub clicks: u64,
+    pub last_click_at: Option<String>,
 }
 
 impl MessageView {
@@ -296,6 +320,18 @@ impl MessageView {
         MessageView {
             history: Some(d.history.iter().map(HistoryEntry::from).collect()),
             parts: Some(d.parts.iter().map(PartView::from).collect()),
+            links: (!d.links.is_empty()).then(|| {
+                d.links
+                    .iter()
+                    .map(|l| LinkView {
+                        url: l.url.clone(),
+                        code: l.code.clone(),
+                        clicks: l.clicks,
+                        last_click_at: l.last_click_at.map(Timestamp::to_rfc3339),
+                    })
+                    .collect()
+            }),
+            clicks: (!d.links.is_empty()).then(|| d.links.iter().map(|l| l.clicks).sum()),
             ..MessageView::new(&d.message)
         }
     }
@@ -326,6 +362,8 @@ impl MessageView {
             callback_url: m.callback_url.clone(),
             history: None,
             parts: None,
+            links: None,
+            clicks: None,
         }
     }
 }

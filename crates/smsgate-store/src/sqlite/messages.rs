@@ -174,6 +174,9 @@ pub(crate) fn accept(
             m.payload,
             m.callback_url.as_ref().map(|_| m.callback_format.as_str()),
         ])?;
+        if !m.links.is_empty() {
+            super::links::insert(conn, sub.account, m.id, &m.links)?;
+        }
         if status == Status::Queued {
             super::events::message_event(
                 conn,
@@ -334,10 +337,12 @@ pub(crate) fn message(
         .collect::<Result<Vec<_>>>()?;
     history.extend(stored);
     let parts = super::receipts::parts(conn, id)?;
+    let links = super::links::of_message(conn, id)?;
     Ok(Some(MessageDetail {
         message,
         history,
         parts,
+        links,
     }))
 }
 

@@ -6,6 +6,7 @@ mod campaigns;
 mod conn;
 mod events;
 mod inbound;
+mod links;
 mod messages;
 mod receipts;
 mod registry;
@@ -374,6 +375,10 @@ impl Store for SqliteStore {
     async fn approve_template(&self, id: i64, now: Timestamp) -> Result<Option<TemplateRecord>> {
         self.write(move |c| registry::approve_template(c, id, now))
             .await
+    }
+    async fn click(&self, code: &str, now: Timestamp) -> Result<Option<String>> {
+        let code = code.to_string();
+        self.write(move |c| links::click(c, &code, now)).await
     }
     async fn create_campaign(
         &self,

@@ -51,6 +51,7 @@ fn message(to: &str, cost: i64, schedule_at: Option<Timestamp>) -> NewMessage {
         callback_format: smsgate_core::CallbackFormat::Native,
         payload: None,
         item: 0,
+        links: Vec::new(),
     }
 }
 

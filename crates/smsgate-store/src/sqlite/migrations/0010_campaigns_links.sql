@@ -28,5 +28,5 @@ CREATE TABLE links (
     url           TEXT NOT NULL,
     clicks        INTEGER NOT NULL DEFAULT 0,
     last_click_at INTEGER
-) WITHOUT ROWID;
+);
 CREATE INDEX links_message ON links(message_id);

@@ -1,0 +1,373 @@
+//! `action`: a single JSON endpoint driven by an `action` field (seed 003).
+//!
+//! `POST /api/v1/action` (the path is `[dialects] action_path`) with the
+//! key in the `x-api-key` header (compared exactly) and `"action":
+//! "sendsms"` (any case). Answers `{"status":"Success","tracking-id",…}`
+//! or `{"status":"Failure","error-code","error-info","to"}` with a 4xx
+//! status; the error codes are a stable table ([`ErrorCode`]). Delivery
+//! postbacks go to the account's `postback_url` with the tracking-id.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use smsgate_core::optout::SUPPRESSED;
+use smsgate_core::send::Recipient;
+use smsgate_core::{CallbackFormat, SendRequest, SenderId};
+use smsgate_engine::{AuthFailure, Caller, EngineError};
+use utoipa::OpenApi;
+
+use super::params::{Params, ParamsError};
+use crate::AppState;
+
+/// The characters of `from-mask` kept; the rest is cut off.
+const MASK_CHARS: usize = 11;
+
+pub fn routes(path: &str) -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(path, post(action))
+        .route("/openapi/action.json", get(openapi))
+}
+
+/// The dialect's error codes: stable, documented in
+/// `docs/dialects/action.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    MalformedBody,
+    MissingKey,
+    InvalidKey,
+    AccountDisabled,
+    InvalidAction,
+    MissingText,
+    InvalidNumber,
+    TextTooLong,
+    InvalidSender,
+    SenderNotApproved,
+    CampaignRequired,
+    UnknownCampaign,
+    NotSubscribed,
+    OptedOut,
+    InsufficientCredits,
+    InvalidField,
+    Unavailable,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 17] = [
+        ErrorCode::MalformedBody,
+        ErrorCode::MissingKey,
+        ErrorCode::InvalidKey,
+        ErrorCode::AccountDisabled,
+        ErrorCode::InvalidAction,
+        ErrorCode::MissingText,
+        ErrorCode::InvalidNumber,
+        ErrorCode::TextTooLong,
+        ErrorCode::InvalidSender,
+        ErrorCode::SenderNotApproved,
+        ErrorCode::CampaignRequired,
+        ErrorCode::UnknownCampaign,
+        ErrorCode::NotSubscribed,
+        ErrorCode::OptedOut,
+        ErrorCode::InsufficientCredits,
+        ErrorCode::InvalidField,
+        ErrorCode::Unavailable,
+    ];
+
+    /// The code, its HTTP status and its text.
+    pub const fn describe(self) -> (&'static str, StatusCode, &'static str) {
+        use ErrorCode::*;
+        match self {
+            MalformedBody => ("E100", StatusCode::BAD_REQUEST, "Malformed request body."),
+            MissingKey => ("E101", StatusCode::UNAUTHORIZED, "Missing API key."),
+            InvalidKey => ("E102", StatusCode::UNAUTHORIZED, "Invalid API key."),
+            AccountDisabled => ("E103", StatusCode::FORBIDDEN, "Account disabled."),
+            InvalidAction => ("E104", StatusCode::BAD_REQUEST, "Invalid action."),
+            MissingText => ("E105", StatusCode::BAD_REQUEST, "Missing message text."),
+            InvalidNumber => (
+                "E106",
+                StatusCode::BAD_REQUEST,
+                "Invalid destination number.",
+            ),
+            TextTooLong => ("E107", StatusCode::BAD_REQUEST, "Message text too long."),
+            InvalidSender => ("E111", StatusCode::BAD_REQUEST, "Invalid Sender."),
+            SenderNotApproved => ("E112", StatusCode::BAD_REQUEST, "Sender not approved."),
+            CampaignRequired => (
+                "E121",
+                StatusCode::BAD_REQUEST,
+                "Campaign reference required.",
+            ),
+            UnknownCampaign => (
+                "E122",
+                StatusCode::BAD_REQUEST,
+                "Unknown campaign reference.",
+            ),
+            NotSubscribed => (
+                "E123",
+                StatusCode::BAD_REQUEST,
+                "Number not subscribed to the campaign.",
+            ),
+            OptedOut => ("E124", StatusCode::BAD_REQUEST, "Number opted out."),
+            InsufficientCredits => (
+                "E130",
+                StatusCode::PAYMENT_REQUIRED,
+                "Insufficient credits.",
+            ),
+            InvalidField => ("E140", StatusCode::BAD_REQUEST, "Invalid request field."),
+            Unavailable => (
+                "E190",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service temporarily unavailable; try again.",
+            ),
+        }
+    }
+}
+
+/// A failure answer.
+#[derive(Debug)]
+pub struct ActionError {
+    code: ErrorCode,
+    /// More than the code's text, when there is more to say.
+    detail: Option<String>,
+    to: String,
+}
+
+impl ActionError {
+    fn new(code: ErrorCode, to: &str) -> ActionError {
+        ActionError {
+            code,
+            detail: None,
+            to: to.to_string(),
+        }
+    }
+
+    fn detail(mut self, detail: impl Into<String>) -> ActionError {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// The engine's refusal, in the dialect's codes.
+    fn engine(e: EngineError, to: &str) -> ActionError {
+        use ErrorCode::*;
+        let (code, detail) = match e {
+            EngineError::Invalid(fields) => {
+                let f = &fields[0];
+                let code = match f.field {
+                    "from"
+                        if f.reason.contains("not approved")
+                            || f.reason.contains("not registered") =>
+                    {
+                        SenderNotApproved
+                    }
+                    "from" => InvalidSender,
+                    "to" => InvalidNumber,
+                    "text" if f.reason.contains("part") || f.reason.contains("long") => TextTooLong,
+                    "text" => MissingText,
+                    "campaign_ref" if f.reason.starts_with("required") => CampaignRequired,
+                    "campaign_ref" => UnknownCampaign,
+                    _ => InvalidField,
+                };
+                (code, Some(format!("{}: {}", f.field, f.reason)))
+            }
+            EngineError::NoValidRecipient(r) => {
+                let reason = r.first().map(|r| r.reason.clone()).unwrap_or_default();
+                let code = if reason == SUPPRESSED {
+                    OptedOut
+                } else if reason.starts_with("not subscribed") {
+                    NotSubscribed
+                } else {
+                    InvalidNumber
+                };
+                (code, Some(reason))
+            }
+            EngineError::InsufficientCredits { balance, needed } => (
+                InsufficientCredits,
+                Some(format!("balance {balance}, needed {needed}")),
+            ),
+            EngineError::AccountDisabled => (AccountDisabled, None),
+            other => {
+                tracing::error!(error = %other, "action dialect: request failed");
+                (Unavailable, None)
+            }
+        };
+        ActionError {
+            code,
+            detail,
+            to: to.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for ActionError {
+    fn into_response(self) -> Response {
+        let (code, status, text) = self.code.describe();
+        let info = match self.detail {
+            Some(d) => format!("{text} {d}"),
+            None => text.to_string(),
+        };
+        (
+            status,
+            Json(json!({
+                "status": "Failure",
+                "error-code": code,
+                "error-info": info,
+                "to": self.to.trim_start_matches('+'),
+            })),
+        )
+            .into_response()
+    }
+}
+
+/// Countries where carriers refuse alphanumeric senders (a `from-mask` is
+/// ignored there): North America.
+fn masks_allowed(to_digits: &str) -> bool {
+    !to_digits.starts_with('1')
+}
+
+async fn caller(state: &AppState, p: &Params, to: &str) -> Result<Caller, ActionError> {
+    let key = p
+        .header("x-api-key")
+        .ok_or_else(|| ActionError::new(ErrorCode::MissingKey, to))?;
+    match state.engine.authenticate(key).await {
+        Ok(Ok(caller)) => Ok(caller),
+        Ok(Err(AuthFailure::AccountDisabled)) => {
+            Err(ActionError::new(ErrorCode::AccountDisabled, to))
+        }
+        Ok(Err(_)) => Err(ActionError::new(ErrorCode::InvalidKey, to)),
+        Err(e) => Err(ActionError::engine(e, to)),
+    }
+}
+
+/// Send an SMS (`"action": "sendsms"`).
+#[utoipa::path(post, path = "/api/v1/action", tag = "action",
+    params(("x-api-key" = String, Header)),
+    request_body(content = Object, description = "`{\"action\": \"sendsms\", \"message-text\", \"to\", \"from\", \"from-mask\"?, \"campaign-ref\"?, \"click-tracking\"?}`"),
+    responses(
+        (status = 200, description = "`{\"status\":\"Success\",\"tracking-id\",\"to\",\"from\",\"status-details\"}`"),
+        (status = 400, description = "`{\"status\":\"Failure\",\"error-code\",\"error-info\",\"to\"}`; codes in docs/dialects/action.md"),
+        (status = 401, description = "E101 / E102"),
+        (status = 402, description = "E130"),
+    ))]
+pub async fn action(
+    State(state): State<AppState>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, ActionError> {
+    let p =
+        params.map_err(|e| ActionError::new(ErrorCode::MalformedBody, "").detail(e.to_string()))?;
+    let to = p.text("to").unwrap_or_default();
+    let caller = caller(&state, &p, &to).await?;
+    match p
+        .text("action")
+        .map(|a| a.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("sendsms") => {}
+        other => {
+            return Err(ActionError::new(ErrorCode::InvalidAction, &to)
+                .detail(format!("{other:?} is not one of [\"sendsms\"]")));
+        }
+    }
+    let text = p
+        .text("message-text")
+        .ok_or_else(|| ActionError::new(ErrorCode::MissingText, &to))?;
+    if to.is_empty() {
+        return Err(ActionError::new(ErrorCode::InvalidNumber, &to).detail("to is required"));
+    }
+    // `from` is a number (short code, toll-free, 10DLC).
+    let from = p
+        .text("from")
+        .filter(|f| matches!(SenderId::parse(f), Ok(SenderId::Numeric(_))))
+        .ok_or_else(|| ActionError::new(ErrorCode::InvalidSender, &to))?;
+    let to_digits: String = to.chars().filter(char::is_ascii_digit).collect();
+    let sender = match p.text("from-mask") {
+        Some(mask) if masks_allowed(&to_digits) => {
+            let cut: String = mask.trim().chars().take(MASK_CHARS).collect();
+            let cut = cut.trim_end().to_string();
+            SenderId::parse(&cut).map_err(|e| {
+                ActionError::new(ErrorCode::InvalidSender, &to).detail(e.to_string())
+            })?;
+            cut
+        }
+        _ => from.clone(),
+    };
+    let account = state
+        .engine
+        .store()
+        .account(caller.account)
+        .await
+        .map_err(|e| ActionError::engine(e.into(), &to))?;
+    let postback = account.and_then(|a| a.postback_url);
+    let req = SendRequest {
+        recipients: vec![Recipient {
+            to: to.clone(),
+            text: None,
+        }],
+        from: Some(sender),
+        text: Some(text),
+        campaign_ref: p.text("campaign-ref"),
+        click_tracking: p.flag("click-tracking").unwrap_or(false),
+        callback_format: if postback.is_some() {
+            CallbackFormat::Action
+        } else {
+            CallbackFormat::Native
+        },
+        callback_url: postback,
+        max_recipients: 1,
+        ..SendRequest::default()
+    };
+    let acceptance = state
+        .engine
+        .send(&caller, req, None, None)
+        .await
+        .map_err(|e| ActionError::engine(e, &to))?;
+    let Some(m) = acceptance.messages.first() else {
+        let reason = acceptance
+            .rejected
+            .first()
+            .map(|r| r.reason.clone())
+            .unwrap_or_default();
+        return Err(ActionError::new(ErrorCode::InvalidNumber, &to).detail(reason));
+    };
+    Ok(Json(json!({
+        "status": "Success",
+        "tracking-id": m.id.to_string(),
+        "to": to,
+        "from": from,
+        "status-details": "SMS request accepted and queued for delivery",
+    }))
+    .into_response())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "smsgate: action dialect",
+        description = "The action: sendsms JSON API as smsgate serves it. See docs/dialects/action.md for the error codes."
+    ),
+    paths(action)
+)]
+struct ActionApi;
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        ActionApi::openapi().to_pretty_json().unwrap_or_default(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_unique() {
+        let mut codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.describe().0).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), ErrorCode::ALL.len());
+        assert_eq!(ErrorCode::InvalidSender.describe().2, "Invalid Sender.");
+        assert_eq!(ErrorCode::InvalidSender.describe().0, "E111");
+    }
+}
