@@ -19,12 +19,6 @@ use crate::config::{Config, LogFormat};
 const ADMIN_TOKEN_SETTING: &str = "admin_token_sha256";
 
 pub async fn run(mut config: Config) -> anyhow::Result<()> {
-    // Short links point back here unless the config says where clients
-    // reach this server.
-    config
-        .engine
-        .public_url
-        .get_or_insert_with(|| format!("http://{}", config.listen));
     init_logging(config.log_format);
     let metrics = PrometheusBuilder::new()
         .set_buckets_for_metric(
@@ -48,12 +42,17 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     let store = SqliteStore::open(&config.db)
         .with_context(|| format!("cannot open the database {}", config.db.display()))?;
     let store: Arc<dyn Store> = Arc::new(store);
-    let engine = Engine::start(store.clone(), config.engine.clone()).await?;
-
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    // Short links point back here unless the config says where clients
+    // reach this server.
+    config
+        .engine
+        .public_url
+        .get_or_insert_with(|| format!("http://{addr}"));
+    let engine = Engine::start(store.clone(), config.engine.clone()).await?;
     let base = format!("http://{addr}");
     println!(
         "smsgate {} listening on {base} (database {})",

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `smsgate` binary on a loopback port, a
 //! temporary SQLite file, and HTTP from the outside.
 
+mod action;
 mod cli;
 mod crash;
 mod errors;

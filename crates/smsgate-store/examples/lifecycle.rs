@@ -63,7 +63,6 @@ async fn main() {
                     payload: None,
                     item: 0,
                     links: Vec::new(),
-                    links: Vec::new(),
                 };
                 Submission {
                     account,
