@@ -9,7 +9,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
@@ -350,11 +350,7 @@ pub async fn action(
 struct ActionApi;
 
 async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        ActionApi::openapi().to_pretty_json().unwrap_or_default(),
-    )
-        .into_response()
+    super::openapi_json(ActionApi::openapi())
 }
 
 #[cfg(test)]

@@ -98,10 +98,7 @@ impl From<EngineError> for SessionError {
             ),
             EngineError::NoValidRecipient(r) => SessionError::bad(format!(
                 "no valid recipient: {}",
-                r.iter()
-                    .map(|r| format!("{}: {}", r.to, r.reason))
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                super::join_rejections(&r)
             )),
             EngineError::InsufficientCredits { balance, needed } => SessionError::new(
                 StatusCode::PAYMENT_REQUIRED,
@@ -495,9 +492,5 @@ pub async fn status(
 struct SessionApi;
 
 async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        SessionApi::openapi().to_pretty_json().unwrap_or_default(),
-    )
-        .into_response()
+    super::openapi_json(SessionApi::openapi())
 }

@@ -10,7 +10,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
@@ -488,11 +488,5 @@ pub async fn simple(
 struct SmsmanagerApi;
 
 async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        SmsmanagerApi::openapi()
-            .to_pretty_json()
-            .unwrap_or_default(),
-    )
-        .into_response()
+    super::openapi_json(SmsmanagerApi::openapi())
 }

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use serde_json::{Value, json};
-use smsgate_core::send::{Recipient, Rejection, limits};
+use smsgate_core::send::{Recipient, limits};
 use smsgate_core::{Encoding, EncodingChoice, MessageId, SendRequest, Status};
 use smsgate_engine::{AuthFailure, Caller, EngineError};
 use smsgate_store::{MessageFilter, MessageRecord};
@@ -83,13 +83,6 @@ fn field_name(field: &str) -> &str {
     }
 }
 
-fn rejections(r: &[Rejection]) -> String {
-    r.iter()
-        .map(|r| format!("{}: {}", r.to, r.reason))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 impl From<EngineError> for UltimateError {
     fn from(e: EngineError) -> Self {
         match e {
@@ -100,9 +93,10 @@ impl From<EngineError> for UltimateError {
                     .collect::<Vec<_>>()
                     .join(" "),
             ),
-            EngineError::NoValidRecipient(r) => {
-                UltimateError::invalid(format!("No valid recipient: {}", rejections(&r)))
-            }
+            EngineError::NoValidRecipient(r) => UltimateError::invalid(format!(
+                "No valid recipient: {}",
+                super::join_rejections(&r)
+            )),
             EngineError::InsufficientCredits { balance, needed } => UltimateError::new(
                 StatusCode::PAYMENT_REQUIRED,
                 format!(
@@ -440,9 +434,5 @@ pub async fn balance(
 struct UltimateApi;
 
 async fn openapi() -> Response {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        UltimateApi::openapi().to_pretty_json().unwrap_or_default(),
-    )
-        .into_response()
+    super::openapi_json(UltimateApi::openapi())
 }
