@@ -160,7 +160,7 @@ pub async fn credits(config: &Config, command: CreditsCommand) -> anyhow::Result
         note,
     } = command;
     let balance = engine
-        .adjust_credits(AccountId(account), amount, note)
+        .adjust_credits(AccountId(account), amount, None, note)
         .await?;
     print(&json!({"account_id": account, "balance": balance.units()}));
     Ok(())

@@ -2,6 +2,7 @@
 //! temporary SQLite file, and HTTP from the outside.
 
 mod action;
+mod balances;
 mod cli;
 mod crash;
 mod errors;

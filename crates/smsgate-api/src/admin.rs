@@ -54,6 +54,7 @@ pub struct AccountView {
     pub default_sender: Option<String>,
     pub enforce_campaign_check: bool,
     pub postback_url: Option<String>,
+    pub split_balances: bool,
     pub created_at: String,
     /// Only when the account is created: its first API key. Shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,6 +76,7 @@ impl From<&Account> for AccountView {
             default_sender: a.default_sender.clone(),
             enforce_campaign_check: a.enforce_campaign_check,
             postback_url: a.postback_url.clone(),
+            split_balances: a.split_balances,
             created_at: a.created_at.to_rfc3339(),
             api_key: None,
         }
@@ -195,6 +197,10 @@ pub struct UpdateAccount {
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub postback_url: Option<Option<String>>,
+    /// Keep a balance per category (transactional, promotional, otp):
+    /// sends are charged to their category's, topped up with
+    /// `POST /admin/v1/accounts/{id}/credits` `{"category": …}`.
+    pub split_balances: Option<bool>,
 }
 
 /// Distinguishes a missing field (leave as is) from `null` (clear it).
@@ -283,6 +289,7 @@ pub async fn update_account(
         default_sender,
         enforce_campaign_check: b.enforce_campaign_check,
         postback_url,
+        split_balances: b.split_balances,
     };
     let account = state.engine.update_account(id, patch).await?;
     Ok(Json(AccountView::from(&account)))
@@ -394,6 +401,9 @@ pub struct AdjustCredits {
     pub amount: i64,
     /// Why, kept in the ledger.
     pub note: Option<String>,
+    /// `transactional`, `promotional` or `otp`: that category's balance
+    /// (accounts with `split_balances`) instead of the account's.
+    pub category: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -414,9 +424,17 @@ pub async fn adjust_credits(
     body: JsonBody<AdjustCredits, SMALL>,
 ) -> Result<Json<BalanceAfter>, Problem> {
     let id = account_id(&id)?;
+    let category = match body.value.category.as_deref() {
+        None => None,
+        Some(c) => Some(
+            smsgate_core::Category::parse(&c.to_ascii_lowercase()).ok_or_else(|| {
+                Problem::invalid_field("category", "must be transactional, promotional or otp")
+            })?,
+        ),
+    };
     let balance = state
         .engine
-        .adjust_credits(id, body.value.amount, body.value.note)
+        .adjust_credits(id, body.value.amount, category, body.value.note)
         .await?;
     Ok(Json(BalanceAfter {
         account_id: id.0,
@@ -434,6 +452,8 @@ pub struct LedgerView {
     pub batch_id: Option<String>,
     pub note: Option<String>,
     pub created_at: String,
+    /// The category's balance it moved (accounts with split balances).
+    pub category: Option<String>,
 }
 
 impl From<&LedgerEntry> for LedgerView {
@@ -445,6 +465,7 @@ impl From<&LedgerEntry> for LedgerView {
             message_id: e.message_id.map(|m| m.to_string()),
             batch_id: e.batch_id.map(|b| b.to_string()),
             note: e.note.clone(),
+            category: e.category.map(|c| c.as_str().to_string()),
             created_at: e.created_at.to_rfc3339(),
         }
     }

@@ -557,26 +557,38 @@ impl Engine {
         Ok(account)
     }
 
-    /// Adds (or removes, if negative) credits with a note in the ledger.
+    /// Adds (or removes, if negative) credits with a note in the ledger:
+    /// to the account's balance, or to one category's.
     pub async fn adjust_credits(
         &self,
         id: AccountId,
         amount: i64,
+        category: Option<smsgate_core::Category>,
         note: Option<String>,
     ) -> Result<Credits, EngineError> {
         if amount == 0 {
             return Err(EngineError::field("amount", "must not be zero"));
         }
-        self.inner
-            .store
-            .adjust_credits(id, Credits::new(amount), note, Timestamp::now())
-            .await
-            .map_err(|e| match e {
-                StoreError::InsufficientCredits { balance, needed } => {
-                    EngineError::InsufficientCredits { balance, needed }
-                }
-                e => not_found(e),
-            })
+        let store = &self.inner.store;
+        let now = Timestamp::now();
+        let result = match category {
+            None => {
+                store
+                    .adjust_credits(id, Credits::new(amount), note, now)
+                    .await
+            }
+            Some(c) => {
+                store
+                    .adjust_category_credits(id, c, Credits::new(amount), note, now)
+                    .await
+            }
+        };
+        result.map_err(|e| match e {
+            StoreError::InsufficientCredits { balance, needed } => {
+                EngineError::InsufficientCredits { balance, needed }
+            }
+            e => not_found(e),
+        })
     }
 
     /// Routes inbound messages to `number` (E.164 with or without `+`, or a

@@ -16,7 +16,7 @@ pub use types::*;
 use async_trait::async_trait;
 use smsgate_core::optout::OptOutAction;
 use smsgate_core::{
-    AccountId, BatchId, Credits, InboundId, KeyId, MessageId, Msisdn, Price, Timestamp,
+    AccountId, BatchId, Category, Credits, InboundId, KeyId, MessageId, Msisdn, Price, Timestamp,
 };
 
 /// Errors of the store.
@@ -78,6 +78,18 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<Credits>;
     async fn ledger(&self, account: AccountId, limit: usize) -> Result<Vec<LedgerEntry>>;
+    /// Adds (or removes) credits of one category's balance (accounts with
+    /// split balances); never below zero. Returns the new balance.
+    async fn adjust_category_credits(
+        &self,
+        account: AccountId,
+        category: Category,
+        amount: Credits,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<Credits>;
+    /// The account's balance per category.
+    async fn category_balances(&self, account: AccountId) -> Result<Vec<(Category, Credits)>>;
 
     async fn prices(&self) -> Result<Vec<Price>>;
     async fn set_price(&self, price: Price) -> Result<()>;

@@ -45,6 +45,9 @@ pub struct Account {
     pub enforce_campaign_check: bool,
     /// Where the `action` dialect's delivery postbacks go.
     pub postback_url: Option<String>,
+    /// A balance per category (transactional, promotional, otp) instead
+    /// of one: sends are charged to their category's.
+    pub split_balances: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +75,7 @@ pub struct AccountPatch {
     pub default_sender: Option<Option<String>>,
     pub enforce_campaign_check: Option<bool>,
     pub postback_url: Option<Option<String>>,
+    pub split_balances: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +104,8 @@ pub struct LedgerEntry {
     pub batch_id: Option<BatchId>,
     pub note: Option<String>,
     pub created_at: Timestamp,
+    /// The category's balance it moved, for accounts with split balances.
+    pub category: Option<Category>,
 }
 
 /// A client's `Idempotency-Key` and the fingerprint of its request.

@@ -456,9 +456,21 @@ pub async fn balance(
     caller: Caller,
 ) -> Result<Json<BalanceView>, Problem> {
     let account = own_account(&state, &caller).await?;
+    let balances = if account.split_balances {
+        let by_category = state.engine.store().category_balances(account.id).await?;
+        Some(
+            by_category
+                .into_iter()
+                .map(|(c, b)| (c.as_str().to_string(), b.units().into()))
+                .collect(),
+        )
+    } else {
+        None
+    };
     Ok(Json(BalanceView {
         account_id: account.id.0,
         name: account.name,
         balance: account.balance.units(),
+        balances,
     }))
 }

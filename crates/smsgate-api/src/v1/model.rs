@@ -402,4 +402,9 @@ pub struct BalanceView {
     pub account_id: i64,
     pub name: String,
     pub balance: i64,
+    /// Per category, for accounts that keep them apart: each send is
+    /// charged to its category's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, example = json!({"transactional": 100, "promotional": 0, "otp": 50}))]
+    pub balances: Option<serde_json::Map<String, serde_json::Value>>,
 }

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use smsgate_core::optout::OptOutKeywords;
-use smsgate_core::{AccountId, BatchId, Credits, KeyId, MessageId, Price, Timestamp};
+use smsgate_core::{AccountId, BatchId, Category, Credits, KeyId, MessageId, Price, Timestamp};
 
 use crate::{
     Account, AccountPatch, AccountStatus, ApiKeyInfo, LedgerEntry, NewAccount, NewApiKey, Result,
@@ -11,7 +11,7 @@ use crate::{
 
 const ACCOUNT_COLUMNS: &str = "id, name, status, password_hash, default_country, timezone, max_parts, balance, created_at, \
      optout_keywords, optin_keywords, require_approved_sender, default_sender, enforce_campaign_check, \
-     postback_url";
+     postback_url, split_balances";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     let status: String = r.get(2)?;
@@ -41,6 +41,7 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         default_sender: r.get(12)?,
         enforce_campaign_check: r.get(13)?,
         postback_url: r.get(14)?,
+        split_balances: r.get(15)?,
     })
 }
 
@@ -89,6 +90,7 @@ pub(crate) fn create_account(
             None,
             None,
             Some("opening balance"),
+            None,
             now,
         )?;
     }
@@ -160,6 +162,12 @@ pub(crate) fn update_account(
         conn.execute(
             "UPDATE accounts SET default_sender = ?1 WHERE id = ?2",
             params![sender, id.0],
+        )?;
+    }
+    if let Some(split) = patch.split_balances {
+        conn.execute(
+            "UPDATE accounts SET split_balances = ?1 WHERE id = ?2",
+            params![split, id.0],
         )?;
     }
     if let Some(enforce) = patch.enforce_campaign_check {
@@ -285,11 +293,12 @@ pub(crate) fn insert_ledger(
     message: Option<MessageId>,
     batch: Option<BatchId>,
     note: Option<&str>,
+    pool: Option<Category>,
     now: Timestamp,
 ) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO ledger (account_id, amount, kind, message_id, batch_id, note, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO ledger (account_id, amount, kind, message_id, batch_id, note, created_at, category)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         account.0,
@@ -298,7 +307,8 @@ pub(crate) fn insert_ledger(
         message.map(|m| m.as_bytes().to_vec()),
         batch.map(|b| b.as_bytes().to_vec()),
         note,
-        now.0
+        now.0,
+        pool.map(Category::as_str)
     ])?;
     Ok(())
 }
@@ -332,7 +342,62 @@ pub(crate) fn adjust_credits(
     } else {
         LedgerKind::Adjustment
     };
-    insert_ledger(conn, id, amount, kind, None, None, note.as_deref(), now)?;
+    insert_ledger(
+        conn,
+        id,
+        amount,
+        kind,
+        None,
+        None,
+        note.as_deref(),
+        None,
+        now,
+    )?;
+    Ok(balance)
+}
+
+/// Adds (or, negative, removes) credits to one category's balance of an
+/// account; never below zero.
+pub(crate) fn adjust_category_credits(
+    conn: &Connection,
+    id: AccountId,
+    category: Category,
+    amount: Credits,
+    note: Option<String>,
+    now: Timestamp,
+) -> Result<Credits> {
+    require_account(conn, id)?;
+    let current = super::balances::balance(conn, id, Some(category))?;
+    let Some(balance) = current.checked_add(amount).filter(|b| *b >= Credits::ZERO) else {
+        return Err(StoreError::InsufficientCredits {
+            balance: current,
+            needed: Credits::new(amount.units().saturating_neg()),
+        });
+    };
+    if amount >= Credits::ZERO {
+        super::balances::credit(conn, id, Some(category), amount)?;
+    } else if !super::balances::debit(conn, id, Some(category), Credits::new(-amount.units()))? {
+        return Err(StoreError::InsufficientCredits {
+            balance: current,
+            needed: Credits::new(-amount.units()),
+        });
+    }
+    let kind = if amount >= Credits::ZERO {
+        LedgerKind::Topup
+    } else {
+        LedgerKind::Adjustment
+    };
+    insert_ledger(
+        conn,
+        id,
+        amount,
+        kind,
+        None,
+        None,
+        note.as_deref(),
+        Some(category),
+        now,
+    )?;
     Ok(balance)
 }
 
@@ -342,7 +407,7 @@ pub(crate) fn ledger(
     limit: usize,
 ) -> Result<Vec<LedgerEntry>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, amount, kind, message_id, batch_id, note, created_at FROM ledger
+        "SELECT id, amount, kind, message_id, batch_id, note, created_at, category FROM ledger
          WHERE account_id = ?1 ORDER BY id DESC LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![account.0, limit as i64], |r| {
@@ -354,6 +419,9 @@ pub(crate) fn ledger(
             batch_id: uuid_col(r.get(4)?).map(BatchId::from_bytes),
             note: r.get(5)?,
             created_at: Timestamp(r.get(6)?),
+            category: r
+                .get::<_, Option<String>>(7)?
+                .and_then(|c| Category::parse(&c)),
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

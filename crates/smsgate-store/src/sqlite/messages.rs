@@ -78,28 +78,31 @@ pub(crate) fn accept(
         ))));
     }
 
+    // Where the charge is taken from: the account's balance, or the
+    // category's when the account keeps them apart.
+    let (status, split, main): (String, bool, i64) = conn
+        .prepare_cached("SELECT status, split_balances, balance FROM accounts WHERE id = ?1")?
+        .query_row([sub.account.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?
+        .ok_or(StoreError::NoSuchAccount(sub.account))?;
+    if status != "active" {
+        return Ok(Err(Refusal::AccountDisabled));
+    }
+    let pool = split.then(|| sub.messages[0].category);
     // The conditional debit is what makes overspending impossible: it
     // matches no row unless the balance covers the whole request. (No
     // RETURNING: SQLite builds a temporary table for it on every call.)
-    let debited = conn
-        .prepare_cached(
-            "UPDATE accounts SET balance = balance - ?1
-             WHERE id = ?2 AND status = 'active' AND balance >= ?1",
-        )?
-        .execute(params![sub.total_cost.units(), sub.account.0])?;
-    let (status, balance): (String, i64) = conn
-        .prepare_cached("SELECT status, balance FROM accounts WHERE id = ?1")?
-        .query_row([sub.account.0], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .ok_or(StoreError::NoSuchAccount(sub.account))?;
-    if debited == 0 {
-        return Ok(Err(if status != "active" {
-            Refusal::AccountDisabled
-        } else {
-            Refusal::InsufficientCredits {
-                balance: Credits::new(balance),
-                needed: sub.total_cost,
-            }
+    let debited = super::balances::debit(conn, sub.account, pool, sub.total_cost)?;
+    let balance = match pool {
+        // Known without another read: what it was, less this charge.
+        None if debited => Credits::new(main - sub.total_cost.units()),
+        None => Credits::new(main),
+        Some(_) => super::balances::balance(conn, sub.account, pool)?,
+    };
+    if !debited {
+        return Ok(Err(Refusal::InsufficientCredits {
+            balance,
+            needed: sub.total_cost,
         }));
     }
 
@@ -128,6 +131,7 @@ pub(crate) fn accept(
         single,
         batch_id,
         Some(&note),
+        pool,
         now,
     )?;
 
@@ -137,9 +141,9 @@ pub(crate) fn accept(
     let mut insert = conn.prepare_cached(
         "INSERT INTO messages (id, account_id, batch_id, recipient, sender, body, encoding, segments, cost,
              category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at,
-             event_seq, in_reply_to, callback_url, item, payload, callback_format)
+             event_seq, in_reply_to, callback_url, item, payload, callback_format, pool)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
-                 ?22, ?23, ?24)",
+                 ?22, ?23, ?24, ?25)",
     )?;
     let mut accepted = Vec::with_capacity(sub.messages.len());
     for m in &sub.messages {
@@ -173,6 +177,7 @@ pub(crate) fn accept(
             m.item,
             m.payload,
             m.callback_url.as_ref().map(|_| m.callback_format.as_str()),
+            pool.map(Category::as_str),
         ])?;
         if !m.links.is_empty() {
             super::links::insert(conn, sub.account, m.id, &m.links)?;
@@ -211,7 +216,7 @@ pub(crate) fn accept(
                 reason: r.reason,
             })
             .collect(),
-        balance: Credits::new(balance),
+        balance,
         replayed: false,
     };
     if let Some(idem) = &sub.idempotency {
@@ -472,6 +477,8 @@ struct Current {
     cost: Credits,
     refunded: bool,
     event_seq: u32,
+    /// The balance it was charged to (`None`: the account's).
+    pool: Option<Category>,
 }
 
 /// Every status change of a message.
@@ -482,15 +489,15 @@ pub(crate) const UPDATE_STATUS: &str =
      WHERE id = ?7";
 
 fn current(conn: &Connection, id: MessageId) -> Result<Option<Current>> {
-    let row: Option<(i64, String, i64, bool, u32)> = conn
+    let row: Option<(i64, String, i64, bool, u32, Option<String>)> = conn
         .prepare_cached(
-            "SELECT account_id, status, cost, refunded, event_seq FROM messages WHERE id = ?1",
+            "SELECT account_id, status, cost, refunded, event_seq, pool FROM messages WHERE id = ?1",
         )?
         .query_row([&id.as_bytes()[..]], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
         })
         .optional()?;
-    row.map(|(account, status, cost, refunded, event_seq)| {
+    row.map(|(account, status, cost, refunded, event_seq, pool)| {
         Ok(Current {
             id,
             account: AccountId(account),
@@ -498,6 +505,10 @@ fn current(conn: &Connection, id: MessageId) -> Result<Option<Current>> {
             cost: Credits::new(cost),
             refunded,
             event_seq,
+            pool: match pool {
+                None => None,
+                Some(p) => Some(Category::parse(&p).ok_or_else(|| corrupt("pool", &p))?),
+            },
         })
     })
     .transpose()
@@ -564,8 +575,7 @@ pub(crate) fn apply_to_message(
     }
     let mut refunded = Credits::ZERO;
     if u.status.refunds_from(cur.status) && !cur.refunded && cur.cost > Credits::ZERO {
-        conn.prepare_cached("UPDATE accounts SET balance = balance + ?1 WHERE id = ?2")?
-            .execute(params![cur.cost.units(), cur.account.0])?;
+        super::balances::credit(conn, cur.account, cur.pool, cur.cost)?;
         conn.prepare_cached("UPDATE messages SET refunded = 1 WHERE id = ?1")?
             .execute([&cur.id.as_bytes()[..]])?;
         let note = format!("message {}", u.status);
@@ -577,6 +587,7 @@ pub(crate) fn apply_to_message(
             Some(cur.id),
             None,
             Some(&note),
+            cur.pool,
             u.at,
         )?;
         refunded = cur.cost;

@@ -2,6 +2,7 @@
 //! group-committing writer thread and a small read pool.
 
 mod accounts;
+mod balances;
 mod campaigns;
 mod conn;
 mod events;
@@ -20,7 +21,7 @@ use std::path::Path;
 use async_trait::async_trait;
 use smsgate_core::optout::OptOutAction;
 use smsgate_core::{
-    AccountId, BatchId, Credits, InboundId, KeyId, MessageId, Msisdn, Price, Timestamp,
+    AccountId, BatchId, Category, Credits, InboundId, KeyId, MessageId, Msisdn, Price, Timestamp,
 };
 
 use crate::*;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_sessions.sql"),
     include_str!("migrations/0009_message_item_payload.sql"),
     include_str!("migrations/0010_campaigns_links.sql"),
+    include_str!("migrations/0011_category_balances.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
@@ -146,6 +148,22 @@ impl Store for SqliteStore {
     ) -> Result<Credits> {
         self.write(move |c| accounts::adjust_credits(c, account, amount, note, now))
             .await
+    }
+    async fn adjust_category_credits(
+        &self,
+        account: AccountId,
+        category: Category,
+        amount: Credits,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<Credits> {
+        self.write(move |c| {
+            accounts::adjust_category_credits(c, account, category, amount, note, now)
+        })
+        .await
+    }
+    async fn category_balances(&self, account: AccountId) -> Result<Vec<(Category, Credits)>> {
+        self.read(move |c| balances::by_category(c, account)).await
     }
     async fn ledger(&self, account: AccountId, limit: usize) -> Result<Vec<LedgerEntry>> {
         self.read(move |c| accounts::ledger(c, account, limit))

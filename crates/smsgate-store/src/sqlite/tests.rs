@@ -1232,3 +1232,94 @@ async fn opt_out_changes_of_one_number_are_delivered_in_order() {
     );
     assert_eq!(e.id, next[0].endpoint.id);
 }
+
+#[tokio::test]
+async fn split_balances_charge_and_refund_the_message_s_category() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 10).await;
+    store
+        .update_account(
+            a,
+            AccountPatch {
+                split_balances: Some(true),
+                ..AccountPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .adjust_category_credits(a, Category::Otp, Credits::new(5), None, Timestamp(1))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .adjust_category_credits(
+                a,
+                Category::Promotional,
+                Credits::new(-1),
+                None,
+                Timestamp(1)
+            )
+            .await,
+        Err(StoreError::InsufficientCredits { .. })
+    ));
+    let in_category = |to: &str, cost: i64, category: Category| {
+        let mut m = message(to, cost, Some(Timestamp(1_000_000)));
+        m.category = category;
+        m
+    };
+    let otp = in_category("+31612345678", 3, Category::Otp);
+    let otp_id = otp.id;
+    let r = store
+        .accept(
+            vec![
+                submission(a, vec![otp]),
+                submission(
+                    a,
+                    vec![in_category("+31612345679", 1, Category::Promotional)],
+                ),
+            ],
+            Timestamp(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r[0].as_ref().unwrap().balance,
+        Credits::new(2),
+        "the OTP balance"
+    );
+    assert_eq!(
+        r[1],
+        Err(Refusal::InsufficientCredits {
+            balance: Credits::ZERO,
+            needed: Credits::new(1)
+        }),
+        "promotional has nothing, whatever the main balance holds"
+    );
+    assert_eq!(
+        balance(&store, a).await,
+        10,
+        "the main balance is untouched"
+    );
+    // The setting changes; the refund still goes where the charge came from.
+    store
+        .update_account(
+            a,
+            AccountPatch {
+                split_balances: Some(false),
+                ..AccountPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    store.cancel(a, otp_id, Timestamp(3)).await.unwrap();
+    let balances = store.category_balances(a).await.unwrap();
+    assert!(
+        balances.contains(&(Category::Otp, Credits::new(5))),
+        "{balances:?}"
+    );
+    assert_eq!(balance(&store, a).await, 10);
+    let ledger = store.ledger(a, 10).await.unwrap();
+    assert_eq!(ledger[0].category, Some(Category::Otp), "{ledger:?}");
+    assert_eq!(ledger[0].kind, "refund");
+}
