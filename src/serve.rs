@@ -84,10 +84,13 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
 
     let stop = CancellationToken::new();
     tokio::spawn(wait_for_signal(stop.clone()));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop.clone().cancelled_owned())
-        .await
-        .context("HTTP server failed")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(stop.clone().cancelled_owned())
+    .await
+    .context("HTTP server failed")?;
     tracing::info!("HTTP server stopped; finishing accepted work");
     engine.shutdown().await;
     tracing::info!("stopped cleanly");

@@ -7,6 +7,7 @@ mod cli;
 mod crash;
 mod errors;
 mod events;
+mod keys;
 mod lifecycle;
 mod ops;
 mod optout;

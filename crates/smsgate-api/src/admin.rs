@@ -31,7 +31,7 @@ pub fn routes() -> axum::Router<AppState> {
         )
         .route("/admin/v1/accounts/{id}/credits", post(adjust_credits))
         .route("/admin/v1/accounts/{id}/ledger", get(ledger))
-        .route("/admin/v1/keys/{id}", delete(revoke_key))
+        .route("/admin/v1/keys/{id}", delete(revoke_key).patch(update_key))
         .route("/admin/v1/keys/{id}/revoke", post(revoke_key))
         .route(
             "/admin/v1/prices",
@@ -304,6 +304,9 @@ pub struct KeyView {
     pub label: Option<String>,
     pub created_at: String,
     pub revoked_at: Option<String>,
+    /// The client addresses or networks it may be used from; null:
+    /// anywhere.
+    pub allowed_ips: Option<Vec<String>>,
     /// Only when the key is created. Shown once; only its hash is stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
@@ -318,6 +321,10 @@ impl From<&ApiKeyInfo> for KeyView {
             label: k.label.clone(),
             created_at: k.created_at.to_rfc3339(),
             revoked_at: k.revoked_at.map(|t| t.to_rfc3339()),
+            allowed_ips: k
+                .allowed_ips
+                .as_ref()
+                .map(|n| n.iter().map(ToString::to_string).collect()),
             api_key: None,
         }
     }
@@ -327,6 +334,16 @@ impl From<&ApiKeyInfo> for KeyView {
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
     pub label: Option<String>,
+    /// Limit the key to these client addresses or networks
+    /// (`192.0.2.7`, `10.0.0.0/8`, `2001:db8::/32`).
+    pub allowed_ips: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateKey {
+    /// Addresses or networks, or null for anywhere.
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 /// Create another API key for an account.
@@ -345,7 +362,20 @@ pub async fn create_key(
     } else {
         crate::extract::parse_json(&body)?
     };
+    if let Some(nets) = &req.allowed_ips {
+        // Checked before the key exists, so that a bad list makes none.
+        for n in nets {
+            n.parse::<smsgate_core::net::IpNetwork>()
+                .map_err(|e| Problem::invalid_field("allowed_ips", e.to_string()))?;
+        }
+    }
     let issued = state.engine.create_key(id, req.label).await?;
+    if req.allowed_ips.is_some() {
+        state
+            .engine
+            .set_key_networks(issued.id, req.allowed_ips)
+            .await?;
+    }
     let keys = state.engine.store().keys(id).await?;
     let info = keys
         .iter()
@@ -354,6 +384,26 @@ pub async fn create_key(
     let mut view = KeyView::from(info);
     view.api_key = Some(issued.secret);
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Limit a key to client addresses or networks, or lift the limit.
+#[utoipa::path(patch, path = "/admin/v1/keys/{id}", tag = "admin", request_body = UpdateKey,
+    params(("id" = i64, Path)), responses((status = 200, body = KeyView), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn update_key(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    body: JsonBody<UpdateKey, SMALL>,
+) -> Result<Json<KeyView>, Problem> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| Problem::not_found(format!("no API key with id {id:?}")))?;
+    let info = state
+        .engine
+        .set_key_networks(smsgate_core::KeyId(id), body.value.allowed_ips)
+        .await?;
+    Ok(Json(KeyView::from(&info)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -95,8 +95,18 @@ impl FromRequestParts<AppState> for Caller {
         let secret = bearer(parts).ok_or_else(|| {
             Problem::unauthorized("send the API key as `Authorization: Bearer <key>`")
         })?;
-        match state.engine.authenticate(secret).await? {
+        match state
+            .engine
+            .authenticate(secret, peer(&parts.extensions))
+            .await?
+        {
             Ok(caller) => Ok(caller),
+            Err(AuthFailure::AddressNotAllowed) => Err(Problem::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "address-not-allowed",
+                "Not allowed from this address",
+                "the API key is limited to other client addresses",
+            )),
             Err(AuthFailure::UnknownKey) => Err(Problem::unauthorized("the API key is not valid")),
             Err(AuthFailure::Revoked) => Err(Problem::unauthorized("the API key has been revoked")),
             Err(AuthFailure::AccountDisabled) => {
@@ -104,6 +114,13 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
     }
+}
+
+/// The client's address, when the server was started with it.
+pub fn peer(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
 }
 
 pub fn bearer(parts: &Parts) -> Option<&str> {

@@ -147,7 +147,7 @@ async fn openapi_json() -> Response {
         v1::send_message, v1::preview_message, v1::list_messages, v1::get_message, v1::cancel_message,
         v1::send_batch, v1::get_batch, v1::balance,
         admin::create_account, admin::list_accounts, admin::get_account, admin::update_account,
-        admin::create_key, admin::list_keys, admin::revoke_key, admin::adjust_credits, admin::ledger,
+        admin::create_key, admin::list_keys, admin::revoke_key, admin::update_key, admin::adjust_credits, admin::ledger,
         admin::list_prices, admin::set_price, admin::delete_price,
         connectors::list_connectors, connectors::get_routing, connectors::set_routing,
         numbers::assign_number, numbers::list_numbers, numbers::unassign_number,

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod links;
 pub mod msisdn;
+pub mod net;
 pub mod optout;
 pub mod send;
 pub mod sender;

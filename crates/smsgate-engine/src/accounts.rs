@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
+use smsgate_core::net::IpNetwork;
 use smsgate_core::zone::Zone;
 use smsgate_core::{AccountId, Country, KeyId};
 use smsgate_store::{Account, AccountStatus, NewApiKey, Store};
@@ -45,6 +46,20 @@ pub struct Caller {
     pub require_approved_sender: bool,
     /// Sends must name a campaign the recipients are subscribed to.
     pub enforce_campaign_check: bool,
+    /// The networks the key may be used from; `None`: anywhere.
+    pub allowed_ips: Option<Arc<Vec<IpNetwork>>>,
+}
+
+impl Caller {
+    /// Whether a request from `peer` may use this key (an unknown peer
+    /// may not, when the key is limited).
+    pub fn allows(&self, peer: Option<std::net::IpAddr>) -> bool {
+        match (&self.allowed_ips, peer) {
+            (None, _) => true,
+            (Some(nets), Some(ip)) => nets.iter().any(|n| n.contains(ip)),
+            (Some(_), None) => false,
+        }
+    }
 }
 
 pub fn hash_key(secret: &str) -> [u8; 32] {
@@ -93,6 +108,8 @@ pub enum AuthFailure {
     UnknownKey,
     Revoked,
     AccountDisabled,
+    /// The key is limited to networks the client is not in.
+    AddressNotAllowed,
 }
 
 type CacheEntry = (Result<Caller, AuthFailure>, Instant);
@@ -131,7 +148,11 @@ impl AuthCache {
             Some((_, account)) if account.status == AccountStatus::Disabled => {
                 Err(AuthFailure::AccountDisabled)
             }
-            Some((key, account)) => Ok(caller(&account, key.id)),
+            Some((key, account)) => {
+                let mut c = caller(&account, key.id);
+                c.allowed_ips = key.allowed_ips.map(Arc::new);
+                Ok(c)
+            }
         };
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= AUTH_CACHE_MAX {
@@ -154,6 +175,7 @@ pub(crate) fn caller(account: &Account, key: KeyId) -> Caller {
         zone: Zone::parse(&account.timezone).unwrap_or_else(|_| Zone::utc()),
         require_approved_sender: account.require_approved_sender,
         enforce_campaign_check: account.enforce_campaign_check,
+        allowed_ips: None,
     }
 }
 

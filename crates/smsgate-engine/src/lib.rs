@@ -444,14 +444,58 @@ impl Engine {
 
     // --- accounts and keys -------------------------------------------------------------
 
+    /// The caller of an API key used from `peer` (keys may be limited to
+    /// client networks).
     pub async fn authenticate(
         &self,
         secret: &str,
+        peer: Option<std::net::IpAddr>,
     ) -> Result<Result<Caller, AuthFailure>, EngineError> {
-        self.inner
+        let result = self
+            .inner
             .auth
             .authenticate(self.inner.store.as_ref(), secret)
+            .await?;
+        Ok(result.and_then(|c| {
+            if c.allows(peer) {
+                Ok(c)
+            } else {
+                Err(AuthFailure::AddressNotAllowed)
+            }
+        }))
+    }
+
+    /// Limits a key to client networks (`None`: from anywhere).
+    pub async fn set_key_networks(
+        &self,
+        key: KeyId,
+        networks: Option<Vec<String>>,
+    ) -> Result<smsgate_store::ApiKeyInfo, EngineError> {
+        let parsed = networks
+            .map(|list| {
+                if list.is_empty() || list.len() > 100 {
+                    return Err(EngineError::field(
+                        "allowed_ips",
+                        "1 to 100 addresses or networks, or null for anywhere",
+                    ));
+                }
+                list.iter()
+                    .map(|n| {
+                        n.parse().map_err(|e: smsgate_core::net::BadNetwork| {
+                            EngineError::field("allowed_ips", e.to_string())
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        let info = self
+            .inner
+            .store
+            .set_key_networks(key, parsed)
             .await
+            .map_err(not_found)?;
+        self.inner.auth.clear();
+        Ok(info)
     }
 
     pub async fn create_account(

@@ -64,6 +64,12 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<ApiKeyInfo>;
     async fn revoke_key(&self, key: KeyId, now: Timestamp) -> Result<ApiKeyInfo>;
+    /// Limits a key to client networks; `None` lifts the limit.
+    async fn set_key_networks(
+        &self,
+        key: KeyId,
+        networks: Option<Vec<smsgate_core::net::IpNetwork>>,
+    ) -> Result<ApiKeyInfo>;
     async fn keys(&self, account: AccountId) -> Result<Vec<ApiKeyInfo>>;
     /// The key with this SHA-256 hash and its account, revoked or not.
     async fn key_by_hash(&self, hash: [u8; 32]) -> Result<Option<(ApiKeyInfo, Account)>>;

@@ -93,6 +93,8 @@ pub struct ApiKeyInfo {
     pub label: Option<String>,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// The client networks it may be used from; `None`: anywhere.
+    pub allowed_ips: Option<Vec<smsgate_core::net::IpNetwork>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -51,11 +51,12 @@ pub enum ErrorCode {
     OptedOut,
     InsufficientCredits,
     InvalidField,
+    AddressNotAllowed,
     Unavailable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::MalformedBody,
         ErrorCode::MissingKey,
         ErrorCode::InvalidKey,
@@ -72,6 +73,7 @@ impl ErrorCode {
         ErrorCode::OptedOut,
         ErrorCode::InsufficientCredits,
         ErrorCode::InvalidField,
+        ErrorCode::AddressNotAllowed,
         ErrorCode::Unavailable,
     ];
 
@@ -115,6 +117,11 @@ impl ErrorCode {
                 "Insufficient credits.",
             ),
             InvalidField => ("E140", StatusCode::BAD_REQUEST, "Invalid request field."),
+            AddressNotAllowed => (
+                "E108",
+                StatusCode::FORBIDDEN,
+                "API key not allowed from this address.",
+            ),
             Unavailable => (
                 "E190",
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -229,8 +236,11 @@ async fn caller(state: &AppState, p: &Params, to: &str) -> Result<Caller, Action
     let key = p
         .header("x-api-key")
         .ok_or_else(|| ActionError::new(ErrorCode::MissingKey, to))?;
-    match state.engine.authenticate(key).await {
+    match state.engine.authenticate(key, p.peer).await {
         Ok(Ok(caller)) => Ok(caller),
+        Ok(Err(AuthFailure::AddressNotAllowed)) => {
+            Err(ActionError::new(ErrorCode::AddressNotAllowed, to))
+        }
         Ok(Err(AuthFailure::AccountDisabled)) => {
             Err(ActionError::new(ErrorCode::AccountDisabled, to))
         }

@@ -38,6 +38,8 @@ pub struct Params {
     fields: Map<String, Value>,
     /// A JSON body that is not an object (e.g. an array of requests).
     pub json_body: Option<Value>,
+    /// The client's address (keys may be limited to some).
+    pub peer: Option<std::net::IpAddr>,
 }
 
 impl Params {
@@ -232,6 +234,7 @@ impl<S: Send + Sync> FromRequest<S> for Params {
     async fn from_request(req: Request, state: &S) -> Result<Self, ParamsError> {
         let method = req.method().clone();
         let headers = req.headers().clone();
+        let peer = crate::extract::peer(req.extensions());
         let query = req.uri().query().map(str::to_string);
         let is_multipart = headers
             .get(header::CONTENT_TYPE)
@@ -239,6 +242,7 @@ impl<S: Send + Sync> FromRequest<S> for Params {
             .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
         if is_multipart {
             let mut params = Params::from_parts(method, headers, query.as_deref(), &[])?;
+            params.peer = peer;
             let mut multipart = Multipart::from_request(req, state)
                 .await
                 .map_err(|e| ParamsError::BadMultipart(e.body_text()))?;
@@ -273,7 +277,9 @@ impl<S: Send + Sync> FromRequest<S> for Params {
                     ParamsError::Unreadable(e.to_string())
                 }
             })?;
-        Params::from_parts(method, headers, query.as_deref(), &body)
+        let mut params = Params::from_parts(method, headers, query.as_deref(), &body)?;
+        params.peer = peer;
+        Ok(params)
     }
 }
 

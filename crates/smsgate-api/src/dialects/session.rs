@@ -136,7 +136,7 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SessionError> {
     let result = if let Some(session) = p.header("session_key") {
         state.engine.authenticate_session(user_key, session).await?
     } else if let Some(token) = p.header("access_token") {
-        match state.engine.authenticate(token).await? {
+        match state.engine.authenticate(token, p.peer).await? {
             Ok(c) if c.account.0.to_string() == user_key => Ok(c),
             Ok(_) => Err(AuthFailure::UnknownKey),
             Err(e) => Err(e),
@@ -150,6 +150,9 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SessionError> {
         AuthFailure::UnknownKey => refused("invalid user_key or Session_key"),
         AuthFailure::Revoked => refused("the session has expired; log in again"),
         AuthFailure::AccountDisabled => refused("the account is disabled"),
+        AuthFailure::AddressNotAllowed => {
+            refused("the Access_token may not be used from this address")
+        }
     })
 }
 

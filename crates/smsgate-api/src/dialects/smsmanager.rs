@@ -137,7 +137,7 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SmsmanagerError>
         .ok_or_else(|| refused("missing API key: send it in the x-api-key header"))?;
     let mut failure = AuthFailure::UnknownKey;
     for candidate in given.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-        match state.engine.authenticate(candidate).await? {
+        match state.engine.authenticate(candidate, p.peer).await? {
             Ok(caller) => return Ok(caller),
             Err(e) => failure = e,
         }
@@ -147,6 +147,10 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SmsmanagerError>
             SmsmanagerError::new(StatusCode::FORBIDDEN, "the account is disabled")
         }
         AuthFailure::Revoked => refused("the API key has been revoked"),
+        AuthFailure::AddressNotAllowed => SmsmanagerError::new(
+            StatusCode::FORBIDDEN,
+            "the API key may not be used from this address",
+        ),
         AuthFailure::UnknownKey => refused("invalid API key"),
     })
 }

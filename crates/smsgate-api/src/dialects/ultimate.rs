@@ -137,8 +137,12 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, UltimateError> {
         .text("api_token")
         .or_else(|| p.bearer().map(str::to_string))
         .ok_or_else(unauthenticated)?;
-    match state.engine.authenticate(token.trim()).await? {
+    match state.engine.authenticate(token.trim(), p.peer).await? {
         Ok(caller) => Ok(caller),
+        Err(AuthFailure::AddressNotAllowed) => Err(UltimateError::new(
+            StatusCode::FORBIDDEN,
+            "This API token may not be used from your IP address",
+        )),
         Err(AuthFailure::AccountDisabled) => Err(EngineError::AccountDisabled.into()),
         Err(AuthFailure::UnknownKey | AuthFailure::Revoked) => Err(unauthenticated()),
     }

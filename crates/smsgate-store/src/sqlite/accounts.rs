@@ -1,6 +1,7 @@
 //! SQL for accounts, API keys, the credit ledger, prices and settings.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use smsgate_core::net::IpNetwork;
 use smsgate_core::optout::OptOutKeywords;
 use smsgate_core::{AccountId, BatchId, Category, Credits, KeyId, MessageId, Price, Timestamp};
 
@@ -45,7 +46,7 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     })
 }
 
-const KEY_COLUMNS: &str = "id, account_id, prefix, label, created_at, revoked_at";
+const KEY_COLUMNS: &str = "id, account_id, prefix, label, created_at, revoked_at, allowed_ips";
 
 fn key_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyInfo> {
     Ok(ApiKeyInfo {
@@ -55,6 +56,12 @@ fn key_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyInfo> {
         label: r.get(3)?,
         created_at: Timestamp(r.get(4)?),
         revoked_at: r.get::<_, Option<i64>>(5)?.map(Timestamp),
+        // Checked when set; an entry that no longer parses allows nothing.
+        allowed_ips: r.get::<_, Option<String>>(6)?.map(|s| {
+            s.split_whitespace()
+                .filter_map(|n| n.parse::<IpNetwork>().ok())
+                .collect()
+        }),
     })
 }
 
@@ -230,6 +237,25 @@ fn key_by_id(conn: &Connection, id: KeyId) -> Result<Option<ApiKeyInfo>> {
         .prepare_cached(&sql)?
         .query_row([id.0], key_row)
         .optional()?)
+}
+
+/// Limits a key to client networks (`None`: from anywhere).
+pub(crate) fn set_key_networks(
+    conn: &Connection,
+    id: KeyId,
+    networks: Option<Vec<IpNetwork>>,
+) -> Result<ApiKeyInfo> {
+    let text = networks.map(|n| {
+        n.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    conn.execute(
+        "UPDATE api_keys SET allowed_ips = ?1 WHERE id = ?2",
+        params![text, id.0],
+    )?;
+    key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))
 }
 
 pub(crate) fn revoke_key(conn: &Connection, id: KeyId, now: Timestamp) -> Result<ApiKeyInfo> {

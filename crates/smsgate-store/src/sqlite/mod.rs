@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_message_item_payload.sql"),
     include_str!("migrations/0010_campaigns_links.sql"),
     include_str!("migrations/0011_category_balances.sql"),
+    include_str!("migrations/0012_key_networks.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
@@ -128,6 +129,14 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<ApiKeyInfo> {
         self.write(move |c| accounts::create_key(c, account, key, now))
+            .await
+    }
+    async fn set_key_networks(
+        &self,
+        key: KeyId,
+        networks: Option<Vec<smsgate_core::net::IpNetwork>>,
+    ) -> Result<ApiKeyInfo> {
+        self.write(move |c| accounts::set_key_networks(c, key, networks))
             .await
     }
     async fn revoke_key(&self, key: KeyId, now: Timestamp) -> Result<ApiKeyInfo> {
