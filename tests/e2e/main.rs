@@ -18,5 +18,6 @@ mod smpp;
 mod smsc;
 mod smsmanager;
 mod support;
+mod thesmspoint;
 mod ultimate;
 mod webhooks;

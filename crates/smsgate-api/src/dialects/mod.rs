@@ -12,6 +12,7 @@ pub mod dates;
 pub mod params;
 pub mod session;
 pub mod smsmanager;
+pub mod thesmspoint;
 pub mod ultimate;
 
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,9 @@ pub fn routes(config: &DialectsConfig) -> axum::Router<AppState> {
     }
     if config.action {
         router = router.merge(action::routes(&config.action_path));
+    }
+    if config.thesmspoint {
+        router = router.merge(thesmspoint::routes());
     }
     if config.smsmanager {
         router = router.merge(smsmanager::routes());
