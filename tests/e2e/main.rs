@@ -5,6 +5,7 @@ mod action;
 mod balances;
 mod cli;
 mod crash;
+mod dialects;
 mod errors;
 mod events;
 mod keys;

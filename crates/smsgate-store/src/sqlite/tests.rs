@@ -1323,3 +1323,27 @@ async fn split_balances_charge_and_refund_the_message_s_category() {
     assert_eq!(ledger[0].category, Some(Category::Otp), "{ledger:?}");
     assert_eq!(ledger[0].kind, "refund");
 }
+
+#[tokio::test]
+async fn priority_messages_are_claimed_first() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 100).await;
+    let normal: Vec<NewMessage> = (0..5)
+        .map(|i| message(&format!("+3161234567{i}"), 1, None))
+        .collect();
+    let mut urgent = message("+31612345679", 1, None);
+    urgent.priority = 10;
+    let urgent_id = urgent.id;
+    store
+        .accept(
+            vec![submission(a, normal), submission(a, vec![urgent])],
+            Timestamp(1),
+        )
+        .await
+        .unwrap();
+    let claimed = store
+        .claim(Timestamp(2), Timestamp(60_000), 1)
+        .await
+        .unwrap();
+    assert_eq!(claimed[0].id, urgent_id, "accepted last, claimed first");
+}
