@@ -468,3 +468,22 @@ async fn prices_by_longest_prefix() {
     let (_, body) = s.post(&key, "/v1/messages", text_to("+31612345678")).await;
     assert_eq!(body["messages"][0]["cost"], 3);
 }
+
+#[tokio::test]
+async fn priority_is_between_0_and_10() {
+    let s = crate::support::Server::start();
+    let (_, key) = s.account("acme", 10).await;
+    let mut body = crate::support::text_to("+31612345678");
+    body["priority"] = serde_json::json!(11);
+    let (status, answer) = s.post(&key, "/v1/messages", body.clone()).await;
+    assert_eq!(
+        status,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "{answer}"
+    );
+    assert!(answer.to_string().contains("priority"), "{answer}");
+    body["priority"] = serde_json::json!(10);
+    let (status, answer) = s.post(&key, "/v1/messages", body).await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(s.balance(&key).await, 9);
+}

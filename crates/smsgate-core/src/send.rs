@@ -93,6 +93,8 @@ pub mod limits {
     pub const MAX_VALIDITY_SECS: i64 = 7 * 24 * 3600;
     /// How far ahead a message can be scheduled.
     pub const MAX_URL_CHARS: usize = 2048;
+    /// Highest message priority (0 is the default).
+    pub const MAX_PRIORITY: i32 = 10;
     pub const MAX_SCHEDULE_AHEAD_SECS: i64 = 366 * 24 * 3600;
     /// Parts per message unless the account says otherwise.
     pub const DEFAULT_MAX_PARTS: usize = 10;
@@ -297,6 +299,12 @@ pub fn plan(
         errors.push(SendError::field(
             "reference",
             format!("at most {} characters", limits::MAX_REFERENCE_CHARS),
+        ));
+    }
+    if !(0..=limits::MAX_PRIORITY).contains(&req.priority) {
+        errors.push(SendError::field(
+            "priority",
+            format!("must be between 0 and {}", limits::MAX_PRIORITY),
         ));
     }
     if let Some(url) = &req.callback_url

@@ -32,7 +32,7 @@ const MAX_SINGLE_RECIPIENTS: usize = 1_000;
 const MAX_TAG_CHARS: usize = 128;
 const MAX_PAYLOAD_BYTES: usize = 4_096;
 /// The tag of messages dispatched ahead of the queue.
-const PRIORITY: i32 = 10;
+const PRIORITY: i32 = smsgate_core::send::limits::MAX_PRIORITY;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()

@@ -129,7 +129,6 @@ fn send_request(m: SendMessage) -> Result<SendRequest, Problem> {
         route_class: STANDARD_ROUTE.into(),
         reference: m.reference,
         validity_secs: m.validity,
-        priority: 0,
         max_recipients: limits::MAX_RECIPIENTS,
         in_reply_to: m
             .in_reply_to
@@ -142,6 +141,7 @@ fn send_request(m: SendMessage) -> Result<SendRequest, Problem> {
         template_id: m.template_id,
         campaign_ref: m.campaign_ref,
         click_tracking: m.click_tracking,
+        priority: m.priority,
         ..SendRequest::default()
     })
 }

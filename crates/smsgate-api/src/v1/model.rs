@@ -87,6 +87,10 @@ pub struct SendMessage {
     /// measured and charged.
     #[serde(default)]
     pub click_tracking: bool,
+    /// 0 (default) to 10: waiting messages of higher priority are sent
+    /// first.
+    #[serde(default)]
+    pub priority: i32,
 }
 
 /// One item of a batch.
