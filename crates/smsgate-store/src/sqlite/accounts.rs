@@ -346,40 +346,7 @@ pub(crate) fn adjust_credits(
     note: Option<String>,
     now: Timestamp,
 ) -> Result<Credits> {
-    let Some(acc) = account(conn, id)? else {
-        return Err(StoreError::NoSuchAccount(id));
-    };
-    let Some(balance) = acc
-        .balance
-        .checked_add(amount)
-        .filter(|b| *b >= Credits::ZERO)
-    else {
-        return Err(StoreError::InsufficientCredits {
-            balance: acc.balance,
-            needed: Credits::new(amount.units().saturating_neg()),
-        });
-    };
-    conn.execute(
-        "UPDATE accounts SET balance = ?1 WHERE id = ?2",
-        params![balance.units(), id.0],
-    )?;
-    let kind = if amount >= Credits::ZERO {
-        LedgerKind::Topup
-    } else {
-        LedgerKind::Adjustment
-    };
-    insert_ledger(
-        conn,
-        id,
-        amount,
-        kind,
-        None,
-        None,
-        note.as_deref(),
-        None,
-        now,
-    )?;
-    Ok(balance)
+    adjust(conn, id, None, amount, note, now)
 }
 
 /// Adds (or, negative, removes) credits to one category's balance of an
@@ -392,25 +359,36 @@ pub(crate) fn adjust_category_credits(
     note: Option<String>,
     now: Timestamp,
 ) -> Result<Credits> {
+    adjust(conn, id, Some(category), amount, note, now)
+}
+
+/// A top-up or adjustment of the account's balance or of a category's,
+/// with its ledger entry; never below zero.
+fn adjust(
+    conn: &Connection,
+    id: AccountId,
+    pool: Option<Category>,
+    amount: Credits,
+    note: Option<String>,
+    now: Timestamp,
+) -> Result<Credits> {
     require_account(conn, id)?;
-    let current = super::balances::balance(conn, id, Some(category))?;
-    let Some(balance) = current.checked_add(amount).filter(|b| *b >= Credits::ZERO) else {
-        return Err(StoreError::InsufficientCredits {
-            balance: current,
-            needed: Credits::new(amount.units().saturating_neg()),
-        });
+    let current = super::balances::balance(conn, id, pool)?;
+    let short = || StoreError::InsufficientCredits {
+        balance: current,
+        needed: Credits::new(amount.units().saturating_neg()),
     };
-    if amount >= Credits::ZERO {
-        super::balances::credit(conn, id, Some(category), amount)?;
-    } else if !super::balances::debit(conn, id, Some(category), Credits::new(-amount.units()))? {
-        return Err(StoreError::InsufficientCredits {
-            balance: current,
-            needed: Credits::new(-amount.units()),
-        });
-    }
+    let balance = current
+        .checked_add(amount)
+        .filter(|b| *b >= Credits::ZERO)
+        .ok_or_else(short)?;
     let kind = if amount >= Credits::ZERO {
+        super::balances::credit(conn, id, pool, amount)?;
         LedgerKind::Topup
     } else {
+        if !super::balances::debit(conn, id, pool, Credits::new(-amount.units()))? {
+            return Err(short());
+        }
         LedgerKind::Adjustment
     };
     insert_ledger(
@@ -421,7 +399,7 @@ pub(crate) fn adjust_category_credits(
         None,
         None,
         note.as_deref(),
-        Some(category),
+        pool,
         now,
     )?;
     Ok(balance)
