@@ -143,6 +143,9 @@ pub struct Acceptance {
     pub messages: Vec<AcceptedMessage>,
     pub rejected: Vec<RejectedRecipient>,
     pub balance: Credits,
+    /// When the messages were accepted (their `created_at`).
+    #[serde(default)]
+    pub accepted_at: Option<Timestamp>,
     /// True when this is the stored answer to an earlier request with the
     /// same idempotency key; nothing was charged again.
     #[serde(skip)]

@@ -386,6 +386,11 @@ async fn send(
     env: Envelope,
     recipients: Vec<Recipient>,
 ) -> Result<Response, SmsPointError> {
+    // The texts as sent, by the recipient's place (no need to read them back).
+    let texts: Vec<String> = recipients
+        .iter()
+        .map(|r| r.text.clone().unwrap_or_default())
+        .collect();
     let req = SendRequest {
         recipients,
         from: Some(env.sender),
@@ -407,19 +412,10 @@ async fn send(
     let a = state.engine.send(caller, req, Some(batch), None).await?;
     let mut data = Vec::with_capacity(a.messages.len());
     for m in &a.messages {
-        let text = match state
-            .engine
-            .store()
-            .message(Some(caller.account), m.id)
-            .await?
-        {
-            Some(d) => d.message.text,
-            None => String::new(),
-        };
         data.push(json!({
             "Number": m.to.trim_start_matches('+'),
             "message_id": m.id.to_string(),
-            "message": text,
+            "message": texts.get(m.item as usize).cloned().unwrap_or_default(),
         }));
     }
     let mut body = json!({

@@ -196,16 +196,20 @@ impl Report {
             from: m.from.clone(),
             message: m.text.clone(),
             status: status_word(m.status),
-            sms_type: match m.encoding {
-                Encoding::Ucs2 => "unicode",
-                Encoding::Gsm7 => "plain",
-            },
+            sms_type: sms_type(m.encoding),
             sms_count: m.segments,
             cost: m.cost.units(),
             schedule_time: m.schedule_at.map(local),
             created_at: m.created_at.to_rfc3339(),
             updated_at: m.updated_at.to_rfc3339(),
         }
+    }
+}
+
+fn sms_type(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Ucs2 => "unicode",
+        Encoding::Gsm7 => "plain",
     }
 }
 
@@ -276,8 +280,8 @@ pub async fn send(
     };
     let req = SendRequest {
         recipients,
-        from: Some(sender),
-        text: Some(text),
+        from: Some(sender.clone()),
+        text: Some(text.clone()),
         encoding,
         schedule_at,
         template_id: p.text("dlt_template_id"),
@@ -285,17 +289,28 @@ pub async fn send(
         ..SendRequest::default()
     };
     let acceptance = state.engine.send(&caller, req, None, None).await?;
-    let mut reports = Vec::with_capacity(acceptance.messages.len());
-    for m in &acceptance.messages {
-        if let Some(d) = state
-            .engine
-            .store()
-            .message(Some(caller.account), m.id)
-            .await?
-        {
-            reports.push(Report::new(&d.message, &caller));
-        }
-    }
+    // The reports from what was accepted, without reading each back.
+    let at = acceptance
+        .accepted_at
+        .unwrap_or_else(smsgate_core::Timestamp::now)
+        .to_rfc3339();
+    let mut reports: Vec<Report> = acceptance
+        .messages
+        .iter()
+        .map(|m| Report {
+            uid: m.id.to_string(),
+            to: m.to.trim_start_matches('+').to_string(),
+            from: sender.clone(),
+            message: text.clone(),
+            status: status_word(m.status),
+            sms_type: sms_type(m.encoding),
+            sms_count: m.segments,
+            cost: m.cost.units(),
+            schedule_time: schedule_at.map(|t| caller.zone.civil(t).ymd_hms()),
+            created_at: at.clone(),
+            updated_at: at.clone(),
+        })
+        .collect();
     let data = if reports.len() == 1 && acceptance.rejected.is_empty() {
         json!(reports.remove(0))
     } else {

@@ -217,6 +217,7 @@ pub(crate) fn accept(
             })
             .collect(),
         balance,
+        accepted_at: Some(now),
         replayed: false,
     };
     if let Some(idem) = &sub.idempotency {
