@@ -2,7 +2,7 @@
 # Benchmarks of bench/RESULTS.md. Server and load generator share this
 # machine's cores; each scenario gets a fresh database.
 #
-#   bench/run.sh [messages|batches|e2e|smpp|webhooks|memory|all]
+#   bench/run.sh [messages|batches|e2e|smpp|webhooks|memory|dialect|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p smsgate -p smsgate-loadgen >&2
@@ -174,6 +174,20 @@ memory() {
   stop
 }
 
+# The same one-recipient send through the native API and through the
+# ultimate dialect (flexible parameters, its own answer), intake only so
+# that the face is what differs.
+dialect() {
+  for run in $(seq "$REPEAT"); do
+    for face in messages ultimate; do
+      start
+      echo "== $face, one recipient, concurrency 64, 20 s, intake only (--schedule-days 30) run $run"
+      $LOAD --addr 127.0.0.1:$PORT --key "$KEY" --concurrency 64 --duration 20 $face --schedule-days 30
+      stop
+    done
+  done
+}
+
 case "${1:-all}" in
   messages) messages ;;
   batches) batches ;;
@@ -181,6 +195,7 @@ case "${1:-all}" in
   smpp) smpp ;;
   webhooks) webhooks ;;
   memory) memory ;;
+  dialect) dialect ;;
   all) messages; batches; e2e; smpp; webhooks; memory ;;
-  *) echo "usage: $0 [messages|batches|e2e|smpp|webhooks|memory|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [messages|batches|e2e|smpp|webhooks|memory|dialect|all]" >&2; exit 2 ;;
 esac
