@@ -201,6 +201,41 @@ pub struct SendPlan {
     pub total_cost: Credits,
 }
 
+impl SendPlan {
+    /// Refuses, one by one and without charge, the messages `reason`
+    /// gives a reason for; an error when none is left.
+    pub fn refuse(
+        &mut self,
+        mut reason: impl FnMut(&NewMessage) -> Option<String>,
+    ) -> Result<(), SendError> {
+        let mut refused = Vec::new();
+        self.messages.retain(|m| match reason(m) {
+            Some(why) => {
+                refused.push(Rejection {
+                    to: m.to.to_string(),
+                    reason: why,
+                });
+                false
+            }
+            None => true,
+        });
+        if refused.is_empty() {
+            return Ok(());
+        }
+        // The whole sum did not overflow, so neither does a part of it.
+        self.total_cost = self.messages.iter().fold(Credits::ZERO, |sum, m| {
+            sum.checked_add(m.cost).unwrap_or(sum)
+        });
+        self.rejected.extend(refused);
+        if self.messages.is_empty() {
+            return Err(SendError::NoValidRecipient(std::mem::take(
+                &mut self.rejected,
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// A field of the request that makes the whole request invalid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {

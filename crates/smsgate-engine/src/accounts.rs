@@ -48,6 +48,8 @@ pub struct Caller {
     pub enforce_campaign_check: bool,
     /// The networks the key may be used from; `None`: anywhere.
     pub allowed_ips: Option<Arc<Vec<IpNetwork>>>,
+    /// Where the action dialect's postbacks go.
+    pub postback_url: Option<String>,
 }
 
 impl Caller {
@@ -176,6 +178,7 @@ pub(crate) fn caller(account: &Account, key: KeyId) -> Caller {
         require_approved_sender: account.require_approved_sender,
         enforce_campaign_check: account.enforce_campaign_check,
         allowed_ips: None,
+        postback_url: account.postback_url.clone(),
     }
 }
 

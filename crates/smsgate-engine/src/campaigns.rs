@@ -4,8 +4,7 @@
 
 use std::collections::HashSet;
 
-use smsgate_core::send::Rejection;
-use smsgate_core::{AccountId, Credits, Msisdn, SendPlan, Timestamp};
+use smsgate_core::{AccountId, Msisdn, SendPlan, Timestamp};
 use smsgate_store::Campaign;
 
 use crate::inbound::{ImportOutcome, InvalidLine};
@@ -123,26 +122,10 @@ impl Engine {
             return Ok(());
         }
         let subscribed: HashSet<String> = subscribed.into_iter().collect();
-        let mut refused = Vec::new();
-        plan.messages.retain(|m| {
-            let keep = subscribed.contains(m.to.as_str());
-            if !keep {
-                refused.push(Rejection {
-                    to: m.to.to_string(),
-                    reason: format!("not subscribed to campaign {reference:?}"),
-                });
-            }
-            keep
-        });
-        plan.total_cost = plan.messages.iter().fold(Credits::ZERO, |sum, m| {
-            sum.checked_add(m.cost).unwrap_or(sum)
-        });
-        plan.rejected.extend(refused);
-        if plan.messages.is_empty() {
-            return Err(EngineError::NoValidRecipient(std::mem::take(
-                &mut plan.rejected,
-            )));
-        }
+        plan.refuse(|m| {
+            (!subscribed.contains(m.to.as_str()))
+                .then(|| format!("not subscribed to campaign {reference:?}"))
+        })?;
         Ok(())
     }
 }

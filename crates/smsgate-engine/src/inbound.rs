@@ -6,13 +6,13 @@
 use std::collections::HashSet;
 
 use smsgate_core::optout::{OptOutAction, OptOutKeywords, SUPPRESSED, normalize_keyword};
-use smsgate_core::send::{Recipient, Rejection};
+use smsgate_core::send::Recipient;
 use smsgate_core::{
-    AccountId, Country, Credits, InboundId, MessageId, Msisdn, SendPlan, SendRequest, Timestamp,
+    AccountId, Country, InboundId, MessageId, Msisdn, SendPlan, SendRequest, Timestamp,
 };
 use smsgate_store::{
-    AccountPatch, InboundOutcome, InboundPart, InboundRecord, KeywordAssignment, Suppression,
-    SuppressionCount, SuppressionSource,
+    AccountPatch, ChangeCount, InboundOutcome, InboundPart, InboundRecord, KeywordAssignment,
+    Suppression, SuppressionSource,
 };
 
 use crate::{Caller, Engine, EngineError, SIMULATOR, not_found};
@@ -39,7 +39,7 @@ pub struct InvalidLine {
     pub reason: String,
 }
 
-fn digits_number(field: &'static str, number: &str) -> Result<String, EngineError> {
+pub(crate) fn digits_number(field: &'static str, number: &str) -> Result<String, EngineError> {
     let digits = number.trim().trim_start_matches('+');
     if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(EngineError::field(
@@ -90,27 +90,11 @@ impl Engine {
             return Ok(());
         }
         let suppressed: HashSet<String> = suppressed.into_iter().collect();
-        let mut refused = Vec::new();
-        plan.messages.retain(|m| {
-            let keep = !suppressed.contains(m.to.as_str());
-            if !keep {
-                refused.push(Rejection {
-                    to: m.to.to_string(),
-                    reason: SUPPRESSED.into(),
-                });
-            }
-            keep
-        });
-        // The whole sum did not overflow, so neither does a part of it.
-        plan.total_cost = plan.messages.iter().fold(Credits::ZERO, |sum, m| {
-            sum.checked_add(m.cost).unwrap_or(sum)
-        });
-        plan.rejected.extend(refused);
-        if plan.messages.is_empty() {
-            return Err(EngineError::NoValidRecipient(std::mem::take(
-                &mut plan.rejected,
-            )));
-        }
+        plan.refuse(|m| {
+            suppressed
+                .contains(m.to.as_str())
+                .then(|| SUPPRESSED.into())
+        })?;
         Ok(())
     }
 
@@ -187,7 +171,7 @@ impl Engine {
                 format!("{} numbers; at most {MAX_IMPORT} per import", numbers.len()),
             ));
         }
-        let SuppressionCount { changed, unchanged } = self
+        let ChangeCount { changed, unchanged } = self
             .inner
             .store
             .change_suppressions(

@@ -642,16 +642,10 @@ impl Engine {
         number: &str,
         account: AccountId,
     ) -> Result<smsgate_store::NumberAssignment, EngineError> {
-        let digits = number.trim().trim_start_matches('+');
-        if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(EngineError::field(
-                "number",
-                "must be 1 to 20 digits (E.164, '+' optional, or a short code)",
-            ));
-        }
+        let digits = inbound::digits_number("number", number)?;
         self.inner
             .store
-            .assign_number(digits, account, Timestamp::now())
+            .assign_number(&digits, account, Timestamp::now())
             .await
             .map_err(not_found)
     }

@@ -281,7 +281,7 @@ pub trait Store: Send + Sync + 'static {
         numbers: Vec<Msisdn>,
         subscribe: bool,
         now: Timestamp,
-    ) -> Result<Option<SuppressionCount>>;
+    ) -> Result<Option<ChangeCount>>;
     /// A campaign's subscribers in number order; `None`: no such campaign.
     async fn subscribers(
         &self,
@@ -309,7 +309,7 @@ pub trait Store: Send + Sync + 'static {
         action: OptOutAction,
         source: SuppressionSource,
         now: Timestamp,
-    ) -> Result<SuppressionCount>;
+    ) -> Result<ChangeCount>;
     /// The account's suppression list in number order, after `after`.
     async fn suppressions(
         &self,

@@ -284,6 +284,24 @@ pub struct MessageFilter {
     pub limit: usize,
 }
 
+impl MessageFilter {
+    /// All of an account's messages, newest first, `limit` of them.
+    pub fn of(account: AccountId, limit: usize) -> MessageFilter {
+        MessageFilter {
+            offset: 0,
+            account,
+            status: None,
+            to: None,
+            batch: None,
+            reference: None,
+            since: None,
+            until: None,
+            before: None,
+            limit,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BatchSummary {
     pub id: BatchId,
@@ -569,9 +587,10 @@ pub struct OptOutChange {
     pub keyword: Option<String>,
 }
 
-/// What an API change to the suppression list did.
+/// What a change to a list of numbers (suppressions, campaign
+/// subscribers) did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct SuppressionCount {
+pub struct ChangeCount {
     /// Numbers added (or, for a removal, removed).
     pub changed: usize,
     /// Numbers that were already so.

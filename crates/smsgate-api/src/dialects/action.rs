@@ -301,13 +301,7 @@ pub async fn action(
         }
         _ => from.clone(),
     };
-    let account = state
-        .engine
-        .store()
-        .account(caller.account)
-        .await
-        .map_err(|e| ActionError::engine(e.into(), &to))?;
-    let postback = account.and_then(|a| a.postback_url);
+    let postback = caller.postback_url.clone();
     let req = SendRequest {
         recipients: vec![Recipient {
             to: to.clone(),

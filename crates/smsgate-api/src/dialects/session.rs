@@ -359,16 +359,8 @@ async fn order_messages(
         .engine
         .store()
         .messages(MessageFilter {
-            offset: 0,
-            account: caller.account,
-            status: None,
-            to: None,
             batch: Some(batch.id),
-            reference: None,
-            since: None,
-            until: None,
-            before: None,
-            limit: limits::MAX_BATCH_ITEMS,
+            ..MessageFilter::of(caller.account, limits::MAX_BATCH_ITEMS)
         })
         .await?)
 }

@@ -568,16 +568,8 @@ pub async fn delivery_status(
         store.batch(caller.account, id).await?.ok_or_else(invalid)?;
         let mut messages = store
             .messages(MessageFilter {
-                offset: 0,
-                account: caller.account,
-                status: None,
-                to: None,
                 batch: Some(id),
-                reference: None,
-                since: None,
-                until: None,
-                before: None,
-                limit: MAX_BULK,
+                ..MessageFilter::of(caller.account, MAX_BULK)
             })
             .await?;
         messages.reverse();

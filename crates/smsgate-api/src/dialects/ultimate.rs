@@ -390,15 +390,7 @@ pub async fn list(
         .store()
         .messages(MessageFilter {
             offset: ((page - 1) * per_page) as usize,
-            account: caller.account,
-            status: None,
-            to: None,
-            batch: None,
-            reference: None,
-            since: None,
-            until: None,
-            before: None,
-            limit: per_page as usize,
+            ..MessageFilter::of(caller.account, per_page as usize)
         })
         .await?;
     let last_page = total.div_ceil(per_page).max(1);

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use smsgate_core::{AccountId, Msisdn, Timestamp};
 
-use crate::{Campaign, Result, StoreError, SuppressionCount};
+use crate::{Campaign, ChangeCount, Result, StoreError};
 
 fn campaign_id(conn: &Connection, account: AccountId, reference: &str) -> Result<Option<i64>> {
     Ok(conn
@@ -66,11 +66,11 @@ pub(crate) fn change(
     numbers: &[Msisdn],
     subscribe: bool,
     now: Timestamp,
-) -> Result<Option<SuppressionCount>> {
+) -> Result<Option<ChangeCount>> {
     let Some(id) = campaign_id(conn, account, reference)? else {
         return Ok(None);
     };
-    let mut count = SuppressionCount::default();
+    let mut count = ChangeCount::default();
     for n in numbers {
         let changed = if subscribe {
             conn.prepare_cached(

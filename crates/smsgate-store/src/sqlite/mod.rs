@@ -428,7 +428,7 @@ impl Store for SqliteStore {
         numbers: Vec<Msisdn>,
         subscribe: bool,
         now: Timestamp,
-    ) -> Result<Option<SuppressionCount>> {
+    ) -> Result<Option<ChangeCount>> {
         let reference = reference.to_string();
         self.write(move |c| campaigns::change(c, account, &reference, &numbers, subscribe, now))
             .await
@@ -461,7 +461,7 @@ impl Store for SqliteStore {
         action: OptOutAction,
         source: SuppressionSource,
         now: Timestamp,
-    ) -> Result<SuppressionCount> {
+    ) -> Result<ChangeCount> {
         self.write(move |c| suppressions::change_many(c, account, &numbers, action, source, now))
             .await
     }

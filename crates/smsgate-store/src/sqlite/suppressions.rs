@@ -9,7 +9,7 @@ use smsgate_core::{AccountId, Credits, InboundId, Msisdn, Timestamp};
 
 use super::messages::corrupt;
 use crate::{
-    EventType, OptOutChange, Result, StoreError, Submission, Suppression, SuppressionCount,
+    ChangeCount, EventType, OptOutChange, Result, StoreError, Submission, Suppression,
     SuppressionSource,
 };
 
@@ -77,9 +77,9 @@ pub(crate) fn change_many(
     action: OptOutAction,
     source: SuppressionSource,
     now: Timestamp,
-) -> Result<SuppressionCount> {
+) -> Result<ChangeCount> {
     super::accounts::require_account(conn, account)?;
-    let mut count = SuppressionCount::default();
+    let mut count = ChangeCount::default();
     for n in numbers {
         let c = OptOutChange {
             number: n.to_string(),
