@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::receiver::{Answer, Receiver};
-use crate::support::{Server, read};
+use crate::support::{LOCAL_RECEIVERS, Server, read};
 
 const US: &str = "+14155552671";
 const UK: &str = "+447911123456";
@@ -175,7 +175,7 @@ async fn the_examples_send_mask_track_clicks_and_check_campaigns() {
 #[tokio::test(flavor = "multi_thread")]
 async fn postbacks_carry_the_tracking_id() {
     let receiver = Receiver::start(Arc::new(|_| Answer::Status(200))).await;
-    let server = Server::start();
+    let server = Server::start_with(LOCAL_RECEIVERS);
     let (id, key) = server.account("acme", 100).await;
     let (status, body) = server
         .admin(

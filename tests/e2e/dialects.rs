@@ -101,7 +101,10 @@ async fn with_sender_and_template(server: &Server, id: i64) {
     server
         .admin(
             Method::POST,
-            &format!("/admin/v1/senders/{}/approve", sender["id"]),
+            &format!(
+                "/admin/v1/senders/{}/approve",
+                sender["id"].as_str().unwrap()
+            ),
             None,
         )
         .await;
@@ -115,7 +118,10 @@ async fn with_sender_and_template(server: &Server, id: i64) {
     server
         .admin(
             Method::POST,
-            &format!("/admin/v1/templates/{}/approve", template["id"]),
+            &format!(
+                "/admin/v1/templates/{}/approve",
+                template["id"].as_str().unwrap()
+            ),
             None,
         )
         .await;

@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::receiver::{Answer, Receiver};
-use crate::support::{Server, text_to};
+use crate::support::{LOCAL_RECEIVERS, Server, text_to};
 
 const MOBILE: &str = "+31612345678";
 
@@ -35,7 +35,7 @@ async fn suppressed_numbers(server: &Server, key: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn stop_suppresses_the_sender_until_start_and_is_an_event() {
     let receiver = Receiver::start(Arc::new(|_| Answer::Status(200))).await;
-    let server = Server::start();
+    let server = Server::start_with(LOCAL_RECEIVERS);
     let (acme, key) = server.account("acme", 100).await;
     server.assign_number("4400", json!(acme)).await;
     let (status, hook) = server

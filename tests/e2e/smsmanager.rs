@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::receiver::{Answer, Receiver};
-use crate::support::{Server, read};
+use crate::support::{LOCAL_RECEIVERS, Server, read};
 
 async fn post(server: &Server, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
     let r = server
@@ -117,7 +117,7 @@ async fn the_samples_send_one_many_and_simple() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_callback_gets_the_dialect_s_notifications_with_the_payload() {
     let receiver = Receiver::start(Arc::new(|_| Answer::Status(200))).await;
-    let server = Server::start();
+    let server = Server::start_with(LOCAL_RECEIVERS);
     let (_, key) = server.account("acme", 100).await;
     let (status, body) = post(
         &server,

@@ -44,7 +44,10 @@ async fn setup(server: &Server) -> (i64, String) {
     .await;
     admin(
         Method::POST,
-        format!("/admin/v1/senders/{}/approve", sender["id"]),
+        format!(
+            "/admin/v1/senders/{}/approve",
+            sender["id"].as_str().unwrap()
+        ),
         json!({}),
     )
     .await;
@@ -57,7 +60,10 @@ async fn setup(server: &Server) -> (i64, String) {
     .await;
     admin(
         Method::POST,
-        format!("/admin/v1/templates/{}/approve", template["id"]),
+        format!(
+            "/admin/v1/templates/{}/approve",
+            template["id"].as_str().unwrap()
+        ),
         json!({}),
     )
     .await;

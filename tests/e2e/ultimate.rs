@@ -471,7 +471,10 @@ async fn local_times_and_templates() {
     let (status, _) = server
         .admin(
             Method::POST,
-            &format!("/admin/v1/templates/{}/approve", template["id"]),
+            &format!(
+                "/admin/v1/templates/{}/approve",
+                template["id"].as_str().unwrap()
+            ),
             None,
         )
         .await;
@@ -511,7 +514,10 @@ async fn local_times_and_templates() {
     server
         .admin(
             Method::POST,
-            &format!("/admin/v1/senders/{}/approve", sender["id"]),
+            &format!(
+                "/admin/v1/senders/{}/approve",
+                sender["id"].as_str().unwrap()
+            ),
             None,
         )
         .await;

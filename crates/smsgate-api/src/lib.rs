@@ -56,8 +56,27 @@ pub fn router(state: AppState) -> axum::Router {
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(refuse_own_webhooks))
         .layer(middleware::from_fn(record_request))
         .with_state(state)
+}
+
+/// A webhook of this smsgate (or another) aimed at its API would send a
+/// message per event, each making more events, until the credits run out:
+/// requests signed as webhook deliveries are refused before anything else.
+async fn refuse_own_webhooks(req: Request, next: Next) -> Response {
+    if req.headers().contains_key("smsgate-signature") {
+        metrics::counter!("smsgate_webhook_loops_refused_total").increment(1);
+        return Problem::new(
+            StatusCode::FORBIDDEN,
+            "webhook-loop",
+            "A webhook delivery cannot call the API",
+            "this request carries an smsgate-signature header: it is a webhook delivery, and \
+             smsgate does not act on its own (or another smsgate's) webhooks",
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 async fn not_found() -> Problem {

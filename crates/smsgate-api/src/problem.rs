@@ -43,6 +43,9 @@ pub struct Extra {
     /// What the request would cost, for `insufficient-credits`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub needed: Option<i64>,
+    /// Seconds to wait, for `rate-limited`: the `Retry-After` header.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -77,6 +80,20 @@ impl Problem {
     fn with(mut self, extra: Extra) -> Problem {
         *self.extra = extra;
         self
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn rate_limited(detail: impl Into<String>, retry_after_secs: u64) -> Problem {
+        Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+            detail,
+        )
+        .with(Extra {
+            retry_after: Some(retry_after_secs),
+            ..Extra::default()
+        })
     }
 
     pub fn malformed_json(detail: impl Into<String>) -> Problem {
@@ -228,6 +245,9 @@ impl From<EngineError> for Problem {
                 "Already registered",
                 detail,
             ),
+            EngineError::RateLimited {
+                retry_after_secs, ..
+            } => Problem::rate_limited(detail, retry_after_secs),
             EngineError::ShuttingDown | EngineError::Store(_) | EngineError::Randomness => {
                 tracing::error!(error = %e, "request failed on the server side");
                 Problem::unavailable(detail)
@@ -247,13 +267,16 @@ impl IntoResponse for Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let unavailable = status == StatusCode::SERVICE_UNAVAILABLE;
         let unauthorized = status == StatusCode::UNAUTHORIZED;
+        let retry_after = self.extra.retry_after;
         let mut response = (status, axum::Json(self)).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if unavailable {
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        } else if unavailable {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         if unauthorized {

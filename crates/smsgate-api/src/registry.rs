@@ -64,7 +64,8 @@ pub struct NewSenderBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SenderView {
-    pub id: i64,
+    /// Opaque (`sd_` and 32 hex digits); never reused.
+    pub id: String,
     pub account_id: i64,
     pub sender_id: String,
     pub category: String,
@@ -78,7 +79,7 @@ pub struct SenderView {
 impl From<&SenderRecord> for SenderView {
     fn from(s: &SenderRecord) -> Self {
         SenderView {
-            id: s.id,
+            id: s.id.to_string(),
             account_id: s.account_id.0,
             sender_id: s.sender_id.clone(),
             category: s.category.as_str().into(),
@@ -113,7 +114,8 @@ pub struct NewTemplateBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TemplateView {
-    pub id: i64,
+    /// Opaque (`tp_` and 32 hex digits); never reused.
+    pub id: String,
     pub account_id: i64,
     pub name: String,
     pub template_id: String,
@@ -128,7 +130,7 @@ pub struct TemplateView {
 impl From<&TemplateRecord> for TemplateView {
     fn from(t: &TemplateRecord) -> Self {
         TemplateView {
-            id: t.id,
+            id: t.id.to_string(),
             account_id: t.account_id.0,
             name: t.name.clone(),
             template_id: t.template_id.clone(),
@@ -291,39 +293,28 @@ pub async fn account_templates(
     list_templates(&state, account_id(&id)?).await
 }
 
-fn registry_id(what: &str, id: &str) -> Result<i64, Problem> {
-    id.parse()
-        .map_err(|_| Problem::not_found(format!("no {what} with id {id:?}")))
-}
-
 /// Approve a sender ID.
 #[utoipa::path(post, path = "/admin/v1/senders/{id}/approve", tag = "admin",
-    params(("id" = i64, Path)), responses((status = 200, body = SenderView), (status = 404, body = Problem)),
+    params(("id" = String, Path)), responses((status = 200, body = SenderView), (status = 404, body = Problem)),
     security(("admin_token" = [])))]
 pub async fn approve_sender(
     State(state): State<AppState>,
     _: Admin,
     Path(id): Path<String>,
 ) -> Result<Json<SenderView>, Problem> {
-    let s = state
-        .engine
-        .approve_sender(registry_id("sender ID", &id)?)
-        .await?;
+    let s = state.engine.approve_sender(&id).await?;
     Ok(Json(SenderView::from(&s)))
 }
 
 /// Approve a content template.
 #[utoipa::path(post, path = "/admin/v1/templates/{id}/approve", tag = "admin",
-    params(("id" = i64, Path)), responses((status = 200, body = TemplateView), (status = 404, body = Problem)),
+    params(("id" = String, Path)), responses((status = 200, body = TemplateView), (status = 404, body = Problem)),
     security(("admin_token" = [])))]
 pub async fn approve_template(
     State(state): State<AppState>,
     _: Admin,
     Path(id): Path<String>,
 ) -> Result<Json<TemplateView>, Problem> {
-    let t = state
-        .engine
-        .approve_template(registry_id("template", &id)?)
-        .await?;
+    let t = state.engine.approve_template(&id).await?;
     Ok(Json(TemplateView::from(&t)))
 }

@@ -8,6 +8,7 @@ pub mod credits;
 pub mod gsm7;
 pub mod ids;
 pub mod lifecycle;
+pub mod limits;
 pub mod links;
 pub mod msisdn;
 pub mod net;
@@ -20,7 +21,7 @@ pub mod timestamp;
 pub mod zone;
 
 pub use credits::{Credits, Price, PriceTable};
-pub use ids::{AccountId, BatchId, InboundId, KeyId, MessageId};
+pub use ids::{AccountId, BatchId, InboundId, KeyId, MessageId, PublicId};
 pub use lifecycle::Status;
 pub use msisdn::{Country, Msisdn};
 pub use send::{CallbackFormat, Category, NewMessage, SendPlan, SendRequest};

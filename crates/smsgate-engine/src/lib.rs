@@ -53,6 +53,10 @@ use routing::Routing;
 /// The name of the built-in simulator connector.
 pub const SIMULATOR: &str = "simulator";
 
+/// Webhook tests and replays an account may ask for: 10 at once, then 10
+/// a minute.
+const WEBHOOK_REQUESTS: smsgate_core::limits::Rate = smsgate_core::limits::Rate::new(10, 10);
+
 /// Where connectors and routes set through the admin API are kept.
 const ROUTING_SETTING: &str = "routing";
 
@@ -76,6 +80,11 @@ pub enum EngineError {
     NameTaken(String),
     #[error("{0}")]
     Duplicate(String),
+    #[error("too many {what}; try again in {retry_after_secs} s")]
+    RateLimited {
+        what: &'static str,
+        retry_after_secs: u64,
+    },
     #[error("smsgate is shutting down")]
     ShuttingDown,
     #[error("the system random number generator failed")]
@@ -186,6 +195,10 @@ struct Inner {
     stop: CancellationToken,
     session_idle: Duration,
     public_url: String,
+    destinations: Arc<webhooks::Destinations>,
+    /// Webhook tests and replays per account: each can make up to
+    /// a thousand deliveries.
+    webhook_requests: std::sync::Mutex<smsgate_core::limits::Limiter<AccountId>>,
 }
 
 impl Engine {
@@ -217,8 +230,23 @@ impl Engine {
         let wake = Arc::new(Notify::new());
 
         let intake = intake::Intake::start(store.clone(), wake.clone(), &tracker, stop.clone());
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| "http://127.0.0.1:8080".into());
+        let destinations = Arc::new(webhooks::Destinations::new(&config.webhooks, &public_url));
         let routing = if background {
-            Some(Engine::start_delivery(store.clone(), &config, wake, &tracker, &stop).await?)
+            Some(
+                Engine::start_delivery(
+                    store.clone(),
+                    &config,
+                    destinations.clone(),
+                    wake,
+                    &tracker,
+                    &stop,
+                )
+                .await?,
+            )
         } else {
             None
         };
@@ -232,10 +260,12 @@ impl Engine {
                 tracker,
                 stop,
                 session_idle: Duration::from_secs(config.session_idle_secs.max(1)),
-                public_url: config
-                    .public_url
-                    .clone()
-                    .unwrap_or_else(|| "http://127.0.0.1:8080".into()),
+                public_url,
+                destinations,
+                webhook_requests: std::sync::Mutex::new(smsgate_core::limits::Limiter::new(
+                    WEBHOOK_REQUESTS,
+                    100_000,
+                )),
             }),
         })
     }
@@ -246,6 +276,7 @@ impl Engine {
     async fn start_delivery(
         store: Arc<dyn Store>,
         config: &EngineConfig,
+        destinations: Arc<webhooks::Destinations>,
         wake: Arc<Notify>,
         tracker: &TaskTracker,
         stop: &CancellationToken,
@@ -296,7 +327,13 @@ impl Engine {
             sessions: Duration::from_secs(config.session_idle_secs.max(1)),
         };
         tracker.spawn(scheduler::run(store.clone(), wake, retention, stop.clone()));
-        webhooks::start(store, config.webhooks.clone(), tracker, stop.clone());
+        webhooks::start(
+            store,
+            config.webhooks.clone(),
+            destinations,
+            tracker,
+            stop.clone(),
+        );
         Ok(routing)
     }
 
@@ -661,12 +698,10 @@ impl Engine {
     ) -> Result<smsgate_store::WebhookEndpoint, EngineError> {
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| EngineError::field("url", format!("not a URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-            return Err(EngineError::field(
-                "url",
-                "must be an http:// or https:// URL with a host",
-            ));
-        }
+        self.inner
+            .destinations
+            .check_url(&parsed)
+            .map_err(|e| EngineError::field("url", e.to_string()))?;
         let events = events
             .iter()
             .map(|t| {
@@ -708,14 +743,67 @@ impl Engine {
     pub async fn webhook(
         &self,
         account: AccountId,
-        id: i64,
+        id: &str,
     ) -> Result<smsgate_store::WebhookEndpoint, EngineError> {
+        let Some(id) = smsgate_core::PublicId::parse(id) else {
+            return Err(EngineError::NotFound("webhook endpoint"));
+        };
         self.inner
             .store
-            .webhook(id)
+            .webhook(account, id)
             .await?
-            .filter(|w| w.account_id == account)
             .ok_or(EngineError::NotFound("webhook endpoint"))
+    }
+
+    /// Takes one of the account's webhook tests and replays.
+    fn webhook_request(&self, account: AccountId) -> Result<(), EngineError> {
+        let mut limiter = self
+            .inner
+            .webhook_requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        limiter
+            .take(&account, Timestamp::now())
+            .map(|_| ())
+            .map_err(|e| EngineError::RateLimited {
+                what: "webhook tests and replays",
+                retry_after_secs: e.retry_after_secs,
+            })
+    }
+
+    /// Delivers past events to the account's endpoint again, as many as it
+    /// has room for pending; returns how many deliveries were made.
+    pub async fn replay_webhook(
+        &self,
+        account: AccountId,
+        endpoint: &str,
+        which: smsgate_store::Replay,
+    ) -> Result<usize, EngineError> {
+        let endpoint = self.webhook(account, endpoint).await?;
+        self.webhook_request(account)?;
+        Ok(self
+            .inner
+            .store
+            .replay_deliveries(endpoint, which, Timestamp::now())
+            .await?)
+    }
+
+    /// Sends a `webhook.test` event to the account's endpoint; its event id.
+    pub async fn test_webhook(
+        &self,
+        account: AccountId,
+        endpoint: &str,
+    ) -> Result<i64, EngineError> {
+        let endpoint = self.webhook(account, endpoint).await?;
+        self.webhook_request(account)?;
+        self.inner
+            .store
+            .test_webhook(endpoint, Timestamp::now())
+            .await?
+            .ok_or(EngineError::RateLimited {
+                what: "deliveries pending for this endpoint",
+                retry_after_secs: 60,
+            })
     }
 
     pub async fn set_price(&self, price: Price) -> Result<(), EngineError> {

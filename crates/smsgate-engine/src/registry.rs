@@ -2,7 +2,7 @@
 //! until an admin approves them), and checked when a message uses them.
 
 use smsgate_core::template::Template;
-use smsgate_core::{AccountId, Category, SenderId, Timestamp};
+use smsgate_core::{AccountId, Category, PublicId, SenderId, Timestamp};
 use smsgate_store::{Approval, NewSender, NewTemplate, SenderRecord, TemplateRecord};
 
 use crate::{Engine, EngineError, not_found};
@@ -48,12 +48,38 @@ impl Engine {
             .map_err(not_found)
     }
 
-    pub async fn approve_sender(&self, id: i64) -> Result<SenderRecord, EngineError> {
+    /// Approves a sender ID by its public id (an operator's act).
+    pub async fn approve_sender(&self, id: &str) -> Result<SenderRecord, EngineError> {
+        let id = PublicId::parse(id).ok_or(EngineError::NotFound("sender ID"))?;
         self.inner
             .store
             .approve_sender(id, Timestamp::now())
             .await?
             .ok_or(EngineError::NotFound("sender ID"))
+    }
+
+    /// The account's sender ID with this public id, if any.
+    pub async fn sender(
+        &self,
+        account: AccountId,
+        id: &str,
+    ) -> Result<Option<SenderRecord>, EngineError> {
+        let Some(id) = PublicId::parse(id) else {
+            return Ok(None);
+        };
+        Ok(self.inner.store.sender(account, id).await?)
+    }
+
+    /// The account's template with this public id, if any.
+    pub async fn template(
+        &self,
+        account: AccountId,
+        id: &str,
+    ) -> Result<Option<TemplateRecord>, EngineError> {
+        let Some(id) = PublicId::parse(id) else {
+            return Ok(None);
+        };
+        Ok(self.inner.store.template(account, id).await?)
     }
 
     /// Registers a content template for an account, pending approval. A
@@ -99,7 +125,9 @@ impl Engine {
             .map_err(not_found)
     }
 
-    pub async fn approve_template(&self, id: i64) -> Result<TemplateRecord, EngineError> {
+    /// Approves a template by its public id (an operator's act).
+    pub async fn approve_template(&self, id: &str) -> Result<TemplateRecord, EngineError> {
+        let id = PublicId::parse(id).ok_or(EngineError::NotFound("template"))?;
         self.inner
             .store
             .approve_template(id, Timestamp::now())

@@ -16,7 +16,8 @@ pub use types::*;
 use async_trait::async_trait;
 use smsgate_core::optout::OptOutAction;
 use smsgate_core::{
-    AccountId, BatchId, Category, Credits, InboundId, KeyId, MessageId, Msisdn, Price, Timestamp,
+    AccountId, BatchId, Category, Credits, InboundId, KeyId, MessageId, Msisdn, Price, PublicId,
+    Timestamp,
 };
 
 /// Errors of the store.
@@ -235,21 +236,22 @@ pub trait Store: Send + Sync + 'static {
         new: NewSender,
         now: Timestamp,
     ) -> Result<SenderRecord>;
-    async fn sender(&self, id: i64) -> Result<Option<SenderRecord>>;
+    async fn sender(&self, account: AccountId, id: PublicId) -> Result<Option<SenderRecord>>;
     async fn sender_by_name(
         &self,
         account: AccountId,
         sender_id: &str,
     ) -> Result<Option<SenderRecord>>;
     async fn senders(&self, account: AccountId) -> Result<Vec<SenderRecord>>;
-    async fn approve_sender(&self, id: i64, now: Timestamp) -> Result<Option<SenderRecord>>;
+    /// Approves a sender ID of any account (an operator's act).
+    async fn approve_sender(&self, id: PublicId, now: Timestamp) -> Result<Option<SenderRecord>>;
     async fn create_template(
         &self,
         account: AccountId,
         new: NewTemplate,
         now: Timestamp,
     ) -> Result<TemplateRecord>;
-    async fn template(&self, id: i64) -> Result<Option<TemplateRecord>>;
+    async fn template(&self, account: AccountId, id: PublicId) -> Result<Option<TemplateRecord>>;
     /// The account's template with the id clients send.
     async fn template_by_template_id(
         &self,
@@ -257,7 +259,12 @@ pub trait Store: Send + Sync + 'static {
         template_id: &str,
     ) -> Result<Option<TemplateRecord>>;
     async fn templates(&self, account: AccountId) -> Result<Vec<TemplateRecord>>;
-    async fn approve_template(&self, id: i64, now: Timestamp) -> Result<Option<TemplateRecord>>;
+    /// Approves a template of any account (an operator's act).
+    async fn approve_template(
+        &self,
+        id: PublicId,
+        now: Timestamp,
+    ) -> Result<Option<TemplateRecord>>;
 
     /// Counts a click on a short link (and records `message.clicked`);
     /// its target, or `None` for an unknown code.
@@ -345,28 +352,51 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<WebhookEndpoint>;
     async fn webhooks(&self, account: AccountId) -> Result<Vec<WebhookEndpoint>>;
-    async fn webhook(&self, id: i64) -> Result<Option<WebhookEndpoint>>;
+    async fn webhook(&self, account: AccountId, id: PublicId) -> Result<Option<WebhookEndpoint>>;
     /// The endpoint that carries the account's per-message callbacks, once
     /// a message with a callback URL has made it.
     async fn callbacks_endpoint(&self, account: AccountId) -> Result<Option<WebhookEndpoint>>;
-    async fn set_webhook_enabled(&self, id: i64, enabled: bool) -> Result<bool>;
-    /// Deletes an endpoint; its pending deliveries end dead.
-    async fn delete_webhook(&self, id: i64, now: Timestamp) -> Result<bool>;
+    async fn set_webhook_enabled(
+        &self,
+        account: AccountId,
+        id: PublicId,
+        enabled: bool,
+    ) -> Result<bool>;
+    /// Deletes an endpoint; its pending deliveries end dead, and an attempt
+    /// in flight that is recorded later leaves them so.
+    async fn delete_webhook(
+        &self,
+        account: AccountId,
+        id: PublicId,
+        now: Timestamp,
+    ) -> Result<bool>;
     /// Makes deliveries of new outbox events for the endpoints that want
     /// them; returns how many events were relayed (0: caught up).
     async fn relay_events(&self, limit: usize, now: Timestamp) -> Result<usize>;
-    /// Claims due deliveries with a lease, skipping `busy` endpoints and
-    /// any whose subject has an earlier delivery still pending.
+    /// The endpoints with deliveries due and what is in flight, for the
+    /// deliverer to share its room fairly.
+    async fn delivery_load(&self, now: Timestamp) -> Result<DeliveryLoad>;
+    /// Claims due deliveries with a lease, up to the number given per
+    /// endpoint, oldest first, skipping any whose subject has an earlier
+    /// delivery still pending.
     async fn claim_deliveries(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
-        limit: usize,
-        busy: Vec<i64>,
+        take: Vec<(PublicId, usize)>,
     ) -> Result<Vec<DueDelivery>>;
+    /// Ends every lease on deliveries: at the start of a single node,
+    /// whatever was in flight died with the last process and is retaken at
+    /// once rather than when its lease ends. Returns how many.
+    async fn release_delivery_leases(&self) -> Result<usize>;
     async fn record_attempts(&self, attempts: Vec<AttemptResult>) -> Result<()>;
     /// An endpoint's deliveries, newest first, with every attempt.
-    async fn deliveries(&self, endpoint: i64, limit: usize) -> Result<Vec<DeliveryRecord>>;
+    async fn deliveries(
+        &self,
+        account: AccountId,
+        endpoint: PublicId,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRecord>>;
     /// Delivers past events to an endpoint again; returns how many.
     async fn replay_deliveries(
         &self,
@@ -374,6 +404,7 @@ pub trait Store: Send + Sync + 'static {
         which: Replay,
         now: Timestamp,
     ) -> Result<usize>;
-    /// Sends a `webhook.test` event to one endpoint; returns its event id.
-    async fn test_webhook(&self, endpoint: WebhookEndpoint, now: Timestamp) -> Result<i64>;
+    /// Sends a `webhook.test` event to one endpoint; returns its event id,
+    /// or `None` when the endpoint has its most deliveries pending.
+    async fn test_webhook(&self, endpoint: WebhookEndpoint, now: Timestamp) -> Result<Option<i64>>;
 }

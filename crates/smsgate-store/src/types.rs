@@ -5,7 +5,7 @@ use smsgate_core::optout::{OptOutAction, OptOutKeywords};
 use smsgate_core::send::Rejection;
 use smsgate_core::{
     AccountId, BatchId, Category, Credits, Encoding, InboundId, KeyId, MessageId, NewMessage,
-    Status, Timestamp,
+    PublicId, Status, Timestamp,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -493,7 +493,7 @@ pub struct NewSender {
 /// A sender ID registered for an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SenderRecord {
-    pub id: i64,
+    pub id: PublicId,
     pub account_id: AccountId,
     pub sender_id: String,
     pub category: Category,
@@ -515,7 +515,7 @@ pub struct NewTemplate {
 /// A content template registered for an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TemplateRecord {
-    pub id: i64,
+    pub id: PublicId,
     pub account_id: AccountId,
     pub name: String,
     /// The id clients send with a message.
@@ -699,7 +699,7 @@ pub struct EventRecord {
 /// Where an account's events are POSTed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WebhookEndpoint {
-    pub id: i64,
+    pub id: PublicId,
     pub account_id: AccountId,
     pub kind: EndpointKind,
     /// Empty for the callbacks endpoint: each delivery has its message's.
@@ -758,6 +758,26 @@ pub struct DueDelivery {
     pub created_at: Timestamp,
 }
 
+/// Who is waiting for the deliverer: each endpoint with deliveries due, and
+/// what each account has in flight (deliveries leased and not yet
+/// recorded, by any node).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryLoad {
+    pub endpoints: Vec<EndpointLoad>,
+    pub accounts_in_flight: Vec<(AccountId, u32)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointLoad {
+    pub endpoint: PublicId,
+    pub account_id: AccountId,
+    pub max_concurrency: u32,
+    pub in_flight: u32,
+    /// Deliveries due now (some may wait behind an earlier one of their
+    /// subject).
+    pub due: u32,
+}
+
 /// How one attempt went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptResult {
@@ -780,7 +800,7 @@ pub enum DeliveryNext {
 /// One delivery in an endpoint's log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeliveryRecord {
-    pub id: i64,
+    pub id: PublicId,
     pub event_id: i64,
     pub event_type: EventType,
     pub status: String,

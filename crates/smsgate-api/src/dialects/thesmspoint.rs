@@ -282,13 +282,8 @@ async fn approved_sender(
 ) -> Result<SenderRecord, SmsPointError> {
     let store = state.engine.store();
     let mut found = store.sender_by_name(caller.account, given.trim()).await?;
-    if found.is_none()
-        && let Ok(id) = given.trim().parse::<i64>()
-    {
-        found = store
-            .sender(id)
-            .await?
-            .filter(|s| s.account_id == caller.account);
+    if found.is_none() {
+        found = state.engine.sender(caller.account, given.trim()).await?;
     }
     match found {
         Some(s) if s.status == Approval::Approved => Ok(s),
@@ -312,12 +307,7 @@ async fn template_id(
     {
         return Ok(given.trim().to_string());
     }
-    if let Ok(id) = given.trim().parse::<i64>()
-        && let Some(t) = store
-            .template(id)
-            .await?
-            .filter(|t| t.account_id == caller.account)
-    {
+    if let Some(t) = state.engine.template(caller.account, given.trim()).await? {
         return Ok(t.template_id);
     }
     Err(SmsPointError::bad("Invalid Template ID"))

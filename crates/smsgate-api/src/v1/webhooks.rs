@@ -34,7 +34,9 @@ pub struct WebhookPatch {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookView {
-    pub id: i64,
+    /// Opaque (`wh_` and 32 hex digits); never reused.
+    #[schema(example = "wh_8c1f0e5a9d3b47e2a6f1c0d9b8e7a654")]
+    pub id: String,
     /// `endpoint`, or `callbacks`: the one smsgate makes for the account's
     /// per-message `callback_url`s (its `url` is empty; each delivery goes
     /// to its message's URL, signed with its `secret`).
@@ -52,7 +54,7 @@ pub struct WebhookView {
 impl From<&WebhookEndpoint> for WebhookView {
     fn from(w: &WebhookEndpoint) -> Self {
         WebhookView {
-            id: w.id,
+            id: w.id.to_string(),
             kind: w.kind.as_str().into(),
             url: w.url.clone(),
             secret: w.secret.clone(),
@@ -62,11 +64,6 @@ impl From<&WebhookEndpoint> for WebhookView {
             created_at: w.created_at.to_rfc3339(),
         }
     }
-}
-
-fn endpoint_id(id: &str) -> Result<i64, Problem> {
-    id.parse()
-        .map_err(|_| Problem::not_found(format!("no webhook endpoint with id {id:?}")))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -114,7 +111,7 @@ pub async fn list_webhooks(
 /// Enable or disable an endpoint. Events that happen while it is disabled
 /// are not delivered to it.
 #[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookPatch,
-    params(("id" = i64, Path)),
+    params(("id" = String, Path)),
     responses((status = 200, body = WebhookView), (status = 404, body = Problem)),
     security(("api_key" = [])))]
 pub async fn update_webhook(
@@ -123,39 +120,37 @@ pub async fn update_webhook(
     Path(id): Path<String>,
     body: JsonBody<WebhookPatch, SMALL>,
 ) -> Result<Json<WebhookView>, Problem> {
-    let id = endpoint_id(&id)?;
-    state.engine.webhook(caller.account, id).await?;
+    let endpoint = state.engine.webhook(caller.account, &id).await?;
     state
         .engine
         .store()
-        .set_webhook_enabled(id, body.value.enabled)
+        .set_webhook_enabled(caller.account, endpoint.id, body.value.enabled)
         .await?;
     Ok(Json(WebhookView::from(
-        &state.engine.webhook(caller.account, id).await?,
+        &state.engine.webhook(caller.account, &id).await?,
     )))
 }
 
 /// Remove an endpoint; deliveries still pending for it end dead.
-#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem)), security(("api_key" = [])))]
 pub async fn delete_webhook(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    let id = endpoint_id(&id)?;
-    state.engine.webhook(caller.account, id).await?;
+    let endpoint = state.engine.webhook(caller.account, &id).await?;
     state
         .engine
         .store()
-        .delete_webhook(id, Timestamp::now())
+        .delete_webhook(caller.account, endpoint.id, Timestamp::now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// An endpoint's deliveries, newest first, with every attempt.
 #[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks",
-    params(("id" = i64, Path)),
+    params(("id" = String, Path)),
     responses((status = 200, body = DeliveryLog), (status = 404, body = Problem)),
     security(("api_key" = [])))]
 pub async fn list_deliveries(
@@ -163,10 +158,13 @@ pub async fn list_deliveries(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<DeliveryLog>, Problem> {
-    let id = endpoint_id(&id)?;
-    state.engine.webhook(caller.account, id).await?;
+    let endpoint = state.engine.webhook(caller.account, &id).await?;
     Ok(Json(DeliveryLog {
-        data: state.engine.store().deliveries(id, 200).await?,
+        data: state
+            .engine
+            .store()
+            .deliveries(caller.account, endpoint.id, 200)
+            .await?,
     }))
 }
 
@@ -189,7 +187,7 @@ pub struct Queued {
 
 /// Deliver past events to the endpoint again: one event, or a time range.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/replay", tag = "webhooks", request_body = ReplayRequest,
-    params(("id" = i64, Path)),
+    params(("id" = String, Path)),
     responses((status = 202, body = Queued), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("api_key" = [])))]
 pub async fn replay(
@@ -198,8 +196,7 @@ pub async fn replay(
     Path(id): Path<String>,
     body: JsonBody<ReplayRequest, SMALL>,
 ) -> Result<(StatusCode, Json<Queued>), Problem> {
-    let id = endpoint_id(&id)?;
-    let endpoint = state.engine.webhook(caller.account, id).await?;
+    let endpoint = state.engine.webhook(caller.account, &id).await?;
     let time = |field: &'static str, v: &Option<String>| -> Result<Option<Timestamp>, Problem> {
         v.as_deref()
             .map(|s| {
@@ -231,8 +228,7 @@ pub async fn replay(
     };
     let deliveries = state
         .engine
-        .store()
-        .replay_deliveries(endpoint, which, Timestamp::now())
+        .replay_webhook(caller.account, endpoint.id.as_str(), which)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(Queued { deliveries })))
 }
@@ -243,7 +239,7 @@ pub struct TestQueued {
 }
 
 /// Send a `webhook.test` event to this endpoint alone.
-#[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 202, body = TestQueued), (status = 404, body = Problem)),
     security(("api_key" = [])))]
 pub async fn test(
@@ -251,8 +247,7 @@ pub async fn test(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<TestQueued>), Problem> {
-    let id = endpoint_id(&id)?;
-    let endpoint = state.engine.webhook(caller.account, id).await?;
+    let endpoint = state.engine.webhook(caller.account, &id).await?;
     if endpoint.kind == EndpointKind::Callbacks {
         return Err(Problem::new(
             StatusCode::CONFLICT,
@@ -263,8 +258,7 @@ pub async fn test(
     }
     let event = state
         .engine
-        .store()
-        .test_webhook(endpoint, Timestamp::now())
+        .test_webhook(caller.account, endpoint.id.as_str())
         .await?;
     Ok((
         StatusCode::ACCEPTED,

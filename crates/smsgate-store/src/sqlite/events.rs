@@ -163,8 +163,12 @@ pub(crate) fn purge(conn: &Connection, before: Timestamp, limit: usize) -> Resul
         .query_row([], |r| r.get(0))?;
     let events = conn
         .prepare_cached(
+            // The newest event always stays: SQLite numbers the next one
+            // after the largest id left, and cursors (the endpoints', the
+            // clients' of GET /v1/events) must never see an id again.
             "DELETE FROM events WHERE id IN (
-                 SELECT id FROM events WHERE created_at < ?1 AND id <= ?2 ORDER BY id LIMIT ?3)",
+                 SELECT id FROM events WHERE created_at < ?1 AND id <= ?2
+                    AND id < (SELECT MAX(id) FROM events) ORDER BY id LIMIT ?3)",
         )?
         .execute(params![before.0, relayed, limit as i64])?;
     let finished = "SELECT id FROM webhook_deliveries

@@ -21,7 +21,8 @@ use std::path::Path;
 use async_trait::async_trait;
 use smsgate_core::optout::OptOutAction;
 use smsgate_core::{
-    AccountId, BatchId, Category, Credits, InboundId, KeyId, MessageId, Msisdn, Price, Timestamp,
+    AccountId, BatchId, Category, Credits, InboundId, KeyId, MessageId, Msisdn, Price, PublicId,
+    Timestamp,
 };
 
 use crate::*;
@@ -41,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_campaigns_links.sql"),
     include_str!("migrations/0011_category_balances.sql"),
     include_str!("migrations/0012_key_networks.sql"),
+    include_str!("migrations/0013_opaque_ids.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
@@ -90,15 +92,38 @@ fn migrate(conn: &mut rusqlite::Connection) -> Result<()> {
             MIGRATIONS.len()
         )));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)
-            .map_err(|e| StoreError::Migration(format!("migration {}: {e}", i + 1)))?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
-        tracing::info!(version = i + 1, "applied schema migration");
+    if version == MIGRATIONS.len() {
+        return Ok(());
     }
-    Ok(())
+    // Rebuilding a table (SQLite's way to change a primary key) drops it,
+    // which foreign keys would refuse; they are checked before each commit
+    // instead, as SQLite's ALTER TABLE documentation prescribes.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let applied = (|| {
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let failed =
+                |e: rusqlite::Error| StoreError::Migration(format!("migration {}: {e}", i + 1));
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql).map_err(failed)?;
+            let violations: i64 = tx
+                .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })
+                .map_err(failed)?;
+            if violations > 0 {
+                return Err(StoreError::Migration(format!(
+                    "migration {}: {violations} rows break foreign keys",
+                    i + 1
+                )));
+            }
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+            tracing::info!(version = i + 1, "applied schema migration");
+        }
+        Ok(())
+    })();
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    applied
 }
 
 #[async_trait]
@@ -356,8 +381,9 @@ impl Store for SqliteStore {
         self.write(move |c| registry::create_sender(c, account, new, now))
             .await
     }
-    async fn sender(&self, id: i64) -> Result<Option<SenderRecord>> {
-        self.read(move |c| registry::sender(c, id)).await
+    async fn sender(&self, account: AccountId, id: PublicId) -> Result<Option<SenderRecord>> {
+        self.read(move |c| registry::sender(c, Some(account), &id))
+            .await
     }
     async fn sender_by_name(
         &self,
@@ -371,8 +397,8 @@ impl Store for SqliteStore {
     async fn senders(&self, account: AccountId) -> Result<Vec<SenderRecord>> {
         self.read(move |c| registry::senders(c, account)).await
     }
-    async fn approve_sender(&self, id: i64, now: Timestamp) -> Result<Option<SenderRecord>> {
-        self.write(move |c| registry::approve_sender(c, id, now))
+    async fn approve_sender(&self, id: PublicId, now: Timestamp) -> Result<Option<SenderRecord>> {
+        self.write(move |c| registry::approve_sender(c, &id, now))
             .await
     }
     async fn create_template(
@@ -384,8 +410,9 @@ impl Store for SqliteStore {
         self.write(move |c| registry::create_template(c, account, new, now))
             .await
     }
-    async fn template(&self, id: i64) -> Result<Option<TemplateRecord>> {
-        self.read(move |c| registry::template(c, id)).await
+    async fn template(&self, account: AccountId, id: PublicId) -> Result<Option<TemplateRecord>> {
+        self.read(move |c| registry::template(c, Some(account), &id))
+            .await
     }
     async fn template_by_template_id(
         &self,
@@ -399,8 +426,12 @@ impl Store for SqliteStore {
     async fn templates(&self, account: AccountId) -> Result<Vec<TemplateRecord>> {
         self.read(move |c| registry::templates(c, account)).await
     }
-    async fn approve_template(&self, id: i64, now: Timestamp) -> Result<Option<TemplateRecord>> {
-        self.write(move |c| registry::approve_template(c, id, now))
+    async fn approve_template(
+        &self,
+        id: PublicId,
+        now: Timestamp,
+    ) -> Result<Option<TemplateRecord>> {
+        self.write(move |c| registry::approve_template(c, &id, now))
             .await
     }
     async fn click(&self, code: &str, now: Timestamp) -> Result<Option<String>> {
@@ -536,28 +567,44 @@ impl Store for SqliteStore {
     async fn webhooks(&self, account: AccountId) -> Result<Vec<WebhookEndpoint>> {
         self.read(move |c| webhooks::list(c, account)).await
     }
-    async fn webhook(&self, id: i64) -> Result<Option<WebhookEndpoint>> {
-        self.read(move |c| webhooks::get(c, id)).await
+    async fn webhook(&self, account: AccountId, id: PublicId) -> Result<Option<WebhookEndpoint>> {
+        self.read(move |c| webhooks::get(c, account, &id)).await
     }
-    async fn set_webhook_enabled(&self, id: i64, enabled: bool) -> Result<bool> {
-        self.write(move |c| webhooks::set_enabled(c, id, enabled))
+    async fn set_webhook_enabled(
+        &self,
+        account: AccountId,
+        id: PublicId,
+        enabled: bool,
+    ) -> Result<bool> {
+        self.write(move |c| webhooks::set_enabled(c, account, &id, enabled))
             .await
     }
-    async fn delete_webhook(&self, id: i64, now: Timestamp) -> Result<bool> {
-        self.write(move |c| webhooks::delete(c, id, now)).await
+    async fn delete_webhook(
+        &self,
+        account: AccountId,
+        id: PublicId,
+        now: Timestamp,
+    ) -> Result<bool> {
+        self.write(move |c| webhooks::delete(c, account, &id, now))
+            .await
     }
     async fn relay_events(&self, limit: usize, now: Timestamp) -> Result<usize> {
         self.write(move |c| webhooks::relay(c, limit, now)).await
+    }
+    async fn delivery_load(&self, now: Timestamp) -> Result<DeliveryLoad> {
+        self.read(move |c| webhooks::load(c, now)).await
     }
     async fn claim_deliveries(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
-        limit: usize,
-        busy: Vec<i64>,
+        take: Vec<(PublicId, usize)>,
     ) -> Result<Vec<DueDelivery>> {
-        self.write(move |c| webhooks::claim(c, now, lease_until, limit, &busy))
+        self.write(move |c| webhooks::claim(c, now, lease_until, &take))
             .await
+    }
+    async fn release_delivery_leases(&self) -> Result<usize> {
+        self.write(webhooks::release_leases).await
     }
     async fn record_attempts(&self, attempts: Vec<AttemptResult>) -> Result<()> {
         self.write(move |c| {
@@ -567,8 +614,13 @@ impl Store for SqliteStore {
         })
         .await
     }
-    async fn deliveries(&self, endpoint: i64, limit: usize) -> Result<Vec<DeliveryRecord>> {
-        self.read(move |c| webhooks::deliveries(c, endpoint, limit))
+    async fn deliveries(
+        &self,
+        account: AccountId,
+        endpoint: PublicId,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRecord>> {
+        self.read(move |c| webhooks::deliveries(c, account, &endpoint, limit))
             .await
     }
     async fn replay_deliveries(
@@ -580,7 +632,7 @@ impl Store for SqliteStore {
         self.write(move |c| webhooks::replay(c, &endpoint, which, now))
             .await
     }
-    async fn test_webhook(&self, endpoint: WebhookEndpoint, now: Timestamp) -> Result<i64> {
+    async fn test_webhook(&self, endpoint: WebhookEndpoint, now: Timestamp) -> Result<Option<i64>> {
         self.write(move |c| webhooks::test_event(c, &endpoint, now))
             .await
     }

@@ -1,7 +1,7 @@
 //! SQL for the registry of an account's sender IDs and content templates.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use smsgate_core::{AccountId, Category, Timestamp};
+use smsgate_core::{AccountId, Category, PublicId, Timestamp};
 
 use super::messages::corrupt;
 use crate::{Approval, NewSender, NewTemplate, Result, SenderRecord, StoreError, TemplateRecord};
@@ -18,13 +18,16 @@ fn category(s: &str) -> Result<Category> {
     Category::parse(s).ok_or_else(|| corrupt("category", s))
 }
 
+pub(crate) fn public_id(s: &str) -> Result<PublicId> {
+    PublicId::parse(s).ok_or_else(|| corrupt("public id", s))
+}
+
 const SENDER_COLUMNS: &str =
-    "id, account_id, sender_id, category, purpose, status, created_at, approved_at";
+    "uid, account_id, sender_id, category, purpose, status, created_at, approved_at";
 
 fn sender_row(r: &Row<'_>) -> rusqlite::Result<Result<SenderRecord>> {
-    let (cat, status): (String, String) = (r.get(3)?, r.get(5)?);
-    let (id, account, sender_id, purpose, created_at, approved_at) = (
-        r.get(0)?,
+    let (cat, status, id): (String, String, String) = (r.get(3)?, r.get(5)?, r.get(0)?);
+    let (account, sender_id, purpose, created_at, approved_at) = (
         r.get(1)?,
         r.get(2)?,
         r.get(4)?,
@@ -33,7 +36,7 @@ fn sender_row(r: &Row<'_>) -> rusqlite::Result<Result<SenderRecord>> {
     );
     Ok((|| {
         Ok(SenderRecord {
-            id,
+            id: public_id(&id)?,
             account_id: AccountId(account),
             sender_id,
             category: category(&cat)?,
@@ -45,13 +48,11 @@ fn sender_row(r: &Row<'_>) -> rusqlite::Result<Result<SenderRecord>> {
     })())
 }
 
-const TEMPLATE_COLUMNS: &str =
-    "id, account_id, name, template_id, category, sender_id, body, status, created_at, approved_at";
+const TEMPLATE_COLUMNS: &str = "uid, account_id, name, template_id, category, sender_id, body, status, created_at, approved_at";
 
 fn template_row(r: &Row<'_>) -> rusqlite::Result<Result<TemplateRecord>> {
-    let (cat, status): (String, String) = (r.get(4)?, r.get(7)?);
-    let (id, account, name, template_id, sender_id, body, created_at, approved_at) = (
-        r.get(0)?,
+    let (cat, status, id): (String, String, String) = (r.get(4)?, r.get(7)?, r.get(0)?);
+    let (account, name, template_id, sender_id, body, created_at, approved_at) = (
         r.get(1)?,
         r.get(2)?,
         r.get(3)?,
@@ -62,7 +63,7 @@ fn template_row(r: &Row<'_>) -> rusqlite::Result<Result<TemplateRecord>> {
     );
     Ok((|| {
         Ok(TemplateRecord {
-            id,
+            id: public_id(&id)?,
             account_id: AccountId(account),
             name,
             template_id,
@@ -85,8 +86,8 @@ pub(crate) fn create_sender(
     super::accounts::require_account(conn, account)?;
     let inserted = conn
         .prepare_cached(
-            "INSERT INTO senders (account_id, sender_id, category, purpose, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            "INSERT INTO senders (uid, account_id, sender_id, category, purpose, created_at)
+             VALUES ('sd_' || lower(hex(randomblob(16))), ?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
         )?
         .execute(params![
             account.0,
@@ -101,14 +102,23 @@ pub(crate) fn create_sender(
             new.sender_id
         )));
     }
-    sender(conn, conn.last_insert_rowid())?.ok_or_else(|| corrupt("sender", "just inserted"))
-}
-
-pub(crate) fn sender(conn: &Connection, id: i64) -> Result<Option<SenderRecord>> {
     conn.prepare_cached(&format!(
         "SELECT {SENDER_COLUMNS} FROM senders WHERE id = ?1"
     ))?
-    .query_row([id], sender_row)
+    .query_row([conn.last_insert_rowid()], sender_row)?
+}
+
+/// A sender by its public id: the account's own, or (`None`) any
+/// account's, for operators.
+pub(crate) fn sender(
+    conn: &Connection,
+    account: Option<AccountId>,
+    id: &PublicId,
+) -> Result<Option<SenderRecord>> {
+    conn.prepare_cached(&format!(
+        "SELECT {SENDER_COLUMNS} FROM senders WHERE uid = ?1 AND (?2 IS NULL OR account_id = ?2)"
+    ))?
+    .query_row(params![id.as_str(), account.map(|a| a.0)], sender_row)
     .optional()?
     .transpose()
 }
@@ -137,14 +147,14 @@ pub(crate) fn senders(conn: &Connection, account: AccountId) -> Result<Vec<Sende
 
 pub(crate) fn approve_sender(
     conn: &Connection,
-    id: i64,
+    id: &PublicId,
     now: Timestamp,
 ) -> Result<Option<SenderRecord>> {
     conn.prepare_cached(
-        "UPDATE senders SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE id = ?2",
+        "UPDATE senders SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE uid = ?2",
     )?
-    .execute(params![now.0, id])?;
-    sender(conn, id)
+    .execute(params![now.0, id.as_str()])?;
+    sender(conn, None, id)
 }
 
 pub(crate) fn create_template(
@@ -156,8 +166,8 @@ pub(crate) fn create_template(
     super::accounts::require_account(conn, account)?;
     let inserted = conn
         .prepare_cached(
-            "INSERT INTO templates (account_id, name, template_id, category, sender_id, body, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            "INSERT INTO templates (uid, account_id, name, template_id, category, sender_id, body, created_at)
+             VALUES ('tp_' || lower(hex(randomblob(16))), ?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
         )?
         .execute(params![
             account.0,
@@ -174,14 +184,23 @@ pub(crate) fn create_template(
             new.template_id
         )));
     }
-    template(conn, conn.last_insert_rowid())?.ok_or_else(|| corrupt("template", "just inserted"))
-}
-
-pub(crate) fn template(conn: &Connection, id: i64) -> Result<Option<TemplateRecord>> {
     conn.prepare_cached(&format!(
         "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE id = ?1"
     ))?
-    .query_row([id], template_row)
+    .query_row([conn.last_insert_rowid()], template_row)?
+}
+
+/// A template by its public id: the account's own, or (`None`) any
+/// account's, for operators.
+pub(crate) fn template(
+    conn: &Connection,
+    account: Option<AccountId>,
+    id: &PublicId,
+) -> Result<Option<TemplateRecord>> {
+    conn.prepare_cached(&format!(
+        "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE uid = ?1 AND (?2 IS NULL OR account_id = ?2)"
+    ))?
+    .query_row(params![id.as_str(), account.map(|a| a.0)], template_row)
     .optional()?
     .transpose()
 }
@@ -210,12 +229,12 @@ pub(crate) fn templates(conn: &Connection, account: AccountId) -> Result<Vec<Tem
 
 pub(crate) fn approve_template(
     conn: &Connection,
-    id: i64,
+    id: &PublicId,
     now: Timestamp,
 ) -> Result<Option<TemplateRecord>> {
     conn.prepare_cached(
-        "UPDATE templates SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE id = ?2",
+        "UPDATE templates SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE uid = ?2",
     )?
-    .execute(params![now.0, id])?;
-    template(conn, id)
+    .execute(params![now.0, id.as_str()])?;
+    template(conn, None, id)
 }

@@ -868,13 +868,13 @@ async fn an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries() {
         .await
         .unwrap();
     while store.relay_events(400, Timestamp(20)).await.unwrap() > 0 {}
-    let log = store.deliveries(endpoint.id, 5_000).await.unwrap();
-    assert_eq!(log.len(), 1_000, "the rest wait in the outbox");
-    // Once it answers, the relay carries on from where it stopped.
-    let claimed = store
-        .claim_deliveries(Timestamp(30), Timestamp(40), 1_000, vec![])
+    let log = store
+        .deliveries(a, endpoint.id.clone(), 5_000)
         .await
         .unwrap();
+    assert_eq!(log.len(), 1_000, "the rest wait in the outbox");
+    // Once it answers, the relay carries on from where it stopped.
+    let claimed = store.claim_all(Timestamp(30), Timestamp(40)).await;
     assert_eq!(claimed.len(), 1_000);
     let done = claimed
         .iter()
@@ -889,7 +889,10 @@ async fn an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries() {
         .collect();
     store.record_attempts(done).await.unwrap();
     while store.relay_events(400, Timestamp(50)).await.unwrap() > 0 {}
-    let log = store.deliveries(endpoint.id, 5_000).await.unwrap();
+    let log = store
+        .deliveries(a, endpoint.id.clone(), 5_000)
+        .await
+        .unwrap();
     assert_eq!(log.len(), 1_500);
 }
 
@@ -1058,7 +1061,10 @@ async fn old_events_go_only_once_every_enabled_endpoint_has_them() {
         .create_webhook(a, endpoint("http://127.0.0.1:8/"), Timestamp(1))
         .await
         .unwrap();
-    store.set_webhook_enabled(off.id, false).await.unwrap();
+    store
+        .set_webhook_enabled(a, off.id.clone(), false)
+        .await
+        .unwrap();
     // Made after the endpoints, not relayed yet: kept, however old.
     store.receive_inbound(vec![hi()]).await.unwrap();
     assert_eq!(store.events(a, 0, 10).await.unwrap().len(), 3);
@@ -1072,10 +1078,7 @@ async fn old_events_go_only_once_every_enabled_endpoint_has_them() {
     assert_eq!(left.len(), 1);
     // Relayed, delivered and past retention: the event and its delivery go.
     store.relay_events(100, Timestamp(150)).await.unwrap();
-    let claimed = store
-        .claim_deliveries(Timestamp(150), Timestamp(999), 10, vec![])
-        .await
-        .unwrap();
+    let claimed = store.claim_all(Timestamp(150), Timestamp(999)).await;
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].endpoint.id, e.id);
     store
@@ -1089,9 +1092,17 @@ async fn old_events_go_only_once_every_enabled_endpoint_has_them() {
         }])
         .await
         .unwrap();
-    assert_eq!(store.purge_events(Timestamp(200), 100).await.unwrap(), 2);
-    assert!(store.events(a, 0, 10).await.unwrap().is_empty());
-    assert!(store.deliveries(e.id, 10).await.unwrap().is_empty());
+    // The delivery goes; the event stays, as the newest always does (the
+    // next one must not be given its id).
+    assert_eq!(store.purge_events(Timestamp(200), 100).await.unwrap(), 1);
+    assert_eq!(store.events(a, 0, 10).await.unwrap().len(), 1);
+    assert!(
+        store
+            .deliveries(a, e.id.clone(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -1192,10 +1203,7 @@ async fn opt_out_changes_of_one_number_are_delivered_in_order() {
     store.relay_events(100, Timestamp(3)).await.unwrap();
     // The opt-in waits for the opt-out of the same number; the other
     // number's change does not wait.
-    let claimed = store
-        .claim_deliveries(Timestamp(3), Timestamp(999), 10, vec![])
-        .await
-        .unwrap();
+    let claimed = store.claim_all(Timestamp(3), Timestamp(999)).await;
     let changes: Vec<(String, OptOutAction)> = claimed
         .iter()
         .map(|d| {
@@ -1222,10 +1230,7 @@ async fn opt_out_changes_of_one_number_are_delivered_in_order() {
         }])
         .await
         .unwrap();
-    let next = store
-        .claim_deliveries(Timestamp(1000), Timestamp(2000), 10, vec![])
-        .await
-        .unwrap();
+    let next = store.claim_all(Timestamp(1000), Timestamp(2000)).await;
     assert!(
         next.iter()
             .any(|d| d.event.optout.as_ref().unwrap().action == OptOutAction::OptIn)
@@ -1346,4 +1351,275 @@ async fn priority_messages_are_claimed_first() {
         .await
         .unwrap();
     assert_eq!(claimed[0].id, urgent_id, "accepted last, claimed first");
+}
+
+/// Claims every due delivery of every endpoint (no fair share: the
+/// deliverer's policy is tested in the engine).
+trait ClaimAll {
+    async fn claim_all(&self, now: Timestamp, lease_until: Timestamp) -> Vec<DueDelivery>;
+}
+
+impl ClaimAll for SqliteStore {
+    async fn claim_all(&self, now: Timestamp, lease_until: Timestamp) -> Vec<DueDelivery> {
+        let load = self.delivery_load(now).await.unwrap();
+        let take = load
+            .endpoints
+            .iter()
+            .map(|e| (e.endpoint.clone(), e.due as usize))
+            .collect();
+        self.claim_deliveries(now, lease_until, take).await.unwrap()
+    }
+}
+
+fn hook(url: &str, max_concurrency: u32) -> NewWebhookEndpoint {
+    NewWebhookEndpoint {
+        url: url.into(),
+        secret: "s".into(),
+        events: vec![],
+        max_concurrency,
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_endpoint_s_id_and_deliveries_go_to_no_one_else() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 0).await;
+    let b = account(&store, "b", 0).await;
+    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    let old = store
+        .create_webhook(a, hook("https://a.example/", 4), Timestamp(1))
+        .await
+        .unwrap();
+    store
+        .receive_inbound(vec![mo("4400", "hi", None)])
+        .await
+        .unwrap();
+    store.relay_events(100, Timestamp(2)).await.unwrap();
+    let in_flight = store.claim_all(Timestamp(3), Timestamp(999)).await;
+    assert_eq!(in_flight.len(), 1);
+    // Deleted while its delivery is in flight; the attempt fails later.
+    assert!(
+        !store
+            .delete_webhook(b, old.id.clone(), Timestamp(4))
+            .await
+            .unwrap(),
+        "another account cannot delete it"
+    );
+    assert!(
+        store
+            .delete_webhook(a, old.id.clone(), Timestamp(4))
+            .await
+            .unwrap()
+    );
+    store
+        .record_attempts(vec![AttemptResult {
+            delivery: in_flight[0].id,
+            at: Timestamp(5),
+            status_code: Some(500),
+            latency_ms: 1,
+            error: Some("answered 500".into()),
+            next: DeliveryNext::RetryAt(Timestamp(6)),
+        }])
+        .await
+        .unwrap();
+    // The next endpoint made, by anyone, is a new one with nothing waiting.
+    let new = store
+        .create_webhook(b, hook("https://b.example/", 4), Timestamp(7))
+        .await
+        .unwrap();
+    assert_ne!(new.id, old.id);
+    assert!(new.id.as_str().starts_with("wh_") && new.id.as_str().len() == 35);
+    assert!(
+        store
+            .claim_all(Timestamp(10), Timestamp(999))
+            .await
+            .is_empty()
+    );
+    assert!(
+        store
+            .deliveries(b, new.id.clone(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.webhook(b, old.id.clone()).await.unwrap().is_none());
+    assert!(store.webhook(a, new.id.clone()).await.unwrap().is_none());
+    // Nor does a deleted id come back as an internal key.
+    let ids: Vec<i64> = store
+        .read(|c| {
+            Ok(c.prepare("SELECT id FROM webhook_endpoints")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids, [2], "AUTOINCREMENT: the deleted 1 is not reused");
+}
+
+#[tokio::test]
+async fn the_newest_event_outlives_retention_so_event_ids_never_repeat() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 0).await;
+    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    let hi = || mo("4400", "hi", None);
+    store.receive_inbound(vec![hi(), hi(), hi()]).await.unwrap();
+    let last = store.events(a, 0, 10).await.unwrap().last().unwrap().id;
+    // A quiet month: everything is old enough to go.
+    assert_eq!(
+        store.purge_events(Timestamp(i64::MAX), 100).await.unwrap(),
+        2
+    );
+    store.receive_inbound(vec![hi()]).await.unwrap();
+    let after = store.events(a, last, 10).await.unwrap();
+    assert_eq!(
+        after.len(),
+        1,
+        "a cursor at the last event sees the new one"
+    );
+    assert!(after[0].id > last);
+}
+
+#[tokio::test]
+async fn leases_count_as_in_flight_until_recorded_or_released() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 0).await;
+    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    let e = store
+        .create_webhook(a, hook("https://a.example/", 2), Timestamp(1))
+        .await
+        .unwrap();
+    let his: Vec<_> = (0..5).map(|_| mo("4400", "hi", None)).collect();
+    store.receive_inbound(his).await.unwrap();
+    store.relay_events(100, Timestamp(2)).await.unwrap();
+    let load = store.delivery_load(Timestamp(3)).await.unwrap();
+    assert_eq!(load.endpoints.len(), 1);
+    assert_eq!((load.endpoints[0].due, load.endpoints[0].in_flight), (5, 0));
+    let claimed = store
+        .claim_deliveries(Timestamp(3), Timestamp(999), vec![(e.id.clone(), 2)])
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2, "no more than asked");
+    let load = store.delivery_load(Timestamp(4)).await.unwrap();
+    assert_eq!((load.endpoints[0].due, load.endpoints[0].in_flight), (3, 2));
+    assert_eq!(load.accounts_in_flight, [(a, 2)]);
+    // A restart of the single node: the leases end at once.
+    assert_eq!(store.release_delivery_leases().await.unwrap(), 2);
+    let load = store.delivery_load(Timestamp(5)).await.unwrap();
+    assert_eq!((load.endpoints[0].due, load.endpoints[0].in_flight), (5, 0));
+    assert!(load.accounts_in_flight.is_empty());
+}
+
+#[tokio::test]
+async fn replays_and_tests_stay_within_the_pending_cap() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 0).await;
+    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    let his: Vec<_> = (0..1_200).map(|_| mo("4400", "hi", None)).collect();
+    store.receive_inbound(his).await.unwrap();
+    // Made afterwards: it hears of nothing until it replays.
+    let e = store
+        .create_webhook(a, hook("https://a.example/", 2), Timestamp(1))
+        .await
+        .unwrap();
+    let range = Replay::Range {
+        since: Timestamp(0),
+        until: Timestamp(i64::MAX),
+    };
+    assert_eq!(
+        store
+            .replay_deliveries(e.clone(), range, Timestamp(2))
+            .await
+            .unwrap(),
+        1_000
+    );
+    assert_eq!(
+        store
+            .replay_deliveries(e.clone(), range, Timestamp(2))
+            .await
+            .unwrap(),
+        0,
+        "full"
+    );
+    assert_eq!(store.test_webhook(e, Timestamp(3)).await.unwrap(), None);
+}
+
+#[test]
+fn a_database_of_the_last_release_keeps_its_objects_under_new_public_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let mut c = rusqlite::Connection::open(&path).unwrap();
+        c.pragma_update(None, "journal_mode", "WAL").unwrap();
+        let tx = c.transaction().unwrap();
+        for sql in &super::MIGRATIONS[..12] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 12).unwrap();
+        tx.execute_batch(
+            "INSERT INTO accounts (id, name, created_at) VALUES (1, 'a', 0);
+             INSERT INTO webhook_endpoints (id, account_id, url, secret, events, created_at)
+                 VALUES (1, 1, 'https://a.example/', 's', '*', 0),
+                        (2, 1, 'https://b.example/', 's', '*', 0);
+             INSERT INTO events (id, account_id, type, seq, created_at)
+                 VALUES (1, 1, 'inbound.received', 1, 0);
+             -- Endpoint 3 was deleted with this delivery pending.
+             INSERT INTO webhook_deliveries (endpoint_id, event_id, status, due_at, created_at)
+                 VALUES (1, 1, 'delivered', 0, 0), (3, 1, 'pending', 0, 0);
+             INSERT INTO senders (account_id, sender_id, category, created_at)
+                 VALUES (1, 'ACME', 'transactional', 0);
+             INSERT INTO templates (account_id, name, template_id, category, body, created_at)
+                 VALUES (1, 'otp', 'T1', 'otp', 'code {#var#}', 0);
+             INSERT INTO campaigns (account_id, ref, created_at) VALUES (1, 'c', 0);
+             INSERT INTO campaign_subscribers (campaign_id, number, created_at)
+                 VALUES (1, '+31612345678', 0);",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let hooks = store.webhooks(AccountId(1)).await.unwrap();
+        assert_eq!(hooks.len(), 2);
+        assert!(hooks.iter().all(|h| h.id.as_str().starts_with("wh_")));
+        assert_ne!(hooks[0].id, hooks[1].id);
+        let log = store
+            .deliveries(AccountId(1), hooks[0].id.clone(), 10)
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 1);
+        assert!(log[0].id.as_str().starts_with("dl_"));
+        // The orphan of endpoint 3 is dead, and 3 is not handed out again.
+        assert!(store.claim_all(Timestamp(1), Timestamp(2)).await.is_empty());
+        let new = store
+            .create_webhook(AccountId(1), hook("https://c.example/", 1), Timestamp(1))
+            .await
+            .unwrap();
+        let key: i64 = store
+            .read(move |c| {
+                Ok(c.query_row(
+                    "SELECT id FROM webhook_endpoints WHERE uid = ?1",
+                    [new.id.as_str()],
+                    |r| r.get(0),
+                )?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(key, 4);
+        let senders = store.senders(AccountId(1)).await.unwrap();
+        assert!(senders[0].id.as_str().starts_with("sd_"));
+        let t = store.templates(AccountId(1)).await.unwrap();
+        assert!(t[0].id.as_str().starts_with("tp_"));
+        let subscribed = store
+            .subscribed(AccountId(1), "c", vec!["+31612345678".into()])
+            .await
+            .unwrap();
+        assert_eq!(
+            subscribed.unwrap().len(),
+            1,
+            "subscribers keep their campaign"
+        );
+    });
 }

@@ -3,26 +3,32 @@
 //! recording attempts.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use smsgate_core::{AccountId, Timestamp};
+use smsgate_core::{AccountId, PublicId, Timestamp};
 
 use super::events;
 use super::messages::corrupt;
+use super::registry::public_id;
 use crate::{
-    AttemptRecord, AttemptResult, DeliveryNext, DeliveryRecord, DueDelivery, EndpointKind,
-    EventType, NewWebhookEndpoint, Replay, Result, WebhookEndpoint,
+    AttemptRecord, AttemptResult, DeliveryLoad, DeliveryNext, DeliveryRecord, DueDelivery,
+    EndpointKind, EndpointLoad, EventType, NewWebhookEndpoint, Replay, Result, WebhookEndpoint,
 };
 
-/// Deliveries pending per endpoint at most; the relay waits for room.
-const MAX_PENDING: i64 = 1_000;
+/// Deliveries pending per endpoint at most; the relay, replays and tests
+/// wait for room (or make fewer).
+pub(crate) const MAX_PENDING: i64 = 1_000;
+/// `id` is the internal key (joins); clients know `uid`.
 const ENDPOINT_COLUMNS: &str =
-    "id, account_id, url, secret, events, enabled, max_concurrency, created_at, kind";
+    "uid, account_id, url, secret, events, enabled, max_concurrency, created_at, kind, id";
 
-fn endpoint_row(r: &Row<'_>) -> rusqlite::Result<Result<WebhookEndpoint>> {
+/// An endpoint and its internal key.
+type Keyed = (i64, WebhookEndpoint);
+
+fn endpoint_row(r: &Row<'_>) -> rusqlite::Result<Result<Keyed>> {
     let events: String = r.get(4)?;
-    let (id, account, url, secret): (i64, i64, String, String) =
+    let (uid, account, url, secret): (String, i64, String, String) =
         (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-    let (enabled, max_concurrency, created_at): (bool, u32, i64) =
-        (r.get(5)?, r.get(6)?, r.get(7)?);
+    let (enabled, max_concurrency, created_at, key): (bool, u32, i64, i64) =
+        (r.get(5)?, r.get(6)?, r.get(7)?, r.get(9)?);
     let kind = match r.get::<_, String>(8)?.as_str() {
         "endpoint" => EndpointKind::Endpoint,
         "callbacks" => EndpointKind::Callbacks,
@@ -36,17 +42,22 @@ fn endpoint_row(r: &Row<'_>) -> rusqlite::Result<Result<WebhookEndpoint>> {
             .map(|t| EventType::parse(t).ok_or_else(|| corrupt("event type", t)))
             .collect()
     };
-    Ok(events.map(|events| WebhookEndpoint {
-        id,
-        account_id: AccountId(account),
-        kind,
-        url,
-        secret,
-        events,
-        enabled,
-        max_concurrency,
-        created_at: Timestamp(created_at),
-    }))
+    Ok((|| {
+        Ok((
+            key,
+            WebhookEndpoint {
+                id: public_id(&uid)?,
+                account_id: AccountId(account),
+                kind,
+                url,
+                secret,
+                events: events?,
+                enabled,
+                max_concurrency,
+                created_at: Timestamp(created_at),
+            },
+        ))
+    })())
 }
 
 pub(crate) fn create(
@@ -67,21 +78,17 @@ pub(crate) fn create(
     };
     // An endpoint hears of what happens from now on.
     conn.prepare_cached(
-        "INSERT INTO webhook_endpoints (account_id, url, secret, events, max_concurrency, created_at, relay_cursor)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT COALESCE(MAX(id), 0) FROM events))",
+        "INSERT INTO webhook_endpoints (uid, account_id, url, secret, events, max_concurrency, created_at, relay_cursor)
+         VALUES ('wh_' || lower(hex(randomblob(16))), ?1, ?2, ?3, ?4, ?5, ?6,
+                 (SELECT COALESCE(MAX(id), 0) FROM events))",
     )?
     .execute(params![account.0, new.url, new.secret, events, new.max_concurrency, now.0])?;
-    Ok(WebhookEndpoint {
-        id: conn.last_insert_rowid(),
-        account_id: account,
-        kind: EndpointKind::Endpoint,
-        url: new.url,
-        secret: new.secret,
-        events: new.events,
-        enabled: true,
-        max_concurrency: new.max_concurrency,
-        created_at: now,
-    })
+    let (_, endpoint) = conn
+        .prepare_cached(&format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ?1"
+        ))?
+        .query_row([conn.last_insert_rowid()], endpoint_row)??;
+    Ok(endpoint)
 }
 
 pub(crate) fn list(conn: &Connection, account: AccountId) -> Result<Vec<WebhookEndpoint>> {
@@ -89,37 +96,62 @@ pub(crate) fn list(conn: &Connection, account: AccountId) -> Result<Vec<WebhookE
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE account_id = ?1 ORDER BY id"
     ))?
     .query_map([account.0], endpoint_row)?
-    .map(|r| r?)
+    .map(|r| Ok(r??.1))
     .collect()
 }
 
-pub(crate) fn get(conn: &Connection, id: i64) -> Result<Option<WebhookEndpoint>> {
+/// The account's endpoint with this public id, and its internal key.
+fn keyed(conn: &Connection, account: AccountId, id: &PublicId) -> Result<Option<Keyed>> {
     conn.prepare_cached(&format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ?1"
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE uid = ?1 AND account_id = ?2"
     ))?
-    .query_row([id], endpoint_row)
+    .query_row(params![id.as_str(), account.0], endpoint_row)
     .optional()?
     .transpose()
 }
 
-pub(crate) fn set_enabled(conn: &Connection, id: i64, enabled: bool) -> Result<bool> {
+pub(crate) fn get(
+    conn: &Connection,
+    account: AccountId,
+    id: &PublicId,
+) -> Result<Option<WebhookEndpoint>> {
+    Ok(keyed(conn, account, id)?.map(|(_, e)| e))
+}
+
+pub(crate) fn set_enabled(
+    conn: &Connection,
+    account: AccountId,
+    id: &PublicId,
+    enabled: bool,
+) -> Result<bool> {
     Ok(conn
-        .prepare_cached("UPDATE webhook_endpoints SET enabled = ?1 WHERE id = ?2")?
-        .execute(params![enabled, id])?
+        .prepare_cached(
+            "UPDATE webhook_endpoints SET enabled = ?1 WHERE uid = ?2 AND account_id = ?3",
+        )?
+        .execute(params![enabled, id.as_str(), account.0])?
         > 0)
 }
 
-/// Deletes an endpoint; its pending deliveries end as dead.
-pub(crate) fn delete(conn: &Connection, id: i64, now: Timestamp) -> Result<bool> {
+/// Deletes an endpoint; its pending deliveries end as dead (and `record`
+/// never makes a dead delivery pending again).
+pub(crate) fn delete(
+    conn: &Connection,
+    account: AccountId,
+    id: &PublicId,
+    now: Timestamp,
+) -> Result<bool> {
+    let Some((key, _)) = keyed(conn, account, id)? else {
+        return Ok(false);
+    };
     conn.prepare_cached(
-        "UPDATE webhook_deliveries SET status = 'dead', last_error = 'endpoint deleted', done_at = ?1
+        "UPDATE webhook_deliveries SET status = 'dead', last_error = 'endpoint deleted', done_at = ?1,
+                lease_until = NULL
           WHERE endpoint_id = ?2 AND status = 'pending'",
     )?
-    .execute(params![now.0, id])?;
-    Ok(conn
-        .prepare_cached("DELETE FROM webhook_endpoints WHERE id = ?1")?
-        .execute([id])?
-        > 0)
+    .execute(params![now.0, key])?;
+    conn.prepare_cached("DELETE FROM webhook_endpoints WHERE id = ?1")?
+        .execute([key])?;
+    Ok(true)
 }
 
 /// Makes the account's callbacks endpoint if it has none yet. Its secret
@@ -130,8 +162,9 @@ pub(crate) fn ensure_callbacks_endpoint(
     now: Timestamp,
 ) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO webhook_endpoints (account_id, kind, url, secret, events, created_at, relay_cursor)
-         VALUES (?1, 'callbacks', '', 'whsec_' || lower(hex(randomblob(24))), '*', ?2,
+        "INSERT INTO webhook_endpoints (uid, account_id, kind, url, secret, events, created_at, relay_cursor)
+         VALUES ('wh_' || lower(hex(randomblob(16))), ?1, 'callbacks', '',
+                 'whsec_' || lower(hex(randomblob(24))), '*', ?2,
                  (SELECT COALESCE(MAX(id), 0) FROM events))
          ON CONFLICT DO NOTHING",
     )?
@@ -150,6 +183,7 @@ pub(crate) fn callbacks_endpoint(
     .query_row([account.0], endpoint_row)
     .optional()?
     .transpose()
+    .map(|e| e.map(|(_, e)| e))
 }
 
 /// An event to relay: id, type, subject (its message, else the number an
@@ -194,17 +228,27 @@ fn events_after(
         .collect()
 }
 
+/// Deliveries of the endpoint still pending.
+fn pending(conn: &Connection, key: i64) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = ?1 AND status = 'pending'",
+        )?
+        .query_row([key], |r| r.get(0))?)
+}
+
 /// Makes deliveries of `events` for the endpoint (those it wants);
 /// returns how many.
 fn make_deliveries(
     conn: &Connection,
-    endpoint: &WebhookEndpoint,
+    (key, endpoint): &Keyed,
     events: &[RelayRow],
     now: Timestamp,
 ) -> Result<usize> {
     let mut insert = conn.prepare_cached(
-        "INSERT INTO webhook_deliveries (endpoint_id, event_id, subject, status, due_at, created_at, url)
-         VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?5)",
+        "INSERT INTO webhook_deliveries
+             (uid, account_id, endpoint_id, event_id, subject, status, due_at, created_at, url)
+         VALUES ('dl_' || lower(hex(randomblob(16))), ?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?6)",
     )?;
     let mut made = 0;
     for (event_id, kind, subject, url) in events {
@@ -212,7 +256,14 @@ fn make_deliveries(
             && endpoint.wants(*kind)
             && (endpoint.kind == EndpointKind::Endpoint || url.is_some());
         if wanted {
-            insert.execute(params![endpoint.id, event_id, subject, now.0, url])?;
+            insert.execute(params![
+                endpoint.account_id.0,
+                key,
+                event_id,
+                subject,
+                now.0,
+                url
+            ])?;
             made += 1;
         }
     }
@@ -223,11 +274,11 @@ fn make_deliveries(
 /// from its own cursor and only while it has room for more pending; returns
 /// how many events were looked at.
 pub(crate) fn relay(conn: &Connection, limit: usize, now: Timestamp) -> Result<usize> {
-    let endpoints: Vec<(WebhookEndpoint, i64)> = conn
+    let endpoints: Vec<(Keyed, i64)> = conn
         .prepare_cached(&format!(
             "SELECT {ENDPOINT_COLUMNS}, relay_cursor FROM webhook_endpoints WHERE enabled = 1"
         ))?
-        .query_map([], |r| Ok((endpoint_row(r)?, r.get::<_, i64>(9)?)))?
+        .query_map([], |r| Ok((endpoint_row(r)?, r.get::<_, i64>(10)?)))?
         .map(|row| {
             let (endpoint, cursor) = row?;
             Ok((endpoint?, cursor))
@@ -235,49 +286,65 @@ pub(crate) fn relay(conn: &Connection, limit: usize, now: Timestamp) -> Result<u
         .collect::<Result<_>>()?;
     let mut looked = 0;
     for (e, cursor) in endpoints {
-        let pending: i64 = conn
-            .prepare_cached(
-                "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = ?1 AND status = 'pending'",
-            )?
-            .query_row([e.id], |r| r.get(0))?;
-        let room = (MAX_PENDING - pending).min(limit as i64);
+        let room = (MAX_PENDING - pending(conn, e.0)?).min(limit as i64);
         if room <= 0 {
             continue;
         }
-        let rows = events_after(conn, &e, cursor, i64::MAX, i64::MIN, i64::MAX, room)?;
+        let rows = events_after(conn, &e.1, cursor, i64::MAX, i64::MIN, i64::MAX, room)?;
         let Some(last) = rows.last().map(|r| r.0) else {
             continue;
         };
         looked += rows.len();
         make_deliveries(conn, &e, &rows, now)?;
         conn.prepare_cached("UPDATE webhook_endpoints SET relay_cursor = ?1 WHERE id = ?2")?
-            .execute(params![last, e.id])?;
+            .execute(params![last, e.0])?;
     }
     Ok(looked)
 }
 
 /// Delivers past events of the endpoint's account again (those of the
-/// types it wants); returns how many deliveries were made.
+/// types it wants), as many as the endpoint has room for pending; returns
+/// how many deliveries were made.
 pub(crate) fn replay(
     conn: &Connection,
     endpoint: &WebhookEndpoint,
     which: Replay,
     now: Timestamp,
 ) -> Result<usize> {
+    let Some(keyed) = keyed(conn, endpoint.account_id, &endpoint.id)? else {
+        return Ok(0);
+    };
+    let room = MAX_PENDING - pending(conn, keyed.0)?;
+    if room <= 0 {
+        return Ok(0);
+    }
     let (from, to, since, until) = match which {
         Replay::Event(id) => (id, id, i64::MIN, i64::MAX),
         Replay::Range { since, until } => (i64::MIN + 1, i64::MAX, since.0, until.0),
     };
-    let rows = events_after(conn, endpoint, from - 1, to, since, until, 100_000)?;
-    make_deliveries(conn, endpoint, &rows, now)
+    let mut rows = events_after(conn, &keyed.1, from - 1, to, since, until, 100_000)?;
+    rows.retain(|(_, kind, _, url)| {
+        *kind != EventType::WebhookTest
+            && keyed.1.wants(*kind)
+            && (keyed.1.kind == EndpointKind::Endpoint || url.is_some())
+    });
+    rows.truncate(room as usize);
+    make_deliveries(conn, &keyed, &rows, now)
 }
 
-/// A `webhook.test` event for one endpoint, delivered to it alone.
+/// A `webhook.test` event for one endpoint, delivered to it alone; `None`
+/// when the endpoint has no room for another pending delivery.
 pub(crate) fn test_event(
     conn: &Connection,
     endpoint: &WebhookEndpoint,
     now: Timestamp,
-) -> Result<i64> {
+) -> Result<Option<i64>> {
+    let Some((key, _)) = keyed(conn, endpoint.account_id, &endpoint.id)? else {
+        return Ok(None);
+    };
+    if pending(conn, key)? >= MAX_PENDING {
+        return Ok(None);
+    }
     conn.prepare_cached(
         "INSERT INTO events (account_id, type, seq, detail, created_at) VALUES (?1, ?2, 1, ?3, ?4)",
     )?
@@ -289,80 +356,129 @@ pub(crate) fn test_event(
     ])?;
     let event = conn.last_insert_rowid();
     conn.prepare_cached(
-        "INSERT INTO webhook_deliveries (endpoint_id, event_id, status, due_at, created_at)
-         VALUES (?1, ?2, 'pending', ?3, ?3)",
+        "INSERT INTO webhook_deliveries (uid, account_id, endpoint_id, event_id, status, due_at, created_at)
+         VALUES ('dl_' || lower(hex(randomblob(16))), ?1, ?2, ?3, 'pending', ?4, ?4)",
     )?
-    .execute(params![endpoint.id, event, now.0])?;
-    Ok(event)
+    .execute(params![endpoint.account_id.0, key, event, now.0])?;
+    Ok(Some(event))
 }
 
-/// Claims due deliveries, at most `limit`, skipping endpoints in `busy`,
-/// and never one whose subject has an earlier pending delivery to the same
-/// endpoint (so each message's events arrive in order).
+/// Endpoints with deliveries due, with what they and their accounts have
+/// in flight: deliveries under a lease not yet ended (by any node).
+pub(crate) fn load(conn: &Connection, now: Timestamp) -> Result<DeliveryLoad> {
+    let endpoints = conn
+        .prepare_cached(
+            "SELECT w.uid, w.account_id, w.max_concurrency, count(*),
+                    (SELECT count(*) FROM webhook_deliveries f
+                      WHERE f.endpoint_id = w.id AND f.status = 'pending' AND f.lease_until > ?1)
+               FROM webhook_deliveries d
+               JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.account_id = d.account_id
+              WHERE d.status = 'pending' AND d.due_at <= ?1
+                AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+              GROUP BY w.id ORDER BY w.id",
+        )?
+        .query_map([now.0], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, u32>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, u32>(4)?,
+            ))
+        })?
+        .map(|row| {
+            let (uid, account, max_concurrency, due, in_flight) = row?;
+            Ok(EndpointLoad {
+                endpoint: public_id(&uid)?,
+                account_id: AccountId(account),
+                max_concurrency,
+                in_flight,
+                due,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let accounts_in_flight = conn
+        .prepare_cached(
+            "SELECT account_id, count(*) FROM webhook_deliveries
+              WHERE status = 'pending' AND lease_until > ?1 GROUP BY account_id",
+        )?
+        .query_map([now.0], |r| Ok((AccountId(r.get(0)?), r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(DeliveryLoad {
+        endpoints,
+        accounts_in_flight,
+    })
+}
+
+/// Claims due deliveries, up to the number given per endpoint, oldest
+/// first, never one whose subject has an earlier pending delivery to the
+/// same endpoint (so each message's events arrive in order). A delivery is
+/// matched by its endpoint and its account.
 pub(crate) fn claim(
     conn: &Connection,
     now: Timestamp,
     lease_until: Timestamp,
-    limit: usize,
-    busy: &[i64],
+    take: &[(PublicId, usize)],
 ) -> Result<Vec<DueDelivery>> {
-    let rows: Vec<(i64, i64, i64, u32, i64, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT d.id, d.endpoint_id, d.event_id, d.attempts, d.created_at, d.url
-               FROM webhook_deliveries d
-              WHERE d.status = 'pending' AND d.due_at <= ?1
-                AND (d.lease_until IS NULL OR d.lease_until <= ?1)
-                AND NOT EXISTS (
-                    SELECT 1 FROM webhook_deliveries p
-                     WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject
-                       AND p.status = 'pending' AND p.event_id < d.event_id)
-              ORDER BY d.due_at LIMIT ?2",
-        )?
-        // Over-fetch a little: rows of busy endpoints are skipped below.
-        .query_map(params![now.0, (limit + busy.len() * 4) as i64], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
     let mut out = Vec::new();
-    let mut endpoints: std::collections::HashMap<i64, Option<WebhookEndpoint>> =
-        std::collections::HashMap::new();
-    for (id, endpoint_id, event_id, attempts, created_at, url) in rows {
-        if out.len() >= limit || busy.contains(&endpoint_id) {
+    for (uid, n) in take {
+        let Some((key, endpoint)) = conn
+            .prepare_cached(&format!(
+                "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE uid = ?1"
+            ))?
+            .query_row([uid.as_str()], endpoint_row)
+            .optional()?
+            .transpose()?
+        else {
             continue;
+        };
+        let rows: Vec<(i64, i64, u32, i64, Option<String>)> = conn
+            .prepare_cached(
+                "SELECT d.id, d.event_id, d.attempts, d.created_at, d.url
+                   FROM webhook_deliveries d
+                  WHERE d.endpoint_id = ?1 AND d.account_id = ?2
+                    AND d.status = 'pending' AND d.due_at <= ?3
+                    AND (d.lease_until IS NULL OR d.lease_until <= ?3)
+                    AND NOT EXISTS (
+                        SELECT 1 FROM webhook_deliveries p
+                         WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject
+                           AND p.status = 'pending' AND p.event_id < d.event_id)
+                  ORDER BY d.due_at LIMIT ?4",
+            )?
+            .query_map(params![key, endpoint.account_id.0, now.0, *n as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, event_id, attempts, created_at, url) in rows {
+            let Some(event) = events::by_id(conn, event_id)? else {
+                continue;
+            };
+            conn.prepare_cached("UPDATE webhook_deliveries SET lease_until = ?1 WHERE id = ?2")?
+                .execute(params![lease_until.0, id])?;
+            out.push(DueDelivery {
+                id,
+                url: url.unwrap_or_else(|| endpoint.url.clone()),
+                endpoint: endpoint.clone(),
+                event,
+                attempts,
+                created_at: Timestamp(created_at),
+            });
         }
-        let endpoint = match endpoints.entry(endpoint_id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(get(conn, endpoint_id)?).clone()
-            }
-        };
-        let Some(endpoint) = endpoint else {
-            continue;
-        };
-        let Some(event) = events::by_id(conn, event_id)? else {
-            continue;
-        };
-        conn.prepare_cached("UPDATE webhook_deliveries SET lease_until = ?1 WHERE id = ?2")?
-            .execute(params![lease_until.0, id])?;
-        out.push(DueDelivery {
-            id,
-            url: url.unwrap_or_else(|| endpoint.url.clone()),
-            endpoint,
-            event,
-            attempts,
-            created_at: Timestamp(created_at),
-        });
     }
     Ok(out)
 }
 
+pub(crate) fn release_leases(conn: &Connection) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE webhook_deliveries SET lease_until = NULL
+              WHERE status = 'pending' AND lease_until IS NOT NULL",
+        )?
+        .execute([])?)
+}
+
+/// Records an attempt. Only a pending delivery moves: one that ended while
+/// the attempt was in flight (its endpoint deleted) stays ended.
 pub(crate) fn record(conn: &Connection, a: AttemptResult) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO webhook_attempts (delivery_id, at, status_code, latency_ms, error)
@@ -383,7 +499,7 @@ pub(crate) fn record(conn: &Connection, a: AttemptResult) -> Result<()> {
     conn.prepare_cached(
         "UPDATE webhook_deliveries SET status = ?1, attempts = attempts + 1, lease_until = NULL,
              due_at = COALESCE(?2, due_at), last_status = ?3, last_error = ?4, done_at = ?5
-          WHERE id = ?6",
+          WHERE id = ?6 AND status = 'pending'",
     )?
     .execute(params![
         status,
@@ -396,49 +512,55 @@ pub(crate) fn record(conn: &Connection, a: AttemptResult) -> Result<()> {
     Ok(())
 }
 
-/// An endpoint's deliveries, newest first, with their attempts.
+/// An endpoint's deliveries, newest first, with their attempts; none for
+/// an endpoint of another account.
 pub(crate) fn deliveries(
     conn: &Connection,
-    endpoint: i64,
+    account: AccountId,
+    endpoint: &PublicId,
     limit: usize,
 ) -> Result<Vec<DeliveryRecord>> {
+    let Some((key, _)) = keyed(conn, account, endpoint)? else {
+        return Ok(Vec::new());
+    };
     let rows = conn
         .prepare_cached(
             "SELECT d.id, d.event_id, e.type, d.status, d.attempts, d.last_status, d.last_error,
-                    d.created_at, d.done_at
+                    d.created_at, d.done_at, d.uid
                FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
-              WHERE d.endpoint_id = ?1 ORDER BY d.id DESC LIMIT ?2",
+              WHERE d.endpoint_id = ?1 AND d.account_id = ?2 ORDER BY d.id DESC LIMIT ?3",
         )?
-        .query_map(params![endpoint, limit as i64], |r| {
-            let kind: String = r.get(2)?;
+        .query_map(params![key, account.0, limit as i64], |r| {
             Ok((
-                kind,
-                DeliveryRecord {
-                    id: r.get(0)?,
-                    event_id: r.get(1)?,
-                    event_type: EventType::MessageQueued,
-                    status: r.get(3)?,
-                    attempts: r.get(4)?,
-                    last_status: r.get(5)?,
-                    last_error: r.get(6)?,
-                    created_at: Timestamp(r.get(7)?),
-                    done_at: r.get::<_, Option<i64>>(8)?.map(Timestamp),
-                    log: Vec::new(),
-                },
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(9)?,
+                r.get::<_, String>(2)?,
+                (
+                    r.get(1)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get::<_, Option<i64>>(8)?,
+                ),
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut out = Vec::with_capacity(rows.len());
-    for (kind, mut d) in rows {
-        // The placeholder type above is replaced here, where a bad one can
-        // be reported.
-        d.event_type = EventType::parse(&kind).ok_or_else(|| corrupt("event type", &kind))?;
-        d.log = conn
+    for (
+        key,
+        uid,
+        kind,
+        (event_id, status, attempts, last_status, last_error, created_at, done_at),
+    ) in rows
+    {
+        let log = conn
             .prepare_cached(
                 "SELECT at, status_code, latency_ms, error FROM webhook_attempts
                   WHERE delivery_id = ?1 ORDER BY rowid",
             )?
-            .query_map([d.id], |r| {
+            .query_map([key], |r| {
                 Ok(AttemptRecord {
                     at: Timestamp(r.get(0)?),
                     status_code: r.get(1)?,
@@ -447,7 +569,18 @@ pub(crate) fn deliveries(
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
-        out.push(d);
+        out.push(DeliveryRecord {
+            id: public_id(&uid)?,
+            event_id,
+            event_type: EventType::parse(&kind).ok_or_else(|| corrupt("event type", &kind))?,
+            status,
+            attempts,
+            last_status,
+            last_error,
+            created_at: Timestamp(created_at),
+            done_at: done_at.map(Timestamp),
+            log,
+        });
     }
     Ok(out)
 }
