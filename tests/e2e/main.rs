@@ -8,6 +8,7 @@ mod crash;
 mod dialects;
 mod errors;
 mod events;
+mod hardening;
 mod keys;
 mod lifecycle;
 mod ops;

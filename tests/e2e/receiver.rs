@@ -12,9 +12,11 @@ use tokio::net::TcpListener;
 /// How the receiver answers its n-th request (0-based).
 pub type Behaviour = Arc<dyn Fn(usize) -> Answer + Send + Sync>;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Answer {
     Status(u16),
+    /// 302 to this URL.
+    Redirect(String),
     /// Never answer (the sender's timeout fires).
     Hang,
 }
@@ -104,10 +106,15 @@ impl Receiver {
                         Answer::Hang => {
                             tokio::time::sleep(Duration::from_secs(30)).await;
                         }
-                        Answer::Status(code) => {
+                        answer => {
+                            let (code, location) = match answer {
+                                Answer::Redirect(to) => (302, format!("location: {to}\r\n")),
+                                Answer::Status(code) => (code, String::new()),
+                                Answer::Hang => unreachable!(),
+                            };
                             seen.lock().unwrap()[n].answered = Some(code);
                             let reply = format!(
-                                "HTTP/1.1 {code} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                                "HTTP/1.1 {code} X\r\n{location}content-length: 0\r\nconnection: close\r\n\r\n"
                             );
                             let _ = write.write_all(reply.as_bytes()).await;
                             let _ = write.shutdown().await;
