@@ -17,7 +17,7 @@ SMSC=
 start() { # start [extra env...]: fresh database, account with plenty of credits
   rm -f "$WORK"/bench.db*
   KEY=$($BIN accounts create bench --credits 1000000000000 --db "$WORK/bench.db" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
-  env SMSGATE_LOG=warn SMSGATE_DEMO_CREDITS=0 SMSGATE_ADMIN_TOKEN=bench-admin-token-0123 "$@" \
+  env SMSGATE_LOG=warn SMSGATE_DEMO_CREDITS=0 SMSGATE_ADMIN_TOKEN=sgadm_bench_9d2e7c4a1f8b3065e7c2a9d4f1b8e3c6 "$@" \
     $BIN serve --listen 127.0.0.1:$PORT --db "$WORK/bench.db" > "$WORK/server.out" &
   SERVER=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done

@@ -140,10 +140,7 @@ fn init_logging(format: LogFormat) {
 /// first start, else a new token printed once.
 async fn admin_token(store: &dyn Store, configured: Option<&str>) -> anyhow::Result<[u8; 32]> {
     if let Some(token) = configured {
-        anyhow::ensure!(
-            token.len() >= 16,
-            "the admin token must be at least 16 characters"
-        );
+        check_admin_token(token)?;
         return Ok(hash_key(token));
     }
     if let Some(stored) = store.setting(ADMIN_TOKEN_SETTING).await? {
@@ -161,6 +158,20 @@ async fn admin_token(store: &dyn Store, configured: Option<&str>) -> anyhow::Res
         .await?;
     println!("admin token (shown once; set SMSGATE_ADMIN_TOKEN to choose your own): {token}");
     Ok(hash)
+}
+
+/// The admin token holds every account's money: a chosen one must look
+/// random (32 characters or more, of at least 10 different ones), as the
+/// generated ones are (`sgadm_` and 48 hex digits). Only its SHA-256 is
+/// kept.
+fn check_admin_token(token: &str) -> anyhow::Result<()> {
+    let distinct: std::collections::HashSet<char> = token.chars().collect();
+    anyhow::ensure!(
+        token.chars().count() >= 32 && distinct.len() >= 10,
+        "the admin token (SMSGATE_ADMIN_TOKEN) must be at least 32 random characters \
+         (e.g. `openssl rand -hex 24`); this one is too short or too repetitive"
+    );
+    Ok(())
 }
 
 /// On a database without accounts, creates the demo account and shows how
@@ -190,4 +201,21 @@ async fn bootstrap(engine: &Engine, config: &Config, base: &str) -> anyhow::Resu
         key.secret
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn weak_admin_tokens_are_refused() {
+        for weak in [
+            "",
+            "admin",
+            "test-admin-token-0123456789",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "abababababababababababababababababab",
+        ] {
+            assert!(super::check_admin_token(weak).is_err(), "{weak}");
+        }
+        super::check_admin_token("sgadm_test_4f1c9a7e2b8d6053e1a9c7f4b2d8e6a0").unwrap();
+    }
 }

@@ -227,3 +227,251 @@ async fn replays_and_tests_are_limited() {
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 }
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Enough of a query-string escape for these tests' values.
+fn escape(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace(' ', "%20")
+        .replace('+', "%2B")
+        .replace(',', "%2C")
+        .replace('&', "%26")
+}
+
+async fn with_password(server: &Server, name: &str) -> (i64, String) {
+    let (id, key) = server.account(name, 10).await;
+    let (status, body) = server
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/admin/v1/accounts/{id}"),
+            Some(json!({ "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (id, key)
+}
+
+async fn login(server: &Server, name: &str, password: &str) -> reqwest::Response {
+    server
+        .http
+        .get(server.url(&format!(
+            "/login?username={}&password={}",
+            escape(name),
+            escape(password)
+        )))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A session's answer to `GET /status`.
+async fn session_status(server: &Server, user_key: &str, session_key: &str) -> StatusCode {
+    server
+        .http
+        .get(server.url("/status"))
+        .header("user_key", user_key)
+        .header("Session_key", session_key)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn session(server: &Server, name: &str) -> (String, String) {
+    let r = login(server, name, PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    let (u, s) = text.split_once(';').unwrap();
+    (u.to_string(), s.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_passwords_lock_out_the_name_then_the_address() {
+    let server = Server::start_with(&[("SMSGATE_ENGINE__AUTH__ADDRESS_FAILURES", "7")]);
+    with_password(&server, "acme").await;
+    for _ in 0..5 {
+        assert_eq!(
+            login(&server, "acme", "guess").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // The sixth wrong one locks the name; then even the right password
+    // waits, and says how long.
+    assert_eq!(
+        login(&server, "acme", "guess").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let locked = login(&server, "ACME", PASSWORD).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    // Unknown names count against the address like known ones.
+    for n in 0..2 {
+        let r = login(&server, &format!("nobody{n}"), "guess").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = login(&server, "nobody-else", "guess").await;
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address is locked"
+    );
+    // Every failure is counted.
+    let metrics = server
+        .http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let failures: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("smsgate_login_failures_total "))
+        .unwrap_or_else(|| panic!("{metrics}"))
+        .parse()
+        .unwrap();
+    assert_eq!(failures, 8.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_end_with_the_password_and_the_account_and_obey_the_keys_networks() {
+    let server = Server::start();
+    let (id, _) = with_password(&server, "acme").await;
+    let patch = |body: Value| {
+        let server = &server;
+        async move {
+            let (status, answer) = server
+                .admin(
+                    reqwest::Method::PATCH,
+                    &format!("/admin/v1/accounts/{id}"),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+        }
+    };
+    let (user, key) = session(&server, "acme").await;
+    assert_eq!(session_status(&server, &user, &key).await, StatusCode::OK);
+    // A new password ends the session made with the old one.
+    patch(json!({"password": "another long password"})).await;
+    assert_eq!(
+        session_status(&server, &user, &key).await,
+        StatusCode::UNAUTHORIZED
+    );
+    patch(json!({ "password": PASSWORD })).await;
+    let (user, key) = session(&server, "acme").await;
+    // Removing the password, too.
+    patch(json!({ "password": null })).await;
+    assert_eq!(
+        session_status(&server, &user, &key).await,
+        StatusCode::UNAUTHORIZED
+    );
+    patch(json!({ "password": PASSWORD })).await;
+    let (user, key) = session(&server, "acme").await;
+    // Disabling the account ends it; enabling does not bring it back.
+    patch(json!({"status": "disabled"})).await;
+    patch(json!({"status": "active"})).await;
+    assert_eq!(
+        session_status(&server, &user, &key).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // When every key of the account is limited to a network, so is a
+    // password: no login from elsewhere, and no session used from there.
+    let (user, key) = session(&server, "acme").await;
+    let (_, keys) = server
+        .admin(
+            reqwest::Method::GET,
+            &format!("/admin/v1/accounts/{id}/keys"),
+            None,
+        )
+        .await;
+    for k in keys["data"].as_array().unwrap() {
+        let (status, body) = server
+            .admin(
+                reqwest::Method::PATCH,
+                &format!("/admin/v1/keys/{}", k["id"]),
+                Some(json!({"allowed_ips": ["10.0.0.0/8"]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    assert_eq!(
+        login(&server, "acme", PASSWORD).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        session_status(&server, &user, &key).await,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_of_wrong_logins_is_bounded_in_memory_and_health_still_answers() {
+    let server = Server::start();
+    with_password(&server, "acme").await;
+    let (before, _) = server.rss_kib();
+    let client = http_client(Duration::from_secs(60));
+    let logins: Vec<_> = (0..128)
+        .map(|n| {
+            let client = client.clone();
+            let url = server.url(&format!("/login?username=user{n}&password=x"));
+            tokio::spawn(async move { client.get(url).send().await.map(|r| r.status()) })
+        })
+        .collect();
+    let health = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let mut refused = 0;
+    for l in logins {
+        match l.await.unwrap().unwrap() {
+            StatusCode::SERVICE_UNAVAILABLE => refused += 1,
+            StatusCode::UNAUTHORIZED => {}
+            other => panic!("{other}"),
+        }
+    }
+    let (_, peak) = server.rss_kib();
+    // Two checks of 19 MiB at a time; unbounded, 128 took 4-6 GB.
+    assert!(
+        peak < before + 120 * 1024,
+        "peak RSS {peak} KiB from {before} KiB"
+    );
+    assert!(refused > 0, "past the queue, logins are refused at once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn smsmanager_tries_one_key_per_request() {
+    let server = Server::start();
+    let (_, key) = server.account("acme", 10).await;
+    let simple = |apikey: String| {
+        let server = &server;
+        async move {
+            server
+                .http
+                .get(server.url(&format!(
+                    "/v2/simple/message?apikey={}&phone_number=%2B31612345678&message=hi&sender=Acme",
+                    escape(&apikey)
+                )))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // The published sample's `string,KEY`: the part after the comma.
+    assert!(simple(format!("string,{key}")).await.is_success());
+    // Not a list of guesses.
+    assert_eq!(
+        simple(format!("{key},guess")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        simple(format!("guess1,{key},guess2")).await,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
-pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+pub const ADMIN_TOKEN: &str = "sgadm_test_4f1c9a7e2b8d6053e1a9c7f4b2d8e6a0";
 
 pub struct Server {
     child: Option<Child>,
@@ -73,6 +73,20 @@ impl Server {
         };
         server.spawn("127.0.0.1:0");
         server
+    }
+
+    /// The server's resident memory and its peak, in KiB (Linux).
+    pub fn rss_kib(&self) -> (u64, u64) {
+        let pid = self.child.as_ref().expect("running").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc");
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
     }
 
     pub fn db(&self) -> PathBuf {

@@ -248,6 +248,7 @@ impl From<EngineError> for Problem {
             EngineError::RateLimited {
                 retry_after_secs, ..
             } => Problem::rate_limited(detail, retry_after_secs),
+            EngineError::Overloaded(_) => Problem::unavailable(detail),
             EngineError::ShuttingDown | EngineError::Store(_) | EngineError::Randomness => {
                 tracing::error!(error = %e, "request failed on the server side");
                 Problem::unavailable(detail)

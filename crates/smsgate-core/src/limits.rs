@@ -19,11 +19,6 @@ impl Rate {
     pub const fn new(burst: u32, per_minute: u32) -> Rate {
         Rate { burst, per_minute }
     }
-
-    /// Milliseconds one token takes to come back.
-    fn ms_per_token(self) -> f64 {
-        60_000.0 / f64::from(self.per_minute.max(1))
-    }
 }
 
 /// The state of a bucket after a take, for `RateLimit-*` headers.
@@ -51,25 +46,52 @@ struct Bucket {
 
 impl Bucket {
     fn refill(&mut self, rate: Rate, now: Timestamp) {
-        let elapsed = now.0.saturating_sub(self.at.0).max(0) as f64;
-        let gained = (elapsed / rate.ms_per_token() * 1000.0) as u64;
-        let cap = u64::from(rate.burst) * 1000;
-        if gained > 0 {
-            self.milli = (self.milli + gained).min(cap);
-            self.at = now;
-        } else if self.at.0 > now.0 {
+        let per_minute = i64::from(rate.per_minute.max(1));
+        if self.at.0 > now.0 {
             // A clock that went back does not lock anyone out.
             self.at = now;
+            return;
+        }
+        let elapsed = now.0 - self.at.0;
+        // Thousandths of a token: `per_minute` tokens per 60,000 ms.
+        let gained = elapsed.saturating_mul(per_minute) / 60;
+        if gained > 0 {
+            let cap = i64::from(rate.burst) * 1000;
+            let milli = (self.milli as i64).saturating_add(gained).min(cap);
+            self.milli = milli as u64;
+            // Only the time the gain used is spent, so no fraction is lost.
+            self.at = if milli == cap {
+                now
+            } else {
+                Timestamp(self.at.0 + gained * 60 / per_minute)
+            };
         }
     }
 
-    fn quota(&self, rate: Rate) -> Quota {
+    /// Milliseconds from `now` until the bucket holds `milli`
+    /// thousandths (counting the time since the last refill).
+    fn wait_ms(&self, rate: Rate, milli: u64, now: Timestamp) -> u64 {
+        let missing = milli.saturating_sub(self.milli);
+        if missing == 0 {
+            return 0;
+        }
+        let from_refill = (missing * 60).div_ceil(u64::from(rate.per_minute.max(1)));
+        from_refill.saturating_sub(now.0.saturating_sub(self.at.0).max(0) as u64)
+    }
+
+    fn quota(&self, rate: Rate, now: Timestamp) -> Quota {
         let cap = u64::from(rate.burst) * 1000;
-        let missing = cap.saturating_sub(self.milli) as f64 / 1000.0;
         Quota {
             limit: rate.burst,
             remaining: (self.milli / 1000) as u32,
-            reset_secs: (missing * rate.ms_per_token() / 1000.0).ceil() as u64,
+            reset_secs: self.wait_ms(rate, cap, now).div_ceil(1000),
+        }
+    }
+
+    fn exhausted(&self, rate: Rate, now: Timestamp) -> Exhausted {
+        Exhausted {
+            retry_after_secs: self.wait_ms(rate, 1000, now).div_ceil(1000).max(1),
+            quota: self.quota(rate, now),
         }
     }
 }
@@ -126,13 +148,9 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         bucket.refill(rate, now);
         if bucket.milli >= 1000 {
             bucket.milli -= 1000;
-            Ok(bucket.quota(rate))
+            Ok(bucket.quota(rate, now))
         } else {
-            let wait = (1000 - bucket.milli) as f64 / 1000.0 * rate.ms_per_token();
-            Err(Exhausted {
-                retry_after_secs: ((wait / 1000.0).ceil() as u64).max(1),
-                quota: bucket.quota(rate),
-            })
+            Err(bucket.exhausted(rate, now))
         }
     }
 
@@ -146,11 +164,7 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         if bucket.milli >= 1000 {
             return Ok(());
         }
-        let wait = (1000 - bucket.milli) as f64 / 1000.0 * rate.ms_per_token();
-        Err(Exhausted {
-            retry_after_secs: ((wait / 1000.0).ceil() as u64).max(1),
-            quota: bucket.quota(rate),
-        })
+        Err(bucket.exhausted(rate, now))
     }
 
     /// Forgets `key` (a login that succeeded clears its failures).
@@ -182,6 +196,100 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
     }
 }
 
+/// Failed attempts per key (a user name, a client address) with an
+/// exponential lockout: the first `free` failures cost nothing; each one
+/// after locks the key for `base` doubled per failure, at most `max`.
+/// A success clears the key; failures are forgotten after `max` without
+/// another. Bounded like [`Limiter`].
+#[derive(Debug)]
+pub struct Lockout<K> {
+    free: u32,
+    base_ms: i64,
+    max_ms: i64,
+    max_keys: usize,
+    entries: HashMap<K, Failures>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    locked_until: Timestamp,
+    last: Timestamp,
+}
+
+impl<K: Hash + Eq + Clone> Lockout<K> {
+    pub fn new(free: u32, base_ms: i64, max_ms: i64, max_keys: usize) -> Lockout<K> {
+        Lockout {
+            free,
+            base_ms: base_ms.max(1),
+            max_ms: max_ms.max(base_ms.max(1)),
+            max_keys: max_keys.max(1),
+            entries: HashMap::new(),
+        }
+    }
+
+    /// `Err(seconds)` while the key is locked.
+    pub fn check(&self, key: &K, now: Timestamp) -> Result<(), u64> {
+        match self.entries.get(key) {
+            Some(f) if f.locked_until.0 > now.0 => {
+                Err(((f.locked_until.0 - now.0) as u64).div_ceil(1000).max(1))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failure; the seconds the key is now locked for, if it is.
+    pub fn fail(&mut self, key: &K, now: Timestamp) -> Option<u64> {
+        if !self.entries.contains_key(key) && self.entries.len() >= self.max_keys {
+            let forget = self.max_ms;
+            self.entries
+                .retain(|_, f| f.last.0.saturating_add(forget) > now.0);
+            if self.entries.len() >= self.max_keys {
+                // Keep the most failed: they are the ones being attacked.
+                let mut counts: Vec<u32> = self.entries.values().map(|f| f.count).collect();
+                counts.sort_unstable();
+                let cut = counts[counts.len() / 2];
+                self.entries.retain(|_, f| f.count > cut);
+                if self.entries.len() >= self.max_keys {
+                    self.entries.clear();
+                }
+            }
+        }
+        let f = self.entries.entry(key.clone()).or_insert(Failures {
+            count: 0,
+            locked_until: Timestamp(i64::MIN),
+            last: now,
+        });
+        if f.last.0.saturating_add(self.max_ms) <= now.0 {
+            f.count = 0;
+        }
+        f.count = f.count.saturating_add(1);
+        f.last = now;
+        if f.count <= self.free {
+            return None;
+        }
+        let doublings = (f.count - self.free - 1).min(40);
+        let lock = self
+            .base_ms
+            .saturating_mul(1i64 << doublings)
+            .min(self.max_ms);
+        f.locked_until = now.plus_millis(lock);
+        Some((lock as u64).div_ceil(1000))
+    }
+
+    pub fn succeed(&mut self, key: &K) {
+        self.entries.remove(key);
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +308,8 @@ mod tests {
         assert!(l.take(&"other", t).is_ok());
         // One token a second.
         assert!(l.take(&"k", t.plus_millis(999)).is_err());
+        // Two seconds: two tokens (no fraction of one is lost).
+        assert!(l.take(&"k", t.plus_millis(2_000)).is_ok());
         assert!(l.take(&"k", t.plus_millis(2_000)).is_ok());
         assert!(l.take(&"k", t.plus_millis(2_000)).is_err());
     }
@@ -223,6 +333,41 @@ mod tests {
         let mut l = Limiter::new(Rate::new(5, 60), 100);
         for i in 0..10_000u32 {
             let _ = l.take(&i, Timestamp(i64::from(i)));
+            assert!(l.len() <= 100);
+        }
+    }
+
+    #[test]
+    fn failures_lock_out_exponentially_and_a_success_clears_them() {
+        let mut l = Lockout::new(3, 1_000, 60_000, 100);
+        let t = Timestamp(0);
+        for _ in 0..3 {
+            assert_eq!(l.fail(&"bob", t), None);
+            assert_eq!(l.check(&"bob", t), Ok(()));
+        }
+        assert_eq!(l.fail(&"bob", t), Some(1));
+        assert_eq!(l.check(&"bob", t), Err(1));
+        assert_eq!(l.check(&"alice", t), Ok(()));
+        assert_eq!(l.fail(&"bob", t.plus_millis(1_000)), Some(2));
+        assert_eq!(l.fail(&"bob", t.plus_millis(3_000)), Some(4));
+        for _ in 0..10 {
+            l.fail(&"bob", t.plus_millis(7_000));
+        }
+        assert_eq!(l.check(&"bob", t.plus_millis(7_000)), Err(60), "capped");
+        assert_eq!(l.check(&"bob", t.plus_millis(67_000)), Ok(()));
+        l.succeed(&"bob");
+        assert_eq!(l.fail(&"bob", t.plus_millis(67_000)), None);
+        // Forgotten after a quiet `max`.
+        let mut l = Lockout::new(1, 1_000, 60_000, 100);
+        l.fail(&1, t);
+        assert_eq!(l.fail(&1, t.plus_millis(60_000)), None);
+    }
+
+    #[test]
+    fn a_flood_of_failing_keys_stays_bounded() {
+        let mut l = Lockout::new(3, 1_000, 60_000, 100);
+        for i in 0..10_000 {
+            l.fail(&i, Timestamp(0));
             assert!(l.len() <= 100);
         }
     }

@@ -14,6 +14,7 @@ mod dispatcher;
 pub mod events;
 pub mod inbound;
 mod intake;
+pub mod passwords;
 pub mod registry;
 pub mod router;
 pub mod routing;
@@ -85,6 +86,8 @@ pub enum EngineError {
         what: &'static str,
         retry_after_secs: u64,
     },
+    #[error("too many {0} waiting; try again in a moment")]
+    Overloaded(&'static str),
     #[error("smsgate is shutting down")]
     ShuttingDown,
     #[error("the system random number generator failed")]
@@ -145,6 +148,11 @@ pub struct EngineConfig {
     /// A login session ends after this many seconds unused. Default
     /// 86400 (24 h).
     pub session_idle_secs: u64,
+    /// A login session ends this long after the login, however much it is
+    /// used. Default 86400 (24 h).
+    pub session_max_secs: u64,
+    /// Password checks and login throttling.
+    pub auth: passwords::AuthConfig,
     /// Where clients reach this server, for tracked short links
     /// (`<public_url>/l/<code>`). Default: `http://` and the listen
     /// address.
@@ -162,6 +170,8 @@ impl Default for EngineConfig {
             simulator: SimulatorConfig::default(),
             webhooks: webhooks::WebhookConfig::default(),
             session_idle_secs: 24 * 3600,
+            session_max_secs: 24 * 3600,
+            auth: passwords::AuthConfig::default(),
             public_url: None,
             routing: RoutingConfig::default(),
         }
@@ -194,6 +204,8 @@ struct Inner {
     tracker: TaskTracker,
     stop: CancellationToken,
     session_idle: Duration,
+    session_max: Duration,
+    passwords: passwords::PasswordGate,
     public_url: String,
     destinations: Arc<webhooks::Destinations>,
     /// Webhook tests and replays per account: each can make up to
@@ -221,6 +233,7 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         config.simulator.validate().map_err(EngineError::Config)?;
         config.webhooks.validate().map_err(EngineError::Config)?;
+        config.auth.validate().map_err(EngineError::Config)?;
         // One crypto provider for every TLS client (webhooks, SMSCs).
         let _ = rustls::crypto::ring::default_provider().install_default();
         smsgate_core::msisdn::warm_up();
@@ -260,6 +273,8 @@ impl Engine {
                 tracker,
                 stop,
                 session_idle: Duration::from_secs(config.session_idle_secs.max(1)),
+                session_max: Duration::from_secs(config.session_max_secs.max(1)),
+                passwords: passwords::PasswordGate::new(&config.auth),
                 public_url,
                 destinations,
                 webhook_requests: std::sync::Mutex::new(smsgate_core::limits::Limiter::new(

@@ -1,11 +1,19 @@
 //! Login sessions (the `session` dialect): the account's name and
 //! password give a session key, which authenticates requests until it has
-//! not been used for `session_idle_secs`.
+//! not been used for `session_idle_secs`, and at most `session_max_secs`
+//! after the login. A session ends when the account's password changes or
+//! is removed and when the account is disabled (the store deletes it in
+//! that transaction), and it obeys the account's address restrictions: a
+//! password is no way around the networks its keys are limited to.
 
+use std::net::IpAddr;
+
+use smsgate_core::net::IpNetwork;
 use smsgate_core::{AccountId, KeyId, Timestamp};
 use smsgate_store::AccountStatus;
 
-use crate::accounts::{caller, hash_key, hash_password, random_token, verify_password};
+use crate::accounts::{caller, hash_key, random_token};
+use crate::passwords::Attempt;
 use crate::{AuthFailure, Caller, Engine, EngineError};
 
 /// A session's last use is written at most this often (not on every
@@ -19,40 +27,53 @@ pub struct Session {
     pub key: String,
 }
 
+/// Why a login gave no session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginRefusal {
+    /// A wrong name or password, an account without a password, or a
+    /// disabled account: all alike, so none can be told from the others.
+    WrongCredentials,
+    /// The right password from an address the account's keys may not be
+    /// used from.
+    AddressNotAllowed,
+}
+
 impl Engine {
     /// A new session for the account named `username`, if `password` is
-    /// its password; `None` for a wrong name or password (or an account
-    /// without one).
+    /// its password and `client` may log in. Wrong passwords lock the
+    /// name and the address out for a while (`RateLimited`); when too many
+    /// checks wait, `Overloaded`.
     pub async fn login(
         &self,
         username: &str,
         password: &str,
-    ) -> Result<Option<Session>, EngineError> {
-        let Some(account) = self.inner.store.account_by_name(username.trim()).await? else {
-            // Spend the time a check takes, so that names cannot be probed.
-            let _ = tokio::task::spawn_blocking(|| {
-                let dummy = DUMMY_HASH.get_or_init(|| hash_password("dummy").unwrap_or_default());
-                verify_password("x", dummy)
-            })
-            .await;
-            return Ok(None);
+        client: Option<IpAddr>,
+    ) -> Result<Result<Session, LoginRefusal>, EngineError> {
+        let account = self.inner.store.account_by_name(username.trim()).await?;
+        let attempt = Attempt {
+            name: username,
+            client,
+            password,
+            hash: account.as_ref().and_then(|a| a.password_hash.clone()),
         };
-        let Some(hash) = account.password_hash.clone() else {
-            return Ok(None);
+        let right = self
+            .inner
+            .passwords
+            .verify(attempt, Timestamp::now())
+            .await?;
+        let Some(account) = account.filter(|a| right && a.status == AccountStatus::Active) else {
+            return Ok(Err(LoginRefusal::WrongCredentials));
         };
-        let password = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .unwrap_or(false);
-        if !ok || account.status == AccountStatus::Disabled {
-            return Ok(None);
+        if !self.account_allows(account.id, client).await? {
+            tracing::warn!(account = %account.id, client = ?client, "login from an address the account's keys may not be used from");
+            return Ok(Err(LoginRefusal::AddressNotAllowed));
         }
         let key = random_token(24)?;
         self.inner
             .store
             .create_session(account.id, hash_key(&key), Timestamp::now())
             .await?;
-        Ok(Some(Session {
+        Ok(Ok(Session {
             account: account.id,
             key,
         }))
@@ -63,32 +84,91 @@ impl Engine {
         &self,
         user_key: &str,
         session_key: &str,
+        client: Option<IpAddr>,
     ) -> Result<Result<Caller, AuthFailure>, EngineError> {
         let hash = hash_key(session_key.trim());
-        let Some((account, last_used)) = self.inner.store.session(hash).await? else {
+        let Some(session) = self.inner.store.session(hash).await? else {
             return Ok(Err(AuthFailure::UnknownKey));
         };
-        if user_key.trim() != account.0.to_string() {
+        if user_key.trim() != session.account.0.to_string() {
             return Ok(Err(AuthFailure::UnknownKey));
         }
         let now = Timestamp::now();
         let idle = self.inner.session_idle.as_millis() as i64;
-        if last_used.plus_millis(idle) < now {
+        let max = self.inner.session_max.as_millis() as i64;
+        if session.last_used_at.plus_millis(idle) < now || session.created_at.plus_millis(max) < now
+        {
             return Ok(Err(AuthFailure::Revoked));
         }
-        if last_used.plus_millis(TOUCH_EVERY_MS) < now {
-            self.inner.store.touch_session(hash, now).await?;
-        }
-        let Some(account) = self.inner.store.account(account).await? else {
+        let Some(account) = self.inner.store.account(session.account).await? else {
             return Ok(Err(AuthFailure::UnknownKey));
         };
         if account.status == AccountStatus::Disabled {
             return Ok(Err(AuthFailure::AccountDisabled));
         }
+        if !self.account_allows(account.id, client).await? {
+            return Ok(Err(AuthFailure::AddressNotAllowed));
+        }
+        if session.last_used_at.plus_millis(TOUCH_EVERY_MS) < now {
+            self.inner.store.touch_session(hash, now).await?;
+        }
         // A session has no API key of its own.
         Ok(Ok(caller(&account, KeyId(0))))
     }
+
+    /// Whether `client` may act for the account without a key: the
+    /// account is limited when every key it has in use is, to the networks
+    /// of those keys.
+    async fn account_allows(
+        &self,
+        account: AccountId,
+        client: Option<IpAddr>,
+    ) -> Result<bool, EngineError> {
+        let keys = self.inner.store.keys(account).await?;
+        let networks = account_networks(
+            keys.iter()
+                .filter(|k| k.revoked_at.is_none())
+                .map(|k| k.allowed_ips.as_deref()),
+        );
+        Ok(match (networks, client) {
+            (None, _) => true,
+            (Some(nets), Some(ip)) => nets.iter().any(|n| n.contains(ip)),
+            (Some(_), None) => false,
+        })
+    }
 }
 
-/// A password hash checked against when the account does not exist.
-static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+/// The networks an account is limited to, from those of its keys in use
+/// (`None` for a key usable anywhere): `None` when any key is unlimited or
+/// there is none.
+pub(crate) fn account_networks<'a>(
+    keys: impl Iterator<Item = Option<&'a [IpNetwork]>>,
+) -> Option<Vec<IpNetwork>> {
+    let mut all = Vec::new();
+    let mut any = false;
+    for nets in keys {
+        any = true;
+        all.extend_from_slice(nets?);
+    }
+    any.then_some(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_is_limited_only_when_every_key_in_use_is() {
+        let office: IpNetwork = "192.0.2.0/24".parse().unwrap();
+        let home: IpNetwork = "198.51.100.7".parse().unwrap();
+        assert_eq!(account_networks(std::iter::empty()), None);
+        assert_eq!(
+            account_networks([Some(&[office][..]), None].into_iter()),
+            None
+        );
+        assert_eq!(
+            account_networks([Some(&[office][..]), Some(&[home][..])].into_iter()),
+            Some(vec![office, home])
+        );
+    }
+}

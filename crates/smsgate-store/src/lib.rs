@@ -109,8 +109,9 @@ pub trait Store: Send + Sync + 'static {
         key_hash: [u8; 32],
         now: Timestamp,
     ) -> Result<()>;
-    /// The account of a session and when it was last used.
-    async fn session(&self, key_hash: [u8; 32]) -> Result<Option<(AccountId, Timestamp)>>;
+    /// A session with its account and times. Sessions of an account end
+    /// when its password changes or it is disabled (`update_account`).
+    async fn session(&self, key_hash: [u8; 32]) -> Result<Option<SessionRecord>>;
     async fn touch_session(&self, key_hash: [u8; 32], now: Timestamp) -> Result<()>;
     async fn purge_sessions(&self, before: Timestamp) -> Result<usize>;
     /// The account's most recent batch (job) with the client's reference.

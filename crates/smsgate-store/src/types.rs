@@ -78,6 +78,14 @@ pub struct AccountPatch {
     pub split_balances: Option<bool>,
 }
 
+/// A login session (known by the hash of its key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub account: AccountId,
+    pub created_at: Timestamp,
+    pub last_used_at: Timestamp,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewApiKey {
     pub hash: [u8; 32],

@@ -17,6 +17,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use smsgate_core::send::{Recipient, limits};
 use smsgate_core::{BatchId, SendRequest, Status};
+use smsgate_engine::sessions::LoginRefusal;
 use smsgate_engine::{AuthFailure, Caller, EngineError};
 use smsgate_store::{BatchSummary, MessageFilter, NewBatch};
 use utoipa::OpenApi;
@@ -45,6 +46,7 @@ pub fn routes() -> axum::Router<AppState> {
 pub struct SessionError {
     status: StatusCode,
     error: String,
+    retry_after: Option<u64>,
 }
 
 impl SessionError {
@@ -52,6 +54,7 @@ impl SessionError {
         SessionError {
             status,
             error: error.into(),
+            retry_after: None,
         }
     }
 
@@ -62,11 +65,17 @@ impl SessionError {
 
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(json!({"result": "KO", "error": self.error})),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -88,6 +97,7 @@ fn field_name(field: &str) -> &str {
 
 impl From<EngineError> for SessionError {
     fn from(e: EngineError) -> Self {
+        let detail = e.to_string();
         match e {
             EngineError::Invalid(fields) => SessionError::bad(
                 fields
@@ -110,6 +120,16 @@ impl From<EngineError> for SessionError {
             EngineError::NotFound(what) => {
                 SessionError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
             }
+            EngineError::RateLimited {
+                retry_after_secs, ..
+            } => SessionError {
+                retry_after: Some(retry_after_secs),
+                ..SessionError::new(StatusCode::TOO_MANY_REQUESTS, detail)
+            },
+            EngineError::Overloaded(_) => SessionError {
+                retry_after: Some(1),
+                ..SessionError::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+            },
             other => {
                 tracing::error!(error = %other, "session dialect: request failed");
                 SessionError::new(
@@ -134,7 +154,10 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SessionError> {
         .header("user_key")
         .ok_or_else(|| refused("the user_key header is missing"))?;
     let result = if let Some(session) = p.header("session_key") {
-        state.engine.authenticate_session(user_key, session).await?
+        state
+            .engine
+            .authenticate_session(user_key, session, p.peer)
+            .await?
     } else if let Some(token) = p.header("access_token") {
         match state.engine.authenticate(token, p.peer).await? {
             Ok(c) if c.account.0.to_string() == user_key => Ok(c),
@@ -150,9 +173,10 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SessionError> {
         AuthFailure::UnknownKey => refused("invalid user_key or Session_key"),
         AuthFailure::Revoked => refused("the session has expired; log in again"),
         AuthFailure::AccountDisabled => refused("the account is disabled"),
-        AuthFailure::AddressNotAllowed => {
-            refused("the Access_token may not be used from this address")
-        }
+        AuthFailure::AddressNotAllowed => SessionError::new(
+            StatusCode::FORBIDDEN,
+            "the account may not be used from this address",
+        ),
     })
 }
 
@@ -171,16 +195,20 @@ pub async fn login(
     let (Some(username), Some(password)) = (p.text("username"), p.text("password")) else {
         return Err(SessionError::bad("username and password are required"));
     };
-    match state.engine.login(&username, &password).await? {
-        Some(session) => Ok((
+    match state.engine.login(&username, &password, p.peer).await? {
+        Ok(session) => Ok((
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             format!("{};{}", session.account.0, session.key),
         )
             .into_response()),
-        None => Err(SessionError::new(
+        Err(LoginRefusal::WrongCredentials) => Err(SessionError::new(
             StatusCode::UNAUTHORIZED,
             "wrong username or password",
+        )),
+        Err(LoginRefusal::AddressNotAllowed) => Err(SessionError::new(
+            StatusCode::FORBIDDEN,
+            "the account may not be used from this address",
         )),
     }
 }

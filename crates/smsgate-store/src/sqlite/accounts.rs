@@ -7,7 +7,7 @@ use smsgate_core::{AccountId, BatchId, Category, Credits, KeyId, MessageId, Pric
 
 use crate::{
     Account, AccountPatch, AccountStatus, ApiKeyInfo, LedgerEntry, NewAccount, NewApiKey, Result,
-    StoreError,
+    SessionRecord, StoreError,
 };
 
 const ACCOUNT_COLUMNS: &str = "id, name, status, password_hash, default_country, timezone, max_parts, balance, created_at, \
@@ -134,6 +134,11 @@ pub(crate) fn update_account(
 ) -> Result<Account> {
     if account(conn, id)?.is_none() {
         return Err(StoreError::NoSuchAccount(id));
+    }
+    // A login session rests on the password and an account in use: it
+    // ends, in this transaction, when either changes.
+    if patch.password_hash.is_some() || patch.status == Some(AccountStatus::Disabled) {
+        conn.execute("DELETE FROM sessions WHERE account_id = ?1", [id.0])?;
     }
     if let Some(status) = patch.status {
         conn.execute(
@@ -491,15 +496,18 @@ pub(crate) fn create_session(
     Ok(())
 }
 
-/// The account of a session and when it was last used.
-pub(crate) fn session(
-    conn: &Connection,
-    key_hash: [u8; 32],
-) -> Result<Option<(AccountId, Timestamp)>> {
+/// A session: its account, when it was made and last used.
+pub(crate) fn session(conn: &Connection, key_hash: [u8; 32]) -> Result<Option<SessionRecord>> {
     Ok(conn
-        .prepare_cached("SELECT account_id, last_used_at FROM sessions WHERE key_hash = ?1")?
+        .prepare_cached(
+            "SELECT account_id, created_at, last_used_at FROM sessions WHERE key_hash = ?1",
+        )?
         .query_row([&key_hash[..]], |r| {
-            Ok((AccountId(r.get(0)?), Timestamp(r.get(1)?)))
+            Ok(SessionRecord {
+                account: AccountId(r.get(0)?),
+                created_at: Timestamp(r.get(1)?),
+                last_used_at: Timestamp(r.get(2)?),
+            })
         })
         .optional()?)
 }

@@ -223,7 +223,7 @@ impl Store for SqliteStore {
         self.write(move |c| accounts::create_session(c, account, key_hash, now))
             .await
     }
-    async fn session(&self, key_hash: [u8; 32]) -> Result<Option<(AccountId, Timestamp)>> {
+    async fn session(&self, key_hash: [u8; 32]) -> Result<Option<SessionRecord>> {
         self.read(move |c| accounts::session(c, key_hash)).await
     }
     async fn touch_session(&self, key_hash: [u8; 32], now: Timestamp) -> Result<()> {
