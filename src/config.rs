@@ -46,6 +46,8 @@ pub struct Config {
     /// Which provider dialects are served (`[dialects] ultimate = false`
     /// switches one off); all are by default.
     pub dialects: DialectsConfig,
+    /// Connections and bodies (`[http]`): caps and timeouts.
+    pub http: smsgate_api::server::HttpLimits,
 }
 
 impl Default for Config {
@@ -60,6 +62,7 @@ impl Default for Config {
             connectors: Vec::new(),
             routes: Vec::new(),
             dialects: DialectsConfig::default(),
+            http: smsgate_api::server::HttpLimits::default(),
         }
     }
 }

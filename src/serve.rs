@@ -80,17 +80,14 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         admin_token_hash,
         metrics: render,
         dialects: config.dialects.clone(),
+        bodies: smsgate_api::bodies::BodyLimits::new(&config.http),
     });
 
     let stop = CancellationToken::new();
     tokio::spawn(wait_for_signal(stop.clone()));
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(stop.clone().cancelled_owned())
-    .await
-    .context("HTTP server failed")?;
+    smsgate_api::server::serve(listener, app, &config.http, stop.clone())
+        .await
+        .context("HTTP server failed")?;
     tracing::info!("HTTP server stopped; finishing accepted work");
     engine.shutdown().await;
     tracing::info!("stopped cleanly");

@@ -475,3 +475,120 @@ async fn smsmanager_tries_one_key_per_request() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// `GET /healthz` on a new connection: its status.
+async fn healthz(server: &Server) -> StatusCode {
+    http_client(Duration::from_secs(5))
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .map(|r| r.status())
+        .unwrap_or_else(|e| panic!("healthz: {e}"))
+}
+
+fn address(server: &Server) -> String {
+    server.url("").trim_start_matches("http://").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_and_idle_connections_are_closed_and_past_the_cap_health_still_answers() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start_with(&[
+        ("SMSGATE_HTTP__MAX_CONNECTIONS", "100"),
+        ("SMSGATE_HTTP__HEADER_READ_TIMEOUT_SECS", "2"),
+    ]);
+    let (_, key) = server.account("acme", 10).await;
+    let addr = address(&server);
+    // Slowloris: headers that never end; and connections that say nothing.
+    let mut held = Vec::new();
+    for n in 0..150 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        if n % 2 == 0 {
+            s.write_all(b"GET /v1/balance HTTP/1.1\r\nHost: x\r\n")
+                .await
+                .unwrap();
+        }
+        held.push(s);
+    }
+    // Past the cap: health answers, the rest is refused with 503, at once
+    // (a new connection: the test's own pooled one is within the cap).
+    assert_eq!(healthz(&server).await, StatusCode::OK);
+    let (status, body) = read(
+        http_client(Duration::from_secs(5))
+            .get(server.url("/v1/balance"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    // The server closes what sent no whole request in time.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let mut closed = 0;
+    for s in &mut held {
+        let mut buf = [0u8; 512];
+        match tokio::time::timeout(Duration::from_secs(3), s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => closed += 1,
+            // A 503 answer (shed) and then the close.
+            Ok(Ok(_)) => {
+                if matches!(
+                    tokio::time::timeout(Duration::from_secs(3), s.read(&mut buf)).await,
+                    Ok(Ok(0)) | Ok(Err(_))
+                ) {
+                    closed += 1;
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    assert_eq!(
+        closed,
+        held.len(),
+        "every slow or idle connection is closed"
+    );
+    assert_eq!(server.get(&key, "/v1/balance").await.0, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stalled_uploads_without_a_key_in_their_headers_cost_bounded_memory() {
+    use tokio::io::AsyncWriteExt;
+    let server = Server::start_with(&[("SMSGATE_HTTP__BODY_READ_TIMEOUT_SECS", "4")]);
+    let (_, key) = server.account("acme", 10).await;
+    let (before, _) = server.rss_kib();
+    let addr = address(&server);
+    let chunk = vec![b'a'; 1024 * 1024];
+    let mut held = Vec::new();
+    for _ in 0..60 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        // An 8 MiB form for the smsmanager simple API, key in the body.
+        let head = format!(
+            "POST /v2/simple/message HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+            8 * 1024 * 1024
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        // Seven of the eight MiB, then nothing (a refused upload's socket
+        // may be closed under the writer).
+        for _ in 0..7 {
+            if tokio::time::timeout(Duration::from_millis(500), s.write_all(&chunk))
+                .await
+                .map_or(true, |r| r.is_err())
+            {
+                break;
+            }
+        }
+        held.push(s);
+    }
+    assert_eq!(healthz(&server).await, StatusCode::OK);
+    let (_, peak) = server.rss_kib();
+    assert!(
+        peak < before + 150 * 1024,
+        "peak RSS {peak} KiB from {before} KiB (unbounded: 60 x 7 MiB)"
+    );
+    // A client with its key in the headers is not held up by strangers.
+    let (status, _) = server
+        .post(&key, "/v1/messages", text_to("+31612345678"))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    drop(held);
+}

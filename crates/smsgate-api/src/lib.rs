@@ -6,12 +6,14 @@
 //! nowhere else.
 
 pub mod admin;
+pub mod bodies;
 pub mod connectors;
 pub mod dialects;
 pub mod extract;
 pub mod numbers;
 pub mod problem;
 pub mod registry;
+pub mod server;
 pub mod v1;
 
 use std::sync::Arc;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub admin_token_hash: [u8; 32],
     pub metrics: Option<MetricsRender>,
     pub dialects: dialects::DialectsConfig,
+    /// Deadlines and the budget of request bodies.
+    pub bodies: bodies::BodyLimits,
 }
 
 /// The whole HTTP surface.
@@ -56,6 +60,10 @@ pub fn router(state: AppState) -> axum::Router {
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            bodies::limit_bodies,
+        ))
         .layer(middleware::from_fn(refuse_own_webhooks))
         .layer(middleware::from_fn(record_request))
         .with_state(state)

@@ -1,0 +1,178 @@
+//! Request bodies cost bounded memory and time. Every body must arrive
+//! within `body_read_timeout_secs`. A request whose headers carry no valid
+//! key (a dialect that takes its key in the body, or no key at all) may
+//! only read its body within a budget of bytes shared by all such
+//! requests: its declared length (or 64 KiB when it declares none) is
+//! reserved before the handler reads it, and past the budget it is
+//! refused at once. So a hundred stalled 8 MiB uploads from strangers
+//! cannot hold 800 MB.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body::{Frame, SizeHint};
+use tokio::sync::Semaphore;
+
+use crate::AppState;
+use crate::problem::Problem;
+use crate::server::HttpLimits;
+
+/// What a body without a declared length may be, before authentication.
+const UNDECLARED: usize = 64 * 1024;
+/// The largest body any route takes.
+const LARGEST: usize = 8 * 1024 * 1024;
+
+/// The body limits of a running server.
+#[derive(Clone)]
+pub struct BodyLimits {
+    timeout: Duration,
+    budget: Arc<Semaphore>,
+}
+
+impl BodyLimits {
+    pub fn new(limits: &HttpLimits) -> BodyLimits {
+        BodyLimits {
+            timeout: Duration::from_secs(limits.body_read_timeout_secs.max(1)),
+            budget: Arc::new(Semaphore::new(
+                limits
+                    .unauthenticated_body_budget
+                    .clamp(LARGEST, Semaphore::MAX_PERMITS),
+            )),
+        }
+    }
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        BodyLimits::new(&HttpLimits::default())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the body did not arrive within {0:?}")]
+struct BodyTimeout(Duration);
+
+/// A body that fails once its deadline passes.
+struct DeadlineBody {
+    inner: Body,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    after: Duration,
+}
+
+impl http_body::Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = &mut *self;
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(axum::Error::new(BodyTimeout(this.after)))));
+        }
+        Pin::new(&mut this.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Whether the headers carry a key that authenticates (API key as a
+/// bearer token, `x-api-key` or `access_token`, or a session).
+async fn authenticated(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<std::net::IpAddr>,
+) -> bool {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let bearer = text(header::AUTHORIZATION.as_str())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    for key in [bearer, text("x-api-key"), text("access_token")]
+        .into_iter()
+        .flatten()
+    {
+        if matches!(state.engine.authenticate(key, peer).await, Ok(Ok(_))) {
+            return true;
+        }
+    }
+    if let (Some(user), Some(session)) = (text("user_key"), text("session_key")) {
+        return matches!(
+            state.engine.authenticate_session(user, session, peer).await,
+            Ok(Ok(_))
+        );
+    }
+    false
+}
+
+pub(crate) async fn limit_bodies(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let limits = state.bodies.clone();
+    let (parts, body) = req.into_parts();
+    let declared: Option<usize> = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    let bodyless = matches!(parts.method, Method::GET | Method::HEAD | Method::DELETE)
+        && declared.unwrap_or(0) == 0
+        && !parts.headers.contains_key(header::TRANSFER_ENCODING);
+    let mut reserved = None;
+    let trusted = bodyless
+        || declared == Some(0)
+        || authenticated(
+            &state,
+            &parts.headers,
+            crate::extract::peer(&parts.extensions),
+        )
+        .await;
+    let body = if trusted {
+        body
+    } else {
+        let size = declared.unwrap_or(UNDECLARED).min(LARGEST);
+        match limits.budget.clone().try_acquire_many_owned(size as u32) {
+            Ok(permit) => reserved = Some(permit),
+            Err(_) => {
+                metrics::counter!("smsgate_http_bodies_refused_total").increment(1);
+                return Problem::unavailable(
+                    "too many uploads without a key in their headers are being read; try again",
+                )
+                .into_response();
+            }
+        }
+        if declared.is_none() {
+            Body::new(http_body_util::Limited::new(body, UNDECLARED))
+        } else {
+            body
+        }
+    };
+    let body = Body::new(DeadlineBody {
+        inner: body,
+        deadline: Box::pin(tokio::time::sleep(limits.timeout)),
+        after: limits.timeout,
+    });
+    let response = next.run(Request::from_parts(parts, body)).await;
+    drop(reserved);
+    response
+}
