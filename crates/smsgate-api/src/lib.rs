@@ -122,9 +122,16 @@ async fn record_request(req: Request, next: Next) -> Response {
 async fn short_link(
     State(state): State<AppState>,
     axum::extract::Path(code): axum::extract::Path<String>,
+    req: Request,
 ) -> Response {
-    match state.engine.click(&code).await {
-        Ok(Some(url)) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
+    let client = extract::peer(req.extensions());
+    match state.engine.click(&code, client).await {
+        // Targets are checked when the link is made; one from before that
+        // is not sent as a header it cannot be.
+        Ok(Some(url)) => match axum::http::HeaderValue::from_str(&url) {
+            Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+            Err(_) => Problem::not_found("no such link").into_response(),
+        },
         Ok(None) => Problem::not_found("no such link").into_response(),
         Err(e) => Problem::from(e).into_response(),
     }

@@ -7,7 +7,9 @@ use crate::send::ShortLink;
 const TRAILING: &[char] = &['.', ',', ';', ':', '!', '?', ')', ']', '}', '\'', '"'];
 
 /// The URLs in `text` (`http://`, `https://` or `www.` up to whitespace,
-/// without trailing punctuation), as byte ranges.
+/// without trailing punctuation), as byte ranges. Only URLs of visible
+/// ASCII are taken (a redirect's `Location` can carry nothing else): one
+/// with a control character or one not encoded is left as it is.
 pub fn find_urls(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -20,7 +22,8 @@ pub fn find_urls(text: &str) -> Vec<std::ops::Range<usize>> {
         if body.starts_with("http://") || body.starts_with("https://") || body.starts_with("www.") {
             let url = trimmed[lead..].trim_end_matches(TRAILING);
             let is_bare_scheme = url.ends_with("://") || url == "www";
-            if !is_bare_scheme && url.len() > 4 {
+            let encodable = url.bytes().all(|b| b.is_ascii_graphic());
+            if !is_bare_scheme && encodable && url.len() > 4 {
                 out.push(start + lead..start + lead + url.len());
             }
         }
@@ -76,6 +79,17 @@ mod tests {
             ]
         );
         assert!(find_urls("no links, just https:// and www").is_empty());
+        // Nothing that cannot be a Location header: control characters,
+        // text not percent-encoded.
+        for odd in [
+            "https://x.io/\u{7f}a",
+            "https://x.io/a\u{0}b",
+            "https://x.io/\u{1b}[31m",
+            "https://bücher.example/",
+            "https://x.io/caf\u{e9}",
+        ] {
+            assert!(find_urls(odd).is_empty(), "{odd:?}");
+        }
     }
 
     #[test]

@@ -211,6 +211,8 @@ struct Inner {
     /// Webhook tests and replays per account: each can make up to
     /// a thousand deliveries.
     webhook_requests: std::sync::Mutex<smsgate_core::limits::Limiter<AccountId>>,
+    /// Clicks counted per (link, address) and per link.
+    clicks: std::sync::Mutex<clicks::ClickLimits>,
 }
 
 impl Engine {
@@ -281,6 +283,7 @@ impl Engine {
                     WEBHOOK_REQUESTS,
                     100_000,
                 )),
+                clicks: std::sync::Mutex::new(clicks::click_limits()),
             }),
         })
     }

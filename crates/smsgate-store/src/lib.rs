@@ -270,6 +270,8 @@ pub trait Store: Send + Sync + 'static {
     /// Counts a click on a short link (and records `message.clicked`);
     /// its target, or `None` for an unknown code.
     async fn click(&self, code: &str, now: Timestamp) -> Result<Option<String>>;
+    /// A short link's target, without counting a click.
+    async fn link_target(&self, code: &str) -> Result<Option<String>>;
 
     // --- campaigns ---------------------------------------------------------------
 

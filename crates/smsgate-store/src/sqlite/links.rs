@@ -58,6 +58,13 @@ pub(crate) fn click(conn: &Connection, code: &str, now: Timestamp) -> Result<Opt
     Ok(Some(url))
 }
 
+pub(crate) fn target(conn: &Connection, code: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT url FROM links WHERE code = ?1")?
+        .query_row([code], |r| r.get(0))
+        .optional()?)
+}
+
 pub(crate) fn of_message(conn: &Connection, message: MessageId) -> Result<Vec<LinkRecord>> {
     conn.prepare_cached(
         "SELECT code, url, clicks, last_click_at FROM links WHERE message_id = ?1 ORDER BY rowid",

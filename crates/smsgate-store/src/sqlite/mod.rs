@@ -438,6 +438,10 @@ impl Store for SqliteStore {
         let code = code.to_string();
         self.write(move |c| links::click(c, &code, now)).await
     }
+    async fn link_target(&self, code: &str) -> Result<Option<String>> {
+        let code = code.to_string();
+        self.read(move |c| links::target(c, &code)).await
+    }
     async fn create_campaign(
         &self,
         account: AccountId,
