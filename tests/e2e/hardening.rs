@@ -592,3 +592,79 @@ async fn stalled_uploads_without_a_key_in_their_headers_cost_bounded_memory() {
     assert_eq!(status, StatusCode::ACCEPTED);
     drop(held);
 }
+
+/// A request of one face with a key.
+type Face = Box<dyn Fn(&str) -> reqwest::RequestBuilder>;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_over_a_key_s_limit_get_429_with_rate_limit_headers_on_every_face() {
+    let server = Server::start_with(&[
+        ("SMSGATE_ENGINE__LIMITS__PER_KEY__BURST", "3"),
+        ("SMSGATE_ENGINE__LIMITS__PER_KEY__PER_MINUTE", "1"),
+        ("SMSGATE_ENGINE__LIMITS__PER_ADDRESS__BURST", "40"),
+        ("SMSGATE_ENGINE__LIMITS__PER_ADDRESS__PER_MINUTE", "1"),
+    ]);
+    let client = http_client(Duration::from_secs(5));
+    // One fresh key per face, each used until refused.
+    let faces: Vec<(&str, Face)> = vec![
+        ("native", {
+            let (c, u) = (client.clone(), server.url("/v1/balance"));
+            Box::new(move |k: &str| c.get(&u).bearer_auth(k))
+        }),
+        ("ultimate", {
+            let (c, u) = (client.clone(), server.url("/api/http/balance"));
+            Box::new(move |k: &str| c.get(format!("{u}?api_token={k}")))
+        }),
+        ("thesmspoint", {
+            let (c, u) = (client.clone(), server.url("/api/v1/get-sms-balance"));
+            Box::new(move |k: &str| c.get(&u).header("key", k))
+        }),
+        ("smsmanager", {
+            let (c, u) = (client.clone(), server.url("/v2/message"));
+            Box::new(move |k: &str| c.post(&u).header("x-api-key", k).json(&json!({})))
+        }),
+        ("action", {
+            let (c, u) = (client.clone(), server.url("/api/v1/action"));
+            Box::new(move |k: &str| c.post(&u).header("x-api-key", k).json(&json!({})))
+        }),
+    ];
+    for (i, (face, request)) in faces.iter().enumerate() {
+        let (_, key) = server.account(&format!("acme{i}"), 10).await;
+        let mut refused = None;
+        for _ in 0..6 {
+            let r = request(&key).send().await.unwrap();
+            if r.status() == StatusCode::TOO_MANY_REQUESTS {
+                refused = Some(r);
+                break;
+            }
+        }
+        let r = refused.unwrap_or_else(|| panic!("{face}: never limited"));
+        for h in [
+            "retry-after",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+        ] {
+            assert!(r.headers().contains_key(h), "{face}: no {h}");
+        }
+        assert_eq!(r.headers()["ratelimit-limit"], "3", "{face}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body.is_object(), "{face}: its own error shape: {body}");
+    }
+    // Without a key, the client address has its own limit.
+    let mut limited = false;
+    for _ in 0..60 {
+        let r = client.get(server.url("/v1/balance")).send().await.unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(r.headers().contains_key("retry-after"));
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "anonymous requests are limited per address");
+    assert_eq!(
+        healthz(&server).await,
+        StatusCode::OK,
+        "health is never limited"
+    );
+}

@@ -55,6 +55,11 @@ impl Default for BodyLimits {
     }
 }
 
+/// Marks a request whose headers carry no valid key (for the limit per
+/// client address).
+#[derive(Debug, Clone, Copy)]
+pub struct Anonymous;
+
 #[derive(Debug, thiserror::Error)]
 #[error("the body did not arrive within {0:?}")]
 struct BodyTimeout(Duration);
@@ -107,17 +112,21 @@ async fn authenticated(
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
+    // The operator's token (compared by hash, as the admin extractor does).
+    if bearer.is_some_and(|t| smsgate_engine::accounts::hash_key(t) == state.admin_token_hash) {
+        return true;
+    }
     for key in [bearer, text("x-api-key"), text("access_token")]
         .into_iter()
         .flatten()
     {
-        if matches!(state.engine.authenticate(key, peer).await, Ok(Ok(_))) {
+        if matches!(state.engine.identify(key, peer).await, Ok(Ok(_))) {
             return true;
         }
     }
     if let (Some(user), Some(session)) = (text("user_key"), text("session_key")) {
         return matches!(
-            state.engine.authenticate_session(user, session, peer).await,
+            state.engine.identify_session(user, session, peer).await,
             Ok(Ok(_))
         );
     }
@@ -130,7 +139,7 @@ pub(crate) async fn limit_bodies(
     next: Next,
 ) -> Response {
     let limits = state.bodies.clone();
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let declared: Option<usize> = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -139,14 +148,14 @@ pub(crate) async fn limit_bodies(
         && declared.unwrap_or(0) == 0
         && !parts.headers.contains_key(header::TRANSFER_ENCODING);
     let mut reserved = None;
-    let trusted = bodyless
-        || declared == Some(0)
-        || authenticated(
-            &state,
-            &parts.headers,
-            crate::extract::peer(&parts.extensions),
-        )
-        .await;
+    // Every request is identified (from its headers only), so that one
+    // without a key counts against its address.
+    let peer = crate::extract::peer(&parts.extensions);
+    let known = authenticated(&state, &parts.headers, peer).await;
+    if !known {
+        parts.extensions.insert(Anonymous);
+    }
+    let trusted = bodyless || declared == Some(0) || known;
     let body = if trusted {
         body
     } else {

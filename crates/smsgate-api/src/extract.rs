@@ -112,6 +112,13 @@ impl FromRequestParts<AppState> for Caller {
             Err(AuthFailure::AccountDisabled) => {
                 Err(smsgate_engine::EngineError::AccountDisabled.into())
             }
+            Err(AuthFailure::RateLimited(e)) => Err(Problem::limited(
+                format!(
+                    "too many requests for this key or account; try again in {} s",
+                    e.retry_after_secs
+                ),
+                &e,
+            )),
         }
     }
 }

@@ -62,11 +62,71 @@ pub fn router(state: AppState) -> axum::Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            limit_anonymous,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             bodies::limit_bodies,
         ))
+        .layer(middleware::from_fn(rate_limit_headers))
         .layer(middleware::from_fn(refuse_own_webhooks))
         .layer(middleware::from_fn(record_request))
         .with_state(state)
+}
+
+/// A refusal for a rate limit, carried on a response of any face so that
+/// every face answers it with the same headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limited {
+    pub retry_after_secs: u64,
+    /// The bucket's size, when the refusal came from one.
+    pub limit: Option<u32>,
+}
+
+impl Limited {
+    pub fn of(e: &smsgate_core::limits::Exhausted) -> Limited {
+        Limited {
+            retry_after_secs: e.retry_after_secs,
+            limit: Some(e.quota.limit),
+        }
+    }
+}
+
+/// `Retry-After` and `RateLimit-Limit/Remaining/Reset` on every response
+/// refused for a rate limit, whichever face made it.
+async fn rate_limit_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    if let Some(l) = response.extensions().get::<Limited>().copied() {
+        let headers = response.headers_mut();
+        headers.insert(header::RETRY_AFTER, l.retry_after_secs.into());
+        if let Some(limit) = l.limit {
+            headers.insert("ratelimit-limit", limit.into());
+        }
+        headers.insert("ratelimit-remaining", 0u32.into());
+        headers.insert("ratelimit-reset", l.retry_after_secs.into());
+    }
+    response
+}
+
+/// Requests with no valid key in their headers count against their
+/// client address.
+async fn limit_anonymous(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let anonymous = req.extensions().get::<bodies::Anonymous>().is_some();
+    if anonymous
+        && req.uri().path() != "/healthz"
+        && let Some(peer) = extract::peer(req.extensions())
+        && let Err(e) = state.engine.count_anonymous(peer)
+    {
+        return Problem::limited(
+            format!(
+                "too many requests without a key from this address; try again in {} s",
+                e.retry_after_secs
+            ),
+            &e,
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// A webhook of this smsgate (or another) aimed at its API would send a

@@ -43,9 +43,9 @@ pub struct Extra {
     /// What the request would cost, for `insufficient-credits`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub needed: Option<i64>,
-    /// Seconds to wait, for `rate-limited`: the `Retry-After` header.
+    /// For `rate-limited`: the `Retry-After` and `RateLimit-*` headers.
     #[serde(skip)]
-    pub retry_after: Option<u64>,
+    pub limited: Option<crate::Limited>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -91,7 +91,18 @@ impl Problem {
             detail,
         )
         .with(Extra {
-            retry_after: Some(retry_after_secs),
+            limited: Some(crate::Limited {
+                retry_after_secs,
+                limit: None,
+            }),
+            ..Extra::default()
+        })
+    }
+
+    /// 429 for a bucket that is empty.
+    pub fn limited(detail: impl Into<String>, e: &smsgate_core::limits::Exhausted) -> Problem {
+        Problem::rate_limited(detail, e.retry_after_secs).with(Extra {
+            limited: Some(crate::Limited::of(e)),
             ..Extra::default()
         })
     }
@@ -268,20 +279,21 @@ impl IntoResponse for Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let unavailable = status == StatusCode::SERVICE_UNAVAILABLE;
         let unauthorized = status == StatusCode::UNAUTHORIZED;
-        let retry_after = self.extra.retry_after;
+        let limited = self.extra.limited;
         let mut response = (status, axum::Json(self)).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Some(secs) = retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        } else if unavailable {
+        if limited.is_none() && unavailable {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         if unauthorized {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(l) = limited {
+            response.extensions_mut().insert(l);
         }
         response
     }

@@ -102,6 +102,8 @@ pub enum AuthFailure {
     AccountDisabled,
     /// The key is limited to networks the client is not in.
     AddressNotAllowed,
+    /// The key's or the account's requests are over their limit.
+    RateLimited(smsgate_core::limits::Exhausted),
 }
 
 type CacheEntry = (Result<Caller, AuthFailure>, Instant);

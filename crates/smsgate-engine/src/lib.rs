@@ -153,6 +153,8 @@ pub struct EngineConfig {
     pub session_max_secs: u64,
     /// Password checks and login throttling.
     pub auth: passwords::AuthConfig,
+    /// Requests per key, account and anonymous client address.
+    pub limits: RequestLimits,
     /// Where clients reach this server, for tracked short links
     /// (`<public_url>/l/<code>`). Default: `http://` and the listen
     /// address.
@@ -172,6 +174,7 @@ impl Default for EngineConfig {
             session_idle_secs: 24 * 3600,
             session_max_secs: 24 * 3600,
             auth: passwords::AuthConfig::default(),
+            limits: RequestLimits::default(),
             public_url: None,
             routing: RoutingConfig::default(),
         }
@@ -213,6 +216,38 @@ struct Inner {
     webhook_requests: std::sync::Mutex<smsgate_core::limits::Limiter<AccountId>>,
     /// Clicks counted per (link, address) and per link.
     clicks: std::sync::Mutex<clicks::ClickLimits>,
+    requests: std::sync::Mutex<RequestBuckets>,
+}
+
+/// Requests per API key and account, and per client address of requests
+/// with no key in their headers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestLimits {
+    /// Default 10,000 at once, 3,000,000 a minute (50,000 a second: a
+    /// bound against runaway clients, above what one node takes).
+    pub per_key: smsgate_core::limits::Rate,
+    /// Default as `per_key`.
+    pub per_account: smsgate_core::limits::Rate,
+    /// Default 300 at once, 6,000 a minute.
+    pub per_address: smsgate_core::limits::Rate,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        use smsgate_core::limits::Rate;
+        RequestLimits {
+            per_key: Rate::new(10_000, 3_000_000),
+            per_account: Rate::new(10_000, 3_000_000),
+            per_address: Rate::new(300, 6_000),
+        }
+    }
+}
+
+struct RequestBuckets {
+    keys: smsgate_core::limits::Limiter<KeyId>,
+    accounts: smsgate_core::limits::Limiter<AccountId>,
+    addresses: smsgate_core::limits::Limiter<std::net::IpAddr>,
 }
 
 impl Engine {
@@ -284,6 +319,17 @@ impl Engine {
                     100_000,
                 )),
                 clicks: std::sync::Mutex::new(clicks::click_limits()),
+                requests: std::sync::Mutex::new(RequestBuckets {
+                    keys: smsgate_core::limits::Limiter::new(config.limits.per_key, 100_000),
+                    accounts: smsgate_core::limits::Limiter::new(
+                        config.limits.per_account,
+                        100_000,
+                    ),
+                    addresses: smsgate_core::limits::Limiter::new(
+                        config.limits.per_address,
+                        100_000,
+                    ),
+                }),
             }),
         })
     }
@@ -506,6 +552,20 @@ impl Engine {
         secret: &str,
         peer: Option<std::net::IpAddr>,
     ) -> Result<Result<Caller, AuthFailure>, EngineError> {
+        let caller = match self.identify(secret, peer).await? {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(self.count_request(&caller).map(|()| caller))
+    }
+
+    /// Who an API key is, as `authenticate` says, without counting a
+    /// request against its limits (for checks before the request proper).
+    pub async fn identify(
+        &self,
+        secret: &str,
+        peer: Option<std::net::IpAddr>,
+    ) -> Result<Result<Caller, AuthFailure>, EngineError> {
         let result = self
             .inner
             .auth
@@ -518,6 +578,49 @@ impl Engine {
                 Err(AuthFailure::AddressNotAllowed)
             }
         }))
+    }
+
+    /// Takes one request of the caller's key and account.
+    pub(crate) fn count_request(&self, caller: &Caller) -> Result<(), AuthFailure> {
+        let now = Timestamp::now();
+        let mut limits = self
+            .inner
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let limited = |e: smsgate_core::limits::Exhausted| {
+            metrics::counter!("smsgate_requests_limited_total").increment(1);
+            AuthFailure::RateLimited(e)
+        };
+        // A session has no key of its own (0): its account's limit holds.
+        if caller.key.0 != 0 {
+            limits.keys.take(&caller.key, now).map_err(limited)?;
+        }
+        limits
+            .accounts
+            .take(&caller.account, now)
+            .map_err(limited)?;
+        Ok(())
+    }
+
+    /// Takes one request of a client address that gave no key in its
+    /// headers.
+    pub fn count_anonymous(
+        &self,
+        peer: std::net::IpAddr,
+    ) -> Result<(), smsgate_core::limits::Exhausted> {
+        let mut limits = self
+            .inner
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        limits
+            .addresses
+            .take(&peer, Timestamp::now())
+            .map(|_| ())
+            .inspect_err(|_| {
+                metrics::counter!("smsgate_requests_limited_total").increment(1);
+            })
     }
 
     /// Limits a key to client networks (`None`: from anywhere).

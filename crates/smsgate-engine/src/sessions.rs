@@ -79,8 +79,24 @@ impl Engine {
         }))
     }
 
-    /// The caller of a session: `user_key` must be the session's account.
+    /// The caller of a session: `user_key` must be the session's account;
+    /// the request counts against the account's limit.
     pub async fn authenticate_session(
+        &self,
+        user_key: &str,
+        session_key: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Result<Caller, AuthFailure>, EngineError> {
+        Ok(
+            match self.identify_session(user_key, session_key, client).await? {
+                Ok(caller) => self.count_request(&caller).map(|()| caller),
+                Err(e) => Err(e),
+            },
+        )
+    }
+
+    /// Who a session is, without counting a request.
+    pub async fn identify_session(
         &self,
         user_key: &str,
         session_key: &str,

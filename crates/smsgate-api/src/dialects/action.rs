@@ -52,6 +52,7 @@ pub enum ErrorCode {
     InsufficientCredits,
     InvalidField,
     AddressNotAllowed,
+    RateLimited,
     Unavailable,
 }
 
@@ -122,6 +123,11 @@ impl ErrorCode {
                 StatusCode::FORBIDDEN,
                 "API key not allowed from this address.",
             ),
+            RateLimited => (
+                "E150",
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests; try again later.",
+            ),
             Unavailable => (
                 "E190",
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -138,6 +144,7 @@ pub struct ActionError {
     /// More than the code's text, when there is more to say.
     detail: Option<String>,
     to: String,
+    limited: Option<crate::Limited>,
 }
 
 impl ActionError {
@@ -146,6 +153,7 @@ impl ActionError {
             code,
             detail: None,
             to: to.to_string(),
+            limited: None,
         }
     }
 
@@ -202,6 +210,7 @@ impl ActionError {
             code,
             detail,
             to: to.to_string(),
+            limited: None,
         }
     }
 }
@@ -213,7 +222,7 @@ impl IntoResponse for ActionError {
             Some(d) => format!("{text} {d}"),
             None => text.to_string(),
         };
-        (
+        let mut r = (
             status,
             Json(json!({
                 "status": "Failure",
@@ -222,7 +231,11 @@ impl IntoResponse for ActionError {
                 "to": self.to.trim_start_matches('+'),
             })),
         )
-            .into_response()
+            .into_response();
+        if let Some(l) = self.limited {
+            r.extensions_mut().insert(l);
+        }
+        r
     }
 }
 
@@ -244,7 +257,13 @@ async fn caller(state: &AppState, p: &Params, to: &str) -> Result<Caller, Action
         Ok(Err(AuthFailure::AccountDisabled)) => {
             Err(ActionError::new(ErrorCode::AccountDisabled, to))
         }
-        Ok(Err(_)) => Err(ActionError::new(ErrorCode::InvalidKey, to)),
+        Ok(Err(AuthFailure::RateLimited(e))) => Err(ActionError {
+            limited: Some(crate::Limited::of(&e)),
+            ..ActionError::new(ErrorCode::RateLimited, to)
+        }),
+        Ok(Err(AuthFailure::UnknownKey | AuthFailure::Revoked)) => {
+            Err(ActionError::new(ErrorCode::InvalidKey, to))
+        }
         Err(e) => Err(ActionError::engine(e, to)),
     }
 }

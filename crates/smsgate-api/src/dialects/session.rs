@@ -177,6 +177,10 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SessionError> {
             StatusCode::FORBIDDEN,
             "the account may not be used from this address",
         ),
+        AuthFailure::RateLimited(e) => SessionError {
+            retry_after: Some(e.retry_after_secs),
+            ..SessionError::new(StatusCode::TOO_MANY_REQUESTS, "too many requests")
+        },
     })
 }
 

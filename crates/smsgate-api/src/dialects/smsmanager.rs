@@ -47,6 +47,7 @@ pub fn routes() -> axum::Router<AppState> {
 pub struct SmsmanagerError {
     status: StatusCode,
     error: String,
+    limited: Option<crate::Limited>,
 }
 
 impl SmsmanagerError {
@@ -54,6 +55,7 @@ impl SmsmanagerError {
         SmsmanagerError {
             status,
             error: error.into(),
+            limited: None,
         }
     }
 
@@ -64,11 +66,15 @@ impl SmsmanagerError {
 
 impl IntoResponse for SmsmanagerError {
     fn into_response(self) -> Response {
-        (
+        let mut r = (
             self.status,
             Json(json!({"status": self.status.as_u16(), "error": self.error})),
         )
-            .into_response()
+            .into_response();
+        if let Some(l) = self.limited {
+            r.extensions_mut().insert(l);
+        }
+        r
     }
 }
 
@@ -151,6 +157,10 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SmsmanagerError>
             "the API key may not be used from this address",
         ),
         AuthFailure::UnknownKey => refused("invalid API key"),
+        AuthFailure::RateLimited(e) => SmsmanagerError {
+            limited: Some(crate::Limited::of(&e)),
+            ..SmsmanagerError::new(StatusCode::TOO_MANY_REQUESTS, "too many requests")
+        },
     })
 }
 

@@ -68,6 +68,7 @@ pub struct SmsPointError {
     status: StatusCode,
     message: String,
     with_data: bool,
+    limited: Option<crate::Limited>,
 }
 
 impl SmsPointError {
@@ -76,6 +77,7 @@ impl SmsPointError {
             status,
             message: message.into(),
             with_data: false,
+            limited: None,
         }
     }
 
@@ -95,7 +97,11 @@ impl IntoResponse for SmsPointError {
         if self.with_data {
             body["data"] = Value::Null;
         }
-        (self.status, Json(body)).into_response()
+        let mut r = (self.status, Json(body)).into_response();
+        if let Some(l) = self.limited {
+            r.extensions_mut().insert(l);
+        }
+        r
     }
 }
 
@@ -163,6 +169,10 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SmsPointError> {
         )),
         Err(AuthFailure::AccountDisabled) => Err(EngineError::AccountDisabled.into()),
         Err(AuthFailure::UnknownKey | AuthFailure::Revoked) => Err(missing()),
+        Err(AuthFailure::RateLimited(e)) => Err(SmsPointError {
+            limited: Some(crate::Limited::of(&e)),
+            ..SmsPointError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
+        }),
     }
 }
 

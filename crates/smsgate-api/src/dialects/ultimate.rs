@@ -36,6 +36,7 @@ pub fn routes() -> axum::Router<AppState> {
 pub struct UltimateError {
     status: StatusCode,
     message: String,
+    limited: Option<crate::Limited>,
 }
 
 impl UltimateError {
@@ -43,6 +44,7 @@ impl UltimateError {
         UltimateError {
             status,
             message: message.into(),
+            limited: None,
         }
     }
 
@@ -53,11 +55,15 @@ impl UltimateError {
 
 impl IntoResponse for UltimateError {
     fn into_response(self) -> Response {
-        (
+        let mut r = (
             self.status,
             Json(json!({"status": "error", "message": self.message})),
         )
-            .into_response()
+            .into_response();
+        if let Some(l) = self.limited {
+            r.extensions_mut().insert(l);
+        }
+        r
     }
 }
 
@@ -145,6 +151,10 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, UltimateError> {
         )),
         Err(AuthFailure::AccountDisabled) => Err(EngineError::AccountDisabled.into()),
         Err(AuthFailure::UnknownKey | AuthFailure::Revoked) => Err(unauthenticated()),
+        Err(AuthFailure::RateLimited(e)) => Err(UltimateError {
+            limited: Some(crate::Limited::of(&e)),
+            ..UltimateError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.")
+        }),
     }
 }
 
