@@ -668,3 +668,43 @@ async fn requests_over_a_key_s_limit_get_429_with_rate_limit_headers_on_every_fa
         "health is never limited"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn smsmanager_many_requests_are_all_or_nothing_on_credits() {
+    let server = Server::start();
+    let (_, key) = server.account("acme", 2).await;
+    let request = |to: &str| json!({"body": "hi", "sender": "Acme", "to": [{"phone_number": to}]});
+    let r = server
+        .http
+        .post(server.url("/v2/messages"))
+        .header("x-api-key", &key)
+        .json(&json!([
+            request("+31612345671"),
+            request("+31612345672"),
+            request("+31612345673")
+        ]))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(r).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{body}");
+    assert_eq!(server.balance(&key).await, 2, "nothing charged");
+    let (_, messages) = server.get(&key, "/v1/messages").await;
+    assert!(
+        messages["data"].as_array().unwrap().is_empty(),
+        "nothing stored: {messages}"
+    );
+    // Two fit.
+    let r = server
+        .http
+        .post(server.url("/v2/messages"))
+        .header("x-api-key", &key)
+        .json(&json!([request("+31612345671"), request("+31612345672")]))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(r).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["accepted"].as_array().unwrap().len(), 2);
+    assert_eq!(server.balance(&key).await, 0);
+}

@@ -27,6 +27,7 @@ type Reply = oneshot::Sender<Result<Result<Acceptance, Refusal>, EngineError>>;
 #[derive(Clone)]
 pub(crate) struct Intake {
     queue: mpsc::Sender<(Submission, Reply)>,
+    wake_dispatcher: Arc<Notify>,
 }
 
 impl Intake {
@@ -37,8 +38,16 @@ impl Intake {
         stop: CancellationToken,
     ) -> Intake {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tracker.spawn(run(store, rx, wake_dispatcher, stop));
-        Intake { queue: tx }
+        tracker.spawn(run(store, rx, wake_dispatcher.clone(), stop));
+        Intake {
+            queue: tx,
+            wake_dispatcher,
+        }
+    }
+
+    /// Tells the dispatcher that messages were stored past the intake.
+    pub(crate) fn wake(&self) {
+        self.wake_dispatcher.notify_one();
     }
 
     /// Commits one submission; returns after it is durable (or refused).

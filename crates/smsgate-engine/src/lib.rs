@@ -522,6 +522,70 @@ impl Engine {
         Ok(self.inner.intake.submit(submission).await??)
     }
 
+    /// Sends several requests all or none: each is planned first (one
+    /// whose recipients are all refused is refused alone), then they are
+    /// charged and stored in one transaction, and if the credits do not
+    /// cover them all, none is.
+    pub async fn send_together(
+        &self,
+        caller: &Caller,
+        requests: Vec<(SendRequest, Option<NewBatch>)>,
+    ) -> Result<Vec<Result<Acceptance, EngineError>>, EngineError> {
+        let mut planned: Vec<Result<Submission, EngineError>> = Vec::new();
+        for (req, batch) in requests {
+            planned.push(match self.plan(caller, req).await {
+                Ok(plan) => Ok(Submission {
+                    account: caller.account,
+                    messages: plan.messages,
+                    rejected: plan.rejected,
+                    total_cost: plan.total_cost,
+                    batch,
+                    idempotency: None,
+                }),
+                Err(e @ EngineError::NoValidRecipient(_)) => Err(e),
+                Err(e) => return Err(e),
+            });
+        }
+        let submissions: Vec<Submission> = planned
+            .iter_mut()
+            .filter_map(|p| match p {
+                Ok(s) => Some(std::mem::replace(
+                    s,
+                    Submission {
+                        account: caller.account,
+                        messages: Vec::new(),
+                        rejected: Vec::new(),
+                        total_cost: Credits::ZERO,
+                        batch: None,
+                        idempotency: None,
+                    },
+                )),
+                Err(_) => None,
+            })
+            .collect();
+        let mut stored = match self
+            .inner
+            .store
+            .accept_together(submissions, Timestamp::now())
+            .await?
+        {
+            Ok(results) => results.into_iter(),
+            Err(refusal) => return Err(refusal.into()),
+        };
+        self.inner.intake.wake();
+        Ok(planned
+            .into_iter()
+            .map(|p| match p {
+                Ok(_) => match stored.next() {
+                    Some(Ok(a)) => Ok(a),
+                    Some(Err(r)) => Err(r.into()),
+                    None => Err(EngineError::ShuttingDown),
+                },
+                Err(e) => Err(e),
+            })
+            .collect())
+    }
+
     pub async fn cancel(
         &self,
         caller: &Caller,

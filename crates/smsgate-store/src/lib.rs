@@ -135,6 +135,16 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<Vec<Result<Acceptance, Refusal>>>;
 
+    /// Commits submissions all or none: when one is refused for its
+    /// account (credits, disabled, idempotency), nothing is stored or
+    /// charged and that refusal is returned; one whose every recipient is
+    /// suppressed is refused alone.
+    async fn accept_together(
+        &self,
+        submissions: Vec<Submission>,
+        now: Timestamp,
+    ) -> Result<Result<Vec<Result<Acceptance, Refusal>>, Refusal>>;
+
     async fn purge_idempotency(&self, before: Timestamp) -> Result<usize>;
     /// Tries receipts kept since before `received_before` for an unknown
     /// carrier id in the id's other forms (hex for decimal and back).

@@ -255,12 +255,13 @@ struct Outcome {
     rejected: Vec<(String, String)>,
 }
 
-async fn submit(
+/// The engine's request for one of the call's requests, and its batch.
+async fn prepare(
     state: &AppState,
     caller: &Caller,
     r: Request,
     request_id: &str,
-) -> Result<Outcome, SmsmanagerError> {
+) -> Result<(SendRequest, NewBatch), SmsmanagerError> {
     if let Some(flow) = &r.flow {
         if flow.is_empty() {
             return Err(SmsmanagerError::bad("flow: must not be empty when given"));
@@ -330,8 +331,15 @@ async fn submit(
         id: BatchId::generate(),
         reference: Some(request_id.to_string()),
     };
-    let message_id = batch.id;
-    match state.engine.send(caller, req, Some(batch), None).await {
+    Ok((req, batch))
+}
+
+/// What one request of a call came to.
+fn outcome(
+    message_id: BatchId,
+    sent: Result<smsgate_store::Acceptance, EngineError>,
+) -> Result<Outcome, SmsmanagerError> {
+    match sent {
         Ok(a) => Ok(Outcome {
             message_id,
             accepted: a
@@ -352,6 +360,21 @@ async fn submit(
         }),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Sends one request.
+async fn submit(
+    state: &AppState,
+    caller: &Caller,
+    r: Request,
+    request_id: &str,
+) -> Result<Outcome, SmsmanagerError> {
+    let (req, batch) = prepare(state, caller, r, request_id).await?;
+    let message_id = batch.id;
+    outcome(
+        message_id,
+        state.engine.send(caller, req, Some(batch), None).await,
+    )
 }
 
 fn accepted_json(o: &Outcome) -> Vec<Value> {
@@ -434,9 +457,21 @@ pub async fn messages(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let request_id = uuid::Uuid::now_v7().to_string();
-    let (mut accepted, mut rejected) = (Vec::new(), Vec::new());
+    let mut prepared = Vec::with_capacity(requests.len());
     for request in requests {
-        let o = submit(&state, &caller, request, &request_id).await?;
+        let (req, batch) = prepare(&state, &caller, request, &request_id).await?;
+        prepared.push((req, Some(batch)));
+    }
+    let ids: Vec<BatchId> = prepared
+        .iter()
+        .filter_map(|(_, b)| b.as_ref().map(|b| b.id))
+        .collect();
+    // All or nothing: when the credits do not cover every request, none
+    // is stored or charged (402).
+    let sent = state.engine.send_together(&caller, prepared).await?;
+    let (mut accepted, mut rejected) = (Vec::new(), Vec::new());
+    for (message_id, result) in ids.into_iter().zip(sent) {
+        let o = outcome(message_id, result)?;
         accepted.extend(accepted_json(&o));
         rejected.extend(rejected_json(&o));
     }

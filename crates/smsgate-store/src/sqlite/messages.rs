@@ -41,6 +41,32 @@ fn insert_transition(
 
 // --- intake ---------------------------------------------------------------------------
 
+/// Submissions all or none (see `Store::accept_together`), in a savepoint
+/// of their own inside the writer's job.
+pub(crate) fn accept_together(
+    conn: &Connection,
+    submissions: Vec<Submission>,
+    now: Timestamp,
+) -> Result<Result<Vec<Result<Acceptance, Refusal>>, Refusal>> {
+    conn.prepare_cached("SAVEPOINT together")?.execute([])?;
+    let mut out = Vec::with_capacity(submissions.len());
+    for sub in submissions {
+        match accept(conn, sub, now) {
+            Ok(Err(r @ Refusal::NoValidRecipient(_))) => out.push(Err(r)),
+            Ok(Err(refusal)) => {
+                conn.prepare_cached("ROLLBACK TO together")?.execute([])?;
+                conn.prepare_cached("RELEASE together")?.execute([])?;
+                return Ok(Err(refusal));
+            }
+            Ok(Ok(a)) => out.push(Ok(a)),
+            // The writer's job savepoint undoes everything on an error.
+            Err(e) => return Err(e),
+        }
+    }
+    conn.prepare_cached("RELEASE together")?.execute([])?;
+    Ok(Ok(out))
+}
+
 pub(crate) fn accept(
     conn: &Connection,
     mut sub: Submission,

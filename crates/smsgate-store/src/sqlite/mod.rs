@@ -266,6 +266,14 @@ impl Store for SqliteStore {
         })
         .await
     }
+    async fn accept_together(
+        &self,
+        submissions: Vec<Submission>,
+        now: Timestamp,
+    ) -> Result<Result<Vec<Result<Acceptance, Refusal>>, Refusal>> {
+        self.write(move |c| messages::accept_together(c, submissions, now))
+            .await
+    }
     async fn purge_idempotency(&self, before: Timestamp) -> Result<usize> {
         self.write(move |c| messages::purge_idempotency(c, before))
             .await
