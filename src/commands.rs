@@ -247,3 +247,15 @@ pub async fn connectors(args: AdminClientArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot reach {url}"))?;
     answer(response).await
 }
+
+/// `smsgate backup FILE`: a consistent copy of the database.
+pub async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let store = smsgate_store::sqlite::SqliteStore::open(&config.db)
+        .with_context(|| format!("cannot open the database {}", config.db.display()))?;
+    store.backup(file).await?;
+    println!(
+        "{}",
+        serde_json::json!({"backup": file.display().to_string(), "of": config.db.display().to_string()})
+    );
+    Ok(())
+}

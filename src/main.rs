@@ -50,6 +50,12 @@ enum Command {
     /// Show a running server's connectors: each bind's state, window use,
     /// throughput, last error and reconnects.
     Connectors(commands::AdminClientArgs),
+    /// Write a consistent copy of the database to FILE, also while the
+    /// server runs.
+    Backup {
+        /// Where the copy goes; must not exist.
+        file: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -79,5 +85,6 @@ fn main() -> anyhow::Result<()> {
         Command::Send(args) => runtime.block_on(commands::send(args)),
         Command::Status(args) => runtime.block_on(commands::status(args)),
         Command::Connectors(args) => runtime.block_on(commands::connectors(args)),
+        Command::Backup { file } => runtime.block_on(commands::backup(&config, &file)),
     }
 }

@@ -39,9 +39,11 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         .install_recorder()
         .ok();
 
-    let store = SqliteStore::open(&config.db)
-        .with_context(|| format!("cannot open the database {}", config.db.display()))?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let sqlite = Arc::new(
+        SqliteStore::open(&config.db)
+            .with_context(|| format!("cannot open the database {}", config.db.display()))?,
+    );
+    let store: Arc<dyn Store> = sqlite.clone();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -90,6 +92,10 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         .context("HTTP server failed")?;
     tracing::info!("HTTP server stopped; finishing accepted work");
     engine.shutdown().await;
+    // One whole database file, not a file and its log.
+    if let Err(e) = sqlite.checkpoint().await {
+        tracing::warn!(error = %e, "the write-ahead log was not checkpointed");
+    }
     tracing::info!("stopped cleanly");
     Ok(())
 }

@@ -136,6 +136,13 @@ async fn sigterm_finishes_accepted_work_and_exits_cleanly() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let status = s.terminate();
     assert!(status.success(), "exit status {status}");
+    // A clean stop checkpoints: the log is empty, the file is whole.
+    let wal = s.db().with_extension("db-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(0, |m| m.len()) == 0,
+        "{} left after a clean stop",
+        wal.display()
+    );
     stop.store(true, Ordering::Relaxed);
     let mut acknowledged = Vec::new();
     for c in clients {

@@ -708,3 +708,73 @@ async fn smsmanager_many_requests_are_all_or_nothing_on_credits() {
     assert_eq!(body["accepted"].as_array().unwrap().len(), 2);
     assert_eq!(server.balance(&key).await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_of_a_running_server_is_whole_and_an_unusable_database_is_named() {
+    let server = Server::start();
+    let (_, key) = server.account("acme", 10).await;
+    for i in 0..3 {
+        let (status, _) = server
+            .post(&key, "/v1/messages", text_to(&format!("+3161234567{i}")))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    let out = std::process::Command::new(crate::support::binary())
+        .arg("backup")
+        .arg(&copy)
+        .arg("--db")
+        .arg(server.db())
+        .env("SMSGATE_ADMIN_TOKEN", crate::support::ADMIN_TOKEN)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The copy is a database of its own with what was accepted.
+    let listed = std::process::Command::new(crate::support::binary())
+        .args(["accounts", "list", "--db"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(text.contains("\"acme\""), "{text}");
+    assert!(
+        text.contains("\"balance\":7") || text.contains("\"balance\": 7"),
+        "{text}"
+    );
+    // Never over an existing file.
+    let again = std::process::Command::new(crate::support::binary())
+        .arg("backup")
+        .arg(&copy)
+        .arg("--db")
+        .arg(server.db())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    // A database that cannot be used is named, with what is wrong.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, vec![b'x'; 8192]).unwrap();
+    for (db, says) in [
+        (junk, "is not an SQLite database"),
+        (
+            dir.path().join("no/such/dir/x.db"),
+            "cannot be opened or created",
+        ),
+    ] {
+        let out = std::process::Command::new(crate::support::binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(&db)
+            .env("SMSGATE_ADMIN_TOKEN", crate::support::ADMIN_TOKEN)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{}: {err}", db.display());
+    }
+}

@@ -43,6 +43,10 @@ pub enum StoreError {
     Duplicate(String),
     #[error("migration failed: {0}")]
     Migration(String),
+    #[error("{0}")]
+    Unusable(String),
+    #[error("backup failed: {0}")]
+    Backup(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

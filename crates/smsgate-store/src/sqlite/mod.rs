@@ -52,18 +52,65 @@ const READERS: usize = 4;
 pub struct SqliteStore {
     writer: Writer,
     readers: Readers,
+    path: std::path::PathBuf,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and migrates it.
+    /// A file that cannot be written, opened or read as a database is a
+    /// clear error naming it, not a failure later on the first write.
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        let mut conn = conn::open(path, false)?;
+        let mut conn = conn::open(path, false).map_err(|e| unusable(path, e))?;
+        // A read-only file opens; the first write says so.
+        conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
+            .map_err(|e| unusable(path, StoreError::Sqlite(e)))?;
         migrate(&mut conn)?;
         let readers = Readers::open(path, READERS)?;
         Ok(SqliteStore {
             writer: Writer::start(conn),
             readers,
+            path: path.to_path_buf(),
         })
+    }
+
+    /// Moves everything in the write-ahead log into the database file and
+    /// empties the log, so a clean shutdown leaves one whole file. Call it
+    /// when nothing writes any more (after the engine's shutdown).
+    pub async fn checkpoint(&self) -> Result<()> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn::open(&path, false)?;
+            let (busy, _, _): (i64, i64, i64) =
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            if busy != 0 {
+                return Err(StoreError::Backup(
+                    "the checkpoint was blocked by a reader; the log is kept".into(),
+                ));
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
+    /// A consistent copy of the database at `to` while it is in use
+    /// (`VACUUM INTO` reads one snapshot); `to` must not exist.
+    pub async fn backup(&self, to: &Path) -> Result<()> {
+        if to.exists() {
+            return Err(StoreError::Backup(format!(
+                "{} already exists",
+                to.display()
+            )));
+        }
+        let target = to.to_string_lossy().into_owned();
+        self.read(move |c| {
+            c.execute("VACUUM INTO ?1", [&target])
+                .map_err(|e| StoreError::Backup(format!("{target}: {e}")))?;
+            Ok(())
+        })
+        .await
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T>
@@ -81,6 +128,26 @@ impl SqliteStore {
     {
         self.writer.write(f).await
     }
+}
+
+/// What is wrong with a database file that cannot be used, in words.
+fn unusable(path: &Path, e: StoreError) -> StoreError {
+    use rusqlite::ErrorCode;
+    let StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) = &e else {
+        return e;
+    };
+    let why = match f.code {
+        ErrorCode::ReadOnly => {
+            "is read-only: smsgate writes every message to it (check the permissions of the file, its -wal and -shm files and its directory, and the mount)"
+        }
+        ErrorCode::CannotOpen => {
+            "cannot be opened or created (does its directory exist and may smsgate write there?)"
+        }
+        ErrorCode::NotADatabase => "is not an SQLite database",
+        ErrorCode::PermissionDenied => "may not be opened by this user",
+        _ => return e,
+    };
+    StoreError::Unusable(format!("the database {} {why}", path.display()))
 }
 
 fn migrate(conn: &mut rusqlite::Connection) -> Result<()> {
