@@ -20,6 +20,10 @@ pub struct Credits(i64);
 
 impl Credits {
     pub const ZERO: Credits = Credits(0);
+    /// The largest balance an account (or one of its categories) may hold:
+    /// 100,000,000,000,000 credits. Far above any business, and with room
+    /// below `i64::MAX` for fractions of a credit and sums over accounts.
+    pub const MAX_BALANCE: Credits = Credits(100_000_000_000_000);
 
     pub const fn new(units: i64) -> Credits {
         Credits(units)

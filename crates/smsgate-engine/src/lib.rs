@@ -729,6 +729,12 @@ impl Engine {
             return Err(EngineError::field("name", "must be 1 to 64 characters"));
         }
         let credits = req.credits.unwrap_or(0);
+        if credits > Credits::MAX_BALANCE.units() {
+            return Err(EngineError::field(
+                "credits",
+                format!("must be at most {}", Credits::MAX_BALANCE),
+            ));
+        }
         if credits < 0 {
             return Err(EngineError::field("credits", "must not be negative"));
         }
@@ -835,6 +841,12 @@ impl Engine {
         if amount == 0 {
             return Err(EngineError::field("amount", "must not be zero"));
         }
+        if amount.unsigned_abs() > Credits::MAX_BALANCE.units().unsigned_abs() {
+            return Err(EngineError::field(
+                "amount",
+                format!("must be at most {} either way", Credits::MAX_BALANCE),
+            ));
+        }
         let store = &self.inner.store;
         let now = Timestamp::now();
         let result = match category {
@@ -853,6 +865,7 @@ impl Engine {
             StoreError::InsufficientCredits { balance, needed } => {
                 EngineError::InsufficientCredits { balance, needed }
             }
+            e @ StoreError::BalanceTooLarge { .. } => EngineError::field("amount", e.to_string()),
             e => not_found(e),
         })
     }

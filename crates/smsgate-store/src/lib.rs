@@ -31,6 +31,8 @@ pub enum StoreError {
     NoSuchKey(KeyId),
     #[error("balance {balance} is smaller than {needed}")]
     InsufficientCredits { balance: Credits, needed: Credits },
+    #[error("the balance ({balance}) would pass its maximum of {max}")]
+    BalanceTooLarge { balance: Credits, max: Credits },
     #[error("the database is closed")]
     Closed,
     #[error("the transaction could not be committed: {0}")]

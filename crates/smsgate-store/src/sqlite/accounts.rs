@@ -383,10 +383,21 @@ fn adjust(
         balance: current,
         needed: Credits::new(amount.units().saturating_neg()),
     };
-    let balance = current
-        .checked_add(amount)
-        .filter(|b| *b >= Credits::ZERO)
-        .ok_or_else(short)?;
+    let too_large = || StoreError::BalanceTooLarge {
+        balance: current,
+        max: Credits::MAX_BALANCE,
+    };
+    let balance = match current.checked_add(amount) {
+        Some(b) if b >= Credits::ZERO => b,
+        None if amount > Credits::ZERO => return Err(too_large()),
+        _ => return Err(short()),
+    };
+    if balance > Credits::MAX_BALANCE {
+        return Err(StoreError::BalanceTooLarge {
+            balance: current,
+            max: Credits::MAX_BALANCE,
+        });
+    }
     let kind = if amount >= Credits::ZERO {
         super::balances::credit(conn, id, pool, amount)?;
         LedgerKind::Topup

@@ -1623,3 +1623,35 @@ fn a_database_of_the_last_release_keeps_its_objects_under_new_public_ids() {
         );
     });
 }
+
+#[tokio::test]
+async fn balances_stop_at_their_maximum_without_a_change() {
+    let (_d, store) = open();
+    let a = account(&store, "a", 0).await;
+    let big = Credits::new(Credits::MAX_BALANCE.units() - 10);
+    store
+        .adjust_credits(a, big, None, Timestamp(1))
+        .await
+        .unwrap();
+    let over = store
+        .adjust_credits(a, Credits::new(11), None, Timestamp(2))
+        .await
+        .unwrap_err();
+    assert!(matches!(over, StoreError::BalanceTooLarge { .. }), "{over}");
+    // i64 overflow is the same refusal, not a database error.
+    let overflow = store
+        .adjust_credits(a, Credits::new(i64::MAX), None, Timestamp(2))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(overflow, StoreError::BalanceTooLarge { .. }),
+        "{overflow}"
+    );
+    let acc = store.account(a).await.unwrap().unwrap();
+    assert_eq!(acc.balance, big, "nothing changed");
+    assert_eq!(store.ledger(a, 10).await.unwrap().len(), 1);
+    store
+        .adjust_credits(a, Credits::new(10), None, Timestamp(3))
+        .await
+        .unwrap();
+}
