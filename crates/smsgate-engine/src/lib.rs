@@ -54,6 +54,23 @@ use routing::Routing;
 /// The name of the built-in simulator connector.
 pub const SIMULATOR: &str = "simulator";
 
+/// What the store is given to charge and keep for a planned request.
+fn submission(
+    caller: &Caller,
+    plan: SendPlan,
+    batch: Option<NewBatch>,
+    idempotency: Option<Idempotency>,
+) -> Submission {
+    Submission {
+        account: caller.account,
+        messages: plan.messages,
+        rejected: plan.rejected,
+        total_cost: plan.total_cost,
+        batch,
+        idempotency,
+    }
+}
+
 /// Webhook tests and replays an account may ask for: 10 at once, then 10
 /// a minute.
 const WEBHOOK_REQUESTS: smsgate_core::limits::Rate = smsgate_core::limits::Rate::new(10, 10);
@@ -511,14 +528,7 @@ impl Engine {
         idempotency: Option<Idempotency>,
     ) -> Result<Acceptance, EngineError> {
         let plan = self.plan(caller, req).await?;
-        let submission = Submission {
-            account: caller.account,
-            messages: plan.messages,
-            rejected: plan.rejected,
-            total_cost: plan.total_cost,
-            batch,
-            idempotency,
-        };
+        let submission = submission(caller, plan, batch, idempotency);
         Ok(self.inner.intake.submit(submission).await??)
     }
 
@@ -531,38 +541,20 @@ impl Engine {
         caller: &Caller,
         requests: Vec<(SendRequest, Option<NewBatch>)>,
     ) -> Result<Vec<Result<Acceptance, EngineError>>, EngineError> {
-        let mut planned: Vec<Result<Submission, EngineError>> = Vec::new();
+        // Per request: refused alone (all its recipients refused), or its
+        // place among the submissions stored together.
+        let mut refused: Vec<Option<EngineError>> = Vec::with_capacity(requests.len());
+        let mut submissions = Vec::with_capacity(requests.len());
         for (req, batch) in requests {
-            planned.push(match self.plan(caller, req).await {
-                Ok(plan) => Ok(Submission {
-                    account: caller.account,
-                    messages: plan.messages,
-                    rejected: plan.rejected,
-                    total_cost: plan.total_cost,
-                    batch,
-                    idempotency: None,
-                }),
-                Err(e @ EngineError::NoValidRecipient(_)) => Err(e),
+            match self.plan(caller, req).await {
+                Ok(plan) => {
+                    submissions.push(submission(caller, plan, batch, None));
+                    refused.push(None);
+                }
+                Err(e @ EngineError::NoValidRecipient(_)) => refused.push(Some(e)),
                 Err(e) => return Err(e),
-            });
+            }
         }
-        let submissions: Vec<Submission> = planned
-            .iter_mut()
-            .filter_map(|p| match p {
-                Ok(s) => Some(std::mem::replace(
-                    s,
-                    Submission {
-                        account: caller.account,
-                        messages: Vec::new(),
-                        rejected: Vec::new(),
-                        total_cost: Credits::ZERO,
-                        batch: None,
-                        idempotency: None,
-                    },
-                )),
-                Err(_) => None,
-            })
-            .collect();
         let mut stored = match self
             .inner
             .store
@@ -573,15 +565,15 @@ impl Engine {
             Err(refusal) => return Err(refusal.into()),
         };
         self.inner.intake.wake();
-        Ok(planned
+        Ok(refused
             .into_iter()
-            .map(|p| match p {
-                Ok(_) => match stored.next() {
+            .map(|r| match r {
+                Some(e) => Err(e),
+                None => match stored.next() {
                     Some(Ok(a)) => Ok(a),
                     Some(Err(r)) => Err(r.into()),
                     None => Err(EngineError::ShuttingDown),
                 },
-                Err(e) => Err(e),
             })
             .collect())
     }
