@@ -778,3 +778,55 @@ async fn a_backup_of_a_running_server_is_whole_and_an_unusable_database_is_named
         assert!(err.contains(says), "{}: {err}", db.display());
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn protected_sender_ids_need_their_registration_approved() {
+    let server = Server::start();
+    let (id, key) = server.account("acme", 10).await;
+    let from = |sender: &str| json!({"to": "+31612345678", "from": sender, "text": "Your account is locked"});
+    for sender in ["PayPal", "PAYPA1", "112", "DHL"] {
+        let (status, body) = server.post(&key, "/v1/messages", from(sender)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{sender}: {body}");
+        assert_eq!(body["errors"][0]["field"], "from", "{body}");
+        assert!(body.to_string().contains("protected"), "{body}");
+    }
+    // Through a dialect as well, in its own shape.
+    let r = server
+        .http
+        .get(server.url(&format!(
+            "/api/http/sms/send?api_token={key}&recipient=31612345678&sender_id=PayPal&message=hi"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert_eq!(server.balance(&key).await, 10, "nothing charged");
+    // Registered, then approved by the operator: allowed.
+    let (status, sender) = server
+        .post(&key, "/v1/senders", json!({"sender_id": "PayPal"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sender}");
+    let (status, _) = server.post(&key, "/v1/messages", from("PayPal")).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "pending is not approved"
+    );
+    let (status, _) = server
+        .admin(
+            reqwest::Method::POST,
+            &format!(
+                "/admin/v1/senders/{}/approve",
+                sender["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = server.post(&key, "/v1/messages", from("PayPal")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let _ = id;
+    // Ordinary names need nothing.
+    let (status, _) = server.post(&key, "/v1/messages", from("Acme")).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+}

@@ -13,6 +13,7 @@ pub mod links;
 pub mod msisdn;
 pub mod net;
 pub mod optout;
+pub mod protected;
 pub mod send;
 pub mod sender;
 pub mod template;

@@ -172,6 +172,10 @@ pub struct EngineConfig {
     pub auth: passwords::AuthConfig,
     /// Requests per key, account and anonymous client address.
     pub limits: RequestLimits,
+    /// Sender IDs only accounts with them registered and approved may send
+    /// from (brands, emergency numbers). Default: `smsgate_core::protected::DEFAULT`;
+    /// `[]` protects none.
+    pub protected_senders: Vec<String>,
     /// Where clients reach this server, for tracked short links
     /// (`<public_url>/l/<code>`). Default: `http://` and the listen
     /// address.
@@ -192,6 +196,10 @@ impl Default for EngineConfig {
             session_max_secs: 24 * 3600,
             auth: passwords::AuthConfig::default(),
             limits: RequestLimits::default(),
+            protected_senders: smsgate_core::protected::DEFAULT
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             public_url: None,
             routing: RoutingConfig::default(),
         }
@@ -234,6 +242,7 @@ struct Inner {
     /// Clicks counted per (link, address) and per link.
     clicks: std::sync::Mutex<clicks::ClickLimits>,
     requests: std::sync::Mutex<RequestBuckets>,
+    protected: smsgate_core::protected::ProtectedSenders,
 }
 
 /// Requests per API key and account, and per client address of requests
@@ -336,6 +345,9 @@ impl Engine {
                     100_000,
                 )),
                 clicks: std::sync::Mutex::new(clicks::click_limits()),
+                protected: smsgate_core::protected::ProtectedSenders::new(
+                    &config.protected_senders,
+                ),
                 requests: std::sync::Mutex::new(RequestBuckets {
                     keys: smsgate_core::limits::Limiter::new(config.limits.per_key, 100_000),
                     accounts: smsgate_core::limits::Limiter::new(
@@ -473,10 +485,12 @@ impl Engine {
 
     async fn plan(&self, caller: &Caller, mut req: SendRequest) -> Result<SendPlan, EngineError> {
         self.thread_reply(caller, &mut req).await?;
-        if caller.require_approved_sender
-            && let Some(from) = &req.from
-        {
-            self.require_approved_sender(caller.account, from).await?;
+        if let Some(from) = &req.from {
+            if self.inner.protected.protects(from) {
+                self.require_protected_sender(caller.account, from).await?;
+            } else if caller.require_approved_sender {
+                self.require_approved_sender(caller.account, from).await?;
+            }
         }
         if let Some(id) = &req.template_id {
             let from = req.from.as_deref().unwrap_or_default();

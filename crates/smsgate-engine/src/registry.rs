@@ -175,6 +175,33 @@ impl Engine {
 
     /// Refuses a sender ID the account has not registered, or that is not
     /// approved yet (accounts with `require_approved_sender`).
+    /// A protected sender ID (a brand, an emergency number) may be sent
+    /// from only once it is registered and approved for the account.
+    pub(crate) async fn require_protected_sender(
+        &self,
+        account: AccountId,
+        sender: &str,
+    ) -> Result<(), EngineError> {
+        let approved = self
+            .inner
+            .store
+            .sender_by_name(account, sender.trim())
+            .await?
+            .is_some_and(|s| s.status == Approval::Approved);
+        if approved {
+            return Ok(());
+        }
+        metrics::counter!("smsgate_protected_sender_refused_total").increment(1);
+        tracing::warn!(account = %account, sender, "send from a protected sender ID refused");
+        Err(EngineError::field(
+            "from",
+            format!(
+                "{sender:?} is a protected sender ID (a brand or an emergency number): \
+                 register it for the account and have it approved to send from it"
+            ),
+        ))
+    }
+
     pub(crate) async fn require_approved_sender(
         &self,
         account: AccountId,
