@@ -20,6 +20,8 @@ use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
 use tokio::sync::Semaphore;
 
+use smsgate_engine::Caller;
+
 use crate::AppState;
 use crate::problem::Problem;
 use crate::server::HttpLimits;
@@ -97,11 +99,20 @@ impl http_body::Body for DeadlineBody {
 
 /// Whether the headers carry a key that authenticates (API key as a
 /// bearer token, `x-api-key` or `access_token`, or a session).
-async fn authenticated(
+/// Who the headers say the caller is: an API key (as a bearer token,
+/// `x-api-key` or `access_token`), a session, or the operator's token.
+enum Known {
+    /// By the bearer token: the native extractor takes it from here
+    /// rather than look it up again.
+    Bearer(Caller),
+    Other,
+}
+
+async fn identified(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<std::net::IpAddr>,
-) -> bool {
+) -> Option<Known> {
     let text = |name: &str| {
         headers
             .get(name)
@@ -112,26 +123,39 @@ async fn authenticated(
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
-    // The operator's token (compared by hash, as the admin extractor does).
-    if bearer.is_some_and(|t| smsgate_engine::accounts::hash_key(t) == state.admin_token_hash) {
-        return true;
+    if let Some(token) = bearer {
+        if let Ok(Ok(caller)) = state.engine.identify(token, peer).await {
+            return Some(Known::Bearer(caller));
+        }
+        // The operator's token (compared by hash, as the admin extractor
+        // does).
+        if smsgate_engine::accounts::hash_key(token) == state.admin_token_hash {
+            return Some(Known::Other);
+        }
     }
-    for key in [bearer, text("x-api-key"), text("access_token")]
+    for key in [text("x-api-key"), text("access_token")]
         .into_iter()
         .flatten()
     {
         if matches!(state.engine.identify(key, peer).await, Ok(Ok(_))) {
-            return true;
+            return Some(Known::Other);
         }
     }
-    if let (Some(user), Some(session)) = (text("user_key"), text("session_key")) {
-        return matches!(
+    if let (Some(user), Some(session)) = (text("user_key"), text("session_key"))
+        && matches!(
             state.engine.identify_session(user, session, peer).await,
             Ok(Ok(_))
-        );
+        )
+    {
+        return Some(Known::Other);
     }
-    false
+    None
 }
+
+/// The caller a request's bearer token identified, for the native API's
+/// extractor.
+#[derive(Clone)]
+pub struct IdentifiedBearer(pub Caller);
 
 pub(crate) async fn limit_bodies(
     State(state): State<AppState>,
@@ -151,10 +175,17 @@ pub(crate) async fn limit_bodies(
     // Every request is identified (from its headers only), so that one
     // without a key counts against its address.
     let peer = crate::extract::peer(&parts.extensions);
-    let known = authenticated(&state, &parts.headers, peer).await;
-    if !known {
-        parts.extensions.insert(Anonymous);
-    }
+    let known = match identified(&state, &parts.headers, peer).await {
+        Some(Known::Bearer(caller)) => {
+            parts.extensions.insert(IdentifiedBearer(caller));
+            true
+        }
+        Some(Known::Other) => true,
+        None => {
+            parts.extensions.insert(Anonymous);
+            false
+        }
+    };
     let trusted = bodyless || declared == Some(0) || known;
     let body = if trusted {
         body

@@ -92,14 +92,24 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        // Identified from its headers already (bodies): only counted here.
+        let known = parts
+            .extensions
+            .remove::<crate::bodies::IdentifiedBearer>()
+            .map(|b| b.0);
         let secret = bearer(parts).ok_or_else(|| {
             Problem::unauthorized("send the API key as `Authorization: Bearer <key>`")
         })?;
-        match state
-            .engine
-            .authenticate(secret, peer(&parts.extensions))
-            .await?
-        {
+        let result = match known {
+            Some(caller) => state.engine.count(&caller).map(|()| caller),
+            None => {
+                state
+                    .engine
+                    .authenticate(secret, peer(&parts.extensions))
+                    .await?
+            }
+        };
+        match result {
             Ok(caller) => Ok(caller),
             Err(AuthFailure::AddressNotAllowed) => Err(Problem::new(
                 axum::http::StatusCode::FORBIDDEN,

@@ -626,7 +626,7 @@ impl Engine {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(self.count_request(&caller).map(|()| caller))
+        Ok(self.count(&caller).map(|()| caller))
     }
 
     /// Who an API key is, as `authenticate` says, without counting a
@@ -650,8 +650,9 @@ impl Engine {
         }))
     }
 
-    /// Takes one request of the caller's key and account.
-    pub(crate) fn count_request(&self, caller: &Caller) -> Result<(), AuthFailure> {
+    /// Takes one request of the caller's key and account (a caller
+    /// `identify` gave, now making its request).
+    pub fn count(&self, caller: &Caller) -> Result<(), AuthFailure> {
         let now = Timestamp::now();
         let mut limits = self
             .inner

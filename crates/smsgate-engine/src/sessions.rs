@@ -89,7 +89,7 @@ impl Engine {
     ) -> Result<Result<Caller, AuthFailure>, EngineError> {
         Ok(
             match self.identify_session(user_key, session_key, client).await? {
-                Ok(caller) => self.count_request(&caller).map(|()| caller),
+                Ok(caller) => self.count(&caller).map(|()| caller),
                 Err(e) => Err(e),
             },
         )
