@@ -57,11 +57,6 @@ impl Default for BodyLimits {
     }
 }
 
-/// Marks a request whose headers carry no valid key (for the limit per
-/// client address).
-#[derive(Debug, Clone, Copy)]
-pub struct Anonymous;
-
 #[derive(Debug, thiserror::Error)]
 #[error("the body did not arrive within {0:?}")]
 struct BodyTimeout(Duration);
@@ -157,23 +152,29 @@ async fn identified(
 #[derive(Clone)]
 pub struct IdentifiedBearer(pub Caller);
 
-pub(crate) async fn limit_bodies(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let limits = state.bodies.clone();
+/// The one layer in front of every route: refuses webhook deliveries
+/// aimed at the API, identifies the caller from the headers, limits
+/// requests without a key per client address and their bodies by the
+/// budget, puts a deadline on every body, and gives every 429 of any face
+/// its `Retry-After` and `RateLimit-*` headers. (One layer rather than
+/// four: each `from_fn` layer costs a boxed future per request.)
+pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.headers().contains_key("smsgate-signature") {
+        return crate::refuse_webhook_loop();
+    }
+    let limits = &state.bodies;
     let (mut parts, body) = req.into_parts();
     let declared: Option<usize> = parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse().ok());
-    let bodyless = matches!(parts.method, Method::GET | Method::HEAD | Method::DELETE)
-        && declared.unwrap_or(0) == 0
-        && !parts.headers.contains_key(header::TRANSFER_ENCODING);
-    let mut reserved = None;
-    // Every request is identified (from its headers only), so that one
-    // without a key counts against its address.
+    let bodyless = declared == Some(0)
+        || (declared.is_none()
+            && !parts.headers.contains_key(header::TRANSFER_ENCODING)
+            && matches!(
+                parts.method,
+                Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
+            ));
     let peer = crate::extract::peer(&parts.extensions);
     let known = match identified(&state, &parts.headers, peer).await {
         Some(Known::Bearer(caller)) => {
@@ -181,38 +182,56 @@ pub(crate) async fn limit_bodies(
             true
         }
         Some(Known::Other) => true,
-        None => {
-            parts.extensions.insert(Anonymous);
-            false
-        }
+        None => false,
     };
-    let trusted = bodyless || declared == Some(0) || known;
-    let body = if trusted {
+    // Requests with no key in their headers count against their address.
+    if !known
+        && parts.uri.path() != "/healthz"
+        && let Some(ip) = peer
+        && let Err(e) = state.engine.count_anonymous(ip)
+    {
+        return crate::with_rate_limit_headers(
+            Problem::limited(
+                format!(
+                    "too many requests without a key from this address; try again in {} s",
+                    e.retry_after_secs
+                ),
+                &e,
+            )
+            .into_response(),
+        );
+    }
+    let mut reserved = None;
+    let body = if bodyless {
         body
     } else {
-        let size = declared.unwrap_or(UNDECLARED).min(LARGEST);
-        match limits.budget.clone().try_acquire_many_owned(size as u32) {
-            Ok(permit) => reserved = Some(permit),
-            Err(_) => {
-                metrics::counter!("smsgate_http_bodies_refused_total").increment(1);
-                return Problem::unavailable(
-                    "too many uploads without a key in their headers are being read; try again",
-                )
-                .into_response();
-            }
-        }
-        if declared.is_none() {
-            Body::new(http_body_util::Limited::new(body, UNDECLARED))
-        } else {
+        let body = if known {
             body
-        }
+        } else {
+            let size = declared.unwrap_or(UNDECLARED).min(LARGEST);
+            match limits.budget.clone().try_acquire_many_owned(size as u32) {
+                Ok(permit) => reserved = Some(permit),
+                Err(_) => {
+                    metrics::counter!("smsgate_http_bodies_refused_total").increment(1);
+                    return Problem::unavailable(
+                        "too many uploads without a key in their headers are being read; try again",
+                    )
+                    .into_response();
+                }
+            }
+            if declared.is_none() {
+                Body::new(http_body_util::Limited::new(body, UNDECLARED))
+            } else {
+                body
+            }
+        };
+        Body::new(DeadlineBody {
+            inner: body,
+            deadline: Box::pin(tokio::time::sleep(limits.timeout)),
+            after: limits.timeout,
+        })
     };
-    let body = Body::new(DeadlineBody {
-        inner: body,
-        deadline: Box::pin(tokio::time::sleep(limits.timeout)),
-        after: limits.timeout,
-    });
     let response = next.run(Request::from_parts(parts, body)).await;
     drop(reserved);
-    response
+    crate::with_rate_limit_headers(response)
 }

@@ -60,16 +60,7 @@ pub fn router(state: AppState) -> axum::Router {
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            limit_anonymous,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            bodies::limit_bodies,
-        ))
-        .layer(middleware::from_fn(rate_limit_headers))
-        .layer(middleware::from_fn(refuse_own_webhooks))
+        .layer(middleware::from_fn_with_state(state.clone(), bodies::guard))
         .layer(middleware::from_fn(record_request))
         .with_state(state)
 }
@@ -92,10 +83,9 @@ impl Limited {
     }
 }
 
-/// `Retry-After` and `RateLimit-Limit/Remaining/Reset` on every response
+/// `Retry-After` and `RateLimit-Limit/Remaining/Reset` on a response
 /// refused for a rate limit, whichever face made it.
-async fn rate_limit_headers(req: Request, next: Next) -> Response {
-    let mut response = next.run(req).await;
+pub(crate) fn with_rate_limit_headers(mut response: Response) -> Response {
     if let Some(l) = response.extensions().get::<Limited>().copied() {
         let headers = response.headers_mut();
         headers.insert(header::RETRY_AFTER, l.retry_after_secs.into());
@@ -108,43 +98,19 @@ async fn rate_limit_headers(req: Request, next: Next) -> Response {
     response
 }
 
-/// Requests with no valid key in their headers count against their
-/// client address.
-async fn limit_anonymous(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let anonymous = req.extensions().get::<bodies::Anonymous>().is_some();
-    if anonymous
-        && req.uri().path() != "/healthz"
-        && let Some(peer) = extract::peer(req.extensions())
-        && let Err(e) = state.engine.count_anonymous(peer)
-    {
-        return Problem::limited(
-            format!(
-                "too many requests without a key from this address; try again in {} s",
-                e.retry_after_secs
-            ),
-            &e,
-        )
-        .into_response();
-    }
-    next.run(req).await
-}
-
 /// A webhook of this smsgate (or another) aimed at its API would send a
 /// message per event, each making more events, until the credits run out:
 /// requests signed as webhook deliveries are refused before anything else.
-async fn refuse_own_webhooks(req: Request, next: Next) -> Response {
-    if req.headers().contains_key("smsgate-signature") {
-        metrics::counter!("smsgate_webhook_loops_refused_total").increment(1);
-        return Problem::new(
-            StatusCode::FORBIDDEN,
-            "webhook-loop",
-            "A webhook delivery cannot call the API",
-            "this request carries an smsgate-signature header: it is a webhook delivery, and \
-             smsgate does not act on its own (or another smsgate's) webhooks",
-        )
-        .into_response();
-    }
-    next.run(req).await
+pub(crate) fn refuse_webhook_loop() -> Response {
+    metrics::counter!("smsgate_webhook_loops_refused_total").increment(1);
+    Problem::new(
+        StatusCode::FORBIDDEN,
+        "webhook-loop",
+        "A webhook delivery cannot call the API",
+        "this request carries an smsgate-signature header: it is a webhook delivery, and \
+         smsgate does not act on its own (or another smsgate's) webhooks",
+    )
+    .into_response()
 }
 
 async fn not_found() -> Problem {
