@@ -830,3 +830,45 @@ async fn protected_sender_ids_need_their_registration_approved() {
     let (status, _) = server.post(&key, "/v1/messages", from("Acme")).await;
     assert_eq!(status, StatusCode::ACCEPTED);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_may_have_its_own_request_limit() {
+    let server = Server::start();
+    let (id, key) = server.account("acme", 10).await;
+    let (_, other) = server.account("other", 10).await;
+    let patch = |body: Value| {
+        let server = &server;
+        async move {
+            server
+                .admin(
+                    reqwest::Method::PATCH,
+                    &format!("/admin/v1/accounts/{id}"),
+                    Some(body),
+                )
+                .await
+        }
+    };
+    let (status, body) = patch(json!({"rate_limit": {"burst": 0, "per_minute": 5}})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = patch(json!({"rate_limit": {"burst": 2, "per_minute": 1}})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["rate_limit"]["burst"], 2);
+    let client = http_client(Duration::from_secs(5));
+    let balance = |k: &str| client.get(server.url("/v1/balance")).bearer_auth(k).send();
+    for _ in 0..2 {
+        assert_eq!(balance(&key).await.unwrap().status(), StatusCode::OK);
+    }
+    let refused = balance(&key).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["ratelimit-limit"], "2");
+    assert_eq!(
+        balance(&other).await.unwrap().status(),
+        StatusCode::OK,
+        "others keep theirs"
+    );
+    // Back to the server's default.
+    let (status, body) = patch(json!({ "rate_limit": null })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["rate_limit"].is_null());
+    assert_eq!(balance(&key).await.unwrap().status(), StatusCode::OK);
+}

@@ -55,6 +55,10 @@ pub struct AccountView {
     pub enforce_campaign_check: bool,
     pub postback_url: Option<String>,
     pub split_balances: bool,
+    /// Its own request limit (`{burst, per_minute}`); null: the server's
+    /// default (`[engine.limits] per_account`).
+    #[schema(value_type = Option<Object>)]
+    pub rate_limit: Option<smsgate_core::limits::Rate>,
     pub created_at: String,
     /// Only when the account is created: its first API key. Shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,6 +81,7 @@ impl From<&Account> for AccountView {
             enforce_campaign_check: a.enforce_campaign_check,
             postback_url: a.postback_url.clone(),
             split_balances: a.split_balances,
+            rate_limit: a.rate_limit,
             created_at: a.created_at.to_rfc3339(),
             api_key: None,
         }
@@ -201,15 +206,20 @@ pub struct UpdateAccount {
     /// sends are charged to their category's, topped up with
     /// `POST /admin/v1/accounts/{id}/credits` `{"category": …}`.
     pub split_balances: Option<bool>,
+    /// The account's own request limit, `{"burst": n, "per_minute": m}`
+    /// (each at least 1), or null for the server's default.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<Object>)]
+    pub rate_limit: Option<Option<smsgate_core::limits::Rate>>,
 }
 
 /// Distinguishes a missing field (leave as is) from `null` (clear it).
 mod double_option {
     use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
         d: D,
-    ) -> Result<Option<Option<String>>, D::Error> {
-        Option::<String>::deserialize(d).map(Some)
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
     }
 }
 
@@ -290,7 +300,16 @@ pub async fn update_account(
         enforce_campaign_check: b.enforce_campaign_check,
         postback_url,
         split_balances: b.split_balances,
+        rate_limit: b.rate_limit,
     };
+    if let Some(Some(rate)) = b.rate_limit
+        && (rate.burst == 0 || rate.per_minute == 0)
+    {
+        return Err(Problem::invalid_field(
+            "rate_limit",
+            "burst and per_minute must be at least 1 (disable the account to stop it)",
+        ));
+    }
     let account = state.engine.update_account(id, patch).await?;
     Ok(Json(AccountView::from(&account)))
 }

@@ -50,6 +50,8 @@ pub struct Caller {
     pub allowed_ips: Option<Arc<Vec<IpNetwork>>>,
     /// Where the action dialect's postbacks go.
     pub postback_url: Option<String>,
+    /// The account's own request limit; `None`: the server's default.
+    pub rate_limit: Option<smsgate_core::limits::Rate>,
 }
 
 impl Caller {
@@ -171,6 +173,7 @@ pub(crate) fn caller(account: &Account, key: KeyId) -> Caller {
         enforce_campaign_check: account.enforce_campaign_check,
         allowed_ips: None,
         postback_url: account.postback_url.clone(),
+        rate_limit: account.rate_limit,
     }
 }
 

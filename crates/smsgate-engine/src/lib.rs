@@ -667,9 +667,10 @@ impl Engine {
         if caller.key.0 != 0 {
             limits.keys.take(&caller.key, now).map_err(limited)?;
         }
+        let rate = caller.rate_limit.unwrap_or(limits.accounts.rate());
         limits
             .accounts
-            .take(&caller.account, now)
+            .take_at(&caller.account, rate, now)
             .map_err(limited)?;
         Ok(())
     }

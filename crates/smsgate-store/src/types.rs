@@ -48,6 +48,8 @@ pub struct Account {
     /// A balance per category (transactional, promotional, otp) instead
     /// of one: sends are charged to their category's.
     pub split_balances: bool,
+    /// Its own request limit; `None`: the server's default.
+    pub rate_limit: Option<smsgate_core::limits::Rate>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +78,8 @@ pub struct AccountPatch {
     pub enforce_campaign_check: Option<bool>,
     pub postback_url: Option<Option<String>>,
     pub split_balances: Option<bool>,
+    /// `Some(None)`: back to the server's default.
+    pub rate_limit: Option<Option<smsgate_core::limits::Rate>>,
 }
 
 /// A login session (known by the hash of its key).

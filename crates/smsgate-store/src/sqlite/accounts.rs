@@ -1,6 +1,7 @@
 //! SQL for accounts, API keys, the credit ledger, prices and settings.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use smsgate_core::limits::Rate;
 use smsgate_core::net::IpNetwork;
 use smsgate_core::optout::OptOutKeywords;
 use smsgate_core::{AccountId, BatchId, Category, Credits, KeyId, MessageId, Price, Timestamp};
@@ -12,7 +13,7 @@ use crate::{
 
 const ACCOUNT_COLUMNS: &str = "id, name, status, password_hash, default_country, timezone, max_parts, balance, created_at, \
      optout_keywords, optin_keywords, require_approved_sender, default_sender, enforce_campaign_check, \
-     postback_url, split_balances";
+     postback_url, split_balances, rate_burst, rate_per_minute";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     let status: String = r.get(2)?;
@@ -43,6 +44,10 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         enforce_campaign_check: r.get(13)?,
         postback_url: r.get(14)?,
         split_balances: r.get(15)?,
+        rate_limit: match (r.get::<_, Option<u32>>(16)?, r.get::<_, Option<u32>>(17)?) {
+            (Some(burst), Some(per_minute)) => Some(Rate::new(burst, per_minute)),
+            _ => None,
+        },
     })
 }
 
@@ -174,6 +179,12 @@ pub(crate) fn update_account(
         conn.execute(
             "UPDATE accounts SET default_sender = ?1 WHERE id = ?2",
             params![sender, id.0],
+        )?;
+    }
+    if let Some(rate) = patch.rate_limit {
+        conn.execute(
+            "UPDATE accounts SET rate_burst = ?1, rate_per_minute = ?2 WHERE id = ?3",
+            params![rate.map(|r| r.burst), rate.map(|r| r.per_minute), id.0],
         )?;
     }
     if let Some(split) = patch.split_balances {

@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_category_balances.sql"),
     include_str!("migrations/0012_key_networks.sql"),
     include_str!("migrations/0013_opaque_ids.sql"),
+    include_str!("migrations/0014_account_rate_limit.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
