@@ -59,7 +59,19 @@ impl Default for BodyLimits {
 
 #[derive(Debug, thiserror::Error)]
 #[error("the body did not arrive within {0:?}")]
-struct BodyTimeout(Duration);
+pub(crate) struct BodyTimeout(Duration);
+
+/// Whether a body read failed on its deadline.
+pub(crate) fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.is::<BodyTimeout>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
 
 /// A body that fails once its deadline passes.
 struct DeadlineBody {

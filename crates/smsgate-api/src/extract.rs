@@ -37,6 +37,13 @@ impl<S: Send + Sync, T: DeserializeOwned, const LIMIT: usize> FromRequest<S>
                 let e = e.into_inner();
                 if e.is::<http_body_util::LengthLimitError>() {
                     Problem::too_large(LIMIT)
+                } else if crate::bodies::timed_out(e.as_ref()) {
+                    Problem::new(
+                        axum::http::StatusCode::REQUEST_TIMEOUT,
+                        "request-timeout",
+                        "The body did not arrive in time",
+                        e.to_string(),
+                    )
                 } else {
                     Problem::malformed_json(format!("the body could not be read: {e}"))
                 }
