@@ -310,6 +310,10 @@ async fn wrong_passwords_lock_out_the_name_then_the_address() {
         .parse()
         .unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
+    assert!(
+        locked.headers().contains_key("ratelimit-reset"),
+        "the session dialect's 429s carry the same headers as every face's"
+    );
     // Unknown names count against the address like known ones.
     for n in 0..2 {
         let r = login(&server, &format!("nobody{n}"), "guess").await;

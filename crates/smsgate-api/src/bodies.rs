@@ -1,11 +1,13 @@
-//! Request bodies cost bounded memory and time. Every body must arrive
-//! within `body_read_timeout_secs`. A request whose headers carry no valid
-//! key (a dialect that takes its key in the body, or no key at all) may
-//! only read its body within a budget of bytes shared by all such
-//! requests: its declared length (or 64 KiB when it declares none) is
-//! reserved before the handler reads it, and past the budget it is
-//! refused at once. So a hundred stalled 8 MiB uploads from strangers
-//! cannot hold 800 MB.
+//! The guard in front of every route (`guard`): it refuses webhook
+//! deliveries aimed at the API, identifies the caller from the headers
+//! alone, limits keyless requests per client address, and bounds bodies.
+//! Every body must arrive within `body_read_timeout_secs`. A request whose
+//! headers carry no valid key (a dialect that takes its key in the body,
+//! or no key at all) may only read its body within a budget of bytes
+//! shared by all such requests: its declared length (or 64 KiB when it
+//! declares none) is reserved before the handler reads it, and past the
+//! budget it is refused at once. So a hundred stalled 8 MiB uploads from
+//! strangers cannot hold 800 MB.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -104,65 +106,65 @@ impl http_body::Body for DeadlineBody {
     }
 }
 
-/// Whether the headers carry a key that authenticates (API key as a
-/// bearer token, `x-api-key` or `access_token`, or a session).
-/// Who the headers say the caller is: an API key (as a bearer token,
-/// `x-api-key` or `access_token`), a session, or the operator's token.
-enum Known {
-    /// By the bearer token: the native extractor takes it from here
-    /// rather than look it up again.
-    Bearer(Caller),
-    Other,
+/// How the guard identified a request, handed to the face that serves it
+/// so that the face counts the request without looking the caller up
+/// again (a session costs three reads).
+#[derive(Debug, Clone)]
+pub struct Identified {
+    pub caller: Caller,
+    pub by: Credential,
 }
 
-async fn identified(
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// `Authorization: Bearer <API key>`.
+    Bearer,
+    /// `x-api-key` or `access_token`.
+    KeyHeader,
+    /// `user_key` with `Session_key`.
+    Session,
+}
+
+/// Who the headers alone say the caller is.
+enum Known {
+    Caller(Identified),
+    Operator,
+}
+
+async fn identify(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<std::net::IpAddr>,
 ) -> Option<Known> {
+    let found = |caller, by| Some(Known::Caller(Identified { caller, by }));
     let text = |name: &str| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    let bearer = text(header::AUTHORIZATION.as_str())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    if let Some(token) = bearer {
+    if let Some(token) = crate::extract::bearer(headers) {
         if let Ok(Ok(caller)) = state.engine.identify(token, peer).await {
-            return Some(Known::Bearer(caller));
+            return found(caller, Credential::Bearer);
         }
-        // The operator's token (compared by hash, as the admin extractor
-        // does).
-        if smsgate_engine::accounts::hash_key(token) == state.admin_token_hash {
-            return Some(Known::Other);
+        if state.is_admin_token(token) {
+            return Some(Known::Operator);
         }
     }
     for key in [text("x-api-key"), text("access_token")]
         .into_iter()
         .flatten()
     {
-        if matches!(state.engine.identify(key, peer).await, Ok(Ok(_))) {
-            return Some(Known::Other);
+        if let Ok(Ok(caller)) = state.engine.identify(key, peer).await {
+            return found(caller, Credential::KeyHeader);
         }
     }
-    if let (Some(user), Some(session)) = (text("user_key"), text("session_key"))
-        && matches!(
-            state.engine.identify_session(user, session, peer).await,
-            Ok(Ok(_))
-        )
-    {
-        return Some(Known::Other);
+    let (user, session) = (text("user_key")?, text("session_key")?);
+    match state.engine.identify_session(user, session, peer).await {
+        Ok(Ok(caller)) => found(caller, Credential::Session),
+        _ => None,
     }
-    None
 }
-
-/// The caller a request's bearer token identified, for the native API's
-/// extractor.
-#[derive(Clone)]
-pub struct IdentifiedBearer(pub Caller);
 
 /// The one layer in front of every route: refuses webhook deliveries
 /// aimed at the API, identifies the caller from the headers, limits
@@ -188,12 +190,12 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
                 Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
             ));
     let peer = crate::extract::peer(&parts.extensions);
-    let known = match identified(&state, &parts.headers, peer).await {
-        Some(Known::Bearer(caller)) => {
-            parts.extensions.insert(IdentifiedBearer(caller));
+    let known = match identify(&state, &parts.headers, peer).await {
+        Some(Known::Caller(identified)) => {
+            parts.extensions.insert(identified);
             true
         }
-        Some(Known::Other) => true,
+        Some(Known::Operator) => true,
         None => false,
     };
     // Requests with no key in their headers count against their address.

@@ -99,12 +99,13 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        // Identified from its headers already (bodies): only counted here.
+        // Identified from its headers already (the guard): only counted here.
         let known = parts
             .extensions
-            .remove::<crate::bodies::IdentifiedBearer>()
-            .map(|b| b.0);
-        let secret = bearer(parts).ok_or_else(|| {
+            .remove::<crate::bodies::Identified>()
+            .filter(|i| i.by == crate::bodies::Credential::Bearer)
+            .map(|i| i.caller);
+        let secret = bearer(&parts.headers).ok_or_else(|| {
             Problem::unauthorized("send the API key as `Authorization: Bearer <key>`")
         })?;
         let result = match known {
@@ -147,8 +148,9 @@ pub fn peer(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
         .map(|c| c.0.ip())
 }
 
-pub fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+/// The token of `Authorization: Bearer <token>`.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -163,12 +165,10 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let token = bearer(parts).ok_or_else(|| {
+        let token = bearer(&parts.headers).ok_or_else(|| {
             Problem::unauthorized("send the admin token as `Authorization: Bearer <token>`")
         })?;
-        let hash = smsgate_engine::accounts::hash_key(token);
-        // Compare hashes, so the comparison time says nothing of the token.
-        if hash == state.admin_token_hash {
+        if state.is_admin_token(token) {
             Ok(Admin)
         } else {
             Err(Problem::unauthorized("the admin token is not valid"))

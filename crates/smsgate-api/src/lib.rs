@@ -44,6 +44,14 @@ pub struct AppState {
     pub bodies: bodies::BodyLimits,
 }
 
+impl AppState {
+    /// Whether `token` is the operator's. Hashes are compared, so the
+    /// comparison time says nothing of the token.
+    pub fn is_admin_token(&self, token: &str) -> bool {
+        smsgate_engine::accounts::hash_key(token) == self.admin_token_hash
+    }
+}
+
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()

@@ -154,24 +154,6 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         }
     }
 
-    /// Whether `key` has a token, without taking it.
-    pub fn check(&mut self, key: &K, now: Timestamp) -> Result<(), Exhausted> {
-        let rate = self.rate;
-        let Some(bucket) = self.buckets.get_mut(key) else {
-            return Ok(());
-        };
-        bucket.refill(rate, now);
-        if bucket.milli >= 1000 {
-            return Ok(());
-        }
-        Err(bucket.exhausted(rate, now))
-    }
-
-    /// Forgets `key` (a login that succeeded clears its failures).
-    pub fn clear(&mut self, key: &K) {
-        self.buckets.remove(key);
-    }
-
     pub fn len(&self) -> usize {
         self.buckets.len()
     }

@@ -977,16 +977,15 @@ impl Engine {
             })
     }
 
-    /// Delivers past events to the account's endpoint again, as many as it
-    /// has room for pending; returns how many deliveries were made.
+    /// Delivers past events to an endpoint (one `webhook` gave) again, as
+    /// many as it has room for pending; returns how many deliveries were
+    /// made.
     pub async fn replay_webhook(
         &self,
-        account: AccountId,
-        endpoint: &str,
+        endpoint: smsgate_store::WebhookEndpoint,
         which: smsgate_store::Replay,
     ) -> Result<usize, EngineError> {
-        let endpoint = self.webhook(account, endpoint).await?;
-        self.webhook_request(account)?;
+        self.webhook_request(endpoint.account_id)?;
         Ok(self
             .inner
             .store
@@ -994,14 +993,13 @@ impl Engine {
             .await?)
     }
 
-    /// Sends a `webhook.test` event to the account's endpoint; its event id.
+    /// Sends a `webhook.test` event to an endpoint (one `webhook` gave);
+    /// its event id.
     pub async fn test_webhook(
         &self,
-        account: AccountId,
-        endpoint: &str,
+        endpoint: smsgate_store::WebhookEndpoint,
     ) -> Result<i64, EngineError> {
-        let endpoint = self.webhook(account, endpoint).await?;
-        self.webhook_request(account)?;
+        self.webhook_request(endpoint.account_id)?;
         self.inner
             .store
             .test_webhook(endpoint, Timestamp::now())
@@ -1010,6 +1008,59 @@ impl Engine {
                 what: "deliveries pending for this endpoint",
                 retry_after_secs: 60,
             })
+    }
+
+    /// Enables or disables the account's endpoint `id`; the endpoint after.
+    pub async fn set_webhook_enabled(
+        &self,
+        account: AccountId,
+        id: &str,
+        enabled: bool,
+    ) -> Result<smsgate_store::WebhookEndpoint, EngineError> {
+        let id =
+            smsgate_core::PublicId::parse(id).ok_or(EngineError::NotFound("webhook endpoint"))?;
+        let store = &self.inner.store;
+        if !store
+            .set_webhook_enabled(account, id.clone(), enabled)
+            .await?
+        {
+            return Err(EngineError::NotFound("webhook endpoint"));
+        }
+        store
+            .webhook(account, id)
+            .await?
+            .ok_or(EngineError::NotFound("webhook endpoint"))
+    }
+
+    /// Deletes the account's endpoint `id`; its pending deliveries end.
+    pub async fn delete_webhook(&self, account: AccountId, id: &str) -> Result<(), EngineError> {
+        let id =
+            smsgate_core::PublicId::parse(id).ok_or(EngineError::NotFound("webhook endpoint"))?;
+        if self
+            .inner
+            .store
+            .delete_webhook(account, id, Timestamp::now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(EngineError::NotFound("webhook endpoint"))
+        }
+    }
+
+    /// The delivery log of the account's endpoint `id`, newest first.
+    pub async fn webhook_deliveries(
+        &self,
+        account: AccountId,
+        id: &str,
+        limit: usize,
+    ) -> Result<Vec<smsgate_store::DeliveryRecord>, EngineError> {
+        let endpoint = self.webhook(account, id).await?;
+        Ok(self
+            .inner
+            .store
+            .deliveries(account, endpoint.id, limit)
+            .await?)
     }
 
     pub async fn set_price(&self, price: Price) -> Result<(), EngineError> {

@@ -40,6 +40,8 @@ pub struct Params {
     pub json_body: Option<Value>,
     /// The client's address (keys may be limited to some).
     pub peer: Option<std::net::IpAddr>,
+    /// Who the guard found the headers to name, if anyone.
+    pub identified: Option<crate::bodies::Identified>,
 }
 
 impl Params {
@@ -94,12 +96,7 @@ impl Params {
 
     /// The bearer token of an `Authorization` header.
     pub fn bearer(&self) -> Option<&str> {
-        let value = self.header(header::AUTHORIZATION.as_str())?;
-        let (scheme, token) = value.split_once(' ')?;
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim())
-            .filter(|t| !t.is_empty())
+        crate::extract::bearer(&self.headers)
     }
 
     pub fn from_parts(
@@ -231,10 +228,11 @@ impl axum::response::IntoResponse for ParamsError {
 impl<S: Send + Sync> FromRequest<S> for Params {
     type Rejection = ParamsError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ParamsError> {
+    async fn from_request(mut req: Request, state: &S) -> Result<Self, ParamsError> {
         let method = req.method().clone();
         let headers = req.headers().clone();
         let peer = crate::extract::peer(req.extensions());
+        let identified = req.extensions_mut().remove::<crate::bodies::Identified>();
         let query = req.uri().query().map(str::to_string);
         let is_multipart = headers
             .get(header::CONTENT_TYPE)
@@ -243,6 +241,7 @@ impl<S: Send + Sync> FromRequest<S> for Params {
         if is_multipart {
             let mut params = Params::from_parts(method, headers, query.as_deref(), &[])?;
             params.peer = peer;
+            params.identified = identified;
             let mut multipart = Multipart::from_request(req, state)
                 .await
                 .map_err(|e| ParamsError::BadMultipart(e.body_text()))?;
@@ -279,6 +278,7 @@ impl<S: Send + Sync> FromRequest<S> for Params {
             })?;
         let mut params = Params::from_parts(method, headers, query.as_deref(), &body)?;
         params.peer = peer;
+        params.identified = identified;
         Ok(params)
     }
 }

@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 use smsgate_core::send::{Recipient, limits};
 use smsgate_core::{BatchId, SendRequest, Status};
 use smsgate_engine::sessions::LoginRefusal;
+
+use crate::bodies::Credential;
 use smsgate_engine::{AuthFailure, Caller, EngineError};
 use smsgate_store::{BatchSummary, MessageFilter, NewBatch};
 use utoipa::OpenApi;
@@ -46,7 +48,7 @@ pub fn routes() -> axum::Router<AppState> {
 pub struct SessionError {
     status: StatusCode,
     error: String,
-    retry_after: Option<u64>,
+    limited: Option<crate::Limited>,
 }
 
 impl SessionError {
@@ -54,7 +56,7 @@ impl SessionError {
         SessionError {
             status,
             error: error.into(),
-            retry_after: None,
+            limited: None,
         }
     }
 
@@ -70,10 +72,12 @@ impl IntoResponse for SessionError {
             Json(json!({"result": "KO", "error": self.error})),
         )
             .into_response();
-        if let Some(secs) = self.retry_after {
+        if let Some(l) = self.limited {
+            response.extensions_mut().insert(l);
+        } else if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, secs.into());
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         }
         response
     }
@@ -123,13 +127,15 @@ impl From<EngineError> for SessionError {
             EngineError::RateLimited {
                 retry_after_secs, ..
             } => SessionError {
-                retry_after: Some(retry_after_secs),
+                limited: Some(crate::Limited {
+                    retry_after_secs,
+                    limit: None,
+                }),
                 ..SessionError::new(StatusCode::TOO_MANY_REQUESTS, detail)
             },
-            EngineError::Overloaded(_) => SessionError {
-                retry_after: Some(1),
-                ..SessionError::new(StatusCode::SERVICE_UNAVAILABLE, detail)
-            },
+            EngineError::Overloaded(_) => {
+                SessionError::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+            }
             other => {
                 tracing::error!(error = %other, "session dialect: request failed");
                 SessionError::new(
@@ -154,10 +160,18 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SessionError> {
         .header("user_key")
         .ok_or_else(|| refused("the user_key header is missing"))?;
     let result = if let Some(session) = p.header("session_key") {
-        state
-            .engine
-            .authenticate_session(user_key, session, p.peer)
-            .await?
+        match &p.identified {
+            // The guard has read this session already: only count it.
+            Some(i) if i.by == Credential::Session => {
+                state.engine.count(&i.caller).map(|()| i.caller.clone())
+            }
+            _ => {
+                state
+                    .engine
+                    .authenticate_session(user_key, session, p.peer)
+                    .await?
+            }
+        }
     } else if let Some(token) = p.header("access_token") {
         match state.engine.authenticate(token, p.peer).await? {
             Ok(c) if c.account.0.to_string() == user_key => Ok(c),
@@ -178,7 +192,7 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SessionError> {
             "the account may not be used from this address",
         ),
         AuthFailure::RateLimited(e) => SessionError {
-            retry_after: Some(e.retry_after_secs),
+            limited: Some(crate::Limited::of(&e)),
             ..SessionError::new(StatusCode::TOO_MANY_REQUESTS, "too many requests")
         },
     })

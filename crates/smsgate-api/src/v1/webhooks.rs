@@ -120,15 +120,11 @@ pub async fn update_webhook(
     Path(id): Path<String>,
     body: JsonBody<WebhookPatch, SMALL>,
 ) -> Result<Json<WebhookView>, Problem> {
-    let endpoint = state.engine.webhook(caller.account, &id).await?;
-    state
+    let endpoint = state
         .engine
-        .store()
-        .set_webhook_enabled(caller.account, endpoint.id, body.value.enabled)
+        .set_webhook_enabled(caller.account, &id, body.value.enabled)
         .await?;
-    Ok(Json(WebhookView::from(
-        &state.engine.webhook(caller.account, &id).await?,
-    )))
+    Ok(Json(WebhookView::from(&endpoint)))
 }
 
 /// Remove an endpoint; deliveries still pending for it end dead.
@@ -139,12 +135,7 @@ pub async fn delete_webhook(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    let endpoint = state.engine.webhook(caller.account, &id).await?;
-    state
-        .engine
-        .store()
-        .delete_webhook(caller.account, endpoint.id, Timestamp::now())
-        .await?;
+    state.engine.delete_webhook(caller.account, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -158,12 +149,10 @@ pub async fn list_deliveries(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<DeliveryLog>, Problem> {
-    let endpoint = state.engine.webhook(caller.account, &id).await?;
     Ok(Json(DeliveryLog {
         data: state
             .engine
-            .store()
-            .deliveries(caller.account, endpoint.id, 200)
+            .webhook_deliveries(caller.account, &id, 200)
             .await?,
     }))
 }
@@ -226,10 +215,7 @@ pub async fn replay(
             ));
         }
     };
-    let deliveries = state
-        .engine
-        .replay_webhook(caller.account, endpoint.id.as_str(), which)
-        .await?;
+    let deliveries = state.engine.replay_webhook(endpoint, which).await?;
     Ok((StatusCode::ACCEPTED, Json(Queued { deliveries })))
 }
 
@@ -256,10 +242,7 @@ pub async fn test(
             "the callbacks endpoint posts to each message's callback_url; send a message with one to test it",
         ));
     }
-    let event = state
-        .engine
-        .test_webhook(caller.account, endpoint.id.as_str())
-        .await?;
+    let event = state.engine.test_webhook(endpoint).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(TestQueued {
