@@ -30,7 +30,7 @@ async fn load(
                 let mut n = 0u32;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
-                    let body = json!({"to": format!("+3161{:03}{:04}", c, n % 10_000), "from": "Acme", "text": "durable?"});
+                    let body = json!({"to": format!("+316{}{:02}{}{:04}", 1 + n % 500 / 100, n % 100, c % 10, (n / 500) % 10_000), "from": "Acme", "text": "durable?"});
                     match http.post(&url).bearer_auth(&key).json(&body).send().await {
                         Ok(r) if r.status() == StatusCode::ACCEPTED => {
                             let v: Value = match r.json().await {

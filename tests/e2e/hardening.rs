@@ -326,15 +326,7 @@ async fn wrong_passwords_lock_out_the_name_then_the_address() {
         "the address is locked"
     );
     // Every failure is counted.
-    let metrics = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     let failures: f64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("smsgate_login_failures_total "))
@@ -840,18 +832,7 @@ async fn an_account_may_have_its_own_request_limit() {
     let server = Server::start();
     let (id, key) = server.account("acme", 10).await;
     let (_, other) = server.account("other", 10).await;
-    let patch = |body: Value| {
-        let server = &server;
-        async move {
-            server
-                .admin(
-                    reqwest::Method::PATCH,
-                    &format!("/admin/v1/accounts/{id}"),
-                    Some(body),
-                )
-                .await
-        }
-    };
+    let patch = |body: Value| server.patch_account(id, body);
     let (status, body) = patch(json!({"rate_limit": {"burst": 0, "per_minute": 5}})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, body) = patch(json!({"rate_limit": {"burst": 2, "per_minute": 1}})).await;
@@ -898,4 +879,112 @@ async fn a_body_that_stops_arriving_is_answered_408() {
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("request-timeout"), "{text}");
     assert_eq!(server.balance(&key).await, 10);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destinations_out_of_reach_and_pumped_ranges_are_refused_with_their_own_codes() {
+    let server = Server::start_with(&[
+        ("SMSGATE_ENGINE__VELOCITY__PER_PREFIX__PER_MINUTE", "2"),
+        ("SMSGATE_ENGINE__VELOCITY__PER_PREFIX__BLOCK_SECS", "600"),
+    ]);
+    let (id, key) = server.account("acme", 100).await;
+    let patch = |body: Value| server.patch_account(id, body);
+    // Bad settings are refused by name and change nothing.
+    for (body, field) in [
+        (json!({"allowed_countries": ["XX"]}), "allowed_countries"),
+        (
+            json!({"allowed_number_types": ["mobile"]}),
+            "allowed_number_types",
+        ),
+        (
+            json!({"allowed_number_types": ["premium"]}),
+            "allowed_number_types",
+        ),
+        (
+            json!({"velocity": {"per_prefix": {"per_minute": 5, "block_secs": 0},
+                                "per_account": {"per_minute": 0, "block_secs": 0}}}),
+            "velocity",
+        ),
+    ] {
+        let (status, answer) = patch(body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        assert_eq!(answer["errors"][0]["field"], field, "{answer}");
+    }
+    let (_, account) = server
+        .admin(
+            reqwest::Method::GET,
+            &format!("/admin/v1/accounts/{id}"),
+            None,
+        )
+        .await;
+    assert!(account["allowed_countries"].is_null(), "{account}");
+    assert_eq!(account["allowed_number_types"], json!([]));
+
+    // By default a premium-rate number is refused, with its code.
+    let premium = "+449098790000";
+    let (status, body) = server.post(&key, "/v1/messages", text_to(premium)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["rejected"][0]["code"], "number-type-not-allowed",
+        "{body}"
+    );
+    // The action dialect has its own code for it.
+    let action = |to: &str| {
+        server
+            .http
+            .post(server.url("/api/v1/action"))
+            .header("x-api-key", &key)
+            .json(&json!({"action": "sendsms", "message-text": "Hi", "to": to, "from": "00000"}))
+            .send()
+    };
+    let (status, body) = read(action(premium).await.unwrap()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error-code"], "E125", "{body}");
+
+    // NL only, premium rate allowed: the settings show as set.
+    let (status, account) = patch(json!({"allowed_countries": ["nl"],
+                                         "allowed_number_types": ["premium-rate"]}))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{account}");
+    assert_eq!(account["allowed_countries"], json!(["NL"]));
+    assert_eq!(account["allowed_number_types"], json!(["premium-rate"]));
+    let (status, body) = server
+        .post(
+            &key,
+            "/v1/messages",
+            json!({"to": ["+31906123456", premium], "from": "Acme", "text": "hi"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["rejected"][0]["code"], "country-not-allowed", "{body}");
+
+    // Two messages a minute to +316100…, then that range is blocked.
+    let (status, body) = server
+        .post(
+            &key,
+            "/v1/messages",
+            json!({"to": ["+31610000001", "+31610000002", "+31610000003"],
+                   "from": "Acme", "text": "code 1234"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(body["rejected"][0]["code"], "velocity-limited", "{body}");
+    let (status, body) = read(action("+31610000004").await.unwrap()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error-code"], "E151", "{body}");
+    let (status, _) = server
+        .post(&key, "/v1/messages", text_to("+31620000001"))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "other ranges still reach");
+    // Refusals and blocks are counted.
+    let metrics = server.metrics().await;
+    assert!(
+        metrics.contains("smsgate_velocity_blocks_total{scope=\"prefix\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("smsgate_recipients_refused_total{reason=\"number-type-not-allowed\"}"),
+        "{metrics}"
+    );
 }

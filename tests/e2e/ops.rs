@@ -34,15 +34,7 @@ async fn health_readiness_metrics_and_openapi() {
     assert_eq!(ready["status"], "ready");
     assert!(ready["queue"]["queued"].is_number());
 
-    let metrics = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics().await;
     for name in [
         "smsgate_messages_accepted_total 1",
         "smsgate_message_transitions_total{status=\"delivered\"} 1",

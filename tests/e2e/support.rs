@@ -161,6 +161,28 @@ impl Server {
         self.call(method, ADMIN_TOKEN, path, body).await
     }
 
+    /// `PATCH /admin/v1/accounts/{id}`.
+    pub async fn patch_account(&self, id: i64, body: Value) -> (StatusCode, Value) {
+        self.admin(
+            reqwest::Method::PATCH,
+            &format!("/admin/v1/accounts/{id}"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Creates an account with `credits` and returns (id, api key).
     pub async fn account(&self, name: &str, credits: i64) -> (i64, String) {
         let (status, body) = self

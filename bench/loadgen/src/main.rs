@@ -76,8 +76,11 @@ struct Stats {
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
 fn number(n: u64) -> String {
-    // Valid Dutch mobile numbers, distinct for 10^7 requests.
-    format!("+3161{:07}", n % 10_000_000)
+    // Valid Dutch mobile numbers, distinct for 5·10^7 requests and spread
+    // over the 500 ranges +316100… to +316599… as real traffic is (one
+    // range takes 6,000 a minute before its velocity limit).
+    let n = n % 50_000_000;
+    format!("+316{}{:02}{:05}", 1 + n % 500 / 100, n % 100, n / 500)
 }
 
 fn body(scenario: &Scenario) -> (String, Vec<u8>, u64) {
@@ -333,7 +336,8 @@ mod tests {
 
     #[test]
     fn numbers_are_distinct_valid_dutch_mobiles() {
-        assert_eq!(number(7), "+31610000007");
+        assert_eq!(number(7), "+31610700000");
+        assert_eq!(number(1_234_567), "+31616702469");
         assert_ne!(number(1), number(2));
     }
 }

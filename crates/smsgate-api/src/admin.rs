@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
+use smsgate_core::reach::Reach;
 use smsgate_core::{AccountId, Credits, KeyId, Price, credits::STANDARD_ROUTE};
 use smsgate_engine::AccountRequest;
 use smsgate_store::{Account, AccountPatch, AccountStatus, ApiKeyInfo, LedgerEntry};
@@ -59,6 +60,16 @@ pub struct AccountView {
     /// default (`[engine.limits] per_account`).
     #[schema(value_type = Option<Object>)]
     pub rate_limit: Option<smsgate_core::limits::Rate>,
+    /// The destination countries it may send to (ISO codes); null: every
+    /// country.
+    pub allowed_countries: Option<Vec<String>>,
+    /// The restricted number types it may still send to (premium-rate,
+    /// shared-cost, personal, satellite, international-network).
+    pub allowed_number_types: Vec<String>,
+    /// Its own velocity limits (`{per_prefix: {per_minute, block_secs},
+    /// per_account: {…}}`); null: the server's (`[engine.velocity]`).
+    #[schema(value_type = Option<Object>)]
+    pub velocity: Option<smsgate_core::limits::VelocityLimits>,
     pub created_at: String,
     /// Only when the account is created: its first API key. Shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,6 +93,17 @@ impl From<&Account> for AccountView {
             postback_url: a.postback_url.clone(),
             split_balances: a.split_balances,
             rate_limit: a.rate_limit,
+            allowed_countries: a
+                .reach
+                .countries()
+                .map(|c| c.iter().map(smsgate_core::Country::code).collect()),
+            allowed_number_types: a
+                .reach
+                .allowed_types()
+                .iter()
+                .map(|t| t.as_str().to_string())
+                .collect(),
+            velocity: a.velocity,
             created_at: a.created_at.to_rfc3339(),
             api_key: None,
         }
@@ -211,6 +233,22 @@ pub struct UpdateAccount {
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<Object>)]
     pub rate_limit: Option<Option<smsgate_core::limits::Rate>>,
+    /// The destination countries it may send to (ISO 3166-1 alpha-2
+    /// codes), or null for every country. A list also refuses numbers of
+    /// no country (+870, +882, …).
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub allowed_countries: Option<Option<Vec<String>>>,
+    /// The restricted number types it may still send to, refused
+    /// otherwise: `premium-rate`, `shared-cost`, `personal`, `satellite`,
+    /// `international-network`. `[]` allows none of them.
+    pub allowed_number_types: Option<Vec<String>>,
+    /// Its own velocity limits, `{"per_prefix": {"per_minute": n,
+    /// "block_secs": s}, "per_account": {…}}` (`per_minute` 0: off), or
+    /// null for the server's.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<Object>)]
+    pub velocity: Option<Option<smsgate_core::limits::VelocityLimits>>,
 }
 
 /// Distinguishes a missing field (leave as is) from `null` (clear it).
@@ -288,6 +326,30 @@ pub async fn update_account(
         Some(None) => Some(None),
         None => None,
     };
+    let allowed_countries = match b.allowed_countries {
+        Some(Some(list)) => Some(Some(
+            Reach::new(Some(list), [""; 0])
+                .map_err(|e| Problem::invalid_field("allowed_countries", e.to_string()))?
+                .countries()
+                .unwrap_or_default()
+                .to_vec(),
+        )),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let allowed_number_types = match b.allowed_number_types {
+        Some(types) => Some(
+            Reach::new(None::<[&str; 0]>, types)
+                .map_err(|e| Problem::invalid_field("allowed_number_types", e.to_string()))?
+                .allowed_types()
+                .to_vec(),
+        ),
+        None => None,
+    };
+    if let Some(Some(limits)) = b.velocity {
+        smsgate_engine::velocity::check(limits)
+            .map_err(|e| Problem::invalid_field("velocity", e.to_string()))?;
+    }
     let patch = AccountPatch {
         status,
         default_country,
@@ -301,6 +363,9 @@ pub async fn update_account(
         postback_url,
         split_balances: b.split_balances,
         rate_limit: b.rate_limit,
+        allowed_countries,
+        allowed_number_types,
+        velocity: b.velocity,
     };
     if let Some(Some(rate)) = b.rate_limit
         && (rate.burst == 0 || rate.per_minute == 0)

@@ -58,6 +58,9 @@ pub struct FieldReason {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RecipientReason {
     pub to: String,
+    /// A stable name of the reason (`invalid-number`, `opted-out`,
+    /// `country-not-allowed`, `velocity-limited`, …).
+    pub code: String,
     pub reason: String,
 }
 
@@ -188,7 +191,8 @@ pub(crate) fn recipients(rejected: Vec<Rejection>) -> Vec<RecipientReason> {
         .into_iter()
         .map(|r| RecipientReason {
             to: r.to,
-            reason: r.reason,
+            code: r.reason.code().into(),
+            reason: r.reason.to_string(),
         })
         .collect()
 }

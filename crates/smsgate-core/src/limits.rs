@@ -272,6 +272,143 @@ impl<K: Hash + Eq + Clone> Lockout<K> {
     }
 }
 
+/// A velocity rule: at most `per_minute` messages a minute (a bucket of
+/// one minute's worth), and once that is exceeded, nothing for
+/// `block_secs`. `per_minute` 0 turns the rule off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Velocity {
+    pub per_minute: u32,
+    pub block_secs: u32,
+}
+
+impl Velocity {
+    pub const OFF: Velocity = Velocity {
+        per_minute: 0,
+        block_secs: 0,
+    };
+
+    pub const fn is_off(self) -> bool {
+        self.per_minute == 0
+    }
+
+    fn rate(self) -> Rate {
+        Rate::new(self.per_minute, self.per_minute)
+    }
+}
+
+/// The velocity rules of an account: per destination range and for all
+/// its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VelocityLimits {
+    pub per_prefix: Velocity,
+    pub per_account: Velocity,
+}
+
+/// What a velocity limit applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VelocityScope {
+    /// Numbers that start with these digits (after the `+`).
+    Prefix(String),
+    /// Every message of the account.
+    Account,
+}
+
+/// A recipient refused by a velocity limit: the rule and how long the
+/// block lasts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VelocityBlock {
+    pub scope: VelocityScope,
+    pub per_minute: u32,
+    pub retry_after_secs: u64,
+}
+
+impl std::fmt::Display for VelocityBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.scope {
+            VelocityScope::Prefix(p) => write!(
+                f,
+                "velocity limit: more than {} messages a minute to numbers starting +{p}; \
+                 they are blocked for this account for {} s",
+                self.per_minute, self.retry_after_secs
+            ),
+            VelocityScope::Account => write!(
+                f,
+                "velocity limit: more than {} messages a minute from this account; \
+                 sending is blocked for {} s",
+                self.per_minute, self.retry_after_secs
+            ),
+        }
+    }
+}
+
+/// A refusal by a [`Tripwire`]: seconds until the block ends, and whether
+/// this take started it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tripped {
+    pub retry_after_secs: u64,
+    pub started: bool,
+}
+
+/// Token buckets per key that, once exhausted, block the key for a fixed
+/// time (a velocity limit: a burst of sends to one number range is a
+/// sign of fraud, not of a client to slow down). Bounded like
+/// [`Limiter`].
+#[derive(Debug)]
+pub struct Tripwire<K> {
+    buckets: Limiter<K>,
+    blocked: HashMap<K, Timestamp>,
+    max_keys: usize,
+}
+
+impl<K: Hash + Eq + Clone> Tripwire<K> {
+    /// `usual` is the rule most keys have (what forgetting full buckets
+    /// measures against).
+    pub fn new(usual: Velocity, max_keys: usize) -> Tripwire<K> {
+        Tripwire {
+            buckets: Limiter::new(usual.rate(), max_keys),
+            blocked: HashMap::new(),
+            max_keys: max_keys.max(1),
+        }
+    }
+
+    /// Seconds left of `key`'s block, if it is blocked.
+    pub fn blocked(&self, key: &K, now: Timestamp) -> Option<u64> {
+        self.blocked
+            .get(key)
+            .filter(|until| until.0 > now.0)
+            .map(|until| ((until.0 - now.0) as u64).div_ceil(1000).max(1))
+    }
+
+    /// Counts one message for `key` under `rule`.
+    pub fn take(&mut self, key: &K, rule: Velocity, now: Timestamp) -> Result<(), Tripped> {
+        if rule.is_off() {
+            return Ok(());
+        }
+        if let Some(secs) = self.blocked(key, now) {
+            return Err(Tripped {
+                retry_after_secs: secs,
+                started: false,
+            });
+        }
+        if self.buckets.take_at(key, rule.rate(), now).is_ok() {
+            return Ok(());
+        }
+        if self.blocked.len() >= self.max_keys {
+            self.blocked.retain(|_, until| until.0 > now.0);
+            if self.blocked.len() >= self.max_keys {
+                self.blocked.clear();
+            }
+        }
+        let block_ms = i64::from(rule.block_secs.max(1)) * 1000;
+        self.blocked.insert(key.clone(), now.plus_millis(block_ms));
+        Err(Tripped {
+            retry_after_secs: u64::from(rule.block_secs.max(1)),
+            started: true,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,5 +499,40 @@ mod tests {
         assert!(l.take(&1, Timestamp(10_000)).is_ok());
         assert!(l.take(&1, Timestamp(0)).is_err());
         assert!(l.take(&1, Timestamp(1_000)).is_ok());
+    }
+
+    #[test]
+    fn a_tripwire_blocks_for_its_time_once_exceeded() {
+        let rule = Velocity {
+            per_minute: 3,
+            block_secs: 600,
+        };
+        let mut t = Tripwire::new(rule, 100);
+        let now = Timestamp(0);
+        for _ in 0..3 {
+            assert_eq!(t.take(&"316100", rule, now), Ok(()));
+        }
+        assert_eq!(
+            t.take(&"316100", rule, now),
+            Err(Tripped {
+                retry_after_secs: 600,
+                started: true
+            })
+        );
+        assert_eq!(t.take(&"316200", rule, now), Ok(()), "other keys are free");
+        // The bucket refills after a minute, but the block holds.
+        let later = now.plus_millis(120_000);
+        assert_eq!(
+            t.take(&"316100", rule, later),
+            Err(Tripped {
+                retry_after_secs: 480,
+                started: false
+            })
+        );
+        assert_eq!(t.blocked(&"316100", later), Some(480));
+        let after = now.plus_millis(600_000);
+        assert_eq!(t.blocked(&"316100", after), None);
+        assert_eq!(t.take(&"316100", rule, after), Ok(()));
+        assert_eq!(t.take(&"316100", Velocity::OFF, now), Ok(()), "off");
     }
 }

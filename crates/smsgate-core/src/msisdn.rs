@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use rlibphonenumber::{ParseError, PhoneNumber, Region};
+use rlibphonenumber::{ParseError, PhoneNumber, PhoneNumberType, Region};
 use serde::{Deserialize, Serialize};
 
 /// A valid phone number in E.164 form (`+` and up to 15 digits).
@@ -37,6 +37,124 @@ impl Country {
     pub fn code(&self) -> String {
         self.0.to_string()
     }
+}
+
+/// What kind of line a number is, as libphonenumber's numbering plans say,
+/// with satellite and international-network numbers told apart (their
+/// calling codes are not a country's, and they are where SMS pumping and
+/// revenue-share fraud terminate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NumberType {
+    Mobile,
+    FixedLine,
+    /// A number plan that does not tell fixed from mobile (+1).
+    FixedLineOrMobile,
+    TollFree,
+    PremiumRate,
+    SharedCost,
+    Voip,
+    /// A number that follows its owner to another line.
+    Personal,
+    Pager,
+    /// Universal access (one number for a company).
+    Uan,
+    Voicemail,
+    /// +870 (Inmarsat) and +881 (global mobile satellite systems).
+    Satellite,
+    /// +882 and +883: networks with no country.
+    InternationalNetwork,
+}
+
+impl NumberType {
+    pub const ALL: [NumberType; 13] = [
+        NumberType::Mobile,
+        NumberType::FixedLine,
+        NumberType::FixedLineOrMobile,
+        NumberType::TollFree,
+        NumberType::PremiumRate,
+        NumberType::SharedCost,
+        NumberType::Voip,
+        NumberType::Personal,
+        NumberType::Pager,
+        NumberType::Uan,
+        NumberType::Voicemail,
+        NumberType::Satellite,
+        NumberType::InternationalNetwork,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            NumberType::Mobile => "mobile",
+            NumberType::FixedLine => "fixed-line",
+            NumberType::FixedLineOrMobile => "fixed-line-or-mobile",
+            NumberType::TollFree => "toll-free",
+            NumberType::PremiumRate => "premium-rate",
+            NumberType::SharedCost => "shared-cost",
+            NumberType::Voip => "voip",
+            NumberType::Personal => "personal",
+            NumberType::Pager => "pager",
+            NumberType::Uan => "uan",
+            NumberType::Voicemail => "voicemail",
+            NumberType::Satellite => "satellite",
+            NumberType::InternationalNetwork => "international-network",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NumberType> {
+        NumberType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Refused unless the account allows them: the kinds that cost the
+    /// sender far more than a message is worth to anyone but the fraudster.
+    pub const fn is_restricted(self) -> bool {
+        matches!(
+            self,
+            NumberType::PremiumRate
+                | NumberType::SharedCost
+                | NumberType::Personal
+                | NumberType::Satellite
+                | NumberType::InternationalNetwork
+        )
+    }
+
+    /// `None` for a number libphonenumber knows no type of: not a valid
+    /// number.
+    fn of(n: &PhoneNumber) -> Option<NumberType> {
+        match n.country_code {
+            870 | 881 => return Some(NumberType::Satellite),
+            882 | 883 => return Some(NumberType::InternationalNetwork),
+            _ => {}
+        }
+        Some(match n.get_type() {
+            PhoneNumberType::Unknown => return None,
+            PhoneNumberType::Mobile => NumberType::Mobile,
+            PhoneNumberType::FixedLine => NumberType::FixedLine,
+            PhoneNumberType::FixedLineOrMobile => NumberType::FixedLineOrMobile,
+            PhoneNumberType::TollFree => NumberType::TollFree,
+            PhoneNumberType::PremiumRate => NumberType::PremiumRate,
+            PhoneNumberType::SharedCost => NumberType::SharedCost,
+            PhoneNumberType::VoIP => NumberType::Voip,
+            PhoneNumberType::PersonalNumber => NumberType::Personal,
+            PhoneNumberType::Pager => NumberType::Pager,
+            PhoneNumberType::UAN => NumberType::Uan,
+            PhoneNumberType::VoiceMail => NumberType::Voicemail,
+        })
+    }
+}
+
+impl fmt::Display for NumberType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a number leads: its country (`None` for the calling codes of no
+/// country, such as +870) and its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Destination {
+    pub country: Option<Country>,
+    pub kind: NumberType,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,6 +194,15 @@ impl Msisdn {
     /// a number without either prefix is first tried as a national number
     /// of `default_country` (if any), then as international digits.
     pub fn parse(input: &str, default_country: Option<Country>) -> Result<Msisdn, MsisdnError> {
+        Self::parse_destination(input, default_country).map(|(n, _)| n)
+    }
+
+    /// As [`parse`](Self::parse), with where the number leads (learnt by the
+    /// same parse: validity is having a type).
+    pub fn parse_destination(
+        input: &str,
+        default_country: Option<Country>,
+    ) -> Result<(Msisdn, Destination), MsisdnError> {
         let trimmed = input.trim();
         let mut digits = String::with_capacity(trimmed.len() + 1);
         for (i, c) in trimmed.chars().enumerate() {
@@ -99,12 +226,9 @@ impl Msisdn {
         }
         if let Some(country) = default_country {
             if let Ok(n) = PhoneNumber::parse(&digits, Some(country.0))
-                && n.is_valid()
+                && let Some(found) = Self::found(&n)
             {
-                return Ok(Msisdn(
-                    n.format_as(rlibphonenumber::PhoneNumberFormat::E164)
-                        .into_owned(),
-                ));
+                return Ok(found);
             }
             if digits.starts_with('0') {
                 return Err(MsisdnError::InvalidForCountry(country.code()));
@@ -115,7 +239,7 @@ impl Msisdn {
         Self::international(&digits)
     }
 
-    fn international(digits: &str) -> Result<Msisdn, MsisdnError> {
+    fn international(digits: &str) -> Result<(Msisdn, Destination), MsisdnError> {
         // No country code plus subscriber number is shorter than this.
         if digits.len() < 4 {
             return Err(MsisdnError::TooShort);
@@ -126,16 +250,23 @@ impl Msisdn {
             ParseError::TooLongNsn => MsisdnError::TooLong,
             ParseError::NotANumber(_) => MsisdnError::Invalid,
         })?;
-        if !n.is_valid() {
-            return Err(match n.get_region_code() {
-                Some(region) => MsisdnError::InvalidForCountry(region.to_string()),
-                None => MsisdnError::Invalid,
-            });
-        }
-        Ok(Msisdn(
-            n.format_as(rlibphonenumber::PhoneNumberFormat::E164)
-                .into_owned(),
-        ))
+        Self::found(&n).ok_or_else(|| match n.get_region_code() {
+            Some(region) => MsisdnError::InvalidForCountry(region.to_string()),
+            None => MsisdnError::Invalid,
+        })
+    }
+
+    /// A valid number and where it leads; `None` if it is not valid.
+    fn found(n: &PhoneNumber) -> Option<(Msisdn, Destination)> {
+        let kind = NumberType::of(n)?;
+        let country = n
+            .get_region_code()
+            .filter(|r| *r != Region::World)
+            .map(Country);
+        let e164 = n
+            .format_as(rlibphonenumber::PhoneNumberFormat::E164)
+            .into_owned();
+        Some((Msisdn(e164), Destination { country, kind }))
     }
 
     /// Trusts a value that was validated before it was stored.

@@ -14,10 +14,6 @@ pub const DEFAULT_STOP: [&str; 6] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL",
 /// Keywords that opt a recipient back in unless the account sets its own.
 pub const DEFAULT_START: [&str; 2] = ["START", "UNSTOP"];
 
-/// Why a recipient on the suppression list is not sent to.
-pub const SUPPRESSED: &str =
-    "the recipient opted out of this account's messages (suppression list)";
-
 const MAX_KEYWORDS: usize = 50;
 const MAX_KEYWORD_CHARS: usize = 32;
 

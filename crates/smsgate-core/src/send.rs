@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::credits::{Credits, PriceTable};
 use crate::ids::{InboundId, MessageId};
-use crate::msisdn::{Country, Msisdn};
+use crate::msisdn::{Country, Msisdn, MsisdnError};
+use crate::reach::{OutOfReach, Reach};
 use crate::sender::SenderId;
-use crate::template::Template;
-use crate::text::{self, EncodingChoice, Segments};
+use crate::template::{Mismatch, Template};
+use crate::text::{self, EncodingChoice, Segments, TextError};
 use crate::timestamp::Timestamp;
 
 /// The body shape of a message's own callback: the face that sent it
@@ -102,9 +103,10 @@ pub mod limits {
 
 /// What the account contributes to validation.
 #[derive(Debug, Clone, Copy)]
-pub struct AccountPolicy {
+pub struct AccountPolicy<'a> {
     pub default_country: Option<Country>,
     pub max_parts: usize,
+    pub reach: &'a Reach,
 }
 
 /// One recipient and the text for it.
@@ -187,10 +189,66 @@ pub struct ShortLink {
 }
 
 /// A recipient refused on its own, with the reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     pub to: String,
-    pub reason: String,
+    pub reason: RejectReason,
+}
+
+/// Why one recipient was refused. `code()` is what clients match on;
+/// `Display` is the sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RejectReason {
+    #[error("{0}")]
+    InvalidNumber(MsisdnError),
+    #[error("duplicate recipient")]
+    Duplicate,
+    #[error("{0}")]
+    TemplateMismatch(Mismatch),
+    #[error("{0}")]
+    Text(TextError),
+    #[error("price overflow")]
+    PriceOverflow,
+    #[error("the recipient opted out of this account's messages (suppression list)")]
+    Suppressed,
+    #[error("not subscribed to campaign {0:?}")]
+    NotSubscribed(String),
+    #[error("{}", match .0 {
+        Some(c) => format!("destination country {} is not allowed for this account", c.code()),
+        None => "numbers of no country (+870, +881, +882, +883, …) are not allowed for this account".into(),
+    })]
+    CountryNotAllowed(Option<Country>),
+    #[error("{0} numbers are not allowed for this account")]
+    NumberTypeNotAllowed(crate::msisdn::NumberType),
+    #[error("{0}")]
+    VelocityLimited(crate::limits::VelocityBlock),
+}
+
+impl RejectReason {
+    /// A stable kebab-case name for the reason.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            RejectReason::InvalidNumber(_) => "invalid-number",
+            RejectReason::Duplicate => "duplicate-recipient",
+            RejectReason::TemplateMismatch(_) => "template-mismatch",
+            RejectReason::Text(_) => "invalid-text",
+            RejectReason::PriceOverflow => "price-overflow",
+            RejectReason::Suppressed => "opted-out",
+            RejectReason::NotSubscribed(_) => "not-subscribed",
+            RejectReason::CountryNotAllowed(_) => "country-not-allowed",
+            RejectReason::NumberTypeNotAllowed(_) => "number-type-not-allowed",
+            RejectReason::VelocityLimited(_) => "velocity-limited",
+        }
+    }
+}
+
+impl From<OutOfReach> for RejectReason {
+    fn from(o: OutOfReach) -> RejectReason {
+        match o {
+            OutOfReach::Country(c) => RejectReason::CountryNotAllowed(c),
+            OutOfReach::NumberType(t) => RejectReason::NumberTypeNotAllowed(t),
+        }
+    }
 }
 
 /// The outcome of validation: messages to store and recipients refused.
@@ -206,7 +264,7 @@ impl SendPlan {
     /// gives a reason for; an error when none is left.
     pub fn refuse(
         &mut self,
-        mut reason: impl FnMut(&NewMessage) -> Option<String>,
+        mut reason: impl FnMut(&NewMessage) -> Option<RejectReason>,
     ) -> Result<(), SendError> {
         let mut refused = Vec::new();
         self.messages.retain(|m| match reason(m) {
@@ -379,12 +437,21 @@ pub fn plan(
     let mut rejected = Vec::new();
     let mut total_cost = Credits::ZERO;
     for (item, recipient) in req.recipients.into_iter().enumerate() {
-        let to = match Msisdn::parse(&recipient.to, policy.default_country) {
-            Ok(to) => to,
+        let to = match Msisdn::parse_destination(&recipient.to, policy.default_country) {
+            Ok((to, destination)) => match policy.reach.refusal(destination) {
+                None => to,
+                Some(out) => {
+                    rejected.push(Rejection {
+                        to: recipient.to,
+                        reason: out.into(),
+                    });
+                    continue;
+                }
+            },
             Err(e) => {
                 rejected.push(Rejection {
                     to: recipient.to,
-                    reason: e.to_string(),
+                    reason: RejectReason::InvalidNumber(e),
                 });
                 continue;
             }
@@ -392,7 +459,7 @@ pub fn plan(
         if !seen.insert(to.clone()) {
             rejected.push(Rejection {
                 to: recipient.to,
-                reason: "duplicate recipient".into(),
+                reason: RejectReason::Duplicate,
             });
             continue;
         }
@@ -401,7 +468,7 @@ pub fn plan(
         {
             rejected.push(Rejection {
                 to: recipient.to,
-                reason: e.to_string(),
+                reason: RejectReason::TemplateMismatch(e),
             });
             continue;
         }
@@ -411,7 +478,7 @@ pub fn plan(
                 Err(e) => {
                     rejected.push(Rejection {
                         to: recipient.to,
-                        reason: e.to_string(),
+                        reason: RejectReason::Text(e),
                     });
                     continue;
                 }
@@ -422,14 +489,14 @@ pub fn plan(
         let Some(cost) = prices.cost(&req.route_class, to.digits(), segments.parts) else {
             rejected.push(Rejection {
                 to: recipient.to,
-                reason: "price overflow".into(),
+                reason: RejectReason::PriceOverflow,
             });
             continue;
         };
         let Some(sum) = total_cost.checked_add(cost) else {
             rejected.push(Rejection {
                 to: recipient.to,
-                reason: "price overflow".into(),
+                reason: RejectReason::PriceOverflow,
             });
             continue;
         };
@@ -487,10 +554,12 @@ mod tests {
         }
     }
 
-    fn policy() -> AccountPolicy {
+    fn policy() -> AccountPolicy<'static> {
+        static OPEN: std::sync::LazyLock<Reach> = std::sync::LazyLock::new(Reach::default);
         AccountPolicy {
             default_country: None,
             max_parts: 10,
+            reach: &OPEN,
         }
     }
 
@@ -505,7 +574,25 @@ mod tests {
         assert_eq!(plan.total_cost, Credits::new(4));
         assert_eq!(plan.rejected.len(), 2);
         assert_eq!(plan.rejected[0].to, "nope");
-        assert_eq!(plan.rejected[1].reason, "duplicate recipient");
+        assert_eq!(plan.rejected[1].reason, RejectReason::Duplicate);
+    }
+
+    #[test]
+    fn recipients_out_of_the_accounts_reach_are_refused_alone() {
+        let req = request(&["+31612345678", "+31906123456", "+447911123456"], "hi");
+        let reach = Reach::new(Some(["NL"]), [""; 0]).unwrap();
+        let policy = AccountPolicy {
+            reach: &reach,
+            ..policy()
+        };
+        let plan = plan(req, policy, &PriceTable::default(), Timestamp(0)).unwrap();
+        assert_eq!(plan.messages.len(), 1);
+        let reasons: Vec<_> = plan.rejected.iter().map(|r| r.reason.code()).collect();
+        assert_eq!(reasons, ["number-type-not-allowed", "country-not-allowed"]);
+        assert_eq!(
+            plan.rejected[0].reason.to_string(),
+            "premium-rate numbers are not allowed for this account"
+        );
     }
 
     #[test]

@@ -52,6 +52,10 @@ pub struct Caller {
     pub postback_url: Option<String>,
     /// The account's own request limit; `None`: the server's default.
     pub rate_limit: Option<smsgate_core::limits::Rate>,
+    /// Destination countries and restricted number types it may send to.
+    pub reach: Arc<smsgate_core::reach::Reach>,
+    /// Its own velocity limits; `None`: the server's.
+    pub velocity: Option<smsgate_core::limits::VelocityLimits>,
 }
 
 impl Caller {
@@ -174,6 +178,8 @@ pub(crate) fn caller(account: &Account, key: KeyId) -> Caller {
         allowed_ips: None,
         postback_url: account.postback_url.clone(),
         rate_limit: account.rate_limit,
+        reach: Arc::new(account.reach.clone()),
+        velocity: account.velocity,
     }
 }
 

@@ -2,6 +2,7 @@
 //! with "enforce campaign check" only sends to numbers subscribed to the
 //! campaign a request names.
 
+use smsgate_core::send::RejectReason;
 use std::collections::HashSet;
 
 use smsgate_core::{AccountId, Msisdn, SendPlan, Timestamp};
@@ -124,7 +125,7 @@ impl Engine {
         let subscribed: HashSet<String> = subscribed.into_iter().collect();
         plan.refuse(|m| {
             (!subscribed.contains(m.to.as_str()))
-                .then(|| format!("not subscribed to campaign {reference:?}"))
+                .then(|| RejectReason::NotSubscribed(reference.to_string()))
         })?;
         Ok(())
     }

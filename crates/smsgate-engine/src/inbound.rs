@@ -5,8 +5,9 @@
 
 use std::collections::HashSet;
 
-use smsgate_core::optout::{OptOutAction, OptOutKeywords, SUPPRESSED, normalize_keyword};
+use smsgate_core::optout::{OptOutAction, OptOutKeywords, normalize_keyword};
 use smsgate_core::send::Recipient;
+use smsgate_core::send::RejectReason;
 use smsgate_core::{
     AccountId, Country, InboundId, MessageId, Msisdn, SendPlan, SendRequest, Timestamp,
 };
@@ -93,7 +94,7 @@ impl Engine {
         plan.refuse(|m| {
             suppressed
                 .contains(m.to.as_str())
-                .then(|| SUPPRESSED.into())
+                .then_some(RejectReason::Suppressed)
         })?;
         Ok(())
     }

@@ -22,6 +22,7 @@ mod scheduler;
 pub mod sessions;
 #[cfg(test)]
 mod testing;
+pub mod velocity;
 pub mod webhooks;
 
 use std::sync::{Arc, RwLock};
@@ -172,6 +173,8 @@ pub struct EngineConfig {
     pub auth: passwords::AuthConfig,
     /// Requests per key, account and anonymous client address.
     pub limits: RequestLimits,
+    /// Messages per account and destination range (SMS pumping).
+    pub velocity: velocity::VelocityConfig,
     /// Sender IDs only accounts with them registered and approved may send
     /// from (brands, emergency numbers). Default: `smsgate_core::protected::DEFAULT`;
     /// `[]` protects none.
@@ -196,6 +199,7 @@ impl Default for EngineConfig {
             session_max_secs: 24 * 3600,
             auth: passwords::AuthConfig::default(),
             limits: RequestLimits::default(),
+            velocity: velocity::VelocityConfig::default(),
             protected_senders: smsgate_core::protected::DEFAULT
                 .iter()
                 .map(|s| s.to_string())
@@ -243,6 +247,7 @@ struct Inner {
     clicks: std::sync::Mutex<clicks::ClickLimits>,
     requests: std::sync::Mutex<RequestBuckets>,
     protected: smsgate_core::protected::ProtectedSenders,
+    velocity: velocity::Velocities,
 }
 
 /// Requests per API key and account, and per client address of requests
@@ -286,7 +291,16 @@ impl Engine {
     /// for admin commands that edit the database of a server running
     /// elsewhere.
     pub async fn offline(store: Arc<dyn Store>) -> Result<Engine, EngineError> {
-        Engine::new(store, EngineConfig::default(), false).await
+        Engine::offline_with(store, EngineConfig::default()).await
+    }
+
+    /// As [`offline`](Self::offline), with a configuration (tests of the
+    /// intake and its policies).
+    pub async fn offline_with(
+        store: Arc<dyn Store>,
+        config: EngineConfig,
+    ) -> Result<Engine, EngineError> {
+        Engine::new(store, config, false).await
     }
 
     async fn new(
@@ -297,6 +311,10 @@ impl Engine {
         config.simulator.validate().map_err(EngineError::Config)?;
         config.webhooks.validate().map_err(EngineError::Config)?;
         config.auth.validate().map_err(EngineError::Config)?;
+        config
+            .velocity
+            .validate()
+            .map_err(|e| EngineError::Config(e.to_string()))?;
         // One crypto provider for every TLS client (webhooks, SMSCs).
         let _ = rustls::crypto::ring::default_provider().install_default();
         smsgate_core::msisdn::warm_up();
@@ -348,6 +366,7 @@ impl Engine {
                 protected: smsgate_core::protected::ProtectedSenders::new(
                     &config.protected_senders,
                 ),
+                velocity: velocity::Velocities::new(&config.velocity),
                 requests: std::sync::Mutex::new(RequestBuckets {
                     keys: smsgate_core::limits::Limiter::new(config.limits.per_key, 100_000),
                     accounts: smsgate_core::limits::Limiter::new(
@@ -483,7 +502,35 @@ impl Engine {
 
     // --- sending ---------------------------------------------------------------------
 
-    async fn plan(&self, caller: &Caller, mut req: SendRequest) -> Result<SendPlan, EngineError> {
+    /// Validates and prices `req` for `caller`; `sending` counts it
+    /// against the velocity limits (a preview only shows their blocks).
+    async fn plan(
+        &self,
+        caller: &Caller,
+        req: SendRequest,
+        sending: bool,
+    ) -> Result<SendPlan, EngineError> {
+        let planned = self.plan_checked(caller, req, sending).await;
+        if sending {
+            let rejected = match &planned {
+                Ok(plan) => &plan.rejected[..],
+                Err(EngineError::NoValidRecipient(r)) => &r[..],
+                Err(_) => &[],
+            };
+            for r in rejected {
+                metrics::counter!("smsgate_recipients_refused_total", "reason" => r.reason.code())
+                    .increment(1);
+            }
+        }
+        planned
+    }
+
+    async fn plan_checked(
+        &self,
+        caller: &Caller,
+        mut req: SendRequest,
+        sending: bool,
+    ) -> Result<SendPlan, EngineError> {
         self.thread_reply(caller, &mut req).await?;
         if let Some(from) = &req.from {
             if self.inner.protected.protects(from) {
@@ -500,6 +547,7 @@ impl Engine {
         let policy = smsgate_core::send::AccountPolicy {
             default_country: caller.default_country,
             max_parts: caller.max_parts,
+            reach: &caller.reach,
         };
         let campaign = req.campaign_ref.take();
         let links = if req.click_tracking {
@@ -507,7 +555,8 @@ impl Engine {
         } else {
             Vec::new()
         };
-        let mut plan = smsgate_core::send::plan(req, policy, &self.prices(), Timestamp::now())?;
+        let now = Timestamp::now();
+        let mut plan = smsgate_core::send::plan(req, policy, &self.prices(), now)?;
         for m in &mut plan.messages {
             if let Some(l) = links.get(m.item as usize) {
                 m.links = l.clone();
@@ -515,6 +564,8 @@ impl Engine {
         }
         self.check_campaign(caller, campaign.as_deref(), &mut plan)
             .await?;
+        // Last: only what would be sent counts against the limits.
+        self.inner.velocity.apply(caller, &mut plan, now, sending)?;
         Ok(plan)
     }
 
@@ -526,7 +577,7 @@ impl Engine {
         caller: &Caller,
         req: SendRequest,
     ) -> Result<SendPlan, EngineError> {
-        let mut plan = self.plan(caller, req).await?;
+        let mut plan = self.plan(caller, req, false).await?;
         self.drop_suppressed(caller.account, &mut plan).await?;
         Ok(plan)
     }
@@ -541,7 +592,7 @@ impl Engine {
         batch: Option<NewBatch>,
         idempotency: Option<Idempotency>,
     ) -> Result<Acceptance, EngineError> {
-        let plan = self.plan(caller, req).await?;
+        let plan = self.plan(caller, req, true).await?;
         let submission = submission(caller, plan, batch, idempotency);
         Ok(self.inner.intake.submit(submission).await??)
     }
@@ -560,7 +611,7 @@ impl Engine {
         let mut refused: Vec<Option<EngineError>> = Vec::with_capacity(requests.len());
         let mut submissions = Vec::with_capacity(requests.len());
         for (req, batch) in requests {
-            match self.plan(caller, req).await {
+            match self.plan(caller, req, true).await {
                 Ok(plan) => {
                     submissions.push(submission(caller, plan, batch, None));
                     refused.push(None);

@@ -50,6 +50,11 @@ pub struct Account {
     pub split_balances: bool,
     /// Its own request limit; `None`: the server's default.
     pub rate_limit: Option<smsgate_core::limits::Rate>,
+    /// Destination countries and restricted number types it may send to.
+    #[serde(skip)]
+    pub reach: smsgate_core::reach::Reach,
+    /// Its own velocity limits; `None`: the server's.
+    pub velocity: Option<smsgate_core::limits::VelocityLimits>,
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +85,12 @@ pub struct AccountPatch {
     pub split_balances: Option<bool>,
     /// `Some(None)`: back to the server's default.
     pub rate_limit: Option<Option<smsgate_core::limits::Rate>>,
+    /// `Some(None)`: every country.
+    pub allowed_countries: Option<Option<Vec<smsgate_core::Country>>>,
+    /// Restricted number types it may send to.
+    pub allowed_number_types: Option<Vec<smsgate_core::NumberType>>,
+    /// `Some(None)`: back to the server's limits.
+    pub velocity: Option<Option<smsgate_core::limits::VelocityLimits>>,
 }
 
 /// A login session (known by the hash of its key).
@@ -180,6 +191,9 @@ pub struct AcceptedMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RejectedRecipient {
     pub to: String,
+    /// `RejectReason::code` (empty in answers stored before it existed).
+    #[serde(default)]
+    pub code: String,
     pub reason: String,
 }
 

@@ -13,8 +13,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
-use smsgate_core::optout::SUPPRESSED;
 use smsgate_core::send::Recipient;
+use smsgate_core::send::RejectReason;
 use smsgate_core::{CallbackFormat, SendRequest, SenderId};
 use smsgate_engine::{AuthFailure, Caller, EngineError};
 use utoipa::OpenApi;
@@ -49,6 +49,8 @@ pub enum ErrorCode {
     UnknownCampaign,
     NotSubscribed,
     OptedOut,
+    DestinationNotAllowed,
+    VelocityLimited,
     InsufficientCredits,
     InvalidField,
     AddressNotAllowed,
@@ -57,7 +59,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::MalformedBody,
         ErrorCode::MissingKey,
         ErrorCode::InvalidKey,
@@ -72,6 +74,8 @@ impl ErrorCode {
         ErrorCode::UnknownCampaign,
         ErrorCode::NotSubscribed,
         ErrorCode::OptedOut,
+        ErrorCode::DestinationNotAllowed,
+        ErrorCode::VelocityLimited,
         ErrorCode::InsufficientCredits,
         ErrorCode::InvalidField,
         ErrorCode::AddressNotAllowed,
@@ -112,6 +116,16 @@ impl ErrorCode {
                 "Number not subscribed to the campaign.",
             ),
             OptedOut => ("E124", StatusCode::BAD_REQUEST, "Number opted out."),
+            DestinationNotAllowed => (
+                "E125",
+                StatusCode::FORBIDDEN,
+                "Destination not allowed for this account.",
+            ),
+            VelocityLimited => (
+                "E151",
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many messages to this destination range; it is blocked for a while.",
+            ),
             InsufficientCredits => (
                 "E130",
                 StatusCode::PAYMENT_REQUIRED,
@@ -185,17 +199,10 @@ impl ActionError {
                 };
                 (code, Some(format!("{}: {}", f.field, f.reason)))
             }
-            EngineError::NoValidRecipient(r) => {
-                let reason = r.first().map(|r| r.reason.clone()).unwrap_or_default();
-                let code = if reason == SUPPRESSED {
-                    OptedOut
-                } else if reason.starts_with("not subscribed") {
-                    NotSubscribed
-                } else {
-                    InvalidNumber
-                };
-                (code, Some(reason))
-            }
+            EngineError::NoValidRecipient(r) => match r.first() {
+                Some(r) => (refused(&r.reason), Some(r.reason.to_string())),
+                None => (InvalidNumber, None),
+            },
             EngineError::InsufficientCredits { balance, needed } => (
                 InsufficientCredits,
                 Some(format!("balance {balance}, needed {needed}")),
@@ -345,12 +352,13 @@ pub async fn action(
         .await
         .map_err(|e| ActionError::engine(e, &to))?;
     let Some(m) = acceptance.messages.first() else {
+        // Only the store refuses after planning: the suppression list.
         let reason = acceptance
             .rejected
             .first()
             .map(|r| r.reason.clone())
             .unwrap_or_default();
-        return Err(ActionError::new(ErrorCode::InvalidNumber, &to).detail(reason));
+        return Err(ActionError::new(ErrorCode::OptedOut, &to).detail(reason));
     };
     Ok(Json(json!({
         "status": "Success",
@@ -360,6 +368,25 @@ pub async fn action(
         "status-details": "SMS request accepted and queued for delivery",
     }))
     .into_response())
+}
+
+/// The code for a recipient the engine refused.
+fn refused(reason: &RejectReason) -> ErrorCode {
+    use smsgate_core::text::TextError;
+    match reason {
+        RejectReason::InvalidNumber(_) | RejectReason::Duplicate => ErrorCode::InvalidNumber,
+        RejectReason::Text(TextError::TooManyParts { .. }) => ErrorCode::TextTooLong,
+        RejectReason::Text(TextError::Empty) => ErrorCode::MissingText,
+        RejectReason::Text(TextError::NotGsm7 { .. })
+        | RejectReason::TemplateMismatch(_)
+        | RejectReason::PriceOverflow => ErrorCode::InvalidField,
+        RejectReason::Suppressed => ErrorCode::OptedOut,
+        RejectReason::NotSubscribed(_) => ErrorCode::NotSubscribed,
+        RejectReason::CountryNotAllowed(_) | RejectReason::NumberTypeNotAllowed(_) => {
+            ErrorCode::DestinationNotAllowed
+        }
+        RejectReason::VelocityLimited(_) => ErrorCode::VelocityLimited,
+    }
 }
 
 #[derive(OpenApi)]

@@ -356,7 +356,10 @@ fn outcome(
         Err(EngineError::NoValidRecipient(r)) => Ok(Outcome {
             message_id,
             accepted: Vec::new(),
-            rejected: r.into_iter().map(|r| (r.to, r.reason)).collect(),
+            rejected: r
+                .into_iter()
+                .map(|r| (r.to, r.reason.to_string()))
+                .collect(),
         }),
         Err(e) => Err(e.into()),
     }

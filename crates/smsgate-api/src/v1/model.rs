@@ -188,6 +188,7 @@ impl From<&Acceptance> for SendResponse {
                 .iter()
                 .map(|r| RecipientReason {
                     to: r.to.clone(),
+                    code: r.code.clone(),
                     reason: r.reason.clone(),
                 })
                 .collect(),

@@ -4,6 +4,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use smsgate_core::limits::Rate;
 use smsgate_core::net::IpNetwork;
 use smsgate_core::optout::OptOutKeywords;
+use smsgate_core::reach::{self, Reach};
 use smsgate_core::{AccountId, BatchId, Category, Credits, KeyId, MessageId, Price, Timestamp};
 
 use crate::{
@@ -13,7 +14,7 @@ use crate::{
 
 const ACCOUNT_COLUMNS: &str = "id, name, status, password_hash, default_country, timezone, max_parts, balance, created_at, \
      optout_keywords, optin_keywords, require_approved_sender, default_sender, enforce_campaign_check, \
-     postback_url, split_balances, rate_burst, rate_per_minute";
+     postback_url, split_balances, rate_burst, rate_per_minute, allowed_countries, allowed_number_types, velocity";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     let status: String = r.get(2)?;
@@ -48,6 +49,15 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
             (Some(burst), Some(per_minute)) => Some(Rate::new(burst, per_minute)),
             _ => None,
         },
+        reach: Reach::from_stored(
+            r.get::<_, Option<String>>(18)?.as_deref(),
+            r.get::<_, Option<String>>(19)?.as_deref(),
+        ),
+        // Checked when set; a value that no longer parses is the server's
+        // default.
+        velocity: r
+            .get::<_, Option<String>>(20)?
+            .and_then(|v| serde_json::from_str(&v).ok()),
     })
 }
 
@@ -185,6 +195,25 @@ pub(crate) fn update_account(
         conn.execute(
             "UPDATE accounts SET rate_burst = ?1, rate_per_minute = ?2 WHERE id = ?3",
             params![rate.map(|r| r.burst), rate.map(|r| r.per_minute), id.0],
+        )?;
+    }
+    if let Some(countries) = patch.allowed_countries {
+        conn.execute(
+            "UPDATE accounts SET allowed_countries = ?1 WHERE id = ?2",
+            params![countries.as_deref().map(reach::store_countries), id.0],
+        )?;
+    }
+    if let Some(types) = patch.allowed_number_types {
+        conn.execute(
+            "UPDATE accounts SET allowed_number_types = ?1 WHERE id = ?2",
+            params![reach::store_types(&types), id.0],
+        )?;
+    }
+    if let Some(velocity) = patch.velocity {
+        let json = velocity.map(|v| serde_json::to_string(&v).expect("plain numbers"));
+        conn.execute(
+            "UPDATE accounts SET velocity = ?1 WHERE id = ?2",
+            params![json, id.0],
         )?;
     }
     if let Some(split) = patch.split_balances {

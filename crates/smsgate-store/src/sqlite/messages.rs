@@ -239,7 +239,8 @@ pub(crate) fn accept(
             .into_iter()
             .map(|r| RejectedRecipient {
                 to: r.to,
-                reason: r.reason,
+                code: r.reason.code().into(),
+                reason: r.reason.to_string(),
             })
             .collect(),
         balance,

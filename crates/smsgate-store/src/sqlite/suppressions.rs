@@ -3,7 +3,8 @@
 //! event in the same transaction.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use smsgate_core::optout::{OptOutAction, SUPPRESSED};
+use smsgate_core::optout::OptOutAction;
+use smsgate_core::send::RejectReason;
 use smsgate_core::send::Rejection;
 use smsgate_core::{AccountId, Credits, InboundId, Msisdn, Timestamp};
 
@@ -114,7 +115,7 @@ pub(crate) fn drop_suppressed(conn: &Connection, sub: &mut Submission) -> Result
             sub.total_cost = Credits::new(sub.total_cost.units() - m.cost.units());
             sub.rejected.push(Rejection {
                 to: m.to.to_string(),
-                reason: SUPPRESSED.into(),
+                reason: RejectReason::Suppressed,
             });
             dropped = true;
         } else {

@@ -62,7 +62,7 @@ fn submission(account: AccountId, messages: Vec<NewMessage>) -> Submission {
         messages,
         rejected: vec![Rejection {
             to: "x".into(),
-            reason: "bad".into(),
+            reason: smsgate_core::send::RejectReason::Duplicate,
         }],
         total_cost: Credits::new(total),
         batch: None,
@@ -1154,7 +1154,10 @@ async fn suppressed_recipients_are_refused_in_the_intake_transaction_without_cha
     let Err(Refusal::NoValidRecipient(all)) = &r[1] else {
         panic!("{:?}", r[1])
     };
-    assert!(all.iter().any(|x| x.reason.contains("opted out")));
+    assert!(
+        all.iter()
+            .any(|x| x.reason == smsgate_core::send::RejectReason::Suppressed)
+    );
     assert_eq!(balance(&store, a).await, 9);
 }
 
