@@ -988,3 +988,88 @@ async fn destinations_out_of_reach_and_pumped_ranges_are_refused_with_their_own_
         "{metrics}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_in_the_query_are_not_anonymous_and_anonymous_429s_keep_each_face_s_shape() {
+    let server = Server::start_with(&[
+        ("SMSGATE_ENGINE__LIMITS__PER_ADDRESS__BURST", "3"),
+        ("SMSGATE_ENGINE__LIMITS__PER_ADDRESS__PER_MINUTE", "1"),
+    ]);
+    let (_, key) = server.account("acme", 10).await;
+    let client = http_client(Duration::from_secs(5));
+    // A client of the ultimate dialect puts its token in the query: it is
+    // limited by its key, not as an anonymous address.
+    for _ in 0..6 {
+        let r = client
+            .get(server.url(&format!("/api/http/balance?api_token={key}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = client
+            .get(server.url(&format!("/v2/simple/message?apikey=x%2C{key}&phone_number=31612345678&message=hi&sender=Acme")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    }
+    // Requests without a key use up the address's three.
+    for _ in 0..3 {
+        let r = client
+            .get(server.url("/api/http/balance"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Then each face refuses in its own shape.
+    let shapes: [(reqwest::RequestBuilder, &str, Value); 6] = [
+        (
+            client.get(server.url("/api/http/balance")),
+            "ultimate",
+            json!({"status": "error", "message": "Too Many Attempts."}),
+        ),
+        (
+            client.get(server.url("/api/v1/get-sms-balance")),
+            "thesmspoint",
+            json!({"status": "error", "message": "Too Many Requests"}),
+        ),
+        (
+            client.post(server.url("/v2/message")).json(&json!({})),
+            "smsmanager",
+            json!({"status": 429, "error": "too many requests"}),
+        ),
+        (
+            client.get(server.url("/API/v1.0/REST/login?username=a&password=b")),
+            "session",
+            json!({"result": "KO", "error": "too many requests"}),
+        ),
+        (
+            client.post(server.url("/api/v1/action")).json(&json!({})),
+            "action",
+            json!("E150"),
+        ),
+        (
+            client.get(server.url("/v1/balance")),
+            "native",
+            json!("/problems/rate-limited"),
+        ),
+    ];
+    for (request, face, expected) in shapes {
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{face}");
+        assert!(r.headers().contains_key("retry-after"), "{face}");
+        let body: Value = r.json().await.unwrap();
+        match face {
+            "action" => assert_eq!(body["error-code"], expected, "{face}: {body}"),
+            "native" => assert!(
+                body["type"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(expected.as_str().unwrap()),
+                "{face}: {body}"
+            ),
+            _ => assert_eq!(body, expected, "{face}"),
+        }
+    }
+}

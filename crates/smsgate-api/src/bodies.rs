@@ -125,13 +125,47 @@ pub enum Credential {
     Session,
 }
 
-/// Who the headers alone say the caller is.
+/// Who the headers (or the query's key) alone say the caller is.
 enum Known {
     Caller(Identified),
     Operator,
+    /// A valid key in the query string (`api_token`, `apikey`): the face
+    /// reads it again itself (from the auth cache).
+    QueryKey,
 }
 
 async fn identify(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    peer: Option<std::net::IpAddr>,
+) -> Option<Known> {
+    match identify_by_headers(state, headers, peer).await {
+        Some(known) => Some(known),
+        None => identify_by_query(state, query?, peer).await,
+    }
+}
+
+/// The ultimate dialect's `api_token` and smsmanager's `apikey` (the part
+/// after the last comma, as that dialect reads it) in the query string.
+async fn identify_by_query(
+    state: &AppState,
+    query: &str,
+    peer: Option<std::net::IpAddr>,
+) -> Option<Known> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    let key = pairs.iter().find_map(|(name, value)| match name.as_str() {
+        "api_token" => Some(value.trim()),
+        "apikey" => value.rsplit(',').next().map(str::trim),
+        _ => None,
+    })?;
+    match state.engine.identify(key, peer).await {
+        Ok(Ok(_)) => Some(Known::QueryKey),
+        _ => None,
+    }
+}
+
+async fn identify_by_headers(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<std::net::IpAddr>,
@@ -190,30 +224,33 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
                 Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
             ));
     let peer = crate::extract::peer(&parts.extensions);
-    let known = match identify(&state, &parts.headers, peer).await {
+    let known = match identify(&state, &parts.headers, parts.uri.query(), peer).await {
         Some(Known::Caller(identified)) => {
             parts.extensions.insert(identified);
             true
         }
-        Some(Known::Operator) => true,
+        Some(Known::Operator | Known::QueryKey) => true,
         None => false,
     };
-    // Requests with no key in their headers count against their address.
+    // Requests with no valid key in their headers or query count against
+    // their address.
     if !known
         && parts.uri.path() != "/healthz"
         && let Some(ip) = peer
         && let Err(e) = state.engine.count_anonymous(ip)
     {
-        return crate::with_rate_limit_headers(
-            Problem::limited(
-                format!(
-                    "too many requests without a key from this address; try again in {} s",
-                    e.retry_after_secs
-                ),
-                &e,
-            )
-            .into_response(),
-        );
+        let answer = crate::dialects::rate_limited(&state.dialects, parts.uri.path(), &e)
+            .unwrap_or_else(|| {
+                Problem::limited(
+                    format!(
+                        "too many requests without a key from this address; try again in {} s",
+                        e.retry_after_secs
+                    ),
+                    &e,
+                )
+                .into_response()
+            });
+        return crate::with_rate_limit_headers(answer);
     }
     let mut reserved = None;
     let body = if bodyless {

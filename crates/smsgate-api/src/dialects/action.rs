@@ -264,10 +264,7 @@ async fn caller(state: &AppState, p: &Params, to: &str) -> Result<Caller, Action
         Ok(Err(AuthFailure::AccountDisabled)) => {
             Err(ActionError::new(ErrorCode::AccountDisabled, to))
         }
-        Ok(Err(AuthFailure::RateLimited(e))) => Err(ActionError {
-            limited: Some(crate::Limited::of(&e)),
-            ..ActionError::new(ErrorCode::RateLimited, to)
-        }),
+        Ok(Err(AuthFailure::RateLimited(e))) => Err(rate_limited(&e, to)),
         Ok(Err(AuthFailure::UnknownKey | AuthFailure::Revoked)) => {
             Err(ActionError::new(ErrorCode::InvalidKey, to))
         }
@@ -368,6 +365,13 @@ pub async fn action(
         "status-details": "SMS request accepted and queued for delivery",
     }))
     .into_response())
+}
+
+pub(crate) fn rate_limited(e: &smsgate_core::limits::Exhausted, to: &str) -> ActionError {
+    ActionError {
+        limited: Some(crate::Limited::of(e)),
+        ..ActionError::new(ErrorCode::RateLimited, to)
+    }
 }
 
 /// The code for a recipient the engine refused.

@@ -69,6 +69,31 @@ pub fn routes(config: &DialectsConfig) -> axum::Router<AppState> {
     router
 }
 
+/// A 429 for a request with no key in its headers, in the shape of the
+/// dialect that serves `path`; `None` for the native and admin APIs.
+pub(crate) fn rate_limited(
+    config: &DialectsConfig,
+    path: &str,
+    e: &smsgate_core::limits::Exhausted,
+) -> Option<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let session_path =
+        |p: &str| p == "/login" || p == "/status" || p == "/sms" || p.starts_with("/sms/");
+    Some(if config.action && path == config.action_path {
+        action::rate_limited(e, "").into_response()
+    } else if config.ultimate && path.starts_with("/api/http/") {
+        ultimate::rate_limited(e).into_response()
+    } else if config.thesmspoint && path.starts_with("/api/v1/") {
+        thesmspoint::rate_limited(e).into_response()
+    } else if config.smsmanager && path.starts_with("/v2/") {
+        smsmanager::rate_limited(e).into_response()
+    } else if config.session && session_path(path.strip_prefix("/API/v1.0/REST").unwrap_or(path)) {
+        session::rate_limited(e).into_response()
+    } else {
+        return None;
+    })
+}
+
 /// The sender of a dialect request that names none: the account's default
 /// sender, else its name when that is a valid alphanumeric sender ID.
 pub(crate) async fn default_sender(

@@ -191,11 +191,15 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SessionError> {
             StatusCode::FORBIDDEN,
             "the account may not be used from this address",
         ),
-        AuthFailure::RateLimited(e) => SessionError {
-            limited: Some(crate::Limited::of(&e)),
-            ..SessionError::new(StatusCode::TOO_MANY_REQUESTS, "too many requests")
-        },
+        AuthFailure::RateLimited(e) => rate_limited(&e),
     })
+}
+
+pub(crate) fn rate_limited(e: &smsgate_core::limits::Exhausted) -> SessionError {
+    SessionError {
+        limited: Some(crate::Limited::of(e)),
+        ..SessionError::new(StatusCode::TOO_MANY_REQUESTS, "too many requests")
+    }
 }
 
 /// Log in with the account's name and password.

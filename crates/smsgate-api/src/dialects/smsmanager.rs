@@ -157,11 +157,15 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SmsmanagerError>
             "the API key may not be used from this address",
         ),
         AuthFailure::UnknownKey => refused("invalid API key"),
-        AuthFailure::RateLimited(e) => SmsmanagerError {
-            limited: Some(crate::Limited::of(&e)),
-            ..SmsmanagerError::new(StatusCode::TOO_MANY_REQUESTS, "too many requests")
-        },
+        AuthFailure::RateLimited(e) => rate_limited(&e),
     })
+}
+
+pub(crate) fn rate_limited(e: &smsgate_core::limits::Exhausted) -> SmsmanagerError {
+    SmsmanagerError {
+        limited: Some(crate::Limited::of(e)),
+        ..SmsmanagerError::new(StatusCode::TOO_MANY_REQUESTS, "too many requests")
+    }
 }
 
 /// One request as the client wrote it.

@@ -169,10 +169,14 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SmsPointError> {
         )),
         Err(AuthFailure::AccountDisabled) => Err(EngineError::AccountDisabled.into()),
         Err(AuthFailure::UnknownKey | AuthFailure::Revoked) => Err(missing()),
-        Err(AuthFailure::RateLimited(e)) => Err(SmsPointError {
-            limited: Some(crate::Limited::of(&e)),
-            ..SmsPointError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
-        }),
+        Err(AuthFailure::RateLimited(e)) => Err(rate_limited(&e)),
+    }
+}
+
+pub(crate) fn rate_limited(e: &smsgate_core::limits::Exhausted) -> SmsPointError {
+    SmsPointError {
+        limited: Some(crate::Limited::of(e)),
+        ..SmsPointError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
     }
 }
 

@@ -151,10 +151,14 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, UltimateError> {
         )),
         Err(AuthFailure::AccountDisabled) => Err(EngineError::AccountDisabled.into()),
         Err(AuthFailure::UnknownKey | AuthFailure::Revoked) => Err(unauthenticated()),
-        Err(AuthFailure::RateLimited(e)) => Err(UltimateError {
-            limited: Some(crate::Limited::of(&e)),
-            ..UltimateError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.")
-        }),
+        Err(AuthFailure::RateLimited(e)) => Err(rate_limited(&e)),
+    }
+}
+
+pub(crate) fn rate_limited(e: &smsgate_core::limits::Exhausted) -> UltimateError {
+    UltimateError {
+        limited: Some(crate::Limited::of(e)),
+        ..UltimateError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.")
     }
 }
 
