@@ -863,21 +863,34 @@ async fn a_body_that_stops_arriving_is_answered_408() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let server = Server::start_with(&[("SMSGATE_HTTP__BODY_READ_TIMEOUT_SECS", "1")]);
     let (_, key) = server.account("acme", 10).await;
-    let mut s = tokio::net::TcpStream::connect(address(&server))
-        .await
-        .unwrap();
-    let head = format!(
-        "POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"to\":"
-    );
-    s.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = vec![0u8; 4096];
-    let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut answer))
-        .await
-        .expect("an answer, not a hang")
-        .unwrap();
-    let text = String::from_utf8_lossy(&answer[..n]);
-    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
-    assert!(text.contains("request-timeout"), "{text}");
+    // The native API, and a dialect in its own shape.
+    for (head, says) in [
+        (
+            format!(
+                "POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"to\":"
+            ),
+            "request-timeout",
+        ),
+        (
+            format!(
+                "POST /v2/message HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"body\":"
+            ),
+            "did not arrive in time",
+        ),
+    ] {
+        let mut s = tokio::net::TcpStream::connect(address(&server))
+            .await
+            .unwrap();
+        s.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut answer))
+            .await
+            .expect("an answer, not a hang")
+            .unwrap();
+        let text = String::from_utf8_lossy(&answer[..n]);
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(text.contains(says), "{text}");
+    }
     assert_eq!(server.balance(&key).await, 10);
 }
 

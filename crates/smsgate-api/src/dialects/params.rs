@@ -28,6 +28,22 @@ pub enum ParamsError {
     BadJson(String),
     #[error("the multipart body could not be read: {0}")]
     BadMultipart(String),
+    #[error("the request body did not arrive in time")]
+    TimedOut,
+}
+
+impl ParamsError {
+    /// The HTTP status every dialect answers it with.
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            ParamsError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ParamsError::TimedOut => StatusCode::REQUEST_TIMEOUT,
+            ParamsError::Unreadable(_) | ParamsError::BadJson(_) | ParamsError::BadMultipart(_) => {
+                StatusCode::BAD_REQUEST
+            }
+        }
+    }
 }
 
 /// A request's parameters and headers.
@@ -272,6 +288,8 @@ impl<S: Send + Sync> FromRequest<S> for Params {
                 let e = e.into_inner();
                 if e.is::<http_body_util::LengthLimitError>() {
                     ParamsError::TooLarge
+                } else if crate::bodies::timed_out(e.as_ref()) {
+                    ParamsError::TimedOut
                 } else {
                     ParamsError::Unreadable(e.to_string())
                 }

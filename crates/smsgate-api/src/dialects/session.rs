@@ -85,7 +85,7 @@ impl IntoResponse for SessionError {
 
 impl From<ParamsError> for SessionError {
     fn from(e: ParamsError) -> Self {
-        SessionError::bad(e.to_string())
+        SessionError::new(e.status(), e.to_string())
     }
 }
 

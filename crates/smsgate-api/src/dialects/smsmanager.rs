@@ -80,7 +80,7 @@ impl IntoResponse for SmsmanagerError {
 
 impl From<ParamsError> for SmsmanagerError {
     fn from(e: ParamsError) -> Self {
-        SmsmanagerError::bad(e.to_string())
+        SmsmanagerError::new(e.status(), e.to_string())
     }
 }
 

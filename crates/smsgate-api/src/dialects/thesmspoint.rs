@@ -107,7 +107,7 @@ impl IntoResponse for SmsPointError {
 
 impl From<ParamsError> for SmsPointError {
     fn from(e: ParamsError) -> Self {
-        SmsPointError::bad(e.to_string())
+        SmsPointError::new(e.status(), e.to_string())
     }
 }
 

@@ -69,11 +69,7 @@ impl IntoResponse for UltimateError {
 
 impl From<ParamsError> for UltimateError {
     fn from(e: ParamsError) -> Self {
-        let status = match e {
-            ParamsError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        UltimateError::new(status, e.to_string())
+        UltimateError::new(e.status(), e.to_string())
     }
 }
 
