@@ -60,6 +60,17 @@ async fn a_message_s_life_is_a_numbered_sequence_of_events() {
             .all(|e| e["data"]["message"]["id"] == id.as_str())
     );
     assert_eq!(events[2]["data"]["message"]["to"], "+31612345678");
+    // Event ids are opaque: nothing says how many events the server made.
+    let ids: Vec<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert!(
+        ids.iter().all(|i| i.starts_with("ev_") && i.len() == 19),
+        "{ids:?}"
+    );
+    assert_eq!(cursor, ids[2], "the cursor is the last id");
+    // A page starts after any id it is given.
+    let (rest, _) = events_after(&server, &key, ids[0]).await;
+    assert_eq!(rest.len(), 2);
+    assert_eq!(rest[0]["id"], ids[1]);
     // Nothing new after the cursor; the cursor stays put.
     let (more, again) = events_after(&server, &key, &cursor).await;
     assert!(more.is_empty());

@@ -2,15 +2,72 @@
 //! webhook deliveries.
 //!
 //! ```text
-//! {"id": "42", "type": "message.delivered", "created_at": "…", "sequence": 3,
+//! {"id": "ev_3f9c2a7b1e04d855", "type": "message.delivered", "created_at": "…", "sequence": 3,
 //!  "data": {"message": {"id": "…", "to": "+316…", "status": "delivered", …}, "detail": "…"}}
 //! ```
 
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use smsgate_core::CallbackFormat;
 use smsgate_core::Timestamp;
 use smsgate_core::optout::OptOutAction;
 use smsgate_store::{EventRecord, EventType, MessageRecord};
+
+/// Event ids as clients see them: `ev_` and 16 hex digits, a keyed
+/// permutation of the store's sequence, so ids say nothing of how many
+/// events other accounts have and cannot be counted through; they still
+/// decode to the sequence, so they work as cursors. The key is the
+/// installation's (kept in the database).
+#[derive(Clone)]
+pub struct EventIds {
+    key: [u8; 32],
+}
+
+const EVENT_PREFIX: &str = "ev_";
+
+impl EventIds {
+    pub fn new(key: [u8; 32]) -> EventIds {
+        EventIds { key }
+    }
+
+    /// A 4-round Feistel network over the two 32-bit halves: a
+    /// permutation of `u64` for any round function.
+    fn round(&self, i: u8, half: u32) -> u32 {
+        let mut h = Sha256::new();
+        h.update(self.key);
+        h.update([i]);
+        h.update(half.to_be_bytes());
+        let d = h.finalize();
+        u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+    }
+
+    pub fn show(&self, id: i64) -> String {
+        let v = id as u64;
+        let (mut l, mut r) = ((v >> 32) as u32, v as u32);
+        for i in 0..4 {
+            (l, r) = (r, l ^ self.round(i, r));
+        }
+        format!("{EVENT_PREFIX}{:016x}", (u64::from(l) << 32) | u64::from(r))
+    }
+
+    /// The sequence of an id this server showed; plain numbers are still
+    /// read (cursors and ids given before ids were opaque).
+    pub fn read(&self, s: &str) -> Option<i64> {
+        let s = s.trim();
+        let Some(hex) = s.strip_prefix(EVENT_PREFIX) else {
+            return s.parse().ok().filter(|n: &i64| *n >= 0);
+        };
+        if hex.len() != 16 {
+            return None;
+        }
+        let v = u64::from_str_radix(hex, 16).ok()?;
+        let (mut l, mut r) = ((v >> 32) as u32, v as u32);
+        for i in (0..4).rev() {
+            (l, r) = (r ^ self.round(i, l), l);
+        }
+        i64::try_from((u64::from(l) << 32) | u64::from(r)).ok()
+    }
+}
 
 /// The status a message event reports (the message may have moved on).
 fn status_of(t: EventType) -> Option<&'static str> {
@@ -27,7 +84,7 @@ fn status_of(t: EventType) -> Option<&'static str> {
     })
 }
 
-pub fn event_json(e: &EventRecord) -> Value {
+pub fn event_json(e: &EventRecord, ids: &EventIds) -> Value {
     let mut data = serde_json::Map::new();
     if let Some(m) = &e.message {
         data.insert(
@@ -76,7 +133,7 @@ pub fn event_json(e: &EventRecord) -> Value {
         data.insert("detail".into(), json!(d));
     }
     json!({
-        "id": e.id.to_string(),
+        "id": ids.show(e.id),
         "type": e.event_type.as_str(),
         "created_at": Timestamp::to_rfc3339(e.created_at),
         "sequence": e.seq,
@@ -86,11 +143,11 @@ pub fn event_json(e: &EventRecord) -> Value {
 
 /// What a message's own callback receives: the event in the body shape of
 /// the face that sent the message.
-pub fn callback_json(e: &EventRecord) -> Value {
+pub fn callback_json(e: &EventRecord, ids: &EventIds) -> Value {
     match &e.message {
         Some(m) if m.callback_format == CallbackFormat::Smsmanager => smsmanager_json(e, m),
         Some(m) if m.callback_format == CallbackFormat::Action => action_json(e, m),
-        _ => event_json(e),
+        _ => event_json(e, ids),
     }
 }
 
@@ -141,4 +198,30 @@ fn action_json(e: &EventRecord, m: &MessageRecord) -> Value {
         "status-details": e.detail,
         "timestamp": e.created_at.to_rfc3339(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_are_opaque_and_read_back() {
+        let ids = EventIds::new([7; 32]);
+        let shown: Vec<String> = (1..=3).map(|i| ids.show(i)).collect();
+        for (i, s) in shown.iter().enumerate() {
+            assert!(s.starts_with("ev_") && s.len() == 19, "{s}");
+            assert_eq!(ids.read(s), Some(i as i64 + 1));
+        }
+        // Neighbours look nothing alike, and another key reads them as
+        // something else.
+        assert_ne!(shown[0][..10], shown[1][..10]);
+        assert_ne!(EventIds::new([8; 32]).read(&shown[0]), Some(1));
+        for n in [0, 42, i64::MAX] {
+            assert_eq!(ids.read(&ids.show(n)), Some(n));
+        }
+        assert_eq!(ids.read("42"), Some(42), "cursors given before");
+        for bad in ["ev_", "ev_xyz", "ev_0123", "-1", "ev_ffffffffffffffffff"] {
+            assert_eq!(ids.read(bad), None, "{bad}");
+        }
+    }
 }

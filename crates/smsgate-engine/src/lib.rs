@@ -248,6 +248,24 @@ struct Inner {
     requests: std::sync::Mutex<RequestBuckets>,
     protected: smsgate_core::protected::ProtectedSenders,
     velocity: velocity::Velocities,
+    event_ids: events::EventIds,
+}
+
+const EVENT_ID_KEY_SETTING: &str = "event_id_key";
+
+/// The installation's key of event ids, made at the first start.
+async fn event_id_key(store: &dyn Store) -> Result<[u8; 32], EngineError> {
+    let parse = |hex_key: &str| -> Option<[u8; 32]> { hex::decode(hex_key).ok()?.try_into().ok() };
+    if let Some(stored) = store.setting(EVENT_ID_KEY_SETTING).await? {
+        return parse(&stored).ok_or_else(|| {
+            EngineError::Config(format!(
+                "the stored {EVENT_ID_KEY_SETTING} is not 32 bytes of hex"
+            ))
+        });
+    }
+    let key = accounts::random_token(32)?;
+    store.set_setting(EVENT_ID_KEY_SETTING, &key).await?;
+    Ok(parse(&key).expect("64 hex digits"))
 }
 
 /// Requests per API key and account, and per client address of requests
@@ -329,12 +347,14 @@ impl Engine {
             .clone()
             .unwrap_or_else(|| "http://127.0.0.1:8080".into());
         let destinations = Arc::new(webhooks::Destinations::new(&config.webhooks, &public_url));
+        let event_ids = events::EventIds::new(event_id_key(store.as_ref()).await?);
         let routing = if background {
             Some(
                 Engine::start_delivery(
                     store.clone(),
                     &config,
                     destinations.clone(),
+                    event_ids.clone(),
                     wake,
                     &tracker,
                     &stop,
@@ -367,6 +387,7 @@ impl Engine {
                     &config.protected_senders,
                 ),
                 velocity: velocity::Velocities::new(&config.velocity),
+                event_ids,
                 requests: std::sync::Mutex::new(RequestBuckets {
                     keys: smsgate_core::limits::Limiter::new(config.limits.per_key, 100_000),
                     accounts: smsgate_core::limits::Limiter::new(
@@ -389,6 +410,7 @@ impl Engine {
         store: Arc<dyn Store>,
         config: &EngineConfig,
         destinations: Arc<webhooks::Destinations>,
+        event_ids: events::EventIds,
         wake: Arc<Notify>,
         tracker: &TaskTracker,
         stop: &CancellationToken,
@@ -443,6 +465,7 @@ impl Engine {
             store,
             config.webhooks.clone(),
             destinations,
+            event_ids,
             tracker,
             stop.clone(),
         );
@@ -475,6 +498,11 @@ impl Engine {
         self.inner.routing.as_ref().ok_or(EngineError::Config(
             "this engine does not deliver (offline)".into(),
         ))
+    }
+
+    /// How event ids are shown to clients and read back.
+    pub fn event_ids(&self) -> &events::EventIds {
+        &self.inner.event_ids
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -23,7 +23,7 @@
 //!
 //! ```text
 //! content-type: application/json
-//! smsgate-event-id: 42
+//! smsgate-event-id: ev_3f9c2a7b1e04d855
 //! smsgate-event-type: message.delivered
 //! smsgate-signature: t=1763892000,v1=<hex HMAC-SHA256(secret, "1763892000." + body)>
 //! ```
@@ -260,11 +260,12 @@ pub(crate) fn start(
     store: Arc<dyn Store>,
     config: WebhookConfig,
     destinations: Arc<Destinations>,
+    ids: crate::events::EventIds,
     tracker: &TaskTracker,
     stop: CancellationToken,
 ) {
     tracker.spawn(relay(store.clone(), stop.clone()));
-    tracker.spawn(deliver(store, config, destinations, stop));
+    tracker.spawn(deliver(store, config, destinations, ids, stop));
 }
 
 /// Turns outbox events into deliveries, as they come.
@@ -348,6 +349,7 @@ async fn deliver(
     store: Arc<dyn Store>,
     config: WebhookConfig,
     destinations: Arc<Destinations>,
+    ids: crate::events::EventIds,
     stop: CancellationToken,
 ) {
     let client = match reqwest::Client::builder()
@@ -418,15 +420,16 @@ async fn deliver(
         let idle = claimed.is_empty();
         for d in claimed {
             in_flight.fetch_add(1, Ordering::AcqRel);
-            let (client, config, destinations, results, in_flight) = (
+            let (client, config, destinations, ids, results, in_flight) = (
                 client.clone(),
                 config.clone(),
                 destinations.clone(),
+                ids.clone(),
                 results_tx.clone(),
                 in_flight.clone(),
             );
             tokio::spawn(async move {
-                let result = attempt(&client, &config, &destinations, d).await;
+                let result = attempt(&client, &config, &destinations, &ids, d).await;
                 let _ = results.send(result);
                 in_flight.fetch_sub(1, Ordering::AcqRel);
             });
@@ -463,6 +466,7 @@ async fn attempt(
     client: &reqwest::Client,
     config: &WebhookConfig,
     destinations: &Destinations,
+    ids: &crate::events::EventIds,
     d: DueDelivery,
 ) -> AttemptResult {
     // The URL is checked again as it is used: a message's callback URL was
@@ -485,8 +489,8 @@ async fn attempt(
         };
     }
     let json = match d.endpoint.kind {
-        EndpointKind::Callbacks => crate::events::callback_json(&d.event),
-        EndpointKind::Endpoint => crate::events::event_json(&d.event),
+        EndpointKind::Callbacks => crate::events::callback_json(&d.event, ids),
+        EndpointKind::Endpoint => crate::events::event_json(&d.event, ids),
     };
     let body = serde_json::to_vec(&json).unwrap_or_default();
     let now = Timestamp::now();
@@ -495,7 +499,7 @@ async fn attempt(
     let answer = client
         .post(&d.url)
         .header("content-type", "application/json")
-        .header("smsgate-event-id", d.event.id.to_string())
+        .header("smsgate-event-id", ids.show(d.event.id))
         .header("smsgate-event-type", d.event.event_type.as_str())
         .header("smsgate-signature", signature(&d.endpoint.secret, t, &body))
         .body(body)

@@ -42,12 +42,11 @@ pub async fn list_events(
 ) -> Result<Json<EventPage>, Problem> {
     let Query(q) = query.map_err(|e| Problem::invalid_field("query", e.body_text()))?;
     let limit = super::page_limit(q.limit)?;
+    let ids = state.engine.event_ids();
     let after: i64 = match q.after.as_deref() {
         None => 0,
-        Some(a) => a
-            .parse()
-            .ok()
-            .filter(|n: &i64| *n >= 0)
+        Some(a) => ids
+            .read(a)
             .ok_or_else(|| Problem::invalid_field("after", "not a cursor from this API"))?,
     };
     let events = state
@@ -55,11 +54,11 @@ pub async fn list_events(
         .store()
         .events(caller.account, after, limit)
         .await?;
-    let next_cursor = events.last().map_or(after, |e| e.id).to_string();
+    let next_cursor = ids.show(events.last().map_or(after, |e| e.id));
     Ok(Json(EventPage {
         data: events
             .iter()
-            .map(smsgate_engine::events::event_json)
+            .map(|e| smsgate_engine::events::event_json(e, ids))
             .collect(),
         next_cursor,
     }))

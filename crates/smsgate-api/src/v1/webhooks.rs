@@ -201,8 +201,11 @@ pub async fn replay(
         time("until", &b.until)?,
     ) {
         (Some(e), None, None) => Replay::Event(
-            e.parse()
-                .map_err(|_| Problem::invalid_field("event_id", "not an event id"))?,
+            state
+                .engine
+                .event_ids()
+                .read(e)
+                .ok_or_else(|| Problem::invalid_field("event_id", "not an event id"))?,
         ),
         (None, Some(since), until) => Replay::Range {
             since,
@@ -246,7 +249,7 @@ pub async fn test(
     Ok((
         StatusCode::ACCEPTED,
         Json(TestQueued {
-            event_id: event.to_string(),
+            event_id: state.engine.event_ids().show(event),
         }),
     ))
 }
