@@ -132,15 +132,41 @@ async fn every_face_charges_alike_and_delivers_what_the_native_api_shows() {
     let server = Server::start();
     let (id, key) = server.account("acme", 100).await;
     with_sender_and_template(&server, id).await;
-    let ids = send_through_all(&server, id, &key, "+447911123456").await;
+    // One price list: +44 costs 7 a segment on the standard route.
+    let (status, body) = server
+        .admin(
+            reqwest::Method::PUT,
+            "/admin/v1/prices",
+            Some(json!({"prefix": "44", "price": 7})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, quote) = server
+        .post(
+            &key,
+            "/v1/messages/preview",
+            json!({"to": "+447911123456", "from": "SENDER", "text": TEXT}),
+        )
+        .await;
+    assert_eq!(quote["total_cost"], 7, "{quote}");
+    let mut ids = send_through_all(&server, id, &key, "+447911123456").await;
     assert_eq!(ids.len(), 5);
-    // One segment each, one credit each.
-    assert_eq!(server.balance(&key).await, 95);
+    let (status, body) = server
+        .post(
+            &key,
+            "/v1/messages",
+            json!({"to": "+447911123456", "from": "SENDER", "text": TEXT}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    ids.push(body["messages"][0]["id"].as_str().unwrap().to_string());
+    // One segment each, charged what the preview quoted, by every face.
+    assert_eq!(server.balance(&key).await, 100 - 6 * 7);
     for id in &ids {
         let m = server.wait_for(&key, id, "delivered").await;
         assert_eq!(m["text"], TEXT);
         assert_eq!(m["segments"], 1);
-        assert_eq!(m["cost"], 1);
+        assert_eq!(m["cost"], 7, "{m}");
         assert_eq!(m["to"], "+447911123456");
     }
     // Each face's own status call agrees.
@@ -182,7 +208,7 @@ async fn every_face_charges_alike_and_delivers_what_the_native_api_shows() {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert!(b.to_string().contains("does not match the template"));
-    assert_eq!(server.balance(&key).await, 95, "refusals cost nothing");
+    assert_eq!(server.balance(&key).await, 58, "refusals cost nothing");
 }
 
 #[tokio::test]

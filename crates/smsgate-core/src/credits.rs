@@ -99,14 +99,19 @@ impl PriceTable {
         }
     }
 
-    /// The price per segment to `digits` (E.164 without `+`) on `route_class`.
+    /// The price per segment to `digits` (E.164 without `+`) on
+    /// `route_class`: its own prices, else the `standard` ones (a dialect's
+    /// class nobody priced costs what the native API charges), else the
+    /// default price. The longest prefix wins within a class.
     pub fn per_segment(&self, route_class: &str, digits: &str) -> Credits {
-        let Some(prefixes) = self.classes.get(route_class) else {
-            return self.fallback;
+        let longest = |class: &str| {
+            let prefixes = self.classes.get(class)?;
+            (0..=digits.len())
+                .rev()
+                .find_map(|len| prefixes.get(&digits[..len]).copied())
         };
-        (0..=digits.len())
-            .rev()
-            .find_map(|len| prefixes.get(&digits[..len]).copied())
+        longest(route_class)
+            .or_else(|| longest(STANDARD_ROUTE))
             .unwrap_or(self.fallback)
     }
 
@@ -149,9 +154,16 @@ mod tests {
         assert_eq!(t.per_segment("standard", "31201234567"), Credits::new(7));
         assert_eq!(t.per_segment("standard", "447911123456"), Credits::new(5));
         assert_eq!(t.per_segment("premium", "31612345678"), Credits::new(20));
-        // A class without a matching prefix falls back to the default price.
-        assert_eq!(t.per_segment("premium", "447911123456"), DEFAULT_PRICE);
-        assert_eq!(t.per_segment("unknown", "31612345678"), DEFAULT_PRICE);
+        // A class without a price for the destination costs what
+        // `standard` does; with no standard price either, the default.
+        assert_eq!(t.per_segment("premium", "447911123456"), Credits::new(5));
+        assert_eq!(t.per_segment("N", "31612345678"), Credits::new(9));
+        let only_premium = PriceTable::new([price("premium", "31", 20)]);
+        assert_eq!(only_premium.per_segment("N", "31612345678"), DEFAULT_PRICE);
+        assert_eq!(
+            only_premium.per_segment("premium", "31612345678"),
+            Credits::new(20)
+        );
     }
 
     #[test]

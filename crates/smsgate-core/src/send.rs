@@ -118,8 +118,10 @@ pub struct Recipient {
 }
 
 /// A request to send one text (or personalised texts) to recipients, as
-/// any face parsed it, before validation.
-#[derive(Debug, Clone, Default)]
+/// any face parsed it, before validation. The default goes by the
+/// `standard` route class (priced like the native API) with up to
+/// [`limits::MAX_RECIPIENTS`] recipients.
+#[derive(Debug, Clone)]
 pub struct SendRequest {
     pub recipients: Vec<Recipient>,
     pub from: Option<String>,
@@ -153,6 +155,32 @@ pub struct SendRequest {
     /// Replace each URL in the text with a short link that counts clicks
     /// (the engine does, before the text is measured).
     pub click_tracking: bool,
+}
+
+impl Default for SendRequest {
+    fn default() -> Self {
+        SendRequest {
+            recipients: Vec::new(),
+            from: None,
+            text: None,
+            encoding: EncodingChoice::default(),
+            schedule_at: None,
+            category: Category::default(),
+            route_class: crate::credits::STANDARD_ROUTE.into(),
+            reference: None,
+            validity_secs: None,
+            priority: 0,
+            max_recipients: limits::MAX_RECIPIENTS,
+            in_reply_to: None,
+            callback_url: None,
+            template_id: None,
+            template: None,
+            callback_format: CallbackFormat::default(),
+            payload: None,
+            campaign_ref: None,
+            click_tracking: false,
+        }
+    }
 }
 
 /// A message validated and priced, ready for the store.

@@ -635,14 +635,20 @@ pub(crate) fn cancel(
     id: MessageId,
     now: Timestamp,
 ) -> Result<CancelOutcome> {
-    let owner: Option<(i64, String)> = conn
-        .prepare_cached("SELECT account_id, status FROM messages WHERE id = ?1")?
-        .query_row([&id.as_bytes()[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+    let found: Option<(i64, String, Option<String>)> = conn
+        .prepare_cached("SELECT account_id, status, pool FROM messages WHERE id = ?1")?
+        .query_row([&id.as_bytes()[..]], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
-    let Some((owner, status)) = owner.filter(|(owner, _)| *owner == account.0) else {
+    let Some((_, status, pool)) = found.filter(|(owner, _, _)| *owner == account.0) else {
         return Ok(CancelOutcome::NotFound);
     };
-    let _ = owner;
+    // The refund goes back to the balance the message was charged to.
+    let pool = match pool.as_deref() {
+        None => None,
+        Some(p) => Some(Category::parse(p).ok_or_else(|| corrupt("message pool", p))?),
+    };
     let status = status_col(&status)?;
     if !status.is_cancelable() {
         return Ok(CancelOutcome::NotCancelable(status));
@@ -650,15 +656,10 @@ pub(crate) fn cancel(
     let mut update = StatusUpdate::new(Target::Message(id), Status::Canceled, now);
     update.detail = Some("canceled by the client".into());
     match apply_to_message(conn, id, update)? {
-        ApplyOutcome::Applied { refunded, .. } => {
-            let balance: i64 = conn
-                .prepare_cached("SELECT balance FROM accounts WHERE id = ?1")?
-                .query_row([account.0], |r| r.get(0))?;
-            Ok(CancelOutcome::Canceled {
-                refunded,
-                balance: Credits::new(balance),
-            })
-        }
+        ApplyOutcome::Applied { refunded, .. } => Ok(CancelOutcome::Canceled {
+            refunded,
+            balance: super::balances::balance(conn, account, pool)?,
+        }),
         ApplyOutcome::Ignored { current, .. } => Ok(CancelOutcome::NotCancelable(current)),
         _ => Ok(CancelOutcome::NotFound),
     }

@@ -1320,7 +1320,15 @@ async fn split_balances_charge_and_refund_the_message_s_category() {
         )
         .await
         .unwrap();
-    store.cancel(a, otp_id, Timestamp(3)).await.unwrap();
+    let answer = store.cancel(a, otp_id, Timestamp(3)).await.unwrap();
+    assert_eq!(
+        answer,
+        CancelOutcome::Canceled {
+            refunded: Credits::new(3),
+            balance: Credits::new(5)
+        },
+        "the cancel answers the balance the refund went to"
+    );
     let balances = store.category_balances(a).await.unwrap();
     assert!(
         balances.contains(&(Category::Otp, Credits::new(5))),
