@@ -306,7 +306,7 @@ pub async fn update_account(
     };
     if let Some(Some(url)) = &b.postback_url {
         smsgate_core::send::check_callback_url(url)
-            .map_err(|e| Problem::invalid_field("postback_url", e))?;
+            .map_err(|e| Problem::invalid_field("postback_url", e.to_string()))?;
     }
     let postback_url = b.postback_url;
     if b.max_parts.is_some_and(|m| !(1..=255).contains(&m)) {

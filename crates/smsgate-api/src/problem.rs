@@ -180,8 +180,8 @@ fn fields(errors: Vec<FieldError>) -> Vec<FieldReason> {
     errors
         .into_iter()
         .map(|e| FieldReason {
-            field: e.field.into(),
-            reason: e.reason,
+            field: e.field.as_str().into(),
+            reason: e.kind.to_string(),
         })
         .collect()
 }

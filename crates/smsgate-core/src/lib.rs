@@ -15,6 +15,7 @@ pub mod net;
 pub mod optout;
 pub mod protected;
 pub mod reach;
+pub mod refusal;
 pub mod send;
 pub mod sender;
 pub mod template;

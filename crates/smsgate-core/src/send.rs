@@ -322,12 +322,7 @@ impl SendPlan {
     }
 }
 
-/// A field of the request that makes the whole request invalid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub reason: String,
-}
+pub use crate::refusal::{Field, FieldError, FieldErrorKind, UrlError};
 
 /// Why a whole request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -338,32 +333,23 @@ pub enum SendError {
     NoValidRecipient(Vec<Rejection>),
 }
 
-impl SendError {
-    fn field(field: &'static str, reason: impl ToString) -> FieldError {
-        FieldError {
-            field,
-            reason: reason.to_string(),
-        }
-    }
-}
-
 /// An absolute `http` or `https` URL with a host: the only thing a
 /// callback can be POSTed to.
-pub fn check_callback_url(url: &str) -> Result<(), String> {
+pub fn check_callback_url(url: &str) -> Result<(), UrlError> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .ok_or("must start with http:// or https://")?;
+        .ok_or(UrlError::NotHttp)?;
     if url.len() > limits::MAX_URL_CHARS {
-        return Err(format!("at most {} characters", limits::MAX_URL_CHARS));
+        return Err(UrlError::TooLong(limits::MAX_URL_CHARS));
     }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("must not contain whitespace".into());
+        return Err(UrlError::Whitespace);
     }
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
     if host.is_empty() || host.starts_with(':') {
-        return Err("must name a host".into());
+        return Err(UrlError::NoHost);
     }
     Ok(())
 }
@@ -379,37 +365,48 @@ pub fn plan(
 
     let from = match req.from.as_deref() {
         None => {
-            errors.push(SendError::field("from", "sender is required"));
+            errors.push(FieldError::new(
+                Field::From,
+                FieldErrorKind::Required("sender"),
+            ));
             None
         }
         Some(f) => SenderId::parse(f)
-            .map_err(|e| errors.push(SendError::field("from", e)))
+            .map_err(|e| errors.push(FieldError::new(Field::From, FieldErrorKind::Sender(e))))
             .ok(),
     };
     if req.recipients.is_empty() {
-        errors.push(SendError::field("to", "at least one recipient is required"));
+        errors.push(FieldError::new(
+            Field::To,
+            FieldErrorKind::Required("at least one recipient"),
+        ));
     } else if req.recipients.len() > req.max_recipients {
-        errors.push(SendError::field(
-            "to",
-            format!(
-                "{} recipients; at most {} are allowed in one request",
-                req.recipients.len(),
-                req.max_recipients
-            ),
+        errors.push(FieldError::new(
+            Field::To,
+            FieldErrorKind::TooManyRecipients {
+                given: req.recipients.len(),
+                max: req.max_recipients,
+            },
         ));
     }
     // The shared text is measured once; personalised texts per recipient.
     if let (Some(template), Some(t)) = (&req.template, req.text.as_deref())
         && let Err(e) = template.check(t)
     {
-        errors.push(SendError::field("text", e));
+        errors.push(FieldError::new(
+            Field::Text,
+            FieldErrorKind::TemplateMismatch(e),
+        ));
     }
     let shared = match req.text.as_deref() {
         Some(t) => text::measure(t, req.encoding, policy.max_parts)
-            .map_err(|e| errors.push(SendError::field("text", e)))
+            .map_err(|e| errors.push(FieldError::new(Field::Text, FieldErrorKind::Text(e))))
             .ok(),
         None if req.recipients.iter().any(|r| r.text.is_none()) => {
-            errors.push(SendError::field("text", "text is required"));
+            errors.push(FieldError::new(
+                Field::Text,
+                FieldErrorKind::Required("text"),
+            ));
             None
         }
         None => None,
@@ -417,39 +414,49 @@ pub fn plan(
     if let Some(r) = &req.reference
         && r.chars().count() > limits::MAX_REFERENCE_CHARS
     {
-        errors.push(SendError::field(
-            "reference",
-            format!("at most {} characters", limits::MAX_REFERENCE_CHARS),
+        errors.push(FieldError::new(
+            Field::Reference,
+            FieldErrorKind::TooLong {
+                max: limits::MAX_REFERENCE_CHARS,
+            },
         ));
     }
     if !(0..=limits::MAX_PRIORITY).contains(&req.priority) {
-        errors.push(SendError::field(
-            "priority",
-            format!("must be between 0 and {}", limits::MAX_PRIORITY),
+        errors.push(FieldError::new(
+            Field::Priority,
+            FieldErrorKind::Range {
+                min: 0,
+                max: i64::from(limits::MAX_PRIORITY),
+            },
         ));
     }
     if let Some(url) = &req.callback_url
         && let Err(reason) = check_callback_url(url)
     {
-        errors.push(SendError::field("callback_url", reason));
+        errors.push(FieldError::new(
+            Field::CallbackUrl,
+            FieldErrorKind::Url(reason),
+        ));
     }
     if let Some(at) = req.schedule_at {
         if at < now {
-            errors.push(SendError::field("schedule_at", "must not be in the past"));
+            errors.push(FieldError::new(Field::ScheduleAt, FieldErrorKind::InPast));
         } else if at > now.plus_secs(limits::MAX_SCHEDULE_AHEAD_SECS) {
-            errors.push(SendError::field("schedule_at", "must be within 366 days"));
+            errors.push(FieldError::new(
+                Field::ScheduleAt,
+                FieldErrorKind::TooFarAhead,
+            ));
         }
     }
     if let Some(v) = req.validity_secs
         && !(limits::MIN_VALIDITY_SECS..=limits::MAX_VALIDITY_SECS).contains(&v)
     {
-        errors.push(SendError::field(
-            "validity",
-            format!(
-                "must be between {} and {} seconds",
-                limits::MIN_VALIDITY_SECS,
-                limits::MAX_VALIDITY_SECS
-            ),
+        errors.push(FieldError::new(
+            Field::Validity,
+            FieldErrorKind::Seconds {
+                min: limits::MIN_VALIDITY_SECS,
+                max: limits::MAX_VALIDITY_SECS,
+            },
         ));
     }
     if !errors.is_empty() {
@@ -634,7 +641,7 @@ mod tests {
         else {
             panic!("expected invalid");
         };
-        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["from", "to", "text", "schedule_at", "validity"]);
     }
 
@@ -668,7 +675,7 @@ mod tests {
         else {
             panic!("expected invalid");
         };
-        assert_eq!(errors[0].field, "callback_url");
+        assert_eq!(errors[0].field, Field::CallbackUrl);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! campaign a request names.
 
 use smsgate_core::send::RejectReason;
+use smsgate_core::send::{Field, FieldErrorKind};
 use std::collections::HashSet;
 
 use smsgate_core::{AccountId, Msisdn, SendPlan, Timestamp};
@@ -18,8 +19,8 @@ fn campaign_ref(reference: &str) -> Result<String, EngineError> {
     let r = reference.trim();
     if r.is_empty() || r.chars().count() > MAX_REF_CHARS || r.contains('/') {
         return Err(EngineError::field(
-            "campaign_ref",
-            format!("must be 1 to {MAX_REF_CHARS} characters, without '/'"),
+            Field::CampaignRef,
+            FieldErrorKind::CampaignReference { max: MAX_REF_CHARS },
         ));
     }
     Ok(r.to_string())
@@ -38,8 +39,10 @@ impl Engine {
             .is_some_and(|n| n.chars().count() > MAX_NAME_CHARS)
         {
             return Err(EngineError::field(
-                "name",
-                format!("at most {MAX_NAME_CHARS} characters"),
+                Field::Name,
+                FieldErrorKind::TooLong {
+                    max: MAX_NAME_CHARS,
+                },
             ));
         }
         self.inner
@@ -101,8 +104,8 @@ impl Engine {
         let Some(reference) = reference else {
             if caller.enforce_campaign_check {
                 return Err(EngineError::field(
-                    "campaign_ref",
-                    "required: the account only sends to numbers subscribed to a campaign",
+                    Field::CampaignRef,
+                    FieldErrorKind::CampaignRequired,
                 ));
             }
             return Ok(());
@@ -115,8 +118,8 @@ impl Engine {
             .await?
             .ok_or_else(|| {
                 EngineError::field(
-                    "campaign_ref",
-                    format!("no campaign {reference:?} for this account"),
+                    Field::CampaignRef,
+                    FieldErrorKind::CampaignUnknown(reference.to_string()),
                 )
             })?;
         if !caller.enforce_campaign_check {

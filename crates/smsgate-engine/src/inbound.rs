@@ -3,6 +3,7 @@
 //! replies threaded to inbound messages, and inbound messages made up by
 //! the simulator.
 
+use smsgate_core::send::{Field, FieldErrorKind};
 use std::collections::HashSet;
 
 use smsgate_core::optout::{OptOutAction, OptOutKeywords, normalize_keyword};
@@ -40,13 +41,10 @@ pub struct InvalidLine {
     pub reason: String,
 }
 
-pub(crate) fn digits_number(field: &'static str, number: &str) -> Result<String, EngineError> {
+pub(crate) fn digits_number(field: Field, number: &str) -> Result<String, EngineError> {
     let digits = number.trim().trim_start_matches('+');
     if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(EngineError::field(
-            field,
-            "must be 1 to 20 digits (E.164, '+' optional, or a short code)",
-        ));
+        return Err(EngineError::field(field, FieldErrorKind::NumberDigits));
     }
     Ok(digits.to_string())
 }
@@ -64,8 +62,8 @@ impl Engine {
         };
         let Some((inbound, _)) = self.inner.store.inbound_message(caller.account, id).await? else {
             return Err(EngineError::field(
-                "in_reply_to",
-                "no inbound message with this id for this account",
+                Field::InReplyTo,
+                FieldErrorKind::NoInboundMessage,
             ));
         };
         if req.recipients.is_empty() {
@@ -122,7 +120,7 @@ impl Engine {
     ) -> Result<(Msisdn, bool), EngineError> {
         let country = self.country_of(account).await?;
         let number = Msisdn::parse(number, country)
-            .map_err(|e| EngineError::field("number", e.to_string()))?;
+            .map_err(|e| EngineError::field(Field::Number, FieldErrorKind::Number(e)))?;
         let count = self
             .inner
             .store
@@ -168,8 +166,11 @@ impl Engine {
         }
         if numbers.len() > MAX_IMPORT {
             return Err(EngineError::field(
-                "body",
-                format!("{} numbers; at most {MAX_IMPORT} per import", numbers.len()),
+                Field::Body,
+                FieldErrorKind::TooManyNumbers {
+                    given: numbers.len(),
+                    max: MAX_IMPORT,
+                },
             ));
         }
         let ChangeCount { changed, unchanged } = self
@@ -210,7 +211,7 @@ impl Engine {
         let keywords = lists
             .map(|(stop, start)| OptOutKeywords::new(&stop, &start))
             .transpose()
-            .map_err(|e| EngineError::field("keywords", e.to_string()))?;
+            .map_err(|e| EngineError::field(Field::Keywords, FieldErrorKind::Keyword(e)))?;
         let patch = AccountPatch {
             optout_keywords: Some(keywords),
             ..AccountPatch::default()
@@ -232,9 +233,9 @@ impl Engine {
         keyword: &str,
         account: AccountId,
     ) -> Result<KeywordAssignment, EngineError> {
-        let number = digits_number("number", number)?;
-        let keyword =
-            normalize_keyword(keyword).map_err(|e| EngineError::field("keyword", e.to_string()))?;
+        let number = digits_number(Field::Number, number)?;
+        let keyword = normalize_keyword(keyword)
+            .map_err(|e| EngineError::field(Field::Keyword, FieldErrorKind::Keyword(e)))?;
         self.inner
             .store
             .assign_keyword(&number, &keyword, account, Timestamp::now())
@@ -243,9 +244,9 @@ impl Engine {
     }
 
     pub async fn unassign_keyword(&self, number: &str, keyword: &str) -> Result<bool, EngineError> {
-        let number = digits_number("number", number)?;
-        let keyword =
-            normalize_keyword(keyword).map_err(|e| EngineError::field("keyword", e.to_string()))?;
+        let number = digits_number(Field::Number, number)?;
+        let keyword = normalize_keyword(keyword)
+            .map_err(|e| EngineError::field(Field::Keyword, FieldErrorKind::Keyword(e)))?;
         Ok(self.inner.store.unassign_keyword(&number, &keyword).await?)
     }
 
@@ -274,12 +275,14 @@ impl Engine {
         to: &str,
         text: &str,
     ) -> Result<InboundRecord, EngineError> {
-        let from = digits_number("from", from)?;
-        let to = digits_number("to", to)?;
+        let from = digits_number(Field::From, from)?;
+        let to = digits_number(Field::To, to)?;
         if text.is_empty() || text.chars().count() > MAX_SIMULATED_TEXT {
             return Err(EngineError::field(
-                "text",
-                format!("must be 1 to {MAX_SIMULATED_TEXT} characters"),
+                Field::Text,
+                FieldErrorKind::Chars {
+                    max: MAX_SIMULATED_TEXT,
+                },
             ));
         }
         let part = InboundPart {

@@ -29,7 +29,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use smsgate_core::send::{FieldError, Rejection, SendError};
+use smsgate_core::send::{Field, FieldError, FieldErrorKind, Rejection, SendError, UrlError};
 use smsgate_core::{
     AccountId, Country, Credits, KeyId, MessageId, Price, PriceTable, SendPlan, SendRequest,
     Status, Timestamp,
@@ -126,11 +126,8 @@ impl EngineError {
         }
     }
 
-    fn field(field: &'static str, reason: impl ToString) -> EngineError {
-        EngineError::Invalid(vec![FieldError {
-            field,
-            reason: reason.to_string(),
-        }])
+    fn field(field: Field, kind: FieldErrorKind) -> EngineError {
+        EngineError::Invalid(vec![FieldError { field, kind }])
     }
 }
 
@@ -784,14 +781,14 @@ impl Engine {
             .map(|list| {
                 if list.is_empty() || list.len() > 100 {
                     return Err(EngineError::field(
-                        "allowed_ips",
-                        "1 to 100 addresses or networks, or null for anywhere",
+                        Field::AllowedIps,
+                        FieldErrorKind::NetworkCount { max: 100 },
                     ));
                 }
                 list.iter()
                     .map(|n| {
                         n.parse().map_err(|e: smsgate_core::net::BadNetwork| {
-                            EngineError::field("allowed_ips", e.to_string())
+                            EngineError::field(Field::AllowedIps, FieldErrorKind::Network(e))
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()
@@ -813,22 +810,29 @@ impl Engine {
     ) -> Result<(Account, IssuedKey), EngineError> {
         let name = req.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 64 {
-            return Err(EngineError::field("name", "must be 1 to 64 characters"));
+            return Err(EngineError::field(
+                Field::Name,
+                FieldErrorKind::Chars { max: 64 },
+            ));
         }
         let credits = req.credits.unwrap_or(0);
         if credits > Credits::MAX_BALANCE.units() {
             return Err(EngineError::field(
-                "credits",
-                format!("must be at most {}", Credits::MAX_BALANCE),
+                Field::Credits,
+                FieldErrorKind::AtMost {
+                    max: Credits::MAX_BALANCE.units(),
+                },
             ));
         }
         if credits < 0 {
-            return Err(EngineError::field("credits", "must not be negative"));
+            return Err(EngineError::field(Field::Credits, FieldErrorKind::Negative));
         }
         let default_country = match req.default_country {
             Some(c) => Some(
                 Country::parse(&c)
-                    .map_err(|e| EngineError::field("default_country", e))?
+                    .map_err(|e| {
+                        EngineError::field(Field::DefaultCountry, FieldErrorKind::Number(e))
+                    })?
                     .code(),
             ),
             None => None,
@@ -837,13 +841,16 @@ impl Engine {
             .max_parts
             .unwrap_or(smsgate_core::send::limits::DEFAULT_MAX_PARTS as u32);
         if !(1..=255).contains(&max_parts) {
-            return Err(EngineError::field("max_parts", "must be between 1 and 255"));
+            return Err(EngineError::field(
+                Field::MaxParts,
+                FieldErrorKind::Range { min: 1, max: 255 },
+            ));
         }
         let password_hash = match req.password {
             Some(p) if p.len() < 8 => {
                 return Err(EngineError::field(
-                    "password",
-                    "must be at least 8 characters",
+                    Field::Password,
+                    FieldErrorKind::TooShort { min: 8 },
                 ));
             }
             Some(p) => Some(accounts::hash_password(&p)?),
@@ -926,12 +933,14 @@ impl Engine {
         note: Option<String>,
     ) -> Result<Credits, EngineError> {
         if amount == 0 {
-            return Err(EngineError::field("amount", "must not be zero"));
+            return Err(EngineError::field(Field::Amount, FieldErrorKind::Zero));
         }
         if amount.unsigned_abs() > Credits::MAX_BALANCE.units().unsigned_abs() {
             return Err(EngineError::field(
-                "amount",
-                format!("must be at most {} either way", Credits::MAX_BALANCE),
+                Field::Amount,
+                FieldErrorKind::AtMostEitherWay {
+                    max: Credits::MAX_BALANCE.units(),
+                },
             ));
         }
         let store = &self.inner.store;
@@ -952,7 +961,12 @@ impl Engine {
             StoreError::InsufficientCredits { balance, needed } => {
                 EngineError::InsufficientCredits { balance, needed }
             }
-            e @ StoreError::BalanceTooLarge { .. } => EngineError::field("amount", e.to_string()),
+            StoreError::BalanceTooLarge { .. } => EngineError::field(
+                Field::Amount,
+                FieldErrorKind::AtMost {
+                    max: Credits::MAX_BALANCE.units(),
+                },
+            ),
             e => not_found(e),
         })
     }
@@ -964,7 +978,7 @@ impl Engine {
         number: &str,
         account: AccountId,
     ) -> Result<smsgate_store::NumberAssignment, EngineError> {
-        let digits = inbound::digits_number("number", number)?;
+        let digits = inbound::digits_number(Field::Number, number)?;
         self.inner
             .store
             .assign_number(&digits, account, Timestamp::now())
@@ -981,12 +995,18 @@ impl Engine {
         events: &[String],
         max_concurrency: Option<u32>,
     ) -> Result<smsgate_store::WebhookEndpoint, EngineError> {
-        let parsed = reqwest::Url::parse(url)
-            .map_err(|e| EngineError::field("url", format!("not a URL: {e}")))?;
-        self.inner
-            .destinations
-            .check_url(&parsed)
-            .map_err(|e| EngineError::field("url", e.to_string()))?;
+        let parsed = reqwest::Url::parse(url).map_err(|e| {
+            EngineError::field(
+                Field::Url,
+                FieldErrorKind::Url(UrlError::Unparsable(e.to_string())),
+            )
+        })?;
+        self.inner.destinations.check_url(&parsed).map_err(|e| {
+            EngineError::field(
+                Field::Url,
+                FieldErrorKind::Url(UrlError::Refused(e.to_string())),
+            )
+        })?;
         let events = events
             .iter()
             .map(|t| {
@@ -996,8 +1016,11 @@ impl Engine {
                         .map(|t| t.as_str())
                         .collect();
                     EngineError::field(
-                        "events",
-                        format!("unknown event type {t:?}; known: {}", known.join(", ")),
+                        Field::Events,
+                        FieldErrorKind::UnknownEventType {
+                            given: t.clone(),
+                            known: known.join(", "),
+                        },
                     )
                 })
             })
@@ -1005,8 +1028,8 @@ impl Engine {
         let max_concurrency = max_concurrency.unwrap_or(4);
         if !(1..=64).contains(&max_concurrency) {
             return Err(EngineError::field(
-                "max_concurrency",
-                "must be between 1 and 64",
+                Field::MaxConcurrency,
+                FieldErrorKind::Range { min: 1, max: 64 },
             ));
         }
         let mut raw = [0u8; 24];
@@ -1144,16 +1167,16 @@ impl Engine {
 
     pub async fn set_price(&self, price: Price) -> Result<(), EngineError> {
         if price.per_segment < Credits::ZERO {
-            return Err(EngineError::field("price", "must not be negative"));
+            return Err(EngineError::field(Field::Price, FieldErrorKind::Negative));
         }
         if !price.prefix.bytes().all(|b| b.is_ascii_digit()) || price.prefix.len() > 15 {
             return Err(EngineError::field(
-                "prefix",
-                "must be up to 15 digits (E.164 without '+'), or empty for all",
+                Field::Prefix,
+                FieldErrorKind::PrefixDigits,
             ));
         }
         if price.route_class.is_empty() {
-            return Err(EngineError::field("route_class", "must not be empty"));
+            return Err(EngineError::field(Field::RouteClass, FieldErrorKind::Empty));
         }
         self.inner.store.set_price(price).await?;
         self.reload_prices().await

@@ -1,6 +1,7 @@
 //! Sender IDs and content templates: registered per account (pending
 //! until an admin approves them), and checked when a message uses them.
 
+use smsgate_core::send::{Field, FieldErrorKind};
 use smsgate_core::template::Template;
 use smsgate_core::{AccountId, Category, PublicId, SenderId, Timestamp};
 use smsgate_store::{Approval, NewSender, NewTemplate, SenderRecord, TemplateRecord};
@@ -11,13 +12,10 @@ const MAX_NAME_CHARS: usize = 100;
 const MAX_TEMPLATE_ID_CHARS: usize = 64;
 const MAX_PURPOSE_CHARS: usize = 200;
 
-fn bounded(field: &'static str, value: &str, max: usize) -> Result<String, EngineError> {
+fn bounded(field: Field, value: &str, max: usize) -> Result<String, EngineError> {
     let v = value.trim();
     if v.is_empty() || v.chars().count() > max {
-        return Err(EngineError::field(
-            field,
-            format!("must be 1 to {max} characters"),
-        ));
+        return Err(EngineError::field(field, FieldErrorKind::Chars { max }));
     }
     Ok(v.to_string())
 }
@@ -32,9 +30,9 @@ impl Engine {
         purpose: Option<String>,
     ) -> Result<SenderRecord, EngineError> {
         let sender = SenderId::parse(sender_id)
-            .map_err(|e| EngineError::field("sender_id", e.to_string()))?;
+            .map_err(|e| EngineError::field(Field::SenderId, FieldErrorKind::Sender(e)))?;
         let purpose = purpose
-            .map(|p| bounded("purpose", &p, MAX_PURPOSE_CHARS))
+            .map(|p| bounded(Field::Purpose, &p, MAX_PURPOSE_CHARS))
             .transpose()?;
         let new = NewSender {
             sender_id: sender.as_str().to_string(),
@@ -93,9 +91,10 @@ impl Engine {
         sender_id: Option<&str>,
         text: &str,
     ) -> Result<TemplateRecord, EngineError> {
-        let name = bounded("name", name, MAX_NAME_CHARS)?;
-        let template_id = bounded("template_id", template_id, MAX_TEMPLATE_ID_CHARS)?;
-        Template::parse(text).map_err(|e| EngineError::field("text", e.to_string()))?;
+        let name = bounded(Field::Name, name, MAX_NAME_CHARS)?;
+        let template_id = bounded(Field::TemplateId, template_id, MAX_TEMPLATE_ID_CHARS)?;
+        Template::parse(text)
+            .map_err(|e| EngineError::field(Field::Text, FieldErrorKind::TemplateText(e)))?;
         let sender_id = match sender_id {
             None => None,
             Some(s) => {
@@ -104,8 +103,8 @@ impl Engine {
                     Some(r) => Some(r.sender_id),
                     None => {
                         return Err(EngineError::field(
-                            "sender_id",
-                            format!("{s:?} is not a sender ID registered for this account"),
+                            Field::SenderId,
+                            FieldErrorKind::SenderNotRegistered(s.trim().to_string()),
                         ));
                     }
                 }
@@ -150,26 +149,29 @@ impl Engine {
             .await?
             .ok_or_else(|| {
                 EngineError::field(
-                    "template_id",
-                    format!("no template {template_id:?} is registered for this account"),
+                    Field::TemplateId,
+                    FieldErrorKind::TemplateUnknown(template_id.to_string()),
                 )
             })?;
         if t.status != Approval::Approved {
             return Err(EngineError::field(
-                "template_id",
-                format!("template {template_id:?} is not approved yet"),
+                Field::TemplateId,
+                FieldErrorKind::TemplateNotApproved(template_id.to_string()),
             ));
         }
         if let Some(bound) = &t.sender_id
             && bound != sender.trim()
         {
             return Err(EngineError::field(
-                "template_id",
-                format!("template {template_id:?} may only be sent from {bound:?}"),
+                Field::TemplateId,
+                FieldErrorKind::TemplateSender {
+                    template: template_id.to_string(),
+                    sender: bound.clone(),
+                },
             ));
         }
         let parsed = Template::parse(&t.text)
-            .map_err(|e| EngineError::field("template_id", e.to_string()))?;
+            .map_err(|e| EngineError::field(Field::TemplateId, FieldErrorKind::TemplateText(e)))?;
         Ok((t, parsed))
     }
 
@@ -194,11 +196,8 @@ impl Engine {
         metrics::counter!("smsgate_protected_sender_refused_total").increment(1);
         tracing::warn!(account = %account, sender, "send from a protected sender ID refused");
         Err(EngineError::field(
-            "from",
-            format!(
-                "{sender:?} is a protected sender ID (a brand or an emergency number): \
-                 register it for the account and have it approved to send from it"
-            ),
+            Field::From,
+            FieldErrorKind::SenderProtected(sender.to_string()),
         ))
     }
 
@@ -215,12 +214,12 @@ impl Engine {
         {
             Some(s) if s.status == Approval::Approved => Ok(()),
             Some(_) => Err(EngineError::field(
-                "from",
-                format!("sender ID {sender:?} is not approved yet"),
+                Field::From,
+                FieldErrorKind::SenderNotApproved(sender.to_string()),
             )),
             None => Err(EngineError::field(
-                "from",
-                format!("sender ID {sender:?} is not registered for this account"),
+                Field::From,
+                FieldErrorKind::SenderNotRegistered(sender.to_string()),
             )),
         }
     }

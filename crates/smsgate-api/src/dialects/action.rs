@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 use smsgate_core::send::Recipient;
-use smsgate_core::send::RejectReason;
+use smsgate_core::send::{Field, FieldError, FieldErrorKind, RejectReason};
 use smsgate_core::{CallbackFormat, SendRequest, SenderId};
 use smsgate_engine::{AuthFailure, Caller, EngineError};
 use utoipa::OpenApi;
@@ -180,25 +180,13 @@ impl ActionError {
     fn engine(e: EngineError, to: &str) -> ActionError {
         use ErrorCode::*;
         let (code, detail) = match e {
-            EngineError::Invalid(fields) => {
-                let f = &fields[0];
-                let code = match f.field {
-                    "from"
-                        if f.reason.contains("not approved")
-                            || f.reason.contains("not registered") =>
-                    {
-                        SenderNotApproved
-                    }
-                    "from" => InvalidSender,
-                    "to" => InvalidNumber,
-                    "text" if f.reason.contains("part") || f.reason.contains("long") => TextTooLong,
-                    "text" => MissingText,
-                    "campaign_ref" if f.reason.starts_with("required") => CampaignRequired,
-                    "campaign_ref" => UnknownCampaign,
-                    _ => InvalidField,
-                };
-                (code, Some(format!("{}: {}", f.field, f.reason)))
-            }
+            EngineError::Invalid(fields) => match fields.first() {
+                Some(f) => (
+                    invalid(f),
+                    Some(format!("{}: {}", field_name(f.field), f.kind)),
+                ),
+                None => (InvalidField, None),
+            },
             EngineError::NoValidRecipient(r) => match r.first() {
                 Some(r) => (refused(&r.reason), Some(r.reason.to_string())),
                 None => (InvalidNumber, None),
@@ -371,6 +359,68 @@ pub(crate) fn rate_limited(e: &smsgate_core::limits::Exhausted, to: &str) -> Act
     ActionError {
         limited: Some(crate::Limited::of(e)),
         ..ActionError::new(ErrorCode::RateLimited, to)
+    }
+}
+
+/// The dialect's names for the core's fields, in error details.
+fn field_name(field: Field) -> &'static str {
+    match field {
+        Field::Text => "message-text",
+        Field::CampaignRef => "campaign-ref",
+        other => other.as_str(),
+    }
+}
+
+/// The code for a field the engine refused.
+fn invalid(f: &FieldError) -> ErrorCode {
+    use smsgate_core::text::TextError;
+    match &f.kind {
+        FieldErrorKind::Required(_) => match f.field {
+            Field::To => ErrorCode::InvalidNumber,
+            Field::Text => ErrorCode::MissingText,
+            Field::From => ErrorCode::InvalidSender,
+            _ => ErrorCode::InvalidField,
+        },
+        FieldErrorKind::TooManyRecipients { .. } | FieldErrorKind::Number(_) => {
+            ErrorCode::InvalidNumber
+        }
+        FieldErrorKind::Sender(_) => ErrorCode::InvalidSender,
+        FieldErrorKind::SenderNotRegistered(_)
+        | FieldErrorKind::SenderNotApproved(_)
+        | FieldErrorKind::SenderProtected(_) => ErrorCode::SenderNotApproved,
+        FieldErrorKind::Text(TextError::TooManyParts { .. }) => ErrorCode::TextTooLong,
+        FieldErrorKind::Text(TextError::Empty) => ErrorCode::MissingText,
+        FieldErrorKind::CampaignRequired => ErrorCode::CampaignRequired,
+        FieldErrorKind::CampaignUnknown(_) | FieldErrorKind::CampaignReference { .. } => {
+            ErrorCode::UnknownCampaign
+        }
+        FieldErrorKind::Text(TextError::NotGsm7 { .. })
+        | FieldErrorKind::TemplateText(_)
+        | FieldErrorKind::TemplateMismatch(_)
+        | FieldErrorKind::TemplateUnknown(_)
+        | FieldErrorKind::TemplateNotApproved(_)
+        | FieldErrorKind::TemplateSender { .. }
+        | FieldErrorKind::Empty
+        | FieldErrorKind::TooManyNumbers { .. }
+        | FieldErrorKind::NetworkCount { .. }
+        | FieldErrorKind::Chars { .. }
+        | FieldErrorKind::TooLong { .. }
+        | FieldErrorKind::TooShort { .. }
+        | FieldErrorKind::Range { .. }
+        | FieldErrorKind::Seconds { .. }
+        | FieldErrorKind::Negative
+        | FieldErrorKind::Zero
+        | FieldErrorKind::AtMost { .. }
+        | FieldErrorKind::AtMostEitherWay { .. }
+        | FieldErrorKind::NumberDigits
+        | FieldErrorKind::PrefixDigits
+        | FieldErrorKind::InPast
+        | FieldErrorKind::TooFarAhead
+        | FieldErrorKind::Url(_)
+        | FieldErrorKind::Network(_)
+        | FieldErrorKind::Keyword(_)
+        | FieldErrorKind::UnknownEventType { .. }
+        | FieldErrorKind::NoInboundMessage => ErrorCode::InvalidField,
     }
 }
 

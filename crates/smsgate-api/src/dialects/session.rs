@@ -89,13 +89,14 @@ impl From<ParamsError> for SessionError {
     }
 }
 
-fn field_name(field: &str) -> &str {
+fn field_name(field: smsgate_core::send::Field) -> &'static str {
+    use smsgate_core::send::Field;
     match field {
-        "to" => "recipient",
-        "from" => "sender",
-        "text" => "message",
-        "schedule_at" => "scheduled_delivery_time",
-        other => other,
+        Field::To => "recipient",
+        Field::From => "sender",
+        Field::Text => "message",
+        Field::ScheduleAt => "scheduled_delivery_time",
+        other => other.as_str(),
     }
 }
 
@@ -106,7 +107,7 @@ impl From<EngineError> for SessionError {
             EngineError::Invalid(fields) => SessionError::bad(
                 fields
                     .iter()
-                    .map(|f| format!("{}: {}", field_name(f.field), f.reason))
+                    .map(|f| format!("{}: {}", field_name(f.field), f.kind))
                     .collect::<Vec<_>>()
                     .join("; "),
             ),

@@ -84,13 +84,14 @@ impl From<ParamsError> for SmsmanagerError {
     }
 }
 
-fn field_name(field: &str) -> &str {
+fn field_name(field: smsgate_core::send::Field) -> &'static str {
+    use smsgate_core::send::Field;
     match field {
-        "to" => "to",
-        "from" => "sender",
-        "text" => "body",
-        "schedule_at" => "scheduled",
-        other => other,
+        Field::To => "to",
+        Field::From => "sender",
+        Field::Text => "body",
+        Field::ScheduleAt => "scheduled",
+        other => other.as_str(),
     }
 }
 
@@ -100,7 +101,7 @@ impl From<EngineError> for SmsmanagerError {
             EngineError::Invalid(fields) => SmsmanagerError::bad(
                 fields
                     .iter()
-                    .map(|f| format!("{}: {}", field_name(f.field), f.reason))
+                    .map(|f| format!("{}: {}", field_name(f.field), f.kind))
                     .collect::<Vec<_>>()
                     .join("; "),
             ),

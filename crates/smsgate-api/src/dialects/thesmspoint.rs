@@ -111,12 +111,13 @@ impl From<ParamsError> for SmsPointError {
     }
 }
 
-fn field_name(field: &str) -> &str {
+fn field_name(field: smsgate_core::send::Field) -> &'static str {
+    use smsgate_core::send::Field;
     match field {
-        "to" => "recipient",
-        "from" => "sender_id",
-        "text" => "message",
-        other => other,
+        Field::To => "recipient",
+        Field::From => "sender_id",
+        Field::Text => "message",
+        other => other.as_str(),
     }
 }
 
@@ -130,7 +131,7 @@ impl From<EngineError> for SmsPointError {
             EngineError::Invalid(fields) => SmsPointError::bad(
                 fields
                     .iter()
-                    .map(|f| format!("{}: {}", field_name(f.field), f.reason))
+                    .map(|f| format!("{}: {}", field_name(f.field), f.kind))
                     .collect::<Vec<_>>()
                     .join("; "),
             ),

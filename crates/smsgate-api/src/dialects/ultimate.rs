@@ -74,14 +74,15 @@ impl From<ParamsError> for UltimateError {
 }
 
 /// The dialect's names for the core's fields, in error messages.
-fn field_name(field: &str) -> &str {
+fn field_name(field: smsgate_core::send::Field) -> &'static str {
+    use smsgate_core::send::Field;
     match field {
-        "to" => "recipient",
-        "from" => "sender_id",
-        "text" => "message",
-        "schedule_at" => "schedule_time",
-        "template_id" => "dlt_template_id",
-        other => other,
+        Field::To => "recipient",
+        Field::From => "sender_id",
+        Field::Text => "message",
+        Field::ScheduleAt => "schedule_time",
+        Field::TemplateId => "dlt_template_id",
+        other => other.as_str(),
     }
 }
 
@@ -91,7 +92,7 @@ impl From<EngineError> for UltimateError {
             EngineError::Invalid(fields) => UltimateError::invalid(
                 fields
                     .iter()
-                    .map(|f| format!("The {} {}.", field_name(f.field), f.reason))
+                    .map(|f| format!("The {} {}.", field_name(f.field), f.kind))
                     .collect::<Vec<_>>()
                     .join(" "),
             ),
