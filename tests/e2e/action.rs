@@ -310,3 +310,48 @@ async fn every_failure_has_its_code() {
     assert_eq!(answer["error-code"], "E100");
     assert_eq!(server.balance(&key).await, 1, "nothing charged");
 }
+
+#[tokio::test]
+async fn account_settings_have_their_codes() {
+    let server = Server::start();
+    let (id, key) = server.account("acme", 100).await;
+    let ok = json!({"action": "sendsms", "message-text": "Hi", "to": UK, "from": "00000"});
+    let expect = |answer: &Value, status: StatusCode, got: StatusCode, code: &str| {
+        assert_eq!(got, status, "{code}: {answer}");
+        assert_eq!(answer["error-code"], code, "{answer}");
+        assert_eq!(answer["status"], "Failure");
+    };
+    // E107: more parts than the account allows.
+    server.patch_account(id, json!({"max_parts": 1})).await;
+    let mut long = ok.clone();
+    long["message-text"] = json!("x".repeat(200));
+    let (got, answer) = action(&server, Some(&key), long).await;
+    expect(&answer, StatusCode::BAD_REQUEST, got, "E107");
+    // E112: only approved senders, and 00000 is not registered.
+    server
+        .patch_account(id, json!({"require_approved_sender": true}))
+        .await;
+    let (got, answer) = action(&server, Some(&key), ok.clone()).await;
+    expect(&answer, StatusCode::BAD_REQUEST, got, "E112");
+    // E108: a key limited to other networks.
+    let (status, limited) = server
+        .admin(
+            Method::POST,
+            &format!("/admin/v1/accounts/{id}/keys"),
+            Some(json!({"allowed_ips": ["10.0.0.0/8"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{limited}");
+    let (got, answer) = action(&server, limited["api_key"].as_str(), ok.clone()).await;
+    expect(&answer, StatusCode::FORBIDDEN, got, "E108");
+    // E103: the account is disabled.
+    server
+        .patch_account(id, json!({"status": "disabled"}))
+        .await;
+    let (got, answer) = action(&server, Some(&key), ok).await;
+    expect(&answer, StatusCode::FORBIDDEN, got, "E103");
+    let (_, account) = server
+        .admin(Method::GET, &format!("/admin/v1/accounts/{id}"), None)
+        .await;
+    assert_eq!(account["balance"], 100, "nothing charged");
+}

@@ -391,10 +391,9 @@ fn invalid(f: &FieldError) -> ErrorCode {
         FieldErrorKind::Text(TextError::TooManyParts { .. }) => ErrorCode::TextTooLong,
         FieldErrorKind::Text(TextError::Empty) => ErrorCode::MissingText,
         FieldErrorKind::CampaignRequired => ErrorCode::CampaignRequired,
-        FieldErrorKind::CampaignUnknown(_) | FieldErrorKind::CampaignReference { .. } => {
-            ErrorCode::UnknownCampaign
-        }
+        FieldErrorKind::CampaignUnknown(_) => ErrorCode::UnknownCampaign,
         FieldErrorKind::Text(TextError::NotGsm7 { .. })
+        | FieldErrorKind::CampaignReference { .. }
         | FieldErrorKind::TemplateText(_)
         | FieldErrorKind::TemplateMismatch(_)
         | FieldErrorKind::TemplateUnknown(_)
@@ -469,5 +468,28 @@ mod tests {
         assert_eq!(codes.len(), ErrorCode::ALL.len());
         assert_eq!(ErrorCode::InvalidSender.describe().2, "Invalid Sender.");
         assert_eq!(ErrorCode::InvalidSender.describe().0, "E111");
+    }
+
+    /// Codes no request of this dialect can reach through its own fields:
+    /// a field refused deeper in the engine, and an internal failure.
+    #[test]
+    fn engine_failures_have_their_codes_and_keep_internals_out() {
+        let invalid = EngineError::Invalid(vec![FieldError::new(
+            Field::Priority,
+            FieldErrorKind::Range { min: 0, max: 10 },
+        )]);
+        let e = ActionError::engine(invalid, "+447911123456");
+        assert_eq!(e.code.describe().0, "E140");
+        assert_eq!(
+            e.detail.as_deref(),
+            Some("priority: must be between 0 and 10")
+        );
+        let internal = EngineError::Store(smsgate_store::StoreError::CommitFailed(
+            "disk I/O error at /var/lib/smsgate/smsgate.db".into(),
+        ));
+        let e = ActionError::engine(internal, "+447911123456");
+        assert_eq!(e.code.describe().0, "E190");
+        assert_eq!(e.code.describe().1, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.detail, None, "no database text in an answer");
     }
 }
