@@ -282,7 +282,19 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
             after: limits.timeout,
         })
     };
+    // Cheap: `Uri` shares its bytes.
+    let (method, uri) = (parts.method.clone(), parts.uri.clone());
     let response = next.run(Request::from_parts(parts, body)).await;
     drop(reserved);
+    // Every face's internal failure is logged here, once, with its request.
+    if let Some(crate::Internal(error)) = response.extensions().get::<crate::Internal>() {
+        tracing::error!(
+            %method,
+            path = uri.path(),
+            status = response.status().as_u16(),
+            %error,
+            "request failed on the server side"
+        );
+    }
     crate::with_rate_limit_headers(response)
 }

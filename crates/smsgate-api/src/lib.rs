@@ -73,6 +73,12 @@ pub fn router(state: AppState) -> axum::Router {
         .with_state(state)
 }
 
+/// An internal failure behind an answer (a database error, a failed
+/// random generator): carried on the response so that the guard logs it
+/// once, with the request; never shown to the client.
+#[derive(Debug, Clone)]
+pub struct Internal(pub String);
+
 /// A refusal for a rate limit, carried on a response of any face so that
 /// every face answers it with the same headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -46,6 +46,10 @@ pub struct Extra {
     /// For `rate-limited`: the `Retry-After` and `RateLimit-*` headers.
     #[serde(skip)]
     pub limited: Option<crate::Limited>,
+    /// What failed inside, for the guard's log; never shown.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub internal: Option<crate::Internal>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -264,10 +268,14 @@ impl From<EngineError> for Problem {
                 retry_after_secs, ..
             } => Problem::rate_limited(detail, retry_after_secs),
             EngineError::Overloaded(_) => Problem::unavailable(detail),
-            EngineError::ShuttingDown | EngineError::Store(_) | EngineError::Randomness => {
-                tracing::error!(error = %e, "request failed on the server side");
-                Problem::unavailable(detail)
-            }
+            EngineError::ShuttingDown => Problem::unavailable(detail),
+            EngineError::Store(_) | EngineError::Randomness => Problem::unavailable(
+                "the server could not take the request; try again",
+            )
+            .with(Extra {
+                internal: Some(crate::Internal(detail)),
+                ..Extra::default()
+            }),
             EngineError::Config(_) => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-configuration",
@@ -284,6 +292,7 @@ impl IntoResponse for Problem {
         let unavailable = status == StatusCode::SERVICE_UNAVAILABLE;
         let unauthorized = status == StatusCode::UNAUTHORIZED;
         let limited = self.extra.limited;
+        let internal = self.extra.internal.clone();
         let mut response = (status, axum::Json(self)).into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -298,6 +307,9 @@ impl IntoResponse for Problem {
         }
         if let Some(l) = limited {
             response.extensions_mut().insert(l);
+        }
+        if let Some(i) = internal {
+            response.extensions_mut().insert(i);
         }
         response
     }

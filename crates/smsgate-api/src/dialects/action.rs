@@ -159,6 +159,7 @@ pub struct ActionError {
     detail: Option<String>,
     to: String,
     limited: Option<crate::Limited>,
+    internal: Option<crate::Internal>,
 }
 
 impl ActionError {
@@ -168,6 +169,7 @@ impl ActionError {
             detail: None,
             to: to.to_string(),
             limited: None,
+            internal: None,
         }
     }
 
@@ -179,25 +181,33 @@ impl ActionError {
     /// The engine's refusal, in the dialect's codes.
     fn engine(e: EngineError, to: &str) -> ActionError {
         use ErrorCode::*;
-        let (code, detail) = match e {
-            EngineError::Invalid(fields) => match fields.first() {
+        let (mut limited, mut internal) = (None, None);
+        let (code, detail) = match super::Failure::from(e) {
+            super::Failure::Invalid(fields) => match fields.first() {
                 Some(f) => (
                     invalid(f),
                     Some(format!("{}: {}", field_name(f.field), f.kind)),
                 ),
                 None => (InvalidField, None),
             },
-            EngineError::NoValidRecipient(r) => match r.first() {
+            super::Failure::NoRecipient(r) => match r.first() {
                 Some(r) => (refused(&r.reason), Some(r.reason.to_string())),
                 None => (InvalidNumber, None),
             },
-            EngineError::InsufficientCredits { balance, needed } => (
+            super::Failure::Credits { balance, needed } => (
                 InsufficientCredits,
                 Some(format!("balance {balance}, needed {needed}")),
             ),
-            EngineError::AccountDisabled => (AccountDisabled, None),
-            other => {
-                tracing::error!(error = %other, "action dialect: request failed");
+            super::Failure::Disabled => (AccountDisabled, None),
+            // The dialect only sends; what it names is a field.
+            super::Failure::NotFound(what) => (InvalidField, Some(format!("{what} not found"))),
+            super::Failure::Conflict(why) => (InvalidField, Some(why)),
+            super::Failure::Limited(l, _) => {
+                limited = Some(l);
+                (RateLimited, None)
+            }
+            super::Failure::Unavailable(i) => {
+                internal = i;
                 (Unavailable, None)
             }
         };
@@ -205,7 +215,8 @@ impl ActionError {
             code,
             detail,
             to: to.to_string(),
-            limited: None,
+            limited,
+            internal,
         }
     }
 }
@@ -217,7 +228,7 @@ impl IntoResponse for ActionError {
             Some(d) => format!("{text} {d}"),
             None => text.to_string(),
         };
-        let mut r = (
+        let r = (
             status,
             Json(json!({
                 "status": "Failure",
@@ -227,10 +238,7 @@ impl IntoResponse for ActionError {
             })),
         )
             .into_response();
-        if let Some(l) = self.limited {
-            r.extensions_mut().insert(l);
-        }
-        r
+        super::carry(r, self.limited, self.internal)
     }
 }
 

@@ -69,6 +69,72 @@ pub fn routes(config: &DialectsConfig) -> axum::Router<AppState> {
     router
 }
 
+/// What went wrong, as every dialect tells it: each dialect keeps only its
+/// own status, code and words per class, and matches all of them.
+pub(crate) enum Failure {
+    Invalid(Vec<smsgate_core::send::FieldError>),
+    NoRecipient(Vec<smsgate_core::send::Rejection>),
+    Credits {
+        balance: smsgate_core::Credits,
+        needed: smsgate_core::Credits,
+    },
+    Disabled,
+    NotFound(&'static str),
+    /// The request contradicts what exists (an idempotency key reused, a
+    /// message no longer cancelable, a name taken); the sentence says how.
+    Conflict(String),
+    Limited(crate::Limited, String),
+    /// Not now: shutting down, too busy, or an internal failure (`Some`:
+    /// logged by the guard, never shown).
+    Unavailable(Option<crate::Internal>),
+}
+
+impl From<smsgate_engine::EngineError> for Failure {
+    fn from(e: smsgate_engine::EngineError) -> Failure {
+        use smsgate_engine::EngineError as E;
+        let sentence = e.to_string();
+        match e {
+            E::Invalid(fields) => Failure::Invalid(fields),
+            E::NoValidRecipient(r) => Failure::NoRecipient(r),
+            E::InsufficientCredits { balance, needed } => Failure::Credits { balance, needed },
+            E::AccountDisabled => Failure::Disabled,
+            E::NotFound(what) => Failure::NotFound(what),
+            E::IdempotencyConflict | E::NotCancelable(_) | E::NameTaken(_) | E::Duplicate(_) => {
+                Failure::Conflict(sentence)
+            }
+            E::RateLimited {
+                retry_after_secs, ..
+            } => Failure::Limited(
+                crate::Limited {
+                    retry_after_secs,
+                    limit: None,
+                },
+                sentence,
+            ),
+            E::Overloaded(_) | E::ShuttingDown => Failure::Unavailable(None),
+            E::Randomness | E::Config(_) | E::Store(_) => {
+                Failure::Unavailable(Some(crate::Internal(sentence)))
+            }
+        }
+    }
+}
+
+/// Puts what an answer carries for the guard (a rate limit, an internal
+/// failure) on its response.
+pub(crate) fn carry(
+    mut response: axum::response::Response,
+    limited: Option<crate::Limited>,
+    internal: Option<crate::Internal>,
+) -> axum::response::Response {
+    if let Some(l) = limited {
+        response.extensions_mut().insert(l);
+    }
+    if let Some(i) = internal {
+        response.extensions_mut().insert(i);
+    }
+    response
+}
+
 /// A 429 for a request with no key in its headers, in the shape of the
 /// dialect that serves `path`; `None` for the native and admin APIs.
 pub(crate) fn rate_limited(
@@ -126,4 +192,75 @@ pub(crate) fn join_rejections(r: &[smsgate_core::send::Rejection]) -> String {
         .map(|r| format!("{}: {}", r.to, r.reason))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+    use smsgate_engine::EngineError;
+
+    const SECRET: &str = "disk I/O error at /var/lib/smsgate/smsgate.db";
+
+    fn internal() -> EngineError {
+        EngineError::Store(smsgate_store::StoreError::CommitFailed(SECRET.into()))
+    }
+
+    async fn body(r: Response) -> String {
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    /// Every face answers an internal failure 503 in its own shape, with no
+    /// internal text, and hands the failure to the guard to log once.
+    #[tokio::test]
+    async fn internal_failures_are_unavailable_everywhere_and_never_shown() {
+        let answers: Vec<(&str, Response)> = vec![
+            (
+                "native",
+                crate::problem::Problem::from(internal()).into_response(),
+            ),
+            (
+                "ultimate",
+                super::ultimate::UltimateError::from(internal()).into_response(),
+            ),
+            (
+                "thesmspoint",
+                super::thesmspoint::SmsPointError::from(internal()).into_response(),
+            ),
+            (
+                "smsmanager",
+                super::smsmanager::SmsmanagerError::from(internal()).into_response(),
+            ),
+            (
+                "session",
+                super::session::SessionError::from(internal()).into_response(),
+            ),
+        ];
+        for (face, r) in answers {
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{face}");
+            let logged = r.extensions().get::<crate::Internal>().cloned();
+            assert!(
+                logged.is_some_and(|i| i.0.contains(SECRET)),
+                "{face}: the guard gets the failure"
+            );
+            let text = body(r).await;
+            assert!(!text.contains("disk"), "{face}: {text}");
+        }
+    }
+
+    /// A thing that is not there is 404 on every face (thesmspoint answered
+    /// 503).
+    #[tokio::test]
+    async fn not_found_is_404_everywhere() {
+        let gone = || EngineError::NotFound("message");
+        for r in [
+            super::ultimate::UltimateError::from(gone()).into_response(),
+            super::thesmspoint::SmsPointError::from(gone()).into_response(),
+            super::smsmanager::SmsmanagerError::from(gone()).into_response(),
+            super::session::SessionError::from(gone()).into_response(),
+        ] {
+            assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        }
+    }
 }

@@ -24,6 +24,7 @@ use smsgate_engine::{AuthFailure, Caller, EngineError};
 use smsgate_store::{BatchSummary, MessageFilter, NewBatch};
 use utoipa::OpenApi;
 
+use super::Failure;
 use super::params::{Params, ParamsError};
 use crate::AppState;
 
@@ -49,6 +50,7 @@ pub struct SessionError {
     status: StatusCode,
     error: String,
     limited: Option<crate::Limited>,
+    internal: Option<crate::Internal>,
 }
 
 impl SessionError {
@@ -57,6 +59,7 @@ impl SessionError {
             status,
             error: error.into(),
             limited: None,
+            internal: None,
         }
     }
 
@@ -72,14 +75,12 @@ impl IntoResponse for SessionError {
             Json(json!({"result": "KO", "error": self.error})),
         )
             .into_response();
-        if let Some(l) = self.limited {
-            response.extensions_mut().insert(l);
-        } else if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if self.limited.is_none() && self.status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         }
-        response
+        super::carry(response, self.limited, self.internal)
     }
 }
 
@@ -102,48 +103,40 @@ fn field_name(field: smsgate_core::send::Field) -> &'static str {
 
 impl From<EngineError> for SessionError {
     fn from(e: EngineError) -> Self {
-        let detail = e.to_string();
-        match e {
-            EngineError::Invalid(fields) => SessionError::bad(
+        match Failure::from(e) {
+            Failure::Invalid(fields) => SessionError::bad(
                 fields
                     .iter()
                     .map(|f| format!("{}: {}", field_name(f.field), f.kind))
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
-            EngineError::NoValidRecipient(r) => SessionError::bad(format!(
+            Failure::NoRecipient(r) => SessionError::bad(format!(
                 "no valid recipient: {}",
                 super::join_rejections(&r)
             )),
-            EngineError::InsufficientCredits { balance, needed } => SessionError::new(
+            Failure::Credits { balance, needed } => SessionError::new(
                 StatusCode::PAYMENT_REQUIRED,
                 format!("not enough credits: {balance} left, {needed} needed"),
             ),
-            EngineError::AccountDisabled => {
+            Failure::Disabled => {
                 SessionError::new(StatusCode::UNAUTHORIZED, "the account is disabled")
             }
-            EngineError::NotFound(what) => {
+            Failure::NotFound(what) => {
                 SessionError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
             }
-            EngineError::RateLimited {
-                retry_after_secs, ..
-            } => SessionError {
-                limited: Some(crate::Limited {
-                    retry_after_secs,
-                    limit: None,
-                }),
-                ..SessionError::new(StatusCode::TOO_MANY_REQUESTS, detail)
+            Failure::Conflict(why) => SessionError::new(StatusCode::CONFLICT, why),
+            Failure::Limited(limited, why) => SessionError {
+                limited: Some(limited),
+                ..SessionError::new(StatusCode::TOO_MANY_REQUESTS, why)
             },
-            EngineError::Overloaded(_) => {
-                SessionError::new(StatusCode::SERVICE_UNAVAILABLE, detail)
-            }
-            other => {
-                tracing::error!(error = %other, "session dialect: request failed");
-                SessionError::new(
+            Failure::Unavailable(internal) => SessionError {
+                internal,
+                ..SessionError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "the service could not take the request; try again",
                 )
-            }
+            },
         }
     }
 }

@@ -21,6 +21,7 @@ use smsgate_engine::{AuthFailure, Caller, EngineError};
 use smsgate_store::NewBatch;
 use utoipa::OpenApi;
 
+use super::Failure;
 use super::params::{Params, ParamsError};
 use crate::AppState;
 
@@ -48,6 +49,7 @@ pub struct SmsmanagerError {
     status: StatusCode,
     error: String,
     limited: Option<crate::Limited>,
+    internal: Option<crate::Internal>,
 }
 
 impl SmsmanagerError {
@@ -56,6 +58,7 @@ impl SmsmanagerError {
             status,
             error: error.into(),
             limited: None,
+            internal: None,
         }
     }
 
@@ -66,15 +69,12 @@ impl SmsmanagerError {
 
 impl IntoResponse for SmsmanagerError {
     fn into_response(self) -> Response {
-        let mut r = (
+        let r = (
             self.status,
             Json(json!({"status": self.status.as_u16(), "error": self.error})),
         )
             .into_response();
-        if let Some(l) = self.limited {
-            r.extensions_mut().insert(l);
-        }
-        r
+        super::carry(r, self.limited, self.internal)
     }
 }
 
@@ -97,31 +97,40 @@ fn field_name(field: smsgate_core::send::Field) -> &'static str {
 
 impl From<EngineError> for SmsmanagerError {
     fn from(e: EngineError) -> Self {
-        match e {
-            EngineError::Invalid(fields) => SmsmanagerError::bad(
+        match Failure::from(e) {
+            Failure::Invalid(fields) => SmsmanagerError::bad(
                 fields
                     .iter()
                     .map(|f| format!("{}: {}", field_name(f.field), f.kind))
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
-            EngineError::InsufficientCredits { balance, needed } => SmsmanagerError::new(
+            Failure::NoRecipient(r) => SmsmanagerError::bad(format!(
+                "no valid recipient: {}",
+                super::join_rejections(&r)
+            )),
+            Failure::Credits { balance, needed } => SmsmanagerError::new(
                 StatusCode::PAYMENT_REQUIRED,
                 format!("insufficient credit: {balance} left, {needed} needed"),
             ),
-            EngineError::AccountDisabled => {
+            Failure::Disabled => {
                 SmsmanagerError::new(StatusCode::FORBIDDEN, "the account is disabled")
             }
-            EngineError::NotFound(what) => {
+            Failure::NotFound(what) => {
                 SmsmanagerError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
             }
-            other => {
-                tracing::error!(error = %other, "smsmanager dialect: request failed");
-                SmsmanagerError::new(
+            Failure::Conflict(why) => SmsmanagerError::new(StatusCode::CONFLICT, why),
+            Failure::Limited(limited, _) => SmsmanagerError {
+                limited: Some(limited),
+                ..SmsmanagerError::new(StatusCode::TOO_MANY_REQUESTS, "too many requests")
+            },
+            Failure::Unavailable(internal) => SmsmanagerError {
+                internal,
+                ..SmsmanagerError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "the service could not take the request; try again",
                 )
-            }
+            },
         }
     }
 }

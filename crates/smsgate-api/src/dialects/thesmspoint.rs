@@ -19,6 +19,7 @@ use smsgate_engine::{AuthFailure, Caller, EngineError};
 use smsgate_store::{Approval, MessageFilter, MessageRecord, NewBatch, SenderRecord};
 use utoipa::OpenApi;
 
+use super::Failure;
 use super::params::{Params, ParamsError};
 use crate::AppState;
 
@@ -69,6 +70,7 @@ pub struct SmsPointError {
     message: String,
     with_data: bool,
     limited: Option<crate::Limited>,
+    internal: Option<crate::Internal>,
 }
 
 impl SmsPointError {
@@ -78,6 +80,7 @@ impl SmsPointError {
             message: message.into(),
             with_data: false,
             limited: None,
+            internal: None,
         }
     }
 
@@ -97,11 +100,8 @@ impl IntoResponse for SmsPointError {
         if self.with_data {
             body["data"] = Value::Null;
         }
-        let mut r = (self.status, Json(body)).into_response();
-        if let Some(l) = self.limited {
-            r.extensions_mut().insert(l);
-        }
-        r
+        let r = (self.status, Json(body)).into_response();
+        super::carry(r, self.limited, self.internal)
     }
 }
 
@@ -123,31 +123,37 @@ fn field_name(field: smsgate_core::send::Field) -> &'static str {
 
 impl From<EngineError> for SmsPointError {
     fn from(e: EngineError) -> Self {
-        match e {
-            EngineError::InsufficientCredits { .. } => {
+        match Failure::from(e) {
+            Failure::Credits { .. } => {
                 SmsPointError::new(StatusCode::PAYMENT_REQUIRED, "SMS Credits Not Available")
                     .with_null_data()
             }
-            EngineError::Invalid(fields) => SmsPointError::bad(
+            Failure::Invalid(fields) => SmsPointError::bad(
                 fields
                     .iter()
                     .map(|f| format!("{}: {}", field_name(f.field), f.kind))
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
-            EngineError::NoValidRecipient(r) => {
+            Failure::NoRecipient(r) => {
                 SmsPointError::bad(format!("Invalid Recipient: {}", super::join_rejections(&r)))
             }
-            EngineError::AccountDisabled => {
-                SmsPointError::new(StatusCode::FORBIDDEN, "Account Is Disabled")
+            Failure::Disabled => SmsPointError::new(StatusCode::FORBIDDEN, "Account Is Disabled"),
+            Failure::NotFound(_) => {
+                SmsPointError::new(StatusCode::NOT_FOUND, "Record Not Found").with_null_data()
             }
-            other => {
-                tracing::error!(error = %other, "thesmspoint dialect: request failed");
-                SmsPointError::new(
+            Failure::Conflict(why) => SmsPointError::new(StatusCode::CONFLICT, why),
+            Failure::Limited(limited, _) => SmsPointError {
+                limited: Some(limited),
+                ..SmsPointError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
+            },
+            Failure::Unavailable(internal) => SmsPointError {
+                internal,
+                ..SmsPointError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Service Temporarily Unavailable",
                 )
-            }
+            },
         }
     }
 }

@@ -19,6 +19,7 @@ use smsgate_engine::{AuthFailure, Caller, EngineError};
 use smsgate_store::{MessageFilter, MessageRecord};
 use utoipa::{OpenApi, ToSchema};
 
+use super::Failure;
 use super::params::{Params, ParamsError};
 use crate::AppState;
 
@@ -37,6 +38,7 @@ pub struct UltimateError {
     status: StatusCode,
     message: String,
     limited: Option<crate::Limited>,
+    internal: Option<crate::Internal>,
 }
 
 impl UltimateError {
@@ -45,6 +47,7 @@ impl UltimateError {
             status,
             message: message.into(),
             limited: None,
+            internal: None,
         }
     }
 
@@ -55,15 +58,12 @@ impl UltimateError {
 
 impl IntoResponse for UltimateError {
     fn into_response(self) -> Response {
-        let mut r = (
+        let r = (
             self.status,
             Json(json!({"status": "error", "message": self.message})),
         )
             .into_response();
-        if let Some(l) = self.limited {
-            r.extensions_mut().insert(l);
-        }
-        r
+        super::carry(r, self.limited, self.internal)
     }
 }
 
@@ -88,41 +88,42 @@ fn field_name(field: smsgate_core::send::Field) -> &'static str {
 
 impl From<EngineError> for UltimateError {
     fn from(e: EngineError) -> Self {
-        match e {
-            EngineError::Invalid(fields) => UltimateError::invalid(
+        match Failure::from(e) {
+            Failure::Invalid(fields) => UltimateError::invalid(
                 fields
                     .iter()
                     .map(|f| format!("The {} {}.", field_name(f.field), f.kind))
                     .collect::<Vec<_>>()
                     .join(" "),
             ),
-            EngineError::NoValidRecipient(r) => UltimateError::invalid(format!(
+            Failure::NoRecipient(r) => UltimateError::invalid(format!(
                 "No valid recipient: {}",
                 super::join_rejections(&r)
             )),
-            EngineError::InsufficientCredits { balance, needed } => UltimateError::new(
+            Failure::Credits { balance, needed } => UltimateError::new(
                 StatusCode::PAYMENT_REQUIRED,
                 format!(
                     "You do not have enough sms unit to send this message: balance {balance}, needed {needed}"
                 ),
             ),
-            EngineError::AccountDisabled => {
+            Failure::Disabled => {
                 UltimateError::new(StatusCode::FORBIDDEN, "Your account is disabled")
             }
-            EngineError::NotFound(what) => {
+            Failure::NotFound(what) => {
                 UltimateError::new(StatusCode::NOT_FOUND, format!("The {what} was not found"))
             }
-            EngineError::ShuttingDown => UltimateError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The service is restarting; try again",
-            ),
-            other => {
-                tracing::error!(error = %other, "ultimate: request failed");
-                UltimateError::new(
+            Failure::Conflict(why) => UltimateError::new(StatusCode::CONFLICT, why),
+            Failure::Limited(limited, _) => UltimateError {
+                limited: Some(limited),
+                ..UltimateError::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.")
+            },
+            Failure::Unavailable(internal) => UltimateError {
+                internal,
+                ..UltimateError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "The service could not take the request; try again",
                 )
-            }
+            },
         }
     }
 }
