@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod campaigns;
 mod clicks;
+pub mod config;
 pub mod connectors;
 mod dispatcher;
 pub mod events;
@@ -111,7 +112,7 @@ pub enum EngineError {
     #[error("the system random number generator failed")]
     Randomness,
     #[error("invalid configuration: {0}")]
-    Config(String),
+    Config(#[from] config::ConfigError),
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
 }
@@ -254,11 +255,7 @@ const EVENT_ID_KEY_SETTING: &str = "event_id_key";
 async fn event_id_key(store: &dyn Store) -> Result<[u8; 32], EngineError> {
     let parse = |hex_key: &str| -> Option<[u8; 32]> { hex::decode(hex_key).ok()?.try_into().ok() };
     if let Some(stored) = store.setting(EVENT_ID_KEY_SETTING).await? {
-        return parse(&stored).ok_or_else(|| {
-            EngineError::Config(format!(
-                "the stored {EVENT_ID_KEY_SETTING} is not 32 bytes of hex"
-            ))
-        });
+        return parse(&stored).ok_or_else(|| EngineError::Config(config::ConfigError::EventIdKey));
     }
     let key = accounts::random_token(32)?;
     store.set_setting(EVENT_ID_KEY_SETTING, &key).await?;
@@ -323,13 +320,13 @@ impl Engine {
         config: EngineConfig,
         background: bool,
     ) -> Result<Engine, EngineError> {
-        config.simulator.validate().map_err(EngineError::Config)?;
-        config.webhooks.validate().map_err(EngineError::Config)?;
-        config.auth.validate().map_err(EngineError::Config)?;
+        config.simulator.validate()?;
+        config.webhooks.validate()?;
+        config.auth.validate()?;
         config
             .velocity
             .validate()
-            .map_err(|e| EngineError::Config(e.to_string()))?;
+            .map_err(config::ConfigError::from)?;
         // One crypto provider for every TLS client (webhooks, SMSCs).
         let _ = rustls::crypto::ring::default_provider().install_default();
         smsgate_core::msisdn::warm_up();
@@ -430,20 +427,17 @@ impl Engine {
             Some(json) => {
                 tracing::info!("using the connectors and routes set through the admin API");
                 serde_json::from_str(&json).map_err(|e| {
-                    EngineError::Config(format!("stored routing is unreadable: {e}"))
+                    EngineError::Config(config::ConfigError::StoredRouting(e.to_string()))
                 })?
             }
             None => config.routing.clone(),
         };
-        let routing = Arc::new(
-            Routing::start(
-                routing_config,
-                simulator,
-                config.simulator.clone(),
-                events_tx,
-            )
-            .map_err(EngineError::Config)?,
-        );
+        let routing = Arc::new(Routing::start(
+            routing_config,
+            simulator,
+            config.simulator.clone(),
+            events_tx,
+        )?);
         dispatcher::start(
             store.clone(),
             routing.clone(),
@@ -478,10 +472,10 @@ impl Engine {
     /// them in the database (they win over the config file from now on).
     pub async fn set_routing(&self, config: RoutingConfig) -> Result<(), EngineError> {
         let routing = self.live_routing()?;
-        config.validate().map_err(EngineError::Config)?;
-        let json =
-            serde_json::to_string(&config).map_err(|e| EngineError::Config(e.to_string()))?;
-        routing.apply(config).await.map_err(EngineError::Config)?;
+        config.validate()?;
+        // Plain data: it always serialises.
+        let json = serde_json::to_string(&config).expect("routing serialises");
+        routing.apply(config).await?;
         self.inner.store.set_setting(ROUTING_SETTING, &json).await?;
         Ok(())
     }
@@ -492,9 +486,10 @@ impl Engine {
     }
 
     fn live_routing(&self) -> Result<&Arc<Routing>, EngineError> {
-        self.inner.routing.as_ref().ok_or(EngineError::Config(
-            "this engine does not deliver (offline)".into(),
-        ))
+        self.inner
+            .routing
+            .as_ref()
+            .ok_or(EngineError::Config(config::ConfigError::Offline))
     }
 
     /// How event ids are shown to clients and read back.

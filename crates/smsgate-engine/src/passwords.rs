@@ -51,12 +51,19 @@ impl Default for AuthConfig {
 }
 
 impl AuthConfig {
-    pub fn validate(&self) -> Result<(), String> {
-        if self.password_checks == 0 || self.lockout_base_secs == 0 {
-            return Err("auth.password_checks and lockout_base_secs must be above zero".into());
+    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        use crate::config::ConfigError;
+        if self.password_checks == 0 {
+            return Err(ConfigError::NotPositive("auth.password_checks"));
+        }
+        if self.lockout_base_secs == 0 {
+            return Err(ConfigError::NotPositive("auth.lockout_base_secs"));
         }
         if self.lockout_max_secs < self.lockout_base_secs {
-            return Err("auth.lockout_max_secs must not be below lockout_base_secs".into());
+            return Err(ConfigError::Order {
+                low: "auth.lockout_base_secs",
+                high: "auth.lockout_max_secs",
+            });
         }
         Ok(())
     }

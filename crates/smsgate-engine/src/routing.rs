@@ -2,6 +2,7 @@
 //! restart: connectors whose settings did not change keep their binds,
 //! new ones start, removed ones unbind after the new routes are in force.
 
+use crate::config::ConfigError;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -58,26 +59,21 @@ impl RoutingConfig {
         }
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let mut names = std::collections::HashSet::new();
         for c in &self.connectors {
             if c.name() == SIMULATOR {
-                return Err(format!(
-                    "the connector name {SIMULATOR:?} is taken by the built-in simulator"
-                ));
+                return Err(ConfigError::SimulatorName(SIMULATOR.into()));
             }
             if !names.insert(c.name()) {
-                return Err(format!("two connectors are named {:?}", c.name()));
+                return Err(ConfigError::DuplicateConnector(c.name().into()));
             }
             if let ConnectorConfig::Smpp(s) = c {
                 s.validate()?;
             }
         }
         if !self.connectors.is_empty() && self.routes.is_empty() {
-            return Err(
-                "connectors are configured but no route names one: add [[routes]] (prefix = \"\" for all)"
-                    .into(),
-            );
+            return Err(ConfigError::NoRoutes);
         }
         Ok(())
     }
@@ -104,7 +100,7 @@ impl Routing {
         simulator: Arc<dyn Connector>,
         simulator_config: SimulatorConfig,
         events: EventSink,
-    ) -> Result<Routing, String> {
+    ) -> Result<Routing, ConfigError> {
         let mut routing = Routing {
             router: RwLock::new(Arc::new(Router::default())),
             state: tokio::sync::Mutex::new(Live {
@@ -138,7 +134,7 @@ impl Routing {
         &self,
         config: RoutingConfig,
         old: &HashMap<String, (ConnectorConfig, Arc<dyn Connector>)>,
-    ) -> Result<(Router, Live), String> {
+    ) -> Result<(Router, Live), ConfigError> {
         config.validate()?;
         let mut live = HashMap::new();
         for c in &config.connectors {
@@ -152,8 +148,7 @@ impl Routing {
             .values()
             .map(|(_, c)| c.clone())
             .chain([self.simulator.clone()]);
-        let router =
-            Router::new(connectors, config.effective_routes()).map_err(|e| e.to_string())?;
+        let router = Router::new(connectors, config.effective_routes())?;
         Ok((
             router,
             Live {
@@ -177,7 +172,7 @@ impl Routing {
     }
 
     /// Puts `config` in force. On an invalid config nothing changes.
-    pub async fn apply(&self, config: RoutingConfig) -> Result<(), String> {
+    pub async fn apply(&self, config: RoutingConfig) -> Result<(), ConfigError> {
         let mut state = self.state.lock().await;
         // New connectors started for a config that then fails stop when
         // dropped here.

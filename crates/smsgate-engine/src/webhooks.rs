@@ -71,19 +71,25 @@ pub struct WebhookConfig {
 }
 
 impl WebhookConfig {
-    pub fn validate(&self) -> Result<(), String> {
-        if self.event_retention_days * 24 <= self.retry_hours {
-            return Err(format!(
-                "webhooks.event_retention_days ({}) must be longer than retry_hours ({} h): \
-                 events are kept while their deliveries may still be retried",
-                self.event_retention_days, self.retry_hours
-            ));
+    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        use crate::config::ConfigError;
+        if self.event_retention_days.saturating_mul(24) <= self.retry_hours {
+            return Err(ConfigError::RetentionTooShort {
+                days: self.event_retention_days,
+                hours: self.retry_hours,
+            });
         }
-        if self.timeout_ms == 0 || self.max_in_flight == 0 || self.max_in_flight_per_account == 0 {
-            return Err(
-                "webhooks.timeout_ms, max_in_flight and max_in_flight_per_account must be above zero"
-                    .into(),
-            );
+        for (name, value) in [
+            ("webhooks.timeout_ms", self.timeout_ms),
+            ("webhooks.max_in_flight", self.max_in_flight as u64),
+            (
+                "webhooks.max_in_flight_per_account",
+                u64::from(self.max_in_flight_per_account),
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::NotPositive(name));
+            }
         }
         Ok(())
     }

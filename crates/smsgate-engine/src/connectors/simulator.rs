@@ -65,7 +65,8 @@ impl Default for SimulatorConfig {
 
 impl SimulatorConfig {
     /// Checks that every ratio is between 0 and 1.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        use crate::config::ConfigError;
         for (name, v) in [
             ("rejected_ratio", self.rejected_ratio),
             ("temporary_failure_ratio", self.temporary_failure_ratio),
@@ -75,11 +76,11 @@ impl SimulatorConfig {
             ("reply_ratio", self.reply_ratio),
         ] {
             if !(0.0..=1.0).contains(&v) {
-                return Err(format!("simulator.{name} must be between 0 and 1, not {v}"));
+                return Err(ConfigError::Ratio { name, value: v });
             }
         }
         if self.reply_ratio > 0.0 && self.reply_texts.iter().all(|t| t.is_empty()) {
-            return Err("simulator.reply_texts needs a text when reply_ratio is set".into());
+            return Err(ConfigError::NoReplyText);
         }
         Ok(())
     }
@@ -284,6 +285,12 @@ mod tests {
             drop_ratio: 1.5,
             ..Default::default()
         };
-        assert!(bad.validate().unwrap_err().contains("drop_ratio"));
+        assert!(matches!(
+            bad.validate(),
+            Err(crate::config::ConfigError::Ratio {
+                name: "drop_ratio",
+                ..
+            })
+        ));
     }
 }

@@ -21,7 +21,7 @@ use tokio::sync::{oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::SmppConfig;
-use super::tls::Tls;
+use super::tls::{Tls, TlsError};
 use crate::connectors::{Event, EventSink, Receipt};
 
 /// Where a bind is.
@@ -148,7 +148,7 @@ pub fn start_all(
 async fn keep_bound(
     slot: Arc<BindSlot>,
     config: Arc<SmppConfig>,
-    tls: Arc<Result<Option<Tls>, String>>,
+    tls: Arc<Result<Option<Tls>, TlsError>>,
     events: EventSink,
     stop: CancellationToken,
 ) {
@@ -191,7 +191,7 @@ async fn keep_bound(
             Err(e) => {
                 failures = failures.saturating_add(1);
                 tracing::warn!(connector = %name, bind = slot.index, error = %e, "bind failed");
-                slot.set(BindState::Backoff, None, Some(e));
+                slot.set(BindState::Backoff, None, Some(e.to_string()));
             }
         }
         let delay = backoff(&config, failures);
@@ -215,18 +215,55 @@ fn backoff(config: &SmppConfig, failures: u32) -> Duration {
     Duration::from_millis(base / 2 + fastrand::u64(0..=base / 2))
 }
 
+/// Why a bind attempt failed (the connector's `last_error`).
+#[derive(Debug, thiserror::Error)]
+enum BindError {
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("connecting to {host}:{port} timed out")]
+    ConnectTimeout { host: String, port: u16 },
+    #[error("connecting to {host}:{port}: {error}")]
+    Connect {
+        host: String,
+        port: u16,
+        error: std::io::Error,
+    },
+    #[error("bind refused: {0}")]
+    Refused(smsgate_smpp::CommandStatus),
+    #[error(transparent)]
+    Session(ClientError),
+    #[error("no answer to the bind")]
+    NoAnswer,
+}
+
+impl From<ClientError> for BindError {
+    fn from(e: ClientError) -> BindError {
+        match e {
+            ClientError::BindRefused(status) => BindError::Refused(status),
+            e => BindError::Session(e),
+        }
+    }
+}
+
 async fn connect(
     config: &SmppConfig,
-    tls: &Result<Option<Tls>, String>,
+    tls: &Result<Option<Tls>, TlsError>,
     kind: BindKind,
-) -> Result<client::Bound, String> {
-    let tls = tls.as_ref().map_err(Clone::clone)?;
+) -> Result<client::Bound, BindError> {
+    let tls = tls.as_ref().map_err(|e| BindError::Tls(e.clone()))?;
     let timeout = Duration::from_millis(config.connect_timeout_ms);
     let addr = (config.host.as_str(), config.port);
     let tcp = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr))
         .await
-        .map_err(|_| format!("connecting to {}:{} timed out", config.host, config.port))?
-        .map_err(|e| format!("connecting to {}:{}: {e}", config.host, config.port))?;
+        .map_err(|_| BindError::ConnectTimeout {
+            host: config.host.clone(),
+            port: config.port,
+        })?
+        .map_err(|error| BindError::Connect {
+            host: config.host.clone(),
+            port: config.port,
+            error,
+        })?;
     let _ = tcp.set_nodelay(true);
     let client_config = ClientConfig {
         session: SessionConfig {
@@ -246,22 +283,13 @@ async fn connect(
     };
     let bind = async {
         match tls {
-            Some(tls) => client::bind(tls.connect(tcp).await?, client_config)
-                .await
-                .map_err(describe),
-            None => client::bind(tcp, client_config).await.map_err(describe),
+            Some(tls) => Ok(client::bind(tls.connect(tcp).await?, client_config).await?),
+            None => Ok(client::bind(tcp, client_config).await?),
         }
     };
     tokio::time::timeout(timeout, bind)
         .await
-        .map_err(|_| "no answer to the bind".to_string())?
-}
-
-fn describe(e: ClientError) -> String {
-    match e {
-        ClientError::BindRefused(status) => format!("bind refused: {status}"),
-        e => e.to_string(),
-    }
+        .map_err(|_| BindError::NoAnswer)?
 }
 
 /// What the SMSC sends: receipts and mobile-originated messages. Each is

@@ -1,6 +1,7 @@
 //! An SMPP connector's settings, as written in the TOML config
 //! (`[[connectors]]` with `kind = "smpp"`) and the admin API.
 
+use crate::config::{ConfigError, ConnectorProblem};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smsgate_smpp::coding::TextCoding;
 use smsgate_smpp::concat::Concatenation;
@@ -156,44 +157,37 @@ pub struct SmppConfig {
 
 impl SmppConfig {
     /// Checks what serde cannot.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let name = &self.name;
         if name.is_empty() || name.len() > 64 {
-            return Err("a connector name must be 1 to 64 characters".into());
+            return Err(ConfigError::ConnectorName);
         }
-        if self.host.is_empty() || self.port == 0 {
-            return Err(format!("connector {name:?}: host and port are required"));
+        let problem = if self.host.is_empty() || self.port == 0 {
+            Some(ConnectorProblem::HostAndPort)
+        } else if self.system_id.len() > 15 || self.password.len() > 8 {
+            Some(ConnectorProblem::Credentials)
+        } else if !(1..=64).contains(&self.binds) {
+            Some(ConnectorProblem::Binds)
+        } else if !(1..=10_000).contains(&self.window) {
+            Some(ConnectorProblem::Window)
+        } else if self.response_timeout_ms == 0 || self.enquire_link_secs == 0 {
+            Some(ConnectorProblem::Timeouts)
+        } else if self.reconnect_min_ms == 0 || self.reconnect_max_ms < self.reconnect_min_ms {
+            Some(ConnectorProblem::Reconnect)
+        } else if !self.tls && (self.tls_ca_file.is_some() || self.tls_server_name.is_some()) {
+            Some(ConnectorProblem::TlsOptions)
+        } else if self.max_pdu < 1024 {
+            Some(ConnectorProblem::MaxPdu)
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => Err(ConfigError::Connector {
+                connector: name.clone(),
+                problem,
+            }),
+            None => Ok(()),
         }
-        if self.system_id.len() > 15 || self.password.len() > 8 {
-            return Err(format!(
-                "connector {name:?}: system_id is at most 15 characters and password at most 8 (SMPP 3.4)"
-            ));
-        }
-        if !(1..=64).contains(&self.binds) {
-            return Err(format!("connector {name:?}: binds must be 1 to 64"));
-        }
-        if !(1..=10_000).contains(&self.window) {
-            return Err(format!("connector {name:?}: window must be 1 to 10000"));
-        }
-        if self.response_timeout_ms == 0 || self.enquire_link_secs == 0 {
-            return Err(format!(
-                "connector {name:?}: response_timeout_ms and enquire_link_secs must be positive"
-            ));
-        }
-        if self.reconnect_min_ms == 0 || self.reconnect_max_ms < self.reconnect_min_ms {
-            return Err(format!(
-                "connector {name:?}: reconnect_min_ms must be positive and at most reconnect_max_ms"
-            ));
-        }
-        if !self.tls && (self.tls_ca_file.is_some() || self.tls_server_name.is_some()) {
-            return Err(format!(
-                "connector {name:?}: tls_ca_file and tls_server_name need tls = true"
-            ));
-        }
-        if self.max_pdu < 1024 {
-            return Err(format!("connector {name:?}: max_pdu must be at least 1024"));
-        }
-        Ok(())
     }
 
     /// The source address as sent, with its TON and NPI.
@@ -337,7 +331,13 @@ tps = 0
         let e = toml::from_str::<SmppConfig>(&format!("{base}windw = 5")).unwrap_err();
         assert!(e.to_string().contains("windw"), "{e}");
         let c: SmppConfig = toml::from_str(&base.replace("\"p\"", "\"toolongpw\"")).unwrap();
-        assert!(c.validate().unwrap_err().contains("password"));
+        assert!(matches!(
+            c.validate(),
+            Err(ConfigError::Connector {
+                problem: ConnectorProblem::Credentials,
+                ..
+            })
+        ));
     }
 
     #[test]
