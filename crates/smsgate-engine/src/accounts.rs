@@ -56,6 +56,8 @@ pub struct Caller {
     pub reach: Arc<smsgate_core::reach::Reach>,
     /// Its own velocity limits; `None`: the server's.
     pub velocity: Option<smsgate_core::limits::VelocityLimits>,
+    /// The sender of sends that name none.
+    pub default_sender: Option<String>,
 }
 
 impl Caller {
@@ -180,6 +182,7 @@ pub(crate) fn caller(account: &Account, key: KeyId) -> Caller {
         rate_limit: account.rate_limit,
         reach: Arc::new(account.reach.clone()),
         velocity: account.velocity,
+        default_sender: account.default_sender.clone(),
     }
 }
 

@@ -46,6 +46,8 @@ pub enum ConfigError {
     EventIdKey,
     #[error("this engine does not deliver (offline)")]
     Offline,
+    #[error("default_sender: {0}")]
+    DefaultSender(smsgate_core::sender::SenderIdError),
 }
 
 /// What is wrong with one SMPP connector's settings.

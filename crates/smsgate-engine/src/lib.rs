@@ -177,6 +177,9 @@ pub struct EngineConfig {
     /// from (brands, emergency numbers). Default: `smsgate_core::protected::DEFAULT`;
     /// `[]` protects none.
     pub protected_senders: Vec<String>,
+    /// The sender of sends that name none when their account has no
+    /// `default_sender` either. Default: none (such sends are refused).
+    pub default_sender: Option<String>,
     /// Where clients reach this server, for tracked short links
     /// (`<public_url>/l/<code>`). Default: `http://` and the listen
     /// address.
@@ -202,6 +205,7 @@ impl Default for EngineConfig {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            default_sender: None,
             public_url: None,
             routing: RoutingConfig::default(),
         }
@@ -247,6 +251,7 @@ struct Inner {
     protected: smsgate_core::protected::ProtectedSenders,
     velocity: velocity::Velocities,
     event_ids: events::EventIds,
+    default_sender: Option<String>,
 }
 
 const EVENT_ID_KEY_SETTING: &str = "event_id_key";
@@ -323,6 +328,9 @@ impl Engine {
         config.simulator.validate()?;
         config.webhooks.validate()?;
         config.auth.validate()?;
+        if let Some(sender) = &config.default_sender {
+            smsgate_core::SenderId::parse(sender).map_err(config::ConfigError::DefaultSender)?;
+        }
         config
             .velocity
             .validate()
@@ -382,6 +390,7 @@ impl Engine {
                 ),
                 velocity: velocity::Velocities::new(&config.velocity),
                 event_ids,
+                default_sender: config.default_sender.clone(),
                 requests: std::sync::Mutex::new(RequestBuckets {
                     keys: smsgate_core::limits::Limiter::new(config.limits.per_key, 100_000),
                     accounts: smsgate_core::limits::Limiter::new(
@@ -551,6 +560,12 @@ impl Engine {
         mut req: SendRequest,
         sending: bool,
     ) -> Result<SendPlan, EngineError> {
+        if req.from.is_none() {
+            req.from = caller
+                .default_sender
+                .clone()
+                .or_else(|| self.inner.default_sender.clone());
+        }
         self.thread_reply(caller, &mut req).await?;
         if let Some(from) = &req.from {
             if self.inner.protected.protects(from) {

@@ -1,0 +1,95 @@
+//! The fixture of the engine's integration tests: an offline engine (no
+//! delivery) on a real SQLite store in a temporary directory.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use smsgate_core::send::Recipient;
+use smsgate_core::{AccountId, SendRequest};
+use smsgate_engine::{AccountRequest, Caller, Engine, EngineConfig, EngineError};
+use smsgate_store::AccountPatch;
+use smsgate_store::sqlite::SqliteStore;
+
+pub struct Fixture {
+    pub engine: Engine,
+    pub secret: String,
+    pub account: AccountId,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn fixture(config: EngineConfig) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("db.sqlite")).unwrap();
+    let engine = Engine::offline_with(Arc::new(store), config).await.unwrap();
+    let (account, key) = engine
+        .create_account(AccountRequest {
+            name: "acme".into(),
+            credits: Some(1_000),
+            ..AccountRequest::default()
+        })
+        .await
+        .unwrap();
+    Fixture {
+        engine,
+        secret: key.secret,
+        account: account.id,
+        _dir: dir,
+    }
+}
+
+impl Fixture {
+    pub async fn caller(&self) -> Caller {
+        self.engine
+            .identify(&self.secret, None)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    pub async fn patch(&self, patch: AccountPatch) {
+        self.engine
+            .update_account(self.account, patch)
+            .await
+            .unwrap();
+    }
+
+    /// Sends to `to`: how many were accepted and the codes of the refused
+    /// recipients, or the error.
+    pub async fn send(&self, to: &[&str]) -> Result<(usize, Vec<String>), EngineError> {
+        let caller = self.caller().await;
+        let a = self.engine.send(&caller, request(to), None, None).await?;
+        Ok((
+            a.messages.len(),
+            a.rejected.iter().map(|r| r.code.clone()).collect(),
+        ))
+    }
+
+    pub async fn balance(&self) -> i64 {
+        self.engine
+            .store()
+            .account(self.account)
+            .await
+            .unwrap()
+            .unwrap()
+            .balance
+            .units()
+    }
+}
+
+pub fn request(to: &[&str]) -> SendRequest {
+    SendRequest {
+        recipients: to
+            .iter()
+            .map(|t| Recipient {
+                to: t.to_string(),
+                text: None,
+            })
+            .collect(),
+        from: Some("Acme".into()),
+        text: Some("hello".into()),
+        route_class: "standard".into(),
+        max_recipients: 1_000,
+        ..SendRequest::default()
+    }
+}

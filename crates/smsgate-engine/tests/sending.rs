@@ -1,0 +1,88 @@
+//! What a send gets when it leaves something out, at the engine on a real
+//! SQLite store.
+
+mod common;
+
+use common::{fixture, request};
+use smsgate_core::send::{Field, FieldErrorKind};
+use smsgate_engine::{EngineConfig, EngineError};
+use smsgate_store::AccountPatch;
+
+fn without_sender() -> smsgate_core::SendRequest {
+    smsgate_core::SendRequest {
+        from: None,
+        ..request(&["+31612345678"])
+    }
+}
+
+#[tokio::test]
+async fn a_send_without_a_sender_takes_the_account_s_then_the_server_s() {
+    // Neither set: refused on `from`.
+    let f = fixture(EngineConfig::default()).await;
+    let caller = f.caller().await;
+    match f.engine.send(&caller, without_sender(), None, None).await {
+        Err(EngineError::Invalid(fields)) => {
+            assert_eq!(fields[0].field, Field::From);
+            assert_eq!(fields[0].kind, FieldErrorKind::Required("sender"));
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    // The server's default.
+    let f = fixture(EngineConfig {
+        default_sender: Some("Gateway".into()),
+        ..EngineConfig::default()
+    })
+    .await;
+    let caller = f.caller().await;
+    let a = f
+        .engine
+        .send(&caller, without_sender(), None, None)
+        .await
+        .unwrap();
+    let m = f
+        .engine
+        .store()
+        .message(Some(f.account), a.messages[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.message.from, "Gateway");
+
+    // The account's own wins.
+    f.patch(AccountPatch {
+        default_sender: Some(Some("Acme".into())),
+        ..AccountPatch::default()
+    })
+    .await;
+    let caller = f.caller().await;
+    let a = f
+        .engine
+        .send(&caller, without_sender(), None, None)
+        .await
+        .unwrap();
+    let m = f
+        .engine
+        .store()
+        .message(Some(f.account), a.messages[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.message.from, "Acme");
+}
+
+#[tokio::test]
+async fn a_server_default_sender_that_is_not_a_sender_id_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = smsgate_store::sqlite::SqliteStore::open(&dir.path().join("db")).unwrap();
+    let config = EngineConfig {
+        default_sender: Some("Far Too Long A Name".into()),
+        ..EngineConfig::default()
+    };
+    assert!(matches!(
+        smsgate_engine::Engine::offline_with(std::sync::Arc::new(store), config).await,
+        Err(EngineError::Config(
+            smsgate_engine::config::ConfigError::DefaultSender(_)
+        ))
+    ));
+}
