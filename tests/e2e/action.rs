@@ -123,6 +123,16 @@ async fn the_examples_send_mask_track_clicks_and_check_campaigns() {
     assert_eq!(clicked[0]["data"]["message"]["id"], uk_id);
     assert_eq!(clicked[0]["data"]["detail"], "https://www.fakeurl.com/");
 
+    // Without "Enforce Campaign Check" a campaign-ref is a label: one that
+    // names no campaign is accepted and recorded on the message.
+    let labelled = json!({"action": "sendsms", "message-text": "Hi", "to": UK, "from": "00000",
+                          "campaign-ref": "spring-sale"});
+    let (status, body) = action(&server, Some(&key), labelled).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let tracking = body["tracking-id"].as_str().unwrap();
+    let (_, m) = server.get(&key, &format!("/v1/messages/{tracking}")).await;
+    assert_eq!(m["campaign_ref"], "spring-sale", "{m}");
+
     // "Enforce Campaign Check": the reference is required and the number
     // must be subscribed.
     server

@@ -207,6 +207,8 @@ pub struct NewMessage {
     pub item: u32,
     /// Short links in the text (click tracking), stored with the message.
     pub links: Vec<ShortLink>,
+    /// The campaign the request named (the engine sets it once checked).
+    pub campaign_ref: Option<String>,
 }
 
 /// A short link of a message: `code` redirects to `url`.
@@ -555,6 +557,7 @@ pub fn plan(
             payload: req.payload.clone(),
             item: item as u32,
             links: Vec::new(),
+            campaign_ref: None,
         });
     }
     if messages.is_empty() {

@@ -92,9 +92,11 @@ impl Engine {
         })
     }
 
-    /// Applies the account's campaign rule to a plan: a named campaign must
-    /// exist; with "enforce campaign check" one must be named, and
-    /// recipients not subscribed to it are refused (not charged).
+    /// Applies the account's campaign rule to a plan and records the
+    /// campaign on its messages. With "enforce campaign check" a campaign
+    /// must be named and exist, and recipients not subscribed to it are
+    /// refused (not charged); without, a campaign reference is a label
+    /// kept on the messages, whether or not such a campaign exists.
     pub(crate) async fn check_campaign(
         &self,
         caller: &Caller,
@@ -110,11 +112,19 @@ impl Engine {
             }
             return Ok(());
         };
+        let reference = campaign_ref(reference)?;
+        for m in &mut plan.messages {
+            m.campaign_ref = Some(reference.clone());
+        }
+        if !caller.enforce_campaign_check {
+            return Ok(());
+        }
+        let reference = reference.as_str();
         let numbers = plan.messages.iter().map(|m| m.to.to_string()).collect();
         let subscribed = self
             .inner
             .store
-            .subscribed(caller.account, reference.trim(), numbers)
+            .subscribed(caller.account, reference, numbers)
             .await?
             .ok_or_else(|| {
                 EngineError::field(
@@ -122,9 +132,6 @@ impl Engine {
                     FieldErrorKind::CampaignUnknown(reference.to_string()),
                 )
             })?;
-        if !caller.enforce_campaign_check {
-            return Ok(());
-        }
         let subscribed: HashSet<String> = subscribed.into_iter().collect();
         plan.refuse(|m| {
             (!subscribed.contains(m.to.as_str()))

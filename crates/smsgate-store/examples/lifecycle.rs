@@ -63,6 +63,7 @@ async fn main() {
                     payload: None,
                     item: 0,
                     links: Vec::new(),
+                    campaign_ref: None,
                 };
                 Submission {
                     account,

@@ -248,6 +248,8 @@ pub struct MessageRecord {
     /// The client's data (JSON text), echoed in callbacks.
     pub payload: Option<String>,
     pub callback_format: smsgate_core::CallbackFormat,
+    /// The campaign its request named.
+    pub campaign_ref: Option<String>,
 }
 
 /// One entry in a message's history.

@@ -277,6 +277,8 @@ pub struct MessageView {
     pub cost: i64,
     pub category: String,
     pub reference: Option<String>,
+    /// The campaign the request named (`campaign_ref`).
+    pub campaign_ref: Option<String>,
     pub batch_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -353,6 +355,7 @@ impl MessageView {
             cost: m.cost.units(),
             category: m.category.as_str().into(),
             reference: m.reference.clone(),
+            campaign_ref: m.campaign_ref.clone(),
             batch_id: m.batch_id.map(|b| b.to_string()),
             created_at: m.created_at.to_rfc3339(),
             updated_at: m.updated_at.to_rfc3339(),

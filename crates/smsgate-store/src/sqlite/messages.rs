@@ -167,9 +167,9 @@ pub(crate) fn accept(
     let mut insert = conn.prepare_cached(
         "INSERT INTO messages (id, account_id, batch_id, recipient, sender, body, encoding, segments, cost,
              category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at,
-             event_seq, in_reply_to, callback_url, item, payload, callback_format, pool)
+             event_seq, in_reply_to, callback_url, item, payload, callback_format, pool, campaign_ref)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
-                 ?22, ?23, ?24, ?25)",
+                 ?22, ?23, ?24, ?25, ?26)",
     )?;
     let mut accepted = Vec::with_capacity(sub.messages.len());
     for m in &sub.messages {
@@ -204,6 +204,7 @@ pub(crate) fn accept(
             m.payload,
             m.callback_url.as_ref().map(|_| m.callback_format.as_str()),
             pool.map(Category::as_str),
+            m.campaign_ref,
         ])?;
         if !m.links.is_empty() {
             super::links::insert(conn, sub.account, m.id, &m.links)?;
@@ -266,7 +267,7 @@ pub(crate) fn purge_idempotency(conn: &Connection, before: Timestamp) -> Result<
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, account_id, batch_id, recipient, sender, body, encoding, segments, cost, \
      category, route_class, reference, priority, status, created_at, updated_at, schedule_at, expires_at, \
-     attempts, connector, carrier_id, error, refunded, in_reply_to, callback_url, item, payload, callback_format";
+     attempts, connector, carrier_id, error, refunded, in_reply_to, callback_url, item, payload, callback_format, campaign_ref";
 
 pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>> {
     let id: Vec<u8> = r.get(0)?;
@@ -308,6 +309,7 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>
                     CallbackFormat::parse(&f).ok_or_else(|| corrupt("callback format", &f))?
                 }
             },
+            campaign_ref: r.get(28)?,
         })
     };
     Ok(build())

@@ -52,6 +52,7 @@ fn message(to: &str, cost: i64, schedule_at: Option<Timestamp>) -> NewMessage {
         payload: None,
         item: 0,
         links: Vec::new(),
+        campaign_ref: None,
     }
 }
 
