@@ -70,6 +70,10 @@ pub struct AccountView {
     /// per_account: {…}}`); null: the server's (`[engine.velocity]`).
     #[schema(value_type = Option<Object>)]
     pub velocity: Option<smsgate_core::limits::VelocityLimits>,
+    /// How strictly its recipients are checked (`valid`, `possible`);
+    /// null: the server's (`[engine] number_check`).
+    #[schema(value_type = Option<String>)]
+    pub number_check: Option<smsgate_core::NumberCheck>,
     pub created_at: String,
     /// Only when the account is created: its first API key. Shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -104,6 +108,7 @@ impl From<&Account> for AccountView {
                 .map(|t| t.as_str().to_string())
                 .collect(),
             velocity: a.velocity,
+            number_check: a.number_check,
             created_at: a.created_at.to_rfc3339(),
             api_key: None,
         }
@@ -249,6 +254,12 @@ pub struct UpdateAccount {
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<Object>)]
     pub velocity: Option<Option<smsgate_core::limits::VelocityLimits>>,
+    /// `"valid"` (libphonenumber's ranges) or `"possible"` (a plausible
+    /// length for the country, for ranges newer than the metadata), or
+    /// null for the server's.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub number_check: Option<Option<smsgate_core::NumberCheck>>,
 }
 
 /// Distinguishes a missing field (leave as is) from `null` (clear it).
@@ -366,6 +377,7 @@ pub async fn update_account(
         allowed_countries,
         allowed_number_types,
         velocity: b.velocity,
+        number_check: b.number_check,
     };
     if let Some(Some(rate)) = b.rate_limit
         && (rate.burst == 0 || rate.per_minute == 0)

@@ -26,7 +26,7 @@ pub mod zone;
 pub use credits::{Credits, Price, PriceTable};
 pub use ids::{AccountId, BatchId, InboundId, KeyId, MessageId, PublicId};
 pub use lifecycle::Status;
-pub use msisdn::{Country, Msisdn, NumberType};
+pub use msisdn::{Country, Msisdn, NumberCheck, NumberType};
 pub use send::{CallbackFormat, Category, NewMessage, SendPlan, SendRequest};
 pub use sender::SenderId;
 pub use text::{Encoding, EncodingChoice, Segments};

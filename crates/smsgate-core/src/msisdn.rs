@@ -6,7 +6,9 @@
 
 use std::fmt;
 
-use rlibphonenumber::{ParseError, PhoneNumber, PhoneNumberType, Region};
+use rlibphonenumber::{
+    NumberLengthType, ParseError, PhoneNumber, PhoneNumberType, Region, ValidationError,
+};
 use serde::{Deserialize, Serialize};
 
 /// A valid phone number in E.164 form (`+` and up to 15 digits).
@@ -64,10 +66,41 @@ pub enum NumberType {
     Satellite,
     /// +882 and +883: networks with no country.
     InternationalNetwork,
+    /// A number of plausible length in a range libphonenumber does not know
+    /// (accepted only with [`NumberCheck::Possible`]).
+    Unknown,
+}
+
+/// How strictly numbers are checked: `valid` (libphonenumber's ranges,
+/// the default) or `possible` (a plausible length for the country), so a
+/// range newer than the metadata can still be sent to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NumberCheck {
+    #[default]
+    Valid,
+    Possible,
+}
+
+impl NumberCheck {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            NumberCheck::Valid => "valid",
+            NumberCheck::Possible => "possible",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NumberCheck> {
+        match s {
+            "valid" => Some(NumberCheck::Valid),
+            "possible" => Some(NumberCheck::Possible),
+            _ => None,
+        }
+    }
 }
 
 impl NumberType {
-    pub const ALL: [NumberType; 13] = [
+    pub const ALL: [NumberType; 14] = [
         NumberType::Mobile,
         NumberType::FixedLine,
         NumberType::FixedLineOrMobile,
@@ -81,6 +114,7 @@ impl NumberType {
         NumberType::Voicemail,
         NumberType::Satellite,
         NumberType::InternationalNetwork,
+        NumberType::Unknown,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -98,6 +132,7 @@ impl NumberType {
             NumberType::Voicemail => "voicemail",
             NumberType::Satellite => "satellite",
             NumberType::InternationalNetwork => "international-network",
+            NumberType::Unknown => "unknown",
         }
     }
 
@@ -173,12 +208,27 @@ pub enum MsisdnError {
     TooShort,
     #[error("number is too long")]
     TooLong,
-    #[error("not a valid phone number for {0}")]
+    #[error(
+        "not a valid phone number for {0} (number_check \"valid\"; \"possible\" also takes numbers of a plausible length)"
+    )]
     InvalidForCountry(String),
+    #[error("not a possible phone number for {country}: {why} (number_check \"possible\")")]
+    NotPossible { country: String, why: LengthProblem },
     #[error("not a valid phone number")]
     Invalid,
     #[error("unknown country code {0:?}; use an ISO 3166-1 alpha-2 code such as \"NL\"")]
     UnknownCountry(String),
+}
+
+/// Why a number's length is not plausible for its country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LengthProblem {
+    #[error("too short")]
+    TooShort,
+    #[error("too long")]
+    TooLong,
+    #[error("no number there has this length")]
+    InvalidLength,
 }
 
 /// Parses once so that the first real request does not pay for metadata
@@ -203,6 +253,16 @@ impl Msisdn {
         input: &str,
         default_country: Option<Country>,
     ) -> Result<(Msisdn, Destination), MsisdnError> {
+        Self::parse_checked(input, default_country, NumberCheck::Valid)
+    }
+
+    /// As [`parse_destination`](Self::parse_destination), with the check
+    /// `check`.
+    pub fn parse_checked(
+        input: &str,
+        default_country: Option<Country>,
+        check: NumberCheck,
+    ) -> Result<(Msisdn, Destination), MsisdnError> {
         let trimmed = input.trim();
         let mut digits = String::with_capacity(trimmed.len() + 1);
         for (i, c) in trimmed.chars().enumerate() {
@@ -222,24 +282,30 @@ impl Msisdn {
             digits.strip_prefix("00")
         };
         if let Some(rest) = international {
-            return Self::international(rest);
+            return Self::international(rest, check);
         }
         if let Some(country) = default_country {
-            if let Ok(n) = PhoneNumber::parse(&digits, Some(country.0))
-                && let Some(found) = Self::found(&n)
-            {
+            let national =
+                PhoneNumber::parse(&digits, Some(country.0)).map(|n| Self::found(&n, check));
+            if let Ok(Ok(found)) = national {
                 return Ok(found);
             }
             if digits.starts_with('0') {
-                return Err(MsisdnError::InvalidForCountry(country.code()));
+                return Err(match national {
+                    Ok(Err(why)) => why,
+                    _ => MsisdnError::InvalidForCountry(country.code()),
+                });
             }
         } else if digits.starts_with('0') {
             return Err(MsisdnError::NeedsCountry);
         }
-        Self::international(&digits)
+        Self::international(&digits, check)
     }
 
-    fn international(digits: &str) -> Result<(Msisdn, Destination), MsisdnError> {
+    fn international(
+        digits: &str,
+        check: NumberCheck,
+    ) -> Result<(Msisdn, Destination), MsisdnError> {
         // No country code plus subscriber number is shorter than this.
         if digits.len() < 4 {
             return Err(MsisdnError::TooShort);
@@ -250,23 +316,44 @@ impl Msisdn {
             ParseError::TooLongNsn => MsisdnError::TooLong,
             ParseError::NotANumber(_) => MsisdnError::Invalid,
         })?;
-        Self::found(&n).ok_or_else(|| match n.get_region_code() {
-            Some(region) => MsisdnError::InvalidForCountry(region.to_string()),
-            None => MsisdnError::Invalid,
-        })
+        Self::found(&n, check)
     }
 
-    /// A valid number and where it leads; `None` if it is not valid.
-    fn found(n: &PhoneNumber) -> Option<(Msisdn, Destination)> {
-        let kind = NumberType::of(n)?;
-        let country = n
-            .get_region_code()
-            .filter(|r| *r != Region::World)
-            .map(Country);
+    /// A number that passes `check` and where it leads, or why not.
+    fn found(n: &PhoneNumber, check: NumberCheck) -> Result<(Msisdn, Destination), MsisdnError> {
+        let region = n.get_region_code();
+        let kind = match (NumberType::of(n), check) {
+            (Some(kind), _) => kind,
+            (None, NumberCheck::Valid) => {
+                return Err(match region {
+                    Some(region) => MsisdnError::InvalidForCountry(region.to_string()),
+                    None => MsisdnError::Invalid,
+                });
+            }
+            (None, NumberCheck::Possible) => match n.is_possible_with_reason() {
+                Ok(NumberLengthType::IsPossible) => NumberType::Unknown,
+                Ok(NumberLengthType::IsPossibleLocalOnly) => {
+                    return Err(not_possible(region, LengthProblem::TooShort));
+                }
+                Err(ValidationError::InvalidCountryCode) => {
+                    return Err(MsisdnError::UnknownCountryCode);
+                }
+                Err(ValidationError::TooShort) => {
+                    return Err(not_possible(region, LengthProblem::TooShort));
+                }
+                Err(ValidationError::TooLong) => {
+                    return Err(not_possible(region, LengthProblem::TooLong));
+                }
+                Err(ValidationError::InvalidLength) => {
+                    return Err(not_possible(region, LengthProblem::InvalidLength));
+                }
+            },
+        };
+        let country = region.filter(|r| *r != Region::World).map(Country);
         let e164 = n
             .format_as(rlibphonenumber::PhoneNumberFormat::E164)
             .into_owned();
-        Some((Msisdn(e164), Destination { country, kind }))
+        Ok((Msisdn(e164), Destination { country, kind }))
     }
 
     /// Trusts a value that was validated before it was stored.
@@ -282,6 +369,13 @@ impl Msisdn {
     /// The digits without the `+`, as prices and routes match them.
     pub fn digits(&self) -> &str {
         &self.0[1..]
+    }
+}
+
+fn not_possible(region: Option<Region>, why: LengthProblem) -> MsisdnError {
+    MsisdnError::NotPossible {
+        country: region.map_or_else(|| "its calling code".into(), |r| r.to_string()),
+        why,
     }
 }
 
@@ -370,6 +464,37 @@ mod tests {
         assert!(matches!(
             Country::parse("Q1"),
             Err(MsisdnError::UnknownCountry(_))
+        ));
+    }
+
+    #[test]
+    fn a_possible_check_takes_ranges_the_metadata_does_not_know() {
+        // +31 67… is no Dutch range libphonenumber knows, but has the
+        // length of one.
+        let unknown = "+31671234567";
+        assert!(matches!(
+            Msisdn::parse_checked(unknown, None, NumberCheck::Valid),
+            Err(MsisdnError::InvalidForCountry(c)) if c == "NL"
+        ));
+        let (n, d) = Msisdn::parse_checked(unknown, None, NumberCheck::Possible).unwrap();
+        assert_eq!(n.as_str(), unknown);
+        assert_eq!(d.kind, NumberType::Unknown);
+        assert_eq!(d.country, Some(Country::parse("NL").unwrap()));
+        // Valid numbers keep their type under either check.
+        let (_, d) = Msisdn::parse_checked("+31612345678", None, NumberCheck::Possible).unwrap();
+        assert_eq!(d.kind, NumberType::Mobile);
+        // The answer says which check refused, and why.
+        let e = Msisdn::parse_checked("+316712345678901", None, NumberCheck::Possible).unwrap_err();
+        assert!(e.to_string().contains("number_check \"possible\""), "{e}");
+        assert!(
+            matches!(e, MsisdnError::NotPossible { .. } | MsisdnError::TooLong),
+            "{e:?}"
+        );
+        let e = Msisdn::parse_checked("+31671234567", None, NumberCheck::Valid).unwrap_err();
+        assert!(e.to_string().contains("number_check \"valid\""), "{e}");
+        assert!(matches!(
+            Msisdn::parse_checked("0612", nl(), NumberCheck::Possible),
+            Err(MsisdnError::NotPossible { .. })
         ));
     }
 }

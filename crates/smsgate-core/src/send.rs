@@ -107,6 +107,7 @@ pub struct AccountPolicy<'a> {
     pub default_country: Option<Country>,
     pub max_parts: usize,
     pub reach: &'a Reach,
+    pub number_check: crate::msisdn::NumberCheck,
 }
 
 /// One recipient and the text for it.
@@ -474,25 +475,27 @@ pub fn plan(
     let mut rejected = Vec::new();
     let mut total_cost = Credits::ZERO;
     for (item, recipient) in req.recipients.into_iter().enumerate() {
-        let to = match Msisdn::parse_destination(&recipient.to, policy.default_country) {
-            Ok((to, destination)) => match policy.reach.refusal(destination) {
-                None => to,
-                Some(out) => {
+        let to =
+            match Msisdn::parse_checked(&recipient.to, policy.default_country, policy.number_check)
+            {
+                Ok((to, destination)) => match policy.reach.refusal(destination) {
+                    None => to,
+                    Some(out) => {
+                        rejected.push(Rejection {
+                            to: recipient.to,
+                            reason: out.into(),
+                        });
+                        continue;
+                    }
+                },
+                Err(e) => {
                     rejected.push(Rejection {
                         to: recipient.to,
-                        reason: out.into(),
+                        reason: RejectReason::InvalidNumber(e),
                     });
                     continue;
                 }
-            },
-            Err(e) => {
-                rejected.push(Rejection {
-                    to: recipient.to,
-                    reason: RejectReason::InvalidNumber(e),
-                });
-                continue;
-            }
-        };
+            };
         if !seen.insert(to.clone()) {
             rejected.push(Rejection {
                 to: recipient.to,
@@ -598,6 +601,7 @@ mod tests {
             default_country: None,
             max_parts: 10,
             reach: &OPEN,
+            number_check: crate::msisdn::NumberCheck::Valid,
         }
     }
 

@@ -58,6 +58,8 @@ pub struct Caller {
     pub velocity: Option<smsgate_core::limits::VelocityLimits>,
     /// The sender of sends that name none.
     pub default_sender: Option<String>,
+    /// How strictly its recipients are checked; `None`: the server's.
+    pub number_check: Option<smsgate_core::NumberCheck>,
 }
 
 impl Caller {
@@ -183,6 +185,7 @@ pub(crate) fn caller(account: &Account, key: KeyId) -> Caller {
         reach: Arc::new(account.reach.clone()),
         velocity: account.velocity,
         default_sender: account.default_sender.clone(),
+        number_check: account.number_check,
     }
 }
 

@@ -180,6 +180,10 @@ pub struct EngineConfig {
     /// The sender of sends that name none when their account has no
     /// `default_sender` either. Default: none (such sends are refused).
     pub default_sender: Option<String>,
+    /// How strictly recipients are checked unless their account says:
+    /// `valid` (libphonenumber's ranges; the default) or `possible` (a
+    /// plausible length for the country).
+    pub number_check: smsgate_core::NumberCheck,
     /// Where clients reach this server, for tracked short links
     /// (`<public_url>/l/<code>`). Default: `http://` and the listen
     /// address.
@@ -206,6 +210,7 @@ impl Default for EngineConfig {
                 .map(|s| s.to_string())
                 .collect(),
             default_sender: None,
+            number_check: smsgate_core::NumberCheck::Valid,
             public_url: None,
             routing: RoutingConfig::default(),
         }
@@ -252,6 +257,7 @@ struct Inner {
     velocity: velocity::Velocities,
     event_ids: events::EventIds,
     default_sender: Option<String>,
+    number_check: smsgate_core::NumberCheck,
 }
 
 const EVENT_ID_KEY_SETTING: &str = "event_id_key";
@@ -391,6 +397,7 @@ impl Engine {
                 velocity: velocity::Velocities::new(&config.velocity),
                 event_ids,
                 default_sender: config.default_sender.clone(),
+                number_check: config.number_check,
                 requests: std::sync::Mutex::new(RequestBuckets {
                     keys: smsgate_core::limits::Limiter::new(config.limits.per_key, 100_000),
                     accounts: smsgate_core::limits::Limiter::new(
@@ -583,6 +590,7 @@ impl Engine {
             default_country: caller.default_country,
             max_parts: caller.max_parts,
             reach: &caller.reach,
+            number_check: caller.number_check.unwrap_or(self.inner.number_check),
         };
         let campaign = req.campaign_ref.take();
         let links = if req.click_tracking {

@@ -86,3 +86,52 @@ async fn a_server_default_sender_that_is_not_a_sender_id_stops_the_start() {
         ))
     ));
 }
+
+#[tokio::test]
+async fn a_possible_number_check_sends_to_ranges_newer_than_the_metadata() {
+    let unknown_range = "+31671234567";
+    let f = fixture(EngineConfig::default()).await;
+    let caller = f.caller().await;
+    let refused = f
+        .engine
+        .send(&caller, request(&[unknown_range]), None, None)
+        .await;
+    match refused {
+        Err(EngineError::NoValidRecipient(r)) => {
+            assert_eq!(r[0].reason.code(), "invalid-number");
+            assert!(r[0].reason.to_string().contains("number_check \"valid\""));
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // The account's own check.
+    f.patch(AccountPatch {
+        number_check: Some(Some(smsgate_core::NumberCheck::Possible)),
+        ..AccountPatch::default()
+    })
+    .await;
+    let caller = f.caller().await;
+    let a = f
+        .engine
+        .send(&caller, request(&[unknown_range]), None, None)
+        .await
+        .unwrap();
+    assert_eq!(a.messages.len(), 1);
+
+    // The server's, for accounts with none of their own.
+    let f = fixture(EngineConfig {
+        number_check: smsgate_core::NumberCheck::Possible,
+        ..EngineConfig::default()
+    })
+    .await;
+    let caller = f.caller().await;
+    let a = f
+        .engine
+        .send(&caller, request(&[unknown_range, "+3167"]), None, None)
+        .await
+        .unwrap();
+    assert_eq!(a.messages.len(), 1);
+    assert_eq!(
+        a.rejected[0].code, "invalid-number",
+        "too short is still refused"
+    );
+}

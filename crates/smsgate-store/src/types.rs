@@ -55,6 +55,8 @@ pub struct Account {
     pub reach: smsgate_core::reach::Reach,
     /// Its own velocity limits; `None`: the server's.
     pub velocity: Option<smsgate_core::limits::VelocityLimits>,
+    /// How strictly its recipients are checked; `None`: the server's.
+    pub number_check: Option<smsgate_core::NumberCheck>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +93,8 @@ pub struct AccountPatch {
     pub allowed_number_types: Option<Vec<smsgate_core::NumberType>>,
     /// `Some(None)`: back to the server's limits.
     pub velocity: Option<Option<smsgate_core::limits::VelocityLimits>>,
+    /// `Some(None)`: back to the server's check.
+    pub number_check: Option<Option<smsgate_core::NumberCheck>>,
 }
 
 /// A login session (known by the hash of its key).

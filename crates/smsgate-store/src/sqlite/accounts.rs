@@ -14,7 +14,7 @@ use crate::{
 
 const ACCOUNT_COLUMNS: &str = "id, name, status, password_hash, default_country, timezone, max_parts, balance, created_at, \
      optout_keywords, optin_keywords, require_approved_sender, default_sender, enforce_campaign_check, \
-     postback_url, split_balances, rate_burst, rate_per_minute, allowed_countries, allowed_number_types, velocity";
+     postback_url, split_balances, rate_burst, rate_per_minute, allowed_countries, allowed_number_types, velocity, number_check";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     let status: String = r.get(2)?;
@@ -58,6 +58,9 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         velocity: r
             .get::<_, Option<String>>(20)?
             .and_then(|v| serde_json::from_str(&v).ok()),
+        number_check: r
+            .get::<_, Option<String>>(21)?
+            .and_then(|c| smsgate_core::NumberCheck::parse(&c)),
     })
 }
 
@@ -207,6 +210,12 @@ pub(crate) fn update_account(
         conn.execute(
             "UPDATE accounts SET allowed_number_types = ?1 WHERE id = ?2",
             params![reach::store_types(&types), id.0],
+        )?;
+    }
+    if let Some(check) = patch.number_check {
+        conn.execute(
+            "UPDATE accounts SET number_check = ?1 WHERE id = ?2",
+            params![check.map(smsgate_core::NumberCheck::as_str), id.0],
         )?;
     }
     if let Some(velocity) = patch.velocity {

@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_account_rate_limit.sql"),
     include_str!("migrations/0015_account_reach.sql"),
     include_str!("migrations/0016_message_campaign.sql"),
+    include_str!("migrations/0017_account_number_check.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
