@@ -49,8 +49,8 @@ async fn the_samples_send_one_many_and_simple() {
     let id = accepted[0]["message_id"].as_str().unwrap();
     assert!(id.ends_with("-0"), "{id}");
 
-    // POST /v2/messages: two requests of two; one id per request, -<i>
-    // per recipient.
+    // POST /v2/messages: two requests of two; one accepted entry per
+    // request with its message_id; its recipient i is <message_id>-<i>.
     let (status, body) = post(
         &server,
         &key,
@@ -62,25 +62,19 @@ async fn the_samples_send_one_many_and_simple() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let ids: Vec<&str> = body["accepted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["message_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids.len(), 4);
-    let first = ids[0].strip_suffix("-0").unwrap();
-    let second = ids[2].strip_suffix("-0").unwrap();
+    let accepted = body["accepted"].as_array().unwrap();
+    assert_eq!(accepted.len(), 2, "{body}");
+    let first = accepted[0]["message_id"].as_str().unwrap();
+    let second = accepted[1]["message_id"].as_str().unwrap();
     assert_ne!(first, second);
     assert_eq!(
-        ids,
-        [
-            format!("{first}-0"),
-            format!("{first}-1"),
-            format!("{second}-0"),
-            format!("{second}-1")
-        ]
+        accepted[0]["to"],
+        json!([{"phone_number": "420777123456"}, {"phone_number": "420777654321"}])
     );
+    let (_, john) = server
+        .get(&key, &format!("/v1/messages?batch_id={first}"))
+        .await;
+    assert_eq!(john["data"].as_array().unwrap().len(), 2, "{john}");
     // The batch is the request: the native API shows its messages.
     let (_, batch) = server.get(&key, &format!("/v1/batches/{second}")).await;
     assert_eq!(batch["accepted"], 2, "{batch}");
@@ -124,8 +118,8 @@ async fn a_callback_gets_the_dialect_s_notifications_with_the_payload() {
         &key,
         "/v2/message",
         json!({"body": "Your order shipped", "to": [{"phone_number": "420777123456"}, {"phone_number": "12"}],
-               "sender": "Shop", "callback_url": receiver.url, "tag": "priority",
-               "payload": {"order": 7, "note": "gift"}, "flow": ["viber", "sms"], "options": {"x": 1}}),
+               "sender": "Shop", "callback": receiver.url, "tag": "priority",
+               "payload": {"order": 7, "note": "gift"}, "flow": ["viber", "sms"], "params": {"x": 1}}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -133,36 +127,42 @@ async fn a_callback_gets_the_dialect_s_notifications_with_the_payload() {
         .as_str()
         .unwrap()
         .to_string();
+    let request_id = body["request_id"].clone();
     assert_eq!(body["rejected"][0]["phone_number"], "12");
     assert!(body["rejected"][0]["reason"].is_string());
 
     let deadline = Instant::now() + Duration::from_secs(15);
     let notes = loop {
         let mut seen = HashSet::new();
+        // Each notification is an array of one object per message.
         let notes: Vec<Value> = receiver
             .delivered()
             .iter()
             .map(|r| r.json())
-            .filter(|n| seen.insert(n["status"].as_str().unwrap_or("").to_string()))
+            .inspect(|n| assert!(n.is_array(), "{n}"))
+            .map(|n| n[0].clone())
+            .filter(|n| seen.insert(n["result"].as_str().unwrap_or("").to_string()))
             .collect();
-        if notes.iter().any(|n| n["status"] == "delivered") {
+        if notes.iter().any(|n| n["result"] == "delivered") {
             break notes;
         }
         assert!(Instant::now() < deadline, "{notes:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let statuses: Vec<&str> = notes
+    let results: Vec<&str> = notes
         .iter()
-        .map(|n| n["status"].as_str().unwrap())
+        .map(|n| n["result"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses, ["queued", "sent", "delivered"]);
+    assert_eq!(results, ["sending", "sent", "delivered"]);
     for n in &notes {
+        assert_eq!(n["request_id"], request_id);
         assert_eq!(n["message_id"], id.as_str());
-        assert_eq!(n["phone_number"], "420777123456");
+        assert_eq!(n["to"], json!({"phone_number": "420777123456"}));
         assert_eq!(n["payload"], json!({"order": 7, "note": "gift"}));
-        assert_eq!(n["tag"], "priority");
-        assert_eq!(n["channel"], "sms");
-        assert!(n["timestamp"].is_string());
+        assert_eq!(n["gateway"], "sms");
+        assert_eq!(n["type"], "outgoing");
+        assert!(n["timestamp"].is_u64(), "Unix seconds: {n}");
+        assert!(n["result_info"].is_string());
     }
     // Tag `priority` is dispatched ahead as transactional; untagged is
     // promotional.
@@ -255,14 +255,35 @@ async fn every_error_has_the_dialect_s_shape() {
             "/v2/message",
             json!({"body": "x", "to": [{"phone_number": "420777123456"}], "scheduled": "tomorrow"}),
             StatusCode::BAD_REQUEST,
-            "scheduled",
+            "datetime",
         ),
         (
             &key,
             "/v2/message",
             json!({"body": "x", "to": [{"phone_number": "420777123456"}], "callback_url": "nope"}),
             StatusCode::BAD_REQUEST,
-            "callback_url",
+            "callback",
+        ),
+        (
+            &key,
+            "/v2/message",
+            json!({"body": "x", "to": [{"phone_number": "420777123456"}], "callback": "nope"}),
+            StatusCode::BAD_REQUEST,
+            "callback",
+        ),
+        (
+            &key,
+            "/v2/message",
+            json!({"body": "x", "to": [{"phone_number": "420777123456"}], "datetime": "tomorrow"}),
+            StatusCode::BAD_REQUEST,
+            "datetime",
+        ),
+        (
+            &key,
+            "/v2/message",
+            json!({"body": "x", "to": [{"phone_number": "420777123456"}], "params": "x"}),
+            StatusCode::BAD_REQUEST,
+            "params",
         ),
         (
             &key,

@@ -151,9 +151,11 @@ pub fn callback_json(e: &EventRecord, ids: &EventIds) -> Value {
     }
 }
 
-/// The `smsmanager` dialect's delivery notification: the message id its
-/// client was given (`<request message_id>-<index>`), the status, times,
-/// and the client's payload echoed back.
+/// The `smsmanager` dialect's delivery notification, as its reference
+/// has it: an array of one object per message, with the request's
+/// `request_id`, the `message_id` its client was given
+/// (`<request message_id>-<index>`), the result in that dialect's words and
+/// the client's payload echoed back.
 fn smsmanager_json(e: &EventRecord, m: &MessageRecord) -> Value {
     let message_id = match m.batch_id {
         Some(b) => format!("{b}-{}", m.item),
@@ -163,17 +165,30 @@ fn smsmanager_json(e: &EventRecord, m: &MessageRecord) -> Value {
         .payload
         .as_deref()
         .and_then(|p| serde_json::from_str::<Value>(p).ok());
-    json!({
+    let status = status_of(e.event_type).unwrap_or(m.status.as_str());
+    let result = match status {
+        "delivered" => "delivered",
+        "undelivered" | "expired" => "undelivered",
+        "rejected" | "canceled" => "rejected",
+        "failed" => "failed",
+        "sent" => "sent",
+        _ => "sending",
+    };
+    let result_info = match &e.detail {
+        Some(d) => format!("[{status}] {d}"),
+        None => format!("[{status}]"),
+    };
+    json!([{
+        "request_id": m.batch_reference,
         "message_id": message_id,
-        "phone_number": m.to.trim_start_matches('+'),
-        "status": status_of(e.event_type).unwrap_or(m.status.as_str()),
-        "channel": "sms",
-        "timestamp": e.created_at.to_rfc3339(),
-        "created_at": m.created_at.to_rfc3339(),
-        "tag": m.reference,
-        "error": e.detail,
+        "gateway": "sms",
+        "timestamp": e.created_at.0.div_euclid(1000),
         "payload": payload,
-    })
+        "type": "outgoing",
+        "to": {"phone_number": m.to.trim_start_matches('+')},
+        "result": result,
+        "result_info": result_info,
+    }])
 }
 
 /// The `action` dialect's postback: the request's tracking-id (the

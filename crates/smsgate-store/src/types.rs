@@ -254,6 +254,8 @@ pub struct MessageRecord {
     pub callback_format: smsgate_core::CallbackFormat,
     /// The campaign its request named.
     pub campaign_ref: Option<String>,
+    /// The reference of its batch (a dialect's request id).
+    pub batch_reference: Option<String>,
 }
 
 /// One entry in a message's history.

@@ -90,7 +90,8 @@ fn field_name(field: smsgate_core::send::Field) -> &'static str {
         Field::To => "to",
         Field::From => "sender",
         Field::Text => "body",
-        Field::ScheduleAt => "scheduled",
+        Field::ScheduleAt => "datetime",
+        Field::CallbackUrl => "callback",
         other => other.as_str(),
     }
 }
@@ -249,13 +250,20 @@ fn parse_request(value: &Value, max_recipients: usize) -> Result<Request, Smsman
         }
         Some(_) => return Err(SmsmanagerError::bad("payload: a JSON object")),
     };
+    // The reference's names first; the seed's as aliases.
+    for (name, alias) in [("params", "options")] {
+        match obj.get(name).or_else(|| obj.get(alias)) {
+            None | Some(Value::Null) | Some(Value::Object(_)) => {}
+            Some(_) => return Err(SmsmanagerError::bad(format!("{name}: a JSON object"))),
+        }
+    }
     Ok(Request {
         body,
         to,
         sender: text(obj, "sender"),
-        callback_url: text(obj, "callback_url"),
+        callback_url: text(obj, "callback").or_else(|| text(obj, "callback_url")),
         tag: text(obj, "tag"),
-        scheduled: text(obj, "scheduled"),
+        scheduled: text(obj, "datetime").or_else(|| text(obj, "scheduled")),
         flow,
         payload,
     })
@@ -306,7 +314,7 @@ async fn prepare(
     let schedule_at = match r.scheduled {
         None => None,
         Some(s) => super::dates::schedule(&s, &Zone::utc()).map_err(|_| {
-            SmsmanagerError::bad(format!("scheduled: {s:?} is not an ISO 8601 time"))
+            SmsmanagerError::bad(format!("datetime: {s:?} is not an ISO 8601 time"))
         })?,
     };
     let sender = match r.sender {
@@ -411,7 +419,7 @@ fn rejected_json(o: &Outcome) -> Vec<Value> {
 /// Send one message to a list of recipients.
 #[utoipa::path(post, path = "/v2/message", tag = "smsmanager",
     params(("x-api-key" = String, Header)),
-    request_body(content = Object, description = "`{\"body\", \"to\": [{\"phone_number\"}], \"sender\"?, \"callback_url\"?, \"tag\"?, \"scheduled\"? (UTC), \"flow\"? [channels], \"payload\"? {…}, \"options\"? {…}}`"),
+    request_body(content = Object, description = "`{\"body\", \"to\": [{\"phone_number\"}], \"sender\"?, \"callback\"? (alias callback_url), \"tag\"?, \"datetime\"? (UTC; alias scheduled), \"flow\"? [channels], \"payload\"? {…}, \"params\"? {…} (alias options)}`"),
     responses(
         (status = 200, description = "`{\"request_id\", \"accepted\": [{\"message_id\", \"phone_number\"}], \"rejected\": [{\"phone_number\", \"reason\"}]}`"),
         (status = 400, description = "`{\"status\": 400, \"error\": …}`"),
@@ -444,7 +452,7 @@ pub async fn message(
     params(("x-api-key" = String, Header)),
     request_body(content = Vec<Object>, description = "An array of the requests of /v2/message"),
     responses(
-        (status = 200, description = "`{\"request_id\", \"accepted\": [{\"message_id\", \"phone_number\"}], \"rejected\": [{\"phone_number\", \"reason\"}]}`"),
+        (status = 200, description = "`{\"request_id\", \"accepted\": [{\"message_id\", \"to\": [{\"phone_number\"}]}] (one per request), \"rejected\": [{\"phone_number\", \"reason\"}]}`"),
         (status = 400, description = "`{\"status\": 400, \"error\": …}`"),
     ))]
 pub async fn messages(
@@ -486,10 +494,19 @@ pub async fn messages(
     // All or nothing: when the credits do not cover every request, none
     // is stored or charged (402).
     let sent = state.engine.send_together(&caller, prepared).await?;
+    // One accepted entry per request object, with its message_id; its
+    // recipient i is `<message_id>-<i>` in statuses and notifications.
     let (mut accepted, mut rejected) = (Vec::new(), Vec::new());
     for (message_id, result) in ids.into_iter().zip(sent) {
         let o = outcome(message_id, result)?;
-        accepted.extend(accepted_json(&o));
+        if !o.accepted.is_empty() {
+            let to: Vec<Value> = o
+                .accepted
+                .iter()
+                .map(|(_, phone)| json!({"phone_number": phone}))
+                .collect();
+            accepted.push(json!({"message_id": o.message_id.to_string(), "to": to}));
+        }
         rejected.extend(rejected_json(&o));
     }
     Ok(Json(json!({

@@ -267,7 +267,8 @@ pub(crate) fn purge_idempotency(conn: &Connection, before: Timestamp) -> Result<
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, account_id, batch_id, recipient, sender, body, encoding, segments, cost, \
      category, route_class, reference, priority, status, created_at, updated_at, schedule_at, expires_at, \
-     attempts, connector, carrier_id, error, refunded, in_reply_to, callback_url, item, payload, callback_format, campaign_ref";
+     attempts, connector, carrier_id, error, refunded, in_reply_to, callback_url, item, payload, callback_format, campaign_ref, \
+     (SELECT reference FROM batches WHERE batches.id = messages.batch_id)";
 
 pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>> {
     let id: Vec<u8> = r.get(0)?;
@@ -310,6 +311,7 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>
                 }
             },
             campaign_ref: r.get(28)?,
+            batch_reference: r.get(29)?,
         })
     };
     Ok(build())
