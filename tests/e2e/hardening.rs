@@ -293,14 +293,14 @@ async fn wrong_passwords_lock_out_the_name_then_the_address() {
     for _ in 0..5 {
         assert_eq!(
             login(&server, "acme", "guess").await.status(),
-            StatusCode::UNAUTHORIZED
+            StatusCode::NOT_FOUND
         );
     }
     // The sixth wrong one locks the name; then even the right password
     // waits, and says how long.
     assert_eq!(
         login(&server, "acme", "guess").await.status(),
-        StatusCode::UNAUTHORIZED
+        StatusCode::NOT_FOUND
     );
     let locked = login(&server, "ACME", PASSWORD).await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -317,7 +317,7 @@ async fn wrong_passwords_lock_out_the_name_then_the_address() {
     // Unknown names count against the address like known ones.
     for n in 0..2 {
         let r = login(&server, &format!("nobody{n}"), "guess").await;
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
     }
     let r = login(&server, "nobody-else", "guess").await;
     assert_eq!(
@@ -427,7 +427,7 @@ async fn a_flood_of_wrong_logins_is_bounded_in_memory_and_health_still_answers()
     for l in logins {
         match l.await.unwrap().unwrap() {
             StatusCode::SERVICE_UNAVAILABLE => refused += 1,
-            StatusCode::UNAUTHORIZED => {}
+            StatusCode::NOT_FOUND => {}
             other => panic!("{other}"),
         }
     }

@@ -329,7 +329,7 @@ async fn every_error_answers_ko_with_its_status() {
     let (_, other_key) = account_with_password(&server, "other", 10).await;
     for (name, password) in [("acme", "wrong password"), ("nobody", PASSWORD)] {
         let (status, _) = login(&server, "", name, password).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}");
+        assert_eq!(status, StatusCode::NOT_FOUND, "{name}");
     }
     let auth = logged_in(&server, "acme").await;
     let other = logged_in(&server, "other").await;
@@ -481,4 +481,108 @@ async fn every_error_answers_ko_with_its_status() {
         body["error"].as_str().unwrap().contains("expired"),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn basic_credentials_user_tokens_and_the_family_s_message_types() {
+    let server = Server::start();
+    let (id, _) = account_with_password(&server, "acme", 100).await;
+    // GET /login with HTTP Basic instead of parameters.
+    let r = server
+        .http
+        .get(server.url("/API/v1.0/REST/login"))
+        .basic_auth("acme", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    let (user_key, _) = text.split_once(';').unwrap();
+    assert_eq!(user_key, id.to_string());
+    // Wrong credentials are 404, as on the platform.
+    let r = server
+        .http
+        .get(server.url("/API/v1.0/REST/login"))
+        .basic_auth("acme", Some("wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // GET /token: USER_KEY;ACCESS_TOKEN for Access_token authentication.
+    let r = server
+        .http
+        .get(server.url("/API/v1.0/REST/token"))
+        .basic_auth("acme", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    let (user_key, access_token) = text.split_once(';').unwrap();
+    let token_headers = [("user_key", user_key), ("Access_token", access_token)];
+    let (status, body) = call(
+        &server,
+        Method::GET,
+        "/API/v1.0/REST/status",
+        &token_headers,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = login(&server, "/API/v1.0/REST", "acme", "nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let r = server
+        .http
+        .get(server.url(&format!(
+            "/token?username=acme&password={}",
+            PASSWORD.replace(' ', "%20")
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "the query works too");
+
+    // GP, TI and SI are sent on N, L and LL: priced as those.
+    for (class, price) in [("L", 2), ("LL", 3)] {
+        let (status, body) = server
+            .admin(
+                Method::PUT,
+                "/admin/v1/prices",
+                Some(json!({"route_class": class, "prefix": "", "price": price})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    for (kind, cost) in [("GP", 1), ("TI", 2), ("SI", 3)] {
+        let (status, body) = call(
+            &server,
+            Method::POST,
+            "/API/v1.0/REST/sms",
+            &token_headers,
+            Some(json!({"message": "hi", "recipient": ["+31612345678"], "message_type": kind, "sender": "Acme"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{kind}: {body}");
+        let batch = body["internal_order_id"].as_str().unwrap();
+        let (_, messages) = call(
+            &server,
+            Method::GET,
+            &format!("/v1/messages?batch_id={batch}"),
+            &[("Authorization", &format!("Bearer {access_token}"))],
+            None,
+        )
+        .await;
+        assert_eq!(messages["data"][0]["cost"], cost, "{kind}: {messages}");
+    }
+    let (status, body) = call(
+        &server,
+        Method::POST,
+        "/API/v1.0/REST/sms",
+        &token_headers,
+        Some(json!({"message": "hi", "recipient": ["+31612345678"], "message_type": "XX", "sender": "Acme"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("GP"), "{body}");
 }

@@ -161,8 +161,8 @@ pub struct EngineConfig {
     pub dispatch: DispatchConfig,
     pub simulator: SimulatorConfig,
     pub webhooks: webhooks::WebhookConfig,
-    /// A login session ends after this many seconds unused. Default
-    /// 86400 (24 h).
+    /// A login session ends after this many seconds unused. Default 300
+    /// (5 minutes, as the session dialect's platform does).
     pub session_idle_secs: u64,
     /// A login session ends this long after the login, however much it is
     /// used. Default 86400 (24 h).
@@ -200,7 +200,7 @@ impl Default for EngineConfig {
             dispatch: DispatchConfig::default(),
             simulator: SimulatorConfig::default(),
             webhooks: webhooks::WebhookConfig::default(),
-            session_idle_secs: 24 * 3600,
+            session_idle_secs: 300,
             session_max_secs: 24 * 3600,
             auth: passwords::AuthConfig::default(),
             limits: RequestLimits::default(),

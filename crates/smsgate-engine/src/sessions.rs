@@ -27,6 +27,11 @@ pub struct Session {
     pub key: String,
 }
 
+/// The label of the API keys `GET /token` issues.
+pub const TOKEN_LABEL: &str = "session dialect token";
+/// Token keys an account keeps valid at once.
+pub const MAX_TOKENS: usize = 10;
+
 /// Why a login gave no session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginRefusal {
@@ -49,6 +54,57 @@ impl Engine {
         password: &str,
         client: Option<IpAddr>,
     ) -> Result<Result<Session, LoginRefusal>, EngineError> {
+        let account = match self.check_password(username, password, client).await? {
+            Ok(account) => account,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let key = random_token(24)?;
+        self.inner
+            .store
+            .create_session(account, hash_key(&key), Timestamp::now())
+            .await?;
+        Ok(Ok(Session { account, key }))
+    }
+
+    /// A user token for the account named `username` (the session
+    /// dialect's `GET /token`): a new API key, answered once, for
+    /// `Access_token` authentication. Only the newest
+    /// [`MAX_TOKENS`] such keys of an account stay valid.
+    pub async fn issue_token(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Result<(AccountId, String), LoginRefusal>, EngineError> {
+        let account = match self.check_password(username, password, client).await? {
+            Ok(account) => account,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let issued = self.create_key(account, Some(TOKEN_LABEL.into())).await?;
+        let mut tokens: Vec<_> = self
+            .inner
+            .store
+            .keys(account)
+            .await?
+            .into_iter()
+            .filter(|k| k.revoked_at.is_none() && k.label.as_deref() == Some(TOKEN_LABEL))
+            .collect();
+        // Newest first; the oldest past the limit are revoked.
+        tokens.sort_by_key(|k| std::cmp::Reverse(k.id.0));
+        for old in tokens.into_iter().skip(MAX_TOKENS) {
+            self.revoke_key(old.id).await?;
+        }
+        Ok(Ok((account, issued.secret)))
+    }
+
+    /// The account named `username` if `password` is its password and
+    /// `client` may use it; wrong passwords count towards the lockouts.
+    async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Result<AccountId, LoginRefusal>, EngineError> {
         let account = self.inner.store.account_by_name(username.trim()).await?;
         let attempt = Attempt {
             name: username,
@@ -68,15 +124,7 @@ impl Engine {
             tracing::warn!(account = %account.id, client = ?client, "login from an address the account's keys may not be used from");
             return Ok(Err(LoginRefusal::AddressNotAllowed));
         }
-        let key = random_token(24)?;
-        self.inner
-            .store
-            .create_session(account.id, hash_key(&key), Timestamp::now())
-            .await?;
-        Ok(Ok(Session {
-            account: account.id,
-            key,
-        }))
+        Ok(Ok(account.id))
     }
 
     /// The caller of a session: `user_key` must be the session's account;

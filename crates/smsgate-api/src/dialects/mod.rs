@@ -33,6 +33,10 @@ pub struct DialectsConfig {
     pub smsmanager: bool,
     /// The `action` dialect's endpoint. Default `/api/v1/action`.
     pub action_path: String,
+    /// The session dialect's other message types and the route class each
+    /// is sent on. Default `GP` → `N`, `TI` → `L`, `SI` → `LL` (the
+    /// platform family's high, medium and low quality).
+    pub session_message_types: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for DialectsConfig {
@@ -44,6 +48,10 @@ impl Default for DialectsConfig {
             action: true,
             smsmanager: true,
             action_path: "/api/v1/action".into(),
+            session_message_types: [("GP", "N"), ("TI", "L"), ("SI", "LL")]
+                .into_iter()
+                .map(|(t, class)| (t.to_string(), class.to_string()))
+                .collect(),
         }
     }
 }
@@ -144,7 +152,7 @@ pub(crate) fn rate_limited(
 ) -> Option<axum::response::Response> {
     use axum::response::IntoResponse;
     let session_path =
-        |p: &str| p == "/login" || p == "/status" || p == "/sms" || p.starts_with("/sms/");
+        |p: &str| matches!(p, "/login" | "/token" | "/status" | "/sms") || p.starts_with("/sms/");
     Some(if config.action && path == config.action_path {
         action::rate_limited(e, "").into_response()
     } else if config.ultimate && path.starts_with("/api/http/") {

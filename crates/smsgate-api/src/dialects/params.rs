@@ -102,6 +102,22 @@ impl Params {
 
     /// A header, by a name compared without regard to case (also names
     /// with underscores, which some proxies drop but clients send).
+    /// `Authorization: Basic` credentials: the name and the password.
+    pub fn basic(&self) -> Option<(String, String)> {
+        use base64::Engine as _;
+        let value = self.header("authorization")?;
+        let (scheme, encoded) = value.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (name, password) = text.split_once(':')?;
+        Some((name.to_string(), password.to_string()))
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .get(name)

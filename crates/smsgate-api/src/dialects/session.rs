@@ -35,6 +35,7 @@ const MAX_ORDER_ID_CHARS: usize = 128;
 pub fn routes() -> axum::Router<AppState> {
     let api = axum::Router::new()
         .route("/login", get(login).post(login))
+        .route("/token", get(token).post(token))
         .route("/sms", axum::routing::post(send))
         .route("/sms/{order_id}", get(order).delete(cancel))
         .route("/status", get(status));
@@ -208,24 +209,67 @@ pub async fn login(
     params: Result<Params, ParamsError>,
 ) -> Result<Response, SessionError> {
     let p = params?;
-    let (Some(username), Some(password)) = (p.text("username"), p.text("password")) else {
-        return Err(SessionError::bad("username and password are required"));
-    };
-    match state.engine.login(&username, &password, p.peer).await? {
-        Ok(session) => Ok((
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("{};{}", session.account.0, session.key),
-        )
-            .into_response()),
-        Err(LoginRefusal::WrongCredentials) => Err(SessionError::new(
-            StatusCode::UNAUTHORIZED,
-            "wrong username or password",
-        )),
-        Err(LoginRefusal::AddressNotAllowed) => Err(SessionError::new(
+    let (username, password) = credentials(&p)?;
+    let session = state
+        .engine
+        .login(&username, &password, p.peer)
+        .await?
+        .map_err(refused_login)?;
+    Ok(keys(session.account, &session.key))
+}
+
+/// A user token for `Access_token` authentication.
+#[utoipa::path(get, path = "/token", tag = "session",
+    params(("username" = Option<String>, Query, description = "or HTTP Basic"), ("password" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "`USER_KEY;ACCESS_TOKEN` as text/plain", content_type = "text/plain", body = String),
+        (status = 404, description = "Wrong username or password"),
+    ))]
+pub async fn token(
+    State(state): State<AppState>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SessionError> {
+    let p = params?;
+    let (username, password) = credentials(&p)?;
+    let (account, token) = state
+        .engine
+        .issue_token(&username, &password, p.peer)
+        .await?
+        .map_err(refused_login)?;
+    Ok(keys(account, &token))
+}
+
+/// The name and password of a login: query or form parameters, or HTTP
+/// Basic.
+fn credentials(p: &Params) -> Result<(String, String), SessionError> {
+    match (p.text("username"), p.text("password")) {
+        (Some(u), Some(pw)) => Ok((u, pw)),
+        _ => p.basic().ok_or_else(|| {
+            SessionError::bad("username and password are required (parameters or HTTP Basic)")
+        }),
+    }
+}
+
+/// `USER_KEY;KEY` as the platform answers a login.
+fn keys(account: smsgate_core::AccountId, key: &str) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{};{key}", account.0),
+    )
+        .into_response()
+}
+
+fn refused_login(refusal: LoginRefusal) -> SessionError {
+    match refusal {
+        // The platform answers wrong credentials 404.
+        LoginRefusal::WrongCredentials => {
+            SessionError::new(StatusCode::NOT_FOUND, "wrong username or password")
+        }
+        LoginRefusal::AddressNotAllowed => SessionError::new(
             StatusCode::FORBIDDEN,
             "the account may not be used from this address",
-        )),
+        ),
     }
 }
 
@@ -286,11 +330,19 @@ pub async fn send(
         .text("message_type")
         .map(|t| t.trim().to_ascii_uppercase())
         .unwrap_or_else(|| "N".into());
-    if !MESSAGE_TYPES.contains(&message_type.as_str()) {
-        return Err(SessionError::bad(format!(
-            "message_type {message_type:?} is not N, L or LL"
-        )));
-    }
+    let other_types = &state.dialects.session_message_types;
+    let message_type = match other_types.get(&message_type) {
+        Some(class) => class.clone(),
+        None if MESSAGE_TYPES.contains(&message_type.as_str()) => message_type,
+        None => {
+            let mut known: Vec<&str> = MESSAGE_TYPES.to_vec();
+            known.extend(other_types.keys().map(String::as_str));
+            return Err(SessionError::bad(format!(
+                "message_type {message_type:?} is not one of {}",
+                known.join(", ")
+            )));
+        }
+    };
     let sender = match p.text("sender") {
         Some(s) => s,
         None => super::default_sender(&state, &caller)
@@ -526,7 +578,7 @@ pub async fn status(
         title = "smsgate: session dialect",
         description = "The login/session SMS REST API as smsgate serves it (also under /API/v1.0/REST/). See docs/dialects/session.md."
     ),
-    paths(login, send, order, cancel, status)
+    paths(login, token, send, order, cancel, status)
 )]
 struct SessionApi;
 
