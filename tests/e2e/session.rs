@@ -586,3 +586,71 @@ async fn basic_credentials_user_tokens_and_the_family_s_message_types() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["error"].as_str().unwrap().contains("GP"), "{body}");
 }
+
+#[tokio::test]
+async fn the_sent_history_pages_the_orders_newest_first() {
+    let server = Server::start();
+    account_with_password(&server, "acme", 100).await;
+    let auth = logged_in(&server, "acme").await;
+    for (order, to) in [("first", "+31612345678"), ("second", "+31612345679")] {
+        let (status, body) = send(
+            &server,
+            &auth,
+            json!({"message": "hi", "recipient": [to], "sender": "Acme", "order_id": order, "message_type": "L"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let headers = [
+        ("user_key", auth.user_key.as_str()),
+        ("Session_key", auth.session_key.as_str()),
+    ];
+    let (status, body) = call(
+        &server,
+        Method::GET,
+        "/API/v1.0/REST/smshistory?from=20200101000000",
+        &headers,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["total"], 2);
+    assert_eq!(body["pageNumber"], 1);
+    assert_eq!(body["pageSize"], 10);
+    let orders = body["smshistory"].as_array().unwrap();
+    assert_eq!(orders[0]["order_id"], "second", "newest first");
+    assert_eq!(orders[1]["order_id"], "first");
+    assert_eq!(orders[0]["message_type"], "L");
+    assert_eq!(orders[0]["sender"], "Acme");
+    assert_eq!(orders[0]["num_recipients"], 1);
+    assert_eq!(orders[0]["create_time"].as_str().unwrap().len(), 14);
+    let (_, page) = call(
+        &server,
+        Method::GET,
+        "/smshistory?from=20200101000000&pageNumber=2&pageSize=1",
+        &headers,
+        None,
+    )
+    .await;
+    assert_eq!(page["smshistory"][0]["order_id"], "first", "{page}");
+    // Nothing before `from`, nothing after `to`.
+    let (_, none) = call(
+        &server,
+        Method::GET,
+        "/smshistory?from=20200101000000&to=20200102000000",
+        &headers,
+        None,
+    )
+    .await;
+    assert_eq!(none["total"], 0, "{none}");
+    for bad in [
+        "/smshistory",
+        "/smshistory?from=yesterday",
+        "/smshistory?from=20200101000000&pageSize=1000",
+        "/smshistory?from=20200101000000&timezone=Mars/Olympus",
+    ] {
+        let (status, body) = call(&server, Method::GET, bad, &headers, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(body["result"], "KO");
+    }
+}

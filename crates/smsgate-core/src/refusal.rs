@@ -49,6 +49,8 @@ pub enum Field {
     Keywords,
     Keyword,
     Body,
+    Page,
+    PageSize,
 }
 
 impl Field {
@@ -84,6 +86,8 @@ impl Field {
             Field::Keywords => "keywords",
             Field::Keyword => "keyword",
             Field::Body => "body",
+            Field::Page => "page",
+            Field::PageSize => "page_size",
         }
     }
 }

@@ -686,6 +686,43 @@ impl Engine {
             .collect())
     }
 
+    /// The caller's batches created in `[from, to)`, newest first: how
+    /// many, and page `page` (from 1) of `size` (1 to 100).
+    pub async fn batch_history(
+        &self,
+        caller: &Caller,
+        from: Timestamp,
+        to: Timestamp,
+        page: usize,
+        size: usize,
+    ) -> Result<(u64, Vec<smsgate_store::BatchHistoryEntry>), EngineError> {
+        const MAX_PAGE: usize = 100;
+        if page == 0 {
+            return Err(EngineError::field(
+                Field::Page,
+                FieldErrorKind::Range {
+                    min: 1,
+                    max: i64::MAX,
+                },
+            ));
+        }
+        if !(1..=MAX_PAGE).contains(&size) {
+            return Err(EngineError::field(
+                Field::PageSize,
+                FieldErrorKind::Range {
+                    min: 1,
+                    max: MAX_PAGE as i64,
+                },
+            ));
+        }
+        let offset = (page - 1).saturating_mul(size);
+        Ok(self
+            .inner
+            .store
+            .batch_history(caller.account, from, to, offset, size)
+            .await?)
+    }
+
     pub async fn cancel(
         &self,
         caller: &Caller,

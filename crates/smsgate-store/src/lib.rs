@@ -170,6 +170,16 @@ pub trait Store: Send + Sync + 'static {
     async fn messages(&self, filter: MessageFilter) -> Result<Vec<MessageRecord>>;
     async fn count_messages(&self, account: AccountId) -> Result<u64>;
     async fn batch(&self, account: AccountId, id: BatchId) -> Result<Option<BatchSummary>>;
+    /// The account's batches created in `[from, to)`, newest first: how
+    /// many there are, and the page `offset..offset + limit`.
+    async fn batch_history(
+        &self,
+        account: AccountId,
+        from: Timestamp,
+        to: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(u64, Vec<BatchHistoryEntry>)>;
     /// Messages waiting, for metrics and readiness.
     async fn queue_depth(&self) -> Result<QueueDepth>;
 

@@ -337,6 +337,20 @@ impl MessageFilter {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchHistoryEntry {
+    pub id: BatchId,
+    pub reference: Option<String>,
+    /// Messages stored for it.
+    pub accepted: u64,
+    pub created_at: Timestamp,
+    /// Of its first message (a batch's messages share them in every face
+    /// that lists batches this way).
+    pub sender: Option<String>,
+    pub route_class: Option<String>,
+    pub schedule_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BatchSummary {
     pub id: BatchId,
     pub reference: Option<String>,

@@ -151,8 +151,10 @@ pub(crate) fn rate_limited(
     e: &smsgate_core::limits::Exhausted,
 ) -> Option<axum::response::Response> {
     use axum::response::IntoResponse;
-    let session_path =
-        |p: &str| matches!(p, "/login" | "/token" | "/status" | "/sms") || p.starts_with("/sms/");
+    let session_path = |p: &str| {
+        matches!(p, "/login" | "/token" | "/status" | "/sms" | "/smshistory")
+            || p.starts_with("/sms/")
+    };
     Some(if config.action && path == config.action_path {
         action::rate_limited(e, "").into_response()
     } else if config.ultimate && path.starts_with("/api/http/") {

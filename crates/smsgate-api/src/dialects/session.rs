@@ -27,6 +27,7 @@ use utoipa::OpenApi;
 use super::Failure;
 use super::params::{Params, ParamsError};
 use crate::AppState;
+use smsgate_core::zone::Zone;
 
 /// Route classes by message type: high, medium and low quality.
 const MESSAGE_TYPES: [&str; 3] = ["N", "L", "LL"];
@@ -38,7 +39,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/token", get(token).post(token))
         .route("/sms", axum::routing::post(send))
         .route("/sms/{order_id}", get(order).delete(cancel))
-        .route("/status", get(status));
+        .route("/status", get(status))
+        .route("/smshistory", get(history));
     axum::Router::new()
         .merge(api.clone())
         .nest("/API/v1.0/REST", api)
@@ -98,6 +100,8 @@ fn field_name(field: smsgate_core::send::Field) -> &'static str {
         Field::From => "sender",
         Field::Text => "message",
         Field::ScheduleAt => "scheduled_delivery_time",
+        Field::Page => "pageNumber",
+        Field::PageSize => "pageSize",
         other => other.as_str(),
     }
 }
@@ -481,13 +485,8 @@ pub async fn order(
     let recipients: Vec<Value> = messages
         .iter()
         .map(|m| {
-            let delivered = (m.status == Status::Delivered).then(|| {
-                let c = caller.zone.civil(m.updated_at);
-                format!(
-                    "{:04}{:02}{:02}{:02}{:02}{:02}",
-                    c.year, c.month, c.day, c.hour, c.minute, c.second
-                )
-            });
+            let delivered =
+                (m.status == Status::Delivered).then(|| compact(m.updated_at, &caller.zone));
             json!({
                 "destination": m.to,
                 "status": state_word(m.status),
@@ -540,6 +539,86 @@ pub async fn cancel(
     Ok(Json(json!({"result": "OK", "canceled": canceled})).into_response())
 }
 
+/// `yyyyMMddHHmmss` in `zone`, as the platform writes times.
+fn compact(t: smsgate_core::Timestamp, zone: &Zone) -> String {
+    let c = zone.civil(t);
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        c.year, c.month, c.day, c.hour, c.minute, c.second
+    )
+}
+
+/// The sent history: the account's orders in a time range, newest first.
+#[utoipa::path(get, path = "/smshistory", tag = "session",
+    params(("from" = String, Query, description = "yyyyMMddHHmmss"), ("to" = Option<String>, Query, description = "default now"),
+           ("timezone" = Option<String>, Query, description = "IANA zone of from and to; default the account's"),
+           ("pageNumber" = Option<u32>, Query), ("pageSize" = Option<u32>, Query, description = "default 10, at most 100"),
+           ("user_key" = String, Header), ("Session_key" = String, Header)),
+    responses(
+        (status = 200, description = "`{\"total\",\"pageNumber\",\"pageSize\",\"smshistory\":[{\"order_id\",\"create_time\",\"schedule_time\",\"message_type\",\"sender\",\"num_recipients\"}]}`"),
+        (status = 400, description = "from missing, or a date or time zone that does not parse"),
+    ))]
+pub async fn history(
+    State(state): State<AppState>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SessionError> {
+    let p = params?;
+    let caller = caller(&state, &p).await?;
+    let zone = match p.text("timezone") {
+        None => caller.zone.clone(),
+        Some(z) => Zone::parse(&z)
+            .map_err(|_| SessionError::bad(format!("timezone {z:?} is not an IANA time zone")))?,
+    };
+    let date = |name: &str| -> Result<Option<smsgate_core::Timestamp>, SessionError> {
+        match p.text(name) {
+            None => Ok(None),
+            Some(s) => super::dates::parse(&s, &zone).map(Some).ok_or_else(|| {
+                SessionError::bad(format!("{name} {s:?} is not a date (yyyyMMddHHmmss)"))
+            }),
+        }
+    };
+    let from =
+        date("from")?.ok_or_else(|| SessionError::bad("from is required (yyyyMMddHHmmss)"))?;
+    // `to` is inclusive to the second.
+    let to = date("to")?
+        .map(|t| t.plus_millis(1000))
+        .unwrap_or_else(|| smsgate_core::Timestamp::now().plus_millis(1));
+    let number = |name: &str, default: usize| -> Result<usize, SessionError> {
+        match p.text(name) {
+            None => Ok(default),
+            Some(s) => s
+                .trim()
+                .parse()
+                .map_err(|_| SessionError::bad(format!("{name} {s:?} is not a number"))),
+        }
+    };
+    let (page, size) = (number("pageNumber", 1)?, number("pageSize", 10)?);
+    let (total, orders) = state
+        .engine
+        .batch_history(&caller, from, to, page, size)
+        .await?;
+    let orders: Vec<Value> = orders
+        .iter()
+        .map(|o| {
+            json!({
+                "order_id": o.reference.clone().unwrap_or_else(|| o.id.to_string()),
+                "create_time": compact(o.created_at, &zone),
+                "schedule_time": o.schedule_at.map(|t| compact(t, &zone)),
+                "message_type": o.route_class,
+                "sender": o.sender,
+                "num_recipients": o.accepted,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "total": total,
+        "pageNumber": page,
+        "pageSize": size,
+        "smshistory": orders,
+    }))
+    .into_response())
+}
+
 /// The credits left, and how many single SMS of each message type they
 /// buy (at its price without a destination prefix).
 #[utoipa::path(get, path = "/status", tag = "session",
@@ -578,7 +657,7 @@ pub async fn status(
         title = "smsgate: session dialect",
         description = "The login/session SMS REST API as smsgate serves it (also under /API/v1.0/REST/). See docs/dialects/session.md."
     ),
-    paths(login, token, send, order, cancel, status)
+    paths(login, token, send, order, cancel, status, history)
 )]
 struct SessionApi;
 

@@ -1,5 +1,6 @@
 //! SQL for messages: intake, queries, the queue and status changes.
 
+use crate::BatchHistoryEntry;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
 use smsgate_core::{
     AccountId, BatchId, CallbackFormat, Category, Credits, Encoding, InboundId, MessageId, Status,
@@ -427,6 +428,58 @@ pub(crate) fn messages(conn: &Connection, f: MessageFilter) -> Result<Vec<Messag
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(args), message_row)?;
     rows.map(|r| r?).collect()
+}
+
+pub(crate) fn batch_history(
+    conn: &Connection,
+    account: AccountId,
+    from: Timestamp,
+    to: Timestamp,
+    offset: usize,
+    limit: usize,
+) -> Result<(u64, Vec<BatchHistoryEntry>)> {
+    let total: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM batches WHERE account_id = ?1 AND created_at >= ?2 AND created_at < ?3",
+        )?
+        .query_row(params![account.0, from.0, to.0], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT b.id, b.reference, b.accepted, b.created_at, m.sender, m.route_class, m.schedule_at
+         FROM batches b
+         LEFT JOIN messages m ON m.id = (SELECT id FROM messages WHERE batch_id = b.id LIMIT 1)
+         WHERE b.account_id = ?1 AND b.created_at >= ?2 AND b.created_at < ?3
+         ORDER BY b.created_at DESC, b.id
+         LIMIT ?4 OFFSET ?5",
+    )?;
+    let rows = stmt
+        .query_map(
+            params![account.0, from.0, to.0, limit as i64, offset as i64],
+            |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
+                ))
+            },
+        )?
+        .map(|row| {
+            let (id, reference, accepted, created_at, sender, route_class, schedule_at) = row?;
+            Ok(BatchHistoryEntry {
+                id: BatchId::from_bytes(uuid_col(Some(id)).ok_or_else(|| corrupt("batch id", ""))?),
+                reference,
+                accepted: accepted as u64,
+                created_at: Timestamp(created_at),
+                sender,
+                route_class,
+                schedule_at: schedule_at.map(Timestamp),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((total as u64, rows))
 }
 
 pub(crate) fn batch(

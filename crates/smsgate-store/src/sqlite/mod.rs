@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0015_account_reach.sql"),
     include_str!("migrations/0016_message_campaign.sql"),
     include_str!("migrations/0017_account_number_check.sql"),
+    include_str!("migrations/0018_batches_by_time.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
@@ -374,6 +375,17 @@ impl Store for SqliteStore {
     }
     async fn batch(&self, account: AccountId, id: BatchId) -> Result<Option<BatchSummary>> {
         self.read(move |c| messages::batch(c, account, id)).await
+    }
+    async fn batch_history(
+        &self,
+        account: AccountId,
+        from: Timestamp,
+        to: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(u64, Vec<BatchHistoryEntry>)> {
+        self.read(move |c| messages::batch_history(c, account, from, to, offset, limit))
+            .await
     }
     async fn queue_depth(&self) -> Result<QueueDepth> {
         self.read(messages::queue_depth).await
