@@ -654,3 +654,56 @@ async fn the_sent_history_pages_the_orders_newest_first() {
         assert_eq!(body["result"], "KO");
     }
 }
+
+#[tokio::test]
+async fn received_messages_are_listed_by_number_and_time() {
+    let server = Server::start();
+    let (id, _) = account_with_password(&server, "acme", 100).await;
+    server.assign_number("393471234567", json!(id)).await;
+    server.assign_number("393470000000", json!(id)).await;
+    for (to, text) in [
+        ("393471234567", "first"),
+        ("393470000000", "other sim"),
+        ("393471234567", "second"),
+    ] {
+        let (status, body) = server
+            .admin(
+                Method::POST,
+                "/admin/v1/simulator/inbound",
+                Some(json!({"from": "+393331112222", "to": to, "text": text})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let auth = logged_in(&server, "acme").await;
+    let headers = [
+        ("user_key", auth.user_key.as_str()),
+        ("Session_key", auth.session_key.as_str()),
+    ];
+    let (status, all) = call(
+        &server,
+        Method::GET,
+        "/API/v1.0/REST/srsmshistory?from=20200101000000",
+        &headers,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all["total"], 3, "{all}");
+    assert_eq!(all["srsmshistory"][0]["message"], "second", "newest first");
+    assert_eq!(all["srsmshistory"][0]["sender"], "+393331112222");
+    assert_eq!(all["srsmshistory"][0]["id_sim"], "+393471234567");
+    // One SIM, in the platform's 00 form.
+    let (_, one) = call(
+        &server,
+        Method::GET,
+        "/API/v1.0/REST/srsmshistory/00393471234567?from=20200101000000&pageSize=1&pageNumber=2",
+        &headers,
+        None,
+    )
+    .await;
+    assert_eq!(one["total"], 2, "{one}");
+    assert_eq!(one["srsmshistory"][0]["message"], "first", "{one}");
+    let (status, _) = call(&server, Method::GET, "/srsmshistory", &headers, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "from is required");
+}

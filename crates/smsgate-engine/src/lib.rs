@@ -260,6 +260,30 @@ struct Inner {
     number_check: smsgate_core::NumberCheck,
 }
 
+/// The offset of page `page` (from 1) of `size` (1 to 100) rows.
+fn page_offset(page: usize, size: usize) -> Result<usize, EngineError> {
+    const MAX_PAGE: usize = 100;
+    if page == 0 {
+        return Err(EngineError::field(
+            Field::Page,
+            FieldErrorKind::Range {
+                min: 1,
+                max: i64::MAX,
+            },
+        ));
+    }
+    if !(1..=MAX_PAGE).contains(&size) {
+        return Err(EngineError::field(
+            Field::PageSize,
+            FieldErrorKind::Range {
+                min: 1,
+                max: MAX_PAGE as i64,
+            },
+        ));
+    }
+    Ok((page - 1).saturating_mul(size))
+}
+
 const EVENT_ID_KEY_SETTING: &str = "event_id_key";
 
 /// The installation's key of event ids, made at the first start.
@@ -696,30 +720,30 @@ impl Engine {
         page: usize,
         size: usize,
     ) -> Result<(u64, Vec<smsgate_store::BatchHistoryEntry>), EngineError> {
-        const MAX_PAGE: usize = 100;
-        if page == 0 {
-            return Err(EngineError::field(
-                Field::Page,
-                FieldErrorKind::Range {
-                    min: 1,
-                    max: i64::MAX,
-                },
-            ));
-        }
-        if !(1..=MAX_PAGE).contains(&size) {
-            return Err(EngineError::field(
-                Field::PageSize,
-                FieldErrorKind::Range {
-                    min: 1,
-                    max: MAX_PAGE as i64,
-                },
-            ));
-        }
-        let offset = (page - 1).saturating_mul(size);
+        let offset = page_offset(page, size)?;
         Ok(self
             .inner
             .store
             .batch_history(caller.account, from, to, offset, size)
+            .await?)
+    }
+
+    /// The caller's inbound messages received in `[from, to)`, newest
+    /// first, paged as [`batch_history`](Self::batch_history).
+    pub async fn inbound_history(
+        &self,
+        caller: &Caller,
+        numbers: Vec<String>,
+        from: Timestamp,
+        to: Timestamp,
+        page: usize,
+        size: usize,
+    ) -> Result<(u64, Vec<smsgate_store::InboundRecord>), EngineError> {
+        let offset = page_offset(page, size)?;
+        Ok(self
+            .inner
+            .store
+            .inbound_history(caller.account, numbers, from, to, offset, size)
             .await?)
     }
 

@@ -224,6 +224,18 @@ pub trait Store: Send + Sync + 'static {
         before: Option<InboundId>,
         limit: usize,
     ) -> Result<Vec<InboundRecord>>;
+    /// The account's inbound messages received in `[from, to)` (sent to
+    /// one of `numbers`, digits without `+`, unless it is empty), newest
+    /// first: how many, and the page `offset..offset + limit`.
+    async fn inbound_history(
+        &self,
+        account: AccountId,
+        numbers: Vec<String>,
+        from: Timestamp,
+        to: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(u64, Vec<InboundRecord>)>;
     /// Routes inbound messages to `number` to `account` (replacing any
     /// earlier owner).
     async fn assign_number(

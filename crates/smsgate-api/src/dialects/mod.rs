@@ -154,6 +154,7 @@ pub(crate) fn rate_limited(
     let session_path = |p: &str| {
         matches!(p, "/login" | "/token" | "/status" | "/sms" | "/smshistory")
             || p.starts_with("/sms/")
+            || p.starts_with("/srsmshistory")
     };
     Some(if config.action && path == config.action_path {
         action::rate_limited(e, "").into_response()

@@ -40,7 +40,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/sms", axum::routing::post(send))
         .route("/sms/{order_id}", get(order).delete(cancel))
         .route("/status", get(status))
-        .route("/smshistory", get(history));
+        .route("/smshistory", get(history))
+        .route("/srsmshistory", get(received_all))
+        .route("/srsmshistory/{id_sim}", get(received));
     axum::Router::new()
         .merge(api.clone())
         .nest("/API/v1.0/REST", api)
@@ -548,6 +550,123 @@ fn compact(t: smsgate_core::Timestamp, zone: &Zone) -> String {
     )
 }
 
+/// The time range and page of a history request: `from`, `to`
+/// (`yyyyMMddHHmmss`, `to` inclusive and by default now), `timezone`,
+/// `pageNumber`, `pageSize`.
+struct HistoryQuery {
+    zone: Zone,
+    from: smsgate_core::Timestamp,
+    to: smsgate_core::Timestamp,
+    page: usize,
+    size: usize,
+}
+
+impl HistoryQuery {
+    fn of(p: &Params, caller: &Caller) -> Result<HistoryQuery, SessionError> {
+        let zone = match p.text("timezone") {
+            None => caller.zone.clone(),
+            Some(z) => Zone::parse(&z).map_err(|_| {
+                SessionError::bad(format!("timezone {z:?} is not an IANA time zone"))
+            })?,
+        };
+        let date = |name: &str| -> Result<Option<smsgate_core::Timestamp>, SessionError> {
+            match p.text(name) {
+                None => Ok(None),
+                Some(s) => super::dates::parse(&s, &zone).map(Some).ok_or_else(|| {
+                    SessionError::bad(format!("{name} {s:?} is not a date (yyyyMMddHHmmss)"))
+                }),
+            }
+        };
+        let from =
+            date("from")?.ok_or_else(|| SessionError::bad("from is required (yyyyMMddHHmmss)"))?;
+        let to = date("to")?
+            .map(|t| t.plus_millis(1000))
+            .unwrap_or_else(|| smsgate_core::Timestamp::now().plus_millis(1));
+        let number = |name: &str, default: usize| -> Result<usize, SessionError> {
+            match p.text(name) {
+                None => Ok(default),
+                Some(s) => s
+                    .trim()
+                    .parse()
+                    .map_err(|_| SessionError::bad(format!("{name} {s:?} is not a number"))),
+            }
+        };
+        Ok(HistoryQuery {
+            from,
+            to,
+            page: number("pageNumber", 1)?,
+            size: number("pageSize", 10)?,
+            zone,
+        })
+    }
+}
+
+async fn received_all(
+    state: State<AppState>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SessionError> {
+    received(state, None, params).await
+}
+
+/// The received messages in a time range, newest first (all the
+/// account's numbers, or those of `id_sim`, separated by commas).
+#[utoipa::path(get, path = "/srsmshistory", tag = "session",
+    params(("from" = String, Query, description = "yyyyMMddHHmmss"), ("to" = Option<String>, Query),
+           ("timezone" = Option<String>, Query), ("pageNumber" = Option<u32>, Query), ("pageSize" = Option<u32>, Query),
+           ("user_key" = String, Header), ("Session_key" = String, Header)),
+    responses(
+        (status = 200, description = "`{\"total\",\"pageNumber\",\"pageSize\",\"srsmshistory\":[{\"id_message\",\"id_sim\",\"sender\",\"message\",\"sms_date\"}]}`"),
+        (status = 400, description = "from missing, or a date or time zone that does not parse"),
+    ))]
+pub async fn received(
+    State(state): State<AppState>,
+    sim: Option<Path<String>>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SessionError> {
+    let p = params?;
+    let caller = caller(&state, &p).await?;
+    let q = HistoryQuery::of(&p, &caller)?;
+    // Numbers as the platform writes them: +39…, 0039… or digits; stored
+    // as digits.
+    let numbers: Vec<String> = sim
+        .map(|Path(sims)| {
+            sims.split(',')
+                .map(|n| n.trim())
+                .map(|n| {
+                    n.strip_prefix('+')
+                        .or_else(|| n.strip_prefix("00"))
+                        .unwrap_or(n)
+                })
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let (total, messages) = state
+        .engine
+        .inbound_history(&caller, numbers, q.from, q.to, q.page, q.size)
+        .await?;
+    let list: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            json!({
+                "id_message": m.id.to_string(),
+                "id_sim": format!("+{}", m.to.trim_start_matches('+')),
+                "sender": format!("+{}", m.from.trim_start_matches('+')),
+                "message": m.text,
+                "sms_date": compact(m.received_at, &q.zone),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "total": total,
+        "pageNumber": q.page,
+        "pageSize": q.size,
+        "srsmshistory": list,
+    }))
+    .into_response())
+}
+
 /// The sent history: the account's orders in a time range, newest first.
 #[utoipa::path(get, path = "/smshistory", tag = "session",
     params(("from" = String, Query, description = "yyyyMMddHHmmss"), ("to" = Option<String>, Query, description = "default now"),
@@ -564,35 +683,13 @@ pub async fn history(
 ) -> Result<Response, SessionError> {
     let p = params?;
     let caller = caller(&state, &p).await?;
-    let zone = match p.text("timezone") {
-        None => caller.zone.clone(),
-        Some(z) => Zone::parse(&z)
-            .map_err(|_| SessionError::bad(format!("timezone {z:?} is not an IANA time zone")))?,
-    };
-    let date = |name: &str| -> Result<Option<smsgate_core::Timestamp>, SessionError> {
-        match p.text(name) {
-            None => Ok(None),
-            Some(s) => super::dates::parse(&s, &zone).map(Some).ok_or_else(|| {
-                SessionError::bad(format!("{name} {s:?} is not a date (yyyyMMddHHmmss)"))
-            }),
-        }
-    };
-    let from =
-        date("from")?.ok_or_else(|| SessionError::bad("from is required (yyyyMMddHHmmss)"))?;
-    // `to` is inclusive to the second.
-    let to = date("to")?
-        .map(|t| t.plus_millis(1000))
-        .unwrap_or_else(|| smsgate_core::Timestamp::now().plus_millis(1));
-    let number = |name: &str, default: usize| -> Result<usize, SessionError> {
-        match p.text(name) {
-            None => Ok(default),
-            Some(s) => s
-                .trim()
-                .parse()
-                .map_err(|_| SessionError::bad(format!("{name} {s:?} is not a number"))),
-        }
-    };
-    let (page, size) = (number("pageNumber", 1)?, number("pageSize", 10)?);
+    let HistoryQuery {
+        zone,
+        from,
+        to,
+        page,
+        size,
+    } = HistoryQuery::of(&p, &caller)?;
     let (total, orders) = state
         .engine
         .batch_history(&caller, from, to, page, size)
@@ -657,7 +754,7 @@ pub async fn status(
         title = "smsgate: session dialect",
         description = "The login/session SMS REST API as smsgate serves it (also under /API/v1.0/REST/). See docs/dialects/session.md."
     ),
-    paths(login, token, send, order, cancel, status, history)
+    paths(login, token, send, order, cancel, status, history, received)
 )]
 struct SessionApi;
 

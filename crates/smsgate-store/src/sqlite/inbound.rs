@@ -242,6 +242,50 @@ pub(crate) fn list(
     .collect()
 }
 
+/// An account's inbound messages received in `[from, to)` (to `numbers`
+/// unless empty), newest first.
+pub(crate) fn history(
+    conn: &Connection,
+    account: AccountId,
+    numbers: &[String],
+    from: Timestamp,
+    to: Timestamp,
+    offset: usize,
+    limit: usize,
+) -> Result<(u64, Vec<InboundRecord>)> {
+    use rusqlite::types::Value;
+    let mut filter =
+        String::from("WHERE account_id = ?1 AND received_at >= ?2 AND received_at < ?3");
+    let mut args = vec![
+        Value::Integer(account.0),
+        Value::Integer(from.0),
+        Value::Integer(to.0),
+    ];
+    if !numbers.is_empty() {
+        let marks: Vec<String> = (0..numbers.len()).map(|i| format!("?{}", i + 4)).collect();
+        filter.push_str(&format!(" AND recipient IN ({})", marks.join(", ")));
+        args.extend(numbers.iter().cloned().map(Value::Text));
+    }
+    let total: i64 = conn
+        .prepare(&format!("SELECT COUNT(*) FROM inbound_messages {filter}"))?
+        .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+    let n = args.len();
+    args.push(Value::Integer(limit as i64));
+    args.push(Value::Integer(offset as i64));
+    let page = conn
+        .prepare(&format!(
+            "SELECT id, account_id, connector, sender, recipient, body, parts, received_at, optout
+               FROM inbound_messages {filter}
+              ORDER BY received_at DESC, id DESC LIMIT ?{} OFFSET ?{}",
+            n + 1,
+            n + 2
+        ))?
+        .query_map(rusqlite::params_from_iter(args.iter()), record_row)?
+        .map(|r| r?)
+        .collect::<Result<Vec<_>>>()?;
+    Ok((total as u64, page))
+}
+
 pub(crate) fn assign(
     conn: &Connection,
     number: &str,

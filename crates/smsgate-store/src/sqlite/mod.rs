@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_message_campaign.sql"),
     include_str!("migrations/0017_account_number_check.sql"),
     include_str!("migrations/0018_batches_by_time.sql"),
+    include_str!("migrations/0019_inbound_by_time.sql"),
 ];
 
 /// Read connections; reads are short, so a few serve many requests.
@@ -615,6 +616,18 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<InboundRecord>> {
         self.read(move |c| inbound::list(c, account, before, limit))
+            .await
+    }
+    async fn inbound_history(
+        &self,
+        account: AccountId,
+        numbers: Vec<String>,
+        from: Timestamp,
+        to: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(u64, Vec<InboundRecord>)> {
+        self.read(move |c| inbound::history(c, account, &numbers, from, to, offset, limit))
             .await
     }
     async fn assign_number(
