@@ -707,3 +707,95 @@ async fn received_messages_are_listed_by_number_and_time() {
     let (status, _) = call(&server, Method::GET, "/srsmshistory", &headers, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "from is required");
 }
+
+#[tokio::test]
+async fn aliases_are_the_account_s_sender_ids() {
+    let server = Server::start();
+    account_with_password(&server, "acme", 100).await;
+    let auth = logged_in(&server, "acme").await;
+    let headers = [
+        ("user_key", auth.user_key.as_str()),
+        ("Session_key", auth.session_key.as_str()),
+    ];
+    let (status, body) = call(
+        &server,
+        Method::POST,
+        "/API/v1.0/REST/alias",
+        &headers,
+        Some(json!({"alias": {"alias": "AcmeShop", "company-name": "Acme SpA",
+                              "contact-name": "Mario", "contact-type": "EMAIL", "contact-info": "a@b.it"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    // The same alias again: refused; a bad one: 400.
+    let (status, _) = call(
+        &server,
+        Method::POST,
+        "/API/v1.0/REST/alias",
+        &headers,
+        Some(json!({"alias": {"alias": "AcmeShop"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, body) = call(
+        &server,
+        Method::POST,
+        "/alias",
+        &headers,
+        Some(json!({"alias": {"alias": "Far Too Long Alias"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    let (_, list) = call(&server, Method::GET, "/alias", &headers, None).await;
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["alias"][0]["alias"], "AcmeShop");
+    assert_eq!(list["alias"][0]["alias-state"], 0, "not confirmed yet");
+    assert_eq!(list["alias"][0]["company-name"], "Acme SpA");
+    let (_, hidden) = call(
+        &server,
+        Method::GET,
+        "/alias?hide-not-approved=true",
+        &headers,
+        None,
+    )
+    .await;
+    assert_eq!(hidden["total"], 0);
+    // The operator approves it as a sender ID: confirmed.
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            &format!("/admin/v1/senders/{id}/approve"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, one) = call(
+        &server,
+        Method::GET,
+        &format!("/alias/{id}"),
+        &headers,
+        None,
+    )
+    .await;
+    assert_eq!(one["alias"]["alias-state"], 1, "{one}");
+    let (status, _) = call(
+        &server,
+        Method::DELETE,
+        &format!("/alias/{id}"),
+        &headers,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(
+        &server,
+        Method::GET,
+        &format!("/alias/{id}"),
+        &headers,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

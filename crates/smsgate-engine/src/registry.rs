@@ -68,6 +68,21 @@ impl Engine {
         Ok(self.inner.store.sender(account, id).await?)
     }
 
+    /// The account's sender IDs, oldest first.
+    pub async fn senders(&self, account: AccountId) -> Result<Vec<SenderRecord>, EngineError> {
+        Ok(self.inner.store.senders(account).await?)
+    }
+
+    /// Removes the account's sender ID with this public id.
+    pub async fn delete_sender(&self, account: AccountId, id: &str) -> Result<(), EngineError> {
+        let id = PublicId::parse(id).ok_or(EngineError::NotFound("sender ID"))?;
+        if self.inner.store.delete_sender(account, id).await? {
+            Ok(())
+        } else {
+            Err(EngineError::NotFound("sender ID"))
+        }
+    }
+
     /// The account's template with this public id, if any.
     pub async fn template(
         &self,

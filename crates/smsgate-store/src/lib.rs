@@ -284,6 +284,8 @@ pub trait Store: Send + Sync + 'static {
     async fn senders(&self, account: AccountId) -> Result<Vec<SenderRecord>>;
     /// Approves a sender ID of any account (an operator's act).
     async fn approve_sender(&self, id: PublicId, now: Timestamp) -> Result<Option<SenderRecord>>;
+    /// Removes the account's sender ID; whether there was one.
+    async fn delete_sender(&self, account: AccountId, id: PublicId) -> Result<bool>;
     async fn create_template(
         &self,
         account: AccountId,

@@ -152,8 +152,11 @@ pub(crate) fn rate_limited(
 ) -> Option<axum::response::Response> {
     use axum::response::IntoResponse;
     let session_path = |p: &str| {
-        matches!(p, "/login" | "/token" | "/status" | "/sms" | "/smshistory")
-            || p.starts_with("/sms/")
+        matches!(
+            p,
+            "/login" | "/token" | "/status" | "/sms" | "/smshistory" | "/alias"
+        ) || p.starts_with("/sms/")
+            || p.starts_with("/alias/")
             || p.starts_with("/srsmshistory")
     };
     Some(if config.action && path == config.action_path {

@@ -42,7 +42,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/status", get(status))
         .route("/smshistory", get(history))
         .route("/srsmshistory", get(received_all))
-        .route("/srsmshistory/{id_sim}", get(received));
+        .route("/srsmshistory/{id_sim}", get(received))
+        .route("/alias", get(aliases).post(create_alias))
+        .route("/alias/{id}", get(alias).delete(delete_alias));
     axum::Router::new()
         .merge(api.clone())
         .nest("/API/v1.0/REST", api)
@@ -550,6 +552,141 @@ fn compact(t: smsgate_core::Timestamp, zone: &Zone) -> String {
     )
 }
 
+/// An alias (TPOA) as the platform shows it: smsgate's sender ID, with
+/// `alias-state` 0 (unconfirmed) or 1 (confirmed).
+fn alias_json(s: &smsgate_store::SenderRecord) -> Value {
+    json!({
+        "id": s.id.to_string(),
+        "alias": s.sender_id,
+        "company-name": s.purpose,
+        "alias-state": match s.status {
+            smsgate_store::Approval::Pending => 0,
+            smsgate_store::Approval::Approved => 1,
+        },
+    })
+}
+
+/// Registers an alias (TPOA): a sender ID of the account, to be approved
+/// by the operator.
+#[utoipa::path(post, path = "/alias", tag = "session",
+    params(("user_key" = String, Header), ("Session_key" = String, Header)),
+    request_body(content = Object, description = "`{\"alias\": {\"alias\": \"Acme\", \"company-name\": …, …}}` (the other fields of the platform are accepted)"),
+    responses(
+        (status = 200, description = "`{\"result\":\"OK\",\"id\"}`"),
+        (status = 400, description = "No alias, or not a valid sender ID"),
+        (status = 409, description = "The account has this alias already"),
+    ))]
+pub async fn create_alias(
+    State(state): State<AppState>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SessionError> {
+    let p = params?;
+    let caller = caller(&state, &p).await?;
+    // The platform nests the fields in an object named `alias`; flat
+    // fields are taken too.
+    let nested = match p.get("alias") {
+        Some(Value::Object(o)) => Some(o.clone()),
+        _ => None,
+    };
+    let text = |name: &str| match &nested {
+        Some(o) => match o.get(name) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            _ => None,
+        },
+        None => p.text(name).map(|s| s.trim().to_string()),
+    };
+    let name = text("alias").ok_or_else(|| SessionError::bad("alias: required"))?;
+    let sender = state
+        .engine
+        .register_sender(
+            caller.account,
+            &name,
+            smsgate_core::Category::Transactional,
+            text("company-name"),
+        )
+        .await?;
+    Ok(Json(json!({"result": "OK", "id": sender.id.to_string()})).into_response())
+}
+
+/// The account's aliases (TPOA), paged.
+#[utoipa::path(get, path = "/alias", tag = "session",
+    params(("pageNumber" = Option<u32>, Query), ("pageSize" = Option<u32>, Query), ("hide-not-approved" = Option<bool>, Query),
+           ("user_key" = String, Header), ("Session_key" = String, Header)),
+    responses((status = 200, description = "`{\"result\":\"OK\",\"total\",\"pageNumber\",\"pageSize\",\"alias\":[{\"id\",\"alias\",\"company-name\",\"alias-state\"}]}`")))]
+pub async fn aliases(
+    State(state): State<AppState>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SessionError> {
+    let p = params?;
+    let caller = caller(&state, &p).await?;
+    let number =
+        |name: &str, default: usize| -> Result<usize, SessionError> {
+            match p.text(name) {
+                None => Ok(default),
+                Some(s) => s.trim().parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    SessionError::bad(format!("{name} {s:?} is not a number from 1"))
+                }),
+            }
+        };
+    let (page, size) = (number("pageNumber", 1)?, number("pageSize", 10)?.min(100));
+    let hide_pending = p.flag("hide-not-approved").unwrap_or(false);
+    let all: Vec<_> = state
+        .engine
+        .senders(caller.account)
+        .await?
+        .into_iter()
+        .filter(|s| !hide_pending || s.status == smsgate_store::Approval::Approved)
+        .collect();
+    let shown: Vec<Value> = all
+        .iter()
+        .skip((page - 1).saturating_mul(size))
+        .take(size)
+        .map(alias_json)
+        .collect();
+    Ok(Json(json!({
+        "result": "OK",
+        "total": all.len(),
+        "pageNumber": page,
+        "pageSize": size,
+        "alias": shown,
+    }))
+    .into_response())
+}
+
+/// One alias (TPOA) of the account.
+#[utoipa::path(get, path = "/alias/{id}", tag = "session",
+    params(("id" = String, Path), ("user_key" = String, Header), ("Session_key" = String, Header)),
+    responses((status = 200, description = "`{\"result\":\"OK\",\"alias\":{…}}`"), (status = 404, description = "No such alias")))]
+pub async fn alias(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SessionError> {
+    let p = params?;
+    let caller = caller(&state, &p).await?;
+    let sender = state
+        .engine
+        .sender(caller.account, &id)
+        .await?
+        .ok_or_else(|| SessionError::new(StatusCode::NOT_FOUND, "alias not found"))?;
+    Ok(Json(json!({"result": "OK", "alias": alias_json(&sender)})).into_response())
+}
+
+/// Removes an alias (TPOA) of the account.
+#[utoipa::path(delete, path = "/alias/{id}", tag = "session",
+    params(("id" = String, Path), ("user_key" = String, Header), ("Session_key" = String, Header)),
+    responses((status = 200, description = "`{\"result\":\"OK\"}`"), (status = 404, description = "No such alias")))]
+pub async fn delete_alias(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, SessionError> {
+    let p = params?;
+    let caller = caller(&state, &p).await?;
+    state.engine.delete_sender(caller.account, &id).await?;
+    Ok(Json(json!({"result": "OK"})).into_response())
+}
+
 /// The time range and page of a history request: `from`, `to`
 /// (`yyyyMMddHHmmss`, `to` inclusive and by default now), `timezone`,
 /// `pageNumber`, `pageSize`.
@@ -754,7 +891,20 @@ pub async fn status(
         title = "smsgate: session dialect",
         description = "The login/session SMS REST API as smsgate serves it (also under /API/v1.0/REST/). See docs/dialects/session.md."
     ),
-    paths(login, token, send, order, cancel, status, history, received)
+    paths(
+        login,
+        token,
+        send,
+        order,
+        cancel,
+        status,
+        history,
+        received,
+        aliases,
+        create_alias,
+        alias,
+        delete_alias
+    )
 )]
 struct SessionApi;
 

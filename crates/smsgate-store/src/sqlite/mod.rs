@@ -489,6 +489,10 @@ impl Store for SqliteStore {
     async fn senders(&self, account: AccountId) -> Result<Vec<SenderRecord>> {
         self.read(move |c| registry::senders(c, account)).await
     }
+    async fn delete_sender(&self, account: AccountId, id: PublicId) -> Result<bool> {
+        self.write(move |c| registry::delete_sender(c, account, &id))
+            .await
+    }
     async fn approve_sender(&self, id: PublicId, now: Timestamp) -> Result<Option<SenderRecord>> {
         self.write(move |c| registry::approve_sender(c, &id, now))
             .await

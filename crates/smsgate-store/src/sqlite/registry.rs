@@ -123,6 +123,13 @@ pub(crate) fn sender(
     .transpose()
 }
 
+pub(crate) fn delete_sender(conn: &Connection, account: AccountId, id: &PublicId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM senders WHERE uid = ?1 AND account_id = ?2")?
+        .execute(params![id.as_str(), account.0])?
+        > 0)
+}
+
 pub(crate) fn sender_by_name(
     conn: &Connection,
     account: AccountId,
