@@ -69,3 +69,71 @@ async fn health_readiness_metrics_and_openapi() {
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
 }
+
+#[tokio::test]
+async fn every_answer_has_a_request_id_and_one_message_its_location() {
+    let s = Server::start();
+    let (_, key) = s.account("acme", 10).await;
+    // A new id when the client sends none, the client's when it does, on
+    // answers of every kind.
+    let r = s
+        .http
+        .post(s.url("/v1/messages"))
+        .bearer_auth(&key)
+        .json(&text_to("+31612345678"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::ACCEPTED);
+    let generated = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(generated.len(), 32, "{generated}");
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        location,
+        format!(
+            "/v1/messages/{}",
+            body["messages"][0]["id"].as_str().unwrap()
+        )
+    );
+    for (path, key) in [
+        ("/v1/balance", key.as_str()),
+        ("/v1/balance", "wrong"),
+        ("/nope", ""),
+    ] {
+        let r = s
+            .http
+            .get(s.url(path))
+            .bearer_auth(key)
+            .header("x-request-id", "client-7")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()["x-request-id"],
+            "client-7",
+            "{path} {}",
+            r.status()
+        );
+    }
+    // A value that is no id is replaced.
+    let r = s
+        .http
+        .get(s.url("/healthz"))
+        .header("x-request-id", "x".repeat(500))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"].len(), 32);
+    // Two recipients: no single Location.
+    let r = s
+        .http
+        .post(s.url("/v1/messages"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"to": ["+31612345678", "+31612345679"], "from": "Acme", "text": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::ACCEPTED);
+    assert!(!r.headers().contains_key("location"));
+}

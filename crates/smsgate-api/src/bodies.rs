@@ -200,6 +200,24 @@ async fn identify_by_headers(
     }
 }
 
+const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
+/// The client's `x-request-id` if it is a sensible one (1 to 128 visible
+/// ASCII characters), else a new one.
+fn request_id(headers: &HeaderMap) -> header::HeaderValue {
+    headers
+        .get(&REQUEST_ID)
+        .filter(|v| {
+            let b = v.as_bytes();
+            (1..=128).contains(&b.len()) && b.iter().all(|c| c.is_ascii_graphic())
+        })
+        .cloned()
+        .unwrap_or_else(|| {
+            header::HeaderValue::from_str(&uuid::Uuid::now_v7().simple().to_string())
+                .expect("hex is a header value")
+        })
+}
+
 /// The one layer in front of every route: refuses webhook deliveries
 /// aimed at the API, identifies the caller from the headers, limits
 /// requests without a key per client address and their bodies by the
@@ -207,6 +225,19 @@ async fn identify_by_headers(
 /// its `Retry-After` and `RateLimit-*` headers. (One layer rather than
 /// four: each `from_fn` layer costs a boxed future per request.)
 pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    // Every answer carries the request's id (the client's, or a new one).
+    let id = request_id(req.headers());
+    let mut response = guarded(state, req, next, &id).await;
+    response.headers_mut().insert(REQUEST_ID, id);
+    response
+}
+
+async fn guarded(
+    state: AppState,
+    req: Request,
+    next: Next,
+    request_id: &header::HeaderValue,
+) -> Response {
     if req.headers().contains_key("smsgate-signature") {
         return crate::refuse_webhook_loop();
     }
@@ -291,6 +322,7 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
         tracing::error!(
             %method,
             path = uri.path(),
+            request_id = request_id.to_str().unwrap_or_default(),
             status = response.status().as_u16(),
             %error,
             "request failed on the server side"

@@ -154,6 +154,12 @@ fn accepted(a: &smsgate_store::Acceptance) -> Response {
             "true".parse().expect("static header"),
         );
     }
+    // One message: where to follow it.
+    if let [only] = a.messages.as_slice()
+        && let Ok(location) = format!("/v1/messages/{}", only.id).parse()
+    {
+        headers.insert(axum::http::header::LOCATION, location);
+    }
     (StatusCode::ACCEPTED, headers, Json(SendResponse::from(a))).into_response()
 }
 
@@ -164,7 +170,8 @@ fn accepted(a: &smsgate_store::Acceptance) -> Response {
 #[utoipa::path(post, path = "/v1/messages", tag = "messages", request_body = SendMessage,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for 24 h; the same key with another body is refused")),
     responses(
-        (status = 202, description = "Accepted and stored", body = SendResponse),
+        (status = 202, description = "Accepted and stored", body = SendResponse,
+            headers(("Location" = String, description = "`/v1/messages/{id}`, when one message was accepted"))),
         (status = 400, description = "Malformed JSON", body = Problem),
         (status = 401, description = "Missing, unknown or revoked key", body = Problem),
         (status = 402, description = "Not enough credits", body = Problem),
