@@ -343,7 +343,7 @@ async fn a_dropped_connection_and_a_restarted_smsc_lose_nothing() {
 async fn a_wrong_password_is_shown_and_fixed_without_a_restart() {
     let smsc = Smsc::start();
     let toml = connector_toml(&smsc, "").replace("\"secret\"", "\"wrong\"");
-    let server = Server::start_configured(&toml, &[]);
+    let server = Server::start_configured(&toml, &[("CARRIER_A_TEST_PASSWORD", "secret")]);
     let (_, key) = server.account("acme", 100).await;
     let id = send(&server, &key, "+31612345678", "waits for the link").await;
     let c = wait_connector(&server, "refused", |c| {
@@ -354,11 +354,24 @@ async fn a_wrong_password_is_shown_and_fixed_without_a_restart() {
     // Fix the password through the admin API.
     let (status, mut routing) = server.admin(Method::GET, "/admin/v1/routing", None).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        routing["connectors"][0]["password"], "********",
+        "the admin API never shows a password"
+    );
     routing["connectors"][0]["password"] = json!("secret");
     let (status, body) = server
         .admin(Method::PUT, "/admin/v1/routing", Some(routing))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["connectors"][0]["password"], "********", "{body}");
+    server.wait_for(&key, &id, "delivered").await;
+    // Sent back hidden, the password in force is kept (the link stays up).
+    let (_, routing) = server.admin(Method::GET, "/admin/v1/routing", None).await;
+    let (status, body) = server
+        .admin(Method::PUT, "/admin/v1/routing", Some(routing))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = send(&server, &key, "+31612345678", "still bound").await;
     server.wait_for(&key, &id, "delivered").await;
     // A route to a connector that does not exist changes nothing.
     let (status, body) = server
@@ -371,6 +384,41 @@ async fn a_wrong_password_is_shown_and_fixed_without_a_restart() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("nope"), "{body}");
     assert_eq!(connector(&server).await["available"], true);
+    // A hidden password for a connector that has none to keep is refused.
+    let (_, mut fresh) = server.admin(Method::GET, "/admin/v1/routing", None).await;
+    fresh["connectors"][0]["name"] = json!("carrier-new");
+    fresh["routes"] = json!([{"prefix": "", "connector": "carrier-new"}]);
+    let (status, answer) = server
+        .admin(Method::PUT, "/admin/v1/routing", Some(fresh.clone()))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    // password_env: the password comes from the server's environment; a
+    // variable that is not set is refused.
+    fresh["connectors"][0]["password"] = json!("");
+    fresh["connectors"][0]["password_env"] = json!("CARRIER_NO_SUCH_PASSWORD_VARIABLE");
+    let (status, answer) = server
+        .admin(Method::PUT, "/admin/v1/routing", Some(fresh.clone()))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(
+        answer["detail"]
+            .as_str()
+            .unwrap()
+            .contains("CARRIER_NO_SUCH_PASSWORD_VARIABLE")
+    );
+    fresh["connectors"][0]["password_env"] = json!("CARRIER_A_TEST_PASSWORD");
+    let (status, answer) = server
+        .admin(Method::PUT, "/admin/v1/routing", Some(fresh))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let id = send(
+        &server,
+        &key,
+        "+31612345678",
+        "password from the environment",
+    )
+    .await;
+    server.wait_for(&key, &id, "delivered").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -46,6 +46,10 @@ pub enum ConfigError {
     EventIdKey,
     #[error("this engine does not deliver (offline)")]
     Offline,
+    #[error(
+        "connector {0:?}: its password is shown hidden (\"********\"), and no connector of that name has one to keep"
+    )]
+    HiddenPassword(String),
     #[error("default_sender: {0}")]
     DefaultSender(smsgate_core::sender::SenderIdError),
 }
@@ -69,4 +73,8 @@ pub enum ConnectorProblem {
     TlsOptions,
     #[error("max_pdu must be at least 1024")]
     MaxPdu,
+    #[error("give password or password_env, not both")]
+    TwoPasswords,
+    #[error("password_env names {0:?}, which is not set in the environment")]
+    PasswordEnv(String),
 }

@@ -53,6 +53,9 @@ use connectors::Connector;
 use connectors::simulator::Simulator;
 use routing::Routing;
 
+/// How `GET /admin/v1/routing` shows a connector's password.
+pub const HIDDEN_PASSWORD: &str = "********";
+
 /// The name of the built-in simulator connector.
 pub const SIMULATOR: &str = "simulator";
 
@@ -504,14 +507,40 @@ impl Engine {
     }
 
     /// The connectors and routes in force.
+    /// Passwords are shown as [`HIDDEN_PASSWORD`]; sent back so, they are
+    /// kept ([`set_routing`](Self::set_routing)).
     pub async fn routing(&self) -> Result<RoutingConfig, EngineError> {
-        Ok(self.live_routing()?.config().await)
+        let mut config = self.live_routing()?.config().await;
+        for c in &mut config.connectors {
+            if let ConnectorConfig::Smpp(s) = c
+                && !s.password.is_empty()
+            {
+                s.password = HIDDEN_PASSWORD.into();
+            }
+        }
+        Ok(config)
     }
 
     /// Puts connectors and routes in force without a restart, and keeps
     /// them in the database (they win over the config file from now on).
-    pub async fn set_routing(&self, config: RoutingConfig) -> Result<(), EngineError> {
+    pub async fn set_routing(&self, mut config: RoutingConfig) -> Result<(), EngineError> {
         let routing = self.live_routing()?;
+        // A password shown hidden keeps the connector's current one.
+        let current = routing.config().await;
+        for c in &mut config.connectors {
+            if let ConnectorConfig::Smpp(s) = c
+                && s.password == HIDDEN_PASSWORD
+            {
+                let kept = current.connectors.iter().find_map(|old| match old {
+                    ConnectorConfig::Smpp(o) if o.name == s.name && !o.password.is_empty() => {
+                        Some(o.password.clone())
+                    }
+                    _ => None,
+                });
+                s.password =
+                    kept.ok_or_else(|| config::ConfigError::HiddenPassword(s.name.clone()))?;
+            }
+        }
         config.validate()?;
         // Plain data: it always serialises.
         let json = serde_json::to_string(&config).expect("routing serialises");

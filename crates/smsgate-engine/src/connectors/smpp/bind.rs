@@ -270,7 +270,7 @@ async fn connect(
             kind,
             bind: Bind {
                 system_id: config.system_id.as_bytes().to_vec(),
-                password: config.password.as_bytes().to_vec(),
+                password: config.password().into_bytes(),
                 system_type: config.system_type.as_bytes().to_vec(),
                 interface_version: 0x34,
                 ..Bind::default()

@@ -67,7 +67,13 @@ pub struct SmppConfig {
     pub host: String,
     pub port: u16,
     pub system_id: String,
+    /// The bind password; or, with `password_env`, "" (read from that
+    /// environment variable instead, so it is in neither the config file
+    /// nor the database).
+    #[serde(default)]
     pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
     /// Default "".
     #[serde(default)]
     pub system_type: String,
@@ -164,7 +170,17 @@ impl SmppConfig {
         }
         let problem = if self.host.is_empty() || self.port == 0 {
             Some(ConnectorProblem::HostAndPort)
-        } else if self.system_id.len() > 15 || self.password.len() > 8 {
+        } else if self.password_env.is_some() && !self.password.is_empty() {
+            Some(ConnectorProblem::TwoPasswords)
+        } else if self
+            .password_env
+            .as_ref()
+            .is_some_and(|var| std::env::var(var).is_err())
+        {
+            Some(ConnectorProblem::PasswordEnv(
+                self.password_env.clone().unwrap_or_default(),
+            ))
+        } else if self.system_id.len() > 15 || self.password().len() > 8 {
             Some(ConnectorProblem::Credentials)
         } else if !(1..=64).contains(&self.binds) {
             Some(ConnectorProblem::Binds)
@@ -187,6 +203,14 @@ impl SmppConfig {
                 problem,
             }),
             None => Ok(()),
+        }
+    }
+
+    /// The bind password: `password`, or the value of `password_env`.
+    pub fn password(&self) -> String {
+        match &self.password_env {
+            Some(var) => std::env::var(var).unwrap_or_default(),
+            None => self.password.clone(),
         }
     }
 
