@@ -95,6 +95,17 @@ async fn dispatch(
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight));
     let lease = Duration::from_secs(config.lease_secs);
     let poll = Duration::from_millis(config.poll_ms);
+    // One node: what was being submitted died with the last process.
+    match store.release_message_leases().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            messages = n,
+            "retaking messages that were being submitted at the last stop"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not retake messages in flight at the last stop")
+        }
+    }
     while !stop.is_cancelled() {
         let room = in_flight.available_permits().min(config.batch);
         if room == 0 {

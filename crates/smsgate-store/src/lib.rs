@@ -197,6 +197,11 @@ pub trait Store: Send + Sync + 'static {
     async fn promote_scheduled(&self, now: Timestamp, limit: usize) -> Result<usize>;
     /// Expires waiting messages whose validity ended before they were sent.
     async fn expire_overdue(&self, now: Timestamp, limit: usize) -> Result<usize>;
+    /// Ends every lease on messages being submitted: at the start of a
+    /// single node, what was in flight died with the last process and is
+    /// claimed again at once rather than when its lease ends. Returns how
+    /// many.
+    async fn release_message_leases(&self) -> Result<usize>;
     /// Claims due messages (queued, or submitting with an expired lease),
     /// marking them `submitting` until `lease_until`.
     async fn claim(

@@ -814,6 +814,13 @@ fn outbound_row(r: &Row<'_>) -> rusqlite::Result<Result<Outbound>> {
 
 const OUTBOUND_COLUMNS: &str = "id, account_id, recipient, sender, body, encoding, segments, category, route_class, priority, attempts, expires_at";
 
+pub(crate) fn release_leases(conn: &Connection) -> Result<usize> {
+    // A lease in the past is claimed again by the next claim.
+    Ok(conn
+        .prepare_cached("UPDATE messages SET lease_until = 0 WHERE status = 'submitting'")?
+        .execute([])?)
+}
+
 pub(crate) fn claim(
     conn: &Connection,
     now: Timestamp,

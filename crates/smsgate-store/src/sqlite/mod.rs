@@ -715,6 +715,9 @@ impl Store for SqliteStore {
         self.write(move |c| webhooks::claim(c, now, lease_until, &take))
             .await
     }
+    async fn release_message_leases(&self) -> Result<usize> {
+        self.write(messages::release_leases).await
+    }
     async fn release_delivery_leases(&self) -> Result<usize> {
         self.write(webhooks::release_leases).await
     }

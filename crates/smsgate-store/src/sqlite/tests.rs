@@ -230,6 +230,14 @@ async fn claims_are_leased_and_retaken_when_the_lease_ends() {
         history.last().unwrap().detail.as_deref(),
         Some("lease expired, claimed again")
     );
+    // A restart of the single node: its leases end at once, so what was
+    // being submitted is claimed again now, not when the lease would end.
+    assert_eq!(store.release_message_leases().await.unwrap(), 1);
+    let retaken = store
+        .claim(Timestamp(1_002), Timestamp(3_000), 10)
+        .await
+        .unwrap();
+    assert_eq!((retaken[0].id, retaken[0].attempts), (id, 3));
 }
 
 #[tokio::test]
