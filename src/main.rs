@@ -4,6 +4,7 @@
 
 mod commands;
 mod config;
+mod metrics_catalog;
 mod serve;
 
 use std::net::SocketAddr;

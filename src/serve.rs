@@ -38,6 +38,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         .context("metrics buckets")?
         .install_recorder()
         .ok();
+    crate::metrics_catalog::describe();
 
     let sqlite = Arc::new(
         SqliteStore::open(&config.db)

@@ -41,6 +41,11 @@ async fn health_readiness_metrics_and_openapi() {
         "smsgate_http_request_duration_seconds_bucket",
         "smsgate_intake_group_requests",
         "smsgate_receipts_total",
+        // Described, and there before their first event.
+        "# HELP smsgate_messages_accepted_total Messages accepted",
+        "smsgate_login_failures_total 0",
+        "smsgate_message_transitions_total{status=\"expired\"} 0",
+        "smsgate_build_info{version=\"",
     ] {
         assert!(metrics.contains(name), "metrics lack {name}:\n{metrics}");
     }
