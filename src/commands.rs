@@ -57,8 +57,12 @@ pub enum KeysCommand {
 pub enum CreditsCommand {
     /// Add credits (negative to remove) with a note in the ledger.
     Add {
+        /// The account's id.
         account: i64,
+        /// Credits to add; negative (`-50`) removes them.
+        #[arg(allow_negative_numbers = true)]
         amount: i64,
+        /// Kept in the ledger entry.
         #[arg(long)]
         note: Option<String>,
     },

@@ -41,6 +41,11 @@ async fn admin_commands_work_on_the_database() {
         run(&["credits", "add", &id, "3", "--note", "gift", "--db", db])["balance"],
         10
     );
+    // A negative amount is an amount, not an option.
+    assert_eq!(
+        run(&["credits", "add", &id, "-4", "--db", db])["balance"],
+        6
+    );
     let key = run(&["keys", "create", &id, "--label", "second", "--db", db]);
     let listed = run(&["keys", "list", &id, "--db", db]);
     assert_eq!(listed.as_array().unwrap().len(), 2);
