@@ -124,6 +124,12 @@ const CATALOG: &[(&str, Kind, bool, &str)] = &[
         "Time from submit_sm to its response, by connector",
     ),
     (
+        "smsgate_smpp_binds",
+        Gauge,
+        true,
+        "SMPP binds, by connector and state (connecting, bound, backoff)",
+    ),
+    (
         "smsgate_smpp_reconnects_total",
         Counter,
         true,

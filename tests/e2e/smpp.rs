@@ -429,6 +429,15 @@ async fn a_transmitter_and_receiver_pair() {
         &[],
     );
     wait_bound(&server, 2).await;
+    let metrics = server.metrics().await;
+    assert!(
+        metrics.contains("smsgate_smpp_binds{connector=\"carrier-a\",state=\"bound\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("smsgate_smpp_binds{connector=\"carrier-a\",state=\"connecting\"} 0"),
+        "{metrics}"
+    );
     let (_, key) = server.account("acme", 100).await;
     let id = send(&server, &key, "+31612345678", "over a pair").await;
     server.wait_for(&key, &id, "delivered").await;

@@ -47,6 +47,8 @@ impl BindState {
 
 /// A bind's shared face: its client while bound, and what operators see.
 pub struct BindSlot {
+    /// The connector's name (the label of its bind-state gauge).
+    connector: String,
     pub index: usize,
     pub kind: BindKind,
     inner: Mutex<SlotInner>,
@@ -74,6 +76,14 @@ impl BindSlot {
 
     fn set(&self, state: BindState, client: Option<Client>, error: Option<String>) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.state != state {
+            // Binds per connector and state; stopped ones are not counted.
+            let binds = |s: BindState| metrics::gauge!("smsgate_smpp_binds", "connector" => self.connector.clone(), "state" => s.as_str());
+            binds(inner.state).decrement(1.0);
+            if state != BindState::Stopped {
+                binds(state).increment(1.0);
+            }
+        }
         inner.state = state;
         inner.bound_since = (state == BindState::Bound).then(Timestamp::now);
         inner.client = client;
@@ -119,7 +129,14 @@ pub fn start_all(
     let mut slots = Vec::new();
     for _ in 0..config.binds {
         for &kind in config.bind.kinds() {
+            metrics::gauge!("smsgate_smpp_binds", "connector" => config.name.clone(), "state" => BindState::Connecting.as_str())
+                .increment(1.0);
+            for state in [BindState::Bound, BindState::Backoff] {
+                metrics::gauge!("smsgate_smpp_binds", "connector" => config.name.clone(), "state" => state.as_str())
+                    .increment(0.0);
+            }
             let slot = Arc::new(BindSlot {
+                connector: config.name.clone(),
                 index: slots.len(),
                 kind,
                 inner: Mutex::new(SlotInner {
