@@ -22,6 +22,7 @@ trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 run() { # run LABEL BINARY
   rm -f "$WORK"/bench.db*
   local key
+  touch "$WORK/bench.db"  # an empty file is a new database to every build (older ones have no --create)
   key=$("$2" accounts create bench --credits 1000000000000 --db "$WORK/bench.db" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
   env SMSGATE_LOG=warn SMSGATE_DEMO_CREDITS=0 SMSGATE_ADMIN_TOKEN=sgadm_bench_9d2e7c4a1f8b3065e7c2a9d4f1b8e3c6 \
     "$2" serve --listen 127.0.0.1:$PORT --db "$WORK/bench.db" > "$WORK/server.out" &

@@ -11,6 +11,7 @@ cargo build --release -p smsgate-loadgen >&2
 WORK=$(mktemp -d)
 PORT=18183
 trap 'pkill -INT -f "callgrind-out-file=$WORK/cg.out" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+touch "$WORK/b.db"  # an empty file is a new database to every build (older ones have no --create)
 KEY=$("$BIN" accounts create bench --credits 1000000000 --db "$WORK/b.db" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
 SMSGATE_LOG=warn SMSGATE_DEMO_CREDITS=0 SMSGATE_ADMIN_TOKEN=sgadm_bench_9d2e7c4a1f8b3065e7c2a9d4f1b8e3c6 \
   valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" "$BIN" serve --listen 127.0.0.1:$PORT --db "$WORK/b.db" \

@@ -68,7 +68,20 @@ pub enum CreditsCommand {
     },
 }
 
+/// Admin commands work on an existing database unless told to create it:
+/// a mistyped `--db` would otherwise make a new, empty one.
+fn require_db(config: &Config, may_create: bool) -> anyhow::Result<()> {
+    if !may_create && !config.db.exists() {
+        anyhow::bail!(
+            "the database {} does not exist; check --db, or pass --create to make a new one",
+            config.db.display()
+        );
+    }
+    Ok(())
+}
+
 async fn offline(config: &Config) -> anyhow::Result<Engine> {
+    require_db(config, config.create_db)?;
     let store = SqliteStore::open(&config.db)
         .with_context(|| format!("cannot open the database {}", config.db.display()))?;
     let store: Arc<dyn Store> = Arc::new(store);
@@ -254,6 +267,7 @@ pub async fn connectors(args: AdminClientArgs) -> anyhow::Result<()> {
 
 /// `smsgate backup FILE`: a consistent copy of the database.
 pub async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    require_db(config, false)?;
     let store = smsgate_store::sqlite::SqliteStore::open(&config.db)
         .with_context(|| format!("cannot open the database {}", config.db.display()))?;
     store.backup(file).await?;

@@ -29,6 +29,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// SQLite database file. Default ./smsgate.db.
     pub db: PathBuf,
+    /// Admin commands may create `db` when it does not exist (`--create`).
+    #[serde(skip)]
+    pub create_db: bool,
     /// Admin token. When unset, one is generated at first start, printed
     /// once, and only its hash is kept in the database.
     pub admin_token: Option<String>,
@@ -55,6 +58,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             db: PathBuf::from("smsgate.db"),
+            create_db: false,
             admin_token: None,
             demo_credits: 1000,
             log_format: LogFormat::Text,

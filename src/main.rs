@@ -21,6 +21,10 @@ struct Cli {
     /// SQLite database file (default ./smsgate.db).
     #[arg(long, global = true)]
     db: Option<PathBuf>,
+    /// Let an admin command create the database when it does not exist
+    /// (`serve` always does).
+    #[arg(long, global = true)]
+    create: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -67,6 +71,7 @@ fn main() -> anyhow::Result<()> {
     if let Some(db) = cli.db {
         config.db = db;
     }
+    config.create_db = cli.create;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -30,7 +30,28 @@ async fn admin_commands_work_on_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cli.db");
     let db = db.to_str().unwrap();
-    let account = run(&["accounts", "create", "shop", "--credits", "7", "--db", db]);
+    // A database that does not exist is not made up by a typo.
+    let out = Command::new(binary())
+        .args(["accounts", "list", "--db", db])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--create"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!std::path::Path::new(db).exists(), "nothing was created");
+    let account = run(&[
+        "accounts",
+        "create",
+        "shop",
+        "--credits",
+        "7",
+        "--db",
+        db,
+        "--create",
+    ]);
     assert_eq!(
         (account["name"].as_str(), account["balance"].as_i64()),
         (Some("shop"), Some(7))
