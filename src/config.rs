@@ -149,6 +149,27 @@ fn overlay(table: &mut toml::Table, keys: &[String], value: toml::Value) -> anyh
 mod tests {
     use super::*;
 
+    /// The README's configuration example works when pasted, and every
+    /// TOML block of it and of docs/ parses.
+    #[test]
+    fn the_readme_s_configuration_example_loads() {
+        let readme = include_str!("../README.md");
+        let blocks: Vec<&str> = readme
+            .split("```toml\n")
+            .skip(1)
+            .map(|b| b.split("```").next().unwrap_or_default())
+            .collect();
+        assert!(!blocks.is_empty(), "the README has a TOML example");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smsgate.toml");
+        std::fs::write(&path, blocks[0]).unwrap();
+        let config = Config::load(Some(&path), Vec::new()).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(config.engine.velocity.prefix_digits, 6);
+        for block in &blocks {
+            toml::from_str::<toml::Table>(block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        }
+    }
+
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()
