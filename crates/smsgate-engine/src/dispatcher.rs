@@ -344,9 +344,23 @@ impl Pending {
 
 fn record_outcome(update: &StatusUpdate, result: &ApplyOutcome) {
     match result {
-        ApplyOutcome::Applied { to, .. } => {
+        ApplyOutcome::Applied {
+            id,
+            account,
+            from,
+            to,
+            ..
+        } => {
             metrics::counter!("smsgate_message_transitions_total", "status" => to.as_str())
                 .increment(1);
+            tracing::debug!(
+                message = %id,
+                account = %account,
+                from = from.as_str(),
+                to = to.as_str(),
+                detail = update.detail.as_deref(),
+                "message status changed"
+            );
         }
         ApplyOutcome::Ignored { .. } => {
             metrics::counter!("smsgate_status_updates_ignored_total").increment(1);
