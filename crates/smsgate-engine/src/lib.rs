@@ -263,8 +263,9 @@ struct Inner {
     number_check: smsgate_core::NumberCheck,
 }
 
-/// The offset of page `page` (from 1) of `size` (1 to 100) rows.
-fn page_offset(page: usize, size: usize) -> Result<usize, EngineError> {
+/// The offset of page `page` (from 1) of `size` (1 to 100) rows: the one
+/// paging rule of every face's paged lists.
+pub fn page_offset(page: usize, size: usize) -> Result<usize, EngineError> {
     const MAX_PAGE: usize = 100;
     if page == 0 {
         return Err(EngineError::field(

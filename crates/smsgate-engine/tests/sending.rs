@@ -15,6 +15,24 @@ fn without_sender() -> smsgate_core::SendRequest {
     }
 }
 
+/// The sender a send that names none was stored with.
+async fn sender_of_a_send_without_one(f: &common::Fixture) -> String {
+    let caller = f.caller().await;
+    let a = f
+        .engine
+        .send(&caller, without_sender(), None, None)
+        .await
+        .unwrap();
+    f.engine
+        .store()
+        .message(Some(f.account), a.messages[0].id)
+        .await
+        .unwrap()
+        .unwrap()
+        .message
+        .from
+}
+
 #[tokio::test]
 async fn a_send_without_a_sender_takes_the_account_s_then_the_server_s() {
     // Neither set: refused on `from`.
@@ -34,20 +52,7 @@ async fn a_send_without_a_sender_takes_the_account_s_then_the_server_s() {
         ..EngineConfig::default()
     })
     .await;
-    let caller = f.caller().await;
-    let a = f
-        .engine
-        .send(&caller, without_sender(), None, None)
-        .await
-        .unwrap();
-    let m = f
-        .engine
-        .store()
-        .message(Some(f.account), a.messages[0].id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(m.message.from, "Gateway");
+    assert_eq!(sender_of_a_send_without_one(&f).await, "Gateway");
 
     // The account's own wins.
     f.patch(AccountPatch {
@@ -55,20 +60,7 @@ async fn a_send_without_a_sender_takes_the_account_s_then_the_server_s() {
         ..AccountPatch::default()
     })
     .await;
-    let caller = f.caller().await;
-    let a = f
-        .engine
-        .send(&caller, without_sender(), None, None)
-        .await
-        .unwrap();
-    let m = f
-        .engine
-        .store()
-        .message(Some(f.account), a.messages[0].id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(m.message.from, "Acme");
+    assert_eq!(sender_of_a_send_without_one(&f).await, "Acme");
 }
 
 #[tokio::test]

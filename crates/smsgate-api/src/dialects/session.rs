@@ -207,10 +207,10 @@ pub(crate) fn rate_limited(e: &smsgate_core::limits::Exhausted) -> SessionError 
 
 /// Log in with the account's name and password.
 #[utoipa::path(get, path = "/login", tag = "session",
-    params(("username" = String, Query), ("password" = String, Query)),
+    params(("username" = Option<String>, Query, description = "or HTTP Basic"), ("password" = Option<String>, Query)),
     responses(
         (status = 200, description = "`USER_KEY;SESSION_KEY` as text/plain", content_type = "text/plain", body = String),
-        (status = 401, description = "Wrong username or password"),
+        (status = 404, description = "Wrong username or password"),
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -619,16 +619,9 @@ pub async fn aliases(
 ) -> Result<Response, SessionError> {
     let p = params?;
     let caller = caller(&state, &p).await?;
-    let number =
-        |name: &str, default: usize| -> Result<usize, SessionError> {
-            match p.text(name) {
-                None => Ok(default),
-                Some(s) => s.trim().parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                    SessionError::bad(format!("{name} {s:?} is not a number from 1"))
-                }),
-            }
-        };
-    let (page, size) = (number("pageNumber", 1)?, number("pageSize", 10)?.min(100));
+    let (page, size) = page_params(&p)?;
+    // The engine's paging rule, as for the histories.
+    let offset = smsgate_engine::page_offset(page, size)?;
     let hide_pending = p.flag("hide-not-approved").unwrap_or(false);
     let all: Vec<_> = state
         .engine
@@ -637,12 +630,7 @@ pub async fn aliases(
         .into_iter()
         .filter(|s| !hide_pending || s.status == smsgate_store::Approval::Approved)
         .collect();
-    let shown: Vec<Value> = all
-        .iter()
-        .skip((page - 1).saturating_mul(size))
-        .take(size)
-        .map(alias_json)
-        .collect();
+    let shown: Vec<Value> = all.iter().skip(offset).take(size).map(alias_json).collect();
     Ok(Json(json!({
         "result": "OK",
         "total": all.len(),
@@ -687,6 +675,21 @@ pub async fn delete_alias(
     Ok(Json(json!({"result": "OK"})).into_response())
 }
 
+/// `pageNumber` (default 1) and `pageSize` (default 10) as given; the
+/// engine checks their range.
+fn page_params(p: &Params) -> Result<(usize, usize), SessionError> {
+    let number = |name: &str, default: usize| -> Result<usize, SessionError> {
+        match p.text(name) {
+            None => Ok(default),
+            Some(s) => s
+                .trim()
+                .parse()
+                .map_err(|_| SessionError::bad(format!("{name} {s:?} is not a number"))),
+        }
+    };
+    Ok((number("pageNumber", 1)?, number("pageSize", 10)?))
+}
+
 /// The time range and page of a history request: `from`, `to`
 /// (`yyyyMMddHHmmss`, `to` inclusive and by default now), `timezone`,
 /// `pageNumber`, `pageSize`.
@@ -719,20 +722,12 @@ impl HistoryQuery {
         let to = date("to")?
             .map(|t| t.plus_millis(1000))
             .unwrap_or_else(|| smsgate_core::Timestamp::now().plus_millis(1));
-        let number = |name: &str, default: usize| -> Result<usize, SessionError> {
-            match p.text(name) {
-                None => Ok(default),
-                Some(s) => s
-                    .trim()
-                    .parse()
-                    .map_err(|_| SessionError::bad(format!("{name} {s:?} is not a number"))),
-            }
-        };
+        let (page, size) = page_params(p)?;
         Ok(HistoryQuery {
             from,
             to,
-            page: number("pageNumber", 1)?,
-            size: number("pageSize", 10)?,
+            page,
+            size,
             zone,
         })
     }
