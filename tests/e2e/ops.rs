@@ -73,6 +73,36 @@ async fn health_readiness_metrics_and_openapi() {
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+
+    // The readable reference: an index and a page per face, self-contained.
+    let page = |path: &'static str| {
+        let s = &s;
+        async move {
+            let r = s.http.get(s.url(path)).send().await.unwrap();
+            let status = r.status().as_u16();
+            let kind = r.headers()[reqwest::header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .to_string();
+            (status, kind, r.text().await.unwrap())
+        }
+    };
+    let (status, kind, index) = page("/docs").await;
+    assert_eq!((status, kind.as_str()), (200, "text/html; charset=utf-8"));
+    for face in [
+        "native",
+        "ultimate",
+        "thesmspoint",
+        "action",
+        "smsmanager",
+        "session",
+    ] {
+        assert!(index.contains(&format!("href=\"/docs/{face}\"")), "{index}");
+    }
+    let (status, _, session) = page("/docs/session").await;
+    assert_eq!(status, 200);
+    assert!(session.contains("<code>/smshistory</code>") && !session.contains("src=\"http"));
+    assert_eq!(page("/docs/kannel").await.0, 404);
 }
 
 #[tokio::test]

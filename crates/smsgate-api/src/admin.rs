@@ -703,6 +703,7 @@ pub async fn set_price(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PriceKey {
     #[serde(default = "standard")]

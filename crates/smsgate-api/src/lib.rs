@@ -9,8 +9,10 @@ pub mod admin;
 pub mod bodies;
 pub mod connectors;
 pub mod dialects;
+mod docs;
 pub mod extract;
 pub mod numbers;
+pub mod openapi;
 pub mod problem;
 pub mod registry;
 pub mod server;
@@ -26,7 +28,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use smsgate_engine::Engine;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use problem::Problem;
 
@@ -65,7 +66,12 @@ pub fn router(state: AppState) -> axum::Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .route("/openapi.json", get(openapi_json))
+        .route(
+            "/openapi.json",
+            get(|| async { openapi::Face::Native.answer() }),
+        )
+        .route("/docs", get(docs::index))
+        .route("/docs/{face}", get(docs::face))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), bodies::guard))
@@ -205,14 +211,6 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn openapi_json() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        ApiDoc::openapi().to_pretty_json().unwrap_or_default(),
-    )
-        .into_response()
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(title = "smsgate", description = "The native API of smsgate, a self-hostable SMS gateway. \
@@ -240,7 +238,6 @@ async fn openapi_json() -> Response {
         v1::webhooks::delete_webhook, v1::webhooks::list_deliveries, v1::webhooks::replay,
         v1::webhooks::test,
     ),
-    modifiers(&Security),
     tags(
         (name = "messages", description = "Send and follow messages"),
         (name = "batches", description = "Personalised bulk sends"),
@@ -251,15 +248,3 @@ async fn openapi_json() -> Response {
     )
 )]
 pub struct ApiDoc;
-
-struct Security;
-
-impl utoipa::Modify for Security {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        let bearer =
-            || SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build());
-        components.add_security_scheme("api_key", bearer());
-        components.add_security_scheme("admin_token", bearer());
-    }
-}

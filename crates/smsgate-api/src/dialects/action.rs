@@ -151,6 +151,21 @@ impl ErrorCode {
     }
 }
 
+/// The body of every refusal of this dialect.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+struct ErrorBody {
+    /// Always `Failure`.
+    #[schema(example = "Failure")]
+    status: &'static str,
+    /// `E101` … `E190`: docs/dialects/action.md.
+    #[schema(example = "E130")]
+    error_code: &'static str,
+    error_info: String,
+    /// The recipient, without its `+`.
+    to: String,
+}
+
 /// A failure answer.
 #[derive(Debug)]
 pub struct ActionError {
@@ -228,16 +243,13 @@ impl IntoResponse for ActionError {
             Some(d) => format!("{text} {d}"),
             None => text.to_string(),
         };
-        let r = (
-            status,
-            Json(json!({
-                "status": "Failure",
-                "error-code": code,
-                "error-info": info,
-                "to": self.to.trim_start_matches('+'),
-            })),
-        )
-            .into_response();
+        let body = ErrorBody {
+            status: "Failure",
+            error_code: code,
+            error_info: info,
+            to: self.to.trim_start_matches('+').to_string(),
+        };
+        let r = (status, Json(body)).into_response();
         super::carry(r, self.limited, self.internal)
     }
 }
@@ -270,7 +282,7 @@ async fn caller(state: &AppState, p: &Params, to: &str) -> Result<Caller, Action
 
 /// Send an SMS (`"action": "sendsms"`).
 #[utoipa::path(post, path = "/api/v1/action", tag = "action",
-    params(("x-api-key" = String, Header)),
+    security(("x_api_key" = [])),
     request_body(content = Object, description = "`{\"action\": \"sendsms\", \"message-text\", \"to\", \"from\", \"from-mask\"?, \"campaign-ref\"?, \"click-tracking\"?}`"),
     responses(
         (status = 200, description = "`{\"status\":\"Success\",\"tracking-id\",\"to\",\"from\",\"status-details\"}`"),
@@ -456,12 +468,13 @@ fn refused(reason: &RejectReason) -> ErrorCode {
         title = "smsgate: action dialect",
         description = "The action: sendsms JSON API as smsgate serves it. See docs/dialects/action.md for the error codes."
     ),
-    paths(action)
+    paths(action),
+    components(schemas(ErrorBody))
 )]
-struct ActionApi;
+pub(crate) struct ActionApi;
 
 async fn openapi() -> Response {
-    super::openapi_json(ActionApi::openapi())
+    crate::openapi::Face::Action.answer()
 }
 
 #[cfg(test)]

@@ -190,16 +190,6 @@ pub(crate) async fn default_sender(
     }))
 }
 
-/// A dialect's OpenAPI document as an answer.
-pub(crate) fn openapi_json(doc: utoipa::openapi::OpenApi) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        doc.to_pretty_json().unwrap_or_default(),
-    )
-        .into_response()
-}
-
 /// Refused recipients as one line: `to: reason; to: reason`.
 pub(crate) fn join_rejections(r: &[smsgate_core::send::Rejection]) -> String {
     r.iter()

@@ -75,13 +75,22 @@ impl SessionError {
     }
 }
 
+/// The body of every refusal of this dialect.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct ErrorBody {
+    /// Always `KO`.
+    #[schema(example = "KO")]
+    result: &'static str,
+    error: String,
+}
+
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
-        let mut response = (
-            self.status,
-            Json(json!({"result": "KO", "error": self.error})),
-        )
-            .into_response();
+        let body = ErrorBody {
+            result: "KO",
+            error: self.error,
+        };
+        let mut response = (self.status, Json(body)).into_response();
         if self.limited.is_none() && self.status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()
@@ -207,6 +216,7 @@ pub(crate) fn rate_limited(e: &smsgate_core::limits::Exhausted) -> SessionError 
 
 /// Log in with the account's name and password.
 #[utoipa::path(get, path = "/login", tag = "session",
+    security(("basic" = []), ()),
     params(("username" = Option<String>, Query, description = "or HTTP Basic"), ("password" = Option<String>, Query)),
     responses(
         (status = 200, description = "`USER_KEY;SESSION_KEY` as text/plain", content_type = "text/plain", body = String),
@@ -228,6 +238,7 @@ pub async fn login(
 
 /// A user token for `Access_token` authentication.
 #[utoipa::path(get, path = "/token", tag = "session",
+    security(("basic" = []), ()),
     params(("username" = Option<String>, Query, description = "or HTTP Basic"), ("password" = Option<String>, Query)),
     responses(
         (status = 200, description = "`USER_KEY;ACCESS_TOKEN` as text/plain", content_type = "text/plain", body = String),
@@ -316,7 +327,7 @@ fn recipients(value: Option<&Value>) -> Result<Vec<Recipient>, SessionError> {
 
 /// Send an SMS to a list of recipients.
 #[utoipa::path(post, path = "/sms", tag = "session",
-    params(("user_key" = String, Header), ("Session_key" = String, Header, description = "or Access_token: an API key")),
+    security(("user_key" = [], "session_key" = []), ("user_key" = [], "access_token" = [])),
     request_body(content = Object, description = "`message`, `recipient` [numbers], `message_type` N|L|LL, `sender`, `scheduled_delivery_time`, `returnCredits`, `order_id`"),
     responses(
         (status = 201, description = "`{\"result\":\"OK\",\"order_id\",\"total_sent\",\"remaining_credits\",\"internal_order_id\"}`"),
@@ -471,7 +482,8 @@ async fn order_messages(
 
 /// The state of each recipient of an order.
 #[utoipa::path(get, path = "/sms/{order_id}", tag = "session",
-    params(("order_id" = String, Path), ("user_key" = String, Header), ("Session_key" = String, Header)),
+    security(("user_key" = [], "session_key" = []), ("user_key" = [], "access_token" = [])),
+    params(("order_id" = String, Path)),
     responses(
         (status = 200, description = "`{\"result\":\"OK\",\"order_id\",\"recipient_number\",\"recipients\":[{\"destination\",\"status\",\"delivery_date\"}]}`; status WAITING, SENT, DELIVERED, NOT_DELIVERED, EXPIRED or CANCELED"),
         (status = 404, description = "No such order for this account"),
@@ -512,7 +524,8 @@ pub async fn order(
 /// Cancel what of an order has not been sent (scheduled messages);
 /// refunded.
 #[utoipa::path(delete, path = "/sms/{order_id}", tag = "session",
-    params(("order_id" = String, Path), ("user_key" = String, Header), ("Session_key" = String, Header)),
+    security(("user_key" = [], "session_key" = []), ("user_key" = [], "access_token" = [])),
+    params(("order_id" = String, Path)),
     responses(
         (status = 200, description = "`{\"result\":\"OK\",\"canceled\":n}`"),
         (status = 400, description = "Nothing of the order can be canceled any more"),
@@ -569,7 +582,7 @@ fn alias_json(s: &smsgate_store::SenderRecord) -> Value {
 /// Registers an alias (TPOA): a sender ID of the account, to be approved
 /// by the operator.
 #[utoipa::path(post, path = "/alias", tag = "session",
-    params(("user_key" = String, Header), ("Session_key" = String, Header)),
+    security(("user_key" = [], "session_key" = []), ("user_key" = [], "access_token" = [])),
     request_body(content = Object, description = "`{\"alias\": {\"alias\": \"Acme\", \"company-name\": …, …}}` (the other fields of the platform are accepted)"),
     responses(
         (status = 200, description = "`{\"result\":\"OK\",\"id\"}`"),
@@ -610,8 +623,9 @@ pub async fn create_alias(
 
 /// The account's aliases (TPOA), paged.
 #[utoipa::path(get, path = "/alias", tag = "session",
+    security(("user_key" = [], "session_key" = []), ("user_key" = [], "access_token" = [])),
     params(("pageNumber" = Option<u32>, Query), ("pageSize" = Option<u32>, Query), ("hide-not-approved" = Option<bool>, Query),
-           ("user_key" = String, Header), ("Session_key" = String, Header)),
+           ),
     responses((status = 200, description = "`{\"result\":\"OK\",\"total\",\"pageNumber\",\"pageSize\",\"alias\":[{\"id\",\"alias\",\"company-name\",\"alias-state\"}]}`")))]
 pub async fn aliases(
     State(state): State<AppState>,
@@ -643,7 +657,8 @@ pub async fn aliases(
 
 /// One alias (TPOA) of the account.
 #[utoipa::path(get, path = "/alias/{id}", tag = "session",
-    params(("id" = String, Path), ("user_key" = String, Header), ("Session_key" = String, Header)),
+    security(("user_key" = [], "session_key" = []), ("user_key" = [], "access_token" = [])),
+    params(("id" = String, Path)),
     responses((status = 200, description = "`{\"result\":\"OK\",\"alias\":{…}}`"), (status = 404, description = "No such alias")))]
 pub async fn alias(
     State(state): State<AppState>,
@@ -662,7 +677,8 @@ pub async fn alias(
 
 /// Removes an alias (TPOA) of the account.
 #[utoipa::path(delete, path = "/alias/{id}", tag = "session",
-    params(("id" = String, Path), ("user_key" = String, Header), ("Session_key" = String, Header)),
+    security(("user_key" = [], "session_key" = []), ("user_key" = [], "access_token" = [])),
+    params(("id" = String, Path)),
     responses((status = 200, description = "`{\"result\":\"OK\"}`"), (status = 404, description = "No such alias")))]
 pub async fn delete_alias(
     State(state): State<AppState>,
@@ -743,9 +759,10 @@ async fn received_all(
 /// The received messages in a time range, newest first (all the
 /// account's numbers, or those of `id_sim`, separated by commas).
 #[utoipa::path(get, path = "/srsmshistory", tag = "session",
+    security(("user_key" = [], "session_key" = []), ("user_key" = [], "access_token" = [])),
     params(("from" = String, Query, description = "yyyyMMddHHmmss"), ("to" = Option<String>, Query),
            ("timezone" = Option<String>, Query), ("pageNumber" = Option<u32>, Query), ("pageSize" = Option<u32>, Query),
-           ("user_key" = String, Header), ("Session_key" = String, Header)),
+           ),
     responses(
         (status = 200, description = "`{\"total\",\"pageNumber\",\"pageSize\",\"srsmshistory\":[{\"id_message\",\"id_sim\",\"sender\",\"message\",\"sms_date\"}]}`"),
         (status = 400, description = "from missing, or a date or time zone that does not parse"),
@@ -801,10 +818,11 @@ pub async fn received(
 
 /// The sent history: the account's orders in a time range, newest first.
 #[utoipa::path(get, path = "/smshistory", tag = "session",
+    security(("user_key" = [], "session_key" = []), ("user_key" = [], "access_token" = [])),
     params(("from" = String, Query, description = "yyyyMMddHHmmss"), ("to" = Option<String>, Query, description = "default now"),
            ("timezone" = Option<String>, Query, description = "IANA zone of from and to; default the account's"),
            ("pageNumber" = Option<u32>, Query), ("pageSize" = Option<u32>, Query, description = "default 10, at most 100"),
-           ("user_key" = String, Header), ("Session_key" = String, Header)),
+           ),
     responses(
         (status = 200, description = "`{\"total\",\"pageNumber\",\"pageSize\",\"smshistory\":[{\"order_id\",\"create_time\",\"schedule_time\",\"message_type\",\"sender\",\"num_recipients\"}]}`"),
         (status = 400, description = "from missing, or a date or time zone that does not parse"),
@@ -851,7 +869,7 @@ pub async fn history(
 /// The credits left, and how many single SMS of each message type they
 /// buy (at its price without a destination prefix).
 #[utoipa::path(get, path = "/status", tag = "session",
-    params(("user_key" = String, Header), ("Session_key" = String, Header)),
+    security(("user_key" = [], "session_key" = []), ("user_key" = [], "access_token" = [])),
     responses((status = 200, description = "`{\"result\":\"OK\",\"money\":n,\"sms\":[{\"type\":\"N\",\"quantity\":n},…]}`")))]
 pub async fn status(
     State(state): State<AppState>,
@@ -899,10 +917,11 @@ pub async fn status(
         create_alias,
         alias,
         delete_alias
-    )
+    ),
+    components(schemas(ErrorBody))
 )]
-struct SessionApi;
+pub(crate) struct SessionApi;
 
 async fn openapi() -> Response {
-    super::openapi_json(SessionApi::openapi())
+    crate::openapi::Face::Session.answer()
 }

@@ -69,13 +69,22 @@ impl SmsmanagerError {
 
 impl IntoResponse for SmsmanagerError {
     fn into_response(self) -> Response {
-        let r = (
-            self.status,
-            Json(json!({"status": self.status.as_u16(), "error": self.error})),
-        )
-            .into_response();
+        let body = ErrorBody {
+            status: self.status.as_u16(),
+            error: self.error,
+        };
+        let r = (self.status, Json(body)).into_response();
         super::carry(r, self.limited, self.internal)
     }
+}
+
+/// The body of every refusal of this dialect.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct ErrorBody {
+    /// The HTTP status, repeated.
+    #[schema(example = 400)]
+    status: u16,
+    error: String,
 }
 
 impl From<ParamsError> for SmsmanagerError {
@@ -418,7 +427,7 @@ fn rejected_json(o: &Outcome) -> Vec<Value> {
 
 /// Send one message to a list of recipients.
 #[utoipa::path(post, path = "/v2/message", tag = "smsmanager",
-    params(("x-api-key" = String, Header)),
+    security(("x_api_key" = []), ("apikey" = [])),
     request_body(content = Object, description = "`{\"body\", \"to\": [{\"phone_number\"}], \"sender\"?, \"callback\"? (alias callback_url), \"tag\"?, \"datetime\"? (UTC; alias scheduled), \"flow\"? [channels], \"payload\"? {…}, \"params\"? {…} (alias options)}`"),
     responses(
         (status = 200, description = "`{\"request_id\", \"accepted\": [{\"message_id\", \"phone_number\"}], \"rejected\": [{\"phone_number\", \"reason\"}]}`"),
@@ -449,7 +458,7 @@ pub async fn message(
 /// Send up to 10 requests, each to up to 10 recipients. Each request has
 /// one `message_id`; its recipient `i` is `<message_id>-<i>`.
 #[utoipa::path(post, path = "/v2/messages", tag = "smsmanager",
-    params(("x-api-key" = String, Header)),
+    security(("x_api_key" = []), ("apikey" = [])),
     request_body(content = Vec<Object>, description = "An array of the requests of /v2/message"),
     responses(
         (status = 200, description = "`{\"request_id\", \"accepted\": [{\"message_id\", \"to\": [{\"phone_number\"}]}] (one per request), \"rejected\": [{\"phone_number\", \"reason\"}]}`"),
@@ -519,7 +528,8 @@ pub async fn messages(
 
 /// Send one SMS with query parameters (GET) or a form (POST).
 #[utoipa::path(get, path = "/v2/simple/message", tag = "smsmanager",
-    params(("apikey" = String, Query, description = "or the x-api-key header"), ("phone_number" = String, Query), ("message" = String, Query), ("sender" = Option<String>, Query)),
+    security(("x_api_key" = []), ("apikey" = [])),
+    params(("phone_number" = String, Query), ("message" = String, Query), ("sender" = Option<String>, Query)),
     responses(
         (status = 200, description = "`{\"request_id\", \"message_id\", \"accepted\": true}`"),
         (status = 400, description = "`{\"status\": 400, \"error\": …}`"),
@@ -565,10 +575,11 @@ pub async fn simple(
         title = "smsgate: smsmanager dialect",
         description = "The SmsManager JSON API v2 as smsgate serves it. See docs/dialects/smsmanager.md."
     ),
-    paths(message, messages, simple)
+    paths(message, messages, simple),
+    components(schemas(ErrorBody))
 )]
-struct SmsmanagerApi;
+pub(crate) struct SmsmanagerApi;
 
 async fn openapi() -> Response {
-    super::openapi_json(SmsmanagerApi::openapi())
+    crate::openapi::Face::Smsmanager.answer()
 }

@@ -94,12 +94,30 @@ impl SmsPointError {
     }
 }
 
+/// The body of every refusal of this dialect.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct ErrorBody {
+    /// Always `error`.
+    #[schema(example = "error")]
+    status: &'static str,
+    message: String,
+    /// `null` where the provider's document shows it (the status query).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "null")]
+    #[schema(value_type = Option<Object>)]
+    data: Option<()>,
+}
+
+fn null<S: serde::Serializer>(_: &Option<()>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_none()
+}
+
 impl IntoResponse for SmsPointError {
     fn into_response(self) -> Response {
-        let mut body = json!({"status": "error", "message": self.message});
-        if self.with_data {
-            body["data"] = Value::Null;
-        }
+        let body = ErrorBody {
+            status: "error",
+            message: self.message,
+            data: self.with_data.then_some(()),
+        };
         let r = (self.status, Json(body)).into_response();
         super::carry(r, self.limited, self.internal)
     }
@@ -209,7 +227,7 @@ fn approval_word(a: Approval) -> &'static str {
 /// The remaining credits per category (one shared balance shows the same
 /// figure in each, for accounts that do not keep them apart).
 #[utoipa::path(post, path = "/api/v1/get-sms-balance", tag = "thesmspoint",
-    params(("key" = String, Header)),
+    security(("key" = [])),
     responses((status = 200, description = "`{\"status\":\"success\",\"message\":\"\",\"data\":{\"balance\":{\"OTP\",\"Promotional\",\"Transactional\"}}}`")))]
 pub async fn balance(
     State(state): State<AppState>,
@@ -241,7 +259,7 @@ pub async fn balance(
 
 /// The account's sender IDs.
 #[utoipa::path(post, path = "/api/v1/get-sender-id", tag = "thesmspoint",
-    params(("key" = String, Header)),
+    security(("key" = [])),
     responses((status = 200, description = "`data`: `[{id, entity_id, type_value, sender_id, purpose_value, approve_status}]`")))]
 pub async fn senders(
     State(state): State<AppState>,
@@ -268,7 +286,7 @@ pub async fn senders(
 
 /// The account's content templates.
 #[utoipa::path(post, path = "/api/v1/get-templates", tag = "thesmspoint",
-    params(("key" = String, Header)),
+    security(("key" = [])),
     responses((status = 200, description = "`data`: `[{id, name, template_id, type, sender_id, message, template_status}]`")))]
 pub async fn templates(
     State(state): State<AppState>,
@@ -453,7 +471,8 @@ async fn send(
 
 /// Send one SMS with an approved sender ID and template.
 #[utoipa::path(post, path = "/api/v1/send-single-sms", tag = "thesmspoint",
-    params(("key" = String, Header), ("recipient" = String, Query), ("message" = String, Query),
+    security(("key" = [])),
+    params(("recipient" = String, Query), ("message" = String, Query),
         ("sender_id" = String, Query), ("template_id" = String, Query),
         ("channel" = String, Query, description = "1 Transactional, 2 Promotional, 3 OTP"),
         ("is_unicode" = String, Query, description = "0 or 1")),
@@ -487,7 +506,7 @@ pub async fn send_single(
 /// Send personalised SMS: `recipient` is a JSON array (or a string
 /// holding one) of `{"number", "text"}`, at most 2,000.
 #[utoipa::path(post, path = "/api/v1/send-bulk-sms", tag = "thesmspoint",
-    params(("key" = String, Header)),
+    security(("key" = [])),
     responses((status = 200, description = "As send-single-sms, one MessageData entry per recipient")))]
 pub async fn send_bulk(
     State(state): State<AppState>,
@@ -560,7 +579,8 @@ fn status_word(s: Status) -> (&'static str, u8) {
 /// The delivery status of a job (`job_id`) or of one message
 /// (`message_id`).
 #[utoipa::path(post, path = "/api/v1/sms-delivery-status", tag = "thesmspoint",
-    params(("key" = String, Header), ("job_id" = Option<String>, Query), ("message_id" = Option<String>, Query)),
+    security(("key" = [])),
+    params(("job_id" = Option<String>, Query), ("message_id" = Option<String>, Query)),
     responses(
         (status = 200, description = "With job_id: `{\"status\":\"success\",\"job_id\",\"data\":[{status_name, mobile_number, content, message_id}],\"code\":\"200\"}`; with message_id: `data` = `{status, recipient, sender_id, content, delivery_status_id, delivery_status_remark}`"),
         (status = 404, description = "`Invalid Message ID`"),
@@ -630,12 +650,13 @@ fn single_status(m: &MessageRecord) -> Value {
         title = "smsgate: thesmspoint dialect",
         description = "The TheSMSPoint API v1 as smsgate serves it. See docs/dialects/thesmspoint.md."
     ),
-    paths(balance, senders, templates, send_single, send_bulk, delivery_status)
+    paths(balance, senders, templates, send_single, send_bulk, delivery_status),
+    components(schemas(ErrorBody))
 )]
-struct SmsPointApi;
+pub(crate) struct SmsPointApi;
 
 async fn openapi() -> Response {
-    super::openapi_json(SmsPointApi::openapi())
+    crate::openapi::Face::Thesmspoint.answer()
 }
 
 #[cfg(test)]

@@ -58,13 +58,22 @@ impl UltimateError {
 
 impl IntoResponse for UltimateError {
     fn into_response(self) -> Response {
-        let r = (
-            self.status,
-            Json(json!({"status": "error", "message": self.message})),
-        )
-            .into_response();
+        let body = ErrorBody {
+            status: "error",
+            message: self.message,
+        };
+        let r = (self.status, Json(body)).into_response();
         super::carry(r, self.limited, self.internal)
     }
+}
+
+/// The body of every refusal of this dialect.
+#[derive(Serialize, ToSchema)]
+struct ErrorBody {
+    /// Always `error`.
+    #[schema(example = "error")]
+    status: &'static str,
+    message: String,
 }
 
 impl From<ParamsError> for UltimateError {
@@ -240,8 +249,8 @@ fn required(p: &Params, name: &str) -> Result<String, UltimateError> {
 
 /// Send an SMS to one or more recipients (comma-separated).
 #[utoipa::path(post, path = "/api/http/sms/send", tag = "ultimate",
+    security(("api_token" = []), ("bearer" = [])),
     params(
-        ("api_token" = String, Query, description = "API token (or in the JSON body, or Authorization: Bearer)"),
         ("recipient" = String, Query, description = "One number with country code, or several separated by commas"),
         ("sender_id" = String, Query, description = "A number with country code, or up to 11 letters and digits"),
         ("type" = String, Query, description = "`plain` (GSM-7 when possible) or `unicode`"),
@@ -347,7 +356,8 @@ pub async fn send(
 
 /// One message's report.
 #[utoipa::path(get, path = "/api/http/sms/{uid}", tag = "ultimate",
-    params(("uid" = String, Path), ("api_token" = String, Query)),
+    security(("api_token" = []), ("bearer" = [])),
+    params(("uid" = String, Path)),
     responses((status = 200, body = Report), (status = 404, description = "Not the account's message")))]
 pub async fn view(
     State(state): State<AppState>,
@@ -373,7 +383,8 @@ pub async fn view(
 /// The account's reports, newest first, `page` by `page` (`per_page`,
 /// default 25, at most 100).
 #[utoipa::path(get, path = "/api/http/sms", tag = "ultimate",
-    params(("api_token" = String, Query), ("page" = Option<u64>, Query), ("per_page" = Option<u64>, Query)),
+    security(("api_token" = []), ("bearer" = [])),
+    params(("page" = Option<u64>, Query), ("per_page" = Option<u64>, Query)),
     responses((status = 200, description = "`data`: `{current_page, data, first_page_url, from, last_page, per_page, to, total}`")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -425,7 +436,7 @@ pub async fn list(
 
 /// The account's remaining credits ("SMS units").
 #[utoipa::path(get, path = "/api/http/balance", tag = "ultimate",
-    params(("api_token" = String, Query)),
+    security(("api_token" = []), ("bearer" = [])),
     responses((status = 200, description = "`data`: `{remaining_unit}`")))]
 pub async fn balance(
     State(state): State<AppState>,
@@ -452,10 +463,10 @@ pub async fn balance(
         description = "The Ultimate SMS HTTP API (api/http) as smsgate serves it. See docs/dialects/ultimate.md."
     ),
     paths(send, view, list, balance),
-    components(schemas(Report))
+    components(schemas(Report, ErrorBody))
 )]
-struct UltimateApi;
+pub(crate) struct UltimateApi;
 
 async fn openapi() -> Response {
-    super::openapi_json(UltimateApi::openapi())
+    crate::openapi::Face::Ultimate.answer()
 }

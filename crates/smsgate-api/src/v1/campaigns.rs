@@ -58,6 +58,7 @@ pub struct Numbers {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriberQuery {
     cursor: Option<String>,

@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::problem::Problem;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// `next_cursor` of the previous page (an event id); from the start

@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::problem::Problem;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InboundQuery {
     /// `next_cursor` of the previous page.

@@ -17,6 +17,7 @@ use crate::extract::{JsonBody, LARGE, SMALL, parse_json};
 use crate::problem::Problem;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SuppressionQuery {
     /// `next_cursor` of the previous page.
