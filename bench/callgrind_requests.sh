@@ -4,6 +4,9 @@
 # validation). Counts repeat where wall-clock figures do not.
 #
 #   bench/callgrind_requests.sh BINARY [SECONDS]
+#
+# BENCH_LOG sets the server's log filter (default warn; `info` counts the
+# access log, written to a file as a real deployment would).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$1 SECONDS_=${2:-15}
@@ -13,7 +16,7 @@ PORT=18183
 trap 'pkill -INT -f "callgrind-out-file=$WORK/cg.out" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 touch "$WORK/b.db"  # an empty file is a new database to every build (older ones have no --create)
 KEY=$("$BIN" accounts create bench --credits 1000000000 --db "$WORK/b.db" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
-SMSGATE_LOG=warn SMSGATE_DEMO_CREDITS=0 SMSGATE_ADMIN_TOKEN=sgadm_bench_9d2e7c4a1f8b3065e7c2a9d4f1b8e3c6 \
+SMSGATE_LOG=${BENCH_LOG:-warn} SMSGATE_DEMO_CREDITS=0 SMSGATE_ADMIN_TOKEN=sgadm_bench_9d2e7c4a1f8b3065e7c2a9d4f1b8e3c6 \
   valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" "$BIN" serve --listen 127.0.0.1:$PORT --db "$WORK/b.db" \
   > "$WORK/server.out" 2> "$WORK/valgrind.err" &
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done

@@ -57,13 +57,24 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         .get_or_insert_with(|| format!("http://{addr}"));
     let engine = Engine::start(store.clone(), config.engine.clone()).await?;
     let base = format!("http://{addr}");
-    println!(
-        "smsgate {} listening on {base} (database {})",
-        env!("CARGO_PKG_VERSION"),
-        config.db.display()
-    );
+    let json = config.log_format == LogFormat::Json;
+    if json {
+        tracing::info!(
+            target: "smsgate::start",
+            version = env!("CARGO_PKG_VERSION"),
+            address = %base,
+            database = %config.db.display(),
+            "listening"
+        );
+    } else {
+        println!(
+            "smsgate {} listening on {base} (database {})",
+            env!("CARGO_PKG_VERSION"),
+            config.db.display()
+        );
+    }
 
-    let admin_token_hash = admin_token(store.as_ref(), config.admin_token.as_deref()).await?;
+    let admin_token_hash = admin_token(store.as_ref(), config.admin_token.as_deref(), json).await?;
     bootstrap(&engine, &config, &base).await?;
 
     let render: Option<smsgate_api::MetricsRender> = metrics.clone().map(|handle| {
@@ -136,13 +147,24 @@ fn init_logging(format: LogFormat) {
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        // Flat: a line's fields sit beside `message`, not under `fields`.
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
     };
 }
 
 /// The admin token's hash: from the configuration, else the one stored at
-/// first start, else a new token printed once.
-async fn admin_token(store: &dyn Store, configured: Option<&str>) -> anyhow::Result<[u8; 32]> {
+/// first start, else a new token shown once (on stdout, or as a JSON log
+/// line: the one line that carries a secret, on purpose).
+async fn admin_token(
+    store: &dyn Store,
+    configured: Option<&str>,
+    json: bool,
+) -> anyhow::Result<[u8; 32]> {
     if let Some(token) = configured {
         check_admin_token(token)?;
         return Ok(hash_key(token));
@@ -160,7 +182,11 @@ async fn admin_token(store: &dyn Store, configured: Option<&str>) -> anyhow::Res
     store
         .set_setting(ADMIN_TOKEN_SETTING, &hex::encode(hash))
         .await?;
-    println!("admin token (shown once; set SMSGATE_ADMIN_TOKEN to choose your own): {token}");
+    if json {
+        tracing::info!(target: "smsgate::start", admin_token = %token, "admin token created (shown once; set SMSGATE_ADMIN_TOKEN to choose your own)");
+    } else {
+        println!("admin token (shown once; set SMSGATE_ADMIN_TOKEN to choose your own): {token}");
+    }
     Ok(hash)
 }
 
@@ -191,6 +217,21 @@ async fn bootstrap(engine: &Engine, config: &Config, base: &str) -> anyhow::Resu
             ..AccountRequest::default()
         })
         .await?;
+    if config.log_format == LogFormat::Json {
+        let first_send = format!(
+            "curl -s {base}/v1/messages -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{{\"to\": \"+31612345678\", \"from\": \"smsgate\", \"text\": \"Hello from smsgate\"}}'",
+            key.secret
+        );
+        tracing::info!(
+            target: "smsgate::start",
+            account = %account.name,
+            credits = %account.balance,
+            api_key = %key.secret,
+            first_send,
+            "demo account created (its API key is shown once)"
+        );
+        return Ok(());
+    }
     println!(
         "demo account {:?} created with {} credits; its API key (shown once): {}",
         account.name, account.balance, key.secret

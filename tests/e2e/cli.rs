@@ -187,3 +187,124 @@ async fn send_and_status_through_a_running_server() {
     let ready = run(&["status", "--url", &s.base]);
     assert_eq!(ready["status"], "ready");
 }
+
+/// `--log-format json`: every line the server writes, the start banner
+/// too, is one JSON object with flat fields on stderr; each request has an
+/// access line, which never carries the query string (keys travel there).
+#[tokio::test]
+async fn json_logs_hold_everything_and_one_access_line_per_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fresh.db");
+    let mut child = Command::new(binary())
+        .args([
+            "serve",
+            "--log-format",
+            "json",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+        ])
+        .arg(&db)
+        .env_remove("SMSGATE_ADMIN_TOKEN")
+        .env("SMSGATE_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read on a thread, so that a line that never comes fails the test.
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines: Vec<Value> = Vec::new();
+    let next = |lines: &mut Vec<Value>| {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("smsgate logged no such line within 10 s");
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        lines.push(v.clone());
+        v
+    };
+    // The banner: address, admin token, demo key and first send as fields.
+    let listening = loop {
+        let v = next(&mut lines);
+        if v["message"] == "listening" {
+            break v;
+        }
+    };
+    let base = listening["address"].as_str().unwrap().to_string();
+    let demo = loop {
+        let v = next(&mut lines);
+        if v["api_key"].is_string() {
+            break v;
+        }
+    };
+    assert!(lines.iter().any(|v| {
+        v["admin_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("sgadm_"))
+    }));
+    let key = demo["api_key"].as_str().unwrap().to_string();
+    assert!(demo["first_send"].as_str().unwrap().contains(&key));
+
+    let http = crate::support::http_client(std::time::Duration::from_secs(10));
+    let r = http
+        .get(format!("{base}/v1/balance"))
+        .bearer_auth(&key)
+        .header("x-request-id", "trace-me-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http
+        .get(format!("{base}/api/http/balance?api_token={key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let access: Vec<Value> = std::iter::from_fn(|| Some(next(&mut lines)))
+        .filter(|v| v["target"] == "smsgate::access")
+        .take(2)
+        .collect();
+    let native = &access[0];
+    assert_eq!(native["method"], "GET");
+    assert_eq!(native["path"], "/v1/balance");
+    assert_eq!(native["status"], 200);
+    assert_eq!(native["request_id"], "trace-me-1");
+    assert!(native["latency_ms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(native["account"], demo_account_id(&base, &key).await);
+    assert_eq!(access[1]["path"], "/api/http/balance");
+    assert_eq!(access[1]["account"], native["account"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(out, "", "JSON mode prints nothing else");
+    // The key is only in the line that hands it over, never in access lines.
+    for v in &lines {
+        if v["target"] != "smsgate::start" {
+            assert!(!v.to_string().contains(&key), "{v}");
+        }
+    }
+}
+
+async fn demo_account_id(base: &str, key: &str) -> Value {
+    let v: Value = crate::support::http_client(std::time::Duration::from_secs(10))
+        .get(format!("{base}/v1/balance"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["account_id"].clone()
+}

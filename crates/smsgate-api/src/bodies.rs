@@ -12,16 +12,17 @@
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
 use tokio::sync::Semaphore;
 
+use smsgate_core::AccountId;
 use smsgate_engine::Caller;
 
 use crate::AppState;
@@ -131,7 +132,7 @@ enum Known {
     Operator,
     /// A valid key in the query string (`api_token`, `apikey`): the face
     /// reads it again itself (from the auth cache).
-    QueryKey,
+    QueryKey(AccountId),
 }
 
 async fn identify(
@@ -160,7 +161,7 @@ async fn identify_by_query(
         _ => None,
     })?;
     match state.engine.identify(key, peer).await {
-        Ok(Ok(_)) => Some(Known::QueryKey),
+        Ok(Ok(caller)) => Some(Known::QueryKey(caller.account)),
         _ => None,
     }
 }
@@ -218,28 +219,74 @@ fn request_id(headers: &HeaderMap) -> header::HeaderValue {
         })
 }
 
+/// Who a request came from, as far as the guard knows it.
+#[derive(Clone, Copy)]
+enum Who {
+    /// No key in the headers or the query (perhaps one in the body).
+    Unknown,
+    Account(AccountId),
+    Operator,
+}
+
 /// The one layer in front of every route: refuses webhook deliveries
 /// aimed at the API, identifies the caller from the headers, limits
 /// requests without a key per client address and their bodies by the
-/// budget, puts a deadline on every body, and gives every 429 of any face
-/// its `Retry-After` and `RateLimit-*` headers. (One layer rather than
-/// four: each `from_fn` layer costs a boxed future per request.)
+/// budget, puts a deadline on every body, gives every 429 of any face its
+/// `Retry-After` and `RateLimit-*` headers, counts and times requests per
+/// route, and writes the access log. (One layer rather than six: each
+/// `from_fn` layer costs a boxed future per request.)
 pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
     // Every answer carries the request's id (the client's, or a new one).
     let id = request_id(req.headers());
-    let mut response = guarded(state, req, next, &id).await;
+    // Cheap: `Method` and `Uri` share their bytes.
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let (mut response, who) = guarded(state, req, next).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    metrics::histogram!("smsgate_http_request_duration_seconds", "method" => method.to_string(), "route" => route.to_string())
+        .record(elapsed.as_secs_f64());
+    metrics::counter!("smsgate_http_requests_total", "method" => method.to_string(), "route" => route.to_string(), "status" => status.to_string())
+        .increment(1);
+    // The path only: query strings carry keys and passwords (`api_token`,
+    // `apikey`, the session dialect's `/login`).
+    let (account, operator) = match who {
+        Who::Account(a) => (Some(a.0), false),
+        Who::Operator => (None, true),
+        Who::Unknown => (None, false),
+    };
+    let request_id = id.to_str().unwrap_or_default();
+    // Every face's internal failure is logged here, once, with its request.
+    if let Some(crate::Internal(error)) = response.extensions().get::<crate::Internal>() {
+        tracing::error!(
+            %method,
+            path = uri.path(),
+            request_id,
+            status,
+            %error,
+            "request failed on the server side"
+        );
+    }
+    tracing::info!(
+        target: "smsgate::access",
+        %method,
+        path = uri.path(),
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        account,
+        operator,
+        request_id,
+        "request"
+    );
     response.headers_mut().insert(REQUEST_ID, id);
     response
 }
 
-async fn guarded(
-    state: AppState,
-    req: Request,
-    next: Next,
-    request_id: &header::HeaderValue,
-) -> Response {
+async fn guarded(state: AppState, req: Request, next: Next) -> (Response, Who) {
     if req.headers().contains_key("smsgate-signature") {
-        return crate::refuse_webhook_loop();
+        return (crate::refuse_webhook_loop(), Who::Unknown);
     }
     let limits = &state.bodies;
     let (mut parts, body) = req.into_parts();
@@ -255,14 +302,17 @@ async fn guarded(
                 Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
             ));
     let peer = crate::extract::peer(&parts.extensions);
-    let known = match identify(&state, &parts.headers, parts.uri.query(), peer).await {
+    let who = match identify(&state, &parts.headers, parts.uri.query(), peer).await {
         Some(Known::Caller(identified)) => {
+            let account = identified.caller.account;
             parts.extensions.insert(identified);
-            true
+            Who::Account(account)
         }
-        Some(Known::Operator | Known::QueryKey) => true,
-        None => false,
+        Some(Known::QueryKey(account)) => Who::Account(account),
+        Some(Known::Operator) => Who::Operator,
+        None => Who::Unknown,
     };
+    let known = !matches!(who, Who::Unknown);
     // Requests with no valid key in their headers or query count against
     // their address.
     if !known
@@ -281,7 +331,7 @@ async fn guarded(
                 )
                 .into_response()
             });
-        return crate::with_rate_limit_headers(answer);
+        return (crate::with_rate_limit_headers(answer), who);
     }
     let mut reserved = None;
     let body = if bodyless {
@@ -295,10 +345,10 @@ async fn guarded(
                 Ok(permit) => reserved = Some(permit),
                 Err(_) => {
                     metrics::counter!("smsgate_http_bodies_refused_total").increment(1);
-                    return Problem::unavailable(
+                    let refusal = Problem::unavailable(
                         "too many uploads without a key in their headers are being read; try again",
-                    )
-                    .into_response();
+                    );
+                    return (refusal.into_response(), who);
                 }
             }
             if declared.is_none() {
@@ -313,20 +363,7 @@ async fn guarded(
             after: limits.timeout,
         })
     };
-    // Cheap: `Uri` shares its bytes.
-    let (method, uri) = (parts.method.clone(), parts.uri.clone());
     let response = next.run(Request::from_parts(parts, body)).await;
     drop(reserved);
-    // Every face's internal failure is logged here, once, with its request.
-    if let Some(crate::Internal(error)) = response.extensions().get::<crate::Internal>() {
-        tracing::error!(
-            %method,
-            path = uri.path(),
-            request_id = request_id.to_str().unwrap_or_default(),
-            status = response.status().as_u16(),
-            %error,
-            "request failed on the server side"
-        );
-    }
-    crate::with_rate_limit_headers(response)
+    (crate::with_rate_limit_headers(response), who)
 }

@@ -19,11 +19,10 @@ pub mod server;
 pub mod v1;
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use smsgate_engine::Engine;
@@ -75,7 +74,6 @@ pub fn router(state: AppState) -> axum::Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), bodies::guard))
-        .layer(middleware::from_fn(record_request))
         .with_state(state)
 }
 
@@ -144,24 +142,6 @@ async fn method_not_allowed() -> Problem {
         "Method not allowed",
         "this endpoint does not accept that method; see /openapi.json",
     )
-}
-
-/// Request counts and latency per route, for `/metrics`.
-async fn record_request(req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().as_str().to_string();
-    let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    metrics::histogram!("smsgate_http_request_duration_seconds", "method" => method.clone(), "route" => route.clone())
-        .record(started.elapsed().as_secs_f64());
-    metrics::counter!("smsgate_http_requests_total", "method" => method, "route" => route, "status" => status)
-        .increment(1);
-    response
 }
 
 /// A tracked short link: counts the click and redirects to the target.
