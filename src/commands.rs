@@ -1,6 +1,8 @@
 //! Admin commands that work on the database directly (so they need no
 //! running server and no admin token), and client commands that talk to a
-//! running server over HTTP. Each prints JSON.
+//! running server over HTTP. Each prints a table on a terminal and JSON
+//! otherwise (or with `--json`). Accounts and keys are named by id or by
+//! name (an account's name; a key's prefix or label).
 
 use std::sync::Arc;
 
@@ -10,7 +12,7 @@ use serde_json::{Value, json};
 use smsgate_core::{AccountId, KeyId};
 use smsgate_engine::{AccountRequest, Engine};
 use smsgate_store::sqlite::SqliteStore;
-use smsgate_store::{Account, AccountPatch, AccountStatus, Store};
+use smsgate_store::{Account, AccountPatch, AccountStatus, ApiKeyInfo, Store};
 
 use crate::config::Config;
 
@@ -18,7 +20,9 @@ use crate::config::Config;
 pub enum AccountsCommand {
     /// Create an account and its first API key.
     Create {
+        /// The account's name (unique).
         name: String,
+        /// Credits to start with.
         #[arg(long, default_value_t = 0)]
         credits: i64,
         /// Password for login-based dialects.
@@ -28,12 +32,17 @@ pub enum AccountsCommand {
         #[arg(long)]
         default_country: Option<String>,
     },
+    /// Every account with its status and balance.
     List,
+    /// Refuse the account's requests (its messages in flight go on).
     Disable {
-        id: i64,
+        /// The account's id or name.
+        account: String,
     },
+    /// Take a disabled account's requests again.
     Enable {
-        id: i64,
+        /// The account's id or name.
+        account: String,
     },
 }
 
@@ -41,15 +50,21 @@ pub enum AccountsCommand {
 pub enum KeysCommand {
     /// Create an API key for an account (shown once).
     Create {
-        account: i64,
+        /// The account's id or name.
+        account: String,
+        /// A name for the key, to find it again.
         #[arg(long)]
         label: Option<String>,
     },
+    /// An account's keys (never their secrets).
     List {
-        account: i64,
+        /// The account's id or name.
+        account: String,
     },
+    /// Revoke a key: it stops working at once.
     Revoke {
-        key: i64,
+        /// The key's id, prefix (as `keys list` shows it) or label.
+        key: String,
     },
 }
 
@@ -57,8 +72,8 @@ pub enum KeysCommand {
 pub enum CreditsCommand {
     /// Add credits (negative to remove) with a note in the ledger.
     Add {
-        /// The account's id.
-        account: i64,
+        /// The account's id or name.
+        account: String,
         /// Credits to add; negative (`-50`) removes them.
         #[arg(allow_negative_numbers = true)]
         amount: i64,
@@ -80,6 +95,128 @@ fn require_db(config: &Config, may_create: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How a command shows its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Json,
+    Table,
+}
+
+impl Output {
+    /// A table for a person at a terminal, JSON for scripts and pipes.
+    pub fn choose(json: bool) -> Output {
+        if json || !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            Output::Json
+        } else {
+            Output::Table
+        }
+    }
+
+    /// Prints `v`: as JSON, or as a table of `columns` (a list) or of
+    /// fields (one object).
+    fn show(self, v: &Value, columns: &[&str]) {
+        match self {
+            Output::Json => println!("{}", serde_json::to_string_pretty(v).unwrap_or_default()),
+            Output::Table => print!("{}", table(v, columns)),
+        }
+    }
+}
+
+/// A list of objects as aligned columns; one object as `field  value`
+/// lines.
+fn table(v: &Value, columns: &[&str]) -> String {
+    let cell = |v: &Value| match v {
+        Value::Null => "-".to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
+    };
+    let rows: Vec<Vec<String>> = match v {
+        Value::Array(items) => {
+            let mut rows = vec![columns.iter().map(|c| c.to_uppercase()).collect()];
+            rows.extend(
+                items
+                    .iter()
+                    .map(|item| columns.iter().map(|c| cell(&item[*c])).collect()),
+            );
+            rows
+        }
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(k, v)| vec![k.clone(), cell(v)])
+            .collect(),
+        other => vec![vec![cell(other)]],
+    };
+    let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// An account by id (digits) or by name; a name made of digits is found
+/// when no account has that id.
+async fn find_account(engine: &Engine, reference: &str) -> anyhow::Result<Account> {
+    let store = engine.store();
+    if let Ok(id) = reference.parse::<i64>()
+        && let Some(account) = store.account(AccountId(id)).await?
+    {
+        return Ok(account);
+    }
+    store
+        .account_by_name(reference)
+        .await?
+        .with_context(|| format!("no account with the id or name {reference:?}"))
+}
+
+/// A key by id, prefix or label (a label must name one key).
+async fn find_key(engine: &Engine, reference: &str) -> anyhow::Result<ApiKeyInfo> {
+    let store = engine.store();
+    let mut keys = Vec::new();
+    for account in store.accounts().await? {
+        keys.extend(store.keys(account.id).await?);
+    }
+    let by_id = reference.parse::<i64>().ok();
+    if let Some(key) = keys
+        .iter()
+        .find(|k| Some(k.id.0) == by_id || k.prefix == reference)
+    {
+        return Ok(key.clone());
+    }
+    let labelled: Vec<&ApiKeyInfo> = keys
+        .iter()
+        .filter(|k| k.label.as_deref() == Some(reference))
+        .collect();
+    match labelled.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => bail!("no key with the id, prefix or label {reference:?}"),
+        many => bail!(
+            "{} keys are labelled {reference:?} (ids {}); name one by id or prefix",
+            many.len(),
+            many.iter()
+                .map(|k| k.id.0.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 async fn offline(config: &Config) -> anyhow::Result<Engine> {
     require_db(config, config.create_db)?;
     let store = SqliteStore::open(&config.db)
@@ -95,11 +232,28 @@ fn account_json(a: &Account) -> Value {
     })
 }
 
-fn print(v: &Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
-}
+const ACCOUNT_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "status",
+    "balance",
+    "default_country",
+    "created_at",
+];
+const KEY_COLUMNS: &[&str] = &[
+    "id",
+    "account_id",
+    "prefix",
+    "label",
+    "created_at",
+    "revoked_at",
+];
 
-pub async fn accounts(config: &Config, command: AccountsCommand) -> anyhow::Result<()> {
+pub async fn accounts(
+    config: &Config,
+    command: AccountsCommand,
+    out: Output,
+) -> anyhow::Result<()> {
     let engine = offline(config).await?;
     match command {
         AccountsCommand::Create {
@@ -119,67 +273,79 @@ pub async fn accounts(config: &Config, command: AccountsCommand) -> anyhow::Resu
                 .await?;
             let mut v = account_json(&account);
             v["api_key"] = json!(key.secret);
-            print(&v);
+            out.show(&v, ACCOUNT_COLUMNS);
         }
         AccountsCommand::List => {
             let accounts = engine.store().accounts().await?;
-            print(&Value::Array(accounts.iter().map(account_json).collect()));
+            let list = Value::Array(accounts.iter().map(account_json).collect());
+            out.show(&list, ACCOUNT_COLUMNS);
         }
-        AccountsCommand::Disable { id } | AccountsCommand::Enable { id } if id <= 0 => {
-            bail!("no account {id}")
+        AccountsCommand::Disable { account } => {
+            set_status(&engine, &account, AccountStatus::Disabled, out).await?
         }
-        AccountsCommand::Disable { id } => {
-            let patch = AccountPatch {
-                status: Some(AccountStatus::Disabled),
-                ..AccountPatch::default()
-            };
-            print(&account_json(
-                &engine.update_account(AccountId(id), patch).await?,
-            ));
-        }
-        AccountsCommand::Enable { id } => {
-            let patch = AccountPatch {
-                status: Some(AccountStatus::Active),
-                ..AccountPatch::default()
-            };
-            print(&account_json(
-                &engine.update_account(AccountId(id), patch).await?,
-            ));
+        AccountsCommand::Enable { account } => {
+            set_status(&engine, &account, AccountStatus::Active, out).await?
         }
     }
     Ok(())
 }
 
-pub async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
+async fn set_status(
+    engine: &Engine,
+    reference: &str,
+    status: AccountStatus,
+    out: Output,
+) -> anyhow::Result<()> {
+    let account = find_account(engine, reference).await?;
+    let patch = AccountPatch {
+        status: Some(status),
+        ..AccountPatch::default()
+    };
+    out.show(
+        &account_json(&engine.update_account(account.id, patch).await?),
+        ACCOUNT_COLUMNS,
+    );
+    Ok(())
+}
+
+pub async fn keys(config: &Config, command: KeysCommand, out: Output) -> anyhow::Result<()> {
     let engine = offline(config).await?;
     match command {
         KeysCommand::Create { account, label } => {
-            let key = engine.create_key(AccountId(account), label).await?;
-            print(&json!({"id": key.id.0, "account_id": account, "api_key": key.secret}));
+            let account = find_account(&engine, &account).await?;
+            let key = engine.create_key(account.id, label).await?;
+            let v = json!({"id": key.id.0, "account_id": account.id.0, "api_key": key.secret});
+            out.show(&v, &[]);
         }
         KeysCommand::List { account } => {
-            let keys = engine.store().keys(AccountId(account)).await?;
-            print(&serde_json::to_value(keys)?);
+            let account = find_account(&engine, &account).await?;
+            let keys = engine.store().keys(account.id).await?;
+            out.show(&serde_json::to_value(keys)?, KEY_COLUMNS);
         }
         KeysCommand::Revoke { key } => {
-            let info = engine.revoke_key(KeyId(key)).await?;
-            print(&serde_json::to_value(info)?);
+            let key = find_key(&engine, &key).await?;
+            let info = engine.revoke_key(KeyId(key.id.0)).await?;
+            out.show(&serde_json::to_value(info)?, &[]);
         }
     }
     Ok(())
 }
 
-pub async fn credits(config: &Config, command: CreditsCommand) -> anyhow::Result<()> {
+pub async fn credits(config: &Config, command: CreditsCommand, out: Output) -> anyhow::Result<()> {
     let engine = offline(config).await?;
     let CreditsCommand::Add {
         account,
         amount,
         note,
     } = command;
+    let account = find_account(&engine, &account).await?;
     let balance = engine
-        .adjust_credits(AccountId(account), amount, None, note)
+        .adjust_credits(account.id, amount, None, note)
         .await?;
-    print(&json!({"account_id": account, "balance": balance.units()}));
+    out.show(
+        &json!({"account_id": account.id.0, "balance": balance.units()}),
+        &[],
+    );
     Ok(())
 }
 
@@ -209,8 +375,11 @@ pub struct SendArgs {
     /// Recipient; repeat for several.
     #[arg(long, required = true)]
     to: Vec<String>,
+    /// Sender: a number or an alphanumeric sender ID (default: the
+    /// account's).
     #[arg(long)]
-    from: String,
+    from: Option<String>,
+    /// The message text.
     #[arg(long)]
     text: String,
     /// RFC 3339 time to send at.
@@ -218,18 +387,21 @@ pub struct SendArgs {
     schedule_at: Option<String>,
 }
 
-async fn answer(response: reqwest::Response) -> anyhow::Result<()> {
+async fn answer(response: reqwest::Response, out: Output) -> anyhow::Result<()> {
     let status = response.status();
     let body: Value = response.json().await.unwrap_or(Value::Null);
-    print(&body);
+    out.show(&body, &[]);
     if !status.is_success() {
         bail!("the server answered {status}");
     }
     Ok(())
 }
 
-pub async fn send(args: SendArgs) -> anyhow::Result<()> {
-    let mut body = json!({"to": args.to, "from": args.from, "text": args.text});
+pub async fn send(args: SendArgs, out: Output) -> anyhow::Result<()> {
+    let mut body = json!({"to": args.to, "text": args.text});
+    if let Some(from) = args.from {
+        body["from"] = json!(from);
+    }
     if let Some(at) = args.schedule_at {
         body["schedule_at"] = json!(at);
     }
@@ -243,18 +415,18 @@ pub async fn send(args: SendArgs) -> anyhow::Result<()> {
         .send()
         .await
         .with_context(|| format!("cannot reach {}", args.client.url))?;
-    answer(response).await
+    answer(response, out).await
 }
 
-pub async fn status(args: ClientArgs) -> anyhow::Result<()> {
+pub async fn status(args: ClientArgs, out: Output) -> anyhow::Result<()> {
     let response = reqwest::get(format!("{}/readyz", args.url.trim_end_matches('/')))
         .await
         .with_context(|| format!("cannot reach {}", args.url))?;
-    answer(response).await
+    answer(response, out).await
 }
 
 /// Every connector of a running server: binds, window use, rate, errors.
-pub async fn connectors(args: AdminClientArgs) -> anyhow::Result<()> {
+pub async fn connectors(args: AdminClientArgs, out: Output) -> anyhow::Result<()> {
     let url = args.client.url.trim_end_matches('/');
     let response = reqwest::Client::new()
         .get(format!("{url}/admin/v1/connectors"))
@@ -262,18 +434,44 @@ pub async fn connectors(args: AdminClientArgs) -> anyhow::Result<()> {
         .send()
         .await
         .with_context(|| format!("cannot reach {url}"))?;
-    answer(response).await
+    answer(response, out).await
 }
 
 /// `smsgate backup FILE`: a consistent copy of the database.
-pub async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+pub async fn backup(config: &Config, file: &std::path::Path, out: Output) -> anyhow::Result<()> {
     require_db(config, false)?;
     let store = smsgate_store::sqlite::SqliteStore::open(&config.db)
         .with_context(|| format!("cannot open the database {}", config.db.display()))?;
     store.backup(file).await?;
-    println!(
-        "{}",
-        serde_json::json!({"backup": file.display().to_string(), "of": config.db.display().to_string()})
+    out.show(
+        &json!({"backup": file.display().to_string(), "of": config.db.display().to_string()}),
+        &[],
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_aligned_columns_and_objects_field_lines() {
+        let list = json!([
+            {"id": 1, "name": "shop", "balance": 7, "default_country": null},
+            {"id": 12, "name": "a", "balance": 1000, "default_country": "NL"},
+        ]);
+        assert_eq!(
+            table(&list, &["id", "name", "balance", "default_country"]),
+            "ID  NAME  BALANCE  DEFAULT_COUNTRY\n\
+             1   shop  7        -\n\
+             12  a     1000     NL\n"
+        );
+        assert_eq!(
+            table(
+                &json!({"id": 3, "api_key": "sg_x", "networks": ["10.0.0.0/8", "::1/128"]}),
+                &[]
+            ),
+            "api_key   sg_x\nid        3\nnetworks  10.0.0.0/8,::1/128\n"
+        );
+    }
 }

@@ -25,6 +25,9 @@ struct Cli {
     /// (`serve` always does).
     #[arg(long, global = true)]
     create: bool,
+    /// Print JSON (the default when the output is not a terminal).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,6 +39,8 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Log lines as text or as JSON objects with flat fields (JSON
+        /// also carries the start banner).
         #[arg(long, value_enum)]
         log_format: Option<config::LogFormat>,
     },
@@ -61,12 +66,25 @@ enum Command {
         /// Where the copy goes; must not exist.
         file: PathBuf,
     },
+    /// Print a completion script for a shell, e.g.
+    /// `smsgate completions bash > /etc/bash_completion.d/smsgate`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     // ring is the one TLS crypto provider (HTTP clients, SMSCs).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
+    if let Command::Completions { shell } = cli.command {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(shell, &mut command, "smsgate", &mut std::io::stdout());
+        return Ok(());
+    }
+    let out = commands::Output::choose(cli.json);
     let mut config = config::Config::load(cli.config.as_deref(), std::env::vars())?;
     if let Some(db) = cli.db {
         config.db = db;
@@ -85,12 +103,45 @@ fn main() -> anyhow::Result<()> {
             }
             runtime.block_on(serve::run(config))
         }
-        Command::Accounts(c) => runtime.block_on(commands::accounts(&config, c)),
-        Command::Keys(c) => runtime.block_on(commands::keys(&config, c)),
-        Command::Credits(c) => runtime.block_on(commands::credits(&config, c)),
-        Command::Send(args) => runtime.block_on(commands::send(args)),
-        Command::Status(args) => runtime.block_on(commands::status(args)),
-        Command::Connectors(args) => runtime.block_on(commands::connectors(args)),
-        Command::Backup { file } => runtime.block_on(commands::backup(&config, &file)),
+        Command::Accounts(c) => runtime.block_on(commands::accounts(&config, c, out)),
+        Command::Keys(c) => runtime.block_on(commands::keys(&config, c, out)),
+        Command::Credits(c) => runtime.block_on(commands::credits(&config, c, out)),
+        Command::Send(args) => runtime.block_on(commands::send(args, out)),
+        Command::Status(args) => runtime.block_on(commands::status(args, out)),
+        Command::Connectors(args) => runtime.block_on(commands::connectors(args, out)),
+        Command::Backup { file } => runtime.block_on(commands::backup(&config, &file, out)),
+        Command::Completions { .. } => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// `--help` explains every argument of every command.
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && id != "version" && arg.get_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_name() != "help" && sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (the command)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "smsgate", &mut missing);
+        assert!(missing.is_empty(), "without help: {missing:?}");
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

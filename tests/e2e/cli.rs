@@ -72,6 +72,48 @@ async fn admin_commands_work_on_the_database() {
     assert_eq!(listed.as_array().unwrap().len(), 2);
     let revoked = run(&["keys", "revoke", &key["id"].to_string(), "--db", db]);
     assert!(revoked["revoked_at"].is_number());
+    // By name: the account's name, a key's label or prefix.
+    assert_eq!(
+        run(&["credits", "add", "shop", "-1", "--db", db])["balance"],
+        5
+    );
+    let labelled = run(&["keys", "create", "shop", "--label", "till", "--db", db]);
+    assert_eq!(labelled["account_id"].to_string(), id);
+    let revoked = run(&["keys", "revoke", "till", "--db", db]);
+    assert_eq!(revoked["id"], labelled["id"]);
+    let first_prefix = listed[0]["prefix"].as_str().unwrap().to_string();
+    assert_eq!(
+        run(&["keys", "revoke", &first_prefix, "--db", db])["prefix"],
+        first_prefix.as_str()
+    );
+    assert_eq!(
+        run(&["accounts", "disable", "shop", "--db", db])["status"],
+        "disabled"
+    );
+    assert_eq!(
+        run(&["accounts", "enable", &id, "--db", db])["status"],
+        "active"
+    );
+    let out = Command::new(binary())
+        .args(["credits", "add", "nobody", "5", "--db", db])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no account with the id or name \"nobody\"")
+    );
+    // Completions for the shells.
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(binary())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("accounts"),
+            "{shell}"
+        );
+    }
     assert_eq!(
         run(&["accounts", "list", "--db", db])
             .as_array()
