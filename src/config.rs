@@ -149,6 +149,35 @@ fn overlay(table: &mut toml::Table, keys: &[String], value: toml::Value) -> anyh
 mod tests {
     use super::*;
 
+    /// The README points at documents of this repository only, and each
+    /// of them exists.
+    #[test]
+    fn the_readme_links_only_to_documents_here() {
+        let readme = include_str!("../README.md");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut links = 0;
+        for target in readme
+            .split("](")
+            .skip(1)
+            .filter_map(|rest| rest.split(')').next())
+        {
+            links += 1;
+            assert!(
+                !target.starts_with("..") && !target.contains("://"),
+                "the README points outside the repository: {target}"
+            );
+            assert!(
+                root.join(target).exists(),
+                "the README points at a missing {target}"
+            );
+        }
+        assert!(links > 0);
+        assert!(
+            !readme.contains("../shared"),
+            "the README names a file outside the repository"
+        );
+    }
+
     /// The README's configuration example works when pasted, and every
     /// TOML block of it and of docs/ parses.
     #[test]
