@@ -42,6 +42,10 @@ pub struct DispatchConfig {
     pub retry_max_ms: u64,
     /// Attempts before a message fails. Default 10.
     pub max_attempts: u32,
+    /// A message acknowledged and not receipted for this long ends
+    /// `expired`, unless its connector says otherwise. Default 259 200
+    /// (72 h); 0: never.
+    pub receipt_timeout_secs: u64,
 }
 
 impl Default for DispatchConfig {
@@ -54,6 +58,7 @@ impl Default for DispatchConfig {
             retry_base_ms: 2_000,
             retry_max_ms: 300_000,
             max_attempts: 10,
+            receipt_timeout_secs: 72 * 3600,
         }
     }
 }

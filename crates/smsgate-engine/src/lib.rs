@@ -23,6 +23,7 @@ mod scheduler;
 pub mod sessions;
 #[cfg(test)]
 mod testing;
+mod unreceipted;
 pub mod velocity;
 pub mod webhooks;
 
@@ -261,6 +262,8 @@ struct Inner {
     event_ids: events::EventIds,
     default_sender: Option<String>,
     number_check: smsgate_core::NumberCheck,
+    /// `[engine.dispatch] receipt_timeout_secs`.
+    receipt_timeout_secs: u64,
 }
 
 /// The offset of page `page` (from 1) of `size` (1 to 100) rows: the one
@@ -426,6 +429,7 @@ impl Engine {
                 event_ids,
                 default_sender: config.default_sender.clone(),
                 number_check: config.number_check,
+                receipt_timeout_secs: config.dispatch.receipt_timeout_secs,
                 requests: std::sync::Mutex::new(RequestBuckets {
                     keys: smsgate_core::limits::Limiter::new(config.limits.per_key, 100_000),
                     accounts: smsgate_core::limits::Limiter::new(
@@ -495,7 +499,17 @@ impl Engine {
             events: Duration::from_secs(config.webhooks.event_retention_days * 24 * 3600),
             sessions: Duration::from_secs(config.session_idle_secs.max(1)),
         };
-        tracker.spawn(scheduler::run(store.clone(), wake, retention, stop.clone()));
+        let receipts = scheduler::Receipts {
+            routing: routing.clone(),
+            default_timeout_secs: config.dispatch.receipt_timeout_secs,
+        };
+        tracker.spawn(scheduler::run(
+            store.clone(),
+            wake,
+            retention,
+            receipts,
+            stop.clone(),
+        ));
         webhooks::start(
             store,
             config.webhooks.clone(),
@@ -505,6 +519,20 @@ impl Engine {
             stop.clone(),
         );
         Ok(routing)
+    }
+
+    /// Ends, as `expired`, the acknowledged messages whose receipt is
+    /// overdue at `now` by their connector's receipt timeout (the
+    /// scheduler does this once a minute); how many.
+    pub async fn end_unreceipted(&self, now: Timestamp) -> Result<usize, EngineError> {
+        let routing = self.live_routing()?;
+        Ok(unreceipted::sweep(
+            self.inner.store.as_ref(),
+            routing,
+            self.inner.receipt_timeout_secs,
+            now,
+        )
+        .await?)
     }
 
     /// The connectors and routes in force.
@@ -791,6 +819,7 @@ impl Engine {
             CancelOutcome::Canceled { refunded, balance } => {
                 metrics::counter!("smsgate_message_transitions_total", "status" => "canceled")
                     .increment(1);
+                tracing::debug!(message = %id, account = caller.account.0, status = "canceled", refunded = refunded.units(), "message canceled");
                 Ok((refunded, balance))
             }
             CancelOutcome::NotFound => Err(EngineError::NotFound("message")),

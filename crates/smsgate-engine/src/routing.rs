@@ -37,6 +37,9 @@ pub enum ConnectorConfig {
 #[serde(deny_unknown_fields)]
 pub struct NamedSimulator {
     pub name: String,
+    /// As for SMPP connectors: default the server's; 0: never.
+    #[serde(default)]
+    pub receipt_timeout_secs: Option<u64>,
 }
 
 impl ConnectorConfig {
@@ -44,6 +47,17 @@ impl ConnectorConfig {
         match self {
             ConnectorConfig::Smpp(c) => &c.name,
             ConnectorConfig::Simulator(s) => &s.name,
+        }
+    }
+
+    /// How long its acknowledged messages wait for a receipt: its own
+    /// setting, else `default` (seconds; 0: for ever). An SMPP connector
+    /// that asks for no receipts waits for none.
+    pub fn receipt_timeout_secs(&self, default: u64) -> u64 {
+        match self {
+            ConnectorConfig::Smpp(c) if !c.registered_delivery => 0,
+            ConnectorConfig::Smpp(c) => c.receipt_timeout_secs.unwrap_or(default),
+            ConnectorConfig::Simulator(s) => s.receipt_timeout_secs.unwrap_or(default),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The scheduler: moves scheduled messages to the queue when their time
 //! comes, expires waiting messages whose validity ended, forgets old
 //! idempotency keys, receipts that never matched, events past their
-//! retention and idle login sessions, and publishes queue depth.
+//! retention and idle login sessions, ends acknowledged messages whose
+//! receipt is overdue, and publishes queue depth.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,10 +30,17 @@ pub(crate) struct Retention {
     pub sessions: Duration,
 }
 
+/// Where acknowledged messages learn how long to wait for a receipt.
+pub(crate) struct Receipts {
+    pub routing: Arc<crate::routing::Routing>,
+    pub default_timeout_secs: u64,
+}
+
 pub(crate) async fn run(
     store: Arc<dyn Store>,
     wake_dispatcher: Arc<Notify>,
     retention: Retention,
+    receipts: Receipts,
     stop: CancellationToken,
 ) {
     let mut ticks: u64 = 0;
@@ -44,6 +52,18 @@ pub(crate) async fn run(
         ticks += 1;
         if let Err(e) = tick(store.as_ref(), &wake_dispatcher, &retention, ticks).await {
             tracing::warn!(error = %e, "scheduler tick failed");
+        }
+        // Once a minute: receipts that are not coming.
+        if ticks % 240 == 3
+            && let Err(e) = crate::unreceipted::sweep(
+                store.as_ref(),
+                &receipts.routing,
+                receipts.default_timeout_secs,
+                Timestamp::now(),
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "the sweep of overdue receipts failed");
         }
     }
 }
@@ -57,20 +77,26 @@ async fn tick(
     let now = Timestamp::now();
     loop {
         let promoted = store.promote_scheduled(now, CHUNK).await?;
-        if promoted > 0 {
+        for id in &promoted {
+            tracing::debug!(message = %id, status = "queued", "scheduled time reached");
+        }
+        if !promoted.is_empty() {
             metrics::counter!("smsgate_message_transitions_total", "status" => "queued")
-                .increment(promoted as u64);
+                .increment(promoted.len() as u64);
             wake_dispatcher.notify_one();
         }
-        if promoted < CHUNK {
+        if promoted.len() < CHUNK {
             break;
         }
     }
     loop {
         let expired = store.expire_overdue(now, CHUNK).await?;
+        for id in &expired {
+            tracing::debug!(message = %id, status = "expired", "validity ended before sending");
+        }
         metrics::counter!("smsgate_message_transitions_total", "status" => "expired")
-            .increment(expired as u64);
-        if expired < CHUNK {
+            .increment(expired.len() as u64);
+        if expired.len() < CHUNK {
             break;
         }
     }

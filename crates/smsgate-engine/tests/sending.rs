@@ -5,6 +5,7 @@ mod common;
 
 use common::{fixture, request};
 use smsgate_core::send::{Field, FieldErrorKind};
+use smsgate_core::{Status, Timestamp};
 use smsgate_engine::{EngineConfig, EngineError};
 use smsgate_store::AccountPatch;
 
@@ -126,4 +127,108 @@ async fn a_possible_number_check_sends_to_ranges_newer_than_the_metadata() {
         a.rejected[0].code, "invalid-number",
         "too short is still refused"
     );
+}
+
+/// Waits until the message is in `status` (the simulator answers within
+/// milliseconds; the bound only keeps a broken run from hanging).
+async fn wait_for(f: &common::Fixture, id: smsgate_core::MessageId, status: Status) {
+    for _ in 0..500 {
+        let m = f.engine.store().message(None, id).await.unwrap().unwrap();
+        if m.message.status == status {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{id} never reached {status:?}");
+}
+
+#[tokio::test]
+async fn a_message_without_a_receipt_ends_expired_after_the_receipt_timeout() {
+    let mut config = EngineConfig::default();
+    config.simulator.delivery_delay_ms = 0;
+    config.simulator.drop_ratio = 1.0; // acknowledged, never receipted
+    let f = common::delivering(config).await;
+    let caller = f.caller().await;
+    let sent = f
+        .engine
+        .send(
+            &caller,
+            common::request(&["+31612345678", "+31612345679"]),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    let id = sent.messages[0].id;
+    wait_for(&f, id, Status::Sent).await;
+    wait_for(&f, sent.messages[1].id, Status::Sent).await;
+    let balance = f.balance().await;
+
+    let now = Timestamp::now();
+    let hour = 3_600_000;
+    // Not before the default 72 h.
+    assert_eq!(
+        f.engine
+            .end_unreceipted(now.plus_millis(71 * hour))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        f.engine
+            .end_unreceipted(now.plus_millis(73 * hour))
+            .await
+            .unwrap(),
+        2
+    );
+    let m = f.engine.store().message(None, id).await.unwrap().unwrap();
+    assert_eq!(m.message.status, Status::Expired);
+    let last = m.history.last().unwrap();
+    assert_eq!(last.status, Status::Expired);
+    assert!(
+        last.detail
+            .as_deref()
+            .unwrap()
+            .contains("no receipt within the receipt timeout (259200 s)"),
+        "{last:?}"
+    );
+    // The carrier took it: no refund.
+    assert_eq!(f.balance().await, balance);
+    // Each change is walked once: nothing is ended twice.
+    assert_eq!(
+        f.engine
+            .end_unreceipted(now.plus_millis(74 * hour))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_delivered_message_is_not_ended_and_a_zero_timeout_waits_for_ever() {
+    let mut config = EngineConfig::default();
+    config.simulator.delivery_delay_ms = 0;
+    let f = common::delivering(config).await;
+    let caller = f.caller().await;
+    let sent = f
+        .engine
+        .send(&caller, common::request(&["+31612345678"]), None, None)
+        .await
+        .unwrap();
+    wait_for(&f, sent.messages[0].id, Status::Delivered).await;
+    let far = Timestamp::now().plus_millis(365 * 24 * 3_600_000);
+    assert_eq!(f.engine.end_unreceipted(far).await.unwrap(), 0);
+
+    let mut config = EngineConfig::default();
+    config.simulator.drop_ratio = 1.0;
+    config.dispatch.receipt_timeout_secs = 0;
+    let f = common::delivering(config).await;
+    let caller = f.caller().await;
+    let sent = f
+        .engine
+        .send(&caller, common::request(&["+31612345678"]), None, None)
+        .await
+        .unwrap();
+    wait_for(&f, sent.messages[0].id, Status::Sent).await;
+    assert_eq!(f.engine.end_unreceipted(far).await.unwrap(), 0);
 }

@@ -193,10 +193,11 @@ pub trait Store: Send + Sync + 'static {
 
     // --- the queue ---------------------------------------------------------------
 
-    /// Moves scheduled messages whose time has come to `queued`.
-    async fn promote_scheduled(&self, now: Timestamp, limit: usize) -> Result<usize>;
-    /// Expires waiting messages whose validity ended before they were sent.
-    async fn expire_overdue(&self, now: Timestamp, limit: usize) -> Result<usize>;
+    /// Moves scheduled messages whose time has come to `queued`; which.
+    async fn promote_scheduled(&self, now: Timestamp, limit: usize) -> Result<Vec<MessageId>>;
+    /// Expires waiting messages whose validity ended before they were
+    /// sent; which.
+    async fn expire_overdue(&self, now: Timestamp, limit: usize) -> Result<Vec<MessageId>>;
     /// Ends every lease on messages being submitted: at the start of a
     /// single node, what was in flight died with the last process and is
     /// claimed again at once rather than when its lease ends. Returns how
@@ -216,6 +217,17 @@ pub trait Store: Send + Sync + 'static {
     /// Applies status changes: legal ones move the message (refunding where
     /// the lifecycle says), others are recorded in its history only.
     async fn apply(&self, updates: Vec<StatusUpdate>) -> Result<Vec<ApplyOutcome>>;
+    /// Walks the message history after row `after`, at most `limit` rows,
+    /// up to the first change made after `before`: the messages
+    /// acknowledged (`sent`) in that stretch that are still `sent`. The
+    /// history is appended in time order, so a cursor walks each change
+    /// once and no index is kept for it on the write path.
+    async fn acknowledged(
+        &self,
+        after: i64,
+        before: Timestamp,
+        limit: usize,
+    ) -> Result<AcknowledgedPage>;
 
     // --- inbound -----------------------------------------------------------------
 

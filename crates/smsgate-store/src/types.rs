@@ -451,6 +451,19 @@ pub enum ApplyOutcome {
     NotFound,
 }
 
+/// A stretch of the message history walked for acknowledgements that
+/// never got a receipt (`Store::acknowledged`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AcknowledgedPage {
+    /// Where the next walk starts (a history row).
+    pub cursor: i64,
+    /// Messages acknowledged in the stretch and still `sent`, with their
+    /// connector.
+    pub messages: Vec<(MessageId, Option<String>)>,
+    /// The walk stopped at `limit` rows: there is more before `before`.
+    pub more: bool,
+}
+
 /// Messages waiting to be sent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct QueueDepth {

@@ -19,9 +19,23 @@ pub struct Fixture {
 }
 
 pub async fn fixture(config: EngineConfig) -> Fixture {
+    build(config, false).await
+}
+
+/// A fixture whose engine delivers: dispatcher, scheduler and the
+/// built-in simulator run.
+pub async fn delivering(config: EngineConfig) -> Fixture {
+    build(config, true).await
+}
+
+async fn build(config: EngineConfig, delivering: bool) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("db.sqlite")).unwrap();
-    let engine = Engine::offline_with(Arc::new(store), config).await.unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("db.sqlite")).unwrap());
+    let engine = if delivering {
+        Engine::start(store, config).await.unwrap()
+    } else {
+        Engine::offline_with(store, config).await.unwrap()
+    };
     let (account, key) = engine
         .create_account(AccountRequest {
             name: "acme".into(),

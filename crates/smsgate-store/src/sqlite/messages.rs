@@ -739,7 +739,11 @@ fn ids_returned(
     Ok(ids)
 }
 
-pub(crate) fn promote_scheduled(conn: &Connection, now: Timestamp, limit: usize) -> Result<usize> {
+pub(crate) fn promote_scheduled(
+    conn: &Connection,
+    now: Timestamp,
+    limit: usize,
+) -> Result<Vec<MessageId>> {
     let promoted = conn
         .prepare_cached(
             "UPDATE messages SET status = 'queued', updated_at = ?1, event_seq = event_seq + 1
@@ -750,10 +754,12 @@ pub(crate) fn promote_scheduled(conn: &Connection, now: Timestamp, limit: usize)
             Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?, r.get::<_, u32>(2)?))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut ids = Vec::with_capacity(promoted.len());
     for (id, account, seq) in &promoted {
         let id = MessageId::from_bytes(
             uuid_col(Some(id.clone())).ok_or_else(|| corrupt("message id", ""))?,
         );
+        ids.push(id);
         insert_transition(
             conn,
             id,
@@ -772,10 +778,14 @@ pub(crate) fn promote_scheduled(conn: &Connection, now: Timestamp, limit: usize)
             now,
         )?;
     }
-    Ok(promoted.len())
+    Ok(ids)
 }
 
-pub(crate) fn expire_overdue(conn: &Connection, now: Timestamp, limit: usize) -> Result<usize> {
+pub(crate) fn expire_overdue(
+    conn: &Connection,
+    now: Timestamp,
+    limit: usize,
+) -> Result<Vec<MessageId>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id FROM messages WHERE expires_at < ?1 AND status IN ('scheduled', 'queued')
          AND expires_at IS NOT NULL LIMIT ?2",
@@ -786,7 +796,7 @@ pub(crate) fn expire_overdue(conn: &Connection, now: Timestamp, limit: usize) ->
         u.detail = Some("validity ended before the message could be sent".into());
         apply(conn, u)?;
     }
-    Ok(ids.len())
+    Ok(ids)
 }
 
 fn outbound_row(r: &Row<'_>) -> rusqlite::Result<Result<Outbound>> {

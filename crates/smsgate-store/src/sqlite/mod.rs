@@ -401,11 +401,11 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn promote_scheduled(&self, now: Timestamp, limit: usize) -> Result<usize> {
+    async fn promote_scheduled(&self, now: Timestamp, limit: usize) -> Result<Vec<MessageId>> {
         self.write(move |c| messages::promote_scheduled(c, now, limit))
             .await
     }
-    async fn expire_overdue(&self, now: Timestamp, limit: usize) -> Result<usize> {
+    async fn expire_overdue(&self, now: Timestamp, limit: usize) -> Result<Vec<MessageId>> {
         self.write(move |c| messages::expire_overdue(c, now, limit))
             .await
     }
@@ -425,6 +425,15 @@ impl Store for SqliteStore {
     }
     async fn apply(&self, updates: Vec<StatusUpdate>) -> Result<Vec<ApplyOutcome>> {
         self.write(move |c| updates.into_iter().map(|u| messages::apply(c, u)).collect())
+            .await
+    }
+    async fn acknowledged(
+        &self,
+        after: i64,
+        before: Timestamp,
+        limit: usize,
+    ) -> Result<crate::AcknowledgedPage> {
+        self.read(move |c| receipts::acknowledged(c, after, before, limit))
             .await
     }
 

@@ -294,6 +294,55 @@ pub(crate) fn parts(conn: &Connection, id: MessageId) -> Result<Vec<PartRecord>>
     .collect()
 }
 
+/// See `Store::acknowledged`: a range of the history by row id (its
+/// primary key), then the current state of the messages acknowledged in it.
+pub(crate) fn acknowledged(
+    conn: &Connection,
+    after: i64,
+    before: Timestamp,
+    limit: usize,
+) -> Result<crate::AcknowledgedPage> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT rowid, status, at, message_id, applied FROM transitions
+          WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![after, limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, bool>(4)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut page = crate::AcknowledgedPage {
+        cursor: after,
+        messages: Vec::new(),
+        more: rows.len() == limit,
+    };
+    let mut current =
+        conn.prepare_cached("SELECT connector FROM messages WHERE id = ?1 AND status = 'sent'")?;
+    for (row, status, at, id, applied) in rows {
+        if at > before.0 {
+            page.more = false;
+            break;
+        }
+        page.cursor = row;
+        if status != Status::Sent.as_str() || !applied {
+            continue;
+        }
+        let connector: Option<Option<String>> =
+            current.query_row([&id], |r| r.get(0)).optional()?;
+        if let Some(connector) = connector {
+            let id = uuid_col(Some(id)).ok_or_else(|| corrupt("message id", ""))?;
+            page.messages.push((MessageId::from_bytes(id), connector));
+        }
+    }
+    Ok(page)
+}
+
 /// Carrier ids of parts `connector` acknowledged that have no final
 /// receipt, of messages still `sent`.
 pub(crate) fn awaiting_receipt(conn: &Connection, connector: &str) -> Result<Vec<String>> {

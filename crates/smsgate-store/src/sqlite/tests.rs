@@ -252,7 +252,11 @@ async fn scheduled_messages_wait_on_disk_until_due() {
         .unwrap();
     assert_eq!(r[0].as_ref().unwrap().messages[0].status, Status::Scheduled);
     assert_eq!(
-        store.promote_scheduled(Timestamp(4_999), 10).await.unwrap(),
+        store
+            .promote_scheduled(Timestamp(4_999), 10)
+            .await
+            .unwrap()
+            .len(),
         0
     );
     assert!(
@@ -264,7 +268,7 @@ async fn scheduled_messages_wait_on_disk_until_due() {
     );
     assert_eq!(
         store.promote_scheduled(Timestamp(5_000), 10).await.unwrap(),
-        1
+        vec![id]
     );
     assert_eq!(status(&store, id).await, Status::Queued);
     assert_eq!(
@@ -422,6 +426,51 @@ fn receipt(carrier_id: &str, status: Status, at: i64) -> StatusUpdate {
     );
     u.detail = Some(format!("receipt for {carrier_id}"));
     u
+}
+
+/// The walk for overdue receipts: in history order, from a cursor, up to
+/// the first change after `before`, only messages still `sent`, in pages.
+#[tokio::test]
+async fn acknowledged_messages_are_walked_once_in_history_order() {
+    let (_d, store) = open();
+    let first = sent_with(&store, "+31612345671", &["a1"]).await;
+    let delivered = sent_with(&store, "+31612345672", &["a2"]).await;
+    store
+        .apply(vec![receipt("a2", Status::Delivered, 40)])
+        .await
+        .unwrap();
+    let third = sent_with(&store, "+31612345673", &["a3"]).await;
+    // Nothing was acknowledged before 30.
+    let page = store.acknowledged(0, Timestamp(29), 100).await.unwrap();
+    assert!(page.messages.is_empty() && !page.more, "{page:?}");
+    // Up to the receipt at 40: the first two acknowledgements, the
+    // delivered one no longer `sent`; the walk stops before the row at 40.
+    let page = store.acknowledged(0, Timestamp(39), 100).await.unwrap();
+    assert_eq!(page.messages, vec![(first, Some("c".into()))]);
+    assert!(!page.more);
+    let rest = store
+        .acknowledged(page.cursor, Timestamp(100), 100)
+        .await
+        .unwrap();
+    assert_eq!(rest.messages, vec![(third, Some("c".into()))]);
+    // The end: nothing after the last row.
+    let end = store
+        .acknowledged(rest.cursor, Timestamp(100), 100)
+        .await
+        .unwrap();
+    assert_eq!((end.cursor, end.messages.len()), (rest.cursor, 0));
+    // In pages of two rows, every message is found once.
+    let (mut cursor, mut found) = (0, Vec::new());
+    loop {
+        let page = store.acknowledged(cursor, Timestamp(100), 2).await.unwrap();
+        found.extend(page.messages.iter().map(|(id, _)| *id));
+        cursor = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(found, vec![first, third]);
+    let _ = delivered;
 }
 
 #[tokio::test]
@@ -603,8 +652,14 @@ async fn expiry_refunds_messages_that_never_left() {
         .accept(vec![submission(a, vec![m])], Timestamp(10))
         .await
         .unwrap();
-    assert_eq!(store.expire_overdue(Timestamp(100), 10).await.unwrap(), 0);
-    assert_eq!(store.expire_overdue(Timestamp(101), 10).await.unwrap(), 1);
+    assert_eq!(
+        store.expire_overdue(Timestamp(100), 10).await.unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        store.expire_overdue(Timestamp(101), 10).await.unwrap(),
+        vec![id]
+    );
     assert_eq!(status(&store, id).await, Status::Expired);
     assert_eq!(balance(&store, a).await, 10);
 }

@@ -130,6 +130,12 @@ pub struct SmppConfig {
     /// Ask for delivery receipts. Default true.
     #[serde(default = "yes")]
     pub registered_delivery: bool,
+    /// A message acknowledged and not receipted for this long ends
+    /// `expired` (its receipt is not coming). Default: the server's
+    /// `[engine.dispatch] receipt_timeout_secs`; 0: never. Without
+    /// `registered_delivery` no receipt is awaited.
+    #[serde(default)]
+    pub receipt_timeout_secs: Option<u64>,
     /// How long a request waits for its response. Default 10 000.
     #[serde(default = "ten_thousand")]
     pub response_timeout_ms: u64,
