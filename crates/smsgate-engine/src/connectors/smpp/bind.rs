@@ -197,13 +197,18 @@ async fn keep_bound(
                     }
                 };
                 let error = why.map(|e| e.to_string());
-                if !stop.is_cancelled() {
+                let reconnecting = !stop.is_cancelled();
+                if reconnecting {
                     tracing::warn!(connector = %name, bind = slot.index, error = ?error, "connection ended; reconnecting");
+                }
+                // The reason first: whoever reads the status and sees the
+                // reconnect also sees why (it was read in between once).
+                slot.set(BindState::Backoff, None, error);
+                if reconnecting {
                     slot.reconnects.fetch_add(1, Ordering::Relaxed);
                     metrics::counter!("smsgate_smpp_reconnects_total", "connector" => name.clone())
                         .increment(1);
                 }
-                slot.set(BindState::Backoff, None, error);
             }
             Err(e) => {
                 failures = failures.saturating_add(1);
