@@ -248,7 +248,8 @@ async fn json_logs_hold_everything_and_one_access_line_per_request() {
         ])
         .arg(&db)
         .env_remove("SMSGATE_ADMIN_TOKEN")
-        .env("SMSGATE_LOG", "info")
+        .env("SMSGATE_LOG", "info,smsgate_engine=debug")
+        .env("SMSGATE_ENGINE__SIMULATOR__DELIVERY_DELAY_MS", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -320,6 +321,25 @@ async fn json_logs_hold_everything_and_one_access_line_per_request() {
     assert_eq!(native["account"], demo_account_id(&base, &key).await);
     assert_eq!(access[1]["path"], "/api/http/balance");
     assert_eq!(access[1]["account"], native["account"]);
+    // A debug line per status change of a message, from acceptance to
+    // the receipt.
+    let sent: Value = http
+        .post(format!("{base}/v1/messages"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"to": "+31612345678", "from": "smsgate", "text": "hi"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = sent["messages"][0]["id"].as_str().unwrap().to_string();
+    let changes: Vec<String> = std::iter::from_fn(|| Some(next(&mut lines)))
+        .filter(|v| v["message"] == "message status changed" && v["message_id"] == id.as_str())
+        .map(|v| v["to"].as_str().unwrap().to_string())
+        .take_while(|to| to != "delivered")
+        .collect();
+    assert_eq!(changes, ["queued", "submitting", "sent"]);
     let _ = child.kill();
     let _ = child.wait();
     let mut out = String::new();

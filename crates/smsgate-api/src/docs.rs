@@ -32,7 +32,7 @@ fn served(state: &AppState) -> impl Iterator<Item = Face> + '_ {
 pub(crate) async fn index(State(state): State<AppState>) -> Response {
     let mut body = String::from("<h1>smsgate API reference</h1>\n<ul class=\"faces\">\n");
     for face in served(&state) {
-        let doc = serde_json::to_value(face.document()).unwrap_or_default();
+        let doc = serde_json::to_value(face.document_for(&state.dialects)).unwrap_or_default();
         let _ = writeln!(
             body,
             "<li><a href=\"/docs/{slug}\">{title}</a> <span class=\"muted\">· <a href=\"{json}\">OpenAPI</a></span><br>{description}</li>",
@@ -49,7 +49,7 @@ pub(crate) async fn index(State(state): State<AppState>) -> Response {
 pub(crate) async fn face(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
     match served(&state).find(|face| face.slug() == slug) {
         Some(face) => {
-            let doc = serde_json::to_value(face.document()).unwrap_or_default();
+            let doc = serde_json::to_value(face.document_for(&state.dialects)).unwrap_or_default();
             let title = text(&doc["info"]["title"]).to_string();
             page(&title, &render(&doc, face))
         }

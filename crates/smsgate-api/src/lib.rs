@@ -67,7 +67,9 @@ pub fn router(state: AppState) -> axum::Router {
         .route("/metrics", get(metrics_text))
         .route(
             "/openapi.json",
-            get(|| async { openapi::Face::Native.answer() }),
+            get(|State(state): State<AppState>| async move {
+                openapi::Face::Native.answer(&state.dialects)
+            }),
         )
         .route("/docs", get(docs::index))
         .route("/docs/{face}", get(docs::face))

@@ -15,6 +15,12 @@ use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Type};
 
+use crate::dialects::DialectsConfig;
+
+/// Where the action dialect's document puts its endpoint (the default of
+/// `[dialects] action_path`).
+const ACTION_PATH: &str = "/api/v1/action";
+
 /// A face of smsgate: the native API or one provider's dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Face {
@@ -116,11 +122,25 @@ impl Face {
         }
     }
 
+    /// The face's document as this server answers it: the action
+    /// dialect's endpoint where the configuration puts it.
+    pub fn document_for(self, dialects: &DialectsConfig) -> utoipa::openapi::OpenApi {
+        let mut doc = self.document();
+        if self == Face::Action
+            && let Some(item) = doc.paths.paths.remove(ACTION_PATH)
+        {
+            doc.paths.paths.insert(dialects.action_path.clone(), item);
+        }
+        doc
+    }
+
     /// The face's document as an answer.
-    pub fn answer(self) -> Response {
+    pub fn answer(self, dialects: &DialectsConfig) -> Response {
         (
             [(header::CONTENT_TYPE, "application/json")],
-            self.document().to_pretty_json().unwrap_or_default(),
+            self.document_for(dialects)
+                .to_pretty_json()
+                .unwrap_or_default(),
         )
             .into_response()
     }
@@ -342,6 +362,19 @@ mod tests {
             "openapi-spec-validator refused:\n{text}"
         );
         assert_eq!(text.matches(": OK").count(), files.len(), "{text}");
+    }
+
+    #[test]
+    fn the_action_document_names_the_configured_endpoint() {
+        let dialects = DialectsConfig {
+            action_path: "/skycore/send".into(),
+            ..DialectsConfig::default()
+        };
+        let doc = Face::Action.document_for(&dialects);
+        assert!(doc.paths.paths.contains_key("/skycore/send"));
+        assert!(!doc.paths.paths.contains_key(ACTION_PATH));
+        let default = Face::Action.document_for(&DialectsConfig::default());
+        assert!(default.paths.paths.contains_key(ACTION_PATH));
     }
 
     #[test]

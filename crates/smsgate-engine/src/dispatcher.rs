@@ -131,6 +131,9 @@ async fn dispatch(
             }
         };
         metrics::histogram!("smsgate_dispatch_claimed").record(claimed.len() as f64);
+        for m in &claimed {
+            tracing::debug!(message_id = %m.id, account = %m.account_id, to = "submitting", attempt = m.attempts, "message status changed");
+        }
         if claimed.is_empty() {
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}
@@ -359,7 +362,7 @@ fn record_outcome(update: &StatusUpdate, result: &ApplyOutcome) {
             metrics::counter!("smsgate_message_transitions_total", "status" => to.as_str())
                 .increment(1);
             tracing::debug!(
-                message = %id,
+                message_id = %id,
                 account = %account,
                 from = from.as_str(),
                 to = to.as_str(),

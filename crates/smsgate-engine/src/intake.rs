@@ -104,6 +104,13 @@ async fn run(
                     .map(|a| a.messages.len())
                     .sum();
                 metrics::counter!("smsgate_messages_accepted_total").increment(accepted as u64);
+                if tracing::enabled!(tracing::Level::DEBUG) {
+                    for a in results.iter().filter_map(|r| r.as_ref().ok()) {
+                        for m in a.messages.iter().filter(|_| !a.replayed) {
+                            tracing::debug!(message_id = %m.id, to = m.status.as_str(), cost = m.cost.units(), detail = "accepted", "message status changed");
+                        }
+                    }
+                }
                 for (reply, result) in replies.drain(..).zip(results) {
                     let _ = reply.send(Ok(result));
                 }

@@ -819,7 +819,7 @@ impl Engine {
             CancelOutcome::Canceled { refunded, balance } => {
                 metrics::counter!("smsgate_message_transitions_total", "status" => "canceled")
                     .increment(1);
-                tracing::debug!(message = %id, account = caller.account.0, status = "canceled", refunded = refunded.units(), "message canceled");
+                tracing::debug!(message_id = %id, account = caller.account.0, to = "canceled", refunded = refunded.units(), detail = "canceled by the client", "message status changed");
                 Ok((refunded, balance))
             }
             CancelOutcome::NotFound => Err(EngineError::NotFound("message")),

@@ -78,7 +78,7 @@ async fn tick(
     loop {
         let promoted = store.promote_scheduled(now, CHUNK).await?;
         for id in &promoted {
-            tracing::debug!(message = %id, status = "queued", "scheduled time reached");
+            tracing::debug!(message_id = %id, from = "scheduled", to = "queued", detail = "scheduled time reached", "message status changed");
         }
         if !promoted.is_empty() {
             metrics::counter!("smsgate_message_transitions_total", "status" => "queued")
@@ -92,7 +92,7 @@ async fn tick(
     loop {
         let expired = store.expire_overdue(now, CHUNK).await?;
         for id in &expired {
-            tracing::debug!(message = %id, status = "expired", "validity ended before sending");
+            tracing::debug!(message_id = %id, to = "expired", detail = "validity ended before sending", "message status changed");
         }
         metrics::counter!("smsgate_message_transitions_total", "status" => "expired")
             .increment(expired.len() as u64);

@@ -94,9 +94,12 @@ pub(crate) async fn sweep(
                 .filter(|(_, connector)| timeouts.of(connector.as_deref()) == Some(timeout))
                 .map(|(id, connector)| {
                     tracing::debug!(
-                        message = %id,
+                        message_id = %id,
                         connector = connector.as_deref().unwrap_or_default(),
-                        "no receipt within the receipt timeout; the message ends expired"
+                        from = "sent",
+                        to = "expired",
+                        detail = "no receipt within the receipt timeout",
+                        "message status changed"
                     );
                     StatusUpdate {
                         detail: Some(format!(

@@ -473,8 +473,8 @@ fn refused(reason: &RejectReason) -> ErrorCode {
 )]
 pub(crate) struct ActionApi;
 
-async fn openapi() -> Response {
-    crate::openapi::Face::Action.answer()
+async fn openapi(State(state): State<AppState>) -> Response {
+    crate::openapi::Face::Action.answer(&state.dialects)
 }
 
 #[cfg(test)]

@@ -922,6 +922,6 @@ pub async fn status(
 )]
 pub(crate) struct SessionApi;
 
-async fn openapi() -> Response {
-    crate::openapi::Face::Session.answer()
+async fn openapi(State(state): State<AppState>) -> Response {
+    crate::openapi::Face::Session.answer(&state.dialects)
 }

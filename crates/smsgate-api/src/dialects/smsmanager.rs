@@ -580,6 +580,6 @@ pub async fn simple(
 )]
 pub(crate) struct SmsmanagerApi;
 
-async fn openapi() -> Response {
-    crate::openapi::Face::Smsmanager.answer()
+async fn openapi(State(state): State<AppState>) -> Response {
+    crate::openapi::Face::Smsmanager.answer(&state.dialects)
 }

@@ -655,8 +655,8 @@ fn single_status(m: &MessageRecord) -> Value {
 )]
 pub(crate) struct SmsPointApi;
 
-async fn openapi() -> Response {
-    crate::openapi::Face::Thesmspoint.answer()
+async fn openapi(State(state): State<AppState>) -> Response {
+    crate::openapi::Face::Thesmspoint.answer(&state.dialects)
 }
 
 #[cfg(test)]

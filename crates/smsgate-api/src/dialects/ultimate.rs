@@ -467,6 +467,6 @@ pub async fn balance(
 )]
 pub(crate) struct UltimateApi;
 
-async fn openapi() -> Response {
-    crate::openapi::Face::Ultimate.answer()
+async fn openapi(State(state): State<AppState>) -> Response {
+    crate::openapi::Face::Ultimate.answer(&state.dialects)
 }
