@@ -209,13 +209,7 @@ async fn a_delivered_message_is_not_ended_and_a_zero_timeout_waits_for_ever() {
     let mut config = EngineConfig::default();
     config.simulator.delivery_delay_ms = 0;
     let f = common::delivering(config).await;
-    let caller = f.caller().await;
-    let sent = f
-        .engine
-        .send(&caller, common::request(&["+31612345678"]), None, None)
-        .await
-        .unwrap();
-    wait_for(&f, sent.messages[0].id, Status::Delivered).await;
+    wait_for(&f, send_one(&f).await, Status::Delivered).await;
     let far = Timestamp::now().plus_millis(365 * 24 * 3_600_000);
     assert_eq!(f.engine.end_unreceipted(far).await.unwrap(), 0);
 
@@ -223,12 +217,16 @@ async fn a_delivered_message_is_not_ended_and_a_zero_timeout_waits_for_ever() {
     config.simulator.drop_ratio = 1.0;
     config.dispatch.receipt_timeout_secs = 0;
     let f = common::delivering(config).await;
+    wait_for(&f, send_one(&f).await, Status::Sent).await;
+    assert_eq!(f.engine.end_unreceipted(far).await.unwrap(), 0);
+}
+
+async fn send_one(f: &common::Fixture) -> smsgate_core::MessageId {
     let caller = f.caller().await;
     let sent = f
         .engine
         .send(&caller, common::request(&["+31612345678"]), None, None)
         .await
         .unwrap();
-    wait_for(&f, sent.messages[0].id, Status::Sent).await;
-    assert_eq!(f.engine.end_unreceipted(far).await.unwrap(), 0);
+    sent.messages[0].id
 }
