@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use smsgate_core::reach::Reach;
 use smsgate_core::{AccountId, Credits, KeyId, Price, credits::STANDARD_ROUTE};
 use smsgate_engine::AccountRequest;
-use smsgate_store::{Account, AccountPatch, AccountStatus, ApiKeyInfo, LedgerEntry};
+use smsgate_engine::records::{Account, AccountPatch, AccountStatus, ApiKeyInfo, LedgerEntry};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -166,7 +166,7 @@ pub async fn list_accounts(
     State(state): State<AppState>,
     _: Admin,
 ) -> Result<Json<AccountList>, Problem> {
-    let accounts = state.engine.store().accounts().await?;
+    let accounts = state.engine.admin().accounts().await?;
     Ok(Json(AccountList {
         data: accounts.iter().map(AccountView::from).collect(),
     }))
@@ -179,12 +179,12 @@ pub(crate) fn account_id(id: &str) -> Result<AccountId, Problem> {
 }
 
 async fn load(state: &AppState, id: AccountId) -> Result<Account, Problem> {
-    state
-        .engine
-        .store()
-        .account(id)
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("no account with id {id}")))
+    state.engine.admin().account(id).await.map_err(|e| match e {
+        smsgate_engine::EngineError::NotFound(_) => {
+            Problem::not_found(format!("no account with id {id}"))
+        }
+        other => other.into(),
+    })
 }
 
 #[utoipa::path(get, path = "/admin/v1/accounts/{id}", tag = "admin",
@@ -472,7 +472,7 @@ pub async fn create_key(
             .set_key_networks(issued.id, req.allowed_ips)
             .await?;
     }
-    let keys = state.engine.store().keys(id).await?;
+    let keys = state.engine.admin().keys(id).await?;
     let info = keys
         .iter()
         .find(|k| k.id == issued.id)
@@ -517,7 +517,7 @@ pub async fn list_keys(
 ) -> Result<Json<KeyList>, Problem> {
     let id = account_id(&id)?;
     load(&state, id).await?;
-    let keys = state.engine.store().keys(id).await?;
+    let keys = state.engine.admin().keys(id).await?;
     Ok(Json(KeyList {
         data: keys.iter().map(KeyView::from).collect(),
     }))
@@ -633,7 +633,7 @@ pub async fn ledger(
 ) -> Result<Json<LedgerPage>, Problem> {
     let id = account_id(&id)?;
     load(&state, id).await?;
-    let entries = state.engine.store().ledger(id, 500).await?;
+    let entries = state.engine.admin().ledger(id, 500).await?;
     Ok(Json(LedgerPage {
         data: entries.iter().map(LedgerView::from).collect(),
     }))
@@ -668,7 +668,7 @@ pub async fn list_prices(
     State(state): State<AppState>,
     _: Admin,
 ) -> Result<Json<PriceList>, Problem> {
-    let prices = state.engine.store().prices().await?;
+    let prices = state.engine.admin().prices().await?;
     Ok(Json(PriceList {
         data: prices
             .into_iter()

@@ -172,7 +172,7 @@ async fn healthz() -> &'static str {
 
 /// Readiness: the database answers.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.engine.store().queue_depth().await {
+    match state.engine.admin().queue_depth().await {
         Ok(depth) => axum::Json(serde_json::json!({
             "status": "ready",
             "queue": {"scheduled": depth.scheduled, "queued": depth.queued, "submitting": depth.submitting},

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 use smsgate_core::AccountId;
-use smsgate_store::{KeywordAssignment, NumberAssignment};
+use smsgate_engine::records::{KeywordAssignment, NumberAssignment};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -84,7 +84,7 @@ pub async fn list_numbers(
     State(state): State<AppState>,
     _: Admin,
 ) -> Result<Json<NumberList>, Problem> {
-    let numbers = state.engine.store().numbers().await?;
+    let numbers = state.engine.admin().numbers().await?;
     Ok(Json(NumberList {
         data: numbers.iter().map(NumberView::from).collect(),
     }))
@@ -98,8 +98,7 @@ pub async fn unassign_number(
     _: Admin,
     Path(number): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    let digits = number.trim_start_matches('+');
-    if state.engine.store().unassign_number(digits).await? {
+    if state.engine.unassign_number(&number).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Problem::not_found(format!(

@@ -201,12 +201,6 @@ pub(crate) fn recipients(rejected: Vec<Rejection>) -> Vec<RecipientReason> {
         .collect()
 }
 
-impl From<smsgate_store::StoreError> for Problem {
-    fn from(e: smsgate_store::StoreError) -> Problem {
-        EngineError::from(e).into()
-    }
-}
-
 impl From<EngineError> for Problem {
     fn from(e: EngineError) -> Problem {
         let detail = e.to_string();

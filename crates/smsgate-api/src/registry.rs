@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use smsgate_core::{AccountId, Category, Timestamp};
 use smsgate_engine::Caller;
-use smsgate_store::{Approval, SenderRecord, TemplateRecord};
+use smsgate_engine::records::{Approval, SenderRecord, TemplateRecord};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -163,7 +163,7 @@ async fn create_sender(
 }
 
 async fn list_senders(state: &AppState, account: AccountId) -> Result<Json<SenderList>, Problem> {
-    let senders = state.engine.store().senders(account).await?;
+    let senders = state.engine.senders(account).await?;
     Ok(Json(SenderList {
         data: senders.iter().map(SenderView::from).collect(),
     }))
@@ -193,7 +193,7 @@ async fn list_templates(
     state: &AppState,
     account: AccountId,
 ) -> Result<Json<TemplateList>, Problem> {
-    let templates = state.engine.store().templates(account).await?;
+    let templates = state.engine.admin().templates(account).await?;
     Ok(Json(TemplateList {
         data: templates.iter().map(TemplateView::from).collect(),
     }))

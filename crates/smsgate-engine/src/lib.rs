@@ -16,6 +16,7 @@ pub mod events;
 pub mod inbound;
 mod intake;
 pub mod passwords;
+mod reads;
 pub mod registry;
 pub mod router;
 pub mod routing;
@@ -47,6 +48,7 @@ use tokio_util::task::TaskTracker;
 pub use accounts::{AuthFailure, Caller, IssuedKey};
 pub use connectors::simulator::SimulatorConfig;
 pub use dispatcher::DispatchConfig;
+pub use reads::Admin;
 pub use router::Route;
 pub use routing::{ConnectorConfig, RoutingConfig};
 
@@ -1124,6 +1126,13 @@ impl Engine {
             .map_err(not_found)
     }
 
+    /// Stops routing inbound messages to `number` (`+` optional); false
+    /// when it was not assigned.
+    pub async fn unassign_number(&self, number: &str) -> Result<bool, EngineError> {
+        let digits = number.trim().trim_start_matches('+');
+        Ok(self.inner.store.unassign_number(digits).await?)
+    }
+
     /// A webhook endpoint for an account: its events are POSTed to `url`,
     /// signed with a new secret.
     pub async fn create_webhook(
@@ -1340,4 +1349,16 @@ fn not_found(e: StoreError) -> EngineError {
         StoreError::NoSuchKey(_) => EngineError::NotFound("API key"),
         e => e.into(),
     }
+}
+
+/// The records and requests of the engine's services, as the faces see
+/// them (the faces do not reach the store).
+pub mod records {
+    pub use smsgate_store::{
+        Acceptance, AcceptedMessage, Account, AccountPatch, AccountStatus, ApiKeyInfo, Approval,
+        BatchSummary, Campaign, DeliveryRecord, EndpointKind, Idempotency, InboundRecord,
+        KeywordAssignment, LedgerEntry, MessageDetail, MessageFilter, MessageRecord, NewBatch,
+        NumberAssignment, PartRecord, Replay, SenderRecord, Suppression, TemplateRecord,
+        TransitionRecord, WebhookEndpoint,
+    };
 }

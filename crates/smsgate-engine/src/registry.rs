@@ -68,6 +68,44 @@ impl Engine {
         Ok(self.inner.store.sender(account, id).await?)
     }
 
+    /// The caller's sender ID named by its text (`Acme`) or its public id
+    /// (`sd_…`), as dialects let clients name one.
+    pub async fn find_sender(
+        &self,
+        caller: &crate::Caller,
+        given: &str,
+    ) -> Result<Option<SenderRecord>, EngineError> {
+        let given = given.trim();
+        match self
+            .inner
+            .store
+            .sender_by_name(caller.account, given)
+            .await?
+        {
+            Some(found) => Ok(Some(found)),
+            None => self.sender(caller.account, given).await,
+        }
+    }
+
+    /// The caller's template named by its registered template id or its
+    /// public id (`tp_…`).
+    pub async fn find_template(
+        &self,
+        caller: &crate::Caller,
+        given: &str,
+    ) -> Result<Option<TemplateRecord>, EngineError> {
+        let given = given.trim();
+        match self
+            .inner
+            .store
+            .template_by_template_id(caller.account, given)
+            .await?
+        {
+            Some(found) => Ok(Some(found)),
+            None => self.template(caller.account, given).await,
+        }
+    }
+
     /// The account's sender IDs, oldest first.
     pub async fn senders(&self, account: AccountId) -> Result<Vec<SenderRecord>, EngineError> {
         Ok(self.inner.store.senders(account).await?)

@@ -167,7 +167,12 @@ pub trait Store: Send + Sync + 'static {
         account: Option<AccountId>,
         id: MessageId,
     ) -> Result<Option<MessageDetail>>;
-    async fn messages(&self, filter: MessageFilter) -> Result<Vec<MessageRecord>>;
+    /// The account's messages that pass `filter`, newest first.
+    async fn messages(
+        &self,
+        account: AccountId,
+        filter: MessageFilter,
+    ) -> Result<Vec<MessageRecord>>;
     async fn count_messages(&self, account: AccountId) -> Result<u64>;
     async fn batch(&self, account: AccountId, id: BatchId) -> Result<Option<BatchSummary>>;
     /// The account's batches created in `[from, to)`, newest first: how

@@ -306,7 +306,6 @@ pub struct LinkRecord {
 pub struct MessageFilter {
     /// Skips this many (page-numbered lists of the dialects).
     pub offset: usize,
-    pub account: AccountId,
     pub status: Option<Status>,
     pub to: Option<String>,
     pub batch: Option<BatchId>,
@@ -319,11 +318,10 @@ pub struct MessageFilter {
 }
 
 impl MessageFilter {
-    /// All of an account's messages, newest first, `limit` of them.
-    pub fn of(account: AccountId, limit: usize) -> MessageFilter {
+    /// All messages, newest first, `limit` of them.
+    pub fn newest(limit: usize) -> MessageFilter {
         MessageFilter {
             offset: 0,
-            account,
             status: None,
             to: None,
             batch: None,

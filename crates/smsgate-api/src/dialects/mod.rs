@@ -16,9 +16,6 @@ pub mod thesmspoint;
 pub mod ultimate;
 
 use serde::{Deserialize, Serialize};
-use smsgate_core::SenderId;
-use smsgate_engine::Caller;
-use smsgate_store::StoreError;
 
 use crate::AppState;
 
@@ -172,22 +169,6 @@ pub(crate) fn rate_limited(
     } else {
         return None;
     })
-}
-
-/// The sender of a dialect request that names none: the account's default
-/// sender, else its name when that is a valid alphanumeric sender ID.
-pub(crate) async fn default_sender(
-    state: &AppState,
-    caller: &Caller,
-) -> Result<Option<String>, StoreError> {
-    let Some(account) = state.engine.store().account(caller.account).await? else {
-        return Ok(None);
-    };
-    Ok(account.default_sender.or_else(|| {
-        SenderId::parse(&account.name)
-            .ok()
-            .map(|s| s.as_str().to_string())
-    }))
 }
 
 /// Refused recipients as one line: `to: reason; to: reason`.

@@ -20,8 +20,8 @@ use smsgate_core::{BatchId, SendRequest, Status};
 use smsgate_engine::sessions::LoginRefusal;
 
 use crate::bodies::Credential;
+use smsgate_engine::records::{BatchSummary, MessageFilter, NewBatch};
 use smsgate_engine::{AuthFailure, Caller, EngineError};
-use smsgate_store::{BatchSummary, MessageFilter, NewBatch};
 use utoipa::OpenApi;
 
 use super::Failure;
@@ -156,12 +156,6 @@ impl From<EngineError> for SessionError {
                 )
             },
         }
-    }
-}
-
-impl From<smsgate_store::StoreError> for SessionError {
-    fn from(e: smsgate_store::StoreError) -> Self {
-        EngineError::from(e).into()
     }
 }
 
@@ -364,11 +358,9 @@ pub async fn send(
     };
     let sender = match p.text("sender") {
         Some(s) => s,
-        None => super::default_sender(&state, &caller)
-            .await?
-            .ok_or_else(|| {
-                SessionError::bad("sender is null and the account has no default sender; name one")
-            })?,
+        None => state.engine.dialect_sender(&caller).await?.ok_or_else(|| {
+            SessionError::bad("sender is null and the account has no default sender; name one")
+        })?,
     };
     // A time already past sends at once.
     let schedule_at = match p.get("scheduled_delivery_time") {
@@ -437,20 +429,16 @@ async fn find_order(
     caller: &Caller,
     order_id: &str,
 ) -> Result<BatchSummary, SessionError> {
-    let store = state.engine.store();
-    if let Some(b) = store.batch_by_reference(caller.account, order_id).await? {
-        return Ok(b);
-    }
-    let by_id = match order_id.parse::<BatchId>() {
-        Ok(id) => store.batch(caller.account, id).await?,
-        Err(_) => None,
-    };
-    by_id.ok_or_else(|| {
-        SessionError::new(
-            StatusCode::NOT_FOUND,
-            format!("order {order_id:?} not found"),
-        )
-    })
+    state
+        .engine
+        .find_batch(caller, order_id)
+        .await?
+        .ok_or_else(|| {
+            SessionError::new(
+                StatusCode::NOT_FOUND,
+                format!("order {order_id:?} not found"),
+            )
+        })
 }
 
 /// The dialect's recipient states.
@@ -469,14 +457,16 @@ async fn order_messages(
     state: &AppState,
     caller: &Caller,
     batch: &BatchSummary,
-) -> Result<Vec<smsgate_store::MessageRecord>, SessionError> {
+) -> Result<Vec<smsgate_engine::records::MessageRecord>, SessionError> {
     Ok(state
         .engine
-        .store()
-        .messages(MessageFilter {
-            batch: Some(batch.id),
-            ..MessageFilter::of(caller.account, limits::MAX_BATCH_ITEMS)
-        })
+        .messages(
+            caller,
+            MessageFilter {
+                batch: Some(batch.id),
+                ..MessageFilter::newest(limits::MAX_BATCH_ITEMS)
+            },
+        )
         .await?)
 }
 
@@ -567,14 +557,14 @@ fn compact(t: smsgate_core::Timestamp, zone: &Zone) -> String {
 
 /// An alias (TPOA) as the platform shows it: smsgate's sender ID, with
 /// `alias-state` 0 (unconfirmed) or 1 (confirmed).
-fn alias_json(s: &smsgate_store::SenderRecord) -> Value {
+fn alias_json(s: &smsgate_engine::records::SenderRecord) -> Value {
     json!({
         "id": s.id.to_string(),
         "alias": s.sender_id,
         "company-name": s.purpose,
         "alias-state": match s.status {
-            smsgate_store::Approval::Pending => 0,
-            smsgate_store::Approval::Approved => 1,
+            smsgate_engine::records::Approval::Pending => 0,
+            smsgate_engine::records::Approval::Approved => 1,
         },
     })
 }
@@ -642,7 +632,7 @@ pub async fn aliases(
         .senders(caller.account)
         .await?
         .into_iter()
-        .filter(|s| !hide_pending || s.status == smsgate_store::Approval::Approved)
+        .filter(|s| !hide_pending || s.status == smsgate_engine::records::Approval::Approved)
         .collect();
     let shown: Vec<Value> = all.iter().skip(offset).take(size).map(alias_json).collect();
     Ok(Json(json!({
@@ -879,11 +869,13 @@ pub async fn status(
     let caller = caller(&state, &p).await?;
     let account = state
         .engine
-        .store()
-        .account(caller.account)
-        .await?
-        .ok_or_else(|| {
-            SessionError::new(StatusCode::UNAUTHORIZED, "the account no longer exists")
+        .own_account(&caller)
+        .await
+        .map_err(|e| match e {
+            EngineError::NotFound(_) => {
+                SessionError::new(StatusCode::UNAUTHORIZED, "the account no longer exists")
+            }
+            other => other.into(),
         })?;
     let balance = account.balance.units();
     let prices = state.engine.prices();

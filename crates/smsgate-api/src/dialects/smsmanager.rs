@@ -17,8 +17,8 @@ use serde_json::{Map, Value, json};
 use smsgate_core::send::Recipient;
 use smsgate_core::zone::Zone;
 use smsgate_core::{BatchId, CallbackFormat, Category, SendRequest};
+use smsgate_engine::records::NewBatch;
 use smsgate_engine::{AuthFailure, Caller, EngineError};
-use smsgate_store::NewBatch;
 use utoipa::OpenApi;
 
 use super::Failure;
@@ -142,12 +142,6 @@ impl From<EngineError> for SmsmanagerError {
                 )
             },
         }
-    }
-}
-
-impl From<smsgate_store::StoreError> for SmsmanagerError {
-    fn from(e: smsgate_store::StoreError) -> Self {
-        EngineError::from(e).into()
     }
 }
 
@@ -328,7 +322,7 @@ async fn prepare(
     };
     let sender = match r.sender {
         Some(s) => s,
-        None => super::default_sender(state, caller).await?.ok_or_else(|| {
+        None => state.engine.dialect_sender(caller).await?.ok_or_else(|| {
             SmsmanagerError::bad("sender: required (the account has no default sender)")
         })?,
     };
@@ -368,7 +362,7 @@ async fn prepare(
 /// What one request of a call came to.
 fn outcome(
     message_id: BatchId,
-    sent: Result<smsgate_store::Acceptance, EngineError>,
+    sent: Result<smsgate_engine::records::Acceptance, EngineError>,
 ) -> Result<Outcome, SmsmanagerError> {
     match sent {
         Ok(a) => Ok(Outcome {

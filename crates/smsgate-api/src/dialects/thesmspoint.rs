@@ -15,8 +15,8 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use smsgate_core::send::Recipient;
 use smsgate_core::{BatchId, Category, EncodingChoice, MessageId, SendRequest, Status};
+use smsgate_engine::records::{Approval, MessageFilter, MessageRecord, NewBatch, SenderRecord};
 use smsgate_engine::{AuthFailure, Caller, EngineError};
-use smsgate_store::{Approval, MessageFilter, MessageRecord, NewBatch, SenderRecord};
 use utoipa::OpenApi;
 
 use super::Failure;
@@ -176,12 +176,6 @@ impl From<EngineError> for SmsPointError {
     }
 }
 
-impl From<smsgate_store::StoreError> for SmsPointError {
-    fn from(e: smsgate_store::StoreError) -> Self {
-        EngineError::from(e).into()
-    }
-}
-
 async fn caller(state: &AppState, p: &Params) -> Result<Caller, SmsPointError> {
     let missing = || SmsPointError::new(StatusCode::UNAUTHORIZED, "API Key Does Not Exists");
     let key = p.header("key").ok_or_else(missing)?;
@@ -235,14 +229,19 @@ pub async fn balance(
 ) -> Result<Response, SmsPointError> {
     let p = params?;
     let caller = caller(&state, &p).await?;
-    let store = state.engine.store();
-    let account = store
-        .account(caller.account)
-        .await?
-        .ok_or_else(|| SmsPointError::new(StatusCode::UNAUTHORIZED, "API Key Does Not Exists"))?;
+    let account = state
+        .engine
+        .own_account(&caller)
+        .await
+        .map_err(|e| match e {
+            EngineError::NotFound(_) => {
+                SmsPointError::new(StatusCode::UNAUTHORIZED, "API Key Does Not Exists")
+            }
+            other => other.into(),
+        })?;
     let mut balance = serde_json::Map::new();
     if account.split_balances {
-        for (c, b) in store.category_balances(account.id).await? {
+        for (c, b) in state.engine.category_balances(&caller).await? {
             balance.insert(category_word(c).into(), b.units().into());
         }
     } else {
@@ -267,7 +266,7 @@ pub async fn senders(
 ) -> Result<Response, SmsPointError> {
     let p = params?;
     let caller = caller(&state, &p).await?;
-    let senders = state.engine.store().senders(caller.account).await?;
+    let senders = state.engine.own_senders(&caller).await?;
     let data: Vec<Value> = senders
         .iter()
         .map(|s| {
@@ -294,7 +293,7 @@ pub async fn templates(
 ) -> Result<Response, SmsPointError> {
     let p = params?;
     let caller = caller(&state, &p).await?;
-    let templates = state.engine.store().templates(caller.account).await?;
+    let templates = state.engine.own_templates(&caller).await?;
     let data: Vec<Value> = templates
         .iter()
         .map(|t| {
@@ -319,12 +318,7 @@ async fn approved_sender(
     caller: &Caller,
     given: &str,
 ) -> Result<SenderRecord, SmsPointError> {
-    let store = state.engine.store();
-    let mut found = store.sender_by_name(caller.account, given.trim()).await?;
-    if found.is_none() {
-        found = state.engine.sender(caller.account, given.trim()).await?;
-    }
-    match found {
+    match state.engine.find_sender(caller, given).await? {
         Some(s) if s.status == Approval::Approved => Ok(s),
         Some(_) => Err(SmsPointError::bad("Sender ID Not Approved")),
         None => Err(SmsPointError::bad("Invalid Sender ID")),
@@ -338,18 +332,10 @@ async fn template_id(
     caller: &Caller,
     given: &str,
 ) -> Result<String, SmsPointError> {
-    let store = state.engine.store();
-    if store
-        .template_by_template_id(caller.account, given.trim())
-        .await?
-        .is_some()
-    {
-        return Ok(given.trim().to_string());
+    match state.engine.find_template(caller, given).await? {
+        Some(t) => Ok(t.template_id),
+        None => Err(SmsPointError::bad("Invalid Template ID")),
     }
-    if let Some(t) = state.engine.template(caller.account, given.trim()).await? {
-        return Ok(t.template_id);
-    }
-    Err(SmsPointError::bad("Invalid Template ID"))
 }
 
 fn channel(p: &Params) -> Result<Category, SmsPointError> {
@@ -593,15 +579,18 @@ pub async fn delivery_status(
     let caller = caller(&state, &p).await?;
     let invalid =
         || SmsPointError::new(StatusCode::NOT_FOUND, "Invalid Message ID").with_null_data();
-    let store = state.engine.store();
     if let Some(job) = p.text("job_id") {
         let id: BatchId = job.trim().parse().map_err(|_| invalid())?;
-        store.batch(caller.account, id).await?.ok_or_else(invalid)?;
-        let mut messages = store
-            .messages(MessageFilter {
-                batch: Some(id),
-                ..MessageFilter::of(caller.account, MAX_BULK)
-            })
+        state.engine.batch(&caller, id).await?.ok_or_else(invalid)?;
+        let mut messages = state
+            .engine
+            .messages(
+                &caller,
+                MessageFilter {
+                    batch: Some(id),
+                    ..MessageFilter::newest(MAX_BULK)
+                },
+            )
             .await?;
         messages.reverse();
         let data: Vec<Value> = messages
@@ -625,8 +614,9 @@ pub async fn delivery_status(
     }
     let given = p.text("message_id").ok_or_else(invalid)?;
     let id: MessageId = given.trim().parse().map_err(|_| invalid())?;
-    let detail = store
-        .message(Some(caller.account), id)
+    let detail = state
+        .engine
+        .message(&caller, id)
         .await?
         .ok_or_else(invalid)?;
     Ok(ok("", single_status(&detail.message)))

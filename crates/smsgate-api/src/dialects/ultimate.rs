@@ -15,8 +15,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use smsgate_core::send::{Recipient, limits};
 use smsgate_core::{Encoding, EncodingChoice, MessageId, SendRequest, Status};
+use smsgate_engine::records::{MessageFilter, MessageRecord};
 use smsgate_engine::{AuthFailure, Caller, EngineError};
-use smsgate_store::{MessageFilter, MessageRecord};
 use utoipa::{OpenApi, ToSchema};
 
 use super::Failure;
@@ -134,12 +134,6 @@ impl From<EngineError> for UltimateError {
                 )
             },
         }
-    }
-}
-
-impl From<smsgate_store::StoreError> for UltimateError {
-    fn from(e: smsgate_store::StoreError) -> Self {
-        EngineError::from(e).into()
     }
 }
 
@@ -370,8 +364,7 @@ pub async fn view(
     let id: MessageId = uid.parse().map_err(|_| not_found())?;
     let detail = state
         .engine
-        .store()
-        .message(Some(caller.account), id)
+        .message(&caller, id)
         .await?
         .ok_or_else(not_found)?;
     Ok(success(
@@ -407,14 +400,16 @@ pub async fn list(
     };
     let page = number("page", 1, 1_000_000)?;
     let per_page = number("per_page", 25, 100)?;
-    let total = state.engine.store().count_messages(caller.account).await?;
+    let total = state.engine.count_messages(&caller).await?;
     let rows = state
         .engine
-        .store()
-        .messages(MessageFilter {
-            offset: ((page - 1) * per_page) as usize,
-            ..MessageFilter::of(caller.account, per_page as usize)
-        })
+        .messages(
+            &caller,
+            MessageFilter {
+                offset: ((page - 1) * per_page) as usize,
+                ..MessageFilter::newest(per_page as usize)
+            },
+        )
         .await?;
     let last_page = total.div_ceil(per_page).max(1);
     let first = (page - 1) * per_page + 1;
@@ -444,12 +439,7 @@ pub async fn balance(
 ) -> Result<Response, UltimateError> {
     let p = params?;
     let caller = caller(&state, &p).await?;
-    let account = state
-        .engine
-        .store()
-        .account(caller.account)
-        .await?
-        .ok_or_else(|| UltimateError::new(StatusCode::NOT_FOUND, "Account not found"))?;
+    let account = state.engine.own_account(&caller).await?;
     Ok(success(
         "SMS units",
         json!({"remaining_unit": account.balance.units()}),

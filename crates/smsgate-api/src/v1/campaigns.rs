@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smsgate_engine::Caller;
-use smsgate_store::Campaign;
+use smsgate_engine::records::Campaign;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -95,7 +95,7 @@ pub async fn list_campaigns(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<CampaignList>, Problem> {
-    let campaigns = state.engine.store().campaigns(caller.account).await?;
+    let campaigns = state.engine.campaigns(&caller).await?;
     Ok(Json(CampaignList {
         data: campaigns.iter().map(CampaignView::from).collect(),
     }))
@@ -159,8 +159,7 @@ pub async fn subscribers(
     let limit = super::page_limit(q.limit)?;
     let mut rows = state
         .engine
-        .store()
-        .subscribers(caller.account, &reference, q.cursor, limit + 1)
+        .subscribers(&caller, &reference, q.cursor, limit + 1)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no campaign {reference:?}")))?;
     let next_cursor = if rows.len() > limit {

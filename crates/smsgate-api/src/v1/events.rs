@@ -50,11 +50,7 @@ pub async fn list_events(
             .read(a)
             .ok_or_else(|| Problem::invalid_field("after", "not a cursor from this API"))?,
     };
-    let events = state
-        .engine
-        .store()
-        .events(caller.account, after, limit)
-        .await?;
+    let events = state.engine.events(&caller, after, limit).await?;
     let next_cursor = ids.show(events.last().map_or(after, |e| e.id));
     Ok(Json(EventPage {
         data: events

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use smsgate_core::InboundId;
 use smsgate_core::optout::OptOutAction;
 use smsgate_engine::Caller;
-use smsgate_store::InboundRecord;
+use smsgate_engine::records::InboundRecord;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -81,11 +81,7 @@ pub async fn list_inbound(
     let Query(q) = query.map_err(|e| Problem::invalid_field("query", e.body_text()))?;
     let limit = super::page_limit(q.limit)?;
     let before: Option<InboundId> = super::cursor(q.cursor.as_deref())?;
-    let mut rows = state
-        .engine
-        .store()
-        .inbound(caller.account, before, limit + 1)
-        .await?;
+    let mut rows = state.engine.inbound(&caller, before, limit + 1).await?;
     let next_cursor = if rows.len() > limit {
         rows.truncate(limit);
         rows.last().map(|m| m.id.to_string())

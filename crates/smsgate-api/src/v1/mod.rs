@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use smsgate_core::send::{Recipient, limits};
 use smsgate_core::{BatchId, MessageId, SendRequest, Status, credits::STANDARD_ROUTE};
 use smsgate_engine::Caller;
-use smsgate_store::{Idempotency, MessageFilter, NewBatch};
+use smsgate_engine::records::{Idempotency, MessageFilter, NewBatch};
 use utoipa::IntoParams;
 
 use crate::AppState;
@@ -146,7 +146,7 @@ fn send_request(m: SendMessage) -> Result<SendRequest, Problem> {
     })
 }
 
-fn accepted(a: &smsgate_store::Acceptance) -> Response {
+fn accepted(a: &smsgate_engine::records::Acceptance) -> Response {
     let mut headers = HeaderMap::new();
     if a.replayed {
         headers.insert(
@@ -305,8 +305,7 @@ pub async fn get_message(
     let mid: MessageId = parse_id("message", &id)?;
     let detail = state
         .engine
-        .store()
-        .message(Some(caller.account), mid)
+        .message(&caller, mid)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no message with id {id:?}")))?;
     Ok(Json(MessageView::detailed(&detail)))
@@ -388,7 +387,6 @@ pub async fn list_messages(
     };
     let filter = MessageFilter {
         offset: 0,
-        account: caller.account,
         status,
         to,
         batch,
@@ -398,7 +396,7 @@ pub async fn list_messages(
         before,
         limit: limit + 1,
     };
-    let mut rows = state.engine.store().messages(filter).await?;
+    let mut rows = state.engine.messages(&caller, filter).await?;
     let next_cursor = if rows.len() > limit {
         rows.truncate(limit);
         rows.last().map(|m| m.id.to_string())
@@ -424,8 +422,7 @@ pub async fn get_batch(
     let bid: BatchId = parse_id("batch", &id)?;
     let b = state
         .engine
-        .store()
-        .batch(caller.account, bid)
+        .batch(&caller, bid)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no batch with id {id:?}")))?;
     Ok(Json(BatchView {
@@ -446,13 +443,13 @@ pub async fn get_batch(
 pub(crate) async fn own_account(
     state: &AppState,
     caller: &Caller,
-) -> Result<smsgate_store::Account, Problem> {
-    state
-        .engine
-        .store()
-        .account(caller.account)
-        .await?
-        .ok_or_else(|| Problem::not_found("the account no longer exists"))
+) -> Result<smsgate_engine::records::Account, Problem> {
+    state.engine.own_account(caller).await.map_err(|e| match e {
+        smsgate_engine::EngineError::NotFound(_) => {
+            Problem::not_found("the account no longer exists")
+        }
+        other => other.into(),
+    })
 }
 
 /// The account's credit balance.
@@ -465,7 +462,7 @@ pub async fn balance(
 ) -> Result<Json<BalanceView>, Problem> {
     let account = own_account(&state, &caller).await?;
     let balances = if account.split_balances {
-        let by_category = state.engine.store().category_balances(account.id).await?;
+        let by_category = state.engine.category_balances(&caller).await?;
         Some(
             by_category
                 .into_iter()

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use smsgate_core::{Category, EncodingChoice, Timestamp};
-use smsgate_store::{
+use smsgate_engine::records::{
     Acceptance, AcceptedMessage, MessageDetail, MessageRecord, PartRecord, TransitionRecord,
 };
 use utoipa::ToSchema;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use smsgate_core::optout::{OptOutAction, OptOutKeywords};
 use smsgate_engine::Caller;
 use smsgate_engine::inbound::ImportOutcome;
-use smsgate_store::Suppression;
+use smsgate_engine::records::Suppression;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;

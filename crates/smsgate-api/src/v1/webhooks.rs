@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smsgate_core::Timestamp;
 use smsgate_engine::Caller;
-use smsgate_store::{DeliveryRecord, EndpointKind, Replay, WebhookEndpoint};
+use smsgate_engine::records::{DeliveryRecord, EndpointKind, Replay, WebhookEndpoint};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -102,7 +102,7 @@ pub async fn list_webhooks(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<WebhookList>, Problem> {
-    let all = state.engine.store().webhooks(caller.account).await?;
+    let all = state.engine.webhooks(&caller).await?;
     Ok(Json(WebhookList {
         data: all.iter().map(WebhookView::from).collect(),
     }))

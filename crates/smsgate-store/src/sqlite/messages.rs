@@ -391,9 +391,13 @@ pub(crate) fn count_messages(conn: &Connection, account: AccountId) -> Result<u6
         .query_row([account.0], |r| r.get::<_, i64>(0))? as u64)
 }
 
-pub(crate) fn messages(conn: &Connection, f: MessageFilter) -> Result<Vec<MessageRecord>> {
+pub(crate) fn messages(
+    conn: &Connection,
+    account: AccountId,
+    f: MessageFilter,
+) -> Result<Vec<MessageRecord>> {
     let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE account_id = ?");
-    let mut args: Vec<Value> = vec![Value::Integer(f.account.0)];
+    let mut args: Vec<Value> = vec![Value::Integer(account.0)];
     if let Some(s) = f.status {
         sql.push_str(" AND status = ?");
         args.push(Value::Text(s.as_str().into()));

@@ -371,8 +371,13 @@ impl Store for SqliteStore {
         self.read(move |c| messages::count_messages(c, account))
             .await
     }
-    async fn messages(&self, filter: MessageFilter) -> Result<Vec<MessageRecord>> {
-        self.read(move |c| messages::messages(c, filter)).await
+    async fn messages(
+        &self,
+        account: AccountId,
+        filter: MessageFilter,
+    ) -> Result<Vec<MessageRecord>> {
+        self.read(move |c| messages::messages(c, account, filter))
+            .await
     }
     async fn batch(&self, account: AccountId, id: BatchId) -> Result<Option<BatchSummary>> {
         self.read(move |c| messages::batch(c, account, id)).await
