@@ -21,22 +21,27 @@ async fn ultimate(server: &Server, key: &str) -> (StatusCode, Value) {
 async fn a_key_works_only_from_its_networks() {
     let server = Server::start();
     let (id, _) = server.account("acme", 100).await;
-    let (status, body) = server
-        .admin(
-            Method::POST,
-            &format!("/admin/v1/accounts/{id}/keys"),
-            Some(json!({"allowed_ips": ["10.0.0.0/33"]})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (_, keys) = server
-        .admin(Method::GET, &format!("/admin/v1/accounts/{id}/keys"), None)
-        .await;
-    assert_eq!(
-        keys["data"].as_array().unwrap().len(),
-        1,
-        "the bad request made no key"
-    );
+    // A bad network, an empty list, too many: refused, and no key made
+    // (an empty list used to make the key, then refuse the list).
+    let too_many: Vec<String> = (0..101).map(|i| format!("10.0.{i}.0/24")).collect();
+    for bad in [json!(["10.0.0.0/33"]), json!([]), json!(too_many)] {
+        let (status, body) = server
+            .admin(
+                Method::POST,
+                &format!("/admin/v1/accounts/{id}/keys"),
+                Some(json!({ "allowed_ips": bad })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (_, keys) = server
+            .admin(Method::GET, &format!("/admin/v1/accounts/{id}/keys"), None)
+            .await;
+        assert_eq!(
+            keys["data"].as_array().unwrap().len(),
+            1,
+            "the bad request {bad} made no key"
+        );
+    }
 
     let (status, key) = server
         .admin(

@@ -458,20 +458,10 @@ pub async fn create_key(
     } else {
         crate::extract::parse_json(&body)?
     };
-    if let Some(nets) = &req.allowed_ips {
-        // Checked before the key exists, so that a bad list makes none.
-        for n in nets {
-            n.parse::<smsgate_core::net::IpNetwork>()
-                .map_err(|e| Problem::invalid_field("allowed_ips", e.to_string()))?;
-        }
-    }
-    let issued = state.engine.create_key(id, req.label).await?;
-    if req.allowed_ips.is_some() {
-        state
-            .engine
-            .set_key_networks(issued.id, req.allowed_ips)
-            .await?;
-    }
+    let issued = state
+        .engine
+        .create_limited_key(id, req.label, req.allowed_ips)
+        .await?;
     let keys = state.engine.admin().keys(id).await?;
     let info = keys
         .iter()

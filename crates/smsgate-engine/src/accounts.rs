@@ -84,12 +84,16 @@ pub(crate) fn random_token(bytes: usize) -> Result<String, EngineError> {
     Ok(hex::encode(buf))
 }
 
-pub(crate) fn new_api_key(label: Option<String>) -> Result<(String, NewApiKey), EngineError> {
+pub(crate) fn new_api_key(
+    label: Option<String>,
+    allowed_ips: Option<Vec<smsgate_core::net::IpNetwork>>,
+) -> Result<(String, NewApiKey), EngineError> {
     let secret = format!("{KEY_PREFIX}{}", random_token(32)?);
     let key = NewApiKey {
         hash: hash_key(&secret),
         prefix: secret[..KEY_PREFIX.len() + 6].to_string(),
         label,
+        allowed_ips,
     };
     Ok((secret, key))
 }
@@ -195,8 +199,8 @@ mod tests {
 
     #[test]
     fn keys_are_random_and_only_their_hash_is_kept() {
-        let (a, ka) = new_api_key(None).unwrap();
-        let (b, _) = new_api_key(None).unwrap();
+        let (a, ka) = new_api_key(None, None).unwrap();
+        let (b, _) = new_api_key(None, None).unwrap();
         assert_ne!(a, b);
         assert!(a.starts_with(KEY_PREFIX) && a.len() == KEY_PREFIX.len() + 64);
         assert_eq!(ka.hash, hash_key(&a));

@@ -917,23 +917,7 @@ impl Engine {
         key: KeyId,
         networks: Option<Vec<String>>,
     ) -> Result<smsgate_store::ApiKeyInfo, EngineError> {
-        let parsed = networks
-            .map(|list| {
-                if list.is_empty() || list.len() > 100 {
-                    return Err(EngineError::field(
-                        Field::AllowedIps,
-                        FieldErrorKind::NetworkCount { max: 100 },
-                    ));
-                }
-                list.iter()
-                    .map(|n| {
-                        n.parse().map_err(|e: smsgate_core::net::BadNetwork| {
-                            EngineError::field(Field::AllowedIps, FieldErrorKind::Network(e))
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?;
+        let parsed = key_networks(networks)?;
         let info = self
             .inner
             .store
@@ -1019,12 +1003,24 @@ impl Engine {
         Ok((account, key))
     }
 
+    /// A new API key for the account (its secret is shown once).
     pub async fn create_key(
         &self,
         account: AccountId,
         label: Option<String>,
     ) -> Result<IssuedKey, EngineError> {
-        let (secret, key) = accounts::new_api_key(label)?;
+        self.create_limited_key(account, label, None).await
+    }
+
+    /// A new API key usable only from `networks` (`None`: anywhere), in
+    /// one step: a bad list makes no key.
+    pub async fn create_limited_key(
+        &self,
+        account: AccountId,
+        label: Option<String>,
+        networks: Option<Vec<String>>,
+    ) -> Result<IssuedKey, EngineError> {
+        let (secret, key) = accounts::new_api_key(label, key_networks(networks)?)?;
         let info = self
             .inner
             .store
@@ -1349,6 +1345,30 @@ fn not_found(e: StoreError) -> EngineError {
         StoreError::NoSuchKey(_) => EngineError::NotFound("API key"),
         e => e.into(),
     }
+}
+
+/// A key's client networks as given (1 to 100 addresses or CIDR
+/// networks), parsed; `None`: from anywhere.
+fn key_networks(
+    networks: Option<Vec<String>>,
+) -> Result<Option<Vec<smsgate_core::net::IpNetwork>>, EngineError> {
+    networks
+        .map(|list| {
+            if list.is_empty() || list.len() > 100 {
+                return Err(EngineError::field(
+                    Field::AllowedIps,
+                    FieldErrorKind::NetworkCount { max: 100 },
+                ));
+            }
+            list.iter()
+                .map(|n| {
+                    n.parse().map_err(|e: smsgate_core::net::BadNetwork| {
+                        EngineError::field(Field::AllowedIps, FieldErrorKind::Network(e))
+                    })
+                })
+                .collect()
+        })
+        .transpose()
 }
 
 /// The records and requests of the engine's services, as the faces see

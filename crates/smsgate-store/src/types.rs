@@ -110,6 +110,8 @@ pub struct NewApiKey {
     pub hash: [u8; 32],
     pub prefix: String,
     pub label: Option<String>,
+    /// The client networks it may be used from; `None`: anywhere.
+    pub allowed_ips: Option<Vec<smsgate_core::net::IpNetwork>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

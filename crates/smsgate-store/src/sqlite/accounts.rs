@@ -278,11 +278,21 @@ pub(crate) fn create_key(
 ) -> Result<ApiKeyInfo> {
     require_account(conn, account_id)?;
     conn.execute(
-        "INSERT INTO api_keys (account_id, hash, prefix, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![account_id.0, &key.hash[..], key.prefix, key.label, now.0],
+        "INSERT INTO api_keys (account_id, hash, prefix, label, created_at, allowed_ips) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![account_id.0, &key.hash[..], key.prefix, key.label, now.0, networks_text(key.allowed_ips)],
     )?;
     let id = KeyId(conn.last_insert_rowid());
     key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))
+}
+
+/// Networks as the `allowed_ips` column keeps them: separated by spaces.
+fn networks_text(networks: Option<Vec<IpNetwork>>) -> Option<String> {
+    networks.map(|n| {
+        n.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
 }
 
 fn key_by_id(conn: &Connection, id: KeyId) -> Result<Option<ApiKeyInfo>> {
@@ -299,15 +309,9 @@ pub(crate) fn set_key_networks(
     id: KeyId,
     networks: Option<Vec<IpNetwork>>,
 ) -> Result<ApiKeyInfo> {
-    let text = networks.map(|n| {
-        n.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(" ")
-    });
     conn.execute(
         "UPDATE api_keys SET allowed_ips = ?1 WHERE id = ?2",
-        params![text, id.0],
+        params![networks_text(networks), id.0],
     )?;
     key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))
 }
