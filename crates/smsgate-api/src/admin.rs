@@ -6,10 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
-use smsgate_core::reach::Reach;
 use smsgate_core::{AccountId, Credits, KeyId, Price, credits::STANDARD_ROUTE};
 use smsgate_engine::AccountRequest;
-use smsgate_engine::records::{Account, AccountPatch, AccountStatus, ApiKeyInfo, LedgerEntry};
+use smsgate_engine::records::{Account, ApiKeyInfo, LedgerEntry};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -283,111 +282,24 @@ pub async fn update_account(
 ) -> Result<Json<AccountView>, Problem> {
     let id = account_id(&id)?;
     let b = body.value;
-    let status = match b.status.as_deref() {
-        None => None,
-        Some("active") => Some(AccountStatus::Active),
-        Some("disabled") => Some(AccountStatus::Disabled),
-        Some(other) => {
-            return Err(Problem::invalid_field(
-                "status",
-                format!("{other:?} is not \"active\" or \"disabled\""),
-            ));
-        }
-    };
-    let default_country = match b.default_country {
-        Some(Some(c)) => Some(Some(
-            smsgate_core::Country::parse(&c)
-                .map_err(|e| Problem::invalid_field("default_country", e.to_string()))?
-                .code(),
-        )),
-        other => other,
-    };
-    if let Some(tz) = &b.timezone {
-        smsgate_core::zone::Zone::parse(tz)
-            .map_err(|e| Problem::invalid_field("timezone", e.to_string()))?;
-    }
-    let default_sender = match b.default_sender {
-        Some(Some(s)) => Some(Some(
-            smsgate_core::SenderId::parse(&s)
-                .map_err(|e| Problem::invalid_field("default_sender", e.to_string()))?
-                .as_str()
-                .to_string(),
-        )),
-        other => other,
-    };
-    if let Some(Some(url)) = &b.postback_url {
-        smsgate_core::send::check_callback_url(url)
-            .map_err(|e| Problem::invalid_field("postback_url", e.to_string()))?;
-    }
-    let postback_url = b.postback_url;
-    if b.max_parts.is_some_and(|m| !(1..=255).contains(&m)) {
-        return Err(Problem::invalid_field(
-            "max_parts",
-            "must be between 1 and 255",
-        ));
-    }
-    let password_hash = match b.password {
-        Some(Some(p)) if p.len() < 8 => {
-            return Err(Problem::invalid_field(
-                "password",
-                "must be at least 8 characters",
-            ));
-        }
-        Some(Some(p)) => Some(Some(smsgate_engine::accounts::hash_password(&p)?)),
-        Some(None) => Some(None),
-        None => None,
-    };
-    let allowed_countries = match b.allowed_countries {
-        Some(Some(list)) => Some(Some(
-            Reach::new(Some(list), [""; 0])
-                .map_err(|e| Problem::invalid_field("allowed_countries", e.to_string()))?
-                .countries()
-                .unwrap_or_default()
-                .to_vec(),
-        )),
-        Some(None) => Some(None),
-        None => None,
-    };
-    let allowed_number_types = match b.allowed_number_types {
-        Some(types) => Some(
-            Reach::new(None::<[&str; 0]>, types)
-                .map_err(|e| Problem::invalid_field("allowed_number_types", e.to_string()))?
-                .allowed_types()
-                .to_vec(),
-        ),
-        None => None,
-    };
-    if let Some(Some(limits)) = b.velocity {
-        smsgate_engine::velocity::check(limits)
-            .map_err(|e| Problem::invalid_field("velocity", e.to_string()))?;
-    }
-    let patch = AccountPatch {
-        status,
-        default_country,
+    let changes = smsgate_engine::AccountChanges {
+        status: b.status,
+        default_country: b.default_country,
         timezone: b.timezone,
         max_parts: b.max_parts,
-        password_hash,
-        optout_keywords: None,
+        password: b.password,
         require_approved_sender: b.require_approved_sender,
-        default_sender,
+        default_sender: b.default_sender,
         enforce_campaign_check: b.enforce_campaign_check,
-        postback_url,
+        postback_url: b.postback_url,
         split_balances: b.split_balances,
         rate_limit: b.rate_limit,
-        allowed_countries,
-        allowed_number_types,
+        allowed_countries: b.allowed_countries,
+        allowed_number_types: b.allowed_number_types,
         velocity: b.velocity,
         number_check: b.number_check,
     };
-    if let Some(Some(rate)) = b.rate_limit
-        && (rate.burst == 0 || rate.per_minute == 0)
-    {
-        return Err(Problem::invalid_field(
-            "rate_limit",
-            "burst and per_minute must be at least 1 (disable the account to stop it)",
-        ));
-    }
-    let account = state.engine.update_account(id, patch).await?;
+    let account = state.engine.change_account(id, changes).await?;
     Ok(Json(AccountView::from(&account)))
 }
 

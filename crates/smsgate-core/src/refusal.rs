@@ -51,6 +51,14 @@ pub enum Field {
     Body,
     Page,
     PageSize,
+    Status,
+    Timezone,
+    DefaultSender,
+    PostbackUrl,
+    RateLimit,
+    AllowedCountries,
+    AllowedNumberTypes,
+    Velocity,
 }
 
 impl Field {
@@ -88,6 +96,14 @@ impl Field {
             Field::Body => "body",
             Field::Page => "page",
             Field::PageSize => "page_size",
+            Field::Status => "status",
+            Field::Timezone => "timezone",
+            Field::DefaultSender => "default_sender",
+            Field::PostbackUrl => "postback_url",
+            Field::RateLimit => "rate_limit",
+            Field::AllowedCountries => "allowed_countries",
+            Field::AllowedNumberTypes => "allowed_number_types",
+            Field::Velocity => "velocity",
         }
     }
 }
@@ -203,6 +219,19 @@ pub enum FieldErrorKind {
     CampaignReference { max: usize },
     #[error("no inbound message with this id for this account")]
     NoInboundMessage,
+    #[error("{given:?} is not {allowed}")]
+    NotOneOf {
+        given: String,
+        allowed: &'static str,
+    },
+    #[error("{0}")]
+    Zone(crate::zone::UnknownZone),
+    #[error("{0}")]
+    Reach(crate::reach::ReachError),
+    #[error("{0}")]
+    Velocity(crate::limits::VelocityError),
+    #[error("burst and per_minute must be at least 1 (disable the account to stop it)")]
+    RateZero,
 }
 
 /// A field that makes the whole request invalid.

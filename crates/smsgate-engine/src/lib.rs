@@ -6,6 +6,7 @@
 //! connectors, and the updater that records outcomes and receipts. It
 //! never speaks HTTP or SMPP itself.
 
+pub mod account_changes;
 pub mod accounts;
 pub mod campaigns;
 mod clicks;
@@ -45,6 +46,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use account_changes::AccountChanges;
 pub use accounts::{AuthFailure, Caller, IssuedKey};
 pub use connectors::simulator::SimulatorConfig;
 pub use dispatcher::DispatchConfig;

@@ -46,26 +46,7 @@ impl Default for VelocityConfig {
     }
 }
 
-/// Why a velocity setting was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VelocityError {
-    #[error("velocity.prefix_digits must be between 1 and 15")]
-    PrefixDigits,
-    #[error("a velocity block must last between 1 second and 7 days")]
-    BlockTime,
-}
-
-const MAX_BLOCK_SECS: u32 = 7 * 24 * 3600;
-
-/// Checks a rule set by an admin or the config file.
-pub fn check(limits: VelocityLimits) -> Result<(), VelocityError> {
-    for rule in [limits.per_prefix, limits.per_account] {
-        if !rule.is_off() && !(1..=MAX_BLOCK_SECS).contains(&rule.block_secs) {
-            return Err(VelocityError::BlockTime);
-        }
-    }
-    Ok(())
-}
+pub use smsgate_core::limits::{VelocityError, check_velocity as check};
 
 impl VelocityConfig {
     pub fn validate(&self) -> Result<(), VelocityError> {

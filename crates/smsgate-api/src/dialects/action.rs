@@ -438,6 +438,12 @@ fn invalid(f: &FieldError) -> ErrorCode {
         | FieldErrorKind::Url(_)
         | FieldErrorKind::Network(_)
         | FieldErrorKind::Keyword(_)
+        // Account settings: not what a send is refused for.
+        | FieldErrorKind::NotOneOf { .. }
+        | FieldErrorKind::Zone(_)
+        | FieldErrorKind::Reach(_)
+        | FieldErrorKind::Velocity(_)
+        | FieldErrorKind::RateZero
         | FieldErrorKind::UnknownEventType { .. }
         | FieldErrorKind::NoInboundMessage => ErrorCode::InvalidField,
     }
