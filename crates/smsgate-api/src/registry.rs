@@ -8,9 +8,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use smsgate_core::kinds::Approval;
 use smsgate_core::{AccountId, Category, Timestamp};
 use smsgate_engine::Caller;
-use smsgate_engine::records::{Approval, SenderRecord, TemplateRecord};
+use smsgate_engine::records::{SenderRecord, TemplateRecord};
 use utoipa::ToSchema;
 
 use crate::AppState;

@@ -7,6 +7,7 @@ pub mod carrier_id;
 pub mod credits;
 pub mod gsm7;
 pub mod ids;
+pub mod kinds;
 pub mod lifecycle;
 pub mod limits;
 pub mod links;

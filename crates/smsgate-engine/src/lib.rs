@@ -1377,10 +1377,9 @@ fn key_networks(
 /// them (the faces do not reach the store).
 pub mod records {
     pub use smsgate_store::{
-        Acceptance, AcceptedMessage, Account, AccountPatch, AccountStatus, ApiKeyInfo, Approval,
-        BatchSummary, Campaign, DeliveryRecord, EndpointKind, Idempotency, InboundRecord,
-        KeywordAssignment, LedgerEntry, MessageDetail, MessageFilter, MessageRecord, NewBatch,
-        NumberAssignment, PartRecord, Replay, SenderRecord, Suppression, TemplateRecord,
-        TransitionRecord, WebhookEndpoint,
+        Acceptance, AcceptedMessage, Account, AccountPatch, ApiKeyInfo, BatchSummary, Campaign,
+        DeliveryRecord, Idempotency, InboundRecord, KeywordAssignment, LedgerEntry, MessageDetail,
+        MessageFilter, MessageRecord, NewBatch, NumberAssignment, PartRecord, Replay, SenderRecord,
+        Suppression, TemplateRecord, TransitionRecord, WebhookEndpoint,
     };
 }

@@ -563,8 +563,8 @@ fn alias_json(s: &smsgate_engine::records::SenderRecord) -> Value {
         "alias": s.sender_id,
         "company-name": s.purpose,
         "alias-state": match s.status {
-            smsgate_engine::records::Approval::Pending => 0,
-            smsgate_engine::records::Approval::Approved => 1,
+            smsgate_core::kinds::Approval::Pending => 0,
+            smsgate_core::kinds::Approval::Approved => 1,
         },
     })
 }
@@ -632,7 +632,7 @@ pub async fn aliases(
         .senders(caller.account)
         .await?
         .into_iter()
-        .filter(|s| !hide_pending || s.status == smsgate_engine::records::Approval::Approved)
+        .filter(|s| !hide_pending || s.status == smsgate_core::kinds::Approval::Approved)
         .collect();
     let shown: Vec<Value> = all.iter().skip(offset).take(size).map(alias_json).collect();
     Ok(Json(json!({

@@ -13,9 +13,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
+use smsgate_core::kinds::Approval;
 use smsgate_core::send::Recipient;
 use smsgate_core::{BatchId, Category, EncodingChoice, MessageId, SendRequest, Status};
-use smsgate_engine::records::{Approval, MessageFilter, MessageRecord, NewBatch, SenderRecord};
+use smsgate_engine::records::{MessageFilter, MessageRecord, NewBatch, SenderRecord};
 use smsgate_engine::{AuthFailure, Caller, EngineError};
 use utoipa::OpenApi;
 

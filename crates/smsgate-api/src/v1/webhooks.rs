@@ -5,8 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smsgate_core::Timestamp;
+use smsgate_core::kinds::EndpointKind;
 use smsgate_engine::Caller;
-use smsgate_engine::records::{DeliveryRecord, EndpointKind, Replay, WebhookEndpoint};
+use smsgate_engine::records::{DeliveryRecord, Replay, WebhookEndpoint};
 use utoipa::ToSchema;
 
 use crate::AppState;
