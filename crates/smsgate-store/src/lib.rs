@@ -38,7 +38,7 @@ pub enum StoreError {
     #[error("the transaction could not be committed: {0}")]
     CommitFailed(String),
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Backend(BackendError),
     #[error("corrupt row: {0}")]
     Corrupt(String),
     #[error("{0}")]
@@ -49,6 +49,53 @@ pub enum StoreError {
     Unusable(String),
     #[error("backup failed: {0}")]
     Backup(String),
+}
+
+/// A failure of the database itself. Opaque, so that nothing above the
+/// store depends on a backend; each adapter converts its driver's errors,
+/// and callers ask what kind it was.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct BackendError {
+    kind: BackendKind,
+    message: String,
+}
+
+/// What kind of database failure, as far as anyone above a store needs
+/// to tell them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BackendKind {
+    /// Locked or overloaded: trying again may succeed.
+    Busy,
+    ReadOnly,
+    CannotOpen,
+    NotADatabase,
+    PermissionDenied,
+    Other,
+}
+
+impl BackendError {
+    pub(crate) fn new(kind: BackendKind, message: impl Into<String>) -> BackendError {
+        BackendError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn kind(&self) -> BackendKind {
+        self.kind
+    }
+
+    /// Locked or overloaded: the same request may succeed later.
+    pub fn is_busy(&self) -> bool {
+        self.kind == BackendKind::Busy
+    }
+
+    /// The database refuses writes (file permissions, a read-only mount or
+    /// replica).
+    pub fn is_read_only(&self) -> bool {
+        self.kind == BackendKind::ReadOnly
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -69,7 +69,7 @@ impl SqliteStore {
         let mut conn = conn::open(path, false).map_err(|e| unusable(path, e))?;
         // A read-only file opens; the first write says so.
         conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
-            .map_err(|e| unusable(path, StoreError::Sqlite(e)))?;
+            .map_err(|e| unusable(path, StoreError::from(e)))?;
         migrate(&mut conn)?;
         let readers = Readers::open(path, READERS)?;
         Ok(SqliteStore {
@@ -136,22 +136,40 @@ impl SqliteStore {
     }
 }
 
+/// SQLite's errors become the store's here, and only here.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode;
+        let kind = match &e {
+            rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => BackendKind::Busy,
+                ErrorCode::ReadOnly => BackendKind::ReadOnly,
+                ErrorCode::CannotOpen => BackendKind::CannotOpen,
+                ErrorCode::NotADatabase => BackendKind::NotADatabase,
+                ErrorCode::PermissionDenied => BackendKind::PermissionDenied,
+                _ => BackendKind::Other,
+            },
+            _ => BackendKind::Other,
+        };
+        StoreError::Backend(BackendError::new(kind, e.to_string()))
+    }
+}
+
 /// What is wrong with a database file that cannot be used, in words.
 fn unusable(path: &Path, e: StoreError) -> StoreError {
-    use rusqlite::ErrorCode;
-    let StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) = &e else {
+    let StoreError::Backend(b) = &e else {
         return e;
     };
-    let why = match f.code {
-        ErrorCode::ReadOnly => {
+    let why = match b.kind() {
+        BackendKind::ReadOnly => {
             "is read-only: smsgate writes every message to it (check the permissions of the file, its -wal and -shm files and its directory, and the mount)"
         }
-        ErrorCode::CannotOpen => {
+        BackendKind::CannotOpen => {
             "cannot be opened or created (does its directory exist and may smsgate write there?)"
         }
-        ErrorCode::NotADatabase => "is not an SQLite database",
-        ErrorCode::PermissionDenied => "may not be opened by this user",
-        _ => return e,
+        BackendKind::NotADatabase => "is not an SQLite database",
+        BackendKind::PermissionDenied => "may not be opened by this user",
+        BackendKind::Busy | BackendKind::Other => return e,
     };
     StoreError::Unusable(format!("the database {} {why}", path.display()))
 }

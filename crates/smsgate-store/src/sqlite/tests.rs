@@ -1730,3 +1730,30 @@ async fn balances_stop_at_their_maximum_without_a_change() {
         .await
         .unwrap();
 }
+
+/// SQLite's errors become the store's opaque backend error, asked by kind.
+#[test]
+fn sqlite_failures_are_backend_errors_asked_by_kind() {
+    let failure = |code: i32| {
+        StoreError::from(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            None,
+        ))
+    };
+    let StoreError::Backend(busy) = failure(rusqlite::ffi::SQLITE_BUSY) else {
+        panic!("not a backend error");
+    };
+    assert!(busy.is_busy() && !busy.is_read_only());
+    let StoreError::Backend(locked) = failure(rusqlite::ffi::SQLITE_LOCKED) else {
+        panic!("not a backend error");
+    };
+    assert!(locked.is_busy());
+    let StoreError::Backend(read_only) = failure(rusqlite::ffi::SQLITE_READONLY) else {
+        panic!("not a backend error");
+    };
+    assert!(read_only.is_read_only() && !read_only.is_busy());
+    let StoreError::Backend(other) = StoreError::from(rusqlite::Error::InvalidQuery) else {
+        panic!("not a backend error");
+    };
+    assert!(!other.is_busy() && !other.is_read_only());
+}
