@@ -301,7 +301,7 @@ const EVENT_ID_KEY_SETTING: &str = "event_id_key";
 async fn event_id_key(store: &dyn Store) -> Result<[u8; 32], EngineError> {
     let parse = |hex_key: &str| -> Option<[u8; 32]> { hex::decode(hex_key).ok()?.try_into().ok() };
     if let Some(stored) = store.setting(EVENT_ID_KEY_SETTING).await? {
-        return parse(&stored).ok_or_else(|| EngineError::Config(config::ConfigError::EventIdKey));
+        return parse(&stored).ok_or(EngineError::Config(config::ConfigError::EventIdKey));
     }
     let key = accounts::random_token(32)?;
     store.set_setting(EVENT_ID_KEY_SETTING, &key).await?;
