@@ -4,6 +4,7 @@
 //! money), then pass these types inward.
 
 pub mod carrier_id;
+pub mod clock;
 pub mod credits;
 pub mod gsm7;
 pub mod ids;

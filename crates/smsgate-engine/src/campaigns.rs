@@ -6,7 +6,7 @@ use smsgate_core::send::RejectReason;
 use smsgate_core::send::{Field, FieldErrorKind};
 use std::collections::HashSet;
 
-use smsgate_core::{AccountId, Msisdn, SendPlan, Timestamp};
+use smsgate_core::{AccountId, Msisdn, SendPlan};
 use smsgate_store::Campaign;
 
 use crate::inbound::{ImportOutcome, InvalidLine};
@@ -47,7 +47,7 @@ impl Engine {
         }
         self.inner
             .store
-            .create_campaign(account, &reference, name, Timestamp::now())
+            .create_campaign(account, &reference, name, self.now())
             .await
             .map_err(not_found)
     }
@@ -76,13 +76,7 @@ impl Engine {
         let count = self
             .inner
             .store
-            .change_subscribers(
-                caller.account,
-                reference,
-                parsed,
-                subscribe,
-                Timestamp::now(),
-            )
+            .change_subscribers(caller.account, reference, parsed, subscribe, self.now())
             .await?
             .ok_or(EngineError::NotFound("campaign"))?;
         Ok(ImportOutcome {

@@ -5,10 +5,10 @@
 //! minute, and at most 60 a minute per link: a script cannot make
 //! unbounded events.
 
+use smsgate_core::SendRequest;
 use smsgate_core::limits::{Limiter, Rate};
 use smsgate_core::links::shorten;
 use smsgate_core::send::ShortLink;
-use smsgate_core::{SendRequest, Timestamp};
 
 use crate::{Engine, EngineError};
 
@@ -76,7 +76,7 @@ impl Engine {
         if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Ok(None);
         }
-        let now = Timestamp::now();
+        let now = self.now();
         let counted = {
             let mut clicks = self.inner.clicks.lock().unwrap_or_else(|p| p.into_inner());
             let per_client = clicks.0.take(&(code.to_string(), client), now).is_ok();

@@ -9,9 +9,7 @@ use std::collections::HashSet;
 use smsgate_core::optout::{OptOutAction, OptOutKeywords, normalize_keyword};
 use smsgate_core::send::Recipient;
 use smsgate_core::send::RejectReason;
-use smsgate_core::{
-    AccountId, Country, InboundId, MessageId, Msisdn, SendPlan, SendRequest, Timestamp,
-};
+use smsgate_core::{AccountId, Country, InboundId, MessageId, Msisdn, SendPlan, SendRequest};
 use smsgate_store::{
     AccountPatch, ChangeCount, InboundOutcome, InboundPart, InboundRecord, KeywordAssignment,
     Suppression, SuppressionSource,
@@ -129,7 +127,7 @@ impl Engine {
                 vec![number.clone()],
                 action,
                 SuppressionSource::Api,
-                Timestamp::now(),
+                self.now(),
             )
             .await
             .map_err(not_found)?;
@@ -181,7 +179,7 @@ impl Engine {
                 numbers,
                 OptOutAction::OptOut,
                 SuppressionSource::Import,
-                Timestamp::now(),
+                self.now(),
             )
             .await
             .map_err(not_found)?;
@@ -238,7 +236,7 @@ impl Engine {
             .map_err(|e| EngineError::field(Field::Keyword, FieldErrorKind::Keyword(e)))?;
         self.inner
             .store
-            .assign_keyword(&number, &keyword, account, Timestamp::now())
+            .assign_keyword(&number, &keyword, account, self.now())
             .await
             .map_err(not_found)
     }
@@ -291,7 +289,7 @@ impl Engine {
             to,
             text: text.into(),
             part: None,
-            received_at: Timestamp::now(),
+            received_at: self.now(),
         };
         let stored = self.inner.store.receive_inbound(vec![part]).await?;
         match stored.into_iter().next() {

@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use smsgate_core::Timestamp;
 use smsgate_store::{Acceptance, Refusal, Store, Submission};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -34,11 +33,12 @@ impl Intake {
     pub(crate) fn start(
         store: Arc<dyn Store>,
         wake_dispatcher: Arc<Notify>,
+        clock: Arc<dyn smsgate_core::clock::Clock>,
         tracker: &TaskTracker,
         stop: CancellationToken,
     ) -> Intake {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tracker.spawn(run(store, rx, wake_dispatcher.clone(), stop));
+        tracker.spawn(run(store, rx, wake_dispatcher.clone(), clock, stop));
         Intake {
             queue: tx,
             wake_dispatcher,
@@ -68,6 +68,7 @@ async fn run(
     store: Arc<dyn Store>,
     mut rx: mpsc::Receiver<(Submission, Reply)>,
     wake_dispatcher: Arc<Notify>,
+    clock: Arc<dyn smsgate_core::clock::Clock>,
     stop: CancellationToken,
 ) {
     let mut submissions = Vec::with_capacity(MAX_SUBMISSIONS);
@@ -95,7 +96,7 @@ async fn run(
         metrics::histogram!("smsgate_intake_group_requests").record(submissions.len() as f64);
         metrics::histogram!("smsgate_intake_group_messages").record(messages as f64);
         let batch = std::mem::take(&mut submissions);
-        match store.accept(batch, Timestamp::now()).await {
+        match store.accept(batch, clock.now()).await {
             Ok(results) => {
                 let accepted: usize = results
                     .iter()

@@ -33,6 +33,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use smsgate_core::clock::{Clock, SystemClock};
 use smsgate_core::send::{Field, FieldError, FieldErrorKind, Rejection, SendError, UrlError};
 use smsgate_core::{
     AccountId, Country, Credits, KeyId, MessageId, Price, PriceTable, SendPlan, SendRequest,
@@ -268,6 +269,7 @@ struct Inner {
     number_check: smsgate_core::NumberCheck,
     /// `[engine.dispatch] receipt_timeout_secs`.
     receipt_timeout_secs: u64,
+    clock: Arc<dyn Clock>,
 }
 
 /// The offset of page `page` (from 1) of `size` (1 to 100) rows: the one
@@ -342,7 +344,7 @@ struct RequestBuckets {
 impl Engine {
     /// Starts the background work on `store` and returns the services.
     pub async fn start(store: Arc<dyn Store>, config: EngineConfig) -> Result<Engine, EngineError> {
-        Engine::new(store, config, true).await
+        Engine::new(store, config, true, Arc::new(SystemClock)).await
     }
 
     /// The services without background work (no dispatch, no scheduler):
@@ -358,13 +360,30 @@ impl Engine {
         store: Arc<dyn Store>,
         config: EngineConfig,
     ) -> Result<Engine, EngineError> {
-        Engine::new(store, config, false).await
+        Engine::new(store, config, false, Arc::new(SystemClock)).await
+    }
+
+    /// An engine whose time is `clock`'s, delivering or not: tests move a
+    /// manual clock instead of sleeping.
+    pub async fn with_clock(
+        store: Arc<dyn Store>,
+        config: EngineConfig,
+        delivering: bool,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Engine, EngineError> {
+        Engine::new(store, config, delivering, clock).await
+    }
+
+    /// What time it is for the engine.
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
     }
 
     async fn new(
         store: Arc<dyn Store>,
         config: EngineConfig,
         background: bool,
+        clock: Arc<dyn Clock>,
     ) -> Result<Engine, EngineError> {
         config.simulator.validate()?;
         config.webhooks.validate()?;
@@ -384,7 +403,13 @@ impl Engine {
         let stop = CancellationToken::new();
         let wake = Arc::new(Notify::new());
 
-        let intake = intake::Intake::start(store.clone(), wake.clone(), &tracker, stop.clone());
+        let intake = intake::Intake::start(
+            store.clone(),
+            wake.clone(),
+            clock.clone(),
+            &tracker,
+            stop.clone(),
+        );
         let public_url = config
             .public_url
             .clone()
@@ -399,8 +424,8 @@ impl Engine {
                     destinations.clone(),
                     event_ids.clone(),
                     wake,
-                    &tracker,
-                    &stop,
+                    clock.clone(),
+                    (&tracker, &stop),
                 )
                 .await?,
             )
@@ -434,6 +459,7 @@ impl Engine {
                 default_sender: config.default_sender.clone(),
                 number_check: config.number_check,
                 receipt_timeout_secs: config.dispatch.receipt_timeout_secs,
+                clock,
                 requests: std::sync::Mutex::new(RequestBuckets {
                     keys: smsgate_core::limits::Limiter::new(config.limits.per_key, 100_000),
                     accounts: smsgate_core::limits::Limiter::new(
@@ -458,8 +484,8 @@ impl Engine {
         destinations: Arc<webhooks::Destinations>,
         event_ids: events::EventIds,
         wake: Arc<Notify>,
-        tracker: &TaskTracker,
-        stop: &CancellationToken,
+        clock: Arc<dyn Clock>,
+        (tracker, stop): (&TaskTracker, &CancellationToken),
     ) -> Result<Arc<Routing>, EngineError> {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let simulator: Arc<dyn Connector> = Arc::new(Simulator::new(
@@ -512,6 +538,7 @@ impl Engine {
             wake,
             retention,
             receipts,
+            clock,
             stop.clone(),
         ));
         webhooks::start(
@@ -684,7 +711,7 @@ impl Engine {
         } else {
             Vec::new()
         };
-        let now = Timestamp::now();
+        let now = self.now();
         let mut plan = smsgate_core::send::plan(req, policy, &self.prices(), now)?;
         for m in &mut plan.messages {
             if let Some(l) = links.get(m.item as usize) {
@@ -752,7 +779,7 @@ impl Engine {
         let mut stored = match self
             .inner
             .store
-            .accept_together(submissions, Timestamp::now())
+            .accept_together(submissions, self.now())
             .await?
         {
             Ok(results) => results.into_iter(),
@@ -817,7 +844,7 @@ impl Engine {
         match self
             .inner
             .store
-            .cancel(caller.account, id, Timestamp::now())
+            .cancel(caller.account, id, self.now())
             .await?
         {
             CancelOutcome::Canceled { refunded, balance } => {
@@ -871,7 +898,7 @@ impl Engine {
     /// Takes one request of the caller's key and account (a caller
     /// `identify` gave, now making its request).
     pub fn count(&self, caller: &Caller) -> Result<(), AuthFailure> {
-        let now = Timestamp::now();
+        let now = self.now();
         let mut limits = self
             .inner
             .requests
@@ -906,7 +933,7 @@ impl Engine {
             .unwrap_or_else(|p| p.into_inner());
         limits
             .addresses
-            .take(&peer, Timestamp::now())
+            .take(&peer, self.now())
             .map(|_| ())
             .inspect_err(|_| {
                 metrics::counter!("smsgate_requests_limited_total").increment(1);
@@ -982,7 +1009,7 @@ impl Engine {
             Some(p) => Some(accounts::hash_password(&p)?),
             None => None,
         };
-        let now = Timestamp::now();
+        let now = self.now();
         let account = self
             .inner
             .store
@@ -1026,7 +1053,7 @@ impl Engine {
         let info = self
             .inner
             .store
-            .create_key(account, key, Timestamp::now())
+            .create_key(account, key, self.now())
             .await
             .map_err(not_found)?;
         Ok(IssuedKey {
@@ -1039,7 +1066,7 @@ impl Engine {
         let info = self
             .inner
             .store
-            .revoke_key(key, Timestamp::now())
+            .revoke_key(key, self.now())
             .await
             .map_err(not_found)?;
         self.inner.auth.clear();
@@ -1082,7 +1109,7 @@ impl Engine {
             ));
         }
         let store = &self.inner.store;
-        let now = Timestamp::now();
+        let now = self.now();
         let result = match category {
             None => {
                 store
@@ -1119,7 +1146,7 @@ impl Engine {
         let digits = inbound::digits_number(Field::Number, number)?;
         self.inner
             .store
-            .assign_number(&digits, account, Timestamp::now())
+            .assign_number(&digits, account, self.now())
             .await
             .map_err(not_found)
     }
@@ -1187,7 +1214,7 @@ impl Engine {
         };
         self.inner
             .store
-            .create_webhook(account, new, Timestamp::now())
+            .create_webhook(account, new, self.now())
             .await
             .map_err(not_found)
     }
@@ -1216,7 +1243,7 @@ impl Engine {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         limiter
-            .take(&account, Timestamp::now())
+            .take(&account, self.now())
             .map(|_| ())
             .map_err(|e| EngineError::RateLimited {
                 what: "webhook tests and replays",
@@ -1236,7 +1263,7 @@ impl Engine {
         Ok(self
             .inner
             .store
-            .replay_deliveries(endpoint, which, Timestamp::now())
+            .replay_deliveries(endpoint, which, self.now())
             .await?)
     }
 
@@ -1249,7 +1276,7 @@ impl Engine {
         self.webhook_request(endpoint.account_id)?;
         self.inner
             .store
-            .test_webhook(endpoint, Timestamp::now())
+            .test_webhook(endpoint, self.now())
             .await?
             .ok_or(EngineError::RateLimited {
                 what: "deliveries pending for this endpoint",
@@ -1286,7 +1313,7 @@ impl Engine {
         if self
             .inner
             .store
-            .delete_webhook(account, id, Timestamp::now())
+            .delete_webhook(account, id, self.now())
             .await?
         {
             Ok(())

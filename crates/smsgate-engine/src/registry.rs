@@ -3,7 +3,7 @@
 
 use smsgate_core::send::{Field, FieldErrorKind};
 use smsgate_core::template::Template;
-use smsgate_core::{AccountId, Category, PublicId, SenderId, Timestamp};
+use smsgate_core::{AccountId, Category, PublicId, SenderId};
 use smsgate_store::{Approval, NewSender, NewTemplate, SenderRecord, TemplateRecord};
 
 use crate::{Engine, EngineError, not_found};
@@ -41,7 +41,7 @@ impl Engine {
         };
         self.inner
             .store
-            .create_sender(account, new, Timestamp::now())
+            .create_sender(account, new, self.now())
             .await
             .map_err(not_found)
     }
@@ -51,7 +51,7 @@ impl Engine {
         let id = PublicId::parse(id).ok_or(EngineError::NotFound("sender ID"))?;
         self.inner
             .store
-            .approve_sender(id, Timestamp::now())
+            .approve_sender(id, self.now())
             .await?
             .ok_or(EngineError::NotFound("sender ID"))
     }
@@ -172,7 +172,7 @@ impl Engine {
         };
         self.inner
             .store
-            .create_template(account, new, Timestamp::now())
+            .create_template(account, new, self.now())
             .await
             .map_err(not_found)
     }
@@ -182,7 +182,7 @@ impl Engine {
         let id = PublicId::parse(id).ok_or(EngineError::NotFound("template"))?;
         self.inner
             .store
-            .approve_template(id, Timestamp::now())
+            .approve_template(id, self.now())
             .await?
             .ok_or(EngineError::NotFound("template"))
     }

@@ -41,6 +41,7 @@ pub(crate) async fn run(
     wake_dispatcher: Arc<Notify>,
     retention: Retention,
     receipts: Receipts,
+    clock: Arc<dyn smsgate_core::clock::Clock>,
     stop: CancellationToken,
 ) {
     let mut ticks: u64 = 0;
@@ -50,7 +51,8 @@ pub(crate) async fn run(
             _ = stop.cancelled() => break,
         }
         ticks += 1;
-        if let Err(e) = tick(store.as_ref(), &wake_dispatcher, &retention, ticks).await {
+        let now = clock.now();
+        if let Err(e) = tick(store.as_ref(), &wake_dispatcher, &retention, ticks, now).await {
             tracing::warn!(error = %e, "scheduler tick failed");
         }
         // Once a minute: receipts that are not coming.
@@ -59,7 +61,7 @@ pub(crate) async fn run(
                 store.as_ref(),
                 &receipts.routing,
                 receipts.default_timeout_secs,
-                Timestamp::now(),
+                now,
             )
             .await
         {
@@ -73,8 +75,8 @@ async fn tick(
     wake_dispatcher: &Notify,
     retention: &Retention,
     ticks: u64,
+    now: Timestamp,
 ) -> smsgate_store::Result<()> {
-    let now = Timestamp::now();
     loop {
         let promoted = store.promote_scheduled(now, CHUNK).await?;
         for id in &promoted {

@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 
 use smsgate_core::net::IpNetwork;
-use smsgate_core::{AccountId, KeyId, Timestamp};
+use smsgate_core::{AccountId, KeyId};
 use smsgate_store::AccountStatus;
 
 use crate::accounts::{caller, hash_key, random_token};
@@ -61,7 +61,7 @@ impl Engine {
         let key = random_token(24)?;
         self.inner
             .store
-            .create_session(account, hash_key(&key), Timestamp::now())
+            .create_session(account, hash_key(&key), self.now())
             .await?;
         Ok(Ok(Session { account, key }))
     }
@@ -112,11 +112,7 @@ impl Engine {
             password,
             hash: account.as_ref().and_then(|a| a.password_hash.clone()),
         };
-        let right = self
-            .inner
-            .passwords
-            .verify(attempt, Timestamp::now())
-            .await?;
+        let right = self.inner.passwords.verify(attempt, self.now()).await?;
         let Some(account) = account.filter(|a| right && a.status == AccountStatus::Active) else {
             return Ok(Err(LoginRefusal::WrongCredentials));
         };
@@ -157,7 +153,7 @@ impl Engine {
         if user_key.trim() != session.account.0.to_string() {
             return Ok(Err(AuthFailure::UnknownKey));
         }
-        let now = Timestamp::now();
+        let now = self.now();
         let idle = self.inner.session_idle.as_millis() as i64;
         let max = self.inner.session_max.as_millis() as i64;
         if session.last_used_at.plus_millis(idle) < now || session.created_at.plus_millis(max) < now

@@ -189,7 +189,13 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SessionError> {
             "the Session_key (or Access_token) header is missing",
         ));
     };
-    result.map_err(|e| match e {
+    result.map_err(auth_refusal)
+}
+
+/// How the platform words a refused session or token.
+fn auth_refusal(e: AuthFailure) -> SessionError {
+    let refused = |why: &str| SessionError::new(StatusCode::UNAUTHORIZED, why);
+    match e {
         AuthFailure::UnknownKey => refused("invalid user_key or Session_key"),
         AuthFailure::Revoked => refused("the session has expired; log in again"),
         AuthFailure::AccountDisabled => refused("the account is disabled"),
@@ -198,7 +204,7 @@ async fn caller(state: &AppState, p: &Params) -> Result<Caller, SessionError> {
             "the account may not be used from this address",
         ),
         AuthFailure::RateLimited(e) => rate_limited(&e),
-    })
+    }
 }
 
 pub(crate) fn rate_limited(e: &smsgate_core::limits::Exhausted) -> SessionError {
@@ -916,4 +922,16 @@ pub(crate) struct SessionApi;
 
 async fn openapi(State(state): State<AppState>) -> Response {
     crate::openapi::Face::Session.answer(&state.dialects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ended_session_is_told_to_log_in_again() {
+        let e = auth_refusal(AuthFailure::Revoked);
+        assert_eq!(e.status, StatusCode::UNAUTHORIZED);
+        assert!(e.error.contains("expired"), "{}", e.error);
+    }
 }

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use smsgate_core::clock::{Clock, SystemClock};
 use smsgate_core::send::Recipient;
 use smsgate_core::{AccountId, SendRequest};
 use smsgate_engine::{AccountRequest, Caller, Engine, EngineConfig, EngineError};
@@ -28,14 +29,21 @@ pub async fn delivering(config: EngineConfig) -> Fixture {
     build(config, true).await
 }
 
+/// An offline fixture whose engine reads `clock`.
+pub async fn with_clock(config: EngineConfig, clock: Arc<dyn Clock>) -> Fixture {
+    build_with(config, false, clock).await
+}
+
 async fn build(config: EngineConfig, delivering: bool) -> Fixture {
+    build_with(config, delivering, Arc::new(SystemClock)).await
+}
+
+async fn build_with(config: EngineConfig, delivering: bool, clock: Arc<dyn Clock>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("db.sqlite")).unwrap());
-    let engine = if delivering {
-        Engine::start(store, config).await.unwrap()
-    } else {
-        Engine::offline_with(store, config).await.unwrap()
-    };
+    let engine = Engine::with_clock(store, config, delivering, clock)
+        .await
+        .unwrap();
     let (account, key) = engine
         .create_account(AccountRequest {
             name: "acme".into(),

@@ -1,0 +1,78 @@
+//! Rules with time in them, at the engine on a real store with a manual
+//! clock: the clock is moved, nothing sleeps.
+
+mod common;
+
+use std::sync::Arc;
+
+use smsgate_core::clock::ManualClock;
+use smsgate_engine::{AuthFailure, EngineConfig};
+use smsgate_store::AccountPatch;
+
+async fn with_password(config: EngineConfig, clock: Arc<ManualClock>) -> common::Fixture {
+    let f = common::with_clock(config, clock).await;
+    let hash = smsgate_engine::accounts::hash_password("correct horse").unwrap();
+    f.patch(AccountPatch {
+        password_hash: Some(Some(hash)),
+        ..AccountPatch::default()
+    })
+    .await;
+    f
+}
+
+/// Whether the session `key` of the fixture's account still works.
+async fn works(f: &common::Fixture, key: &str) -> bool {
+    match f
+        .engine
+        .identify_session(&f.account.0.to_string(), key, None)
+        .await
+        .unwrap()
+    {
+        Ok(_) => true,
+        Err(AuthFailure::Revoked) => false,
+        Err(other) => panic!("refused otherwise: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_idle_session_ends_after_the_idle_time_and_a_used_one_lives_on() {
+    let clock = Arc::new(ManualClock::starting_now());
+    let f = with_password(EngineConfig::default(), clock.clone()).await;
+    let session = f
+        .engine
+        .login("acme", "correct horse", None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(works(&f, &session.key).await);
+    // Used every 4 minutes, it lives on past the 5-minute idle time.
+    for _ in 0..3 {
+        clock.advance_secs(240);
+        assert!(works(&f, &session.key).await);
+    }
+    // Unused for longer than 300 s (the default): ended.
+    clock.advance_secs(301);
+    assert!(!works(&f, &session.key).await);
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_however_much_it_is_used() {
+    let clock = Arc::new(ManualClock::starting_now());
+    let config = EngineConfig {
+        session_max_secs: 3_600,
+        ..EngineConfig::default()
+    };
+    let f = with_password(config, clock.clone()).await;
+    let session = f
+        .engine
+        .login("acme", "correct horse", None)
+        .await
+        .unwrap()
+        .unwrap();
+    for _ in 0..18 {
+        clock.advance_secs(200);
+        assert!(works(&f, &session.key).await);
+    }
+    clock.advance_secs(200); // 3,800 s after the login
+    assert!(!works(&f, &session.key).await);
+}
