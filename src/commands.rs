@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
-use smsgate_core::{AccountId, KeyId};
+use smsgate_core::KeyId;
 use smsgate_engine::{AccountRequest, Engine};
 use smsgate_store::sqlite::SqliteStore;
 use smsgate_store::{Account, AccountPatch, AccountStatus, ApiKeyInfo, Store};
@@ -170,27 +170,21 @@ fn table(v: &Value, columns: &[&str]) -> String {
     out
 }
 
-/// An account by id (digits) or by name; a name made of digits is found
-/// when no account has that id.
+/// An account by id or by name.
 async fn find_account(engine: &Engine, reference: &str) -> anyhow::Result<Account> {
-    let store = engine.store();
-    if let Ok(id) = reference.parse::<i64>()
-        && let Some(account) = store.account(AccountId(id)).await?
-    {
-        return Ok(account);
-    }
-    store
-        .account_by_name(reference)
+    engine
+        .admin()
+        .find_account(reference)
         .await?
         .with_context(|| format!("no account with the id or name {reference:?}"))
 }
 
 /// A key by id, prefix or label (a label must name one key).
 async fn find_key(engine: &Engine, reference: &str) -> anyhow::Result<ApiKeyInfo> {
-    let store = engine.store();
+    let admin = engine.admin();
     let mut keys = Vec::new();
-    for account in store.accounts().await? {
-        keys.extend(store.keys(account.id).await?);
+    for account in admin.accounts().await? {
+        keys.extend(admin.keys(account.id).await?);
     }
     let by_id = reference.parse::<i64>().ok();
     if let Some(key) = keys
@@ -276,7 +270,7 @@ pub async fn accounts(
             out.show(&v, ACCOUNT_COLUMNS);
         }
         AccountsCommand::List => {
-            let accounts = engine.store().accounts().await?;
+            let accounts = engine.admin().accounts().await?;
             let list = Value::Array(accounts.iter().map(account_json).collect());
             out.show(&list, ACCOUNT_COLUMNS);
         }
@@ -319,7 +313,7 @@ pub async fn keys(config: &Config, command: KeysCommand, out: Output) -> anyhow:
         }
         KeysCommand::List { account } => {
             let account = find_account(&engine, &account).await?;
-            let keys = engine.store().keys(account.id).await?;
+            let keys = engine.admin().keys(account.id).await?;
             out.show(&serde_json::to_value(keys)?, KEY_COLUMNS);
         }
         KeysCommand::Revoke { key } => {

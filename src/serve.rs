@@ -207,7 +207,7 @@ fn check_admin_token(token: &str) -> anyhow::Result<()> {
 /// On a database without accounts, creates the demo account and shows how
 /// to send the first message.
 async fn bootstrap(engine: &Engine, config: &Config, base: &str) -> anyhow::Result<()> {
-    if config.demo_credits <= 0 || !engine.store().accounts().await?.is_empty() {
+    if config.demo_credits <= 0 || !engine.admin().accounts().await?.is_empty() {
         return Ok(());
     }
     let (account, key) = engine

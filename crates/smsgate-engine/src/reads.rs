@@ -181,6 +181,19 @@ impl Admin<'_> {
             .ok_or(EngineError::NotFound("account"))
     }
 
+    /// An account named by its id (digits) or its name; a name made of
+    /// digits is found when no account has that id.
+    pub async fn find_account(&self, reference: &str) -> Result<Option<Account>, EngineError> {
+        let store = &self.0.inner.store;
+        let reference = reference.trim();
+        if let Ok(id) = reference.parse::<i64>()
+            && let Some(account) = store.account(AccountId(id)).await?
+        {
+            return Ok(Some(account));
+        }
+        Ok(store.account_by_name(reference).await?)
+    }
+
     pub async fn keys(&self, account: AccountId) -> Result<Vec<ApiKeyInfo>, EngineError> {
         Ok(self.0.inner.store.keys(account).await?)
     }
