@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use smsgate_core::clock::Clock;
 use smsgate_core::{Status, Timestamp};
 use smsgate_store::{
     ApplyOutcome, InboundOutcome, InboundPart, Outbound, StatusUpdate, Store, Target,
@@ -71,8 +72,8 @@ pub(crate) fn start(
     config: DispatchConfig,
     wake: Arc<Notify>,
     events: mpsc::UnboundedReceiver<Event>,
-    tracker: &TaskTracker,
-    stop: CancellationToken,
+    clock: Arc<dyn Clock>,
+    (tracker, stop): (&TaskTracker, CancellationToken),
 ) {
     let (updates_tx, updates_rx) = mpsc::unbounded_channel();
     let dispatcher_done = CancellationToken::new();
@@ -83,7 +84,7 @@ pub(crate) fn start(
         dispatcher_done.clone(),
     ));
     tracker.spawn(async move {
-        dispatch(store, routing, config, wake, updates_tx, stop).await;
+        dispatch(store, routing, config, wake, updates_tx, clock, stop).await;
         dispatcher_done.cancel();
     });
 }
@@ -94,6 +95,7 @@ async fn dispatch(
     config: DispatchConfig,
     wake: Arc<Notify>,
     updates: mpsc::UnboundedSender<StatusUpdate>,
+    clock: Arc<dyn Clock>,
     stop: CancellationToken,
 ) {
     let config = Arc::new(config);
@@ -118,7 +120,7 @@ async fn dispatch(
             let _ = in_flight.acquire().await;
             continue;
         }
-        let now = Timestamp::now();
+        let now = clock.now();
         let claimed = match store
             .claim(now, now.plus_millis(lease.as_millis() as i64), room)
             .await
@@ -148,17 +150,15 @@ async fn dispatch(
                 break;
             };
             let Some(connector) = router.route(&message).cloned() else {
-                let mut u = StatusUpdate::new(
-                    Target::Message(message.id),
-                    Status::Failed,
-                    Timestamp::now(),
-                );
+                let mut u =
+                    StatusUpdate::new(Target::Message(message.id), Status::Failed, clock.now());
                 u.detail = Some(format!("no route to {}", message.to));
                 let _ = updates.send(u);
                 continue;
             };
             let updates = updates.clone();
             let config = config.clone();
+            let clock = clock.clone();
             tokio::spawn(async move {
                 let started = Instant::now();
                 let result = connector.submit(&message).await;
@@ -169,7 +169,7 @@ async fn dispatch(
                     connector.name(),
                     result,
                     &config,
-                    Timestamp::now(),
+                    clock.now(),
                 ));
                 drop(permit);
             });

@@ -522,8 +522,8 @@ impl Engine {
             config.dispatch.clone(),
             wake.clone(),
             events_rx,
-            tracker,
-            stop.clone(),
+            clock.clone(),
+            (tracker, stop.clone()),
         );
         let retention = scheduler::Retention {
             events: Duration::from_secs(config.webhooks.event_retention_days * 24 * 3600),
@@ -538,7 +538,7 @@ impl Engine {
             wake,
             retention,
             receipts,
-            clock,
+            clock.clone(),
             stop.clone(),
         ));
         webhooks::start(
@@ -546,8 +546,8 @@ impl Engine {
             config.webhooks.clone(),
             destinations,
             event_ids,
-            tracker,
-            stop.clone(),
+            clock,
+            (tracker, stop.clone()),
         );
         Ok(routing)
     }

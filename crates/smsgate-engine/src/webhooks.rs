@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use smsgate_core::clock::Clock;
 use smsgate_core::net::{NonPublic, non_public};
 use smsgate_core::{AccountId, PublicId, Timestamp};
 use smsgate_store::{AttemptResult, DeliveryLoad, DeliveryNext, DueDelivery, EndpointKind, Store};
@@ -267,17 +268,17 @@ pub(crate) fn start(
     config: WebhookConfig,
     destinations: Arc<Destinations>,
     ids: crate::events::EventIds,
-    tracker: &TaskTracker,
-    stop: CancellationToken,
+    clock: Arc<dyn Clock>,
+    (tracker, stop): (&TaskTracker, CancellationToken),
 ) {
-    tracker.spawn(relay(store.clone(), stop.clone()));
-    tracker.spawn(deliver(store, config, destinations, ids, stop));
+    tracker.spawn(relay(store.clone(), clock.clone(), stop.clone()));
+    tracker.spawn(deliver(store, config, destinations, ids, clock, stop));
 }
 
 /// Turns outbox events into deliveries, as they come.
-async fn relay(store: Arc<dyn Store>, stop: CancellationToken) {
+async fn relay(store: Arc<dyn Store>, clock: Arc<dyn Clock>, stop: CancellationToken) {
     while !stop.is_cancelled() {
-        match store.relay_events(RELAY_BATCH, Timestamp::now()).await {
+        match store.relay_events(RELAY_BATCH, clock.now()).await {
             Ok(n) if n == RELAY_BATCH => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "relaying events to webhooks failed; retrying"),
@@ -356,6 +357,7 @@ async fn deliver(
     config: WebhookConfig,
     destinations: Arc<Destinations>,
     ids: crate::events::EventIds,
+    clock: Arc<dyn Clock>,
     stop: CancellationToken,
 ) {
     let client = match reqwest::Client::builder()
@@ -405,7 +407,7 @@ async fn deliver(
             .max_in_flight
             .saturating_sub(in_flight.load(Ordering::Acquire))
             .min(CLAIM_BATCH);
-        let now = Timestamp::now();
+        let now = clock.now();
         let claimed = if room == 0 {
             Vec::new()
         } else {
@@ -426,16 +428,18 @@ async fn deliver(
         let idle = claimed.is_empty();
         for d in claimed {
             in_flight.fetch_add(1, Ordering::AcqRel);
-            let (client, config, destinations, ids, results, in_flight) = (
+            let (client, config, destinations, ids, results, in_flight, clock) = (
                 client.clone(),
                 config.clone(),
                 destinations.clone(),
                 ids.clone(),
                 results_tx.clone(),
                 in_flight.clone(),
+                clock.clone(),
             );
             tokio::spawn(async move {
-                let result = attempt(&client, &config, &destinations, &ids, d).await;
+                let result =
+                    attempt(&client, &config, &destinations, &ids, d, clock.as_ref()).await;
                 let _ = results.send(result);
                 in_flight.fetch_sub(1, Ordering::AcqRel);
             });
@@ -474,6 +478,7 @@ async fn attempt(
     destinations: &Destinations,
     ids: &crate::events::EventIds,
     d: DueDelivery,
+    clock: &dyn Clock,
 ) -> AttemptResult {
     // The URL is checked again as it is used: a message's callback URL was
     // never seen by the endpoint check, and the policy may have tightened.
@@ -483,7 +488,7 @@ async fn attempt(
     };
     if let Some(e) = refused {
         metrics::counter!("smsgate_webhook_refused_total").increment(1);
-        let now = Timestamp::now();
+        let now = clock.now();
         return AttemptResult {
             delivery: d.id,
             at: now,
@@ -499,7 +504,7 @@ async fn attempt(
         EndpointKind::Endpoint => crate::events::event_json(&d.event, ids),
     };
     let body = serde_json::to_vec(&json).unwrap_or_default();
-    let now = Timestamp::now();
+    let now = clock.now();
     let t = now.0 / 1000;
     let started = Instant::now();
     let answer = client
@@ -527,7 +532,7 @@ async fn attempt(
     let next = if error.is_none() {
         DeliveryNext::Delivered
     } else {
-        after_failure(config, d.attempts + 1, d.created_at, Timestamp::now())
+        after_failure(config, d.attempts + 1, d.created_at, clock.now())
     };
     metrics::counter!("smsgate_webhook_attempts_total", "outcome" => match next {
         DeliveryNext::Delivered => "delivered",

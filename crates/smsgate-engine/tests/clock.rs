@@ -5,7 +5,8 @@ mod common;
 
 use std::sync::Arc;
 
-use smsgate_core::clock::ManualClock;
+use smsgate_core::clock::{Clock, ManualClock};
+use smsgate_core::{SendRequest, Status};
 use smsgate_engine::{AuthFailure, EngineConfig};
 use smsgate_store::AccountPatch;
 
@@ -75,4 +76,55 @@ async fn a_session_ends_at_its_absolute_lifetime_however_much_it_is_used() {
     }
     clock.advance_secs(200); // 3,800 s after the login
     assert!(!works(&f, &session.key).await);
+}
+
+/// Waits until the message is in `status`: the scheduler and dispatcher
+/// run on their own, on the engine's clock.
+async fn wait_for(f: &common::Fixture, id: smsgate_core::MessageId, status: Status) {
+    for _ in 0..500 {
+        let m = f.engine.store().message(None, id).await.unwrap().unwrap();
+        if m.message.status == status {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{id} never reached {status:?}");
+}
+
+#[tokio::test]
+async fn a_scheduled_message_leaves_when_the_clock_reaches_its_time() {
+    let clock = Arc::new(ManualClock::starting_now());
+    let mut config = EngineConfig::default();
+    config.simulator.delivery_delay_ms = 0;
+    let f = common::delivering_with_clock(config, clock.clone()).await;
+    let caller = f.caller().await;
+    let in_an_hour = clock.now().plus_secs(3_600);
+    let sent = f
+        .engine
+        .send(
+            &caller,
+            SendRequest {
+                schedule_at: Some(in_an_hour),
+                ..common::request(&["+31612345678"])
+            },
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    let id = sent.messages[0].id;
+    assert_eq!(sent.messages[0].status, Status::Scheduled);
+    // An hour later on the engine's clock, not the wall's.
+    clock.set(in_an_hour.plus_secs(1));
+    wait_for(&f, id, Status::Delivered).await;
+    let history = f
+        .engine
+        .store()
+        .message(None, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .history;
+    let queued = history.iter().find(|t| t.status == Status::Queued).unwrap();
+    assert!(queued.at >= in_an_hour, "queued at {:?}", queued.at);
 }

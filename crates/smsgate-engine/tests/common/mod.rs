@@ -34,6 +34,11 @@ pub async fn with_clock(config: EngineConfig, clock: Arc<dyn Clock>) -> Fixture 
     build_with(config, false, clock).await
 }
 
+/// A delivering fixture whose engine reads `clock`.
+pub async fn delivering_with_clock(config: EngineConfig, clock: Arc<dyn Clock>) -> Fixture {
+    build_with(config, true, clock).await
+}
+
 async fn build(config: EngineConfig, delivering: bool) -> Fixture {
     build_with(config, delivering, Arc::new(SystemClock)).await
 }
