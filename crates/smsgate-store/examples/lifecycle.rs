@@ -10,8 +10,9 @@ use smsgate_core::text::Segments;
 use smsgate_core::{
     Category, Credits, Encoding, MessageId, Msisdn, NewMessage, SenderId, Status, Timestamp,
 };
+use smsgate_store::prelude::*;
 use smsgate_store::sqlite::SqliteStore;
-use smsgate_store::{NewAccount, StatusUpdate, Store, Submission, Target};
+use smsgate_store::{NewAccount, StatusUpdate, Submission, Target};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {

@@ -100,17 +100,14 @@ impl BackendError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The storage port. Every method is one transaction.
+/// Accounts and their API keys.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // --- accounts, keys, credits -------------------------------------------------
-
+pub trait AccountStore: Send + Sync + 'static {
     async fn create_account(&self, new: NewAccount, now: Timestamp) -> Result<Account>;
     async fn account(&self, id: AccountId) -> Result<Option<Account>>;
     async fn account_by_name(&self, name: &str) -> Result<Option<Account>>;
     async fn accounts(&self) -> Result<Vec<Account>>;
     async fn update_account(&self, id: AccountId, patch: AccountPatch) -> Result<Account>;
-
     async fn create_key(
         &self,
         account: AccountId,
@@ -127,7 +124,11 @@ pub trait Store: Send + Sync + 'static {
     async fn keys(&self, account: AccountId) -> Result<Vec<ApiKeyInfo>>;
     /// The key with this SHA-256 hash and its account, revoked or not.
     async fn key_by_hash(&self, hash: [u8; 32]) -> Result<Option<(ApiKeyInfo, Account)>>;
+}
 
+/// Balances, the ledger and prices.
+#[async_trait]
+pub trait CreditStore: Send + Sync + 'static {
     /// Adds (or, negative, removes) credits as a ledger entry. Refuses to
     /// take the balance below zero. Returns the new balance.
     async fn adjust_credits(
@@ -150,11 +151,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Credits>;
     /// The account's balance per category.
     async fn category_balances(&self, account: AccountId) -> Result<Vec<(Category, Credits)>>;
-
     async fn prices(&self) -> Result<Vec<Price>>;
     async fn set_price(&self, price: Price) -> Result<()>;
     async fn delete_price(&self, route_class: &str, prefix: &str) -> Result<bool>;
+}
 
+/// Login sessions of the session dialect.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
     /// A login session, known by the SHA-256 of its key.
     async fn create_session(
         &self,
@@ -167,18 +171,18 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, key_hash: [u8; 32]) -> Result<Option<SessionRecord>>;
     async fn touch_session(&self, key_hash: [u8; 32], now: Timestamp) -> Result<()>;
     async fn purge_sessions(&self, before: Timestamp) -> Result<usize>;
-    /// The account's most recent batch (job) with the client's reference.
-    async fn batch_by_reference(
-        &self,
-        account: AccountId,
-        reference: &str,
-    ) -> Result<Option<BatchSummary>>;
+}
 
+/// Named settings of the installation (keys, cursors, stored routing).
+#[async_trait]
+pub trait SettingStore: Send + Sync + 'static {
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     async fn set_setting(&self, key: &str, value: &str) -> Result<()>;
+}
 
-    // --- intake ------------------------------------------------------------------
-
+/// Accepting messages with their charge, and idempotency.
+#[async_trait]
+pub trait IntakeStore: Send + Sync + 'static {
     /// Commits submissions in one transaction (one fsync): each is charged
     /// and stored, or refused on its own. Nothing is returned before the
     /// commit is durable; if the commit fails every submission fails.
@@ -187,7 +191,6 @@ pub trait Store: Send + Sync + 'static {
         submissions: Vec<Submission>,
         now: Timestamp,
     ) -> Result<Vec<Result<Acceptance, Refusal>>>;
-
     /// Commits submissions all or none: when one is refused for its
     /// account (credits, disabled, idempotency), nothing is stored or
     /// charged and that refusal is returned; one whose every recipient is
@@ -197,16 +200,18 @@ pub trait Store: Send + Sync + 'static {
         submissions: Vec<Submission>,
         now: Timestamp,
     ) -> Result<Result<Vec<Result<Acceptance, Refusal>>, Refusal>>;
-
     async fn purge_idempotency(&self, before: Timestamp) -> Result<usize>;
-    /// Tries receipts kept since before `received_before` for an unknown
-    /// carrier id in the id's other forms (hex for decimal and back).
-    async fn match_pending_receipts(&self, received_before: Timestamp) -> Result<usize>;
-    /// Drops receipts kept for an unknown carrier id since before `before`.
-    async fn purge_pending_receipts(&self, before: Timestamp) -> Result<usize>;
+}
 
-    // --- queries -----------------------------------------------------------------
-
+/// Reading messages and batches.
+#[async_trait]
+pub trait MessageReads: Send + Sync + 'static {
+    /// The account's most recent batch (job) with the client's reference.
+    async fn batch_by_reference(
+        &self,
+        account: AccountId,
+        reference: &str,
+    ) -> Result<Option<BatchSummary>>;
     /// A message with its history; `None` also when it belongs to another
     /// account than `account` (when given).
     async fn message(
@@ -234,7 +239,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(u64, Vec<BatchHistoryEntry>)>;
     /// Messages waiting, for metrics and readiness.
     async fn queue_depth(&self) -> Result<QueueDepth>;
+}
 
+/// The queue: scheduling, claims, status changes and receipts.
+#[async_trait]
+pub trait QueueStore: Send + Sync + 'static {
+    /// Tries receipts kept since before `received_before` for an unknown
+    /// carrier id in the id's other forms (hex for decimal and back).
+    async fn match_pending_receipts(&self, received_before: Timestamp) -> Result<usize>;
+    /// Drops receipts kept for an unknown carrier id since before `before`.
+    async fn purge_pending_receipts(&self, before: Timestamp) -> Result<usize>;
     /// Cancels a message that has not been sent yet and refunds it.
     async fn cancel(
         &self,
@@ -242,9 +256,6 @@ pub trait Store: Send + Sync + 'static {
         id: MessageId,
         now: Timestamp,
     ) -> Result<CancelOutcome>;
-
-    // --- the queue ---------------------------------------------------------------
-
     /// Moves scheduled messages whose time has come to `queued`; which.
     async fn promote_scheduled(&self, now: Timestamp, limit: usize) -> Result<Vec<MessageId>>;
     /// Expires waiting messages whose validity ended before they were
@@ -280,9 +291,11 @@ pub trait Store: Send + Sync + 'static {
         before: Timestamp,
         limit: usize,
     ) -> Result<AcknowledgedPage>;
+}
 
-    // --- inbound -----------------------------------------------------------------
-
+/// Inbound messages and the numbers and keywords that route them.
+#[async_trait]
+pub trait InboundStore: Send + Sync + 'static {
     /// Stores inbound messages in one transaction: each whole, or its part
     /// kept until the message is whole.
     async fn receive_inbound(&self, parts: Vec<InboundPart>) -> Result<Vec<InboundOutcome>>;
@@ -335,9 +348,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<KeywordAssignment>;
     async fn unassign_keyword(&self, number: &str, keyword: &str) -> Result<bool>;
     async fn keywords(&self) -> Result<Vec<KeywordAssignment>>;
+}
 
-    // --- sender IDs and templates -------------------------------------------------
-
+/// Sender IDs and content templates.
+#[async_trait]
+pub trait RegistryStore: Send + Sync + 'static {
     async fn create_sender(
         &self,
         account: AccountId,
@@ -375,15 +390,16 @@ pub trait Store: Send + Sync + 'static {
         id: PublicId,
         now: Timestamp,
     ) -> Result<Option<TemplateRecord>>;
+}
 
+/// Who may be sent to: campaigns and their subscribers, suppressions, tracked links.
+#[async_trait]
+pub trait AudienceStore: Send + Sync + 'static {
     /// Counts a click on a short link (and records `message.clicked`);
     /// its target, or `None` for an unknown code.
     async fn click(&self, code: &str, now: Timestamp) -> Result<Option<String>>;
     /// A short link's target, without counting a click.
     async fn link_target(&self, code: &str) -> Result<Option<String>>;
-
-    // --- campaigns ---------------------------------------------------------------
-
     async fn create_campaign(
         &self,
         account: AccountId,
@@ -416,9 +432,6 @@ pub trait Store: Send + Sync + 'static {
         reference: &str,
         numbers: Vec<String>,
     ) -> Result<Option<Vec<String>>>;
-
-    // --- opt-out -----------------------------------------------------------------
-
     /// Puts numbers on (or takes them off) the account's suppression list;
     /// each change is an `optout.changed` event.
     async fn change_suppressions(
@@ -438,25 +451,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Suppression>>;
     /// Which of `numbers` (E.164) are on the account's suppression list.
     async fn suppressed(&self, account: AccountId, numbers: Vec<String>) -> Result<Vec<String>>;
+}
 
-    // --- events ------------------------------------------------------------------
-
-    /// An account's events after the event `after` (0: from the start),
-    /// oldest first.
-    async fn events(
-        &self,
-        account: AccountId,
-        after: i64,
-        limit: usize,
-    ) -> Result<Vec<EventRecord>>;
-
-    /// Forgets up to `limit` events created before `before` (only those
-    /// every enabled endpoint has been given) and finished webhook
-    /// deliveries done before it; returns how many rows went.
-    async fn purge_events(&self, before: Timestamp, limit: usize) -> Result<usize>;
-
-    // --- webhooks ----------------------------------------------------------------
-
+/// Webhook endpoints.
+#[async_trait]
+pub trait WebhookStore: Send + Sync + 'static {
     async fn create_webhook(
         &self,
         account: AccountId,
@@ -482,6 +481,23 @@ pub trait Store: Send + Sync + 'static {
         id: PublicId,
         now: Timestamp,
     ) -> Result<bool>;
+}
+
+/// The outbox: events and their deliveries.
+#[async_trait]
+pub trait OutboxStore: Send + Sync + 'static {
+    /// An account's events after the event `after` (0: from the start),
+    /// oldest first.
+    async fn events(
+        &self,
+        account: AccountId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>>;
+    /// Forgets up to `limit` events created before `before` (only those
+    /// every enabled endpoint has been given) and finished webhook
+    /// deliveries done before it; returns how many rows went.
+    async fn purge_events(&self, before: Timestamp, limit: usize) -> Result<usize>;
     /// Makes deliveries of new outbox events for the endpoints that want
     /// them; returns how many events were relayed (0: caught up).
     async fn relay_events(&self, limit: usize, now: Timestamp) -> Result<usize>;
@@ -519,4 +535,48 @@ pub trait Store: Send + Sync + 'static {
     /// Sends a `webhook.test` event to one endpoint; returns its event id,
     /// or `None` when the endpoint has its most deliveries pending.
     async fn test_webhook(&self, endpoint: WebhookEndpoint, now: Timestamp) -> Result<Option<i64>>;
+}
+
+/// The whole storage port: every capability. Background tasks and
+/// services take the narrow port they use; a backend implements them all.
+/// Every method is one transaction.
+pub trait Store:
+    AccountStore
+    + CreditStore
+    + SessionStore
+    + SettingStore
+    + IntakeStore
+    + MessageReads
+    + QueueStore
+    + InboundStore
+    + RegistryStore
+    + AudienceStore
+    + WebhookStore
+    + OutboxStore
+{
+}
+
+impl<
+    T: AccountStore
+        + CreditStore
+        + SessionStore
+        + SettingStore
+        + IntakeStore
+        + MessageReads
+        + QueueStore
+        + InboundStore
+        + RegistryStore
+        + AudienceStore
+        + WebhookStore
+        + OutboxStore,
+> Store for T
+{
+}
+
+/// Every port, for `use smsgate_store::prelude::*`.
+pub mod prelude {
+    pub use super::{
+        AccountStore, AudienceStore, CreditStore, InboundStore, IntakeStore, MessageReads,
+        OutboxStore, QueueStore, RegistryStore, SessionStore, SettingStore, Store, WebhookStore,
+    };
 }

@@ -218,7 +218,7 @@ fn migrate(conn: &mut rusqlite::Connection) -> Result<()> {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl AccountStore for SqliteStore {
     async fn create_account(&self, new: NewAccount, now: Timestamp) -> Result<Account> {
         self.write(move |c| accounts::create_account(c, new, now))
             .await
@@ -264,6 +264,10 @@ impl Store for SqliteStore {
     async fn key_by_hash(&self, hash: [u8; 32]) -> Result<Option<(ApiKeyInfo, Account)>> {
         self.read(move |c| accounts::key_by_hash(c, hash)).await
     }
+}
+
+#[async_trait]
+impl CreditStore for SqliteStore {
     async fn adjust_credits(
         &self,
         account: AccountId,
@@ -305,6 +309,10 @@ impl Store for SqliteStore {
         self.write(move |c| accounts::delete_price(c, &class, &prefix))
             .await
     }
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
     async fn create_session(
         &self,
         account: AccountId,
@@ -325,15 +333,10 @@ impl Store for SqliteStore {
         self.write(move |c| accounts::purge_sessions(c, before))
             .await
     }
-    async fn batch_by_reference(
-        &self,
-        account: AccountId,
-        reference: &str,
-    ) -> Result<Option<BatchSummary>> {
-        let reference = reference.to_string();
-        self.read(move |c| messages::batch_by_reference(c, account, &reference))
-            .await
-    }
+}
+
+#[async_trait]
+impl SettingStore for SqliteStore {
     async fn setting(&self, key: &str) -> Result<Option<String>> {
         let key = key.to_string();
         self.read(move |c| accounts::setting(c, &key)).await
@@ -343,7 +346,10 @@ impl Store for SqliteStore {
         self.write(move |c| accounts::set_setting(c, &key, &value))
             .await
     }
+}
 
+#[async_trait]
+impl IntakeStore for SqliteStore {
     async fn accept(
         &self,
         submissions: Vec<Submission>,
@@ -369,15 +375,19 @@ impl Store for SqliteStore {
         self.write(move |c| messages::purge_idempotency(c, before))
             .await
     }
-    async fn match_pending_receipts(&self, received_before: Timestamp) -> Result<usize> {
-        self.write(move |c| receipts::match_pending(c, received_before))
-            .await
-    }
-    async fn purge_pending_receipts(&self, before: Timestamp) -> Result<usize> {
-        self.write(move |c| receipts::purge_pending(c, before))
-            .await
-    }
+}
 
+#[async_trait]
+impl MessageReads for SqliteStore {
+    async fn batch_by_reference(
+        &self,
+        account: AccountId,
+        reference: &str,
+    ) -> Result<Option<BatchSummary>> {
+        let reference = reference.to_string();
+        self.read(move |c| messages::batch_by_reference(c, account, &reference))
+            .await
+    }
     async fn message(
         &self,
         account: Option<AccountId>,
@@ -414,6 +424,18 @@ impl Store for SqliteStore {
     async fn queue_depth(&self) -> Result<QueueDepth> {
         self.read(messages::queue_depth).await
     }
+}
+
+#[async_trait]
+impl QueueStore for SqliteStore {
+    async fn match_pending_receipts(&self, received_before: Timestamp) -> Result<usize> {
+        self.write(move |c| receipts::match_pending(c, received_before))
+            .await
+    }
+    async fn purge_pending_receipts(&self, before: Timestamp) -> Result<usize> {
+        self.write(move |c| receipts::purge_pending(c, before))
+            .await
+    }
     async fn cancel(
         &self,
         account: AccountId,
@@ -423,7 +445,6 @@ impl Store for SqliteStore {
         self.write(move |c| messages::cancel(c, account, id, now))
             .await
     }
-
     async fn promote_scheduled(&self, now: Timestamp, limit: usize) -> Result<Vec<MessageId>> {
         self.write(move |c| messages::promote_scheduled(c, now, limit))
             .await
@@ -459,7 +480,13 @@ impl Store for SqliteStore {
         self.read(move |c| receipts::acknowledged(c, after, before, limit))
             .await
     }
+    async fn release_message_leases(&self) -> Result<usize> {
+        self.write(messages::release_leases).await
+    }
+}
 
+#[async_trait]
+impl InboundStore for SqliteStore {
     async fn receive_inbound(&self, parts: Vec<InboundPart>) -> Result<Vec<InboundOutcome>> {
         self.write(move |c| parts.into_iter().map(|p| inbound::receive(c, p)).collect())
             .await
@@ -496,6 +523,51 @@ impl Store for SqliteStore {
     async fn keywords(&self) -> Result<Vec<KeywordAssignment>> {
         self.read(inbound::keywords).await
     }
+    async fn inbound(
+        &self,
+        account: AccountId,
+        before: Option<InboundId>,
+        limit: usize,
+    ) -> Result<Vec<InboundRecord>> {
+        self.read(move |c| inbound::list(c, account, before, limit))
+            .await
+    }
+    async fn inbound_history(
+        &self,
+        account: AccountId,
+        numbers: Vec<String>,
+        from: Timestamp,
+        to: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(u64, Vec<InboundRecord>)> {
+        self.read(move |c| inbound::history(c, account, &numbers, from, to, offset, limit))
+            .await
+    }
+    async fn assign_number(
+        &self,
+        number: &str,
+        account: AccountId,
+        now: Timestamp,
+    ) -> Result<NumberAssignment> {
+        let number = number.to_string();
+        self.write(move |c| inbound::assign(c, &number, account, now))
+            .await
+    }
+    async fn unassign_number(&self, number: &str) -> Result<bool> {
+        let number = number.to_string();
+        self.write(move |c| inbound::unassign(c, &number)).await
+    }
+    async fn numbers(&self) -> Result<Vec<NumberAssignment>> {
+        self.read(inbound::numbers).await
+    }
+    async fn purge_inbound_parts(&self, before: Timestamp) -> Result<usize> {
+        self.write(move |c| inbound::purge_parts(c, before)).await
+    }
+}
+
+#[async_trait]
+impl RegistryStore for SqliteStore {
     async fn create_sender(
         &self,
         account: AccountId,
@@ -562,6 +634,10 @@ impl Store for SqliteStore {
         self.write(move |c| registry::approve_template(c, &id, now))
             .await
     }
+}
+
+#[async_trait]
+impl AudienceStore for SqliteStore {
     async fn click(&self, code: &str, now: Timestamp) -> Result<Option<String>> {
         let code = code.to_string();
         self.write(move |c| links::click(c, &code, now)).await
@@ -641,64 +717,14 @@ impl Store for SqliteStore {
         self.read(move |c| suppressions::suppressed(c, account, &numbers))
             .await
     }
+}
+
+#[async_trait]
+impl WebhookStore for SqliteStore {
     async fn callbacks_endpoint(&self, account: AccountId) -> Result<Option<WebhookEndpoint>> {
         self.read(move |c| webhooks::callbacks_endpoint(c, account))
             .await
     }
-    async fn inbound(
-        &self,
-        account: AccountId,
-        before: Option<InboundId>,
-        limit: usize,
-    ) -> Result<Vec<InboundRecord>> {
-        self.read(move |c| inbound::list(c, account, before, limit))
-            .await
-    }
-    async fn inbound_history(
-        &self,
-        account: AccountId,
-        numbers: Vec<String>,
-        from: Timestamp,
-        to: Timestamp,
-        offset: usize,
-        limit: usize,
-    ) -> Result<(u64, Vec<InboundRecord>)> {
-        self.read(move |c| inbound::history(c, account, &numbers, from, to, offset, limit))
-            .await
-    }
-    async fn assign_number(
-        &self,
-        number: &str,
-        account: AccountId,
-        now: Timestamp,
-    ) -> Result<NumberAssignment> {
-        let number = number.to_string();
-        self.write(move |c| inbound::assign(c, &number, account, now))
-            .await
-    }
-    async fn unassign_number(&self, number: &str) -> Result<bool> {
-        let number = number.to_string();
-        self.write(move |c| inbound::unassign(c, &number)).await
-    }
-    async fn numbers(&self) -> Result<Vec<NumberAssignment>> {
-        self.read(inbound::numbers).await
-    }
-    async fn purge_inbound_parts(&self, before: Timestamp) -> Result<usize> {
-        self.write(move |c| inbound::purge_parts(c, before)).await
-    }
-    async fn purge_events(&self, before: Timestamp, limit: usize) -> Result<usize> {
-        self.write(move |c| events::purge(c, before, limit)).await
-    }
-    async fn events(
-        &self,
-        account: AccountId,
-        after: i64,
-        limit: usize,
-    ) -> Result<Vec<EventRecord>> {
-        self.read(move |c| events::list(c, account, after, limit))
-            .await
-    }
-
     async fn create_webhook(
         &self,
         account: AccountId,
@@ -732,6 +758,22 @@ impl Store for SqliteStore {
         self.write(move |c| webhooks::delete(c, account, &id, now))
             .await
     }
+}
+
+#[async_trait]
+impl OutboxStore for SqliteStore {
+    async fn purge_events(&self, before: Timestamp, limit: usize) -> Result<usize> {
+        self.write(move |c| events::purge(c, before, limit)).await
+    }
+    async fn events(
+        &self,
+        account: AccountId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>> {
+        self.read(move |c| events::list(c, account, after, limit))
+            .await
+    }
     async fn relay_events(&self, limit: usize, now: Timestamp) -> Result<usize> {
         self.write(move |c| webhooks::relay(c, limit, now)).await
     }
@@ -746,9 +788,6 @@ impl Store for SqliteStore {
     ) -> Result<Vec<DueDelivery>> {
         self.write(move |c| webhooks::claim(c, now, lease_until, &take))
             .await
-    }
-    async fn release_message_leases(&self) -> Result<usize> {
-        self.write(messages::release_leases).await
     }
     async fn release_delivery_leases(&self) -> Result<usize> {
         self.write(webhooks::release_leases).await
