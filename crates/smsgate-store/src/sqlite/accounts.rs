@@ -1,5 +1,6 @@
 //! SQL for accounts, API keys, the credit ledger, prices and settings.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use smsgate_core::limits::Rate;
 use smsgate_core::net::IpNetwork;
@@ -7,6 +8,8 @@ use smsgate_core::optout::OptOutKeywords;
 use smsgate_core::reach::{self, Reach};
 use smsgate_core::{AccountId, BatchId, Category, Credits, KeyId, MessageId, Price, Timestamp};
 
+use super::SqliteStore;
+use crate::*;
 use crate::{
     Account, AccountPatch, AccountStatus, ApiKeyInfo, LedgerEntry, NewAccount, NewApiKey, Result,
     SessionRecord, StoreError,
@@ -587,4 +590,95 @@ pub(crate) fn purge_sessions(conn: &Connection, before: Timestamp) -> Result<usi
     Ok(conn
         .prepare_cached("DELETE FROM sessions WHERE last_used_at < ?1")?
         .execute([before.0])?)
+}
+
+// --- this file's part of the store port ------------------------------------------
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn create_account(&self, new: NewAccount, now: Timestamp) -> Result<Account> {
+        self.write(move |c| super::accounts::create_account(c, new, now))
+            .await
+    }
+    async fn account(&self, id: AccountId) -> Result<Option<Account>> {
+        self.read(move |c| super::accounts::account(c, id)).await
+    }
+    async fn account_by_name(&self, name: &str) -> Result<Option<Account>> {
+        let name = name.to_string();
+        self.read(move |c| super::accounts::account_by_name(c, &name))
+            .await
+    }
+    async fn accounts(&self) -> Result<Vec<Account>> {
+        self.read(super::accounts::accounts).await
+    }
+    async fn update_account(&self, id: AccountId, patch: AccountPatch) -> Result<Account> {
+        self.write(move |c| super::accounts::update_account(c, id, patch))
+            .await
+    }
+    async fn create_key(
+        &self,
+        account: AccountId,
+        key: NewApiKey,
+        now: Timestamp,
+    ) -> Result<ApiKeyInfo> {
+        self.write(move |c| super::accounts::create_key(c, account, key, now))
+            .await
+    }
+    async fn set_key_networks(
+        &self,
+        key: KeyId,
+        networks: Option<Vec<smsgate_core::net::IpNetwork>>,
+    ) -> Result<ApiKeyInfo> {
+        self.write(move |c| super::accounts::set_key_networks(c, key, networks))
+            .await
+    }
+    async fn revoke_key(&self, key: KeyId, now: Timestamp) -> Result<ApiKeyInfo> {
+        self.write(move |c| super::accounts::revoke_key(c, key, now))
+            .await
+    }
+    async fn keys(&self, account: AccountId) -> Result<Vec<ApiKeyInfo>> {
+        self.read(move |c| super::accounts::keys(c, account)).await
+    }
+    async fn key_by_hash(&self, hash: [u8; 32]) -> Result<Option<(ApiKeyInfo, Account)>> {
+        self.read(move |c| super::accounts::key_by_hash(c, hash))
+            .await
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn create_session(
+        &self,
+        account: AccountId,
+        key_hash: [u8; 32],
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write(move |c| super::accounts::create_session(c, account, key_hash, now))
+            .await
+    }
+    async fn session(&self, key_hash: [u8; 32]) -> Result<Option<SessionRecord>> {
+        self.read(move |c| super::accounts::session(c, key_hash))
+            .await
+    }
+    async fn touch_session(&self, key_hash: [u8; 32], now: Timestamp) -> Result<()> {
+        self.write(move |c| super::accounts::touch_session(c, key_hash, now))
+            .await
+    }
+    async fn purge_sessions(&self, before: Timestamp) -> Result<usize> {
+        self.write(move |c| super::accounts::purge_sessions(c, before))
+            .await
+    }
+}
+
+#[async_trait]
+impl SettingStore for SqliteStore {
+    async fn setting(&self, key: &str) -> Result<Option<String>> {
+        let key = key.to_string();
+        self.read(move |c| super::accounts::setting(c, &key)).await
+    }
+    async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.write(move |c| super::accounts::set_setting(c, &key, &value))
+            .await
+    }
 }

@@ -1,10 +1,13 @@
 //! SQL for where credits are kept: the account's main balance, or, for
 //! accounts with split balances, one balance per category.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use smsgate_core::{AccountId, Category, Credits};
 
+use super::SqliteStore;
 use crate::Result;
+use crate::*;
 
 /// Takes `amount` from the pool if it holds that much; whether it did.
 /// (The conditional update is what makes overspending impossible.)
@@ -84,4 +87,53 @@ pub(crate) fn by_category(
     .into_iter()
     .map(|c| Ok((c, balance(conn, account, Some(c))?)))
     .collect()
+}
+
+// --- this file's part of the store port ------------------------------------------
+
+#[async_trait]
+impl CreditStore for SqliteStore {
+    async fn adjust_credits(
+        &self,
+        account: AccountId,
+        amount: Credits,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<Credits> {
+        self.write(move |c| super::accounts::adjust_credits(c, account, amount, note, now))
+            .await
+    }
+    async fn adjust_category_credits(
+        &self,
+        account: AccountId,
+        category: Category,
+        amount: Credits,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<Credits> {
+        self.write(move |c| {
+            super::accounts::adjust_category_credits(c, account, category, amount, note, now)
+        })
+        .await
+    }
+    async fn category_balances(&self, account: AccountId) -> Result<Vec<(Category, Credits)>> {
+        self.read(move |c| super::balances::by_category(c, account))
+            .await
+    }
+    async fn ledger(&self, account: AccountId, limit: usize) -> Result<Vec<LedgerEntry>> {
+        self.read(move |c| super::accounts::ledger(c, account, limit))
+            .await
+    }
+    async fn prices(&self) -> Result<Vec<Price>> {
+        self.read(super::accounts::prices).await
+    }
+    async fn set_price(&self, price: Price) -> Result<()> {
+        self.write(move |c| super::accounts::set_price(c, price))
+            .await
+    }
+    async fn delete_price(&self, route_class: &str, prefix: &str) -> Result<bool> {
+        let (class, prefix) = (route_class.to_string(), prefix.to_string());
+        self.write(move |c| super::accounts::delete_price(c, &class, &prefix))
+            .await
+    }
 }

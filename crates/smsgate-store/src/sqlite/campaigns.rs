@@ -1,8 +1,11 @@
 //! SQL for campaigns and the numbers subscribed to them.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use smsgate_core::{AccountId, Msisdn, Timestamp};
 
+use super::SqliteStore;
+use crate::*;
 use crate::{Campaign, ChangeCount, Result, StoreError};
 
 fn campaign_id(conn: &Connection, account: AccountId, reference: &str) -> Result<Option<i64>> {
@@ -140,4 +143,96 @@ pub(crate) fn subscribed(
         }
     }
     Ok(Some(out))
+}
+
+// --- this file's part of the store port ------------------------------------------
+
+#[async_trait]
+impl AudienceStore for SqliteStore {
+    async fn click(&self, code: &str, now: Timestamp) -> Result<Option<String>> {
+        let code = code.to_string();
+        self.write(move |c| super::links::click(c, &code, now))
+            .await
+    }
+    async fn link_target(&self, code: &str) -> Result<Option<String>> {
+        let code = code.to_string();
+        self.read(move |c| super::links::target(c, &code)).await
+    }
+    async fn create_campaign(
+        &self,
+        account: AccountId,
+        reference: &str,
+        name: Option<String>,
+        now: Timestamp,
+    ) -> Result<Campaign> {
+        let reference = reference.to_string();
+        self.write(move |c| super::campaigns::create(c, account, &reference, name.as_deref(), now))
+            .await
+    }
+    async fn campaigns(&self, account: AccountId) -> Result<Vec<Campaign>> {
+        self.read(move |c| super::campaigns::list(c, account)).await
+    }
+    async fn change_subscribers(
+        &self,
+        account: AccountId,
+        reference: &str,
+        numbers: Vec<Msisdn>,
+        subscribe: bool,
+        now: Timestamp,
+    ) -> Result<Option<ChangeCount>> {
+        let reference = reference.to_string();
+        self.write(move |c| {
+            super::campaigns::change(c, account, &reference, &numbers, subscribe, now)
+        })
+        .await
+    }
+    async fn subscribers(
+        &self,
+        account: AccountId,
+        reference: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Option<Vec<String>>> {
+        let reference = reference.to_string();
+        self.read(move |c| {
+            super::campaigns::subscribers(c, account, &reference, after.as_deref(), limit)
+        })
+        .await
+    }
+    async fn subscribed(
+        &self,
+        account: AccountId,
+        reference: &str,
+        numbers: Vec<String>,
+    ) -> Result<Option<Vec<String>>> {
+        let reference = reference.to_string();
+        self.read(move |c| super::campaigns::subscribed(c, account, &reference, &numbers))
+            .await
+    }
+    async fn change_suppressions(
+        &self,
+        account: AccountId,
+        numbers: Vec<Msisdn>,
+        action: OptOutAction,
+        source: SuppressionSource,
+        now: Timestamp,
+    ) -> Result<ChangeCount> {
+        self.write(move |c| {
+            super::suppressions::change_many(c, account, &numbers, action, source, now)
+        })
+        .await
+    }
+    async fn suppressions(
+        &self,
+        account: AccountId,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<Suppression>> {
+        self.read(move |c| super::suppressions::list(c, account, after.as_deref(), limit))
+            .await
+    }
+    async fn suppressed(&self, account: AccountId, numbers: Vec<String>) -> Result<Vec<String>> {
+        self.read(move |c| super::suppressions::suppressed(c, account, &numbers))
+            .await
+    }
 }

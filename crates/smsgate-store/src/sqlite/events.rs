@@ -2,11 +2,14 @@
 //! change they report, and read back in order for the event feed and the
 //! webhook deliverer.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use smsgate_core::{AccountId, InboundId, MessageId, Timestamp};
 
+use super::SqliteStore;
 use super::accounts::uuid_col;
 use super::messages::{MESSAGE_COLUMNS, corrupt, message_row};
+use crate::*;
 use crate::{EventRecord, EventType, InboundRecord, Result};
 
 /// Records that `message` moved, as its `seq`-th event.
@@ -183,4 +186,72 @@ pub(crate) fn purge(conn: &Connection, before: Timestamp, limit: usize) -> Resul
         ))?
         .execute(params![before.0, limit as i64])?;
     Ok(events + deliveries)
+}
+
+// --- this file's part of the store port ------------------------------------------
+
+#[async_trait]
+impl OutboxStore for SqliteStore {
+    async fn purge_events(&self, before: Timestamp, limit: usize) -> Result<usize> {
+        self.write(move |c| super::events::purge(c, before, limit))
+            .await
+    }
+    async fn events(
+        &self,
+        account: AccountId,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>> {
+        self.read(move |c| super::events::list(c, account, after, limit))
+            .await
+    }
+    async fn relay_events(&self, limit: usize, now: Timestamp) -> Result<usize> {
+        self.write(move |c| super::webhooks::relay(c, limit, now))
+            .await
+    }
+    async fn delivery_load(&self, now: Timestamp) -> Result<DeliveryLoad> {
+        self.read(move |c| super::webhooks::load(c, now)).await
+    }
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        take: Vec<(PublicId, usize)>,
+    ) -> Result<Vec<DueDelivery>> {
+        self.write(move |c| super::webhooks::claim(c, now, lease_until, &take))
+            .await
+    }
+    async fn release_delivery_leases(&self) -> Result<usize> {
+        self.write(super::webhooks::release_leases).await
+    }
+    async fn record_attempts(&self, attempts: Vec<AttemptResult>) -> Result<()> {
+        self.write(move |c| {
+            attempts
+                .into_iter()
+                .try_for_each(|a| super::webhooks::record(c, a))
+        })
+        .await
+    }
+    async fn deliveries(
+        &self,
+        account: AccountId,
+        endpoint: PublicId,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRecord>> {
+        self.read(move |c| super::webhooks::deliveries(c, account, &endpoint, limit))
+            .await
+    }
+    async fn replay_deliveries(
+        &self,
+        endpoint: WebhookEndpoint,
+        which: Replay,
+        now: Timestamp,
+    ) -> Result<usize> {
+        self.write(move |c| super::webhooks::replay(c, &endpoint, which, now))
+            .await
+    }
+    async fn test_webhook(&self, endpoint: WebhookEndpoint, now: Timestamp) -> Result<Option<i64>> {
+        self.write(move |c| super::webhooks::test_event(c, &endpoint, now))
+            .await
+    }
 }

@@ -2,12 +2,15 @@
 //! the message is whole), the numbers that route them to accounts, and
 //! listing them.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use smsgate_core::optout::{OptOutAction, leading_words};
 use smsgate_core::{AccountId, Country, InboundId, MessageId, Msisdn, Timestamp};
 
+use super::SqliteStore;
 use super::accounts::uuid_col;
 use super::messages::corrupt;
+use crate::*;
 use crate::{
     Account, InboundOutcome, InboundPart, InboundRecord, KeywordAssignment, NumberAssignment,
     OptOutChange, Result, SuppressionSource,
@@ -388,4 +391,95 @@ pub(crate) fn replies(conn: &Connection, id: InboundId) -> Result<Vec<MessageId>
                 .ok_or_else(|| corrupt("message id", ""))
         })
         .collect()
+}
+
+// --- this file's part of the store port ------------------------------------------
+
+#[async_trait]
+impl InboundStore for SqliteStore {
+    async fn receive_inbound(&self, parts: Vec<InboundPart>) -> Result<Vec<InboundOutcome>> {
+        self.write(move |c| {
+            parts
+                .into_iter()
+                .map(|p| super::inbound::receive(c, p))
+                .collect()
+        })
+        .await
+    }
+    async fn inbound_message(
+        &self,
+        account: AccountId,
+        id: InboundId,
+    ) -> Result<Option<(InboundRecord, Vec<MessageId>)>> {
+        self.read(move |c| {
+            let Some(m) = super::inbound::by_id(c, id)?.filter(|m| m.account_id == Some(account))
+            else {
+                return Ok(None);
+            };
+            Ok(Some((m, super::inbound::replies(c, id)?)))
+        })
+        .await
+    }
+    async fn assign_keyword(
+        &self,
+        number: &str,
+        keyword: &str,
+        account: AccountId,
+        now: Timestamp,
+    ) -> Result<KeywordAssignment> {
+        let (number, keyword) = (number.to_string(), keyword.to_string());
+        self.write(move |c| super::inbound::assign_keyword(c, &number, &keyword, account, now))
+            .await
+    }
+    async fn unassign_keyword(&self, number: &str, keyword: &str) -> Result<bool> {
+        let (number, keyword) = (number.to_string(), keyword.to_string());
+        self.write(move |c| super::inbound::unassign_keyword(c, &number, &keyword))
+            .await
+    }
+    async fn keywords(&self) -> Result<Vec<KeywordAssignment>> {
+        self.read(super::inbound::keywords).await
+    }
+    async fn inbound(
+        &self,
+        account: AccountId,
+        before: Option<InboundId>,
+        limit: usize,
+    ) -> Result<Vec<InboundRecord>> {
+        self.read(move |c| super::inbound::list(c, account, before, limit))
+            .await
+    }
+    async fn inbound_history(
+        &self,
+        account: AccountId,
+        numbers: Vec<String>,
+        from: Timestamp,
+        to: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(u64, Vec<InboundRecord>)> {
+        self.read(move |c| super::inbound::history(c, account, &numbers, from, to, offset, limit))
+            .await
+    }
+    async fn assign_number(
+        &self,
+        number: &str,
+        account: AccountId,
+        now: Timestamp,
+    ) -> Result<NumberAssignment> {
+        let number = number.to_string();
+        self.write(move |c| super::inbound::assign(c, &number, account, now))
+            .await
+    }
+    async fn unassign_number(&self, number: &str) -> Result<bool> {
+        let number = number.to_string();
+        self.write(move |c| super::inbound::unassign(c, &number))
+            .await
+    }
+    async fn numbers(&self) -> Result<Vec<NumberAssignment>> {
+        self.read(super::inbound::numbers).await
+    }
+    async fn purge_inbound_parts(&self, before: Timestamp) -> Result<usize> {
+        self.write(move |c| super::inbound::purge_parts(c, before))
+            .await
+    }
 }

@@ -1,13 +1,16 @@
 //! SQL for messages: intake, queries, the queue and status changes.
 
 use crate::BatchHistoryEntry;
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
 use smsgate_core::{
     AccountId, BatchId, CallbackFormat, Category, Credits, Encoding, InboundId, MessageId, Status,
     Timestamp,
 };
 
+use super::SqliteStore;
 use super::accounts::{LedgerKind, insert_ledger, uuid_col};
+use crate::*;
 use crate::{
     Acceptance, AcceptedMessage, ApplyOutcome, BatchSummary, CancelOutcome, EventType,
     MessageDetail, MessageFilter, MessageRecord, Outbound, Refusal, RejectedRecipient, Result,
@@ -888,4 +891,86 @@ pub(crate) fn claim(
     // RETURNING gives no order; dispatch in priority order.
     out[retaken..].sort_by_key(|m| std::cmp::Reverse(m.priority));
     Ok(out)
+}
+
+// --- this file's part of the store port ------------------------------------------
+
+#[async_trait]
+impl IntakeStore for SqliteStore {
+    async fn accept(
+        &self,
+        submissions: Vec<Submission>,
+        now: Timestamp,
+    ) -> Result<Vec<Result<Acceptance, Refusal>>> {
+        self.write(move |c| {
+            submissions
+                .into_iter()
+                .map(|s| super::messages::accept(c, s, now))
+                .collect()
+        })
+        .await
+    }
+    async fn accept_together(
+        &self,
+        submissions: Vec<Submission>,
+        now: Timestamp,
+    ) -> Result<Result<Vec<Result<Acceptance, Refusal>>, Refusal>> {
+        self.write(move |c| super::messages::accept_together(c, submissions, now))
+            .await
+    }
+    async fn purge_idempotency(&self, before: Timestamp) -> Result<usize> {
+        self.write(move |c| super::messages::purge_idempotency(c, before))
+            .await
+    }
+}
+
+#[async_trait]
+impl MessageReads for SqliteStore {
+    async fn batch_by_reference(
+        &self,
+        account: AccountId,
+        reference: &str,
+    ) -> Result<Option<BatchSummary>> {
+        let reference = reference.to_string();
+        self.read(move |c| super::messages::batch_by_reference(c, account, &reference))
+            .await
+    }
+    async fn message(
+        &self,
+        account: Option<AccountId>,
+        id: MessageId,
+    ) -> Result<Option<MessageDetail>> {
+        self.read(move |c| super::messages::message(c, account, id))
+            .await
+    }
+    async fn count_messages(&self, account: AccountId) -> Result<u64> {
+        self.read(move |c| super::messages::count_messages(c, account))
+            .await
+    }
+    async fn messages(
+        &self,
+        account: AccountId,
+        filter: MessageFilter,
+    ) -> Result<Vec<MessageRecord>> {
+        self.read(move |c| super::messages::messages(c, account, filter))
+            .await
+    }
+    async fn batch(&self, account: AccountId, id: BatchId) -> Result<Option<BatchSummary>> {
+        self.read(move |c| super::messages::batch(c, account, id))
+            .await
+    }
+    async fn batch_history(
+        &self,
+        account: AccountId,
+        from: Timestamp,
+        to: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(u64, Vec<BatchHistoryEntry>)> {
+        self.read(move |c| super::messages::batch_history(c, account, from, to, offset, limit))
+            .await
+    }
+    async fn queue_depth(&self) -> Result<QueueDepth> {
+        self.read(super::messages::queue_depth).await
+    }
 }

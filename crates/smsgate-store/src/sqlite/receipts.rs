@@ -11,12 +11,15 @@
 //! forms (hex for decimal and back): tried at once, a receipt that overtook
 //! its acknowledgement could match another message's id in the other base.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use smsgate_core::carrier_id::{alternative_ids, normalize_id};
 use smsgate_core::{MessageId, Status, Timestamp};
 
+use super::SqliteStore;
 use super::accounts::uuid_col;
 use super::messages::{apply_to_message, corrupt, status_col};
+use crate::*;
 use crate::{ApplyOutcome, PartRecord, Result, StatusUpdate, Target};
 
 /// A receipt's part, by connector and normalized carrier id. No join with
@@ -353,4 +356,70 @@ pub(crate) fn awaiting_receipt(conn: &Connection, connector: &str) -> Result<Vec
     )?;
     let ids = stmt.query_map([connector], |r| r.get(0))?;
     Ok(ids.collect::<rusqlite::Result<_>>()?)
+}
+
+// --- this file's part of the store port ------------------------------------------
+
+#[async_trait]
+impl QueueStore for SqliteStore {
+    async fn match_pending_receipts(&self, received_before: Timestamp) -> Result<usize> {
+        self.write(move |c| super::receipts::match_pending(c, received_before))
+            .await
+    }
+    async fn purge_pending_receipts(&self, before: Timestamp) -> Result<usize> {
+        self.write(move |c| super::receipts::purge_pending(c, before))
+            .await
+    }
+    async fn cancel(
+        &self,
+        account: AccountId,
+        id: MessageId,
+        now: Timestamp,
+    ) -> Result<CancelOutcome> {
+        self.write(move |c| super::messages::cancel(c, account, id, now))
+            .await
+    }
+    async fn promote_scheduled(&self, now: Timestamp, limit: usize) -> Result<Vec<MessageId>> {
+        self.write(move |c| super::messages::promote_scheduled(c, now, limit))
+            .await
+    }
+    async fn expire_overdue(&self, now: Timestamp, limit: usize) -> Result<Vec<MessageId>> {
+        self.write(move |c| super::messages::expire_overdue(c, now, limit))
+            .await
+    }
+    async fn claim(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Outbound>> {
+        self.write(move |c| super::messages::claim(c, now, lease_until, limit))
+            .await
+    }
+    async fn awaiting_receipt(&self, connector: &str) -> Result<Vec<String>> {
+        let connector = connector.to_string();
+        self.read(move |c| super::receipts::awaiting_receipt(c, &connector))
+            .await
+    }
+    async fn apply(&self, updates: Vec<StatusUpdate>) -> Result<Vec<ApplyOutcome>> {
+        self.write(move |c| {
+            updates
+                .into_iter()
+                .map(|u| super::messages::apply(c, u))
+                .collect()
+        })
+        .await
+    }
+    async fn acknowledged(
+        &self,
+        after: i64,
+        before: Timestamp,
+        limit: usize,
+    ) -> Result<crate::AcknowledgedPage> {
+        self.read(move |c| super::receipts::acknowledged(c, after, before, limit))
+            .await
+    }
+    async fn release_message_leases(&self) -> Result<usize> {
+        self.write(super::messages::release_leases).await
+    }
 }

@@ -1,9 +1,12 @@
 //! SQL for the registry of an account's sender IDs and content templates.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use smsgate_core::{AccountId, Category, PublicId, Timestamp};
 
+use super::SqliteStore;
 use super::messages::corrupt;
+use crate::*;
 use crate::{Approval, NewSender, NewTemplate, Result, SenderRecord, StoreError, TemplateRecord};
 
 fn approval(s: &str) -> Result<Approval> {
@@ -244,4 +247,78 @@ pub(crate) fn approve_template(
     )?
     .execute(params![now.0, id.as_str()])?;
     template(conn, None, id)
+}
+
+// --- this file's part of the store port ------------------------------------------
+
+#[async_trait]
+impl RegistryStore for SqliteStore {
+    async fn create_sender(
+        &self,
+        account: AccountId,
+        new: NewSender,
+        now: Timestamp,
+    ) -> Result<SenderRecord> {
+        self.write(move |c| super::registry::create_sender(c, account, new, now))
+            .await
+    }
+    async fn sender(&self, account: AccountId, id: PublicId) -> Result<Option<SenderRecord>> {
+        self.read(move |c| super::registry::sender(c, Some(account), &id))
+            .await
+    }
+    async fn sender_by_name(
+        &self,
+        account: AccountId,
+        sender_id: &str,
+    ) -> Result<Option<SenderRecord>> {
+        let sender_id = sender_id.to_string();
+        self.read(move |c| super::registry::sender_by_name(c, account, &sender_id))
+            .await
+    }
+    async fn senders(&self, account: AccountId) -> Result<Vec<SenderRecord>> {
+        self.read(move |c| super::registry::senders(c, account))
+            .await
+    }
+    async fn delete_sender(&self, account: AccountId, id: PublicId) -> Result<bool> {
+        self.write(move |c| super::registry::delete_sender(c, account, &id))
+            .await
+    }
+    async fn approve_sender(&self, id: PublicId, now: Timestamp) -> Result<Option<SenderRecord>> {
+        self.write(move |c| super::registry::approve_sender(c, &id, now))
+            .await
+    }
+    async fn create_template(
+        &self,
+        account: AccountId,
+        new: NewTemplate,
+        now: Timestamp,
+    ) -> Result<TemplateRecord> {
+        self.write(move |c| super::registry::create_template(c, account, new, now))
+            .await
+    }
+    async fn template(&self, account: AccountId, id: PublicId) -> Result<Option<TemplateRecord>> {
+        self.read(move |c| super::registry::template(c, Some(account), &id))
+            .await
+    }
+    async fn template_by_template_id(
+        &self,
+        account: AccountId,
+        template_id: &str,
+    ) -> Result<Option<TemplateRecord>> {
+        let template_id = template_id.to_string();
+        self.read(move |c| super::registry::template_by_template_id(c, account, &template_id))
+            .await
+    }
+    async fn templates(&self, account: AccountId) -> Result<Vec<TemplateRecord>> {
+        self.read(move |c| super::registry::templates(c, account))
+            .await
+    }
+    async fn approve_template(
+        &self,
+        id: PublicId,
+        now: Timestamp,
+    ) -> Result<Option<TemplateRecord>> {
+        self.write(move |c| super::registry::approve_template(c, &id, now))
+            .await
+    }
 }

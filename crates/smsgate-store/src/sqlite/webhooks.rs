@@ -2,12 +2,15 @@
 //! claiming due deliveries (in event order per subject and endpoint), and
 //! recording attempts.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use smsgate_core::{AccountId, PublicId, Timestamp};
 
+use super::SqliteStore;
 use super::events;
 use super::messages::corrupt;
 use super::registry::public_id;
+use crate::*;
 use crate::{
     AttemptRecord, AttemptResult, DeliveryLoad, DeliveryNext, DeliveryRecord, DueDelivery,
     EndpointKind, EndpointLoad, EventType, NewWebhookEndpoint, Replay, Result, WebhookEndpoint,
@@ -583,4 +586,48 @@ pub(crate) fn deliveries(
         });
     }
     Ok(out)
+}
+
+// --- this file's part of the store port ------------------------------------------
+
+#[async_trait]
+impl WebhookStore for SqliteStore {
+    async fn callbacks_endpoint(&self, account: AccountId) -> Result<Option<WebhookEndpoint>> {
+        self.read(move |c| super::webhooks::callbacks_endpoint(c, account))
+            .await
+    }
+    async fn create_webhook(
+        &self,
+        account: AccountId,
+        new: NewWebhookEndpoint,
+        now: Timestamp,
+    ) -> Result<WebhookEndpoint> {
+        self.write(move |c| super::webhooks::create(c, account, new, now))
+            .await
+    }
+    async fn webhooks(&self, account: AccountId) -> Result<Vec<WebhookEndpoint>> {
+        self.read(move |c| super::webhooks::list(c, account)).await
+    }
+    async fn webhook(&self, account: AccountId, id: PublicId) -> Result<Option<WebhookEndpoint>> {
+        self.read(move |c| super::webhooks::get(c, account, &id))
+            .await
+    }
+    async fn set_webhook_enabled(
+        &self,
+        account: AccountId,
+        id: PublicId,
+        enabled: bool,
+    ) -> Result<bool> {
+        self.write(move |c| super::webhooks::set_enabled(c, account, &id, enabled))
+            .await
+    }
+    async fn delete_webhook(
+        &self,
+        account: AccountId,
+        id: PublicId,
+        now: Timestamp,
+    ) -> Result<bool> {
+        self.write(move |c| super::webhooks::delete(c, account, &id, now))
+            .await
+    }
 }
