@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use smsgate_core::clock::Clock;
 use smsgate_core::{Status, Timestamp};
 use smsgate_store::{
-    ApplyOutcome, InboundOutcome, InboundPart, Outbound, StatusUpdate, Store, Target,
+    ApplyOutcome, DeliveryStore, InboundOutcome, InboundPart, Outbound, StatusUpdate, Target,
 };
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -67,7 +67,7 @@ impl Default for DispatchConfig {
 const UPDATE_BATCH: usize = 4_096;
 
 pub(crate) fn start(
-    store: Arc<dyn Store>,
+    store: Arc<dyn DeliveryStore>,
     routing: Arc<Routing>,
     config: DispatchConfig,
     wake: Arc<Notify>,
@@ -90,7 +90,7 @@ pub(crate) fn start(
 }
 
 async fn dispatch(
-    store: Arc<dyn Store>,
+    store: Arc<dyn DeliveryStore>,
     routing: Arc<Routing>,
     config: DispatchConfig,
     wake: Arc<Notify>,
@@ -238,7 +238,7 @@ pub(crate) fn outcome(
 /// committed. Receipts for carrier ids not known yet are kept by the store
 /// until the acknowledgement that names them arrives.
 async fn updater(
-    store: Arc<dyn Store>,
+    store: Arc<dyn DeliveryStore>,
     mut updates: mpsc::UnboundedReceiver<StatusUpdate>,
     mut events: mpsc::UnboundedReceiver<Event>,
     dispatcher_done: CancellationToken,
@@ -309,7 +309,7 @@ impl Pending {
     /// Commits everything, retrying until the store takes it (an outcome is
     /// all we know of a submit; a receipt or inbound message unanswered is
     /// sent again by the carrier, but only once we say so).
-    async fn commit(&mut self, store: &dyn Store) {
+    async fn commit(&mut self, store: &dyn DeliveryStore) {
         if !self.updates.is_empty() {
             let applied = loop {
                 match store.apply(self.updates.clone()).await {

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use smsgate_store::{Acceptance, Refusal, Store, Submission};
+use smsgate_store::{Acceptance, IntakeStore, Refusal, Submission};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -31,7 +31,7 @@ pub(crate) struct Intake {
 
 impl Intake {
     pub(crate) fn start(
-        store: Arc<dyn Store>,
+        store: Arc<dyn IntakeStore>,
         wake_dispatcher: Arc<Notify>,
         clock: Arc<dyn smsgate_core::clock::Clock>,
         tracker: &TaskTracker,
@@ -65,7 +65,7 @@ impl Intake {
 }
 
 async fn run(
-    store: Arc<dyn Store>,
+    store: Arc<dyn IntakeStore>,
     mut rx: mpsc::Receiver<(Submission, Reply)>,
     wake_dispatcher: Arc<Notify>,
     clock: Arc<dyn smsgate_core::clock::Clock>,

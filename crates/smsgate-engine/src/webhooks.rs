@@ -38,7 +38,9 @@ use sha2::Sha256;
 use smsgate_core::clock::Clock;
 use smsgate_core::net::{NonPublic, non_public};
 use smsgate_core::{AccountId, PublicId, Timestamp};
-use smsgate_store::{AttemptResult, DeliveryLoad, DeliveryNext, DueDelivery, EndpointKind, Store};
+use smsgate_store::{
+    AttemptResult, DeliveryLoad, DeliveryNext, DueDelivery, EndpointKind, OutboxStore,
+};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -264,7 +266,7 @@ const LEASE: Duration = Duration::from_secs(120);
 const IDLE: Duration = Duration::from_millis(200);
 
 pub(crate) fn start(
-    store: Arc<dyn Store>,
+    store: Arc<dyn OutboxStore>,
     config: WebhookConfig,
     destinations: Arc<Destinations>,
     ids: crate::events::EventIds,
@@ -276,7 +278,7 @@ pub(crate) fn start(
 }
 
 /// Turns outbox events into deliveries, as they come.
-async fn relay(store: Arc<dyn Store>, clock: Arc<dyn Clock>, stop: CancellationToken) {
+async fn relay(store: Arc<dyn OutboxStore>, clock: Arc<dyn Clock>, stop: CancellationToken) {
     while !stop.is_cancelled() {
         match store.relay_events(RELAY_BATCH, clock.now()).await {
             Ok(n) if n == RELAY_BATCH => continue,
@@ -353,7 +355,7 @@ pub(crate) fn share(load: &DeliveryLoad, room: usize, per_account: u32) -> Vec<(
 /// Claims due deliveries and sends them, within the node's, the
 /// accounts' and the endpoints' room; outcomes are recorded in batches.
 async fn deliver(
-    store: Arc<dyn Store>,
+    store: Arc<dyn OutboxStore>,
     config: WebhookConfig,
     destinations: Arc<Destinations>,
     ids: crate::events::EventIds,

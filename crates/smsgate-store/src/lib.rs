@@ -537,11 +537,18 @@ pub trait OutboxStore: Send + Sync + 'static {
     async fn test_webhook(&self, endpoint: WebhookEndpoint, now: Timestamp) -> Result<Option<i64>>;
 }
 
+/// What the dispatcher uses: the queue, and the inbound messages its
+/// connectors receive.
+pub trait DeliveryStore: QueueStore + InboundStore {}
+
+impl<T: QueueStore + InboundStore + ?Sized> DeliveryStore for T {}
+
 /// The whole storage port: every capability. Background tasks and
 /// services take the narrow port they use; a backend implements them all.
 /// Every method is one transaction.
 pub trait Store:
-    AccountStore
+    DeliveryStore
+    + AccountStore
     + CreditStore
     + SessionStore
     + SettingStore
