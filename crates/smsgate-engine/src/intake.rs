@@ -84,12 +84,12 @@ async fn run(
             }
         };
         let Some((s, reply)) = first else { break };
-        let mut messages = s.messages.len();
+        let mut messages = s.plan.messages.len();
         submissions.push(s);
         replies.push(reply);
         while submissions.len() < MAX_SUBMISSIONS && messages < MAX_MESSAGES {
             let Ok((s, reply)) = rx.try_recv() else { break };
-            messages += s.messages.len();
+            messages += s.plan.messages.len();
             submissions.push(s);
             replies.push(reply);
         }

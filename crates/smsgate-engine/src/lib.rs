@@ -74,9 +74,7 @@ fn submission(
 ) -> Submission {
     Submission {
         account: caller.account,
-        messages: plan.messages,
-        rejected: plan.rejected,
-        total_cost: plan.total_cost,
+        plan,
         batch,
         idempotency,
     }

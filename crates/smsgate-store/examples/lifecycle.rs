@@ -68,9 +68,11 @@ async fn main() {
                 };
                 Submission {
                     account,
-                    messages: vec![m],
-                    rejected: Vec::<Rejection>::new(),
-                    total_cost: Credits::new(1),
+                    plan: smsgate_core::SendPlan {
+                        messages: vec![m],
+                        rejected: Vec::<Rejection>::new(),
+                        total_cost: Credits::new(1),
+                    },
                     batch: None,
                     idempotency: None,
                 }

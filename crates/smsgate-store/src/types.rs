@@ -7,8 +7,8 @@ pub use smsgate_core::kinds::{
 use smsgate_core::optout::{OptOutAction, OptOutKeywords};
 use smsgate_core::send::Rejection;
 use smsgate_core::{
-    AccountId, BatchId, Category, Credits, Encoding, InboundId, KeyId, MessageId, NewMessage,
-    PublicId, Status, Timestamp,
+    AccountId, BatchId, Category, Credits, Encoding, InboundId, KeyId, MessageId, PublicId, Status,
+    Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -137,9 +137,8 @@ pub struct Idempotency {
 #[derive(Debug, Clone)]
 pub struct Submission {
     pub account: AccountId,
-    pub messages: Vec<NewMessage>,
-    pub rejected: Vec<Rejection>,
-    pub total_cost: Credits,
+    /// The messages, their refused recipients and the charge.
+    pub plan: smsgate_core::SendPlan,
     /// Set for requests that create a batch.
     pub batch: Option<NewBatch>,
     pub idempotency: Option<Idempotency>,

@@ -3,6 +3,7 @@
 use crate::BatchHistoryEntry;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
+use smsgate_core::send::{RejectReason, SendError};
 use smsgate_core::{
     AccountId, BatchId, CallbackFormat, Category, Credits, Encoding, InboundId, MessageId, Status,
     Timestamp,
@@ -102,10 +103,17 @@ pub(crate) fn accept(
 
     // Checked here, in the transaction that stores the messages, so that a
     // STOP committed before this send is never missed.
-    if super::suppressions::drop_suppressed(conn, &mut sub)? && sub.messages.is_empty() {
-        return Ok(Err(Refusal::NoValidRecipient(std::mem::take(
-            &mut sub.rejected,
-        ))));
+    // Whether to refuse them is core's rule (`SendPlan::refuse`).
+    let suppressed = super::suppressions::suppressed_messages(conn, sub.account, &sub.plan)?;
+    if !suppressed.is_empty() {
+        let refused = sub.plan.refuse(|m| {
+            suppressed
+                .contains(&m.id)
+                .then_some(RejectReason::Suppressed)
+        });
+        if let Err(SendError::NoValidRecipient(rejected)) = refused {
+            return Ok(Err(Refusal::NoValidRecipient(rejected)));
+        }
     }
 
     // Where the charge is taken from: the account's balance, or the
@@ -118,21 +126,21 @@ pub(crate) fn accept(
     if status != "active" {
         return Ok(Err(Refusal::AccountDisabled));
     }
-    let pool = split.then(|| sub.messages[0].category);
+    let pool = split.then(|| sub.plan.messages[0].category);
     // The conditional debit is what makes overspending impossible: it
     // matches no row unless the balance covers the whole request. (No
     // RETURNING: SQLite builds a temporary table for it on every call.)
-    let debited = super::balances::debit(conn, sub.account, pool, sub.total_cost)?;
+    let debited = super::balances::debit(conn, sub.account, pool, sub.plan.total_cost)?;
     let balance = match pool {
         // Known without another read: what it was, less this charge.
-        None if debited => Credits::new(main - sub.total_cost.units()),
+        None if debited => Credits::new(main - sub.plan.total_cost.units()),
         None => Credits::new(main),
         Some(_) => super::balances::balance(conn, sub.account, pool)?,
     };
     if !debited {
         return Ok(Err(Refusal::InsufficientCredits {
             balance,
-            needed: sub.total_cost,
+            needed: sub.plan.total_cost,
         }));
     }
 
@@ -146,17 +154,17 @@ pub(crate) fn accept(
             &batch.id.as_bytes()[..],
             sub.account.0,
             batch.reference,
-            sub.messages.len() as i64,
-            sub.rejected.len() as i64,
+            sub.plan.messages.len() as i64,
+            sub.plan.rejected.len() as i64,
             now.0
         ])?;
     }
-    let single = (sub.messages.len() == 1).then(|| sub.messages[0].id);
-    let note = format!("{} message(s)", sub.messages.len());
+    let single = (sub.plan.messages.len() == 1).then(|| sub.plan.messages[0].id);
+    let note = format!("{} message(s)", sub.plan.messages.len());
     insert_ledger(
         conn,
         sub.account,
-        Credits::new(-sub.total_cost.units()),
+        Credits::new(-sub.plan.total_cost.units()),
         LedgerKind::Debit,
         single,
         batch_id,
@@ -165,7 +173,7 @@ pub(crate) fn accept(
         now,
     )?;
 
-    if sub.messages.iter().any(|m| m.callback_url.is_some()) {
+    if sub.plan.messages.iter().any(|m| m.callback_url.is_some()) {
         super::webhooks::ensure_callbacks_endpoint(conn, sub.account, now)?;
     }
     let mut insert = conn.prepare_cached(
@@ -175,8 +183,8 @@ pub(crate) fn accept(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
                  ?22, ?23, ?24, ?25, ?26)",
     )?;
-    let mut accepted = Vec::with_capacity(sub.messages.len());
-    for m in &sub.messages {
+    let mut accepted = Vec::with_capacity(sub.plan.messages.len());
+    for m in &sub.plan.messages {
         let status = if m.schedule_at.is_some_and(|at| at > now) {
             Status::Scheduled
         } else {
@@ -240,6 +248,7 @@ pub(crate) fn accept(
         batch_id,
         messages: accepted,
         rejected: sub
+            .plan
             .rejected
             .into_iter()
             .map(|r| RejectedRecipient {

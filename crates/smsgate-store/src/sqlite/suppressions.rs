@@ -4,14 +4,11 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use smsgate_core::optout::OptOutAction;
-use smsgate_core::send::RejectReason;
-use smsgate_core::send::Rejection;
-use smsgate_core::{AccountId, Credits, InboundId, Msisdn, Timestamp};
+use smsgate_core::{AccountId, InboundId, Msisdn, Timestamp};
 
 use super::messages::corrupt;
 use crate::{
-    ChangeCount, EventType, OptOutChange, Result, StoreError, Submission, Suppression,
-    SuppressionSource,
+    ChangeCount, EventType, OptOutChange, Result, StoreError, Suppression, SuppressionSource,
 };
 
 /// Puts `number` on (or takes it off) the account's list; returns whether
@@ -97,32 +94,26 @@ pub(crate) fn change_many(
     Ok(count)
 }
 
-/// Takes the recipients on the account's suppression list out of a
-/// submission (refused, and not charged); returns whether there were any.
-pub(crate) fn drop_suppressed(conn: &Connection, sub: &mut Submission) -> Result<bool> {
+/// The messages of `plan` to numbers on the account's suppression list
+/// (one indexed lookup each; nothing allocated when there are none).
+pub(crate) fn suppressed_messages(
+    conn: &Connection,
+    account: AccountId,
+    plan: &smsgate_core::SendPlan,
+) -> Result<Vec<smsgate_core::MessageId>> {
     let mut stmt =
         conn.prepare_cached("SELECT 1 FROM suppressions WHERE account_id = ?1 AND number = ?2")?;
-    let mut dropped = false;
-    let mut i = 0;
-    while i < sub.messages.len() {
-        let to = sub.messages[i].to.as_str();
+    let mut found = Vec::new();
+    for m in &plan.messages {
         if stmt
-            .query_row(params![sub.account.0, to], |_| Ok(()))
+            .query_row(params![account.0, m.to.as_str()], |_| Ok(()))
             .optional()?
             .is_some()
         {
-            let m = sub.messages.remove(i);
-            sub.total_cost = Credits::new(sub.total_cost.units() - m.cost.units());
-            sub.rejected.push(Rejection {
-                to: m.to.to_string(),
-                reason: RejectReason::Suppressed,
-            });
-            dropped = true;
-        } else {
-            i += 1;
+            found.push(m.id);
         }
     }
-    Ok(dropped)
+    Ok(found)
 }
 
 /// Which of `numbers` (E.164) the account must not send to.

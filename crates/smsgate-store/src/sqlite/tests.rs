@@ -60,12 +60,14 @@ fn submission(account: AccountId, messages: Vec<NewMessage>) -> Submission {
     let total = messages.iter().map(|m| m.cost.units()).sum();
     Submission {
         account,
-        messages,
-        rejected: vec![Rejection {
-            to: "x".into(),
-            reason: smsgate_core::send::RejectReason::Duplicate,
-        }],
-        total_cost: Credits::new(total),
+        plan: smsgate_core::SendPlan {
+            messages,
+            rejected: vec![Rejection {
+                to: "x".into(),
+                reason: smsgate_core::send::RejectReason::Duplicate,
+            }],
+            total_cost: Credits::new(total),
+        },
         batch: None,
         idempotency: None,
     }
