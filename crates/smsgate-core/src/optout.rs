@@ -133,9 +133,107 @@ pub fn leading_words(text: &str, n: usize) -> (Vec<String>, usize) {
     (first, count)
 }
 
+/// Whose an inbound text is, among the accounts a shared number's
+/// routing keywords and the number itself name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboundOwner {
+    /// The account whose routing keyword is the first word.
+    FirstWord,
+    /// The account whose routing keyword is the second word ("STOP ACME").
+    SecondWord,
+    /// The number's owner.
+    Number,
+    /// Nobody's.
+    Nobody,
+}
+
+/// What the words of an inbound text make of it: whose it is, and the
+/// opt-out or opt-in keyword it is (the word as compared), if it is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundRoute {
+    pub owner: InboundOwner,
+    pub optout: Option<(OptOutAction, String)>,
+}
+
+/// Routes an inbound text. `first_word` and `second_word` are the opt-out
+/// keyword lists of the accounts whose routing keyword the text's first
+/// and second words are (on the number it was sent to), `number` those of
+/// the number's owner.
+///
+/// A routing keyword as the first word picks its account, and is not
+/// also an opt-out. "STOP ACME" picks ACME's account by its second word
+/// when the first is one of ACME's opt-out or opt-in keywords. Otherwise
+/// the number's owner has the text, which is an opt-out or opt-in when it
+/// is one of the owner's keywords alone.
+pub fn route_inbound(
+    text: &str,
+    first_word: Option<&OptOutKeywords>,
+    second_word: Option<&OptOutKeywords>,
+    number: Option<&OptOutKeywords>,
+) -> InboundRoute {
+    let (words, count) = leading_words(text, 2);
+    let route = |owner, optout| InboundRoute { owner, optout };
+    if first_word.is_some() {
+        return route(InboundOwner::FirstWord, None);
+    }
+    if count == 2
+        && let Some(keywords) = second_word
+        && let Some(action) = keywords.action(&words[0])
+    {
+        return route(InboundOwner::SecondWord, Some((action, words[0].clone())));
+    }
+    match number {
+        None => route(InboundOwner::Nobody, None),
+        Some(keywords) => {
+            let optout = (count == 1)
+                .then(|| keywords.action(&words[0]).map(|a| (a, words[0].clone())))
+                .flatten();
+            route(InboundOwner::Number, optout)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inbound_texts_are_routed_by_keyword_then_by_number() {
+        let acme = OptOutKeywords::default();
+        let route = |text, first, second, number| route_inbound(text, first, second, number);
+        // A routing keyword first: its account, never an opt-out.
+        assert_eq!(
+            route("ACME stop", Some(&acme), None, Some(&acme)),
+            InboundRoute {
+                owner: InboundOwner::FirstWord,
+                optout: None
+            }
+        );
+        // STOP ACME: ACME's, an opt-out.
+        assert_eq!(
+            route("stop acme", None, Some(&acme), Some(&acme)),
+            InboundRoute {
+                owner: InboundOwner::SecondWord,
+                optout: Some((OptOutAction::OptOut, "STOP".into()))
+            }
+        );
+        // "hello acme": the second word's account only for its keywords.
+        assert_eq!(
+            route("hello acme", None, Some(&acme), Some(&acme)).owner,
+            InboundOwner::Number
+        );
+        // The number's owner; a keyword alone is an opt-out, in a sentence not.
+        assert_eq!(
+            route(" Stop ", None, None, Some(&acme)).optout,
+            Some((OptOutAction::OptOut, "STOP".into()))
+        );
+        assert_eq!(route("please stop", None, None, Some(&acme)).optout, None);
+        assert_eq!(
+            route("START", None, None, Some(&acme)).optout.unwrap().0,
+            OptOutAction::OptIn
+        );
+        assert_eq!(route("stop", None, None, None).owner, InboundOwner::Nobody);
+    }
 
     #[test]
     fn defaults_match_the_usual_words_in_any_case() {

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use smsgate_core::optout::{OptOutAction, leading_words};
+use smsgate_core::optout::{InboundOwner, OptOutAction, leading_words, route_inbound};
 use smsgate_core::{AccountId, Country, InboundId, MessageId, Msisdn, Timestamp};
 
 use super::SqliteStore;
@@ -143,56 +143,37 @@ fn keyword_owner(conn: &Connection, number: &str, keyword: &str) -> Result<Optio
 }
 
 /// The account an inbound text to `to` belongs to, and the opt-out
-/// keyword it is (with the word), if it is one.
-///
-/// A routing keyword as the first word picks the account on a shared
-/// number; "STOP ACME" picks ACME's account by its second word when the
-/// first is one of ACME's opt-out or opt-in keywords. Otherwise the
-/// number's owner has it.
+/// keyword it is (with the word), if it is one: the accounts the text's
+/// first two words and the number name are looked up here, whose it is
+/// is core's rule (`route_inbound`).
 fn route(conn: &Connection, to: &str, text: &str) -> Result<Routed> {
-    let (words, count) = leading_words(text, 2);
-    let mut by_keyword = None;
-    if let Some(first) = words.first()
-        && let Some(a) = keyword_owner(conn, to, first)?
-    {
-        by_keyword = Some((a, false));
-    } else if count == 2
-        && let Some(a) = keyword_owner(conn, to, &words[1])?
-    {
-        by_keyword = Some((a, true));
-    }
-    let lookup = |id: AccountId| super::accounts::account(conn, id);
-    match by_keyword {
-        Some((id, false)) => {
-            let account = lookup(id)?;
-            // A routing keyword alone is not also an opt-out keyword.
-            Ok((account, None))
+    let (words, _) = leading_words(text, 2);
+    let by_keyword = |word: Option<&String>| -> Result<Option<Account>> {
+        match word {
+            Some(w) => match keyword_owner(conn, to, w)? {
+                Some(id) => super::accounts::account(conn, id),
+                None => Ok(None),
+            },
+            None => Ok(None),
         }
-        Some((id, true)) => {
-            if let Some(account) = lookup(id)?
-                && let Some(action) = account.optout_keywords.action(&words[0])
-            {
-                return Ok((Some(account), Some((action, words[0].clone()))));
-            }
-            owner_and_action(conn, to, &words, count)
-        }
-        None => owner_and_action(conn, to, &words, count),
+    };
+    let first = by_keyword(words.first())?;
+    let second = by_keyword(words.get(1))?;
+    let number = match owner(conn, to)? {
+        Some(id) => super::accounts::account(conn, id)?,
+        None => None,
+    };
+    fn keywords(a: &Option<Account>) -> Option<&smsgate_core::optout::OptOutKeywords> {
+        a.as_ref().map(|a| &a.optout_keywords)
     }
-}
-
-fn owner_and_action(conn: &Connection, to: &str, words: &[String], count: usize) -> Result<Routed> {
-    let Some(id) = owner(conn, to)? else {
-        return Ok((None, None));
+    let routed = route_inbound(text, keywords(&first), keywords(&second), keywords(&number));
+    let account = match routed.owner {
+        InboundOwner::FirstWord => first,
+        InboundOwner::SecondWord => second,
+        InboundOwner::Number => number,
+        InboundOwner::Nobody => None,
     };
-    let account = super::accounts::account(conn, id)?;
-    let action = match (&account, count) {
-        (Some(a), 1) => a
-            .optout_keywords
-            .action(&words[0])
-            .map(|x| (x, words[0].clone())),
-        _ => None,
-    };
-    Ok((account, action))
+    Ok((account, routed.optout))
 }
 
 fn record_row(r: &Row<'_>) -> rusqlite::Result<Result<InboundRecord>> {
