@@ -9,6 +9,8 @@
 //! `smsgate_core::lifecycle`'s.
 
 pub mod sqlite;
+#[cfg(test)]
+pub(crate) mod testing;
 mod types;
 
 pub use types::*;

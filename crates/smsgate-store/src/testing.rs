@@ -1,0 +1,1490 @@
+//! The behaviour every store adapter must have: one suite, run against
+//! each backend (`sqlite::tests` runs it on SQLite). Each test takes a
+//! fresh store.
+
+#![allow(dead_code)]
+
+use smsgate_core::send::Rejection;
+use smsgate_core::{
+    AccountId, Category, Credits, Encoding, MessageId, Msisdn, NewMessage, SenderId, Status,
+    Timestamp, text::Segments,
+};
+
+use crate::*;
+
+pub async fn account(store: &dyn Store, name: &str, credits: i64) -> AccountId {
+    let new = NewAccount {
+        name: name.into(),
+        password_hash: None,
+        default_country: None,
+        max_parts: 10,
+        credits: Credits::new(credits),
+    };
+    store.create_account(new, Timestamp(1)).await.unwrap().id
+}
+
+pub fn message(to: &str, cost: i64, schedule_at: Option<Timestamp>) -> NewMessage {
+    NewMessage {
+        id: MessageId::generate(),
+        to: Msisdn::parse(to, None).unwrap(),
+        from: SenderId::parse("Acme").unwrap(),
+        text: "hi".into(),
+        segments: Segments {
+            encoding: Encoding::Gsm7,
+            units: 2,
+            parts: cost as usize,
+        },
+        cost: Credits::new(cost),
+        category: Category::Transactional,
+        route_class: "standard".into(),
+        reference: None,
+        schedule_at,
+        expires_at: None,
+        priority: 0,
+        in_reply_to: None,
+        callback_url: None,
+        callback_format: smsgate_core::CallbackFormat::Native,
+        payload: None,
+        item: 0,
+        links: Vec::new(),
+        campaign_ref: None,
+    }
+}
+
+pub fn submission(account: AccountId, messages: Vec<NewMessage>) -> Submission {
+    let total = messages.iter().map(|m| m.cost.units()).sum();
+    Submission {
+        account,
+        plan: smsgate_core::SendPlan {
+            messages,
+            rejected: vec![Rejection {
+                to: "x".into(),
+                reason: smsgate_core::send::RejectReason::Duplicate,
+            }],
+            total_cost: Credits::new(total),
+        },
+        batch: None,
+        idempotency: None,
+    }
+}
+
+pub async fn status(store: &dyn Store, id: MessageId) -> Status {
+    store
+        .message(None, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .message
+        .status
+}
+
+pub async fn balance(store: &dyn Store, id: AccountId) -> i64 {
+    store.account(id).await.unwrap().unwrap().balance.units()
+}
+
+pub async fn one_group_commit_refuses_what_the_balance_cannot_cover(store: &dyn Store) {
+    let a = account(store, "a", 3).await;
+    let subs = vec![
+        submission(a, vec![message("+31612345678", 2, None)]),
+        submission(a, vec![message("+31612345679", 2, None)]),
+        submission(a, vec![message("+31612345670", 1, None)]),
+    ];
+    let results = store.accept(subs, Timestamp(10)).await.unwrap();
+    assert!(results[0].is_ok());
+    assert_eq!(
+        results[1],
+        Err(Refusal::InsufficientCredits {
+            balance: Credits::new(1),
+            needed: Credits::new(2)
+        })
+    );
+    let third = results[2].as_ref().unwrap();
+    assert_eq!(third.balance, Credits::ZERO);
+    assert_eq!(third.rejected[0].to, "x");
+    assert_eq!(balance(store, a).await, 0);
+    let kinds: Vec<_> = store
+        .ledger(a, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.amount.units()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("debit".to_string(), -1),
+            ("debit".to_string(), -2),
+            ("topup".to_string(), 3)
+        ]
+    );
+}
+
+pub async fn a_failing_job_does_not_undo_the_others_in_its_commit(store: &dyn Store) {
+    // Two creations of the same name race into one group commit: exactly
+    // one wins, and the loser's failure leaves the winner committed.
+    let (x, y) = tokio::join!(
+        {
+            let s = store;
+            async move { account(s, "same", 1).await }
+        },
+        {
+            let s = store;
+            async move {
+                let new = NewAccount {
+                    name: "same".into(),
+                    password_hash: None,
+                    default_country: None,
+                    max_parts: 10,
+                    credits: Credits::new(5),
+                };
+                s.create_account(new, Timestamp(1)).await
+            }
+        }
+    );
+    assert!(matches!(y, Err(StoreError::NameTaken(_))));
+    assert_eq!(store.accounts().await.unwrap().len(), 1);
+    assert_eq!(balance(store, x).await, 1);
+}
+
+pub async fn idempotent_submissions_replay_and_conflict(store: &dyn Store) {
+    let a = account(store, "a", 10).await;
+    let idem = |fp: u8| {
+        Some(Idempotency {
+            key: "k".into(),
+            fingerprint: [fp; 32],
+        })
+    };
+    let mut first = submission(a, vec![message("+31612345678", 1, None)]);
+    first.idempotency = idem(1);
+    let mut again = submission(a, vec![message("+31612345678", 1, None)]);
+    again.idempotency = idem(1);
+    let mut other = submission(a, vec![message("+31612345678", 1, None)]);
+    other.idempotency = idem(2);
+    let r = store
+        .accept(vec![first, again, other], Timestamp(10))
+        .await
+        .unwrap();
+    let (first, again) = (r[0].clone().unwrap(), r[1].clone().unwrap());
+    assert!(!first.replayed && again.replayed);
+    assert_eq!(first.messages, again.messages);
+    assert_eq!(r[2], Err(Refusal::IdempotencyConflict));
+    assert_eq!(balance(store, a).await, 9);
+    // After 24 h the key may be used afresh.
+    let mut later = submission(a, vec![message("+31612345678", 1, None)]);
+    later.idempotency = idem(2);
+    let day = 24 * 3600 * 1000;
+    assert!(
+        !store
+            .accept(vec![later], Timestamp(10 + day + 1))
+            .await
+            .unwrap()[0]
+            .as_ref()
+            .unwrap()
+            .replayed
+    );
+}
+
+pub async fn claims_are_leased_and_retaken_when_the_lease_ends(store: &dyn Store) {
+    let a = account(store, "a", 10).await;
+    let m = message("+31612345678", 1, None);
+    let id = m.id;
+    store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    let claimed = store
+        .claim(Timestamp(20), Timestamp(1_000), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!((claimed[0].id, claimed[0].attempts), (id, 1));
+    assert_eq!(status(store, id).await, Status::Submitting);
+    // While leased, nobody else gets it.
+    assert!(
+        store
+            .claim(Timestamp(999), Timestamp(2_000), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The worker died: after the lease it is claimed again.
+    let again = store
+        .claim(Timestamp(1_001), Timestamp(2_000), 10)
+        .await
+        .unwrap();
+    assert_eq!((again[0].id, again[0].attempts), (id, 2));
+    let history = store.message(None, id).await.unwrap().unwrap().history;
+    assert_eq!(
+        history.last().unwrap().detail.as_deref(),
+        Some("lease expired, claimed again")
+    );
+    // A restart of the single node: its leases end at once, so what was
+    // being submitted is claimed again now, not when the lease would end.
+    assert_eq!(store.release_message_leases().await.unwrap(), 1);
+    let retaken = store
+        .claim(Timestamp(1_002), Timestamp(3_000), 10)
+        .await
+        .unwrap();
+    assert_eq!((retaken[0].id, retaken[0].attempts), (id, 3));
+}
+
+pub async fn scheduled_messages_wait_on_disk_until_due(store: &dyn Store) {
+    let a = account(store, "a", 10).await;
+    let m = message("+31612345678", 1, Some(Timestamp(5_000)));
+    let id = m.id;
+    let r = store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    assert_eq!(r[0].as_ref().unwrap().messages[0].status, Status::Scheduled);
+    assert_eq!(
+        store
+            .promote_scheduled(Timestamp(4_999), 10)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert!(
+        store
+            .claim(Timestamp(4_999), Timestamp(9_999), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.promote_scheduled(Timestamp(5_000), 10).await.unwrap(),
+        vec![id]
+    );
+    assert_eq!(status(store, id).await, Status::Queued);
+    assert_eq!(
+        store.queue_depth().await.unwrap(),
+        QueueDepth {
+            scheduled: 0,
+            queued: 1,
+            submitting: 0
+        }
+    );
+}
+
+pub async fn refunds_happen_once_and_final_states_stay_final(store: &dyn Store) {
+    let a = account(store, "a", 10).await;
+    let m = message("+31612345678", 3, None);
+    let id = m.id;
+    store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    store
+        .claim(Timestamp(20), Timestamp(1_000), 10)
+        .await
+        .unwrap();
+    let rejected = StatusUpdate::new(Target::Message(id), Status::Rejected, Timestamp(30));
+    let out = store.apply(vec![rejected.clone(), rejected]).await.unwrap();
+    assert_eq!(
+        out[0],
+        ApplyOutcome::Applied {
+            id,
+            account: a,
+            from: Status::Submitting,
+            to: Status::Rejected,
+            refunded: Credits::new(3)
+        }
+    );
+    assert_eq!(
+        out[1],
+        ApplyOutcome::Ignored {
+            id,
+            current: Status::Rejected
+        }
+    );
+    assert_eq!(balance(store, a).await, 10);
+    let late = StatusUpdate::new(Target::Message(id), Status::Delivered, Timestamp(40));
+    store.apply(vec![late]).await.unwrap();
+    let detail = store.message(None, id).await.unwrap().unwrap();
+    assert_eq!(detail.message.status, Status::Rejected);
+    let last = detail.history.last().unwrap();
+    assert_eq!((last.status, last.applied), (Status::Delivered, false));
+    assert_eq!(
+        store
+            .ledger(a, 10)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == "refund")
+            .count(),
+        1
+    );
+}
+
+pub async fn receipts_match_by_carrier_id_preferring_the_waiting_message(store: &dyn Store) {
+    let a = account(store, "a", 10).await;
+    let (m1, m2) = (
+        message("+31612345678", 1, None),
+        message("+31612345679", 1, None),
+    );
+    let (id1, id2) = (m1.id, m2.id);
+    store
+        .accept(vec![submission(a, vec![m1, m2])], Timestamp(10))
+        .await
+        .unwrap();
+    store
+        .claim(Timestamp(20), Timestamp(1_000), 10)
+        .await
+        .unwrap();
+    let sent = |id, carrier: &str| {
+        let mut u = StatusUpdate::new(Target::Message(id), Status::Sent, Timestamp(30));
+        u.connector = Some("c".into());
+        u.carrier_ids = vec![carrier.into()];
+        u
+    };
+    let receipt = || {
+        StatusUpdate::new(
+            Target::Carrier {
+                connector: "c".into(),
+                carrier_id: "42".into(),
+            },
+            Status::Delivered,
+            Timestamp(40),
+        )
+    };
+    // The carrier reused id 42: the first message is already delivered.
+    store
+        .apply(vec![sent(id1, "42"), receipt(), sent(id2, "42"), receipt()])
+        .await
+        .unwrap();
+    assert_eq!(status(store, id1).await, Status::Delivered);
+    assert_eq!(status(store, id2).await, Status::Delivered);
+    assert_eq!(
+        store.awaiting_receipt("c").await.unwrap(),
+        Vec::<String>::new()
+    );
+    let unknown = StatusUpdate::new(
+        Target::Carrier {
+            connector: "c".into(),
+            carrier_id: "nope".into(),
+        },
+        Status::Delivered,
+        Timestamp(50),
+    );
+    assert_eq!(
+        store.apply(vec![unknown]).await.unwrap(),
+        [ApplyOutcome::Deferred]
+    );
+}
+
+/// Accepts and claims one message, then reports it sent on connector "c"
+/// with these carrier ids.
+pub async fn sent_with(store: &dyn Store, to: &str, carrier_ids: &[&str]) -> MessageId {
+    let a = match store.account_by_name("parts").await.unwrap() {
+        Some(a) => a.id,
+        None => account(store, "parts", 100).await,
+    };
+    let m = message(to, 3, None);
+    let id = m.id;
+    store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    store
+        .claim(Timestamp(20), Timestamp(1_000), 10)
+        .await
+        .unwrap();
+    let mut u = StatusUpdate::new(Target::Message(id), Status::Sent, Timestamp(30));
+    u.connector = Some("c".into());
+    u.carrier_ids = carrier_ids.iter().map(|c| c.to_string()).collect();
+    store.apply(vec![u]).await.unwrap();
+    id
+}
+
+pub fn receipt(carrier_id: &str, status: Status, at: i64) -> StatusUpdate {
+    let mut u = StatusUpdate::new(
+        Target::Carrier {
+            connector: "c".into(),
+            carrier_id: carrier_id.into(),
+        },
+        status,
+        Timestamp(at),
+    );
+    u.detail = Some(format!("receipt for {carrier_id}"));
+    u
+}
+
+/// The walk for overdue receipts: in history order, from a cursor, up to
+/// the first change after `before`, only messages still `sent`, in pages.
+pub async fn acknowledged_messages_are_walked_once_in_history_order(store: &dyn Store) {
+    let first = sent_with(store, "+31612345671", &["a1"]).await;
+    let delivered = sent_with(store, "+31612345672", &["a2"]).await;
+    store
+        .apply(vec![receipt("a2", Status::Delivered, 40)])
+        .await
+        .unwrap();
+    let third = sent_with(store, "+31612345673", &["a3"]).await;
+    // Nothing was acknowledged before 30.
+    let page = store.acknowledged(0, Timestamp(29), 100).await.unwrap();
+    assert!(page.messages.is_empty() && !page.more, "{page:?}");
+    // Up to the receipt at 40: the first two acknowledgements, the
+    // delivered one no longer `sent`; the walk stops before the row at 40.
+    let page = store.acknowledged(0, Timestamp(39), 100).await.unwrap();
+    assert_eq!(page.messages, vec![(first, Some("c".into()))]);
+    assert!(!page.more);
+    let rest = store
+        .acknowledged(page.cursor, Timestamp(100), 100)
+        .await
+        .unwrap();
+    assert_eq!(rest.messages, vec![(third, Some("c".into()))]);
+    // The end: nothing after the last row.
+    let end = store
+        .acknowledged(rest.cursor, Timestamp(100), 100)
+        .await
+        .unwrap();
+    assert_eq!((end.cursor, end.messages.len()), (rest.cursor, 0));
+    // In pages of two rows, every message is found once.
+    let (mut cursor, mut found) = (0, Vec::new());
+    loop {
+        let page = store.acknowledged(cursor, Timestamp(100), 2).await.unwrap();
+        found.extend(page.messages.iter().map(|(id, _)| *id));
+        cursor = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(found, vec![first, third]);
+    let _ = delivered;
+}
+
+pub async fn a_long_message_is_delivered_when_every_part_is(store: &dyn Store) {
+    let id = sent_with(store, "+31612345678", &["A1", "A2", "A3"]).await;
+    let out = store
+        .apply(vec![
+            receipt("a1", Status::Delivered, 40),
+            receipt("A3", Status::Delivered, 41),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        [
+            ApplyOutcome::PartRecorded { id },
+            ApplyOutcome::PartRecorded { id }
+        ]
+    );
+    assert_eq!(status(store, id).await, Status::Sent);
+    store
+        .apply(vec![receipt("A2", Status::Delivered, 42)])
+        .await
+        .unwrap();
+    assert_eq!(status(store, id).await, Status::Delivered);
+    let detail = store.message(None, id).await.unwrap().unwrap();
+    let parts: Vec<_> = detail
+        .parts
+        .iter()
+        .map(|p| (p.part, p.carrier_id.as_str(), p.status))
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            (1, "A1", Some(Status::Delivered)),
+            (2, "A2", Some(Status::Delivered)),
+            (3, "A3", Some(Status::Delivered))
+        ]
+    );
+    assert_eq!(
+        detail.history.last().unwrap().detail.as_deref(),
+        Some("part 2 of 3: receipt for A2")
+    );
+}
+
+pub async fn one_failed_part_fails_the_message_at_once(store: &dyn Store) {
+    let id = sent_with(store, "+31612345678", &["B1", "B2"]).await;
+    store
+        .apply(vec![receipt("B2", Status::Undelivered, 40)])
+        .await
+        .unwrap();
+    assert_eq!(status(store, id).await, Status::Undelivered);
+    // The other part's late receipt is recorded on the part only.
+    store
+        .apply(vec![receipt("B1", Status::Delivered, 41)])
+        .await
+        .unwrap();
+    assert_eq!(status(store, id).await, Status::Undelivered);
+    let detail = store.message(None, id).await.unwrap().unwrap();
+    assert_eq!(detail.parts[0].status, Some(Status::Delivered));
+}
+
+pub async fn receipts_match_across_case_zeros_and_hex_or_decimal(store: &dyn Store) {
+    // Acknowledged in hex with leading zeros, receipted in decimal.
+    let hex = sent_with(store, "+31612345678", &["00000000FF"]).await;
+    // Acknowledged in decimal, receipted in lower-case hex.
+    let dec = sent_with(store, "+31612345679", &["4096"]).await;
+    let zeros = sent_with(store, "+31612345670", &["0000ABC"]).await;
+    let out = store
+        .apply(vec![
+            receipt("255", Status::Delivered, 40),
+            receipt("1000", Status::Expired, 41),
+            receipt("abc", Status::Delivered, 42),
+        ])
+        .await
+        .unwrap();
+    // Case and zeros match at once; another base only once no
+    // acknowledgement came for the id as written.
+    assert_eq!(out[0], ApplyOutcome::Deferred);
+    assert_eq!(status(store, zeros).await, Status::Delivered);
+    assert_eq!(status(store, hex).await, Status::Sent);
+    assert_eq!(
+        store.match_pending_receipts(Timestamp(0)).await.unwrap(),
+        0,
+        "not old enough"
+    );
+    let later = Timestamp::now().plus_millis(1);
+    assert_eq!(store.match_pending_receipts(later).await.unwrap(), 2);
+    assert_eq!(status(store, hex).await, Status::Delivered);
+    assert_eq!(status(store, dec).await, Status::Expired);
+    assert_eq!(status(store, zeros).await, Status::Delivered);
+}
+
+pub async fn cancel_only_what_has_not_been_sent_and_only_ones_own(store: &dyn Store) {
+    let a = account(store, "a", 10).await;
+    let b = account(store, "b", 10).await;
+    let m = message("+31612345678", 2, Some(Timestamp(99_999)));
+    let id = m.id;
+    store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.cancel(b, id, Timestamp(20)).await.unwrap(),
+        CancelOutcome::NotFound
+    );
+    assert_eq!(
+        store.cancel(a, id, Timestamp(20)).await.unwrap(),
+        CancelOutcome::Canceled {
+            refunded: Credits::new(2),
+            balance: Credits::new(10)
+        }
+    );
+    assert_eq!(
+        store.cancel(a, id, Timestamp(30)).await.unwrap(),
+        CancelOutcome::NotCancelable(Status::Canceled)
+    );
+    assert_eq!(
+        store
+            .cancel(a, MessageId::generate(), Timestamp(30))
+            .await
+            .unwrap(),
+        CancelOutcome::NotFound
+    );
+}
+
+pub async fn expiry_refunds_messages_that_never_left(store: &dyn Store) {
+    let a = account(store, "a", 10).await;
+    let mut m = message("+31612345678", 1, None);
+    m.expires_at = Some(Timestamp(100));
+    let id = m.id;
+    store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.expire_overdue(Timestamp(100), 10).await.unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        store.expire_overdue(Timestamp(101), 10).await.unwrap(),
+        vec![id]
+    );
+    assert_eq!(status(store, id).await, Status::Expired);
+    assert_eq!(balance(store, a).await, 10);
+}
+
+pub async fn credits_never_go_below_zero(store: &dyn Store) {
+    let a = account(store, "a", 5).await;
+    assert!(matches!(
+        store
+            .adjust_credits(a, Credits::new(-6), None, Timestamp(2))
+            .await,
+        Err(StoreError::InsufficientCredits { .. })
+    ));
+    assert_eq!(
+        store
+            .adjust_credits(
+                a,
+                Credits::new(-5),
+                Some("refund to customer".into()),
+                Timestamp(2)
+            )
+            .await
+            .unwrap(),
+        Credits::ZERO
+    );
+    assert!(matches!(
+        store
+            .adjust_credits(AccountId(99), Credits::new(1), None, Timestamp(2))
+            .await,
+        Err(StoreError::NoSuchAccount(_))
+    ));
+}
+
+pub fn mo(to: &str, text: &str, part: Option<(u16, u8, u8)>) -> InboundPart {
+    InboundPart {
+        connector: "c".into(),
+        from: "31612345678".into(),
+        to: to.into(),
+        text: text.into(),
+        part: part.map(|(reference, total, seq)| InboundPartOf {
+            reference,
+            total,
+            seq,
+        }),
+        received_at: Timestamp(100),
+    }
+}
+
+pub async fn inbound_messages_reach_the_account_owning_the_number(store: &dyn Store) {
+    let a = account(store, "a", 0).await;
+    let b = account(store, "b", 0).await;
+    store
+        .assign_number("3197010000001", a, Timestamp(1))
+        .await
+        .unwrap();
+    store.assign_number("4400", b, Timestamp(1)).await.unwrap();
+    assert!(matches!(
+        store.assign_number("1", AccountId(99), Timestamp(1)).await,
+        Err(StoreError::NoSuchAccount(_))
+    ));
+    let out = store
+        .receive_inbound(vec![
+            mo("3197010000001", "hello a", None),
+            mo("4400", "hello b", None),
+            mo("999", "nobody's", None),
+        ])
+        .await
+        .unwrap();
+    let InboundOutcome::Stored(first) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(first.account_id, Some(a));
+    let InboundOutcome::Stored(third) = &out[2] else {
+        panic!()
+    };
+    assert_eq!(third.account_id, None);
+    let listed = store.inbound(a, None, 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].text, "hello a");
+    assert_eq!(store.inbound(b, None, 10).await.unwrap()[0].text, "hello b");
+    assert!(store.unassign_number("4400").await.unwrap());
+    assert_eq!(store.numbers().await.unwrap().len(), 1);
+}
+
+pub async fn long_inbound_messages_are_reassembled_in_order_once(store: &dyn Store) {
+    let a = account(store, "a", 0).await;
+    store.assign_number("1234", a, Timestamp(1)).await.unwrap();
+    let out = store
+        .receive_inbound(vec![
+            mo("1234", "world", Some((9, 3, 2))),
+            mo("1234", "world", Some((9, 3, 2))), // sent again by the carrier
+            mo("1234", "!", Some((9, 3, 3))),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(out[1], InboundOutcome::PartKept { have: 1, total: 3 });
+    assert_eq!(out[2], InboundOutcome::PartKept { have: 2, total: 3 });
+    // Another message with another reference does not mix in.
+    store
+        .receive_inbound(vec![mo("1234", "other ", Some((10, 2, 1)))])
+        .await
+        .unwrap();
+    let out = store
+        .receive_inbound(vec![mo("1234", "hello ", Some((9, 3, 1)))])
+        .await
+        .unwrap();
+    let InboundOutcome::Stored(m) = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!((m.text.as_str(), m.parts), ("hello world!", 3));
+    // The orphan part is purged when old.
+    assert_eq!(store.purge_inbound_parts(Timestamp(101)).await.unwrap(), 1);
+}
+
+pub async fn every_change_a_client_hears_of_is_an_event_in_the_same_transaction(store: &dyn Store) {
+    let id = sent_with(store, "+31612345678", &["E1", "E2"]).await;
+    let a = store.account_by_name("parts").await.unwrap().unwrap().id;
+    store
+        .apply(vec![
+            receipt("E1", Status::Delivered, 40),
+            receipt("E2", Status::Delivered, 41),
+        ])
+        .await
+        .unwrap();
+    let events = store.events(a, 0, 100).await.unwrap();
+    let seen: Vec<(EventType, u32)> = events.iter().map(|e| (e.event_type, e.seq)).collect();
+    assert_eq!(
+        seen,
+        [
+            (EventType::MessageQueued, 1),
+            (EventType::MessageSent, 2),
+            (EventType::MessageDelivered, 3)
+        ]
+    );
+    assert!(events.iter().all(|e| e.message.as_ref().unwrap().id == id));
+    assert!(events.windows(2).all(|w| w[0].id < w[1].id));
+    // The cursor: only what came after.
+    let after = store.events(a, events[1].id, 100).await.unwrap();
+    assert_eq!(after.len(), 1);
+    // Scheduled messages get their `queued` event when their time comes;
+    // inbound messages to an owned number are events too.
+    let b = account(store, "b", 10).await;
+    let m = message("+31612345679", 1, Some(Timestamp(50)));
+    store
+        .accept(vec![submission(b, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    assert!(store.events(b, 0, 10).await.unwrap().is_empty());
+    store.promote_scheduled(Timestamp(60), 10).await.unwrap();
+    store.assign_number("1234", b, Timestamp(1)).await.unwrap();
+    store
+        .receive_inbound(vec![mo("1234", "hi", None)])
+        .await
+        .unwrap();
+    let events = store.events(b, 0, 10).await.unwrap();
+    let kinds: Vec<EventType> = events.iter().map(|e| e.event_type).collect();
+    assert_eq!(
+        kinds,
+        [EventType::MessageQueued, EventType::InboundReceived]
+    );
+    assert_eq!(events[1].inbound.as_ref().unwrap().text, "hi");
+    // Nobody sees another account's events.
+    assert!(
+        store
+            .events(AccountId(999), 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries(store: &dyn Store) {
+    let a = account(store, "a", 10_000).await;
+    let endpoint = store
+        .create_webhook(
+            a,
+            NewWebhookEndpoint {
+                url: "http://127.0.0.1:9/".into(),
+                secret: "s".into(),
+                events: vec![],
+                max_concurrency: 1,
+            },
+            Timestamp(1),
+        )
+        .await
+        .unwrap();
+    // 1,500 messages: 1,500 `message.queued` events after the endpoint.
+    let messages: Vec<_> = (0..1_500)
+        .map(|i| message(&format!("+3161{i:07}"), 1, None))
+        .collect();
+    store
+        .accept(vec![submission(a, messages)], Timestamp(10))
+        .await
+        .unwrap();
+    while store.relay_events(400, Timestamp(20)).await.unwrap() > 0 {}
+    let log = store
+        .deliveries(a, endpoint.id.clone(), 5_000)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1_000, "the rest wait in the outbox");
+    // Once it answers, the relay carries on from where it stopped.
+    let claimed = store.claim_all(Timestamp(30), Timestamp(40)).await;
+    assert_eq!(claimed.len(), 1_000);
+    let done = claimed
+        .iter()
+        .map(|d| AttemptResult {
+            delivery: d.id,
+            at: Timestamp(31),
+            status_code: Some(200),
+            latency_ms: 1,
+            error: None,
+            next: DeliveryNext::Delivered,
+        })
+        .collect();
+    store.record_attempts(done).await.unwrap();
+    while store.relay_events(400, Timestamp(50)).await.unwrap() > 0 {}
+    let log = store
+        .deliveries(a, endpoint.id.clone(), 5_000)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1_500);
+}
+
+pub async fn keywords_route_shared_numbers_and_opt_recipients_out_and_in(store: &dyn Store) {
+    use smsgate_core::optout::{OptOutAction, OptOutKeywords};
+    let owner = account(store, "owner", 0).await;
+    let acme = account(store, "acme", 0).await;
+    store
+        .assign_number("4400", owner, Timestamp(1))
+        .await
+        .unwrap();
+    store
+        .assign_keyword("4400", "ACME", acme, Timestamp(1))
+        .await
+        .unwrap();
+    let texts = [
+        "acme hello",  // acme's by keyword
+        "hello",       // the owner's
+        " Stop \n",    // the owner's opt-out
+        "STOP acme",   // acme's opt-out
+        "please stop", // a message, not a keyword
+        "start",       // the owner's opt-in
+    ];
+    let out = store
+        .receive_inbound(texts.iter().map(|t| mo("4400", t, None)).collect())
+        .await
+        .unwrap();
+    let stored: Vec<&InboundRecord> = out
+        .iter()
+        .map(|o| match o {
+            InboundOutcome::Stored(r) => r,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let owners: Vec<_> = stored.iter().map(|r| r.account_id).collect();
+    assert_eq!(
+        owners,
+        [
+            Some(acme),
+            Some(owner),
+            Some(owner),
+            Some(acme),
+            Some(owner),
+            Some(owner)
+        ]
+    );
+    let actions: Vec<_> = stored.iter().map(|r| r.optout).collect();
+    use OptOutAction::*;
+    assert_eq!(
+        actions,
+        [None, None, Some(OptOut), Some(OptOut), None, Some(OptIn)]
+    );
+    let sender = "+31612345678".to_string();
+    // The owner opted out, then in again; acme's opt-out stands.
+    assert!(
+        store
+            .suppressed(owner, vec![sender.clone()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.suppressed(acme, vec![sender.clone()]).await.unwrap(),
+        std::slice::from_ref(&sender)
+    );
+    let list = store.suppressions(acme, None, 10).await.unwrap();
+    assert_eq!(list[0].source, SuppressionSource::Keyword);
+    assert_eq!(list[0].keyword.as_deref(), Some("STOP"));
+
+    let changes: Vec<(OptOutAction, String)> = store
+        .events(owner, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.optout.map(|c| (c.action, c.number)))
+        .collect();
+    assert_eq!(changes, [(OptOut, sender.clone()), (OptIn, sender.clone())]);
+
+    // Own keyword lists replace the defaults; a second STOP changes nothing.
+    let halt = OptOutKeywords::new(&["HALT"], &["GO"]).unwrap();
+    store
+        .update_account(
+            acme,
+            AccountPatch {
+                optout_keywords: Some(Some(halt.clone())),
+                ..AccountPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.account(acme).await.unwrap().unwrap().optout_keywords,
+        halt
+    );
+    let out = store
+        .receive_inbound(vec![
+            mo("4400", "go acme", None),
+            mo("4400", "stop acme", None),
+        ])
+        .await
+        .unwrap();
+    let InboundOutcome::Stored(go) = &out[0] else {
+        panic!()
+    };
+    assert_eq!((go.account_id, go.optout), (Some(acme), Some(OptIn)));
+    let InboundOutcome::Stored(stop) = &out[1] else {
+        panic!()
+    };
+    // STOP is no longer acme's word, so the text falls to the number's owner.
+    assert_eq!((stop.account_id, stop.optout), (Some(owner), None));
+    assert!(
+        store
+            .suppressed(acme, vec![sender.clone()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Through the API: counted, evented once per change.
+    let n = Msisdn::parse("+447911123456", None).unwrap();
+    let count = store
+        .change_suppressions(
+            acme,
+            vec![n.clone(), n.clone()],
+            OptOut,
+            SuppressionSource::Api,
+            Timestamp(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!((count.changed, count.unchanged), (1, 1));
+    assert!(matches!(
+        store
+            .change_suppressions(
+                AccountId(99),
+                vec![n],
+                OptOut,
+                SuppressionSource::Api,
+                Timestamp(5)
+            )
+            .await,
+        Err(StoreError::NoSuchAccount(_))
+    ));
+}
+
+pub async fn old_events_go_only_once_every_enabled_endpoint_has_them(store: &dyn Store) {
+    let a = account(store, "a", 0).await;
+    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    let hi = || mo("4400", "hi", None);
+    store.receive_inbound(vec![hi(), hi()]).await.unwrap();
+    let endpoint = |url: &str| NewWebhookEndpoint {
+        url: url.into(),
+        secret: "s".into(),
+        events: vec![],
+        max_concurrency: 1,
+    };
+    let e = store
+        .create_webhook(a, endpoint("http://127.0.0.1:9/"), Timestamp(1))
+        .await
+        .unwrap();
+    let off = store
+        .create_webhook(a, endpoint("http://127.0.0.1:8/"), Timestamp(1))
+        .await
+        .unwrap();
+    store
+        .set_webhook_enabled(a, off.id.clone(), false)
+        .await
+        .unwrap();
+    // Made after the endpoints, not relayed yet: kept, however old.
+    store.receive_inbound(vec![hi()]).await.unwrap();
+    assert_eq!(store.events(a, 0, 10).await.unwrap().len(), 3);
+    assert_eq!(
+        store.purge_events(Timestamp(50), 100).await.unwrap(),
+        0,
+        "not old enough"
+    );
+    assert_eq!(store.purge_events(Timestamp(200), 100).await.unwrap(), 2);
+    let left = store.events(a, 0, 10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    // Relayed, delivered and past retention: the event and its delivery go.
+    store.relay_events(100, Timestamp(150)).await.unwrap();
+    let claimed = store.claim_all(Timestamp(150), Timestamp(999)).await;
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].endpoint.id, e.id);
+    store
+        .record_attempts(vec![AttemptResult {
+            delivery: claimed[0].id,
+            at: Timestamp(160),
+            status_code: Some(200),
+            latency_ms: 1,
+            error: None,
+            next: DeliveryNext::Delivered,
+        }])
+        .await
+        .unwrap();
+    // The delivery goes; the event stays, as the newest always does (the
+    // next one must not be given its id).
+    assert_eq!(store.purge_events(Timestamp(200), 100).await.unwrap(), 1);
+    assert_eq!(store.events(a, 0, 10).await.unwrap().len(), 1);
+    assert!(
+        store
+            .deliveries(a, e.id.clone(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn suppressed_recipients_are_refused_in_the_intake_transaction_without_charge(
+    store: &dyn Store,
+) {
+    use smsgate_core::optout::OptOutAction;
+    let a = account(store, "a", 10).await;
+    let stopped = Msisdn::parse("+31612345678", None).unwrap();
+    store
+        .change_suppressions(
+            a,
+            vec![stopped],
+            OptOutAction::OptOut,
+            SuppressionSource::Api,
+            Timestamp(1),
+        )
+        .await
+        .unwrap();
+    let r = store
+        .accept(
+            vec![
+                submission(
+                    a,
+                    vec![
+                        message("+31612345678", 2, None),
+                        message("+31612345679", 1, None),
+                    ],
+                ),
+                submission(a, vec![message("+31612345678", 1, None)]),
+            ],
+            Timestamp(2),
+        )
+        .await
+        .unwrap();
+    let first = r[0].as_ref().unwrap();
+    assert_eq!(first.messages.len(), 1);
+    assert_eq!(first.messages[0].to, "+31612345679");
+    let refused = first
+        .rejected
+        .iter()
+        .find(|x| x.to == "+31612345678")
+        .unwrap();
+    assert!(refused.reason.contains("opted out"), "{refused:?}");
+    assert_eq!(
+        first.balance,
+        Credits::new(9),
+        "only the other recipient is charged"
+    );
+    let Err(Refusal::NoValidRecipient(all)) = &r[1] else {
+        panic!("{:?}", r[1])
+    };
+    assert!(
+        all.iter()
+            .any(|x| x.reason == smsgate_core::send::RejectReason::Suppressed)
+    );
+    assert_eq!(balance(store, a).await, 9);
+}
+
+pub async fn opt_out_changes_of_one_number_are_delivered_in_order(store: &dyn Store) {
+    use smsgate_core::optout::OptOutAction;
+    let a = account(store, "a", 0).await;
+    let e = store
+        .create_webhook(
+            a,
+            NewWebhookEndpoint {
+                url: "http://127.0.0.1:9/".into(),
+                secret: "s".into(),
+                events: vec![],
+                max_concurrency: 4,
+            },
+            Timestamp(1),
+        )
+        .await
+        .unwrap();
+    let n = Msisdn::parse("+31612345678", None).unwrap();
+    let other = Msisdn::parse("+31612345679", None).unwrap();
+    for action in [OptOutAction::OptOut, OptOutAction::OptIn] {
+        store
+            .change_suppressions(
+                a,
+                vec![n.clone()],
+                action,
+                SuppressionSource::Api,
+                Timestamp(2),
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .change_suppressions(
+            a,
+            vec![other],
+            OptOutAction::OptOut,
+            SuppressionSource::Api,
+            Timestamp(2),
+        )
+        .await
+        .unwrap();
+    store.relay_events(100, Timestamp(3)).await.unwrap();
+    // The opt-in waits for the opt-out of the same number; the other
+    // number's change does not wait.
+    let claimed = store.claim_all(Timestamp(3), Timestamp(999)).await;
+    let changes: Vec<(String, OptOutAction)> = claimed
+        .iter()
+        .map(|d| {
+            let c = d.event.optout.clone().unwrap();
+            (c.number, c.action)
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("+31612345678".to_string(), OptOutAction::OptOut),
+            ("+31612345679".to_string(), OptOutAction::OptOut)
+        ]
+    );
+    let first = claimed[0].id;
+    store
+        .record_attempts(vec![AttemptResult {
+            delivery: first,
+            at: Timestamp(4),
+            status_code: Some(200),
+            latency_ms: 1,
+            error: None,
+            next: DeliveryNext::Delivered,
+        }])
+        .await
+        .unwrap();
+    let next = store.claim_all(Timestamp(1000), Timestamp(2000)).await;
+    assert!(
+        next.iter()
+            .any(|d| d.event.optout.as_ref().unwrap().action == OptOutAction::OptIn)
+    );
+    assert_eq!(e.id, next[0].endpoint.id);
+}
+
+pub async fn split_balances_charge_and_refund_the_message_s_category(store: &dyn Store) {
+    let a = account(store, "a", 10).await;
+    store
+        .update_account(
+            a,
+            AccountPatch {
+                split_balances: Some(true),
+                ..AccountPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .adjust_category_credits(a, Category::Otp, Credits::new(5), None, Timestamp(1))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .adjust_category_credits(
+                a,
+                Category::Promotional,
+                Credits::new(-1),
+                None,
+                Timestamp(1)
+            )
+            .await,
+        Err(StoreError::InsufficientCredits { .. })
+    ));
+    let in_category = |to: &str, cost: i64, category: Category| {
+        let mut m = message(to, cost, Some(Timestamp(1_000_000)));
+        m.category = category;
+        m
+    };
+    let otp = in_category("+31612345678", 3, Category::Otp);
+    let otp_id = otp.id;
+    let r = store
+        .accept(
+            vec![
+                submission(a, vec![otp]),
+                submission(
+                    a,
+                    vec![in_category("+31612345679", 1, Category::Promotional)],
+                ),
+            ],
+            Timestamp(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r[0].as_ref().unwrap().balance,
+        Credits::new(2),
+        "the OTP balance"
+    );
+    assert_eq!(
+        r[1],
+        Err(Refusal::InsufficientCredits {
+            balance: Credits::ZERO,
+            needed: Credits::new(1)
+        }),
+        "promotional has nothing, whatever the main balance holds"
+    );
+    assert_eq!(balance(store, a).await, 10, "the main balance is untouched");
+    // The setting changes; the refund still goes where the charge came from.
+    store
+        .update_account(
+            a,
+            AccountPatch {
+                split_balances: Some(false),
+                ..AccountPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    let answer = store.cancel(a, otp_id, Timestamp(3)).await.unwrap();
+    assert_eq!(
+        answer,
+        CancelOutcome::Canceled {
+            refunded: Credits::new(3),
+            balance: Credits::new(5)
+        },
+        "the cancel answers the balance the refund went to"
+    );
+    let balances = store.category_balances(a).await.unwrap();
+    assert!(
+        balances.contains(&(Category::Otp, Credits::new(5))),
+        "{balances:?}"
+    );
+    assert_eq!(balance(store, a).await, 10);
+    let ledger = store.ledger(a, 10).await.unwrap();
+    assert_eq!(ledger[0].category, Some(Category::Otp), "{ledger:?}");
+    assert_eq!(ledger[0].kind, "refund");
+}
+
+pub async fn priority_messages_are_claimed_first(store: &dyn Store) {
+    let a = account(store, "a", 100).await;
+    let normal: Vec<NewMessage> = (0..5)
+        .map(|i| message(&format!("+3161234567{i}"), 1, None))
+        .collect();
+    let mut urgent = message("+31612345679", 1, None);
+    urgent.priority = 10;
+    let urgent_id = urgent.id;
+    store
+        .accept(
+            vec![submission(a, normal), submission(a, vec![urgent])],
+            Timestamp(1),
+        )
+        .await
+        .unwrap();
+    let claimed = store
+        .claim(Timestamp(2), Timestamp(60_000), 1)
+        .await
+        .unwrap();
+    assert_eq!(claimed[0].id, urgent_id, "accepted last, claimed first");
+}
+
+/// Claims every due delivery of every endpoint (no fair share: the
+/// deliverer's policy is tested in the engine).
+pub trait ClaimAll {
+    async fn claim_all(&self, now: Timestamp, lease_until: Timestamp) -> Vec<DueDelivery>;
+}
+
+impl ClaimAll for dyn Store {
+    async fn claim_all(&self, now: Timestamp, lease_until: Timestamp) -> Vec<DueDelivery> {
+        let load = self.delivery_load(now).await.unwrap();
+        let take = load
+            .endpoints
+            .iter()
+            .map(|e| (e.endpoint.clone(), e.due as usize))
+            .collect();
+        self.claim_deliveries(now, lease_until, take).await.unwrap()
+    }
+}
+
+pub fn hook(url: &str, max_concurrency: u32) -> NewWebhookEndpoint {
+    NewWebhookEndpoint {
+        url: url.into(),
+        secret: "s".into(),
+        events: vec![],
+        max_concurrency,
+    }
+}
+
+pub async fn a_deleted_endpoint_s_id_and_deliveries_go_to_no_one_else(store: &dyn Store) {
+    let a = account(store, "a", 0).await;
+    let b = account(store, "b", 0).await;
+    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    let old = store
+        .create_webhook(a, hook("https://a.example/", 4), Timestamp(1))
+        .await
+        .unwrap();
+    store
+        .receive_inbound(vec![mo("4400", "hi", None)])
+        .await
+        .unwrap();
+    store.relay_events(100, Timestamp(2)).await.unwrap();
+    let in_flight = store.claim_all(Timestamp(3), Timestamp(999)).await;
+    assert_eq!(in_flight.len(), 1);
+    // Deleted while its delivery is in flight; the attempt fails later.
+    assert!(
+        !store
+            .delete_webhook(b, old.id.clone(), Timestamp(4))
+            .await
+            .unwrap(),
+        "another account cannot delete it"
+    );
+    assert!(
+        store
+            .delete_webhook(a, old.id.clone(), Timestamp(4))
+            .await
+            .unwrap()
+    );
+    store
+        .record_attempts(vec![AttemptResult {
+            delivery: in_flight[0].id,
+            at: Timestamp(5),
+            status_code: Some(500),
+            latency_ms: 1,
+            error: Some("answered 500".into()),
+            next: DeliveryNext::RetryAt(Timestamp(6)),
+        }])
+        .await
+        .unwrap();
+    // The next endpoint made, by anyone, is a new one with nothing waiting.
+    let new = store
+        .create_webhook(b, hook("https://b.example/", 4), Timestamp(7))
+        .await
+        .unwrap();
+    assert_ne!(new.id, old.id);
+    assert!(new.id.as_str().starts_with("wh_") && new.id.as_str().len() == 35);
+    assert!(
+        store
+            .claim_all(Timestamp(10), Timestamp(999))
+            .await
+            .is_empty()
+    );
+    assert!(
+        store
+            .deliveries(b, new.id.clone(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.webhook(b, old.id.clone()).await.unwrap().is_none());
+    assert!(store.webhook(a, new.id.clone()).await.unwrap().is_none());
+}
+
+pub async fn the_newest_event_outlives_retention_so_event_ids_never_repeat(store: &dyn Store) {
+    let a = account(store, "a", 0).await;
+    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    let hi = || mo("4400", "hi", None);
+    store.receive_inbound(vec![hi(), hi(), hi()]).await.unwrap();
+    let last = store.events(a, 0, 10).await.unwrap().last().unwrap().id;
+    // A quiet month: everything is old enough to go.
+    assert_eq!(
+        store.purge_events(Timestamp(i64::MAX), 100).await.unwrap(),
+        2
+    );
+    store.receive_inbound(vec![hi()]).await.unwrap();
+    let after = store.events(a, last, 10).await.unwrap();
+    assert_eq!(
+        after.len(),
+        1,
+        "a cursor at the last event sees the new one"
+    );
+    assert!(after[0].id > last);
+}
+
+pub async fn leases_count_as_in_flight_until_recorded_or_released(store: &dyn Store) {
+    let a = account(store, "a", 0).await;
+    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    let e = store
+        .create_webhook(a, hook("https://a.example/", 2), Timestamp(1))
+        .await
+        .unwrap();
+    let his: Vec<_> = (0..5).map(|_| mo("4400", "hi", None)).collect();
+    store.receive_inbound(his).await.unwrap();
+    store.relay_events(100, Timestamp(2)).await.unwrap();
+    let load = store.delivery_load(Timestamp(3)).await.unwrap();
+    assert_eq!(load.endpoints.len(), 1);
+    assert_eq!((load.endpoints[0].due, load.endpoints[0].in_flight), (5, 0));
+    let claimed = store
+        .claim_deliveries(Timestamp(3), Timestamp(999), vec![(e.id.clone(), 2)])
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2, "no more than asked");
+    let load = store.delivery_load(Timestamp(4)).await.unwrap();
+    assert_eq!((load.endpoints[0].due, load.endpoints[0].in_flight), (3, 2));
+    assert_eq!(load.accounts_in_flight, [(a, 2)]);
+    // A restart of the single node: the leases end at once.
+    assert_eq!(store.release_delivery_leases().await.unwrap(), 2);
+    let load = store.delivery_load(Timestamp(5)).await.unwrap();
+    assert_eq!((load.endpoints[0].due, load.endpoints[0].in_flight), (5, 0));
+    assert!(load.accounts_in_flight.is_empty());
+}
+
+pub async fn replays_and_tests_stay_within_the_pending_cap(store: &dyn Store) {
+    let a = account(store, "a", 0).await;
+    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    let his: Vec<_> = (0..1_200).map(|_| mo("4400", "hi", None)).collect();
+    store.receive_inbound(his).await.unwrap();
+    // Made afterwards: it hears of nothing until it replays.
+    let e = store
+        .create_webhook(a, hook("https://a.example/", 2), Timestamp(1))
+        .await
+        .unwrap();
+    let range = Replay::Range {
+        since: Timestamp(0),
+        until: Timestamp(i64::MAX),
+    };
+    assert_eq!(
+        store
+            .replay_deliveries(e.clone(), range, Timestamp(2))
+            .await
+            .unwrap(),
+        1_000
+    );
+    assert_eq!(
+        store
+            .replay_deliveries(e.clone(), range, Timestamp(2))
+            .await
+            .unwrap(),
+        0,
+        "full"
+    );
+    assert_eq!(store.test_webhook(e, Timestamp(3)).await.unwrap(), None);
+}
+
+pub async fn balances_stop_at_their_maximum_without_a_change(store: &dyn Store) {
+    let a = account(store, "a", 0).await;
+    let big = Credits::new(Credits::MAX_BALANCE.units() - 10);
+    store
+        .adjust_credits(a, big, None, Timestamp(1))
+        .await
+        .unwrap();
+    let over = store
+        .adjust_credits(a, Credits::new(11), None, Timestamp(2))
+        .await
+        .unwrap_err();
+    assert!(matches!(over, StoreError::BalanceTooLarge { .. }), "{over}");
+    // i64 overflow is the same refusal, not a database error.
+    let overflow = store
+        .adjust_credits(a, Credits::new(i64::MAX), None, Timestamp(2))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(overflow, StoreError::BalanceTooLarge { .. }),
+        "{overflow}"
+    );
+    let acc = store.account(a).await.unwrap().unwrap();
+    assert_eq!(acc.balance, big, "nothing changed");
+    assert_eq!(store.ledger(a, 10).await.unwrap().len(), 1);
+    store
+        .adjust_credits(a, Credits::new(10), None, Timestamp(3))
+        .await
+        .unwrap();
+}
+
+/// Runs every test of the suite on a fresh store from `$open` (an
+/// expression giving `(guard, store)`), one `#[tokio::test]` each.
+macro_rules! behaviour_suite {
+    ($open:expr) => {
+        $crate::testing::behaviour_suite!(@each $open; one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change);
+    };
+    (@each $open:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let (_guard, store) = $open;
+                $crate::testing::$name(&store).await;
+            }
+        )*
+    };
+}
+pub(crate) use behaviour_suite;
