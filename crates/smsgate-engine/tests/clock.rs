@@ -78,19 +78,6 @@ async fn a_session_ends_at_its_absolute_lifetime_however_much_it_is_used() {
     assert!(!works(&f, &session.key).await);
 }
 
-/// Waits until the message is in `status`: the scheduler and dispatcher
-/// run on their own, on the engine's clock.
-async fn wait_for(f: &common::Fixture, id: smsgate_core::MessageId, status: Status) {
-    for _ in 0..500 {
-        let m = f.engine.store().message(None, id).await.unwrap().unwrap();
-        if m.message.status == status {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("{id} never reached {status:?}");
-}
-
 #[tokio::test]
 async fn a_scheduled_message_leaves_when_the_clock_reaches_its_time() {
     let clock = Arc::new(ManualClock::starting_now());
@@ -116,7 +103,7 @@ async fn a_scheduled_message_leaves_when_the_clock_reaches_its_time() {
     assert_eq!(sent.messages[0].status, Status::Scheduled);
     // An hour later on the engine's clock, not the wall's.
     clock.set(in_an_hour.plus_secs(1));
-    wait_for(&f, id, Status::Delivered).await;
+    common::wait_for(&f, id, Status::Delivered).await;
     let history = f
         .engine
         .store()

@@ -129,19 +129,6 @@ async fn a_possible_number_check_sends_to_ranges_newer_than_the_metadata() {
     );
 }
 
-/// Waits until the message is in `status` (the simulator answers within
-/// milliseconds; the bound only keeps a broken run from hanging).
-async fn wait_for(f: &common::Fixture, id: smsgate_core::MessageId, status: Status) {
-    for _ in 0..500 {
-        let m = f.engine.store().message(None, id).await.unwrap().unwrap();
-        if m.message.status == status {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("{id} never reached {status:?}");
-}
-
 #[tokio::test]
 async fn a_message_without_a_receipt_ends_expired_after_the_receipt_timeout() {
     let mut config = EngineConfig::default();
@@ -160,8 +147,8 @@ async fn a_message_without_a_receipt_ends_expired_after_the_receipt_timeout() {
         .await
         .unwrap();
     let id = sent.messages[0].id;
-    wait_for(&f, id, Status::Sent).await;
-    wait_for(&f, sent.messages[1].id, Status::Sent).await;
+    common::wait_for(&f, id, Status::Sent).await;
+    common::wait_for(&f, sent.messages[1].id, Status::Sent).await;
     let balance = f.balance().await;
 
     let now = Timestamp::now();
@@ -209,7 +196,7 @@ async fn a_delivered_message_is_not_ended_and_a_zero_timeout_waits_for_ever() {
     let mut config = EngineConfig::default();
     config.simulator.delivery_delay_ms = 0;
     let f = common::delivering(config).await;
-    wait_for(&f, send_one(&f).await, Status::Delivered).await;
+    common::wait_for(&f, send_one(&f).await, Status::Delivered).await;
     let far = Timestamp::now().plus_millis(365 * 24 * 3_600_000);
     assert_eq!(f.engine.end_unreceipted(far).await.unwrap(), 0);
 
@@ -217,7 +204,7 @@ async fn a_delivered_message_is_not_ended_and_a_zero_timeout_waits_for_ever() {
     config.simulator.drop_ratio = 1.0;
     config.dispatch.receipt_timeout_secs = 0;
     let f = common::delivering(config).await;
-    wait_for(&f, send_one(&f).await, Status::Sent).await;
+    common::wait_for(&f, send_one(&f).await, Status::Sent).await;
     assert_eq!(f.engine.end_unreceipted(far).await.unwrap(), 0);
 }
 

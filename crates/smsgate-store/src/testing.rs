@@ -184,6 +184,40 @@ pub async fn idempotent_submissions_replay_and_conflict(store: &dyn Store) {
     );
 }
 
+/// A key made with its client networks has them from the start (one
+/// statement: a refused list makes no key, the engine checks it first).
+pub async fn a_key_is_made_with_its_networks(store: &dyn Store) {
+    let a = account(store, "a", 0).await;
+    let networks: Vec<smsgate_core::net::IpNetwork> = vec![
+        "10.0.0.0/8".parse().unwrap(),
+        "2001:db8::/32".parse().unwrap(),
+    ];
+    let key = NewApiKey {
+        hash: [7; 32],
+        prefix: "sg_abcdef".into(),
+        label: Some("office".into()),
+        allowed_ips: Some(networks.clone()),
+    };
+    let made = store.create_key(a, key, Timestamp(1)).await.unwrap();
+    assert_eq!(made.allowed_ips.as_ref(), Some(&networks));
+    let (found, _) = store.key_by_hash([7; 32]).await.unwrap().unwrap();
+    assert_eq!(found.allowed_ips, Some(networks));
+    let open = NewApiKey {
+        hash: [8; 32],
+        prefix: "sg_ghijkl".into(),
+        label: None,
+        allowed_ips: None,
+    };
+    assert_eq!(
+        store
+            .create_key(a, open, Timestamp(1))
+            .await
+            .unwrap()
+            .allowed_ips,
+        None
+    );
+}
+
 pub async fn claims_are_leased_and_retaken_when_the_lease_ends(store: &dyn Store) {
     let a = account(store, "a", 10).await;
     let m = message("+31612345678", 1, None);
@@ -1475,7 +1509,7 @@ pub async fn balances_stop_at_their_maximum_without_a_change(store: &dyn Store) 
 /// expression giving `(guard, store)`), one `#[tokio::test]` each.
 macro_rules! behaviour_suite {
     ($open:expr) => {
-        $crate::testing::behaviour_suite!(@each $open; one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change);
+        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change);
     };
     (@each $open:expr; $($name:ident),* $(,)?) => {
         $(

@@ -120,3 +120,16 @@ pub fn request(to: &[&str]) -> SendRequest {
         ..SendRequest::default()
     }
 }
+
+/// Waits until the message is in `status` (the simulator answers within
+/// milliseconds; the bound only keeps a broken run from hanging).
+pub async fn wait_for(f: &Fixture, id: smsgate_core::MessageId, status: smsgate_core::Status) {
+    for _ in 0..500 {
+        let m = f.engine.store().message(None, id).await.unwrap().unwrap();
+        if m.message.status == status {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{id} never reached {status:?}");
+}
