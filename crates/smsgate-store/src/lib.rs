@@ -8,6 +8,8 @@
 //! decides policy (which transitions are legal, what is refunded): that is
 //! `smsgate_core::lifecycle`'s.
 
+mod sql;
+pub use sql::{Backend, SqlStore};
 pub mod sqlite;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -73,6 +75,8 @@ pub(crate) enum BackendKind {
     CannotOpen,
     NotADatabase,
     PermissionDenied,
+    /// A row broke a unique key.
+    Unique,
     Other,
 }
 

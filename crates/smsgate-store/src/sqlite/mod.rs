@@ -1,25 +1,15 @@
 //! The SQLite adapter: WAL, `synchronous=FULL`, embedded migrations, one
 //! group-committing writer thread and a small read pool.
 
-mod accounts;
-mod balances;
-mod campaigns;
 mod conn;
-mod events;
-mod inbound;
-mod links;
-mod messages;
-mod receipts;
-mod registry;
-mod suppressions;
 #[cfg(test)]
 mod tests;
-mod webhooks;
 
 use std::path::Path;
 
+use crate::sql::{Backend, SqlStore};
 use crate::*;
-use conn::{Readers, Writer};
+use crate::sql::pool::{Readers, Writer};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts them.
 const MIGRATIONS: &[&str] = &[
@@ -47,11 +37,35 @@ const MIGRATIONS: &[&str] = &[
 /// Read connections; reads are short, so a few serve many requests.
 const READERS: usize = 4;
 
+/// The store on one SQLite file.
+pub type SqliteStore = SqlStore<Sqlite>;
+
+/// SQLite's connections: one group-committing writer, a few readers.
 #[derive(Clone)]
-pub struct SqliteStore {
-    writer: Writer,
-    readers: Readers,
+pub struct Sqlite {
+    writer: Writer<rusqlite::Connection>,
+    readers: Readers<rusqlite::Connection>,
     path: std::path::PathBuf,
+}
+
+impl Backend for Sqlite {
+    type Conn = rusqlite::Connection;
+
+    fn read<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    {
+        self.readers.read(f)
+    }
+
+    fn write<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    {
+        self.writer.write(f)
+    }
 }
 
 impl SqliteStore {
@@ -64,11 +78,17 @@ impl SqliteStore {
         conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
             .map_err(|e| unusable(path, StoreError::from(e)))?;
         migrate(&mut conn)?;
-        let readers = Readers::open(path, READERS)?;
-        Ok(SqliteStore {
-            writer: Writer::start(conn),
-            readers,
-            path: path.to_path_buf(),
+        let readers = Readers::new(
+            (0..READERS)
+                .map(|_| conn::open(path, true))
+                .collect::<Result<Vec<_>>>()?,
+        );
+        Ok(SqlStore {
+            backend: Sqlite {
+                writer: Writer::start("smsgate-sqlite-writer", conn),
+                readers,
+                path: path.to_path_buf(),
+            },
         })
     }
 
@@ -76,7 +96,7 @@ impl SqliteStore {
     /// empties the log, so a clean shutdown leaves one whole file. Call it
     /// when nothing writes any more (after the engine's shutdown).
     pub async fn checkpoint(&self) -> Result<()> {
-        let path = self.path.clone();
+        let path = self.backend.path.clone();
         tokio::task::spawn_blocking(move || {
             let conn = conn::open(&path, false)?;
             let (busy, _, _): (i64, i64, i64) =
@@ -111,41 +131,6 @@ impl SqliteStore {
         })
         .await
     }
-
-    async fn read<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
-    {
-        self.readers.read(f).await
-    }
-
-    async fn write<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
-    {
-        self.writer.write(f).await
-    }
-}
-
-/// SQLite's errors become the store's here, and only here.
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> StoreError {
-        use rusqlite::ErrorCode;
-        let kind = match &e {
-            rusqlite::Error::SqliteFailure(f, _) => match f.code {
-                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => BackendKind::Busy,
-                ErrorCode::ReadOnly => BackendKind::ReadOnly,
-                ErrorCode::CannotOpen => BackendKind::CannotOpen,
-                ErrorCode::NotADatabase => BackendKind::NotADatabase,
-                ErrorCode::PermissionDenied => BackendKind::PermissionDenied,
-                _ => BackendKind::Other,
-            },
-            _ => BackendKind::Other,
-        };
-        StoreError::Backend(BackendError::new(kind, e.to_string()))
-    }
 }
 
 /// What is wrong with a database file that cannot be used, in words.
@@ -162,7 +147,7 @@ fn unusable(path: &Path, e: StoreError) -> StoreError {
         }
         BackendKind::NotADatabase => "is not an SQLite database",
         BackendKind::PermissionDenied => "may not be opened by this user",
-        BackendKind::Busy | BackendKind::Other => return e,
+        BackendKind::Busy | BackendKind::Unique | BackendKind::Other => return e,
     };
     StoreError::Unusable(format!("the database {} {why}", path.display()))
 }

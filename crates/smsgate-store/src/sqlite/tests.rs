@@ -80,11 +80,11 @@ fn per_message_statements_are_never_recompiled() {
     for i in 0..20i64 {
         let now = Timestamp(10 + i);
         let m = message(&format!("+3161234{i:04}"), 1, None);
-        super::messages::accept(&conn, submission(AccountId(1), vec![m.clone()]), now)
+        crate::sql::messages::accept(&conn, submission(AccountId(1), vec![m.clone()]), now)
             .unwrap()
             .unwrap();
         assert_eq!(
-            super::messages::claim(&conn, now, Timestamp(1_000 + i), 10)
+            crate::sql::messages::claim(&conn, now, Timestamp(1_000 + i), 10)
                 .unwrap()
                 .len(),
             1
@@ -102,14 +102,14 @@ fn per_message_statements_are_never_recompiled() {
         );
         for u in [sent, receipt] {
             assert!(matches!(
-                super::messages::apply(&conn, u).unwrap(),
+                crate::sql::messages::apply(&conn, u).unwrap(),
                 ApplyOutcome::Applied { .. }
             ));
         }
     }
     for (sql, runs) in [
-        (super::receipts::FIND_PART, 20),
-        (super::messages::UPDATE_STATUS, 40),
+        (crate::sql::receipts::FIND_PART, 20),
+        (crate::sql::messages::UPDATE_STATUS, 40),
     ] {
         let stmt = conn.prepare_cached(sql).unwrap();
         assert_eq!(stmt.get_status(StatementStatus::Run), runs, "{sql}");

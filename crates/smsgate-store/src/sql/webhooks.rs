@@ -3,13 +3,12 @@
 //! recording attempts.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use smsgate_core::{AccountId, PublicId, Timestamp};
 
-use super::SqliteStore;
 use super::events;
 use super::messages::corrupt;
 use super::registry::public_id;
+use super::{Backend, Db, Rec, SqlStore, args};
 use crate::*;
 use crate::{
     AttemptRecord, AttemptResult, DeliveryLoad, DeliveryNext, DeliveryRecord, DueDelivery,
@@ -26,16 +25,16 @@ const ENDPOINT_COLUMNS: &str =
 /// An endpoint and its internal key.
 type Keyed = (i64, WebhookEndpoint);
 
-fn endpoint_row(r: &Row<'_>) -> rusqlite::Result<Result<Keyed>> {
+fn endpoint_row(r: &Rec<'_>) -> Result<Keyed> {
     let events: String = r.get(4)?;
     let (uid, account, url, secret): (String, i64, String, String) =
         (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
     let (enabled, max_concurrency, created_at, key): (bool, u32, i64, i64) =
         (r.get(5)?, r.get(6)?, r.get(7)?, r.get(9)?);
-    let kind = match r.get::<_, String>(8)?.as_str() {
+    let kind = match r.get::<String>(8)?.as_str() {
         "endpoint" => EndpointKind::Endpoint,
         "callbacks" => EndpointKind::Callbacks,
-        other => return Ok(Err(corrupt("endpoint kind", other))),
+        other => return Err(corrupt("endpoint kind", other)),
     };
     let events: Result<Vec<EventType>> = if events == "*" {
         Ok(Vec::new())
@@ -45,7 +44,7 @@ fn endpoint_row(r: &Row<'_>) -> rusqlite::Result<Result<Keyed>> {
             .map(|t| EventType::parse(t).ok_or_else(|| corrupt("event type", t)))
             .collect()
     };
-    Ok((|| {
+    (|| {
         Ok((
             key,
             WebhookEndpoint {
@@ -60,11 +59,11 @@ fn endpoint_row(r: &Row<'_>) -> rusqlite::Result<Result<Keyed>> {
                 created_at: Timestamp(created_at),
             },
         ))
-    })())
+    })()
 }
 
 pub(crate) fn create(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     new: NewWebhookEndpoint,
     now: Timestamp,
@@ -80,41 +79,44 @@ pub(crate) fn create(
             .join(" ")
     };
     // An endpoint hears of what happens from now on.
-    conn.prepare_cached(
+    let uid = super::random_id("wh_", 16);
+    conn.exec(
         "INSERT INTO webhook_endpoints (uid, account_id, url, secret, events, max_concurrency, created_at, relay_cursor)
-         VALUES ('wh_' || lower(hex(randomblob(16))), ?1, ?2, ?3, ?4, ?5, ?6,
-                 (SELECT COALESCE(MAX(id), 0) FROM events))",
-    )?
-    .execute(params![account.0, new.url, new.secret, events, new.max_concurrency, now.0])?;
-    let (_, endpoint) = conn
-        .prepare_cached(&format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ?1"
-        ))?
-        .query_row([conn.last_insert_rowid()], endpoint_row)??;
+         VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6, (SELECT COALESCE(MAX(id), 0) FROM events))",
+        args![account.0, new.url, new.secret, events, new.max_concurrency, now.0, uid],
+    )?;
+    let (_, endpoint) = conn.single(
+        &format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE uid = ?1"),
+        args![uid],
+        endpoint_row,
+    )?;
     Ok(endpoint)
 }
 
-pub(crate) fn list(conn: &Connection, account: AccountId) -> Result<Vec<WebhookEndpoint>> {
-    conn.prepare_cached(&format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE account_id = ?1 ORDER BY id"
-    ))?
-    .query_map([account.0], endpoint_row)?
-    .map(|r| Ok(r??.1))
-    .collect()
+pub(crate) fn list(conn: &impl Db, account: AccountId) -> Result<Vec<WebhookEndpoint>> {
+    conn.all(
+        &format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE account_id = ?1 ORDER BY id"
+        ),
+        args![account.0],
+        endpoint_row,
+    )
+    .map(|rows| rows.into_iter().map(|(_, e)| e).collect())
 }
 
 /// The account's endpoint with this public id, and its internal key.
-fn keyed(conn: &Connection, account: AccountId, id: &PublicId) -> Result<Option<Keyed>> {
-    conn.prepare_cached(&format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE uid = ?1 AND account_id = ?2"
-    ))?
-    .query_row(params![id.as_str(), account.0], endpoint_row)
-    .optional()?
-    .transpose()
+fn keyed(conn: &impl Db, account: AccountId, id: &PublicId) -> Result<Option<Keyed>> {
+    conn.one(
+        &format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE uid = ?1 AND account_id = ?2"
+        ),
+        args![id.as_str(), account.0],
+        endpoint_row,
+    )
 }
 
 pub(crate) fn get(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     id: &PublicId,
 ) -> Result<Option<WebhookEndpoint>> {
@@ -122,23 +124,21 @@ pub(crate) fn get(
 }
 
 pub(crate) fn set_enabled(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     id: &PublicId,
     enabled: bool,
 ) -> Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "UPDATE webhook_endpoints SET enabled = ?1 WHERE uid = ?2 AND account_id = ?3",
-        )?
-        .execute(params![enabled, id.as_str(), account.0])?
-        > 0)
+    Ok(conn.exec(
+        "UPDATE webhook_endpoints SET enabled = ?1 WHERE uid = ?2 AND account_id = ?3",
+        args![enabled, id.as_str(), account.0],
+    )? > 0)
 }
 
 /// Deletes an endpoint; its pending deliveries end as dead (and `record`
 /// never makes a dead delivery pending again).
 pub(crate) fn delete(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     id: &PublicId,
     now: Timestamp,
@@ -146,46 +146,40 @@ pub(crate) fn delete(
     let Some((key, _)) = keyed(conn, account, id)? else {
         return Ok(false);
     };
-    conn.prepare_cached(
-        "UPDATE webhook_deliveries SET status = 'dead', last_error = 'endpoint deleted', done_at = ?1,
+    conn.exec("UPDATE webhook_deliveries SET status = 'dead', last_error = 'endpoint deleted', done_at = ?1,
                 lease_until = NULL
-          WHERE endpoint_id = ?2 AND status = 'pending'",
-    )?
-    .execute(params![now.0, key])?;
-    conn.prepare_cached("DELETE FROM webhook_endpoints WHERE id = ?1")?
-        .execute([key])?;
+          WHERE endpoint_id = ?2 AND status = 'pending'", args![now.0, key])?;
+    conn.exec("DELETE FROM webhook_endpoints WHERE id = ?1", args![key])?;
     Ok(true)
 }
 
 /// Makes the account's callbacks endpoint if it has none yet. Its secret
-/// comes from SQLite's CSPRNG (ChaCha20 seeded by the OS).
+/// comes from the operating system's random source.
 pub(crate) fn ensure_callbacks_endpoint(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     now: Timestamp,
 ) -> Result<()> {
-    conn.prepare_cached(
+    if callbacks_endpoint(conn, account)?.is_some() {
+        return Ok(());
+    }
+    conn.exec(
         "INSERT INTO webhook_endpoints (uid, account_id, kind, url, secret, events, created_at, relay_cursor)
-         VALUES ('wh_' || lower(hex(randomblob(16))), ?1, 'callbacks', '',
-                 'whsec_' || lower(hex(randomblob(24))), '*', ?2,
-                 (SELECT COALESCE(MAX(id), 0) FROM events))
+         VALUES (?3, ?1, 'callbacks', '', ?4, '*', ?2, (SELECT COALESCE(MAX(id), 0) FROM events))
          ON CONFLICT DO NOTHING",
-    )?
-    .execute(params![account.0, now.0])?;
+        args![account.0, now.0, super::random_id("wh_", 16), super::random_id("whsec_", 24)],
+    )?;
     Ok(())
 }
 
 /// The account's callbacks endpoint, if a message has made it.
 pub(crate) fn callbacks_endpoint(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
 ) -> Result<Option<WebhookEndpoint>> {
-    conn.prepare_cached(&format!(
+    conn.one(&format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE account_id = ?1 AND kind = 'callbacks'"
-    ))?
-    .query_row([account.0], endpoint_row)
-    .optional()?
-    .transpose()
+    ), args![account.0], endpoint_row)
     .map(|e| e.map(|(_, e)| e))
 }
 
@@ -197,7 +191,7 @@ type RelayRow = (i64, EventType, Option<Vec<u8>>, Option<String>);
 /// Events of an account after `after`, oldest first, with the callback
 /// URL of the message each is about (when it has one).
 fn events_after(
-    conn: &Connection,
+    conn: &impl Db,
     endpoint: &WebhookEndpoint,
     after: i64,
     until: i64,
@@ -206,67 +200,63 @@ fn events_after(
     limit: i64,
 ) -> Result<Vec<RelayRow>> {
     let sql = match endpoint.kind {
-        EndpointKind::Endpoint => {
-            "SELECT id, type, COALESCE(message_id, CAST(number AS BLOB), inbound_id), NULL FROM events
+        EndpointKind::Endpoint => format!(
+            "SELECT id, type, COALESCE(message_id, {}, inbound_id), NULL FROM events
               WHERE account_id = ?1 AND id > ?2 AND id <= ?3 AND created_at >= ?4 AND created_at < ?5
-              ORDER BY id LIMIT ?6"
-        }
-        EndpointKind::Callbacks => {
-            "SELECT e.id, e.type, COALESCE(e.message_id, CAST(e.number AS BLOB), e.inbound_id), m.callback_url
+              ORDER BY id LIMIT ?6",
+            conn.text_as_bytes("number")
+        ),
+        EndpointKind::Callbacks => format!(
+            "SELECT e.id, e.type, COALESCE(e.message_id, {}, e.inbound_id), m.callback_url
                FROM events e LEFT JOIN messages m ON m.id = e.message_id
               WHERE e.account_id = ?1 AND e.id > ?2 AND e.id <= ?3 AND e.created_at >= ?4 AND e.created_at < ?5
-              ORDER BY e.id LIMIT ?6"
-        }
+              ORDER BY e.id LIMIT ?6",
+            conn.text_as_bytes("e.number")
+        ),
     };
-    conn.prepare_cached(sql)?
-        .query_map(
-            params![endpoint.account_id.0, after, until, since, before, limit],
-            |r| Ok((r.get(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?)),
-        )?
-        .map(|row| {
-            let (id, kind, subject, url) = row?;
-            let kind = EventType::parse(&kind).ok_or_else(|| corrupt("event type", &kind))?;
-            Ok((id, kind, subject, url))
-        })
-        .collect()
+    conn.all(
+        &sql,
+        args![endpoint.account_id.0, after, until, since, before, limit],
+        |r| Ok((r.get(0)?, r.get::<String>(1)?, r.get(2)?, r.get(3)?)),
+    )?
+    .into_iter()
+    .map(|row| {
+        let (id, kind, subject, url) = row;
+        let kind = EventType::parse(&kind).ok_or_else(|| corrupt("event type", &kind))?;
+        Ok((id, kind, subject, url))
+    })
+    .collect()
 }
 
 /// Deliveries of the endpoint still pending.
-fn pending(conn: &Connection, key: i64) -> Result<i64> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = ?1 AND status = 'pending'",
-        )?
-        .query_row([key], |r| r.get(0))?)
+fn pending(conn: &impl Db, key: i64) -> Result<i64> {
+    Ok(conn.single(
+        "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = ?1 AND status = 'pending'",
+        args![key],
+        |r| r.get(0),
+    )?)
 }
 
 /// Makes deliveries of `events` for the endpoint (those it wants);
 /// returns how many.
 fn make_deliveries(
-    conn: &Connection,
+    conn: &impl Db,
     (key, endpoint): &Keyed,
     events: &[RelayRow],
     now: Timestamp,
 ) -> Result<usize> {
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO webhook_deliveries
-             (uid, account_id, endpoint_id, event_id, subject, status, due_at, created_at, url)
-         VALUES ('dl_' || lower(hex(randomblob(16))), ?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?6)",
-    )?;
     let mut made = 0;
     for (event_id, kind, subject, url) in events {
         let wanted = *kind != EventType::WebhookTest
             && endpoint.wants(*kind)
             && (endpoint.kind == EndpointKind::Endpoint || url.is_some());
         if wanted {
-            insert.execute(params![
-                endpoint.account_id.0,
-                key,
-                event_id,
-                subject,
-                now.0,
-                url
-            ])?;
+            conn.exec(
+                "INSERT INTO webhook_deliveries
+                     (uid, account_id, endpoint_id, event_id, subject, status, due_at, created_at, url)
+                 VALUES (?7, ?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?6)",
+                args![endpoint.account_id.0, key, event_id, subject, now.0, url, super::random_id("dl_", 16)],
+            )?;
             made += 1;
         }
     }
@@ -276,17 +266,12 @@ fn make_deliveries(
 /// Turns new outbox events into deliveries, endpoint by endpoint, each
 /// from its own cursor and only while it has room for more pending; returns
 /// how many events were looked at.
-pub(crate) fn relay(conn: &Connection, limit: usize, now: Timestamp) -> Result<usize> {
-    let endpoints: Vec<(Keyed, i64)> = conn
-        .prepare_cached(&format!(
-            "SELECT {ENDPOINT_COLUMNS}, relay_cursor FROM webhook_endpoints WHERE enabled = 1"
-        ))?
-        .query_map([], |r| Ok((endpoint_row(r)?, r.get::<_, i64>(10)?)))?
-        .map(|row| {
-            let (endpoint, cursor) = row?;
-            Ok((endpoint?, cursor))
-        })
-        .collect::<Result<_>>()?;
+pub(crate) fn relay(conn: &impl Db, limit: usize, now: Timestamp) -> Result<usize> {
+    let endpoints: Vec<(Keyed, i64)> = conn.all(
+        &format!("SELECT {ENDPOINT_COLUMNS}, relay_cursor FROM webhook_endpoints WHERE enabled"),
+        args![],
+        |r| Ok((endpoint_row(r)?, r.get::<i64>(10)?)),
+    )?;
     let mut looked = 0;
     for (e, cursor) in endpoints {
         let room = (MAX_PENDING - pending(conn, e.0)?).min(limit as i64);
@@ -299,8 +284,10 @@ pub(crate) fn relay(conn: &Connection, limit: usize, now: Timestamp) -> Result<u
         };
         looked += rows.len();
         make_deliveries(conn, &e, &rows, now)?;
-        conn.prepare_cached("UPDATE webhook_endpoints SET relay_cursor = ?1 WHERE id = ?2")?
-            .execute(params![last, e.0])?;
+        conn.exec(
+            "UPDATE webhook_endpoints SET relay_cursor = ?1 WHERE id = ?2",
+            args![last, e.0],
+        )?;
     }
     Ok(looked)
 }
@@ -309,7 +296,7 @@ pub(crate) fn relay(conn: &Connection, limit: usize, now: Timestamp) -> Result<u
 /// types it wants), as many as the endpoint has room for pending; returns
 /// how many deliveries were made.
 pub(crate) fn replay(
-    conn: &Connection,
+    conn: &impl Db,
     endpoint: &WebhookEndpoint,
     which: Replay,
     now: Timestamp,
@@ -338,7 +325,7 @@ pub(crate) fn replay(
 /// A `webhook.test` event for one endpoint, delivered to it alone; `None`
 /// when the endpoint has no room for another pending delivery.
 pub(crate) fn test_event(
-    conn: &Connection,
+    conn: &impl Db,
     endpoint: &WebhookEndpoint,
     now: Timestamp,
 ) -> Result<Option<i64>> {
@@ -348,29 +335,25 @@ pub(crate) fn test_event(
     if pending(conn, key)? >= MAX_PENDING {
         return Ok(None);
     }
-    conn.prepare_cached(
+    let event = conn.insert_id(
         "INSERT INTO events (account_id, type, seq, detail, created_at) VALUES (?1, ?2, 1, ?3, ?4)",
-    )?
-    .execute(params![
-        endpoint.account_id.0,
-        EventType::WebhookTest.as_str(),
-        format!("test of endpoint {}", endpoint.id),
-        now.0
-    ])?;
-    let event = conn.last_insert_rowid();
-    conn.prepare_cached(
-        "INSERT INTO webhook_deliveries (uid, account_id, endpoint_id, event_id, status, due_at, created_at)
-         VALUES ('dl_' || lower(hex(randomblob(16))), ?1, ?2, ?3, 'pending', ?4, ?4)",
-    )?
-    .execute(params![endpoint.account_id.0, key, event, now.0])?;
+        args![
+            endpoint.account_id.0,
+            EventType::WebhookTest.as_str(),
+            format!("test of endpoint {}", endpoint.id),
+            now.0
+        ],
+    )?;
+    conn.exec("INSERT INTO webhook_deliveries (uid, account_id, endpoint_id, event_id, status, due_at, created_at)
+         VALUES (?5, ?1, ?2, ?3, 'pending', ?4, ?4)", args![endpoint.account_id.0, key, event, now.0, super::random_id("dl_", 16)])?;
     Ok(Some(event))
 }
 
 /// Endpoints with deliveries due, with what they and their accounts have
 /// in flight: deliveries under a lease not yet ended (by any node).
-pub(crate) fn load(conn: &Connection, now: Timestamp) -> Result<DeliveryLoad> {
+pub(crate) fn load(conn: &impl Db, now: Timestamp) -> Result<DeliveryLoad> {
     let endpoints = conn
-        .prepare_cached(
+        .all(
             "SELECT w.uid, w.account_id, w.max_concurrency, count(*),
                     (SELECT count(*) FROM webhook_deliveries f
                       WHERE f.endpoint_id = w.id AND f.status = 'pending' AND f.lease_until > ?1)
@@ -379,18 +362,20 @@ pub(crate) fn load(conn: &Connection, now: Timestamp) -> Result<DeliveryLoad> {
               WHERE d.status = 'pending' AND d.due_at <= ?1
                 AND (d.lease_until IS NULL OR d.lease_until <= ?1)
               GROUP BY w.id ORDER BY w.id",
+            args![now.0],
+            |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<i64>(1)?,
+                    r.get::<u32>(2)?,
+                    r.get::<u32>(3)?,
+                    r.get::<u32>(4)?,
+                ))
+            },
         )?
-        .query_map([now.0], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, u32>(2)?,
-                r.get::<_, u32>(3)?,
-                r.get::<_, u32>(4)?,
-            ))
-        })?
+        .into_iter()
         .map(|row| {
-            let (uid, account, max_concurrency, due, in_flight) = row?;
+            let (uid, account, max_concurrency, due, in_flight) = row;
             Ok(EndpointLoad {
                 endpoint: public_id(&uid)?,
                 account_id: AccountId(account),
@@ -400,13 +385,12 @@ pub(crate) fn load(conn: &Connection, now: Timestamp) -> Result<DeliveryLoad> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let accounts_in_flight = conn
-        .prepare_cached(
-            "SELECT account_id, count(*) FROM webhook_deliveries
+    let accounts_in_flight = conn.all(
+        "SELECT account_id, count(*) FROM webhook_deliveries
               WHERE status = 'pending' AND lease_until > ?1 GROUP BY account_id",
-        )?
-        .query_map([now.0], |r| Ok((AccountId(r.get(0)?), r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        args![now.0],
+        |r| Ok((AccountId(r.get(0)?), r.get(1)?)),
+    )?;
     Ok(DeliveryLoad {
         endpoints,
         accounts_in_flight,
@@ -418,26 +402,23 @@ pub(crate) fn load(conn: &Connection, now: Timestamp) -> Result<DeliveryLoad> {
 /// same endpoint (so each message's events arrive in order). A delivery is
 /// matched by its endpoint and its account.
 pub(crate) fn claim(
-    conn: &Connection,
+    conn: &impl Db,
     now: Timestamp,
     lease_until: Timestamp,
     take: &[(PublicId, usize)],
 ) -> Result<Vec<DueDelivery>> {
     let mut out = Vec::new();
     for (uid, n) in take {
-        let Some((key, endpoint)) = conn
-            .prepare_cached(&format!(
-                "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE uid = ?1"
-            ))?
-            .query_row([uid.as_str()], endpoint_row)
-            .optional()?
-            .transpose()?
+        let Some((key, endpoint)) = conn.one(
+            &format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE uid = ?1"),
+            args![uid.as_str()],
+            endpoint_row,
+        )?
         else {
             continue;
         };
-        let rows: Vec<(i64, i64, u32, i64, Option<String>)> = conn
-            .prepare_cached(
-                "SELECT d.id, d.event_id, d.attempts, d.created_at, d.url
+        let rows: Vec<(i64, i64, u32, i64, Option<String>)> = conn.all(
+            "SELECT d.id, d.event_id, d.attempts, d.created_at, d.url
                    FROM webhook_deliveries d
                   WHERE d.endpoint_id = ?1 AND d.account_id = ?2
                     AND d.status = 'pending' AND d.due_at <= ?3
@@ -447,17 +428,17 @@ pub(crate) fn claim(
                          WHERE p.endpoint_id = d.endpoint_id AND p.subject = d.subject
                            AND p.status = 'pending' AND p.event_id < d.event_id)
                   ORDER BY d.due_at LIMIT ?4",
-            )?
-            .query_map(params![key, endpoint.account_id.0, now.0, *n as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+            args![key, endpoint.account_id.0, now.0, *n as i64],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
         for (id, event_id, attempts, created_at, url) in rows {
             let Some(event) = events::by_id(conn, event_id)? else {
                 continue;
             };
-            conn.prepare_cached("UPDATE webhook_deliveries SET lease_until = ?1 WHERE id = ?2")?
-                .execute(params![lease_until.0, id])?;
+            conn.exec(
+                "UPDATE webhook_deliveries SET lease_until = ?1 WHERE id = ?2",
+                args![lease_until.0, id],
+            )?;
             out.push(DueDelivery {
                 id,
                 url: url.unwrap_or_else(|| endpoint.url.clone()),
@@ -471,54 +452,46 @@ pub(crate) fn claim(
     Ok(out)
 }
 
-pub(crate) fn release_leases(conn: &Connection) -> Result<usize> {
-    Ok(conn
-        .prepare_cached(
-            "UPDATE webhook_deliveries SET lease_until = NULL
+pub(crate) fn release_leases(conn: &impl Db) -> Result<usize> {
+    Ok(conn.exec(
+        "UPDATE webhook_deliveries SET lease_until = NULL
               WHERE status = 'pending' AND lease_until IS NOT NULL",
-        )?
-        .execute([])?)
+        args![],
+    )?)
 }
 
 /// Records an attempt. Only a pending delivery moves: one that ended while
 /// the attempt was in flight (its endpoint deleted) stays ended.
-pub(crate) fn record(conn: &Connection, a: AttemptResult) -> Result<()> {
-    conn.prepare_cached(
+pub(crate) fn record(conn: &impl Db, a: AttemptResult) -> Result<()> {
+    conn.exec(
         "INSERT INTO webhook_attempts (delivery_id, at, status_code, latency_ms, error)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        a.delivery,
-        a.at.0,
-        a.status_code,
-        a.latency_ms as i64,
-        a.error
-    ])?;
+        args![
+            a.delivery,
+            a.at.0,
+            a.status_code,
+            a.latency_ms as i64,
+            a.error
+        ],
+    )?;
     let (status, due, done) = match a.next {
         DeliveryNext::Delivered => ("delivered", None, Some(a.at.0)),
         DeliveryNext::RetryAt(t) => ("pending", Some(t.0), None),
         DeliveryNext::Dead => ("dead", None, Some(a.at.0)),
     };
-    conn.prepare_cached(
+    conn.exec(
         "UPDATE webhook_deliveries SET status = ?1, attempts = attempts + 1, lease_until = NULL,
              due_at = COALESCE(?2, due_at), last_status = ?3, last_error = ?4, done_at = ?5
           WHERE id = ?6 AND status = 'pending'",
-    )?
-    .execute(params![
-        status,
-        due,
-        a.status_code,
-        a.error,
-        done,
-        a.delivery
-    ])?;
+        args![status, due, a.status_code, a.error, done, a.delivery],
+    )?;
     Ok(())
 }
 
 /// An endpoint's deliveries, newest first, with their attempts; none for
 /// an endpoint of another account.
 pub(crate) fn deliveries(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     endpoint: &PublicId,
     limit: usize,
@@ -526,18 +499,17 @@ pub(crate) fn deliveries(
     let Some((key, _)) = keyed(conn, account, endpoint)? else {
         return Ok(Vec::new());
     };
-    let rows = conn
-        .prepare_cached(
-            "SELECT d.id, d.event_id, e.type, d.status, d.attempts, d.last_status, d.last_error,
+    let rows = conn.all(
+        "SELECT d.id, d.event_id, e.type, d.status, d.attempts, d.last_status, d.last_error,
                     d.created_at, d.done_at, d.uid
                FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
               WHERE d.endpoint_id = ?1 AND d.account_id = ?2 ORDER BY d.id DESC LIMIT ?3",
-        )?
-        .query_map(params![key, account.0, limit as i64], |r| {
+        args![key, account.0, limit as i64],
+        |r| {
             Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(9)?,
-                r.get::<_, String>(2)?,
+                r.get::<i64>(0)?,
+                r.get::<String>(9)?,
+                r.get::<String>(2)?,
                 (
                     r.get(1)?,
                     r.get(3)?,
@@ -545,11 +517,11 @@ pub(crate) fn deliveries(
                     r.get(5)?,
                     r.get(6)?,
                     r.get(7)?,
-                    r.get::<_, Option<i64>>(8)?,
+                    r.get::<Option<i64>>(8)?,
                 ),
             ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        },
+    )?;
     let mut out = Vec::with_capacity(rows.len());
     for (
         key,
@@ -558,20 +530,19 @@ pub(crate) fn deliveries(
         (event_id, status, attempts, last_status, last_error, created_at, done_at),
     ) in rows
     {
-        let log = conn
-            .prepare_cached(
-                "SELECT at, status_code, latency_ms, error FROM webhook_attempts
+        let log = conn.all(
+            "SELECT at, status_code, latency_ms, error FROM webhook_attempts
                   WHERE delivery_id = ?1 ORDER BY rowid",
-            )?
-            .query_map([key], |r| {
+            args![key],
+            |r| {
                 Ok(AttemptRecord {
                     at: Timestamp(r.get(0)?),
                     status_code: r.get(1)?,
-                    latency_ms: r.get::<_, i64>(2)? as u64,
+                    latency_ms: r.get::<i64>(2)? as u64,
                     error: r.get(3)?,
                 })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+            },
+        )?;
         out.push(DeliveryRecord {
             id: public_id(&uid)?,
             event_id,
@@ -591,7 +562,7 @@ pub(crate) fn deliveries(
 // --- this file's part of the store port ------------------------------------------
 
 #[async_trait]
-impl WebhookStore for SqliteStore {
+impl<B: Backend> WebhookStore for SqlStore<B> {
     async fn callbacks_endpoint(&self, account: AccountId) -> Result<Option<WebhookEndpoint>> {
         self.read(move |c| super::webhooks::callbacks_endpoint(c, account))
             .await

@@ -2,15 +2,14 @@
 
 use crate::BatchHistoryEntry;
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
 use smsgate_core::send::{RejectReason, SendError};
 use smsgate_core::{
     AccountId, BatchId, CallbackFormat, Category, Credits, Encoding, InboundId, MessageId, Status,
     Timestamp,
 };
 
-use super::SqliteStore;
 use super::accounts::{LedgerKind, insert_ledger, uuid_col};
+use super::{Arg, Backend, Db, Rec, SqlStore, args, refs};
 use crate::*;
 use crate::{
     Acceptance, AcceptedMessage, ApplyOutcome, BatchSummary, CancelOutcome, EventType,
@@ -30,17 +29,14 @@ pub(crate) fn status_col(s: &str) -> Result<Status> {
 }
 
 fn insert_transition(
-    conn: &Connection,
+    conn: &impl Db,
     id: MessageId,
     status: Status,
     at: Timestamp,
     detail: Option<&str>,
     applied: bool,
 ) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO transitions (message_id, status, at, detail, applied) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![&id.as_bytes()[..], status.as_str(), at.0, detail, applied])?;
+    conn.exec("INSERT INTO transitions (message_id, status, at, detail, applied) VALUES (?1, ?2, ?3, ?4, ?5)", args![&id.as_bytes()[..], status.as_str(), at.0, detail, applied])?;
     Ok(())
 }
 
@@ -49,18 +45,18 @@ fn insert_transition(
 /// Submissions all or none (see `Store::accept_together`), in a savepoint
 /// of their own inside the writer's job.
 pub(crate) fn accept_together(
-    conn: &Connection,
+    conn: &impl Db,
     submissions: Vec<Submission>,
     now: Timestamp,
 ) -> Result<Result<Vec<Result<Acceptance, Refusal>>, Refusal>> {
-    conn.prepare_cached("SAVEPOINT together")?.execute([])?;
+    conn.exec("SAVEPOINT together", args![])?;
     let mut out = Vec::with_capacity(submissions.len());
     for sub in submissions {
         match accept(conn, sub, now) {
             Ok(Err(r @ Refusal::NoValidRecipient(_))) => out.push(Err(r)),
             Ok(Err(refusal)) => {
-                conn.prepare_cached("ROLLBACK TO together")?.execute([])?;
-                conn.prepare_cached("RELEASE together")?.execute([])?;
+                conn.exec("ROLLBACK TO together", args![])?;
+                conn.exec("RELEASE together", args![])?;
                 return Ok(Err(refusal));
             }
             Ok(Ok(a)) => out.push(Ok(a)),
@@ -68,22 +64,17 @@ pub(crate) fn accept_together(
             Err(e) => return Err(e),
         }
     }
-    conn.prepare_cached("RELEASE together")?.execute([])?;
+    conn.exec("RELEASE together", args![])?;
     Ok(Ok(out))
 }
 
 pub(crate) fn accept(
-    conn: &Connection,
+    conn: &impl Db,
     mut sub: Submission,
     now: Timestamp,
 ) -> Result<Result<Acceptance, Refusal>> {
     if let Some(idem) = &sub.idempotency {
-        let found: Option<(Vec<u8>, String, i64)> = conn
-            .prepare_cached(
-                "SELECT fingerprint, response, created_at FROM idempotency WHERE account_id = ?1 AND key = ?2",
-            )?
-            .query_row(params![sub.account.0, idem.key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
+        let found: Option<(Vec<u8>, String, i64)> = conn.one("SELECT fingerprint, response, created_at FROM idempotency WHERE account_id = ?1 AND key = ?2", args![sub.account.0, idem.key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         if let Some((fingerprint, response, created_at)) = found {
             if created_at >= now.0 - IDEMPOTENCY_WINDOW_MS {
                 if fingerprint != idem.fingerprint {
@@ -94,9 +85,9 @@ pub(crate) fn accept(
                 acceptance.replayed = true;
                 return Ok(Ok(acceptance));
             }
-            conn.execute(
+            conn.exec(
                 "DELETE FROM idempotency WHERE account_id = ?1 AND key = ?2",
-                params![sub.account.0, idem.key],
+                args![sub.account.0, idem.key],
             )?;
         }
     }
@@ -119,9 +110,11 @@ pub(crate) fn accept(
     // Where the charge is taken from: the account's balance, or the
     // category's when the account keeps them apart.
     let (status, split, main): (String, bool, i64) = conn
-        .prepare_cached("SELECT status, split_balances, balance FROM accounts WHERE id = ?1")?
-        .query_row([sub.account.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?
+        .one(
+            "SELECT status, split_balances, balance FROM accounts WHERE id = ?1",
+            args![sub.account.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?
         .ok_or(StoreError::NoSuchAccount(sub.account))?;
     if status != "active" {
         return Ok(Err(Refusal::AccountDisabled));
@@ -146,18 +139,18 @@ pub(crate) fn accept(
 
     let batch_id = sub.batch.as_ref().map(|b| b.id);
     if let Some(batch) = &sub.batch {
-        conn.prepare_cached(
+        conn.exec(
             "INSERT INTO batches (id, account_id, reference, accepted, rejected, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![
-            &batch.id.as_bytes()[..],
-            sub.account.0,
-            batch.reference,
-            sub.plan.messages.len() as i64,
-            sub.plan.rejected.len() as i64,
-            now.0
-        ])?;
+            args![
+                &batch.id.as_bytes()[..],
+                sub.account.0,
+                batch.reference,
+                sub.plan.messages.len() as i64,
+                sub.plan.rejected.len() as i64,
+                now.0
+            ],
+        )?;
     }
     let single = (sub.plan.messages.len() == 1).then(|| sub.plan.messages[0].id);
     let note = format!("{} message(s)", sub.plan.messages.len());
@@ -176,13 +169,12 @@ pub(crate) fn accept(
     if sub.plan.messages.iter().any(|m| m.callback_url.is_some()) {
         super::webhooks::ensure_callbacks_endpoint(conn, sub.account, now)?;
     }
-    let mut insert = conn.prepare_cached(
+    const INSERT: &str =
         "INSERT INTO messages (id, account_id, batch_id, recipient, sender, body, encoding, segments, cost,
              category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at,
              event_seq, in_reply_to, callback_url, item, payload, callback_format, pool, campaign_ref)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
-                 ?22, ?23, ?24, ?25, ?26)",
-    )?;
+                 ?22, ?23, ?24, ?25, ?26)";
     let mut accepted = Vec::with_capacity(sub.plan.messages.len());
     for m in &sub.plan.messages {
         let status = if m.schedule_at.is_some_and(|at| at > now) {
@@ -190,34 +182,37 @@ pub(crate) fn accept(
         } else {
             Status::Queued
         };
-        insert.execute(params![
-            &m.id.as_bytes()[..],
-            sub.account.0,
-            batch_id.map(|b| b.as_bytes().to_vec()),
-            m.to.as_str(),
-            m.from.as_str(),
-            m.text,
-            m.segments.encoding.as_str(),
-            m.segments.parts as i64,
-            m.cost.units(),
-            m.category.as_str(),
-            m.route_class,
-            m.reference,
-            m.priority,
-            status.as_str(),
-            now.0,
-            m.schedule_at.map(|t| t.0),
-            m.schedule_at.unwrap_or(now).0,
-            m.expires_at.map(|t| t.0),
-            u32::from(status == Status::Queued),
-            m.in_reply_to.map(|i| i.as_bytes().to_vec()),
-            m.callback_url,
-            m.item,
-            m.payload,
-            m.callback_url.as_ref().map(|_| m.callback_format.as_str()),
-            pool.map(Category::as_str),
-            m.campaign_ref,
-        ])?;
+        conn.exec(
+            INSERT,
+            args![
+                &m.id.as_bytes()[..],
+                sub.account.0,
+                batch_id.map(|b| b.as_bytes().to_vec()),
+                m.to.as_str(),
+                m.from.as_str(),
+                m.text,
+                m.segments.encoding.as_str(),
+                m.segments.parts as i64,
+                m.cost.units(),
+                m.category.as_str(),
+                m.route_class,
+                m.reference,
+                m.priority,
+                status.as_str(),
+                now.0,
+                m.schedule_at.map(|t| t.0),
+                m.schedule_at.unwrap_or(now).0,
+                m.expires_at.map(|t| t.0),
+                i64::from(status == Status::Queued),
+                m.in_reply_to.map(|i| i.as_bytes().to_vec()),
+                m.callback_url,
+                m.item,
+                m.payload,
+                m.callback_url.as_ref().map(|_| m.callback_format.as_str()),
+                pool.map(Category::as_str),
+                m.campaign_ref,
+            ],
+        )?;
         if !m.links.is_empty() {
             super::links::insert(conn, sub.account, m.id, &m.links)?;
         }
@@ -264,16 +259,16 @@ pub(crate) fn accept(
     if let Some(idem) = &sub.idempotency {
         let response = serde_json::to_string(&acceptance)
             .map_err(|e| StoreError::Corrupt(format!("idempotent response: {e}")))?;
-        conn.prepare_cached(
-            "INSERT INTO idempotency (account_id, key, fingerprint, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![sub.account.0, idem.key, &idem.fingerprint[..], response, now.0])?;
+        conn.exec("INSERT INTO idempotency (account_id, key, fingerprint, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5)", args![sub.account.0, idem.key, &idem.fingerprint[..], response, now.0])?;
     }
     Ok(Ok(acceptance))
 }
 
-pub(crate) fn purge_idempotency(conn: &Connection, before: Timestamp) -> Result<usize> {
-    Ok(conn.execute("DELETE FROM idempotency WHERE created_at < ?1", [before.0])?)
+pub(crate) fn purge_idempotency(conn: &impl Db, before: Timestamp) -> Result<usize> {
+    Ok(conn.exec(
+        "DELETE FROM idempotency WHERE created_at < ?1",
+        args![before.0],
+    )?)
 }
 
 // --- queries --------------------------------------------------------------------------
@@ -283,7 +278,7 @@ pub(crate) const MESSAGE_COLUMNS: &str = "id, account_id, batch_id, recipient, s
      attempts, connector, carrier_id, error, refunded, in_reply_to, callback_url, item, payload, callback_format, campaign_ref, \
      (SELECT reference FROM batches WHERE batches.id = messages.batch_id)";
 
-pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>> {
+pub(crate) fn message_row(r: &Rec<'_>) -> Result<MessageRecord> {
     let id: Vec<u8> = r.get(0)?;
     let encoding: String = r.get(6)?;
     let category: String = r.get(9)?;
@@ -297,7 +292,7 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>
             from: r.get(4)?,
             text: r.get(5)?,
             encoding: Encoding::parse(&encoding).ok_or_else(|| corrupt("encoding", &encoding))?,
-            segments: r.get::<_, i64>(7)? as usize,
+            segments: r.get::<i64>(7)? as usize,
             cost: Credits::new(r.get(8)?),
             category: Category::parse(&category).ok_or_else(|| corrupt("category", &category))?,
             route_class: r.get(10)?,
@@ -306,8 +301,8 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>
             status: status_col(&status)?,
             created_at: Timestamp(r.get(14)?),
             updated_at: Timestamp(r.get(15)?),
-            schedule_at: r.get::<_, Option<i64>>(16)?.map(Timestamp),
-            expires_at: r.get::<_, Option<i64>>(17)?.map(Timestamp),
+            schedule_at: r.get::<Option<i64>>(16)?.map(Timestamp),
+            expires_at: r.get::<Option<i64>>(17)?.map(Timestamp),
             attempts: r.get(18)?,
             connector: r.get(19)?,
             carrier_id: r.get(20)?,
@@ -317,7 +312,7 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>
             callback_url: r.get(24)?,
             item: r.get(25)?,
             payload: r.get(26)?,
-            callback_format: match r.get::<_, Option<String>>(27)? {
+            callback_format: match r.get::<Option<String>>(27)? {
                 None => CallbackFormat::Native,
                 Some(f) => {
                     CallbackFormat::parse(&f).ok_or_else(|| corrupt("callback format", &f))?
@@ -327,7 +322,7 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Result<MessageRecord>
             batch_reference: r.get(29)?,
         })
     };
-    Ok(build())
+    build()
 }
 
 /// The steps every message takes at intake, which are not stored as rows
@@ -350,41 +345,30 @@ fn initial_history(m: &MessageRecord) -> Vec<TransitionRecord> {
 }
 
 pub(crate) fn message(
-    conn: &Connection,
+    conn: &impl Db,
     account: Option<AccountId>,
     id: MessageId,
 ) -> Result<Option<MessageDetail>> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1");
-    let Some(message) = conn
-        .prepare_cached(&sql)?
-        .query_row([&id.as_bytes()[..]], message_row)
-        .optional()?
-        .transpose()?
-    else {
+    let Some(message) = conn.one(&sql, args![&id.as_bytes()[..]], message_row)? else {
         return Ok(None);
     };
     if account.is_some_and(|a| a != message.account_id) {
         return Ok(None);
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT status, at, detail, applied FROM transitions WHERE message_id = ?1 ORDER BY rowid",
-    )?;
     let mut history = initial_history(&message);
-    let stored = stmt
-        .query_map([&id.as_bytes()[..]], |r| {
-            let status: String = r.get(0)?;
-            Ok((status, Timestamp(r.get(1)?), r.get(2)?, r.get(3)?))
-        })?
-        .map(|row| {
-            let (status, at, detail, applied) = row?;
+    let stored = conn.all(
+        "SELECT status, at, detail, applied FROM transitions WHERE message_id = ?1 ORDER BY rowid",
+        args![&id.as_bytes()[..]],
+        |r| {
             Ok(TransitionRecord {
-                status: status_col(&status)?,
-                at,
-                detail,
-                applied,
+                status: status_col(&r.get::<String>(0)?)?,
+                at: Timestamp(r.get(1)?),
+                detail: r.get(2)?,
+                applied: r.get(3)?,
             })
-        })
-        .collect::<Result<Vec<_>>>()?;
+        },
+    )?;
     history.extend(stored);
     let parts = super::receipts::parts(conn, id)?;
     let links = super::links::of_message(conn, id)?;
@@ -397,93 +381,82 @@ pub(crate) fn message(
 }
 
 /// How many messages the account has.
-pub(crate) fn count_messages(conn: &Connection, account: AccountId) -> Result<u64> {
-    Ok(conn
-        .prepare_cached("SELECT count(*) FROM messages WHERE account_id = ?1")?
-        .query_row([account.0], |r| r.get::<_, i64>(0))? as u64)
+pub(crate) fn count_messages(conn: &impl Db, account: AccountId) -> Result<u64> {
+    Ok(conn.single(
+        "SELECT count(*) FROM messages WHERE account_id = ?1",
+        args![account.0],
+        |r| r.get::<i64>(0),
+    )? as u64)
 }
 
 pub(crate) fn messages(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     f: MessageFilter,
 ) -> Result<Vec<MessageRecord>> {
     let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE account_id = ?");
-    let mut args: Vec<Value> = vec![Value::Integer(account.0)];
+    let mut args: Vec<Box<dyn Arg>> = vec![Box::new(account.0)];
     if let Some(s) = f.status {
         sql.push_str(" AND status = ?");
-        args.push(Value::Text(s.as_str().into()));
+        args.push(Box::new(s.as_str()));
     }
     if let Some(to) = f.to {
         sql.push_str(" AND recipient = ?");
-        args.push(Value::Text(to));
+        args.push(Box::new(to));
     }
     if let Some(b) = f.batch {
         sql.push_str(" AND batch_id = ?");
-        args.push(Value::Blob(b.as_bytes().to_vec()));
+        args.push(Box::new(b.as_bytes().to_vec()));
     }
     if let Some(r) = f.reference {
         sql.push_str(" AND reference = ?");
-        args.push(Value::Text(r));
+        args.push(Box::new(r));
     }
     if let Some(t) = f.since {
         sql.push_str(" AND created_at >= ?");
-        args.push(Value::Integer(t.0));
+        args.push(Box::new(t.0));
     }
     if let Some(t) = f.until {
         sql.push_str(" AND created_at < ?");
-        args.push(Value::Integer(t.0));
+        args.push(Box::new(t.0));
     }
     if let Some(c) = f.before {
         sql.push_str(" AND id < ?");
-        args.push(Value::Blob(c.as_bytes().to_vec()));
+        args.push(Box::new(c.as_bytes().to_vec()));
     }
     sql.push_str(" ORDER BY id DESC LIMIT ? OFFSET ?");
-    args.push(Value::Integer(f.limit as i64));
-    args.push(Value::Integer(f.offset as i64));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args), message_row)?;
-    rows.map(|r| r?).collect()
+    args.push(Box::new(f.limit as i64));
+    args.push(Box::new(f.offset as i64));
+    conn.all(&sql, &refs(&args), message_row)
 }
 
 pub(crate) fn batch_history(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     from: Timestamp,
     to: Timestamp,
     offset: usize,
     limit: usize,
 ) -> Result<(u64, Vec<BatchHistoryEntry>)> {
-    let total: i64 = conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM batches WHERE account_id = ?1 AND created_at >= ?2 AND created_at < ?3",
-        )?
-        .query_row(params![account.0, from.0, to.0], |r| r.get(0))?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT b.id, b.reference, b.accepted, b.created_at, m.sender, m.route_class, m.schedule_at
+    let total: i64 = conn.single("SELECT COUNT(*) FROM batches WHERE account_id = ?1 AND created_at >= ?2 AND created_at < ?3", args![account.0, from.0, to.0], |r| r.get(0))?;
+    let rows = conn.all("SELECT b.id, b.reference, b.accepted, b.created_at, m.sender, m.route_class, m.schedule_at
          FROM batches b
          LEFT JOIN messages m ON m.id = (SELECT id FROM messages WHERE batch_id = b.id LIMIT 1)
          WHERE b.account_id = ?1 AND b.created_at >= ?2 AND b.created_at < ?3
          ORDER BY b.created_at DESC, b.id
-         LIMIT ?4 OFFSET ?5",
-    )?;
-    let rows = stmt
-        .query_map(
-            params![account.0, from.0, to.0, limit as i64, offset as i64],
-            |r| {
+         LIMIT ?4 OFFSET ?5", args![account.0, from.0, to.0, limit as i64, offset as i64], |r| {
                 Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, Option<i64>>(6)?,
+                    r.get::<Vec<u8>>(0)?,
+                    r.get::<Option<String>>(1)?,
+                    r.get::<i64>(2)?,
+                    r.get::<i64>(3)?,
+                    r.get::<Option<String>>(4)?,
+                    r.get::<Option<String>>(5)?,
+                    r.get::<Option<i64>>(6)?,
                 ))
-            },
-        )?
+            })?.into_iter()
         .map(|row| {
-            let (id, reference, accepted, created_at, sender, route_class, schedule_at) = row?;
+            let (id, reference, accepted, created_at, sender, route_class, schedule_at) = row;
             Ok(BatchHistoryEntry {
                 id: BatchId::from_bytes(uuid_col(Some(id)).ok_or_else(|| corrupt("batch id", ""))?),
                 reference,
@@ -499,30 +472,21 @@ pub(crate) fn batch_history(
 }
 
 pub(crate) fn batch(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     id: BatchId,
 ) -> Result<Option<BatchSummary>> {
-    let found = conn
-        .prepare_cached(
-            "SELECT reference, accepted, rejected, created_at FROM batches WHERE id = ?1 AND account_id = ?2",
-        )?
-        .query_row(params![&id.as_bytes()[..], account.0], |r| {
-            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64, Timestamp(r.get(3)?)))
-        })
-        .optional()?;
+    let found = conn.one("SELECT reference, accepted, rejected, created_at FROM batches WHERE id = ?1 AND account_id = ?2", args![&id.as_bytes()[..], account.0], |r| {
+            Ok((r.get(0)?, r.get::<i64>(1)? as u64, r.get::<i64>(2)? as u64, Timestamp(r.get(3)?)))
+        })?;
     let Some((reference, accepted, rejected, created_at)) = found else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare_cached(
-        "SELECT status, COUNT(*) FROM messages WHERE batch_id = ?1 GROUP BY status ORDER BY status",
-    )?;
-    let statuses = stmt
-        .query_map([&id.as_bytes()[..]], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })?
+    let statuses = conn.all("SELECT status, COUNT(*) FROM messages WHERE batch_id = ?1 GROUP BY status ORDER BY status", args![&id.as_bytes()[..]], |r| {
+            Ok((r.get::<String>(0)?, r.get::<i64>(1)?))
+        })?.into_iter()
         .map(|row| {
-            let (s, n) = row?;
+            let (s, n) = row;
             Ok((status_col(&s)?, n as u64))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -537,17 +501,16 @@ pub(crate) fn batch(
 }
 
 pub(crate) fn batch_by_reference(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     reference: &str,
 ) -> Result<Option<BatchSummary>> {
-    let id: Option<Vec<u8>> = conn
-        .prepare_cached(
-            "SELECT id FROM batches WHERE account_id = ?1 AND reference = ?2
+    let id: Option<Vec<u8>> = conn.one(
+        "SELECT id FROM batches WHERE account_id = ?1 AND reference = ?2
               ORDER BY created_at DESC LIMIT 1",
-        )?
-        .query_row(params![account.0, reference], |r| r.get(0))
-        .optional()?;
+        args![account.0, reference],
+        |r| r.get(0),
+    )?;
     match uuid_col(id) {
         Some(id) => batch(conn, account, BatchId::from_bytes(id)),
         None => Ok(None),
@@ -555,11 +518,13 @@ pub(crate) fn batch_by_reference(
 }
 
 /// Waiting messages, counted through the partial queue indexes.
-pub(crate) fn queue_depth(conn: &Connection) -> Result<crate::QueueDepth> {
+pub(crate) fn queue_depth(conn: &impl Db) -> Result<crate::QueueDepth> {
     let count = |status: &str| -> Result<u64> {
-        let n: i64 = conn
-            .prepare_cached("SELECT COUNT(*) FROM messages WHERE status = ?1")?
-            .query_row([status], |r| r.get(0))?;
+        let n: i64 = conn.single(
+            "SELECT COUNT(*) FROM messages WHERE status = ?1",
+            args![status],
+            |r| r.get(0),
+        )?;
         Ok(n as u64)
     };
     Ok(crate::QueueDepth {
@@ -589,15 +554,21 @@ pub(crate) const UPDATE_STATUS: &str =
          error = COALESCE(?5, error), due_at = COALESCE(?6, due_at), event_seq = ?8
      WHERE id = ?7";
 
-fn current(conn: &Connection, id: MessageId) -> Result<Option<Current>> {
-    let row: Option<(i64, String, i64, bool, u32, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT account_id, status, cost, refunded, event_seq, pool FROM messages WHERE id = ?1",
-        )?
-        .query_row([&id.as_bytes()[..]], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-        })
-        .optional()?;
+fn current(conn: &impl Db, id: MessageId) -> Result<Option<Current>> {
+    let row: Option<(i64, String, i64, bool, u32, Option<String>)> = conn.one(
+        "SELECT account_id, status, cost, refunded, event_seq, pool FROM messages WHERE id = ?1",
+        args![&id.as_bytes()[..]],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        },
+    )?;
     row.map(|(account, status, cost, refunded, event_seq, pool)| {
         Ok(Current {
             id,
@@ -615,7 +586,7 @@ fn current(conn: &Connection, id: MessageId) -> Result<Option<Current>> {
     .transpose()
 }
 
-pub(crate) fn apply(conn: &Connection, u: StatusUpdate) -> Result<ApplyOutcome> {
+pub(crate) fn apply(conn: &impl Db, u: StatusUpdate) -> Result<ApplyOutcome> {
     match &u.target {
         Target::Message(id) => apply_to_message(conn, *id, u),
         Target::Carrier {
@@ -628,7 +599,7 @@ pub(crate) fn apply(conn: &Connection, u: StatusUpdate) -> Result<ApplyOutcome> 
 /// A status change of one message: legal ones move it (refunding where
 /// the lifecycle says), others are recorded in its history only.
 pub(crate) fn apply_to_message(
-    conn: &Connection,
+    conn: &impl Db,
     id: MessageId,
     u: StatusUpdate,
 ) -> Result<ApplyOutcome> {
@@ -649,16 +620,19 @@ pub(crate) fn apply_to_message(
     let error = u.detail.as_deref().filter(|_| u.status.is_error());
     let event = EventType::of_status(u.status);
     let event_seq = cur.event_seq + u32::from(event.is_some());
-    conn.prepare_cached(UPDATE_STATUS)?.execute(params![
-        u.status.as_str(),
-        u.at.0,
-        u.connector,
-        u.carrier_ids.first(),
-        error,
-        u.retry_at.map(|t| t.0),
-        &cur.id.as_bytes()[..],
-        event_seq
-    ])?;
+    conn.exec(
+        UPDATE_STATUS,
+        args![
+            u.status.as_str(),
+            u.at.0,
+            u.connector,
+            u.carrier_ids.first(),
+            error,
+            u.retry_at.map(|t| t.0),
+            &cur.id.as_bytes()[..],
+            event_seq
+        ],
+    )?;
     insert_transition(conn, cur.id, u.status, u.at, u.detail.as_deref(), true)?;
     if let Some(event) = event {
         super::events::message_event(
@@ -677,8 +651,10 @@ pub(crate) fn apply_to_message(
     let mut refunded = Credits::ZERO;
     if u.status.refunds_from(cur.status) && !cur.refunded && cur.cost > Credits::ZERO {
         super::balances::credit(conn, cur.account, cur.pool, cur.cost)?;
-        conn.prepare_cached("UPDATE messages SET refunded = 1 WHERE id = ?1")?
-            .execute([&cur.id.as_bytes()[..]])?;
+        conn.exec(
+            "UPDATE messages SET refunded = TRUE WHERE id = ?1",
+            args![&cur.id.as_bytes()[..]],
+        )?;
         let note = format!("message {}", u.status);
         insert_ledger(
             conn,
@@ -703,17 +679,16 @@ pub(crate) fn apply_to_message(
 }
 
 pub(crate) fn cancel(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     id: MessageId,
     now: Timestamp,
 ) -> Result<CancelOutcome> {
-    let found: Option<(i64, String, Option<String>)> = conn
-        .prepare_cached("SELECT account_id, status, pool FROM messages WHERE id = ?1")?
-        .query_row([&id.as_bytes()[..]], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?;
+    let found: Option<(i64, String, Option<String>)> = conn.one(
+        "SELECT account_id, status, pool FROM messages WHERE id = ?1",
+        args![&id.as_bytes()[..]],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let Some((_, status, pool)) = found.filter(|(owner, _, _)| *owner == account.0) else {
         return Ok(CancelOutcome::NotFound);
     };
@@ -740,41 +715,31 @@ pub(crate) fn cancel(
 
 // --- the queue --------------------------------------------------------------------------
 
-fn ids_returned(
-    stmt: &mut rusqlite::CachedStatement<'_>,
-    args: impl rusqlite::Params,
-) -> Result<Vec<MessageId>> {
-    let ids = stmt
-        .query_map(args, |r| r.get::<_, Vec<u8>>(0))?
-        .map(|id| {
-            uuid_col(Some(id?))
-                .map(MessageId::from_bytes)
-                .ok_or_else(|| corrupt("message id", ""))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(ids)
+/// A message id column.
+fn message_id(r: &Rec<'_>, i: usize) -> Result<MessageId> {
+    uuid_col(Some(r.get(i)?))
+        .map(MessageId::from_bytes)
+        .ok_or_else(|| corrupt("message id", ""))
 }
 
 pub(crate) fn promote_scheduled(
-    conn: &Connection,
+    conn: &impl Db,
     now: Timestamp,
     limit: usize,
 ) -> Result<Vec<MessageId>> {
-    let promoted = conn
-        .prepare_cached(
-            "UPDATE messages SET status = 'queued', updated_at = ?1, event_seq = event_seq + 1
-             WHERE id IN (SELECT id FROM messages WHERE status = 'scheduled' AND due_at <= ?1 ORDER BY due_at LIMIT ?2)
-             RETURNING id, account_id, event_seq",
-        )?
-        .query_map(params![now.0, limit as i64], |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?, r.get::<_, u32>(2)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let sql = format!(
+        "UPDATE messages SET status = 'queued', updated_at = ?1, event_seq = event_seq + 1
+          WHERE status = 'scheduled' AND id IN (
+                SELECT id FROM messages WHERE status = 'scheduled' AND due_at <= ?1
+                 ORDER BY due_at LIMIT ?2{})
+          RETURNING id, account_id, event_seq",
+        conn.skip_locked()
+    );
+    let promoted = conn.all(&sql, args![now.0, limit as i64], |r| {
+        Ok((message_id(r, 0)?, r.get::<i64>(1)?, r.get::<u32>(2)?))
+    })?;
     let mut ids = Vec::with_capacity(promoted.len());
-    for (id, account, seq) in &promoted {
-        let id = MessageId::from_bytes(
-            uuid_col(Some(id.clone())).ok_or_else(|| corrupt("message id", ""))?,
-        );
+    for &(id, account, seq) in &promoted {
         ids.push(id);
         insert_transition(
             conn,
@@ -786,10 +751,10 @@ pub(crate) fn promote_scheduled(
         )?;
         super::events::message_event(
             conn,
-            AccountId(*account),
+            AccountId(account),
             EventType::MessageQueued,
             id,
-            *seq,
+            seq,
             None,
             now,
         )?;
@@ -798,15 +763,16 @@ pub(crate) fn promote_scheduled(
 }
 
 pub(crate) fn expire_overdue(
-    conn: &Connection,
+    conn: &impl Db,
     now: Timestamp,
     limit: usize,
 ) -> Result<Vec<MessageId>> {
-    let mut stmt = conn.prepare_cached(
+    let sql = format!(
         "SELECT id FROM messages WHERE expires_at < ?1 AND status IN ('scheduled', 'queued')
-         AND expires_at IS NOT NULL LIMIT ?2",
-    )?;
-    let ids = ids_returned(&mut stmt, params![now.0, limit as i64])?;
+         AND expires_at IS NOT NULL LIMIT ?2{}",
+        conn.skip_locked()
+    );
+    let ids = conn.all(&sql, args![now.0, limit as i64], |r| message_id(r, 0))?;
     for id in &ids {
         let mut u = StatusUpdate::new(Target::Message(*id), Status::Expired, now);
         u.detail = Some("validity ended before the message could be sent".into());
@@ -815,7 +781,7 @@ pub(crate) fn expire_overdue(
     Ok(ids)
 }
 
-fn outbound_row(r: &Row<'_>) -> rusqlite::Result<Result<Outbound>> {
+fn outbound_row(r: &Rec<'_>) -> Result<Outbound> {
     let id: Vec<u8> = r.get(0)?;
     let encoding: String = r.get(5)?;
     let category: String = r.get(7)?;
@@ -827,44 +793,47 @@ fn outbound_row(r: &Row<'_>) -> rusqlite::Result<Result<Outbound>> {
             from: r.get(3)?,
             text: r.get(4)?,
             encoding: Encoding::parse(&encoding).ok_or_else(|| corrupt("encoding", &encoding))?,
-            segments: r.get::<_, i64>(6)? as usize,
+            segments: r.get::<i64>(6)? as usize,
             category: Category::parse(&category).ok_or_else(|| corrupt("category", &category))?,
             route_class: r.get(8)?,
             priority: r.get(9)?,
             attempts: r.get(10)?,
-            expires_at: r.get::<_, Option<i64>>(11)?.map(Timestamp),
+            expires_at: r.get::<Option<i64>>(11)?.map(Timestamp),
         })
     };
-    Ok(build())
+    build()
 }
 
 const OUTBOUND_COLUMNS: &str = "id, account_id, recipient, sender, body, encoding, segments, category, route_class, priority, attempts, expires_at";
 
-pub(crate) fn release_leases(conn: &Connection) -> Result<usize> {
+pub(crate) fn release_leases(conn: &impl Db) -> Result<usize> {
     // A lease in the past is claimed again by the next claim.
-    Ok(conn
-        .prepare_cached("UPDATE messages SET lease_until = 0 WHERE status = 'submitting'")?
-        .execute([])?)
+    Ok(conn.exec(
+        "UPDATE messages SET lease_until = 0 WHERE status = 'submitting'",
+        args![],
+    )?)
 }
 
 pub(crate) fn claim(
-    conn: &Connection,
+    conn: &impl Db,
     now: Timestamp,
     lease_until: Timestamp,
     limit: usize,
 ) -> Result<Vec<Outbound>> {
     // First what a crashed or stalled worker left behind, then the queue.
+    // Rows another node is claiming are skipped, not waited for.
     let sql = format!(
         "UPDATE messages SET lease_until = ?1, attempts = attempts + 1, updated_at = ?2
-         WHERE id IN (SELECT id FROM messages WHERE status = 'submitting' AND lease_until < ?2 LIMIT ?3)
-         RETURNING {OUTBOUND_COLUMNS}"
+         WHERE id IN (SELECT id FROM messages WHERE status = 'submitting' AND lease_until < ?2
+                       LIMIT ?3{})
+         RETURNING {OUTBOUND_COLUMNS}",
+        conn.skip_locked()
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut out = stmt
-        .query_map(params![lease_until.0, now.0, limit as i64], outbound_row)?
-        .map(|r| r?)
-        .collect::<Result<Vec<_>>>()?;
-    drop(stmt);
+    let mut out = conn.all(
+        &sql,
+        args![lease_until.0, now.0, limit as i64],
+        outbound_row,
+    )?;
     for m in &out {
         insert_transition(
             conn,
@@ -880,18 +849,15 @@ pub(crate) fn claim(
         let sql = format!(
             "UPDATE messages SET status = 'submitting', lease_until = ?1, attempts = attempts + 1, updated_at = ?2
              WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND due_at <= ?2
-                          ORDER BY priority DESC, due_at LIMIT ?3)
-             RETURNING {OUTBOUND_COLUMNS}"
+                          ORDER BY priority DESC, due_at LIMIT ?3{})
+             RETURNING {OUTBOUND_COLUMNS}",
+            conn.skip_locked()
         );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let fresh = stmt
-            .query_map(
-                params![lease_until.0, now.0, (limit - out.len()) as i64],
-                outbound_row,
-            )?
-            .map(|r| r?)
-            .collect::<Result<Vec<_>>>()?;
-        drop(stmt);
+        let fresh = conn.all(
+            &sql,
+            args![lease_until.0, now.0, (limit - out.len()) as i64],
+            outbound_row,
+        )?;
         for m in &fresh {
             insert_transition(conn, m.id, Status::Submitting, now, None, true)?;
         }
@@ -905,7 +871,7 @@ pub(crate) fn claim(
 // --- this file's part of the store port ------------------------------------------
 
 #[async_trait]
-impl IntakeStore for SqliteStore {
+impl<B: Backend> IntakeStore for SqlStore<B> {
     async fn accept(
         &self,
         submissions: Vec<Submission>,
@@ -934,7 +900,7 @@ impl IntakeStore for SqliteStore {
 }
 
 #[async_trait]
-impl MessageReads for SqliteStore {
+impl<B: Backend> MessageReads for SqlStore<B> {
     async fn batch_by_reference(
         &self,
         account: AccountId,

@@ -3,55 +3,55 @@
 //! listing them.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use smsgate_core::optout::{InboundOwner, OptOutAction, leading_words, route_inbound};
 use smsgate_core::{AccountId, Country, InboundId, MessageId, Msisdn, Timestamp};
 
-use super::SqliteStore;
 use super::accounts::uuid_col;
 use super::messages::corrupt;
+use super::{Arg, Backend, Db, Rec, SqlStore, args, refs};
 use crate::*;
 use crate::{
     Account, InboundOutcome, InboundPart, InboundRecord, KeywordAssignment, NumberAssignment,
     OptOutChange, Result, SuppressionSource,
 };
 
-fn owner(conn: &Connection, number: &str) -> Result<Option<AccountId>> {
+fn owner(conn: &impl Db, number: &str) -> Result<Option<AccountId>> {
     Ok(conn
-        .prepare_cached("SELECT account_id FROM numbers WHERE number = ?1")?
-        .query_row([number], |r| r.get(0))
-        .optional()?
+        .one(
+            "SELECT account_id FROM numbers WHERE number = ?1",
+            args![number],
+            |r| r.get(0),
+        )?
         .map(AccountId))
 }
 
-pub(crate) fn receive(conn: &Connection, p: InboundPart) -> Result<InboundOutcome> {
+pub(crate) fn receive(conn: &impl Db, p: InboundPart) -> Result<InboundOutcome> {
     let (text, parts) = match p.part {
         None => (p.text.clone(), 1),
         Some(part) => {
-            let key = params![p.connector, p.from, p.to, part.reference, part.total];
-            conn.prepare_cached(
-                "INSERT OR IGNORE INTO inbound_parts
+            let key = args![p.connector, p.from, p.to, part.reference, part.total];
+            conn.exec(
+                "INSERT INTO inbound_parts
                  (connector, sender, recipient, reference, total, seq, body, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                p.connector,
-                p.from,
-                p.to,
-                part.reference,
-                part.total,
-                part.seq,
-                p.text,
-                p.received_at.0
-            ])?;
-            let bodies: Vec<String> = conn
-                .prepare_cached(
-                    "SELECT body FROM inbound_parts
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                args![
+                    p.connector,
+                    p.from,
+                    p.to,
+                    part.reference,
+                    part.total,
+                    part.seq,
+                    p.text,
+                    p.received_at.0
+                ],
+            )?;
+            let bodies: Vec<String> = conn.all(
+                "SELECT body FROM inbound_parts
                       WHERE connector = ?1 AND sender = ?2 AND recipient = ?3
                         AND reference = ?4 AND total = ?5 ORDER BY seq",
-                )?
-                .query_map(key, |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                key,
+                |r| r.get(0),
+            )?;
             let have = bodies.len() as u32;
             if have < u32::from(part.total) {
                 return Ok(InboundOutcome::PartKept {
@@ -59,12 +59,12 @@ pub(crate) fn receive(conn: &Connection, p: InboundPart) -> Result<InboundOutcom
                     total: u32::from(part.total),
                 });
             }
-            conn.prepare_cached(
+            conn.exec(
                 "DELETE FROM inbound_parts
                   WHERE connector = ?1 AND sender = ?2 AND recipient = ?3
                     AND reference = ?4 AND total = ?5",
-            )?
-            .execute(key)?;
+                key,
+            )?;
             (bodies.concat(), have)
         }
     };
@@ -80,22 +80,22 @@ pub(crate) fn receive(conn: &Connection, p: InboundPart) -> Result<InboundOutcom
         received_at: p.received_at,
         optout: optout.as_ref().map(|(action, _)| *action),
     };
-    conn.prepare_cached(
+    conn.exec(
         "INSERT INTO inbound_messages
          (id, account_id, connector, sender, recipient, body, parts, received_at, optout)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        &record.id.as_bytes()[..],
-        record.account_id.map(|a| a.0),
-        record.connector,
-        record.from,
-        record.to,
-        record.text,
-        record.parts,
-        record.received_at.0,
-        record.optout.map(action_str),
-    ])?;
+        args![
+            &record.id.as_bytes()[..],
+            record.account_id.map(|a| a.0),
+            record.connector,
+            record.from,
+            record.to,
+            record.text,
+            record.parts,
+            record.received_at.0,
+            record.optout.map(action_str),
+        ],
+    )?;
     super::events::inbound_event(conn, &record)?;
     if let (Some(account), Some((action, keyword))) = (&account, optout) {
         // A sender whose number cannot be read has nothing to suppress; the
@@ -134,11 +134,13 @@ fn action_str(a: OptOutAction) -> &'static str {
 /// is (with the word as sent), if it is one.
 type Routed = (Option<Account>, Option<(OptOutAction, String)>);
 
-fn keyword_owner(conn: &Connection, number: &str, keyword: &str) -> Result<Option<AccountId>> {
+fn keyword_owner(conn: &impl Db, number: &str, keyword: &str) -> Result<Option<AccountId>> {
     Ok(conn
-        .prepare_cached("SELECT account_id FROM keywords WHERE number = ?1 AND keyword = ?2")?
-        .query_row([number, keyword], |r| r.get(0))
-        .optional()?
+        .one(
+            "SELECT account_id FROM keywords WHERE number = ?1 AND keyword = ?2",
+            args![number, keyword],
+            |r| r.get(0),
+        )?
         .map(AccountId))
 }
 
@@ -146,7 +148,7 @@ fn keyword_owner(conn: &Connection, number: &str, keyword: &str) -> Result<Optio
 /// keyword it is (with the word), if it is one: the accounts the text's
 /// first two words and the number name are looked up here, whose it is
 /// is core's rule (`route_inbound`).
-fn route(conn: &Connection, to: &str, text: &str) -> Result<Routed> {
+fn route(conn: &impl Db, to: &str, text: &str) -> Result<Routed> {
     let (words, _) = leading_words(text, 2);
     let by_keyword = |word: Option<&String>| -> Result<Option<Account>> {
         match word {
@@ -176,60 +178,58 @@ fn route(conn: &Connection, to: &str, text: &str) -> Result<Routed> {
     Ok((account, routed.optout))
 }
 
-fn record_row(r: &Row<'_>) -> rusqlite::Result<Result<InboundRecord>> {
+fn record_row(r: &Rec<'_>) -> Result<InboundRecord> {
     let id: Vec<u8> = r.get(0)?;
     let Some(id) = uuid_col(Some(id)) else {
-        return Ok(Err(corrupt("inbound id", "")));
+        return Err(corrupt("inbound id", ""));
     };
-    Ok(Ok(InboundRecord {
+    Ok(InboundRecord {
         id: InboundId::from_bytes(id),
-        account_id: r.get::<_, Option<i64>>(1)?.map(AccountId),
+        account_id: r.get::<Option<i64>>(1)?.map(AccountId),
         connector: r.get(2)?,
         from: r.get(3)?,
         to: r.get(4)?,
         text: r.get(5)?,
         parts: r.get(6)?,
         received_at: Timestamp(r.get(7)?),
-        optout: match r.get::<_, Option<String>>(8)?.as_deref() {
+        optout: match r.get::<Option<String>>(8)?.as_deref() {
             None => None,
             Some("opt_out") => Some(OptOutAction::OptOut),
             Some("opt_in") => Some(OptOutAction::OptIn),
-            Some(other) => return Ok(Err(corrupt("inbound optout", other))),
+            Some(other) => return Err(corrupt("inbound optout", other)),
         },
-    }))
+    })
 }
 
-pub(crate) fn by_id(conn: &Connection, id: InboundId) -> Result<Option<InboundRecord>> {
-    conn.prepare_cached(
+pub(crate) fn by_id(conn: &impl Db, id: InboundId) -> Result<Option<InboundRecord>> {
+    conn.one(
         "SELECT id, account_id, connector, sender, recipient, body, parts, received_at, optout
            FROM inbound_messages WHERE id = ?1",
-    )?
-    .query_row([&id.as_bytes()[..]], record_row)
-    .optional()?
-    .transpose()
+        args![&id.as_bytes()[..]],
+        record_row,
+    )
 }
 
 /// An account's inbound messages, newest first, older than `before`.
 pub(crate) fn list(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     before: Option<InboundId>,
     limit: usize,
 ) -> Result<Vec<InboundRecord>> {
     let before = before.map_or([0xFFu8; 16], |b| *b.as_bytes());
-    conn.prepare_cached(
+    conn.all(
         "SELECT id, account_id, connector, sender, recipient, body, parts, received_at, optout
            FROM inbound_messages WHERE account_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
-    )?
-    .query_map(params![account.0, &before[..], limit as i64], record_row)?
-    .map(|r| r?)
-    .collect()
+        args![account.0, &before[..], limit as i64],
+        record_row,
+    )
 }
 
 /// An account's inbound messages received in `[from, to)` (to `numbers`
 /// unless empty), newest first.
 pub(crate) fn history(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     numbers: &[String],
     from: Timestamp,
@@ -237,51 +237,45 @@ pub(crate) fn history(
     offset: usize,
     limit: usize,
 ) -> Result<(u64, Vec<InboundRecord>)> {
-    use rusqlite::types::Value;
     let mut filter =
         String::from("WHERE account_id = ?1 AND received_at >= ?2 AND received_at < ?3");
-    let mut args = vec![
-        Value::Integer(account.0),
-        Value::Integer(from.0),
-        Value::Integer(to.0),
-    ];
+    let mut args: Vec<Box<dyn Arg>> = vec![Box::new(account.0), Box::new(from.0), Box::new(to.0)];
     if !numbers.is_empty() {
         let marks: Vec<String> = (0..numbers.len()).map(|i| format!("?{}", i + 4)).collect();
         filter.push_str(&format!(" AND recipient IN ({})", marks.join(", ")));
-        args.extend(numbers.iter().cloned().map(Value::Text));
+        args.extend(numbers.iter().map(|n| Box::new(n.clone()) as Box<dyn Arg>));
     }
-    let total: i64 = conn
-        .prepare(&format!("SELECT COUNT(*) FROM inbound_messages {filter}"))?
-        .query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+    let total: i64 = conn.single(
+        &format!("SELECT COUNT(*) FROM inbound_messages {filter}"),
+        &refs(&args),
+        |r| r.get(0),
+    )?;
     let n = args.len();
-    args.push(Value::Integer(limit as i64));
-    args.push(Value::Integer(offset as i64));
-    let page = conn
-        .prepare(&format!(
+    args.push(Box::new(limit as i64));
+    args.push(Box::new(offset as i64));
+    let page = conn.all(
+        &format!(
             "SELECT id, account_id, connector, sender, recipient, body, parts, received_at, optout
                FROM inbound_messages {filter}
               ORDER BY received_at DESC, id DESC LIMIT ?{} OFFSET ?{}",
             n + 1,
             n + 2
-        ))?
-        .query_map(rusqlite::params_from_iter(args.iter()), record_row)?
-        .map(|r| r?)
-        .collect::<Result<Vec<_>>>()?;
+        ),
+        &refs(&args),
+        record_row,
+    )?;
     Ok((total as u64, page))
 }
 
 pub(crate) fn assign(
-    conn: &Connection,
+    conn: &impl Db,
     number: &str,
     account: AccountId,
     now: Timestamp,
 ) -> Result<NumberAssignment> {
     super::accounts::require_account(conn, account)?;
-    conn.prepare_cached(
-        "INSERT INTO numbers (number, account_id, created_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (number) DO UPDATE SET account_id = excluded.account_id, created_at = excluded.created_at",
-    )?
-    .execute(params![number, account.0, now.0])?;
+    conn.exec("INSERT INTO numbers (number, account_id, created_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (number) DO UPDATE SET account_id = excluded.account_id, created_at = excluded.created_at", args![number, account.0, now.0])?;
     Ok(NumberAssignment {
         number: number.to_string(),
         account_id: account,
@@ -289,48 +283,44 @@ pub(crate) fn assign(
     })
 }
 
-pub(crate) fn unassign(conn: &Connection, number: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("DELETE FROM numbers WHERE number = ?1")?
-        .execute([number])?
-        > 0)
+pub(crate) fn unassign(conn: &impl Db, number: &str) -> Result<bool> {
+    Ok(conn.exec("DELETE FROM numbers WHERE number = ?1", args![number])? > 0)
 }
 
-pub(crate) fn numbers(conn: &Connection) -> Result<Vec<NumberAssignment>> {
-    conn.prepare_cached("SELECT number, account_id, created_at FROM numbers ORDER BY number")?
-        .query_map([], |r| {
+pub(crate) fn numbers(conn: &impl Db) -> Result<Vec<NumberAssignment>> {
+    conn.all(
+        "SELECT number, account_id, created_at FROM numbers ORDER BY number",
+        args![],
+        |r| {
             Ok(NumberAssignment {
                 number: r.get(0)?,
                 account_id: AccountId(r.get(1)?),
                 created_at: Timestamp(r.get(2)?),
             })
-        })?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(Into::into)
+        },
+    )
 }
 
 /// Drops parts whose siblings never came, received before `before`.
-pub(crate) fn purge_parts(conn: &Connection, before: Timestamp) -> Result<usize> {
-    Ok(conn
-        .prepare_cached("DELETE FROM inbound_parts WHERE received_at < ?1")?
-        .execute([before.0])?)
+pub(crate) fn purge_parts(conn: &impl Db, before: Timestamp) -> Result<usize> {
+    Ok(conn.exec(
+        "DELETE FROM inbound_parts WHERE received_at < ?1",
+        args![before.0],
+    )?)
 }
 
 /// Routes inbound messages to `number` whose first word is `keyword` to
 /// `account` (replacing any earlier owner of that keyword).
 pub(crate) fn assign_keyword(
-    conn: &Connection,
+    conn: &impl Db,
     number: &str,
     keyword: &str,
     account: AccountId,
     now: Timestamp,
 ) -> Result<KeywordAssignment> {
     super::accounts::require_account(conn, account)?;
-    conn.prepare_cached(
-        "INSERT INTO keywords (number, keyword, account_id, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (number, keyword) DO UPDATE SET account_id = excluded.account_id, created_at = excluded.created_at",
-    )?
-    .execute(params![number, keyword, account.0, now.0])?;
+    conn.exec("INSERT INTO keywords (number, keyword, account_id, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (number, keyword) DO UPDATE SET account_id = excluded.account_id, created_at = excluded.created_at", args![number, keyword, account.0, now.0])?;
     Ok(KeywordAssignment {
         number: number.to_string(),
         keyword: keyword.to_string(),
@@ -339,45 +329,48 @@ pub(crate) fn assign_keyword(
     })
 }
 
-pub(crate) fn unassign_keyword(conn: &Connection, number: &str, keyword: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("DELETE FROM keywords WHERE number = ?1 AND keyword = ?2")?
-        .execute([number, keyword])?
-        > 0)
+pub(crate) fn unassign_keyword(conn: &impl Db, number: &str, keyword: &str) -> Result<bool> {
+    Ok(conn.exec(
+        "DELETE FROM keywords WHERE number = ?1 AND keyword = ?2",
+        args![number, keyword],
+    )? > 0)
 }
 
-pub(crate) fn keywords(conn: &Connection) -> Result<Vec<KeywordAssignment>> {
-    conn.prepare_cached(
+pub(crate) fn keywords(conn: &impl Db) -> Result<Vec<KeywordAssignment>> {
+    conn.all(
         "SELECT number, keyword, account_id, created_at FROM keywords ORDER BY number, keyword",
-    )?
-    .query_map([], |r| {
-        Ok(KeywordAssignment {
-            number: r.get(0)?,
-            keyword: r.get(1)?,
-            account_id: AccountId(r.get(2)?),
-            created_at: Timestamp(r.get(3)?),
-        })
-    })?
-    .collect::<rusqlite::Result<_>>()
-    .map_err(Into::into)
+        args![],
+        |r| {
+            Ok(KeywordAssignment {
+                number: r.get(0)?,
+                keyword: r.get(1)?,
+                account_id: AccountId(r.get(2)?),
+                created_at: Timestamp(r.get(3)?),
+            })
+        },
+    )
 }
 
 /// The messages sent in reply to an inbound message, oldest first.
-pub(crate) fn replies(conn: &Connection, id: InboundId) -> Result<Vec<MessageId>> {
-    conn.prepare_cached("SELECT id FROM messages WHERE in_reply_to = ?1 ORDER BY id")?
-        .query_map([&id.as_bytes()[..]], |r| r.get::<_, Vec<u8>>(0))?
-        .map(|id| {
-            uuid_col(Some(id?))
-                .map(MessageId::from_bytes)
-                .ok_or_else(|| corrupt("message id", ""))
-        })
-        .collect()
+pub(crate) fn replies(conn: &impl Db, id: InboundId) -> Result<Vec<MessageId>> {
+    conn.all(
+        "SELECT id FROM messages WHERE in_reply_to = ?1 ORDER BY id",
+        args![&id.as_bytes()[..]],
+        |r| r.get::<Vec<u8>>(0),
+    )?
+    .into_iter()
+    .map(|id| {
+        uuid_col(Some(id))
+            .map(MessageId::from_bytes)
+            .ok_or_else(|| corrupt("message id", ""))
+    })
+    .collect()
 }
 
 // --- this file's part of the store port ------------------------------------------
 
 #[async_trait]
-impl InboundStore for SqliteStore {
+impl<B: Backend> InboundStore for SqlStore<B> {
     async fn receive_inbound(&self, parts: Vec<InboundPart>) -> Result<Vec<InboundOutcome>> {
         self.write(move |c| {
             parts

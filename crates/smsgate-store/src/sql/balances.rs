@@ -2,83 +2,71 @@
 //! accounts with split balances, one balance per category.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, params};
 use smsgate_core::{AccountId, Category, Credits};
 
-use super::SqliteStore;
+use super::{Backend, Db, SqlStore, args};
 use crate::Result;
 use crate::*;
 
 /// Takes `amount` from the pool if it holds that much; whether it did.
 /// (The conditional update is what makes overspending impossible.)
 pub(crate) fn debit(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     pool: Option<Category>,
     amount: Credits,
 ) -> Result<bool> {
     let changed = match pool {
-        None => conn
-            .prepare_cached(
-                "UPDATE accounts SET balance = balance - ?1 WHERE id = ?2 AND balance >= ?1",
-            )?
-            .execute(params![amount.units(), account.0])?,
-        Some(c) => conn
-            .prepare_cached(
-                "UPDATE category_balances SET balance = balance - ?1
+        None => conn.exec(
+            "UPDATE accounts SET balance = balance - ?1 WHERE id = ?2 AND balance >= ?1",
+            args![amount.units(), account.0],
+        )?,
+        Some(c) => conn.exec(
+            "UPDATE category_balances SET balance = balance - ?1
                   WHERE account_id = ?2 AND category = ?3 AND balance >= ?1",
-            )?
-            .execute(params![amount.units(), account.0, c.as_str()])?,
+            args![amount.units(), account.0, c.as_str()],
+        )?,
     };
     Ok(changed > 0)
 }
 
 /// Adds `amount` (not negative) to the pool.
 pub(crate) fn credit(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     pool: Option<Category>,
     amount: Credits,
 ) -> Result<()> {
     match pool {
-        None => conn
-            .prepare_cached("UPDATE accounts SET balance = balance + ?1 WHERE id = ?2")?
-            .execute(params![amount.units(), account.0])?,
-        Some(c) => conn
-            .prepare_cached(
-                "INSERT INTO category_balances (account_id, category, balance) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (account_id, category) DO UPDATE SET balance = balance + excluded.balance",
-            )?
-            .execute(params![account.0, c.as_str(), amount.units()])?,
+        None => conn.exec("UPDATE accounts SET balance = balance + ?1 WHERE id = ?2", args![amount.units(), account.0])?,
+        Some(c) => conn.exec("INSERT INTO category_balances (account_id, category, balance) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (account_id, category) DO UPDATE SET balance = balance + excluded.balance", args![account.0, c.as_str(), amount.units()])?,
     };
     Ok(())
 }
 
 pub(crate) fn balance(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     pool: Option<Category>,
 ) -> Result<Credits> {
     let units: Option<i64> = match pool {
-        None => conn
-            .prepare_cached("SELECT balance FROM accounts WHERE id = ?1")?
-            .query_row([account.0], |r| r.get(0))
-            .optional()?,
-        Some(c) => conn
-            .prepare_cached(
-                "SELECT balance FROM category_balances WHERE account_id = ?1 AND category = ?2",
-            )?
-            .query_row(params![account.0, c.as_str()], |r| r.get(0))
-            .optional()?,
+        None => conn.one(
+            "SELECT balance FROM accounts WHERE id = ?1",
+            args![account.0],
+            |r| r.get(0),
+        )?,
+        Some(c) => conn.one(
+            "SELECT balance FROM category_balances WHERE account_id = ?1 AND category = ?2",
+            args![account.0, c.as_str()],
+            |r| r.get(0),
+        )?,
     };
     Ok(Credits::new(units.unwrap_or(0)))
 }
 
 /// Every category's balance (zero where none was ever added).
-pub(crate) fn by_category(
-    conn: &Connection,
-    account: AccountId,
-) -> Result<Vec<(Category, Credits)>> {
+pub(crate) fn by_category(conn: &impl Db, account: AccountId) -> Result<Vec<(Category, Credits)>> {
     [
         Category::Transactional,
         Category::Promotional,
@@ -92,7 +80,7 @@ pub(crate) fn by_category(
 // --- this file's part of the store port ------------------------------------------
 
 #[async_trait]
-impl CreditStore for SqliteStore {
+impl<B: Backend> CreditStore for SqlStore<B> {
     async fn adjust_credits(
         &self,
         account: AccountId,

@@ -12,13 +12,12 @@
 //! its acknowledgement could match another message's id in the other base.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, params};
 use smsgate_core::carrier_id::{alternative_ids, normalize_id};
 use smsgate_core::{MessageId, Status, Timestamp};
 
-use super::SqliteStore;
 use super::accounts::uuid_col;
 use super::messages::{apply_to_message, corrupt, status_col};
+use super::{Backend, Db, SqlStore, args};
 use crate::*;
 use crate::{ApplyOutcome, PartRecord, Result, StatusUpdate, Target};
 
@@ -36,18 +35,10 @@ struct Found {
 
 /// The part a carrier id names. Carriers reuse ids over time: a part of a
 /// message still waiting for receipts wins, then the newest message.
-fn find_part(conn: &Connection, connector: &str, key: &str) -> Result<Option<Found>> {
-    let mut stmt = conn.prepare_cached(FIND_PART)?;
-    let rows = stmt
-        .query_map(params![connector, key], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, u32>(1)?,
-                r.get::<_, u32>(2)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    drop(stmt);
+fn find_part(conn: &impl Db, connector: &str, key: &str) -> Result<Option<Found>> {
+    let rows = conn.all(FIND_PART, args![connector, key], |r| {
+        Ok((r.get::<Vec<u8>>(0)?, r.get::<u32>(1)?, r.get::<u32>(2)?))
+    })?;
     let found = |(id, part, parts): (Vec<u8>, u32, u32)| -> Result<Found> {
         Ok(Found {
             id: MessageId::from_bytes(uuid_col(Some(id)).ok_or_else(|| corrupt("message id", ""))?),
@@ -61,9 +52,11 @@ fn find_part(conn: &Connection, connector: &str, key: &str) -> Result<Option<Fou
     let mut ranked = Vec::with_capacity(rows.len());
     for row in rows {
         let waiting = conn
-            .prepare_cached("SELECT status = 'sent' FROM messages WHERE id = ?1")?
-            .query_row([&row.0], |r| r.get::<_, bool>(0))
-            .optional()?
+            .one(
+                "SELECT status = 'sent' FROM messages WHERE id = ?1",
+                args![&row.0],
+                |r| r.get::<bool>(0),
+            )?
             .unwrap_or(false);
         ranked.push((waiting, row));
     }
@@ -77,50 +70,50 @@ fn find_part(conn: &Connection, connector: &str, key: &str) -> Result<Option<Fou
 /// A receipt: recorded on its part, rolled up to the message, or kept
 /// until its message is known.
 pub(crate) fn apply_receipt(
-    conn: &Connection,
+    conn: &impl Db,
     connector: &str,
     carrier_id: &str,
     u: &StatusUpdate,
 ) -> Result<ApplyOutcome> {
     let key = normalize_id(carrier_id);
     let Some(part) = find_part(conn, connector, &key)? else {
-        conn.prepare_cached(
+        conn.exec(
             "INSERT INTO pending_receipts (connector, carrier_key, status, at, detail, received_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![
-            connector,
-            key,
-            u.status.as_str(),
-            u.at.0,
-            u.detail,
-            Timestamp::now().0
-        ])?;
+            args![
+                connector,
+                key,
+                u.status.as_str(),
+                u.at.0,
+                u.detail,
+                Timestamp::now().0
+            ],
+        )?;
         return Ok(ApplyOutcome::Deferred);
     };
     apply_to_part(conn, part, u)
 }
 
-fn apply_to_part(conn: &Connection, part: Found, u: &StatusUpdate) -> Result<ApplyOutcome> {
-    conn.prepare_cached(
+fn apply_to_part(conn: &impl Db, part: Found, u: &StatusUpdate) -> Result<ApplyOutcome> {
+    conn.exec(
         "UPDATE message_parts SET status = ?1, updated_at = ?2, detail = ?3
           WHERE message_id = ?4 AND part = ?5",
-    )?
-    .execute(params![
-        u.status.as_str(),
-        u.at.0,
-        u.detail,
-        &part.id.as_bytes()[..],
-        part.part
-    ])?;
+        args![
+            u.status.as_str(),
+            u.at.0,
+            u.detail,
+            &part.id.as_bytes()[..],
+            part.part
+        ],
+    )?;
     let mut to_message = StatusUpdate::new(Target::Message(part.id), u.status, u.at);
     if part.parts > 1 {
         if u.status == Status::Delivered {
-            let delivered: u32 = conn
-                .prepare_cached(
-                    "SELECT count(*) FROM message_parts WHERE message_id = ?1 AND status = 'delivered'",
-                )?
-                .query_row([&part.id.as_bytes()[..]], |r| r.get(0))?;
+            let delivered: u32 = conn.single(
+                "SELECT count(*) FROM message_parts WHERE message_id = ?1 AND status = 'delivered'",
+                args![&part.id.as_bytes()[..]],
+                |r| r.get(0),
+            )?;
             if delivered < part.parts {
                 return Ok(ApplyOutcome::PartRecorded { id: part.id });
             }
@@ -138,20 +131,23 @@ fn apply_to_part(conn: &Connection, part: Found, u: &StatusUpdate) -> Result<App
 /// Records the parts of a message that was just sent, then applies any
 /// receipt that arrived for them before.
 pub(crate) fn record_parts(
-    conn: &Connection,
+    conn: &impl Db,
     id: MessageId,
     connector: &str,
     carrier_ids: &[String],
 ) -> Result<()> {
     let parts = carrier_ids.len() as u32;
-    let mut insert = conn.prepare_cached(
-        "INSERT OR REPLACE INTO message_parts (message_id, part, parts, connector, carrier_key, carrier_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
     let mut keys = Vec::with_capacity(carrier_ids.len());
     for (i, carrier_id) in carrier_ids.iter().enumerate() {
         let key = normalize_id(carrier_id);
-        insert.execute(params![
+        // A part sent again replaces the earlier one, receipt and all.
+        conn.exec(
+            "INSERT INTO message_parts (message_id, part, parts, connector, carrier_key, carrier_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (message_id, part) DO UPDATE SET parts = excluded.parts,
+                 connector = excluded.connector, carrier_key = excluded.carrier_key,
+                 carrier_id = excluded.carrier_id, status = NULL, updated_at = NULL, detail = NULL",
+            args![
             &id.as_bytes()[..],
             i as u32 + 1,
             parts,
@@ -161,7 +157,6 @@ pub(crate) fn record_parts(
         ])?;
         keys.push((key, carrier_id));
     }
-    drop(insert);
     for (key, carrier_id) in keys {
         for update in take_pending(conn, connector, &key)? {
             apply_receipt(conn, connector, carrier_id, &update)?;
@@ -172,23 +167,22 @@ pub(crate) fn record_parts(
 
 /// Tries receipts kept since before `received_before` in the other forms
 /// of their ids; returns how many found their message.
-pub(crate) fn match_pending(conn: &Connection, received_before: Timestamp) -> Result<usize> {
-    let rows = conn
-        .prepare_cached(
-            "SELECT rowid, connector, carrier_key, status, at, detail FROM pending_receipts
+pub(crate) fn match_pending(conn: &impl Db, received_before: Timestamp) -> Result<usize> {
+    let rows = conn.all(
+        "SELECT rowid, connector, carrier_key, status, at, detail FROM pending_receipts
               WHERE received_at < ?1 LIMIT 1000",
-        )?
-        .query_map([received_before.0], |r| {
+        args![received_before.0],
+        |r| {
             Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, Option<String>>(5)?,
+                r.get::<i64>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<String>(3)?,
+                r.get::<i64>(4)?,
+                r.get::<Option<String>>(5)?,
             ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        },
+    )?;
     let mut matched = 0;
     for (rowid, connector, key, status, at, detail) in rows {
         for alt in alternative_ids(&key) {
@@ -197,16 +191,18 @@ pub(crate) fn match_pending(conn: &Connection, received_before: Timestamp) -> Re
             };
             // A guess in another base only fills a part still waiting for
             // its receipt: a stray receipt must not overwrite a real one.
-            let waiting: bool = conn
-                .prepare_cached(
-                    "SELECT status IS NULL FROM message_parts WHERE message_id = ?1 AND part = ?2",
-                )?
-                .query_row(params![&part.id.as_bytes()[..], part.part], |r| r.get(0))?;
+            let waiting: bool = conn.single(
+                "SELECT status IS NULL FROM message_parts WHERE message_id = ?1 AND part = ?2",
+                args![&part.id.as_bytes()[..], part.part],
+                |r| r.get(0),
+            )?;
             if !waiting {
                 continue;
             }
-            conn.prepare_cached("DELETE FROM pending_receipts WHERE rowid = ?1")?
-                .execute([rowid])?;
+            conn.exec(
+                "DELETE FROM pending_receipts WHERE rowid = ?1",
+                args![rowid],
+            )?;
             let mut u = StatusUpdate::new(
                 Target::Carrier {
                     connector: connector.clone(),
@@ -225,28 +221,24 @@ pub(crate) fn match_pending(conn: &Connection, received_before: Timestamp) -> Re
 }
 
 /// Removes and returns the receipts waiting for `key`.
-fn take_pending(conn: &Connection, connector: &str, key: &str) -> Result<Vec<StatusUpdate>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT rowid, status, at, detail FROM pending_receipts WHERE connector = ?1 AND carrier_key = ?2",
-    )?;
-    let rows = stmt
-        .query_map(params![connector, key], |r| {
+fn take_pending(conn: &impl Db, connector: &str, key: &str) -> Result<Vec<StatusUpdate>> {
+    let rows = conn.all("SELECT rowid, status, at, detail FROM pending_receipts WHERE connector = ?1 AND carrier_key = ?2", args![connector, key], |r| {
             Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, Option<String>>(3)?,
+                r.get::<i64>(0)?,
+                r.get::<String>(1)?,
+                r.get::<i64>(2)?,
+                r.get::<Option<String>>(3)?,
             ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    drop(stmt);
+        })?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let mut out = Vec::with_capacity(rows.len());
     for (rowid, status, at, detail) in rows {
-        conn.prepare_cached("DELETE FROM pending_receipts WHERE rowid = ?1")?
-            .execute([rowid])?;
+        conn.exec(
+            "DELETE FROM pending_receipts WHERE rowid = ?1",
+            args![rowid],
+        )?;
         let mut u = StatusUpdate::new(
             Target::Carrier {
                 connector: connector.to_string(),
@@ -262,29 +254,32 @@ fn take_pending(conn: &Connection, connector: &str, key: &str) -> Result<Vec<Sta
 }
 
 /// Drops pending receipts received before `before`.
-pub(crate) fn purge_pending(conn: &Connection, before: Timestamp) -> Result<usize> {
-    Ok(conn
-        .prepare_cached("DELETE FROM pending_receipts WHERE received_at < ?1")?
-        .execute([before.0])?)
+pub(crate) fn purge_pending(conn: &impl Db, before: Timestamp) -> Result<usize> {
+    Ok(conn.exec(
+        "DELETE FROM pending_receipts WHERE received_at < ?1",
+        args![before.0],
+    )?)
 }
 
-pub(crate) fn parts(conn: &Connection, id: MessageId) -> Result<Vec<PartRecord>> {
-    let mut stmt = conn.prepare_cached(
+pub(crate) fn parts(conn: &impl Db, id: MessageId) -> Result<Vec<PartRecord>> {
+    conn.all(
         "SELECT part, connector, carrier_id, status, updated_at, detail
            FROM message_parts WHERE message_id = ?1 ORDER BY part",
-    )?;
-    stmt.query_map([&id.as_bytes()[..]], |r| {
-        Ok((
-            r.get::<_, u32>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Option<i64>>(4)?,
-            r.get::<_, Option<String>>(5)?,
-        ))
-    })?
+        args![&id.as_bytes()[..]],
+        |r| {
+            Ok((
+                r.get::<u32>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<Option<String>>(3)?,
+                r.get::<Option<i64>>(4)?,
+                r.get::<Option<String>>(5)?,
+            ))
+        },
+    )?
+    .into_iter()
     .map(|row| {
-        let (part, connector, carrier_id, status, updated_at, detail) = row?;
+        let (part, connector, carrier_id, status, updated_at, detail) = row;
         Ok(PartRecord {
             part,
             connector,
@@ -300,33 +295,30 @@ pub(crate) fn parts(conn: &Connection, id: MessageId) -> Result<Vec<PartRecord>>
 /// See `Store::acknowledged`: a range of the history by row id (its
 /// primary key), then the current state of the messages acknowledged in it.
 pub(crate) fn acknowledged(
-    conn: &Connection,
+    conn: &impl Db,
     after: i64,
     before: Timestamp,
     limit: usize,
 ) -> Result<crate::AcknowledgedPage> {
-    let mut stmt = conn.prepare_cached(
+    let rows = conn.all(
         "SELECT rowid, status, at, message_id, applied FROM transitions
           WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
-    )?;
-    let rows = stmt
-        .query_map(params![after, limit as i64], |r| {
+        args![after, limit as i64],
+        |r| {
             Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, Vec<u8>>(3)?,
-                r.get::<_, bool>(4)?,
+                r.get::<i64>(0)?,
+                r.get::<String>(1)?,
+                r.get::<i64>(2)?,
+                r.get::<Vec<u8>>(3)?,
+                r.get::<bool>(4)?,
             ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        },
+    )?;
     let mut page = crate::AcknowledgedPage {
         cursor: after,
         messages: Vec::new(),
         more: rows.len() == limit,
     };
-    let mut current =
-        conn.prepare_cached("SELECT connector FROM messages WHERE id = ?1 AND status = 'sent'")?;
     for (row, status, at, id, applied) in rows {
         if at > before.0 {
             page.more = false;
@@ -336,8 +328,11 @@ pub(crate) fn acknowledged(
         if status != Status::Sent.as_str() || !applied {
             continue;
         }
-        let connector: Option<Option<String>> =
-            current.query_row([&id], |r| r.get(0)).optional()?;
+        let connector: Option<Option<String>> = conn.one(
+            "SELECT connector FROM messages WHERE id = ?1 AND status = 'sent'",
+            args![id],
+            |r| r.get(0),
+        )?;
         if let Some(connector) = connector {
             let id = uuid_col(Some(id)).ok_or_else(|| corrupt("message id", ""))?;
             page.messages.push((MessageId::from_bytes(id), connector));
@@ -348,20 +343,16 @@ pub(crate) fn acknowledged(
 
 /// Carrier ids of parts `connector` acknowledged that have no final
 /// receipt, of messages still `sent`.
-pub(crate) fn awaiting_receipt(conn: &Connection, connector: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT p.carrier_id FROM message_parts p JOIN messages m ON m.id = p.message_id
+pub(crate) fn awaiting_receipt(conn: &impl Db, connector: &str) -> Result<Vec<String>> {
+    conn.all("SELECT p.carrier_id FROM message_parts p JOIN messages m ON m.id = p.message_id
           WHERE p.connector = ?1 AND m.status = 'sent'
-            AND (p.status IS NULL OR p.status NOT IN ('delivered', 'undelivered', 'expired', 'rejected'))",
-    )?;
-    let ids = stmt.query_map([connector], |r| r.get(0))?;
-    Ok(ids.collect::<rusqlite::Result<_>>()?)
+            AND (p.status IS NULL OR p.status NOT IN ('delivered', 'undelivered', 'expired', 'rejected'))", args![connector], |r| r.get(0))
 }
 
 // --- this file's part of the store port ------------------------------------------
 
 #[async_trait]
-impl QueueStore for SqliteStore {
+impl<B: Backend> QueueStore for SqlStore<B> {
     async fn match_pending_receipts(&self, received_before: Timestamp) -> Result<usize> {
         self.write(move |c| super::receipts::match_pending(c, received_before))
             .await

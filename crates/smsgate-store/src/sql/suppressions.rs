@@ -2,11 +2,11 @@
 //! inbound keywords and through the API, each change an `optout.changed`
 //! event in the same transaction.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use smsgate_core::optout::OptOutAction;
 use smsgate_core::{AccountId, InboundId, Msisdn, Timestamp};
 
 use super::messages::corrupt;
+use super::{Db, args};
 use crate::{
     ChangeCount, EventType, OptOutChange, Result, StoreError, Suppression, SuppressionSource,
 };
@@ -14,44 +14,44 @@ use crate::{
 /// Puts `number` on (or takes it off) the account's list; returns whether
 /// that changed anything. A change is an event.
 pub(crate) fn change(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     change: &OptOutChange,
     inbound: Option<InboundId>,
     now: Timestamp,
 ) -> Result<bool> {
     let changed = match change.action {
-        OptOutAction::OptOut => conn
-            .prepare_cached(
-                "INSERT INTO suppressions (account_id, number, source, keyword, created_at)
+        OptOutAction::OptOut => conn.exec(
+            "INSERT INTO suppressions (account_id, number, source, keyword, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-            )?
-            .execute(params![
+            args![
                 account.0,
                 change.number,
                 change.source.as_str(),
                 change.keyword,
                 now.0
-            ])?,
-        OptOutAction::OptIn => conn
-            .prepare_cached("DELETE FROM suppressions WHERE account_id = ?1 AND number = ?2")?
-            .execute(params![account.0, change.number])?,
+            ],
+        )?,
+        OptOutAction::OptIn => conn.exec(
+            "DELETE FROM suppressions WHERE account_id = ?1 AND number = ?2",
+            args![account.0, change.number],
+        )?,
     } > 0;
     if changed {
         let detail = serde_json::to_string(change)
             .map_err(|e| StoreError::Corrupt(format!("opt-out change: {e}")))?;
-        conn.prepare_cached(
+        conn.exec(
             "INSERT INTO events (account_id, type, inbound_id, number, seq, detail, created_at)
              VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)",
-        )?
-        .execute(params![
-            account.0,
-            EventType::OptoutChanged.as_str(),
-            inbound.map(|i| i.as_bytes().to_vec()),
-            change.number,
-            detail,
-            now.0
-        ])?;
+            args![
+                account.0,
+                EventType::OptoutChanged.as_str(),
+                inbound.map(|i| i.as_bytes().to_vec()),
+                change.number,
+                detail,
+                now.0
+            ],
+        )?;
     }
     Ok(changed)
 }
@@ -69,7 +69,7 @@ pub(crate) fn parse_detail(number: Option<String>, detail: Option<&str>) -> Resu
 
 /// Applies one change to many numbers (an API call or an import).
 pub(crate) fn change_many(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     numbers: &[Msisdn],
     action: OptOutAction,
@@ -94,22 +94,25 @@ pub(crate) fn change_many(
     Ok(count)
 }
 
+fn is_suppressed(conn: &impl Db, account: AccountId, number: &str) -> Result<bool> {
+    let found = conn.one(
+        "SELECT 1 FROM suppressions WHERE account_id = ?1 AND number = ?2",
+        args![account.0, number],
+        |_| Ok(()),
+    )?;
+    Ok(found.is_some())
+}
+
 /// The messages of `plan` to numbers on the account's suppression list
 /// (one indexed lookup each; nothing allocated when there are none).
 pub(crate) fn suppressed_messages(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     plan: &smsgate_core::SendPlan,
 ) -> Result<Vec<smsgate_core::MessageId>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT 1 FROM suppressions WHERE account_id = ?1 AND number = ?2")?;
     let mut found = Vec::new();
     for m in &plan.messages {
-        if stmt
-            .query_row(params![account.0, m.to.as_str()], |_| Ok(()))
-            .optional()?
-            .is_some()
-        {
+        if is_suppressed(conn, account, m.to.as_str())? {
             found.push(m.id);
         }
     }
@@ -118,19 +121,13 @@ pub(crate) fn suppressed_messages(
 
 /// Which of `numbers` (E.164) the account must not send to.
 pub(crate) fn suppressed(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     numbers: &[String],
 ) -> Result<Vec<String>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT 1 FROM suppressions WHERE account_id = ?1 AND number = ?2")?;
     let mut out = Vec::new();
     for n in numbers {
-        if stmt
-            .query_row(params![account.0, n], |_| Ok(()))
-            .optional()?
-            .is_some()
-        {
+        if is_suppressed(conn, account, n)? {
             out.push(n.clone());
         }
     }
@@ -139,25 +136,27 @@ pub(crate) fn suppressed(
 
 /// The account's list in number order, after `after`.
 pub(crate) fn list(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     after: Option<&str>,
     limit: usize,
 ) -> Result<Vec<Suppression>> {
-    conn.prepare_cached(
+    conn.all(
         "SELECT number, source, keyword, created_at FROM suppressions
           WHERE account_id = ?1 AND number > ?2 ORDER BY number LIMIT ?3",
+        args![account.0, after.unwrap_or(""), limit as i64],
+        |r| {
+            Ok((
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+            ))
+        },
     )?
-    .query_map(params![account.0, after.unwrap_or(""), limit as i64], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get(2)?,
-            r.get(3)?,
-        ))
-    })?
+    .into_iter()
     .map(|row| {
-        let (number, source, keyword, created_at) = row?;
+        let (number, source, keyword, created_at) = row;
         Ok(Suppression {
             number,
             source: SuppressionSource::parse(&source)

@@ -1,11 +1,10 @@
 //! SQL for the registry of an account's sender IDs and content templates.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use smsgate_core::{AccountId, Category, PublicId, Timestamp};
 
-use super::SqliteStore;
 use super::messages::corrupt;
+use super::{Backend, Db, Rec, SqlStore, args};
 use crate::*;
 use crate::{Approval, NewSender, NewTemplate, Result, SenderRecord, StoreError, TemplateRecord};
 
@@ -28,16 +27,16 @@ pub(crate) fn public_id(s: &str) -> Result<PublicId> {
 const SENDER_COLUMNS: &str =
     "uid, account_id, sender_id, category, purpose, status, created_at, approved_at";
 
-fn sender_row(r: &Row<'_>) -> rusqlite::Result<Result<SenderRecord>> {
+fn sender_row(r: &Rec<'_>) -> Result<SenderRecord> {
     let (cat, status, id): (String, String, String) = (r.get(3)?, r.get(5)?, r.get(0)?);
     let (account, sender_id, purpose, created_at, approved_at) = (
         r.get(1)?,
         r.get(2)?,
         r.get(4)?,
         r.get(6)?,
-        r.get::<_, Option<i64>>(7)?,
+        r.get::<Option<i64>>(7)?,
     );
-    Ok((|| {
+    (|| {
         Ok(SenderRecord {
             id: public_id(&id)?,
             account_id: AccountId(account),
@@ -48,12 +47,12 @@ fn sender_row(r: &Row<'_>) -> rusqlite::Result<Result<SenderRecord>> {
             created_at: Timestamp(created_at),
             approved_at: approved_at.map(Timestamp),
         })
-    })())
+    })()
 }
 
 const TEMPLATE_COLUMNS: &str = "uid, account_id, name, template_id, category, sender_id, body, status, created_at, approved_at";
 
-fn template_row(r: &Row<'_>) -> rusqlite::Result<Result<TemplateRecord>> {
+fn template_row(r: &Rec<'_>) -> Result<TemplateRecord> {
     let (cat, status, id): (String, String, String) = (r.get(4)?, r.get(7)?, r.get(0)?);
     let (account, name, template_id, sender_id, body, created_at, approved_at) = (
         r.get(1)?,
@@ -62,9 +61,9 @@ fn template_row(r: &Row<'_>) -> rusqlite::Result<Result<TemplateRecord>> {
         r.get(5)?,
         r.get(6)?,
         r.get(8)?,
-        r.get::<_, Option<i64>>(9)?,
+        r.get::<Option<i64>>(9)?,
     );
-    Ok((|| {
+    (|| {
         Ok(TemplateRecord {
             id: public_id(&id)?,
             account_id: AccountId(account),
@@ -77,116 +76,108 @@ fn template_row(r: &Row<'_>) -> rusqlite::Result<Result<TemplateRecord>> {
             created_at: Timestamp(created_at),
             approved_at: approved_at.map(Timestamp),
         })
-    })())
+    })()
 }
 
 pub(crate) fn create_sender(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     new: NewSender,
     now: Timestamp,
 ) -> Result<SenderRecord> {
     super::accounts::require_account(conn, account)?;
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO senders (uid, account_id, sender_id, category, purpose, created_at)
-             VALUES ('sd_' || lower(hex(randomblob(16))), ?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![
+    let uid = super::random_id("sd_", 16);
+    let inserted = conn.exec(
+        "INSERT INTO senders (uid, account_id, sender_id, category, purpose, created_at)
+             VALUES (?6, ?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+        args![
             account.0,
             new.sender_id,
             new.category.as_str(),
             new.purpose,
-            now.0
-        ])?;
+            now.0,
+            uid
+        ],
+    )?;
     if inserted == 0 {
         return Err(StoreError::Duplicate(format!(
             "sender ID {:?} is already registered for this account",
             new.sender_id
         )));
     }
-    conn.prepare_cached(&format!(
-        "SELECT {SENDER_COLUMNS} FROM senders WHERE id = ?1"
-    ))?
-    .query_row([conn.last_insert_rowid()], sender_row)?
+    conn.single(
+        &format!("SELECT {SENDER_COLUMNS} FROM senders WHERE uid = ?1"),
+        args![uid],
+        sender_row,
+    )
 }
 
 /// A sender by its public id: the account's own, or (`None`) any
 /// account's, for operators.
 pub(crate) fn sender(
-    conn: &Connection,
+    conn: &impl Db,
     account: Option<AccountId>,
     id: &PublicId,
 ) -> Result<Option<SenderRecord>> {
-    conn.prepare_cached(&format!(
+    conn.one(&format!(
         "SELECT {SENDER_COLUMNS} FROM senders WHERE uid = ?1 AND (?2 IS NULL OR account_id = ?2)"
-    ))?
-    .query_row(params![id.as_str(), account.map(|a| a.0)], sender_row)
-    .optional()?
-    .transpose()
+    ), args![id.as_str(), account.map(|a| a.0)], sender_row)
 }
 
-pub(crate) fn delete_sender(conn: &Connection, account: AccountId, id: &PublicId) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("DELETE FROM senders WHERE uid = ?1 AND account_id = ?2")?
-        .execute(params![id.as_str(), account.0])?
-        > 0)
+pub(crate) fn delete_sender(conn: &impl Db, account: AccountId, id: &PublicId) -> Result<bool> {
+    Ok(conn.exec(
+        "DELETE FROM senders WHERE uid = ?1 AND account_id = ?2",
+        args![id.as_str(), account.0],
+    )? > 0)
 }
 
 pub(crate) fn sender_by_name(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     sender_id: &str,
 ) -> Result<Option<SenderRecord>> {
-    conn.prepare_cached(&format!(
-        "SELECT {SENDER_COLUMNS} FROM senders WHERE account_id = ?1 AND sender_id = ?2"
-    ))?
-    .query_row(params![account.0, sender_id], sender_row)
-    .optional()?
-    .transpose()
+    conn.one(
+        &format!("SELECT {SENDER_COLUMNS} FROM senders WHERE account_id = ?1 AND sender_id = ?2"),
+        args![account.0, sender_id],
+        sender_row,
+    )
 }
 
-pub(crate) fn senders(conn: &Connection, account: AccountId) -> Result<Vec<SenderRecord>> {
-    conn.prepare_cached(&format!(
-        "SELECT {SENDER_COLUMNS} FROM senders WHERE account_id = ?1 ORDER BY id"
-    ))?
-    .query_map([account.0], sender_row)?
-    .map(|r| r?)
-    .collect()
+pub(crate) fn senders(conn: &impl Db, account: AccountId) -> Result<Vec<SenderRecord>> {
+    conn.all(
+        &format!("SELECT {SENDER_COLUMNS} FROM senders WHERE account_id = ?1 ORDER BY id"),
+        args![account.0],
+        sender_row,
+    )
 }
 
 pub(crate) fn approve_sender(
-    conn: &Connection,
+    conn: &impl Db,
     id: &PublicId,
     now: Timestamp,
 ) -> Result<Option<SenderRecord>> {
-    conn.prepare_cached(
-        "UPDATE senders SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE uid = ?2",
-    )?
-    .execute(params![now.0, id.as_str()])?;
+    conn.exec("UPDATE senders SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE uid = ?2", args![now.0, id.as_str()])?;
     sender(conn, None, id)
 }
 
 pub(crate) fn create_template(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     new: NewTemplate,
     now: Timestamp,
 ) -> Result<TemplateRecord> {
     super::accounts::require_account(conn, account)?;
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO templates (uid, account_id, name, template_id, category, sender_id, body, created_at)
-             VALUES ('tp_' || lower(hex(randomblob(16))), ?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![
+    let uid = super::random_id("tp_", 16);
+    let inserted = conn.exec("INSERT INTO templates (uid, account_id, name, template_id, category, sender_id, body, created_at)
+             VALUES (?8, ?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING", args![
             account.0,
             new.name,
             new.template_id,
             new.category.as_str(),
             new.sender_id,
             new.text,
-            now.0
+            now.0,
+            uid
         ])?;
     if inserted == 0 {
         return Err(StoreError::Duplicate(format!(
@@ -194,65 +185,60 @@ pub(crate) fn create_template(
             new.template_id
         )));
     }
-    conn.prepare_cached(&format!(
-        "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE id = ?1"
-    ))?
-    .query_row([conn.last_insert_rowid()], template_row)?
+    conn.single(
+        &format!("SELECT {TEMPLATE_COLUMNS} FROM templates WHERE uid = ?1"),
+        args![uid],
+        template_row,
+    )
 }
 
 /// A template by its public id: the account's own, or (`None`) any
 /// account's, for operators.
 pub(crate) fn template(
-    conn: &Connection,
+    conn: &impl Db,
     account: Option<AccountId>,
     id: &PublicId,
 ) -> Result<Option<TemplateRecord>> {
-    conn.prepare_cached(&format!(
+    conn.one(&format!(
         "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE uid = ?1 AND (?2 IS NULL OR account_id = ?2)"
-    ))?
-    .query_row(params![id.as_str(), account.map(|a| a.0)], template_row)
-    .optional()?
-    .transpose()
+    ), args![id.as_str(), account.map(|a| a.0)], template_row)
 }
 
 pub(crate) fn template_by_template_id(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     template_id: &str,
 ) -> Result<Option<TemplateRecord>> {
-    conn.prepare_cached(&format!(
-        "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE account_id = ?1 AND template_id = ?2"
-    ))?
-    .query_row(params![account.0, template_id], template_row)
-    .optional()?
-    .transpose()
+    conn.one(
+        &format!(
+            "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE account_id = ?1 AND template_id = ?2"
+        ),
+        args![account.0, template_id],
+        template_row,
+    )
 }
 
-pub(crate) fn templates(conn: &Connection, account: AccountId) -> Result<Vec<TemplateRecord>> {
-    conn.prepare_cached(&format!(
-        "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE account_id = ?1 ORDER BY id"
-    ))?
-    .query_map([account.0], template_row)?
-    .map(|r| r?)
-    .collect()
+pub(crate) fn templates(conn: &impl Db, account: AccountId) -> Result<Vec<TemplateRecord>> {
+    conn.all(
+        &format!("SELECT {TEMPLATE_COLUMNS} FROM templates WHERE account_id = ?1 ORDER BY id"),
+        args![account.0],
+        template_row,
+    )
 }
 
 pub(crate) fn approve_template(
-    conn: &Connection,
+    conn: &impl Db,
     id: &PublicId,
     now: Timestamp,
 ) -> Result<Option<TemplateRecord>> {
-    conn.prepare_cached(
-        "UPDATE templates SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE uid = ?2",
-    )?
-    .execute(params![now.0, id.as_str()])?;
+    conn.exec("UPDATE templates SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE uid = ?2", args![now.0, id.as_str()])?;
     template(conn, None, id)
 }
 
 // --- this file's part of the store port ------------------------------------------
 
 #[async_trait]
-impl RegistryStore for SqliteStore {
+impl<B: Backend> RegistryStore for SqlStore<B> {
     async fn create_sender(
         &self,
         account: AccountId,

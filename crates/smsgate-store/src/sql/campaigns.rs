@@ -1,34 +1,33 @@
 //! SQL for campaigns and the numbers subscribed to them.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, params};
 use smsgate_core::{AccountId, Msisdn, Timestamp};
 
-use super::SqliteStore;
+use super::{Backend, Db, SqlStore, args};
 use crate::*;
 use crate::{Campaign, ChangeCount, Result, StoreError};
 
-fn campaign_id(conn: &Connection, account: AccountId, reference: &str) -> Result<Option<i64>> {
-    Ok(conn
-        .prepare_cached("SELECT id FROM campaigns WHERE account_id = ?1 AND ref = ?2")?
-        .query_row(params![account.0, reference], |r| r.get(0))
-        .optional()?)
+fn campaign_id(conn: &impl Db, account: AccountId, reference: &str) -> Result<Option<i64>> {
+    Ok(conn.one(
+        "SELECT id FROM campaigns WHERE account_id = ?1 AND ref = ?2",
+        args![account.0, reference],
+        |r| r.get(0),
+    )?)
 }
 
 pub(crate) fn create(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     reference: &str,
     name: Option<&str>,
     now: Timestamp,
 ) -> Result<Campaign> {
     super::accounts::require_account(conn, account)?;
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO campaigns (account_id, ref, name, created_at) VALUES (?1, ?2, ?3, ?4)
+    let inserted = conn.exec(
+        "INSERT INTO campaigns (account_id, ref, name, created_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![account.0, reference, name, now.0])?;
+        args![account.0, reference, name, now.0],
+    )?;
     if inserted == 0 {
         return Err(StoreError::Duplicate(format!(
             "campaign {reference:?} already exists"
@@ -42,28 +41,27 @@ pub(crate) fn create(
     })
 }
 
-pub(crate) fn list(conn: &Connection, account: AccountId) -> Result<Vec<Campaign>> {
-    conn.prepare_cached(
+pub(crate) fn list(conn: &impl Db, account: AccountId) -> Result<Vec<Campaign>> {
+    conn.all(
         "SELECT c.ref, c.name, c.created_at,
                 (SELECT count(*) FROM campaign_subscribers s WHERE s.campaign_id = c.id)
            FROM campaigns c WHERE c.account_id = ?1 ORDER BY c.id",
-    )?
-    .query_map([account.0], |r| {
-        Ok(Campaign {
-            reference: r.get(0)?,
-            name: r.get(1)?,
-            created_at: Timestamp(r.get(2)?),
-            subscribers: r.get::<_, i64>(3)? as u64,
-        })
-    })?
-    .collect::<rusqlite::Result<_>>()
-    .map_err(Into::into)
+        args![account.0],
+        |r| {
+            Ok(Campaign {
+                reference: r.get(0)?,
+                name: r.get(1)?,
+                created_at: Timestamp(r.get(2)?),
+                subscribers: r.get::<i64>(3)? as u64,
+            })
+        },
+    )
 }
 
 /// Subscribes (or, `subscribe` false, unsubscribes) numbers; `None` when
 /// the campaign does not exist.
 pub(crate) fn change(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     reference: &str,
     numbers: &[Msisdn],
@@ -76,16 +74,13 @@ pub(crate) fn change(
     let mut count = ChangeCount::default();
     for n in numbers {
         let changed = if subscribe {
-            conn.prepare_cached(
-                "INSERT INTO campaign_subscribers (campaign_id, number, created_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT DO NOTHING",
-            )?
-            .execute(params![id, n.as_str(), now.0])?
+            conn.exec("INSERT INTO campaign_subscribers (campaign_id, number, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING", args![id, n.as_str(), now.0])?
         } else {
-            conn.prepare_cached(
+            conn.exec(
                 "DELETE FROM campaign_subscribers WHERE campaign_id = ?1 AND number = ?2",
+                args![id, n.as_str()],
             )?
-            .execute(params![id, n.as_str()])?
         };
         if changed > 0 {
             count.changed += 1;
@@ -99,7 +94,7 @@ pub(crate) fn change(
 /// The campaign's subscribers in number order, after `after`; `None` when
 /// the campaign does not exist.
 pub(crate) fn subscribers(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     reference: &str,
     after: Option<&str>,
@@ -108,20 +103,19 @@ pub(crate) fn subscribers(
     let Some(id) = campaign_id(conn, account, reference)? else {
         return Ok(None);
     };
-    let rows = conn
-        .prepare_cached(
-            "SELECT number FROM campaign_subscribers WHERE campaign_id = ?1 AND number > ?2
+    let rows = conn.all(
+        "SELECT number FROM campaign_subscribers WHERE campaign_id = ?1 AND number > ?2
               ORDER BY number LIMIT ?3",
-        )?
-        .query_map(params![id, after.unwrap_or(""), limit as i64], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        args![id, after.unwrap_or(""), limit as i64],
+        |r| r.get(0),
+    )?;
     Ok(Some(rows))
 }
 
 /// Which of `numbers` are subscribed to the campaign; `None` when it does
 /// not exist.
 pub(crate) fn subscribed(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     reference: &str,
     numbers: &[String],
@@ -129,16 +123,14 @@ pub(crate) fn subscribed(
     let Some(id) = campaign_id(conn, account, reference)? else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare_cached(
-        "SELECT 1 FROM campaign_subscribers WHERE campaign_id = ?1 AND number = ?2",
-    )?;
     let mut out = Vec::new();
     for n in numbers {
-        if stmt
-            .query_row(params![id, n], |_| Ok(()))
-            .optional()?
-            .is_some()
-        {
+        let found = conn.one(
+            "SELECT 1 FROM campaign_subscribers WHERE campaign_id = ?1 AND number = ?2",
+            args![id, n],
+            |_| Ok(()),
+        )?;
+        if found.is_some() {
             out.push(n.clone());
         }
     }
@@ -148,7 +140,7 @@ pub(crate) fn subscribed(
 // --- this file's part of the store port ------------------------------------------
 
 #[async_trait]
-impl AudienceStore for SqliteStore {
+impl<B: Backend> AudienceStore for SqlStore<B> {
     async fn click(&self, code: &str, now: Timestamp) -> Result<Option<String>> {
         let code = code.to_string();
         self.write(move |c| super::links::click(c, &code, now))

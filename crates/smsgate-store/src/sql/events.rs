@@ -3,18 +3,17 @@
 //! webhook deliverer.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, params};
 use smsgate_core::{AccountId, InboundId, MessageId, Timestamp};
 
-use super::SqliteStore;
 use super::accounts::uuid_col;
 use super::messages::{MESSAGE_COLUMNS, corrupt, message_row};
+use super::{Backend, Db, Rec, SqlStore, args};
 use crate::*;
 use crate::{EventRecord, EventType, InboundRecord, Result};
 
 /// Records that `message` moved, as its `seq`-th event.
 pub(crate) fn message_event(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     event: EventType,
     message: MessageId,
@@ -22,35 +21,35 @@ pub(crate) fn message_event(
     detail: Option<&str>,
     at: Timestamp,
 ) -> Result<()> {
-    conn.prepare_cached(
+    conn.exec(
         "INSERT INTO events (account_id, type, message_id, seq, detail, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        account.0,
-        event.as_str(),
-        &message.as_bytes()[..],
-        seq,
-        detail,
-        at.0
-    ])?;
+        args![
+            account.0,
+            event.as_str(),
+            &message.as_bytes()[..],
+            seq,
+            detail,
+            at.0
+        ],
+    )?;
     Ok(())
 }
 
-pub(crate) fn inbound_event(conn: &Connection, m: &InboundRecord) -> Result<()> {
+pub(crate) fn inbound_event(conn: &impl Db, m: &InboundRecord) -> Result<()> {
     let Some(account) = m.account_id else {
         return Ok(());
     };
-    conn.prepare_cached(
+    conn.exec(
         "INSERT INTO events (account_id, type, inbound_id, seq, created_at)
          VALUES (?1, ?2, ?3, 1, ?4)",
-    )?
-    .execute(params![
-        account.0,
-        EventType::InboundReceived.as_str(),
-        &m.id.as_bytes()[..],
-        m.received_at.0
-    ])?;
+        args![
+            account.0,
+            EventType::InboundReceived.as_str(),
+            &m.id.as_bytes()[..],
+            m.received_at.0
+        ],
+    )?;
     Ok(())
 }
 
@@ -70,7 +69,7 @@ struct EventRow {
 const EVENT_COLUMNS: &str =
     "id, account_id, type, message_id, inbound_id, seq, detail, created_at, number";
 
-fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+fn event_row(r: &Rec<'_>) -> Result<EventRow> {
     Ok(EventRow {
         id: r.get(0)?,
         account: r.get(1)?,
@@ -85,7 +84,7 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
 }
 
 /// An event with the message or inbound message it is about.
-fn record(conn: &Connection, row: EventRow) -> Result<EventRecord> {
+fn record(conn: &impl Db, row: EventRow) -> Result<EventRecord> {
     let EventRow {
         id,
         account,
@@ -105,13 +104,11 @@ fn record(conn: &Connection, row: EventRow) -> Result<EventRecord> {
         (None, detail)
     };
     let message = match uuid_col(message_id) {
-        Some(mid) => conn
-            .prepare_cached(&format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"
-            ))?
-            .query_row([&mid[..]], message_row)
-            .optional()?
-            .transpose()?,
+        Some(mid) => conn.one(
+            &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"),
+            args![&mid[..]],
+            message_row,
+        )?,
         None => None,
     };
     let inbound = match uuid_col(inbound_id) {
@@ -131,67 +128,59 @@ fn record(conn: &Connection, row: EventRow) -> Result<EventRecord> {
     })
 }
 
-pub(crate) fn by_id(conn: &Connection, id: i64) -> Result<Option<EventRecord>> {
-    let row = conn
-        .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"))?
-        .query_row([id], event_row)
-        .optional()?;
+pub(crate) fn by_id(conn: &impl Db, id: i64) -> Result<Option<EventRecord>> {
+    let row = conn.one(
+        &format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"),
+        args![id],
+        event_row,
+    )?;
     row.map(|row| record(conn, row)).transpose()
 }
 
 /// An account's events after `after` (an event id), oldest first.
 pub(crate) fn list(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     after: i64,
     limit: usize,
 ) -> Result<Vec<EventRecord>> {
-    let rows = conn
-        .prepare_cached(&format!(
+    let rows = conn.all(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
-        ))?
-        .query_map(params![account.0, after, limit as i64], event_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        ), args![account.0, after, limit as i64], event_row)?;
     rows.into_iter().map(|row| record(conn, row)).collect()
 }
 
 /// Deletes up to `limit` events created before `before` that every enabled
 /// webhook endpoint has relayed, and the finished deliveries (with their
 /// attempts) done before `before`; returns how many rows went.
-pub(crate) fn purge(conn: &Connection, before: Timestamp, limit: usize) -> Result<usize> {
-    let relayed: i64 = conn
-        .prepare_cached(
-            "SELECT COALESCE(MIN(relay_cursor), 9223372036854775807) FROM webhook_endpoints WHERE enabled = 1",
-        )?
-        .query_row([], |r| r.get(0))?;
-    let events = conn
-        .prepare_cached(
-            // The newest event always stays: SQLite numbers the next one
-            // after the largest id left, and cursors (the endpoints', the
-            // clients' of GET /v1/events) must never see an id again.
-            "DELETE FROM events WHERE id IN (
+pub(crate) fn purge(conn: &impl Db, before: Timestamp, limit: usize) -> Result<usize> {
+    let relayed: i64 = conn.single("SELECT COALESCE(MIN(relay_cursor), 9223372036854775807) FROM webhook_endpoints WHERE enabled", args![], |r| r.get(0))?;
+    let events = conn.exec(
+        // The newest event always stays: SQLite numbers the next one
+        // after the largest id left, and cursors (the endpoints', the
+        // clients' of GET /v1/events) must never see an id again.
+        "DELETE FROM events WHERE id IN (
                  SELECT id FROM events WHERE created_at < ?1 AND id <= ?2
                     AND id < (SELECT MAX(id) FROM events) ORDER BY id LIMIT ?3)",
-        )?
-        .execute(params![before.0, relayed, limit as i64])?;
+        args![before.0, relayed, limit as i64],
+    )?;
     let finished = "SELECT id FROM webhook_deliveries
                      WHERE status <> 'pending' AND done_at < ?1 ORDER BY id LIMIT ?2";
-    conn.prepare_cached(&format!(
-        "DELETE FROM webhook_attempts WHERE delivery_id IN ({finished})"
-    ))?
-    .execute(params![before.0, limit as i64])?;
-    let deliveries = conn
-        .prepare_cached(&format!(
-            "DELETE FROM webhook_deliveries WHERE id IN ({finished})"
-        ))?
-        .execute(params![before.0, limit as i64])?;
+    conn.exec(
+        &format!("DELETE FROM webhook_attempts WHERE delivery_id IN ({finished})"),
+        args![before.0, limit as i64],
+    )?;
+    let deliveries = conn.exec(
+        &format!("DELETE FROM webhook_deliveries WHERE id IN ({finished})"),
+        args![before.0, limit as i64],
+    )?;
     Ok(events + deliveries)
 }
 
 // --- this file's part of the store port ------------------------------------------
 
 #[async_trait]
-impl OutboxStore for SqliteStore {
+impl<B: Backend> OutboxStore for SqlStore<B> {
     async fn purge_events(&self, before: Timestamp, limit: usize) -> Result<usize> {
         self.write(move |c| super::events::purge(c, before, limit))
             .await

@@ -1,14 +1,13 @@
 //! SQL for accounts, API keys, the credit ledger, prices and settings.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use smsgate_core::limits::Rate;
 use smsgate_core::net::IpNetwork;
 use smsgate_core::optout::OptOutKeywords;
 use smsgate_core::reach::{self, Reach};
 use smsgate_core::{AccountId, BatchId, Category, Credits, KeyId, MessageId, Price, Timestamp};
 
-use super::SqliteStore;
+use super::{Backend, Db, Rec, SqlStore, args};
 use crate::*;
 use crate::{
     Account, AccountPatch, AccountStatus, ApiKeyInfo, LedgerEntry, NewAccount, NewApiKey, Result,
@@ -19,7 +18,7 @@ const ACCOUNT_COLUMNS: &str = "id, name, status, password_hash, default_country,
      optout_keywords, optin_keywords, require_approved_sender, default_sender, enforce_campaign_check, \
      postback_url, split_balances, rate_burst, rate_per_minute, allowed_countries, allowed_number_types, velocity, number_check";
 
-fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
+fn account_row(r: &Rec<'_>) -> Result<Account> {
     let status: String = r.get(2)?;
     Ok(Account {
         id: AccountId(r.get(0)?),
@@ -39,8 +38,8 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         // hand-edited row) falls back to the defaults rather than hiding
         // the account.
         optout_keywords: OptOutKeywords::from_stored(
-            r.get::<_, Option<String>>(9)?.as_deref(),
-            r.get::<_, Option<String>>(10)?.as_deref(),
+            r.get::<Option<String>>(9)?.as_deref(),
+            r.get::<Option<String>>(10)?.as_deref(),
         )
         .unwrap_or_default(),
         require_approved_sender: r.get(11)?,
@@ -48,37 +47,37 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         enforce_campaign_check: r.get(13)?,
         postback_url: r.get(14)?,
         split_balances: r.get(15)?,
-        rate_limit: match (r.get::<_, Option<u32>>(16)?, r.get::<_, Option<u32>>(17)?) {
+        rate_limit: match (r.get::<Option<u32>>(16)?, r.get::<Option<u32>>(17)?) {
             (Some(burst), Some(per_minute)) => Some(Rate::new(burst, per_minute)),
             _ => None,
         },
         reach: Reach::from_stored(
-            r.get::<_, Option<String>>(18)?.as_deref(),
-            r.get::<_, Option<String>>(19)?.as_deref(),
+            r.get::<Option<String>>(18)?.as_deref(),
+            r.get::<Option<String>>(19)?.as_deref(),
         ),
         // Checked when set; a value that no longer parses is the server's
         // default.
         velocity: r
-            .get::<_, Option<String>>(20)?
+            .get::<Option<String>>(20)?
             .and_then(|v| serde_json::from_str(&v).ok()),
         number_check: r
-            .get::<_, Option<String>>(21)?
+            .get::<Option<String>>(21)?
             .and_then(|c| smsgate_core::NumberCheck::parse(&c)),
     })
 }
 
 const KEY_COLUMNS: &str = "id, account_id, prefix, label, created_at, revoked_at, allowed_ips";
 
-fn key_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyInfo> {
+fn key_row(r: &Rec<'_>) -> Result<ApiKeyInfo> {
     Ok(ApiKeyInfo {
         id: KeyId(r.get(0)?),
         account_id: AccountId(r.get(1)?),
         prefix: r.get(2)?,
         label: r.get(3)?,
         created_at: Timestamp(r.get(4)?),
-        revoked_at: r.get::<_, Option<i64>>(5)?.map(Timestamp),
+        revoked_at: r.get::<Option<i64>>(5)?.map(Timestamp),
         // Checked when set; an entry that no longer parses allows nothing.
-        allowed_ips: r.get::<_, Option<String>>(6)?.map(|s| {
+        allowed_ips: r.get::<Option<String>>(6)?.map(|s| {
             s.split_whitespace()
                 .filter_map(|n| n.parse::<IpNetwork>().ok())
                 .collect()
@@ -90,25 +89,16 @@ pub(crate) fn uuid_col(v: Option<Vec<u8>>) -> Option<[u8; 16]> {
     v.and_then(|b| b.try_into().ok())
 }
 
-pub(crate) fn create_account(
-    conn: &Connection,
-    new: NewAccount,
-    now: Timestamp,
-) -> Result<Account> {
-    let inserted = conn.execute(
+pub(crate) fn create_account(conn: &impl Db, new: NewAccount, now: Timestamp) -> Result<Account> {
+    let inserted = conn.insert_id(
         "INSERT INTO accounts (name, password_hash, default_country, max_parts, balance, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![new.name, new.password_hash, new.default_country, new.max_parts, new.credits.units(), now.0],
+        args![new.name, new.password_hash, new.default_country, new.max_parts, new.credits.units(), now.0],
     );
-    match inserted {
-        Err(rusqlite::Error::SqliteFailure(e, _))
-            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            return Err(StoreError::NameTaken(new.name));
-        }
-        other => other?,
+    let id = match inserted {
+        Err(e) if e.is_unique_violation() => return Err(StoreError::NameTaken(new.name)),
+        other => AccountId(other?),
     };
-    let id = AccountId(conn.last_insert_rowid());
     if new.credits != Credits::ZERO {
         insert_ledger(
             conn,
@@ -125,31 +115,23 @@ pub(crate) fn create_account(
     account(conn, id)?.ok_or(StoreError::NoSuchAccount(id))
 }
 
-pub(crate) fn account(conn: &Connection, id: AccountId) -> Result<Option<Account>> {
+pub(crate) fn account(conn: &impl Db, id: AccountId) -> Result<Option<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id.0], account_row)
-        .optional()?)
+    Ok(conn.one(&sql, args![id.0], account_row)?)
 }
 
-pub(crate) fn account_by_name(conn: &Connection, name: &str) -> Result<Option<Account>> {
+pub(crate) fn account_by_name(conn: &impl Db, name: &str) -> Result<Option<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE name = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([name], account_row)
-        .optional()?)
+    Ok(conn.one(&sql, args![name], account_row)?)
 }
 
-pub(crate) fn accounts(conn: &Connection) -> Result<Vec<Account>> {
+pub(crate) fn accounts(conn: &impl Db) -> Result<Vec<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([], account_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    conn.all(&sql, args![], account_row)
 }
 
 pub(crate) fn update_account(
-    conn: &Connection,
+    conn: &impl Db,
     id: AccountId,
     patch: AccountPatch,
 ) -> Result<Account> {
@@ -159,97 +141,97 @@ pub(crate) fn update_account(
     // A login session rests on the password and an account in use: it
     // ends, in this transaction, when either changes.
     if patch.password_hash.is_some() || patch.status == Some(AccountStatus::Disabled) {
-        conn.execute("DELETE FROM sessions WHERE account_id = ?1", [id.0])?;
+        conn.exec("DELETE FROM sessions WHERE account_id = ?1", args![id.0])?;
     }
     if let Some(status) = patch.status {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET status = ?1 WHERE id = ?2",
-            params![status.as_str(), id.0],
+            args![status.as_str(), id.0],
         )?;
     }
     if let Some(country) = patch.default_country {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET default_country = ?1 WHERE id = ?2",
-            params![country, id.0],
+            args![country, id.0],
         )?;
     }
     if let Some(tz) = patch.timezone {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET timezone = ?1 WHERE id = ?2",
-            params![tz, id.0],
+            args![tz, id.0],
         )?;
     }
     if let Some(max) = patch.max_parts {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET max_parts = ?1 WHERE id = ?2",
-            params![max, id.0],
+            args![max, id.0],
         )?;
     }
     if let Some(hash) = patch.password_hash {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET password_hash = ?1 WHERE id = ?2",
-            params![hash, id.0],
+            args![hash, id.0],
         )?;
     }
     if let Some(sender) = patch.default_sender {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET default_sender = ?1 WHERE id = ?2",
-            params![sender, id.0],
+            args![sender, id.0],
         )?;
     }
     if let Some(rate) = patch.rate_limit {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET rate_burst = ?1, rate_per_minute = ?2 WHERE id = ?3",
-            params![rate.map(|r| r.burst), rate.map(|r| r.per_minute), id.0],
+            args![rate.map(|r| r.burst), rate.map(|r| r.per_minute), id.0],
         )?;
     }
     if let Some(countries) = patch.allowed_countries {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET allowed_countries = ?1 WHERE id = ?2",
-            params![countries.as_deref().map(reach::store_countries), id.0],
+            args![countries.as_deref().map(reach::store_countries), id.0],
         )?;
     }
     if let Some(types) = patch.allowed_number_types {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET allowed_number_types = ?1 WHERE id = ?2",
-            params![reach::store_types(&types), id.0],
+            args![reach::store_types(&types), id.0],
         )?;
     }
     if let Some(check) = patch.number_check {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET number_check = ?1 WHERE id = ?2",
-            params![check.map(smsgate_core::NumberCheck::as_str), id.0],
+            args![check.map(smsgate_core::NumberCheck::as_str), id.0],
         )?;
     }
     if let Some(velocity) = patch.velocity {
         let json = velocity.map(|v| serde_json::to_string(&v).expect("plain numbers"));
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET velocity = ?1 WHERE id = ?2",
-            params![json, id.0],
+            args![json, id.0],
         )?;
     }
     if let Some(split) = patch.split_balances {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET split_balances = ?1 WHERE id = ?2",
-            params![split, id.0],
+            args![split, id.0],
         )?;
     }
     if let Some(enforce) = patch.enforce_campaign_check {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET enforce_campaign_check = ?1 WHERE id = ?2",
-            params![enforce, id.0],
+            args![enforce, id.0],
         )?;
     }
     if let Some(url) = patch.postback_url {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET postback_url = ?1 WHERE id = ?2",
-            params![url, id.0],
+            args![url, id.0],
         )?;
     }
     if let Some(required) = patch.require_approved_sender {
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET require_approved_sender = ?1 WHERE id = ?2",
-            params![required, id.0],
+            args![required, id.0],
         )?;
     }
     if let Some(keywords) = patch.optout_keywords {
@@ -257,16 +239,16 @@ pub(crate) fn update_account(
             Some(k) => (Some(k.stop().join(" ")), Some(k.start().join(" "))),
             None => (None, None),
         };
-        conn.execute(
+        conn.exec(
             "UPDATE accounts SET optout_keywords = ?1, optin_keywords = ?2 WHERE id = ?3",
-            params![stop, start, id.0],
+            args![stop, start, id.0],
         )?;
     }
     account(conn, id)?.ok_or(StoreError::NoSuchAccount(id))
 }
 
 /// `NoSuchAccount` unless the account exists.
-pub(crate) fn require_account(conn: &Connection, id: AccountId) -> Result<()> {
+pub(crate) fn require_account(conn: &impl Db, id: AccountId) -> Result<()> {
     match account(conn, id)? {
         Some(_) => Ok(()),
         None => Err(StoreError::NoSuchAccount(id)),
@@ -274,17 +256,14 @@ pub(crate) fn require_account(conn: &Connection, id: AccountId) -> Result<()> {
 }
 
 pub(crate) fn create_key(
-    conn: &Connection,
+    conn: &impl Db,
     account_id: AccountId,
     key: NewApiKey,
     now: Timestamp,
 ) -> Result<ApiKeyInfo> {
     require_account(conn, account_id)?;
-    conn.execute(
-        "INSERT INTO api_keys (account_id, hash, prefix, label, created_at, allowed_ips) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![account_id.0, &key.hash[..], key.prefix, key.label, now.0, networks_text(key.allowed_ips)],
-    )?;
-    let id = KeyId(conn.last_insert_rowid());
+    let id = conn.insert_id("INSERT INTO api_keys (account_id, hash, prefix, label, created_at, allowed_ips) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", args![account_id.0, &key.hash[..], key.prefix, key.label, now.0, networks_text(key.allowed_ips)])?;
+    let id = KeyId(id);
     key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))
 }
 
@@ -298,52 +277,40 @@ fn networks_text(networks: Option<Vec<IpNetwork>>) -> Option<String> {
     })
 }
 
-fn key_by_id(conn: &Connection, id: KeyId) -> Result<Option<ApiKeyInfo>> {
+fn key_by_id(conn: &impl Db, id: KeyId) -> Result<Option<ApiKeyInfo>> {
     let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id.0], key_row)
-        .optional()?)
+    Ok(conn.one(&sql, args![id.0], key_row)?)
 }
 
 /// Limits a key to client networks (`None`: from anywhere).
 pub(crate) fn set_key_networks(
-    conn: &Connection,
+    conn: &impl Db,
     id: KeyId,
     networks: Option<Vec<IpNetwork>>,
 ) -> Result<ApiKeyInfo> {
-    conn.execute(
+    conn.exec(
         "UPDATE api_keys SET allowed_ips = ?1 WHERE id = ?2",
-        params![networks_text(networks), id.0],
+        args![networks_text(networks), id.0],
     )?;
     key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))
 }
 
-pub(crate) fn revoke_key(conn: &Connection, id: KeyId, now: Timestamp) -> Result<ApiKeyInfo> {
-    conn.execute(
+pub(crate) fn revoke_key(conn: &impl Db, id: KeyId, now: Timestamp) -> Result<ApiKeyInfo> {
+    conn.exec(
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
-        params![now.0, id.0],
+        args![now.0, id.0],
     )?;
     key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))
 }
 
-pub(crate) fn keys(conn: &Connection, account_id: AccountId) -> Result<Vec<ApiKeyInfo>> {
+pub(crate) fn keys(conn: &impl Db, account_id: AccountId) -> Result<Vec<ApiKeyInfo>> {
     let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE account_id = ?1 ORDER BY id");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([account_id.0], key_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    conn.all(&sql, args![account_id.0], key_row)
 }
 
-pub(crate) fn key_by_hash(
-    conn: &Connection,
-    hash: [u8; 32],
-) -> Result<Option<(ApiKeyInfo, Account)>> {
+pub(crate) fn key_by_hash(conn: &impl Db, hash: [u8; 32]) -> Result<Option<(ApiKeyInfo, Account)>> {
     let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE hash = ?1");
-    let Some(key) = conn
-        .prepare_cached(&sql)?
-        .query_row([&hash[..]], key_row)
-        .optional()?
-    else {
+    let Some(key) = conn.one(&sql, args![&hash[..]], key_row)? else {
         return Ok(None);
     };
     let account =
@@ -373,7 +340,7 @@ impl LedgerKind {
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn insert_ledger(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     amount: Credits,
     kind: LedgerKind,
@@ -383,11 +350,8 @@ pub(crate) fn insert_ledger(
     pool: Option<Category>,
     now: Timestamp,
 ) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO ledger (account_id, amount, kind, message_id, batch_id, note, created_at, category)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
+    conn.exec("INSERT INTO ledger (account_id, amount, kind, message_id, batch_id, note, created_at, category)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", args![
         account.0,
         amount.units(),
         kind.as_str(),
@@ -401,7 +365,7 @@ pub(crate) fn insert_ledger(
 }
 
 pub(crate) fn adjust_credits(
-    conn: &Connection,
+    conn: &impl Db,
     id: AccountId,
     amount: Credits,
     note: Option<String>,
@@ -413,7 +377,7 @@ pub(crate) fn adjust_credits(
 /// Adds (or, negative, removes) credits to one category's balance of an
 /// account; never below zero.
 pub(crate) fn adjust_category_credits(
-    conn: &Connection,
+    conn: &impl Db,
     id: AccountId,
     category: Category,
     amount: Credits,
@@ -426,7 +390,7 @@ pub(crate) fn adjust_category_credits(
 /// A top-up or adjustment of the account's balance or of a category's,
 /// with its ledger entry; never below zero.
 fn adjust(
-    conn: &Connection,
+    conn: &impl Db,
     id: AccountId,
     pool: Option<Category>,
     amount: Credits,
@@ -477,125 +441,121 @@ fn adjust(
     Ok(balance)
 }
 
-pub(crate) fn ledger(
-    conn: &Connection,
-    account: AccountId,
-    limit: usize,
-) -> Result<Vec<LedgerEntry>> {
-    let mut stmt = conn.prepare_cached(
+pub(crate) fn ledger(conn: &impl Db, account: AccountId, limit: usize) -> Result<Vec<LedgerEntry>> {
+    conn.all(
         "SELECT id, amount, kind, message_id, batch_id, note, created_at, category FROM ledger
          WHERE account_id = ?1 ORDER BY id DESC LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![account.0, limit as i64], |r| {
-        Ok(LedgerEntry {
-            id: r.get(0)?,
-            amount: Credits::new(r.get(1)?),
-            kind: r.get(2)?,
-            message_id: uuid_col(r.get(3)?).map(MessageId::from_bytes),
-            batch_id: uuid_col(r.get(4)?).map(BatchId::from_bytes),
-            note: r.get(5)?,
-            created_at: Timestamp(r.get(6)?),
-            category: r
-                .get::<_, Option<String>>(7)?
-                .and_then(|c| Category::parse(&c)),
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        args![account.0, limit as i64],
+        |r| {
+            Ok(LedgerEntry {
+                id: r.get(0)?,
+                amount: Credits::new(r.get(1)?),
+                kind: r.get(2)?,
+                message_id: uuid_col(r.get(3)?).map(MessageId::from_bytes),
+                batch_id: uuid_col(r.get(4)?).map(BatchId::from_bytes),
+                note: r.get(5)?,
+                created_at: Timestamp(r.get(6)?),
+                category: r
+                    .get::<Option<String>>(7)?
+                    .and_then(|c| Category::parse(&c)),
+            })
+        },
+    )
 }
 
-pub(crate) fn prices(conn: &Connection) -> Result<Vec<Price>> {
-    let mut stmt = conn.prepare_cached(
+pub(crate) fn prices(conn: &impl Db) -> Result<Vec<Price>> {
+    conn.all(
         "SELECT route_class, prefix, price FROM prices ORDER BY route_class, prefix",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(Price {
-            route_class: r.get(0)?,
-            prefix: r.get(1)?,
-            per_segment: Credits::new(r.get(2)?),
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        args![],
+        |r| {
+            Ok(Price {
+                route_class: r.get(0)?,
+                prefix: r.get(1)?,
+                per_segment: Credits::new(r.get(2)?),
+            })
+        },
+    )
 }
 
-pub(crate) fn set_price(conn: &Connection, p: Price) -> Result<()> {
-    conn.execute(
+pub(crate) fn set_price(conn: &impl Db, p: Price) -> Result<()> {
+    conn.exec(
         "INSERT INTO prices (route_class, prefix, price) VALUES (?1, ?2, ?3)
          ON CONFLICT (route_class, prefix) DO UPDATE SET price = excluded.price",
-        params![p.route_class, p.prefix, p.per_segment.units()],
+        args![p.route_class, p.prefix, p.per_segment.units()],
     )?;
     Ok(())
 }
 
-pub(crate) fn delete_price(conn: &Connection, class: &str, prefix: &str) -> Result<bool> {
-    Ok(conn.execute(
+pub(crate) fn delete_price(conn: &impl Db, class: &str, prefix: &str) -> Result<bool> {
+    Ok(conn.exec(
         "DELETE FROM prices WHERE route_class = ?1 AND prefix = ?2",
-        params![class, prefix],
+        args![class, prefix],
     )? > 0)
 }
 
-pub(crate) fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
-        .query_row([key], |r| r.get(0))
-        .optional()?)
+pub(crate) fn setting(conn: &impl Db, key: &str) -> Result<Option<String>> {
+    Ok(conn.one(
+        "SELECT value FROM settings WHERE key = ?1",
+        args![key],
+        |r| r.get(0),
+    )?)
 }
 
-pub(crate) fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.execute(
+pub(crate) fn set_setting(conn: &impl Db, key: &str, value: &str) -> Result<()> {
+    conn.exec(
         "INSERT INTO settings (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![key, value],
+        args![key, value],
     )?;
     Ok(())
 }
 
 pub(crate) fn create_session(
-    conn: &Connection,
+    conn: &impl Db,
     account: AccountId,
     key_hash: [u8; 32],
     now: Timestamp,
 ) -> Result<()> {
     require_account(conn, account)?;
-    conn.prepare_cached(
-        "INSERT INTO sessions (key_hash, account_id, created_at, last_used_at) VALUES (?1, ?2, ?3, ?3)",
-    )?
-    .execute(params![&key_hash[..], account.0, now.0])?;
+    conn.exec("INSERT INTO sessions (key_hash, account_id, created_at, last_used_at) VALUES (?1, ?2, ?3, ?3)", args![&key_hash[..], account.0, now.0])?;
     Ok(())
 }
 
 /// A session: its account, when it was made and last used.
-pub(crate) fn session(conn: &Connection, key_hash: [u8; 32]) -> Result<Option<SessionRecord>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT account_id, created_at, last_used_at FROM sessions WHERE key_hash = ?1",
-        )?
-        .query_row([&key_hash[..]], |r| {
+pub(crate) fn session(conn: &impl Db, key_hash: [u8; 32]) -> Result<Option<SessionRecord>> {
+    Ok(conn.one(
+        "SELECT account_id, created_at, last_used_at FROM sessions WHERE key_hash = ?1",
+        args![&key_hash[..]],
+        |r| {
             Ok(SessionRecord {
                 account: AccountId(r.get(0)?),
                 created_at: Timestamp(r.get(1)?),
                 last_used_at: Timestamp(r.get(2)?),
             })
-        })
-        .optional()?)
+        },
+    )?)
 }
 
-pub(crate) fn touch_session(conn: &Connection, key_hash: [u8; 32], now: Timestamp) -> Result<()> {
-    conn.prepare_cached("UPDATE sessions SET last_used_at = ?1 WHERE key_hash = ?2")?
-        .execute(params![now.0, &key_hash[..]])?;
+pub(crate) fn touch_session(conn: &impl Db, key_hash: [u8; 32], now: Timestamp) -> Result<()> {
+    conn.exec(
+        "UPDATE sessions SET last_used_at = ?1 WHERE key_hash = ?2",
+        args![now.0, &key_hash[..]],
+    )?;
     Ok(())
 }
 
 /// Forgets sessions unused since before `before`.
-pub(crate) fn purge_sessions(conn: &Connection, before: Timestamp) -> Result<usize> {
-    Ok(conn
-        .prepare_cached("DELETE FROM sessions WHERE last_used_at < ?1")?
-        .execute([before.0])?)
+pub(crate) fn purge_sessions(conn: &impl Db, before: Timestamp) -> Result<usize> {
+    Ok(conn.exec(
+        "DELETE FROM sessions WHERE last_used_at < ?1",
+        args![before.0],
+    )?)
 }
 
 // --- this file's part of the store port ------------------------------------------
 
 #[async_trait]
-impl AccountStore for SqliteStore {
+impl<B: Backend> AccountStore for SqlStore<B> {
     async fn create_account(&self, new: NewAccount, now: Timestamp) -> Result<Account> {
         self.write(move |c| super::accounts::create_account(c, new, now))
             .await
@@ -646,7 +606,7 @@ impl AccountStore for SqliteStore {
 }
 
 #[async_trait]
-impl SessionStore for SqliteStore {
+impl<B: Backend> SessionStore for SqlStore<B> {
     async fn create_session(
         &self,
         account: AccountId,
@@ -671,7 +631,7 @@ impl SessionStore for SqliteStore {
 }
 
 #[async_trait]
-impl SettingStore for SqliteStore {
+impl<B: Backend> SettingStore for SqlStore<B> {
     async fn setting(&self, key: &str) -> Result<Option<String>> {
         let key = key.to_string();
         self.read(move |c| super::accounts::setting(c, &key)).await

@@ -1,0 +1,196 @@
+//! [`Db`] on a PostgreSQL connection: statements numbered the PostgreSQL
+//! way and prepared once per connection.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use postgres::error::SqlState;
+use postgres::{Client, Statement};
+
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+
+use super::{Arg, Db, Dialect, PgArg, Rec};
+use crate::{BackendError, BackendKind, Result, StoreError};
+
+/// One PostgreSQL session, used by one thread at a time.
+pub(crate) struct PgConn {
+    client: RefCell<Client>,
+    prepared: RefCell<HashMap<String, Statement>>,
+}
+
+impl PgConn {
+    pub(crate) fn new(client: Client) -> PgConn {
+        PgConn {
+            client: RefCell::new(client),
+            prepared: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Runs statements without arguments or results (transaction
+    /// control, the schema).
+    pub(crate) fn batch(&self, sql: &str) -> Result<()> {
+        Ok(self.client.borrow_mut().batch_execute(sql)?)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.client.borrow().is_closed()
+    }
+
+    fn statement(&self, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.prepared.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let stmt = self.client.borrow_mut().prepare(&numbered(sql))?;
+        self.prepared
+            .borrow_mut()
+            .insert(sql.to_string(), stmt.clone());
+        Ok(stmt)
+    }
+
+    fn query(&self, sql: &str, args: &[&dyn Arg]) -> Result<Vec<postgres::Row>> {
+        let stmt = self.statement(sql)?;
+        let values: Vec<PgArg<'_>> = args.iter().map(|a| a.pg()).collect();
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
+        Ok(self.client.borrow_mut().query(&stmt, &params)?)
+    }
+}
+
+impl Db for PgConn {
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    fn exec(&self, sql: &str, args: &[&dyn Arg]) -> Result<usize> {
+        let stmt = self.statement(sql)?;
+        let values: Vec<PgArg<'_>> = args.iter().map(|a| a.pg()).collect();
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
+        let n = self.client.borrow_mut().execute(&stmt, &params)?;
+        Ok(n as usize)
+    }
+
+    fn one<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn Arg],
+        f: impl FnOnce(&Rec<'_>) -> Result<T>,
+    ) -> Result<Option<T>> {
+        match self.query(sql, args)?.first() {
+            Some(row) => f(&Rec::Pg(row)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn all<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn Arg],
+        mut f: impl FnMut(&Rec<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.query(sql, args)?
+            .iter()
+            .map(|row| f(&Rec::Pg(row)))
+            .collect()
+    }
+
+    fn insert_id(&self, sql: &str, args: &[&dyn Arg]) -> Result<i64> {
+        let sql = format!("{sql} RETURNING id");
+        let rows = self.query(&sql, args)?;
+        let row = rows
+            .first()
+            .ok_or_else(|| StoreError::Corrupt("an INSERT returned no id".into()))?;
+        Ok(row.try_get(0)?)
+    }
+}
+
+impl ToSql for PgArg<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            PgArg::Int(v) => v.to_sql_checked(ty, out),
+            PgArg::Bool(v) => v.to_sql_checked(ty, out),
+            PgArg::Text(v) => v.to_sql_checked(ty, out),
+            PgArg::Bytes(v) => v.to_sql_checked(ty, out),
+        }
+    }
+
+    // Each variant checks its own type in `to_sql`.
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// `?N` placeholders as `$N`, outside quoted strings and identifiers; a
+/// bare `?` is one more than the largest number so far, as in SQLite.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut quote: Option<char> = None;
+    let mut largest = 0u32;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '?') => {
+                let mut digits = String::new();
+                while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                    digits.push(d);
+                }
+                let n = digits.parse().unwrap_or(largest + 1);
+                largest = largest.max(n);
+                out.push_str(&format!("${n}"));
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// PostgreSQL's errors become the store's here, and only here.
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> StoreError {
+        let kind = match e.code() {
+            Some(c) if *c == SqlState::UNIQUE_VIOLATION => BackendKind::Unique,
+            Some(c)
+                if *c == SqlState::T_R_DEADLOCK_DETECTED
+                    || *c == SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == SqlState::LOCK_NOT_AVAILABLE
+                    || *c == SqlState::TOO_MANY_CONNECTIONS =>
+            {
+                BackendKind::Busy
+            }
+            Some(c) if *c == SqlState::READ_ONLY_SQL_TRANSACTION => BackendKind::ReadOnly,
+            Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => BackendKind::PermissionDenied,
+            Some(c) if *c == SqlState::INVALID_CATALOG_NAME => BackendKind::CannotOpen,
+            _ => BackendKind::Other,
+        };
+        // The driver's Display leaves out the server's message.
+        let message = match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.code().code(), db.message()),
+            None => e.to_string(),
+        };
+        StoreError::Backend(BackendError::new(kind, message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes() {
+        assert_eq!(
+            numbered("SELECT a FROM t WHERE b = ?1 AND c = '?' AND d = ?12"),
+            "SELECT a FROM t WHERE b = $1 AND c = '?' AND d = $12"
+        );
+        assert_eq!(
+            numbered("a = ? AND b = ? AND c = ?2 AND d = ?"),
+            "a = $1 AND b = $2 AND c = $2 AND d = $3"
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! Connections for either backend: one writer thread with group commit,
+//! and a read pool.
+//!
+//! Rather than let writers queue on the database's locks, every write is a
+//! job sent to one thread that owns the node's only write connection. The
+//! thread takes every job waiting, runs them in one transaction (each
+//! inside its own savepoint, so one failing job does not undo the others),
+//! commits once (one fsync, one WAL flush), and only then answers the
+//! callers. Under load this turns N commits into one.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, mpsc};
+
+use tokio::sync::{Semaphore, oneshot};
+
+use crate::{Result, StoreError};
+
+/// Jobs committed together at most; bounds the latency of one commit.
+const MAX_JOBS_PER_COMMIT: usize = 512;
+
+/// A connection the pool drives.
+pub trait PoolConn: Send + 'static {
+    /// The statement that begins a write transaction.
+    const BEGIN: &'static str;
+    /// Runs a transaction-control statement (`BEGIN`, `SAVEPOINT job`, …).
+    fn control(&self, sql: &str) -> Result<()>;
+    /// Makes a broken connection usable again where it can (after a
+    /// database server restarted); called before each use.
+    fn repair(&mut self) {}
+}
+
+type Finish = Box<dyn FnOnce(bool) + Send>;
+type Job<C> = Box<dyn FnOnce(&C) -> Finish + Send>;
+
+/// The write side: a handle to the writer thread.
+pub(crate) struct Writer<C> {
+    jobs: mpsc::Sender<Job<C>>,
+}
+
+impl<C> Clone for Writer<C> {
+    fn clone(&self) -> Self {
+        Writer {
+            jobs: self.jobs.clone(),
+        }
+    }
+}
+
+impl<C: PoolConn> Writer<C> {
+    pub(crate) fn start(name: &str, conn: C) -> Writer<C> {
+        let (tx, rx) = mpsc::channel::<Job<C>>();
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || writer_loop(conn, rx))
+            .expect("spawn the store's writer thread");
+        Writer { jobs: tx }
+    }
+
+    /// Runs `f` in the next group commit and returns its result once the
+    /// commit is durable. If `f` fails, only its own changes are undone.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&C) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job<C> = Box::new(move |conn| {
+            let result = in_savepoint(conn, f);
+            Box::new(move |committed| {
+                let _ = tx.send(match result {
+                    Ok(v) if committed => Ok(v),
+                    Ok(_) => Err(StoreError::CommitFailed("the group commit failed".into())),
+                    Err(e) => Err(e),
+                });
+            })
+        });
+        self.jobs.send(job).map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn in_savepoint<C: PoolConn, T>(conn: &C, f: impl FnOnce(&C) -> Result<T>) -> Result<T> {
+    conn.control("SAVEPOINT job")?;
+    let result = catch_unwind(AssertUnwindSafe(|| f(conn)))
+        .unwrap_or_else(|_| Err(StoreError::Corrupt("a store job panicked".into())));
+    match &result {
+        Ok(_) => conn.control("RELEASE job")?,
+        Err(_) => {
+            conn.control("ROLLBACK TO job")?;
+            conn.control("RELEASE job")?;
+        }
+    }
+    result
+}
+
+fn writer_loop<C: PoolConn>(mut conn: C, jobs: mpsc::Receiver<Job<C>>) {
+    let mut batch: Vec<Job<C>> = Vec::with_capacity(MAX_JOBS_PER_COMMIT);
+    let mut finishers: Vec<Finish> = Vec::with_capacity(MAX_JOBS_PER_COMMIT);
+    while let Ok(first) = jobs.recv() {
+        batch.push(first);
+        while batch.len() < MAX_JOBS_PER_COMMIT {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        conn.repair();
+        if let Err(e) = conn.control(C::BEGIN) {
+            tracing::error!(error = %e, "cannot begin a write transaction");
+            // Without a transaction no job may run; dropping them answers
+            // their callers with `StoreError::Closed`.
+            batch.clear();
+            continue;
+        }
+        for job in batch.drain(..) {
+            finishers.push(job(&conn));
+        }
+        let committed = match conn.control("COMMIT") {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "group commit failed");
+                let _ = conn.control("ROLLBACK");
+                false
+            }
+        };
+        metrics::histogram!("smsgate_store_group_commit_jobs").record(finishers.len() as f64);
+        for finish in finishers.drain(..) {
+            finish(committed);
+        }
+    }
+}
+
+/// The read side: a few connections used from blocking threads.
+pub(crate) struct Readers<C> {
+    idle: Arc<Mutex<Vec<C>>>,
+    permits: Arc<Semaphore>,
+}
+
+impl<C> Clone for Readers<C> {
+    fn clone(&self) -> Self {
+        Readers {
+            idle: self.idle.clone(),
+            permits: self.permits.clone(),
+        }
+    }
+}
+
+impl<C: PoolConn> Readers<C> {
+    pub(crate) fn new(conns: Vec<C>) -> Readers<C> {
+        Readers {
+            permits: Arc::new(Semaphore::new(conns.len())),
+            idle: Arc::new(Mutex::new(conns)),
+        }
+    }
+
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&C) -> Result<T> + Send + 'static,
+    {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let idle = self.idle.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let mut conn = conn.ok_or(StoreError::Closed)?;
+            conn.repair();
+            let result = catch_unwind(AssertUnwindSafe(|| f(&conn)))
+                .unwrap_or_else(|_| Err(StoreError::Corrupt("a store read panicked".into())));
+            idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            result
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+}
