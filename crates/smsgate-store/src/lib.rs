@@ -10,6 +10,7 @@
 
 mod sql;
 pub use sql::{Backend, SqlStore};
+pub mod postgres;
 pub mod sqlite;
 #[cfg(test)]
 pub(crate) mod testing;

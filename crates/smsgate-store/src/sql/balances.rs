@@ -40,7 +40,7 @@ pub(crate) fn credit(
     match pool {
         None => conn.exec("UPDATE accounts SET balance = balance + ?1 WHERE id = ?2", args![amount.units(), account.0])?,
         Some(c) => conn.exec("INSERT INTO category_balances (account_id, category, balance) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (account_id, category) DO UPDATE SET balance = balance + excluded.balance", args![account.0, c.as_str(), amount.units()])?,
+                 ON CONFLICT (account_id, category) DO UPDATE SET balance = category_balances.balance + excluded.balance", args![account.0, c.as_str(), amount.units()])?,
     };
     Ok(())
 }

@@ -13,34 +13,56 @@ use super::{Arg, Db, Dialect, PgArg, Rec};
 use crate::{BackendError, BackendKind, Result, StoreError};
 
 /// One PostgreSQL session, used by one thread at a time.
-pub(crate) struct PgConn {
-    client: RefCell<Client>,
+pub struct PgConn {
+    url: String,
+    /// Always `Some` but while dropping.
+    client: RefCell<Option<Client>>,
     prepared: RefCell<HashMap<String, Statement>>,
 }
 
 impl PgConn {
-    pub(crate) fn new(client: Client) -> PgConn {
+    pub(crate) fn new(url: &str, client: Client) -> PgConn {
         PgConn {
-            client: RefCell::new(client),
+            url: url.to_string(),
+            client: RefCell::new(Some(client)),
             prepared: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Where it connects to.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A new session in place of a broken one; its statements are
+    /// prepared again.
+    pub(crate) fn replace(&mut self, client: Client) {
+        self.client = RefCell::new(Some(client));
+        self.prepared.get_mut().clear();
+    }
+
+    fn client(&self) -> std::cell::RefMut<'_, Client> {
+        std::cell::RefMut::map(self.client.borrow_mut(), |c| {
+            c.as_mut()
+                .expect("a connection is only taken when it is dropped")
+        })
     }
 
     /// Runs statements without arguments or results (transaction
     /// control, the schema).
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
-        Ok(self.client.borrow_mut().batch_execute(sql)?)
+        Ok(self.client().batch_execute(sql)?)
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.client.borrow().is_closed()
+        self.client().is_closed()
     }
 
     fn statement(&self, sql: &str) -> Result<Statement> {
         if let Some(s) = self.prepared.borrow().get(sql) {
             return Ok(s.clone());
         }
-        let stmt = self.client.borrow_mut().prepare(&numbered(sql))?;
+        let stmt = self.client().prepare(&numbered(sql))?;
         self.prepared
             .borrow_mut()
             .insert(sql.to_string(), stmt.clone());
@@ -51,7 +73,7 @@ impl PgConn {
         let stmt = self.statement(sql)?;
         let values: Vec<PgArg<'_>> = args.iter().map(|a| a.pg()).collect();
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-        Ok(self.client.borrow_mut().query(&stmt, &params)?)
+        Ok(self.client().query(&stmt, &params)?)
     }
 }
 
@@ -62,7 +84,7 @@ impl Db for PgConn {
         let stmt = self.statement(sql)?;
         let values: Vec<PgArg<'_>> = args.iter().map(|a| a.pg()).collect();
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-        let n = self.client.borrow_mut().execute(&stmt, &params)?;
+        let n = self.client().execute(&stmt, &params)?;
         Ok(n as usize)
     }
 
@@ -120,6 +142,19 @@ impl ToSql for PgArg<'_> {
     }
 
     to_sql_checked!();
+}
+
+/// The driver runs each connection on a runtime of its own, which may not
+/// be dropped where a task runs (a store dropped in async code would
+/// panic): a connection is closed on a thread of its own.
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.get_mut().take() {
+            let _ = std::thread::Builder::new()
+                .name("smsgate-pg-close".into())
+                .spawn(move || drop(client));
+        }
+    }
 }
 
 /// `?N` placeholders as `$N`, outside quoted strings and identifiers; a

@@ -7,9 +7,9 @@ mod tests;
 
 use std::path::Path;
 
+use crate::sql::pool::{Readers, Writer};
 use crate::sql::{Backend, SqlStore};
 use crate::*;
-use crate::sql::pool::{Readers, Writer};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts them.
 const MIGRATIONS: &[&str] = &[

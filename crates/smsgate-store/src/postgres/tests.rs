@@ -1,0 +1,62 @@
+//! The PostgreSQL adapter against the machine's server: the behaviour
+//! suite, on a fresh database per test.
+
+use super::PostgresStore;
+
+/// A fresh database on the server at `SMSGATE_TEST_PG` (or the local
+/// one), dropped with the guard.
+pub(crate) struct TestDb {
+    admin: String,
+    name: String,
+    pub(crate) url: String,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let _ = on_server(&self.admin, &sql);
+    }
+}
+
+/// Runs `sql` on the server (on a thread: the driver may not block a
+/// task's thread).
+fn on_server(admin: &str, sql: &str) -> Result<(), postgres::Error> {
+    std::thread::scope(|s| {
+        s.spawn(|| postgres::Client::connect(admin, postgres::NoTls)?.batch_execute(sql))
+            .join()
+            .expect("no panic")
+    })
+}
+
+pub(crate) fn server() -> String {
+    std::env::var("PG_TEST_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub(crate) fn fresh_db() -> TestDb {
+    let admin = server();
+    let name = format!("smsgate_test_{}", crate::sql::random_id("", 8));
+    on_server(&admin, &format!("CREATE DATABASE {name}"))
+        .unwrap_or_else(|e| panic!("the tests need PostgreSQL at {admin} (PG_TEST_URL): {e}"));
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    TestDb {
+        url: format!("{base}/{name}"),
+        admin,
+        name,
+    }
+}
+
+fn open() -> (TestDb, PostgresStore) {
+    let db = fresh_db();
+    let store = PostgresStore::open(&db.url).unwrap();
+    (db, store)
+}
+
+crate::testing::behaviour_suite!(open());
+
+#[test]
+fn opening_twice_migrates_once() {
+    let db = fresh_db();
+    drop(PostgresStore::open(&db.url).unwrap());
+    drop(PostgresStore::open(&db.url).unwrap());
+}
