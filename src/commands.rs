@@ -4,15 +4,13 @@
 //! otherwise (or with `--json`). Accounts and keys are named by id or by
 //! name (an account's name; a key's prefix or label).
 
-use std::sync::Arc;
-
+use crate::database::Opened;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use smsgate_core::KeyId;
 use smsgate_engine::{AccountRequest, Engine};
-use smsgate_store::sqlite::SqliteStore;
-use smsgate_store::{Account, AccountPatch, AccountStatus, ApiKeyInfo, Store};
+use smsgate_store::{Account, AccountPatch, AccountStatus, ApiKeyInfo};
 
 use crate::config::Config;
 
@@ -81,18 +79,6 @@ pub enum CreditsCommand {
         #[arg(long)]
         note: Option<String>,
     },
-}
-
-/// Admin commands work on an existing database unless told to create it:
-/// a mistyped `--db` would otherwise make a new, empty one.
-fn require_db(config: &Config, may_create: bool) -> anyhow::Result<()> {
-    if !may_create && !config.db.exists() {
-        anyhow::bail!(
-            "the database {} does not exist; check --db, or pass --create to make a new one",
-            config.db.display()
-        );
-    }
-    Ok(())
 }
 
 /// How a command shows its result.
@@ -212,10 +198,7 @@ async fn find_key(engine: &Engine, reference: &str) -> anyhow::Result<ApiKeyInfo
 }
 
 async fn offline(config: &Config) -> anyhow::Result<Engine> {
-    require_db(config, config.create_db)?;
-    let store = SqliteStore::open(&config.db)
-        .with_context(|| format!("cannot open the database {}", config.db.display()))?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = Opened::open(&config.db, config.create_db)?.store();
     Ok(Engine::offline(store).await?)
 }
 
@@ -433,12 +416,14 @@ pub async fn connectors(args: AdminClientArgs, out: Output) -> anyhow::Result<()
 
 /// `smsgate backup FILE`: a consistent copy of the database.
 pub async fn backup(config: &Config, file: &std::path::Path, out: Output) -> anyhow::Result<()> {
-    require_db(config, false)?;
-    let store = smsgate_store::sqlite::SqliteStore::open(&config.db)
-        .with_context(|| format!("cannot open the database {}", config.db.display()))?;
+    let Opened::Sqlite(store) = Opened::open(&config.db, false)? else {
+        anyhow::bail!(
+            "smsgate backup copies an SQLite database; back up PostgreSQL with its own tools (pg_dump, base backups)"
+        );
+    };
     store.backup(file).await?;
     out.show(
-        &json!({"backup": file.display().to_string(), "of": config.db.display().to_string()}),
+        &json!({"backup": file.display().to_string(), "of": config.db.to_string()}),
         &[],
     );
     Ok(())

@@ -7,8 +7,9 @@
 //! TOML scalars (numbers, booleans) when they parse as one, else as text.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::database::Database;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use smsgate_api::dialects::DialectsConfig;
@@ -27,8 +28,9 @@ pub enum LogFormat {
 pub struct Config {
     /// Address of the HTTP server. Default 127.0.0.1:8080.
     pub listen: SocketAddr,
-    /// SQLite database file. Default ./smsgate.db.
-    pub db: PathBuf,
+    /// Where the data lives: an SQLite file (default ./smsgate.db) or
+    /// a PostgreSQL URL (`postgres://user@host/db`).
+    pub db: Database,
     /// Admin commands may create `db` when it does not exist (`--create`).
     #[serde(skip)]
     pub create_db: bool,
@@ -57,7 +59,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            db: PathBuf::from("smsgate.db"),
+            db: Database::default(),
             create_db: false,
             admin_token: None,
             demo_credits: 1000,
@@ -226,7 +228,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.listen.port(), 9000);
-        assert_eq!(c.db, PathBuf::from("/tmp/x.db"));
+        assert_eq!(c.db, Database::Sqlite("/tmp/x.db".into()));
         assert_eq!(c.engine.simulator.delivery_delay_ms, 5);
         assert_eq!(c.engine.simulator.rejected_ratio, 0.5);
     }

@@ -4,6 +4,7 @@
 
 mod commands;
 mod config;
+mod database;
 mod metrics_catalog;
 mod serve;
 
@@ -18,9 +19,10 @@ struct Cli {
     /// TOML configuration file.
     #[arg(long, global = true, env = "SMSGATE_CONFIG")]
     config: Option<PathBuf>,
-    /// SQLite database file (default ./smsgate.db).
+    /// SQLite database file (default ./smsgate.db), or a PostgreSQL URL
+    /// (postgres://user@host/db).
     #[arg(long, global = true)]
-    db: Option<PathBuf>,
+    db: Option<String>,
     /// Let an admin command create the database when it does not exist
     /// (`serve` always does).
     #[arg(long, global = true)]
@@ -87,7 +89,7 @@ fn main() -> anyhow::Result<()> {
     let out = commands::Output::choose(cli.json);
     let mut config = config::Config::load(cli.config.as_deref(), std::env::vars())?;
     if let Some(db) = cli.db {
-        config.db = db;
+        config.db = database::Database::parse(&db);
     }
     config.create_db = cli.create;
     let runtime = tokio::runtime::Builder::new_multi_thread()

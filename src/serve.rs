@@ -11,10 +11,10 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use smsgate_api::AppState;
 use smsgate_engine::{AccountRequest, Engine, accounts::hash_key};
 use smsgate_store::Store;
-use smsgate_store::sqlite::SqliteStore;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, LogFormat};
+use crate::database::Opened;
 
 const ADMIN_TOKEN_SETTING: &str = "admin_token_sha256";
 
@@ -40,11 +40,8 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         .ok();
     crate::metrics_catalog::describe();
 
-    let sqlite = Arc::new(
-        SqliteStore::open(&config.db)
-            .with_context(|| format!("cannot open the database {}", config.db.display()))?,
-    );
-    let store: Arc<dyn Store> = sqlite.clone();
+    let opened = Opened::open(&config.db, true)?;
+    let store: Arc<dyn Store> = opened.store();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -63,14 +60,14 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
             target: "smsgate::start",
             version = env!("CARGO_PKG_VERSION"),
             address = %base,
-            database = %config.db.display(),
+            database = %config.db,
             "listening"
         );
     } else {
         println!(
             "smsgate {} listening on {base} (database {})",
             env!("CARGO_PKG_VERSION"),
-            config.db.display()
+            config.db
         );
     }
 
@@ -104,10 +101,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         .context("HTTP server failed")?;
     tracing::info!("HTTP server stopped; finishing accepted work");
     engine.shutdown().await;
-    // One whole database file, not a file and its log.
-    if let Err(e) = sqlite.checkpoint().await {
-        tracing::warn!(error = %e, "the write-ahead log was not checkpointed");
-    }
+    opened.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
 }

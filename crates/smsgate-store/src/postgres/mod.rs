@@ -98,8 +98,8 @@ fn connect(url: &str) -> Result<Client> {
     })
 }
 
-/// The URL without its password, for messages.
-fn redacted(url: &str) -> String {
+/// The URL without its password, for messages and logs.
+pub fn redacted(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];
