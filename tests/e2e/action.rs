@@ -365,3 +365,6 @@ async fn account_settings_have_their_codes() {
         .await;
     assert_eq!(account["balance"], 100, "nothing charged");
 }
+
+// The same tests with the server on PostgreSQL.
+crate::support::on_postgres!(the_examples_send_mask_track_clicks_and_check_campaigns,);

@@ -160,3 +160,6 @@ async fn sigterm_finishes_accepted_work_and_exits_cleanly() {
         "claimed again after a clean stop: {retaken:?}"
     );
 }
+
+// The same tests with the server on PostgreSQL.
+crate::support::on_postgres!(sigkill_mid_load_loses_no_acknowledged_message,);

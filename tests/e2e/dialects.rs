@@ -278,3 +278,9 @@ async fn switched_off_dialects_answer_404() {
     // The native API is still there.
     assert_eq!(server.balance(&key).await, 10);
 }
+
+// The same tests with the server on PostgreSQL.
+crate::support::on_postgres!(
+    every_face_charges_alike_and_delivers_what_the_native_api_shows,
+    no_face_shows_another_account_s_messages,
+);

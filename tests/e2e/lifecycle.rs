@@ -464,3 +464,21 @@ async fn batches_accept_items_on_their_own_and_count_statuses() {
     let (_, m) = s.get(&key, &format!("/v1/messages/{id}")).await;
     assert_eq!(m["text"], "Hi #0");
 }
+
+// The same tests with the server on PostgreSQL.
+crate::support::on_postgres!(
+    message_goes_from_accepted_to_delivered_and_is_charged_once,
+    long_and_unicode_texts_are_charged_per_segment,
+    partial_acceptance_charges_only_accepted_recipients,
+    scheduled_message_waits_then_is_delivered,
+    canceling_a_scheduled_message_refunds_it,
+    sent_messages_cannot_be_canceled,
+    carrier_rejections_are_refunded_and_undelivered_are_not,
+    temporary_failures_are_retried_until_they_fail_and_are_refunded,
+    validity_expires_messages_that_cannot_be_sent_in_time,
+    listing_filters_and_paginates_newest_first,
+    idempotency_key_replays_the_first_answer_and_charges_once,
+    concurrent_sends_never_overspend,
+    preview_charges_nothing,
+    batches_accept_items_on_their_own_and_count_statuses,
+);

@@ -782,3 +782,6 @@ async fn aliases_are_the_account_s_sender_ids() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+// The same tests with the server on PostgreSQL.
+crate::support::on_postgres!(the_samples_log_in_send_in_every_date_form_and_follow_the_order,);

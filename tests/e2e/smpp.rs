@@ -759,3 +759,14 @@ async fn routes_pick_the_connector_and_the_simulator_only_where_named() {
     assert!(m["error"].as_str().unwrap().contains("no route"), "{m}");
     assert_eq!(smsc.submits().len(), 1);
 }
+
+// The same tests with the server on PostgreSQL.
+crate::support::on_postgres!(
+    a_message_is_submitted_and_its_receipt_delivers_it,
+    long_messages_in_every_concatenation_mode,
+    receipts_before_the_acknowledgement_and_in_other_forms,
+    undelivered_receipts_and_permanent_refusals,
+    a_dropped_connection_and_a_restarted_smsc_lose_nothing,
+    inbound_messages_are_decoded_reassembled_and_listed_for_the_owner,
+    sigterm_unbinds_every_bind_and_exits,
+);

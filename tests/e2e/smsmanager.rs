@@ -353,3 +353,6 @@ async fn every_error_has_the_dialect_s_shape() {
         .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+// The same tests with the server on PostgreSQL.
+crate::support::on_postgres!(the_samples_send_one_many_and_simple,);

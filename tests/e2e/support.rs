@@ -15,6 +15,9 @@ pub struct Server {
     child: Option<Child>,
     pub base: String,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database it runs on, when it does (see
+    /// [`on_postgres`]); else the SQLite file in `dir`.
+    pub postgres: Option<PgDatabase>,
     pub env: Vec<(String, String)>,
     pub http: Client,
 }
@@ -67,6 +70,7 @@ impl Server {
         let mut server = Server {
             child: None,
             base: String::new(),
+            postgres: STORE.get().then(PgDatabase::create),
             dir,
             env: all,
             http: http_client(Duration::from_secs(30)),
@@ -89,15 +93,24 @@ impl Server {
         (field("VmRSS:"), field("VmHWM:"))
     }
 
+    /// The SQLite file (on SQLite).
     pub fn db(&self) -> PathBuf {
         self.dir.path().join("smsgate.db")
+    }
+
+    /// What `--db` says: the SQLite file or the PostgreSQL URL.
+    pub fn db_arg(&self) -> std::ffi::OsString {
+        match &self.postgres {
+            Some(pg) => pg.url.clone().into(),
+            None => self.db().into(),
+        }
     }
 
     /// Starts the process (again) on the same database.
     pub fn spawn(&mut self, listen: &str) {
         let mut child = Command::new(binary())
             .args(["serve", "--listen", listen, "--db"])
-            .arg(self.db())
+            .arg(self.db_arg())
             .envs(self.env.iter().cloned())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -272,6 +285,80 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+thread_local! {
+    /// Servers this thread starts run on PostgreSQL.
+    static STORE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs an e2e test (a `#[tokio::test]`, which runs on the calling
+/// thread) with its servers on PostgreSQL: a fresh database each, on the
+/// server at `PG_TEST_URL` (default: the local one, user postgres).
+pub fn run_on_postgres(test: fn()) {
+    STORE.set(true);
+    let done = std::panic::catch_unwind(test);
+    STORE.set(false);
+    if let Err(panic) = done {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// `on_postgres!(a, b)` in a test module: `a` and `b` again, as
+/// `on_postgres::a` and `on_postgres::b`, with their servers on PostgreSQL.
+macro_rules! on_postgres {
+    ($($name:ident),* $(,)?) => {
+        mod on_postgres {
+            $(
+                #[test]
+                fn $name() {
+                    crate::support::run_on_postgres(super::$name);
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_postgres;
+
+/// A database of its own for one server, dropped with it.
+pub struct PgDatabase {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    fn create() -> PgDatabase {
+        let admin = std::env::var("PG_TEST_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("smsgate_e2e_{:016x}", fastrand::u64(..));
+        pg(&admin, &format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("the tests need PostgreSQL at {admin} (PG_TEST_URL): {e}"));
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        PgDatabase {
+            url: format!("{base}/{name}"),
+            admin,
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = pg(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+/// Runs SQL on a thread of its own: the driver may not block a task's.
+fn pg(url: &str, sql: &str) -> Result<(), postgres::Error> {
+    std::thread::scope(|s| {
+        s.spawn(|| postgres::Client::connect(url, postgres::NoTls)?.batch_execute(sql))
+            .join()
+            .expect("no panic")
+    })
 }
 
 /// An HTTP client for the tests. reqwest is built with rustls without a

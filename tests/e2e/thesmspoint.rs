@@ -415,3 +415,6 @@ async fn every_documented_error_text() {
         (StatusCode::FORBIDDEN, Some("Request Type Not Allowed"))
     );
 }
+
+// The same tests with the server on PostgreSQL.
+crate::support::on_postgres!(the_samples_query_send_and_follow_delivery,);

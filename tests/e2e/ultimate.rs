@@ -560,3 +560,6 @@ async fn a_switched_off_dialect_answers_404() {
     assert_eq!(status, StatusCode::OK);
     assert!(doc["paths"]["/api/http/sms/send"].is_object(), "{doc}");
 }
+
+// The same tests with the server on PostgreSQL.
+crate::support::on_postgres!(the_seed_samples_send_and_follow_a_message_to_delivered,);

@@ -470,3 +470,12 @@ async fn a_message_s_callback_url_receives_its_events_signed_with_the_callbacks_
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
 }
+
+// The same tests with the server on PostgreSQL.
+crate::support::on_postgres!(
+    failures_timeouts_and_500s_are_retried_until_every_event_arrives_signed_in_order,
+    nothing_is_lost_across_a_restart_and_a_receiver_that_was_down,
+    endpoints_are_the_account_s_own_and_bad_ones_are_refused,
+    test_events_replays_and_a_disabled_endpoint,
+    a_message_s_callback_url_receives_its_events_signed_with_the_callbacks_secret,
+);

@@ -1505,11 +1505,96 @@ pub async fn balances_stop_at_their_maximum_without_a_change(store: &dyn Store) 
         .unwrap();
 }
 
+/// An operator approves any account's sender or template; an account
+/// finds only its own, and a duplicate is refused.
+pub async fn senders_and_templates_are_the_account_s_own_until_approved(store: &dyn Store) {
+    let a = account(store, "sa", 0).await;
+    let b = account(store, "sb", 0).await;
+    let sender = store
+        .create_sender(
+            a,
+            NewSender {
+                sender_id: "ACME".into(),
+                category: Category::Transactional,
+                purpose: None,
+            },
+            Timestamp(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sender.status, Approval::Pending);
+    assert!(matches!(
+        store
+            .create_sender(
+                a,
+                NewSender {
+                    sender_id: "ACME".into(),
+                    category: Category::Otp,
+                    purpose: None,
+                },
+                Timestamp(2),
+            )
+            .await,
+        Err(StoreError::Duplicate(_))
+    ));
+    assert_eq!(store.sender(b, sender.id.clone()).await.unwrap(), None);
+    let approved = store
+        .approve_sender(sender.id.clone(), Timestamp(3))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (approved.status, approved.approved_at),
+        (Approval::Approved, Some(Timestamp(3)))
+    );
+    assert_eq!(
+        store
+            .sender_by_name(a, "ACME")
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        Approval::Approved
+    );
+    let template = store
+        .create_template(
+            a,
+            NewTemplate {
+                name: "otp".into(),
+                template_id: "T1".into(),
+                category: Category::Otp,
+                sender_id: Some("ACME".into()),
+                text: "Your code is {#var#}".into(),
+            },
+            Timestamp(4),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.template(b, template.id.clone()).await.unwrap(), None);
+    let approved = store
+        .approve_template(template.id.clone(), Timestamp(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(approved.status, Approval::Approved);
+    assert_eq!(
+        store
+            .template_by_template_id(a, "T1")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        template.id
+    );
+    assert!(store.delete_sender(a, sender.id.clone()).await.unwrap());
+    assert!(store.senders(a).await.unwrap().is_empty());
+}
+
 /// Runs every test of the suite on a fresh store from `$open` (an
 /// expression giving `(guard, store)`), one `#[tokio::test]` each.
 macro_rules! behaviour_suite {
     ($open:expr) => {
-        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change);
+        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved);
     };
     (@each $open:expr; $($name:ident),* $(,)?) => {
         $(

@@ -120,7 +120,7 @@ pub(crate) fn sender(
     id: &PublicId,
 ) -> Result<Option<SenderRecord>> {
     conn.one(&format!(
-        "SELECT {SENDER_COLUMNS} FROM senders WHERE uid = ?1 AND (?2 IS NULL OR account_id = ?2)"
+        "SELECT {SENDER_COLUMNS} FROM senders WHERE uid = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR account_id = ?2)"
     ), args![id.as_str(), account.map(|a| a.0)], sender_row)
 }
 
@@ -200,7 +200,7 @@ pub(crate) fn template(
     id: &PublicId,
 ) -> Result<Option<TemplateRecord>> {
     conn.one(&format!(
-        "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE uid = ?1 AND (?2 IS NULL OR account_id = ?2)"
+        "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE uid = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR account_id = ?2)"
     ), args![id.as_str(), account.map(|a| a.0)], template_row)
 }
 
