@@ -117,12 +117,12 @@ pub(crate) fn create_account(conn: &impl Db, new: NewAccount, now: Timestamp) ->
 
 pub(crate) fn account(conn: &impl Db, id: AccountId) -> Result<Option<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1");
-    Ok(conn.one(&sql, args![id.0], account_row)?)
+    conn.one(&sql, args![id.0], account_row)
 }
 
 pub(crate) fn account_by_name(conn: &impl Db, name: &str) -> Result<Option<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE name = ?1");
-    Ok(conn.one(&sql, args![name], account_row)?)
+    conn.one(&sql, args![name], account_row)
 }
 
 pub(crate) fn accounts(conn: &impl Db) -> Result<Vec<Account>> {
@@ -279,7 +279,7 @@ fn networks_text(networks: Option<Vec<IpNetwork>>) -> Option<String> {
 
 fn key_by_id(conn: &impl Db, id: KeyId) -> Result<Option<ApiKeyInfo>> {
     let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1");
-    Ok(conn.one(&sql, args![id.0], key_row)?)
+    conn.one(&sql, args![id.0], key_row)
 }
 
 /// Limits a key to client networks (`None`: from anywhere).
@@ -494,11 +494,11 @@ pub(crate) fn delete_price(conn: &impl Db, class: &str, prefix: &str) -> Result<
 }
 
 pub(crate) fn setting(conn: &impl Db, key: &str) -> Result<Option<String>> {
-    Ok(conn.one(
+    conn.one(
         "SELECT value FROM settings WHERE key = ?1",
         args![key],
         |r| r.get(0),
-    )?)
+    )
 }
 
 pub(crate) fn set_setting(conn: &impl Db, key: &str, value: &str) -> Result<()> {
@@ -523,7 +523,7 @@ pub(crate) fn create_session(
 
 /// A session: its account, when it was made and last used.
 pub(crate) fn session(conn: &impl Db, key_hash: [u8; 32]) -> Result<Option<SessionRecord>> {
-    Ok(conn.one(
+    conn.one(
         "SELECT account_id, created_at, last_used_at FROM sessions WHERE key_hash = ?1",
         args![&key_hash[..]],
         |r| {
@@ -533,7 +533,7 @@ pub(crate) fn session(conn: &impl Db, key_hash: [u8; 32]) -> Result<Option<Sessi
                 last_used_at: Timestamp(r.get(2)?),
             })
         },
-    )?)
+    )
 }
 
 pub(crate) fn touch_session(conn: &impl Db, key_hash: [u8; 32], now: Timestamp) -> Result<()> {
@@ -546,10 +546,10 @@ pub(crate) fn touch_session(conn: &impl Db, key_hash: [u8; 32], now: Timestamp) 
 
 /// Forgets sessions unused since before `before`.
 pub(crate) fn purge_sessions(conn: &impl Db, before: Timestamp) -> Result<usize> {
-    Ok(conn.exec(
+    conn.exec(
         "DELETE FROM sessions WHERE last_used_at < ?1",
         args![before.0],
-    )?)
+    )
 }
 
 // --- this file's part of the store port ------------------------------------------

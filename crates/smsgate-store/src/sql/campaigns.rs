@@ -8,11 +8,11 @@ use crate::*;
 use crate::{Campaign, ChangeCount, Result, StoreError};
 
 fn campaign_id(conn: &impl Db, account: AccountId, reference: &str) -> Result<Option<i64>> {
-    Ok(conn.one(
+    conn.one(
         "SELECT id FROM campaigns WHERE account_id = ?1 AND ref = ?2",
         args![account.0, reference],
         |r| r.get(0),
-    )?)
+    )
 }
 
 pub(crate) fn create(

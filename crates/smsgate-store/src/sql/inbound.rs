@@ -303,10 +303,10 @@ pub(crate) fn numbers(conn: &impl Db) -> Result<Vec<NumberAssignment>> {
 
 /// Drops parts whose siblings never came, received before `before`.
 pub(crate) fn purge_parts(conn: &impl Db, before: Timestamp) -> Result<usize> {
-    Ok(conn.exec(
+    conn.exec(
         "DELETE FROM inbound_parts WHERE received_at < ?1",
         args![before.0],
-    )?)
+    )
 }
 
 /// Routes inbound messages to `number` whose first word is `keyword` to

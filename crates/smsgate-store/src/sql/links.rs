@@ -64,11 +64,9 @@ pub(crate) fn click(conn: &impl Db, code: &str, now: Timestamp) -> Result<Option
 }
 
 pub(crate) fn target(conn: &impl Db, code: &str) -> Result<Option<String>> {
-    Ok(
-        conn.one("SELECT url FROM links WHERE code = ?1", args![code], |r| {
-            r.get(0)
-        })?,
-    )
+    conn.one("SELECT url FROM links WHERE code = ?1", args![code], |r| {
+        r.get(0)
+    })
 }
 
 pub(crate) fn of_message(conn: &impl Db, message: MessageId) -> Result<Vec<LinkRecord>> {

@@ -265,10 +265,10 @@ pub(crate) fn accept(
 }
 
 pub(crate) fn purge_idempotency(conn: &impl Db, before: Timestamp) -> Result<usize> {
-    Ok(conn.exec(
+    conn.exec(
         "DELETE FROM idempotency WHERE created_at < ?1",
         args![before.0],
-    )?)
+    )
 }
 
 // --- queries --------------------------------------------------------------------------
@@ -808,10 +808,10 @@ const OUTBOUND_COLUMNS: &str = "id, account_id, recipient, sender, body, encodin
 
 pub(crate) fn release_leases(conn: &impl Db) -> Result<usize> {
     // A lease in the past is claimed again by the next claim.
-    Ok(conn.exec(
+    conn.exec(
         "UPDATE messages SET lease_until = 0 WHERE status = 'submitting'",
         args![],
-    )?)
+    )
 }
 
 pub(crate) fn claim(

@@ -255,10 +255,10 @@ fn take_pending(conn: &impl Db, connector: &str, key: &str) -> Result<Vec<Status
 
 /// Drops pending receipts received before `before`.
 pub(crate) fn purge_pending(conn: &impl Db, before: Timestamp) -> Result<usize> {
-    Ok(conn.exec(
+    conn.exec(
         "DELETE FROM pending_receipts WHERE received_at < ?1",
         args![before.0],
-    )?)
+    )
 }
 
 pub(crate) fn parts(conn: &impl Db, id: MessageId) -> Result<Vec<PartRecord>> {

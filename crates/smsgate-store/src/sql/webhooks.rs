@@ -230,11 +230,11 @@ fn events_after(
 
 /// Deliveries of the endpoint still pending.
 fn pending(conn: &impl Db, key: i64) -> Result<i64> {
-    Ok(conn.single(
+    conn.single(
         "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = ?1 AND status = 'pending'",
         args![key],
         |r| r.get(0),
-    )?)
+    )
 }
 
 /// Makes deliveries of `events` for the endpoint (those it wants);
@@ -453,11 +453,11 @@ pub(crate) fn claim(
 }
 
 pub(crate) fn release_leases(conn: &impl Db) -> Result<usize> {
-    Ok(conn.exec(
+    conn.exec(
         "UPDATE webhook_deliveries SET lease_until = NULL
               WHERE status = 'pending' AND lease_until IS NOT NULL",
         args![],
-    )?)
+    )
 }
 
 /// Records an attempt. Only a pending delivery moves: one that ended while
