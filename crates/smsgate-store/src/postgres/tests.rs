@@ -60,3 +60,37 @@ fn opening_twice_migrates_once() {
     drop(PostgresStore::open(&db.url).unwrap());
     drop(PostgresStore::open(&db.url).unwrap());
 }
+
+/// Four nodes on one database, 50 sends of one credit each from every
+/// node at once, on a balance of 50: exactly 50 are charged in all (the
+/// conditional debit holds across connections), and the ledger adds up.
+#[tokio::test]
+async fn debits_from_several_nodes_never_overdraw() {
+    use crate::testing::*;
+    use crate::*;
+    let db = fresh_db();
+    let nodes: Vec<PostgresStore> = (0..4)
+        .map(|_| PostgresStore::open(&db.url).unwrap())
+        .collect();
+    let a = account(&nodes[0], "shared", 50).await;
+    let sends = (0..200)
+        .map(|i| {
+            nodes[i % 4].accept(
+                vec![submission(
+                    a,
+                    vec![message(&format!("+3161234{i:04}"), 1, None)],
+                )],
+                smsgate_core::Timestamp(10),
+            )
+        })
+        .collect();
+    let answers = join_all(sends).await;
+    let accepted = answers
+        .iter()
+        .filter(|r| matches!(r.as_ref().unwrap()[0], Ok(_)))
+        .count();
+    assert_eq!(accepted, 50);
+    assert_eq!(balance(&nodes[3], a).await, 0);
+    let ledger = nodes[1].ledger(a, 1000).await.unwrap();
+    assert_eq!(ledger.iter().map(|e| e.amount.units()).sum::<i64>(), 0);
+}
