@@ -414,6 +414,28 @@ pub async fn connectors(args: AdminClientArgs, out: Output) -> anyhow::Result<()
     answer(response, out).await
 }
 
+/// `smsgate migrate --from FILE --to URL`: an SQLite installation copied
+/// into PostgreSQL, table by table, every count checked.
+pub fn migrate(from: &std::path::Path, to: &str, out: Output) -> anyhow::Result<()> {
+    if !to.starts_with("postgres://") && !to.starts_with("postgresql://") {
+        anyhow::bail!("--to takes a PostgreSQL URL (postgres://user@host/db), not {to:?}");
+    }
+    let copied =
+        smsgate_store::postgres::copy::sqlite_to_postgres(from, to).with_context(|| {
+            format!(
+                "cannot migrate {} to {}",
+                from.display(),
+                smsgate_store::postgres::redacted(to)
+            )
+        })?;
+    let tables: Vec<Value> = copied
+        .iter()
+        .map(|c| json!({"table": c.table, "rows": c.rows}))
+        .collect();
+    out.show(&Value::Array(tables), &["table", "rows"]);
+    Ok(())
+}
+
 /// `smsgate backup FILE`: a consistent copy of the database.
 pub async fn backup(config: &Config, file: &std::path::Path, out: Output) -> anyhow::Result<()> {
     let Opened::Sqlite(store) = Opened::open(&config.db, false)? else {

@@ -68,6 +68,19 @@ enum Command {
         /// Where the copy goes; must not exist.
         file: PathBuf,
     },
+    /// Copy an SQLite installation into an empty PostgreSQL database
+    /// (accounts, keys, balances and ledger, messages and their history,
+    /// events, webhooks, every registry), with the rows of every table
+    /// counted on both sides. Stop smsgate first: what is written after the
+    /// copy begins is not copied.
+    Migrate {
+        /// The SQLite database file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL database, e.g. postgres://smsgate@db.example/smsgate.
+        #[arg(long)]
+        to: String,
+    },
     /// Print a completion script for a shell, e.g.
     /// `smsgate completions bash > /etc/bash_completion.d/smsgate`.
     Completions {
@@ -112,6 +125,7 @@ fn main() -> anyhow::Result<()> {
         Command::Status(args) => runtime.block_on(commands::status(args, out)),
         Command::Connectors(args) => runtime.block_on(commands::connectors(args, out)),
         Command::Backup { file } => runtime.block_on(commands::backup(&config, &file, out)),
+        Command::Migrate { from, to } => commands::migrate(&from, &to, out),
         Command::Completions { .. } => Ok(()),
     }
 }

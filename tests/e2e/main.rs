@@ -11,6 +11,7 @@ mod events;
 mod hardening;
 mod keys;
 mod lifecycle;
+mod migrate;
 mod ops;
 mod optout;
 mod receiver;

@@ -328,7 +328,7 @@ pub struct PgDatabase {
 }
 
 impl PgDatabase {
-    fn create() -> PgDatabase {
+    pub fn create() -> PgDatabase {
         let admin = std::env::var("PG_TEST_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let name = format!("smsgate_e2e_{:016x}", fastrand::u64(..));

@@ -177,5 +177,6 @@ fn migrate(conn: &PgConn) -> Result<()> {
     applied
 }
 
+pub mod copy;
 #[cfg(test)]
 mod tests;

@@ -69,6 +69,13 @@ impl PgConn {
         Ok(stmt)
     }
 
+    /// Runs a one-off statement (a bulk copy's), not kept prepared.
+    pub(crate) fn exec_unprepared(&self, sql: &str, args: &[&dyn Arg]) -> Result<u64> {
+        let values: Vec<PgArg<'_>> = args.iter().map(|a| a.pg()).collect();
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
+        Ok(self.client().execute(numbered(sql).as_str(), &params)?)
+    }
+
     fn query(&self, sql: &str, args: &[&dyn Arg]) -> Result<Vec<postgres::Row>> {
         let stmt = self.statement(sql)?;
         let values: Vec<PgArg<'_>> = args.iter().map(|a| a.pg()).collect();
