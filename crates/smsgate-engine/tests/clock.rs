@@ -115,3 +115,34 @@ async fn a_scheduled_message_leaves_when_the_clock_reaches_its_time() {
     let queued = history.iter().find(|t| t.status == Status::Queued).unwrap();
     assert!(queued.at >= in_an_hour, "queued at {:?}", queued.at);
 }
+
+#[tokio::test]
+async fn an_idempotency_key_replays_for_a_day_and_then_is_a_new_request() {
+    let clock = Arc::new(ManualClock::starting_now());
+    let f = common::with_clock(EngineConfig::default(), clock.clone()).await;
+    let caller = f.caller().await;
+    let key = || {
+        Some(smsgate_store::Idempotency {
+            key: "order-7".into(),
+            fingerprint: [7; 32],
+        })
+    };
+    let send = || {
+        f.engine
+            .send(&caller, common::request(&["+31612345678"]), None, key())
+    };
+    let first = send().await.unwrap();
+    assert!(!first.replayed);
+    // 23 hours later on the engine's clock: the first answer, not charged.
+    clock.advance_secs(23 * 3_600);
+    let replayed = send().await.unwrap();
+    assert!(replayed.replayed);
+    assert_eq!(replayed.messages[0].id, first.messages[0].id);
+    assert_eq!(f.balance().await, 999);
+    // A day and an hour after the first: the key names a new request.
+    clock.advance_secs(2 * 3_600);
+    let later = send().await.unwrap();
+    assert!(!later.replayed);
+    assert_ne!(later.messages[0].id, first.messages[0].id);
+    assert_eq!(f.balance().await, 998);
+}
