@@ -14,12 +14,21 @@ WORK=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; kill $SMSC 2>/dev/null || true; rm -rf "$WORK"' EXIT
 SMSC=
 
+# BENCH_DB=postgres runs the server on a fresh PostgreSQL database
+# (BENCH_PG, default the local server) instead of an SQLite file.
+BENCH_PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 start() { # start [extra env...]: fresh database, account with plenty of credits
-  rm -f "$WORK"/bench.db*
-  touch "$WORK/bench.db"  # an empty file is a new database to every build (older ones have no --create)
-  KEY=$($BIN accounts create bench --credits 1000000000000 --db "$WORK/bench.db" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
+  if [ "${BENCH_DB:-sqlite}" = postgres ]; then
+    psql "$BENCH_PG/postgres" -qc "DROP DATABASE IF EXISTS smsgate_bench WITH (FORCE)" -c "CREATE DATABASE smsgate_bench"
+    DB="$BENCH_PG/smsgate_bench"
+  else
+    rm -f "$WORK"/bench.db*
+    touch "$WORK/bench.db"  # an empty file is a new database to every build (older ones have no --create)
+    DB="$WORK/bench.db"
+  fi
+  KEY=$($BIN accounts create bench --credits 1000000000000 --db "$DB" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
   env SMSGATE_LOG=warn SMSGATE_DEMO_CREDITS=0 SMSGATE_ADMIN_TOKEN=sgadm_bench_9d2e7c4a1f8b3065e7c2a9d4f1b8e3c6 "$@" \
-    $BIN serve --listen 127.0.0.1:$PORT --db "$WORK/bench.db" > "$WORK/server.out" &
+    $BIN serve --listen 127.0.0.1:$PORT --db "$DB" > "$WORK/server.out" &
   SERVER=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done
 }

@@ -13,7 +13,7 @@ use postgres::{Client, NoTls};
 
 use crate::sql::pg::PgConn;
 use crate::sql::pool::{PoolConn, Readers, Writer};
-use crate::sql::{Backend, SqlStore};
+use crate::sql::{Backend, Db, SqlStore};
 use crate::{Result, StoreError};
 
 /// Schema migrations, applied in order; `smsgate_schema` counts them.
@@ -26,7 +26,12 @@ const READERS: usize = 4;
 /// one at a time.
 const MIGRATION_LOCK: i64 = 0x736d_7367_6174_6501;
 
-/// The store on a PostgreSQL database, shared by every node.
+/// Held by the node serving a database, until nodes can share one
+/// (connector leases, heartbeats): a second node would bind the same
+/// carrier links and retake the first one's leases at its start.
+const SERVING_LOCK: i64 = 0x736d_7367_6174_6502;
+
+/// The store on a PostgreSQL database.
 pub type PostgresStore = SqlStore<Postgres>;
 
 /// PostgreSQL's connections: one group-committing writer, a few readers.
@@ -120,6 +125,19 @@ impl PostgresStore {
                 .join()
                 .unwrap_or_else(|_| Err(StoreError::Corrupt("opening PostgreSQL panicked".into())))
         })
+    }
+
+    /// Marks this store as the one node serving the database, for as long
+    /// as its writer's session lasts; `false` when another node does.
+    pub async fn serve_alone(&self) -> Result<bool> {
+        self.write(|c| {
+            c.single(
+                "SELECT pg_try_advisory_lock(?1)",
+                crate::sql::args![SERVING_LOCK],
+                |r| r.get(0),
+            )
+        })
+        .await
     }
 
     fn open_here(url: &str) -> Result<PostgresStore> {
