@@ -94,3 +94,42 @@ async fn debits_from_several_nodes_never_overdraw() {
     let ledger = nodes[1].ledger(a, 1000).await.unwrap();
     assert_eq!(ledger.iter().map(|e| e.amount.units()).sum::<i64>(), 0);
 }
+
+/// The server drops every connection (a restart, a failover): the calls
+/// made while it happens may fail, and the store then goes on by itself,
+/// on new connections, with nothing acknowledged lost.
+#[tokio::test]
+async fn connections_the_server_dropped_are_made_again() {
+    use crate::testing::*;
+    use crate::*;
+    let (db, store) = open();
+    let a = account(&store, "kept", 10).await;
+    on_server(
+        &server(),
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = '{}' AND pid <> pg_backend_pid()",
+            db.name
+        ),
+    )
+    .unwrap();
+    // The first write and read on each dropped connection may fail.
+    for _ in 0..2 {
+        let _ = store
+            .adjust_credits(a, Credits::new(1), None, smsgate_core::Timestamp(2))
+            .await;
+    }
+    for _ in 0..8 {
+        let _ = store.account(a).await;
+    }
+    let before = balance(&store, a).await;
+    assert_eq!(
+        store
+            .adjust_credits(a, Credits::new(5), None, smsgate_core::Timestamp(3))
+            .await
+            .unwrap()
+            .units(),
+        before + 5
+    );
+    assert_eq!(balance(&store, a).await, before + 5);
+}
