@@ -146,3 +146,67 @@ async fn an_idempotency_key_replays_for_a_day_and_then_is_a_new_request() {
     assert_ne!(later.messages[0].id, first.messages[0].id);
     assert_eq!(f.balance().await, 998);
 }
+
+#[tokio::test]
+async fn a_message_still_waiting_when_its_validity_ends_expires_and_is_refunded() {
+    let clock = Arc::new(ManualClock::starting_now());
+    let mut config = EngineConfig::default();
+    // The carrier asks for a retry, and the retry is 20 s away: within
+    // the validity, so the message waits for it.
+    config.simulator.temporary_failure_ratio = 1.0;
+    config.simulator.delivery_delay_ms = 0;
+    config.dispatch.retry_base_ms = 20_000;
+    let f = common::delivering_with_clock(config, clock.clone()).await;
+    let caller = f.caller().await;
+    let sent = f
+        .engine
+        .send(
+            &caller,
+            SendRequest {
+                validity_secs: Some(30),
+                ..common::request(&["+31612345678"])
+            },
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    let id = sent.messages[0].id;
+    assert_eq!(f.balance().await, 999);
+    // Waiting for its retry; 31 s later on the engine's clock its validity
+    // is over before it could be tried again.
+    wait_for_attempt(&f, id).await;
+    clock.advance_secs(31);
+    common::wait_for(&f, id, Status::Expired).await;
+    let m = f
+        .engine
+        .store()
+        .message(None, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .message;
+    assert!(m.error.unwrap().contains("validity"));
+    assert!(m.refunded);
+    assert_eq!(f.balance().await, 1_000);
+}
+
+/// Until the message's first attempt was answered (and it waits again).
+async fn wait_for_attempt(f: &common::Fixture, id: smsgate_core::MessageId) {
+    for _ in 0..500 {
+        let m = f
+            .engine
+            .store()
+            .message(None, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .message;
+        if m.attempts >= 1 && m.status == Status::Queued {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let m = f.engine.store().message(None, id).await.unwrap().unwrap();
+    panic!("{id} was never attempted: {:?} {} {:?}", m.message.status, m.message.attempts, m.history);
+}
