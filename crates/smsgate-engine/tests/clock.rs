@@ -208,5 +208,5 @@ async fn wait_for_attempt(f: &common::Fixture, id: smsgate_core::MessageId) {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let m = f.engine.store().message(None, id).await.unwrap().unwrap();
-    panic!("{id} was never attempted: {:?} {} {:?}", m.message.status, m.message.attempts, m.history);
+    panic!("{id} was never attempted and left waiting: {:?}", m.history);
 }
