@@ -1654,11 +1654,62 @@ pub async fn concurrent_debits_never_overdraw(store: &dyn Store) {
     assert_eq!(ledger.len(), 51);
 }
 
+/// A message stored alone and the same message stored with others read
+/// back alike, every field (PostgreSQL stores a request's messages in one
+/// statement).
+pub async fn messages_of_one_request_are_stored_as_one_alone_is(store: &dyn Store) {
+    let a = account(store, "many", 100).await;
+    let full = |schedule: Option<Timestamp>| {
+        let mut m = message("+31612345678", 2, schedule);
+        m.reference = Some("ref-1".into());
+        m.callback_url = Some("https://example.com/cb".into());
+        m.payload = Some("{\"k\":1}".into());
+        m.priority = 1;
+        m.item = 3;
+        m.campaign_ref = Some("spring".into());
+        m.expires_at = Some(Timestamp(1_000_000));
+        m
+    };
+    let alone = full(None);
+    let (with_a, with_b) = (full(None), full(Some(Timestamp(500_000))));
+    let ids = [alone.id, with_a.id, with_b.id];
+    store
+        .accept(vec![submission(a, vec![alone])], Timestamp(10))
+        .await
+        .unwrap()[0]
+        .as_ref()
+        .unwrap();
+    store
+        .accept(vec![submission(a, vec![with_a, with_b])], Timestamp(10))
+        .await
+        .unwrap()[0]
+        .as_ref()
+        .unwrap();
+    let read = |id| async move { store.message(None, id).await.unwrap().unwrap().message };
+    let (one, two, three) = (read(ids[0]).await, read(ids[1]).await, read(ids[2]).await);
+    assert_eq!(
+        MessageRecord {
+            id: one.id,
+            ..two.clone()
+        },
+        one
+    );
+    assert_eq!(three.status, Status::Scheduled);
+    assert_eq!(three.schedule_at, Some(Timestamp(500_000)));
+    // One `message.queued` each for the queued ones, in their order.
+    let events = store.events(a, 0, 10).await.unwrap();
+    let queued: Vec<_> = events
+        .iter()
+        .filter_map(|e| e.message.as_ref().map(|m| m.id))
+        .collect();
+    assert_eq!(queued, [ids[0], ids[1]]);
+}
+
 /// Runs every test of the suite on a fresh store from `$open` (an
 /// expression giving `(guard, store)`), one `#[tokio::test]` each.
 macro_rules! behaviour_suite {
     ($open:expr) => {
-        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw);
+        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is);
     };
     (@each $open:expr; $($name:ident),* $(,)?) => {
         $(

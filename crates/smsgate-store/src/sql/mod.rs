@@ -70,6 +70,10 @@ pub trait Db {
     /// Runs an `INSERT` of one row into a table with an `id` key; its id.
     fn insert_id(&self, sql: &str, args: &[&dyn Arg]) -> Result<i64>;
 
+    fn dialect(&self) -> Dialect {
+        Self::DIALECT
+    }
+
     /// `" FOR UPDATE SKIP LOCKED"` where a query picks rows to claim
     /// that another node may be claiming at once (PostgreSQL).
     fn skip_locked(&self) -> &'static str {
@@ -112,6 +116,23 @@ pub enum PgArg<'a> {
     Bool(Option<bool>),
     Text(Option<&'a str>),
     Bytes(Option<&'a [u8]>),
+    /// What only PostgreSQL binds (arrays for `UNNEST`).
+    Only(&'a (dyn postgres::types::ToSql + Sync)),
+}
+
+/// An argument only PostgreSQL binds: an array for `UNNEST`, in SQL that
+/// runs there alone.
+pub(crate) struct PgOnly<T>(pub T);
+
+impl<T: postgres::types::ToSql + Sync> Arg for PgOnly<T> {
+    fn lite(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Err(rusqlite::Error::ToSqlConversionFailure(
+            "an array is bound on PostgreSQL only".into(),
+        ))
+    }
+    fn pg(&self) -> PgArg<'_> {
+        PgArg::Only(&self.0)
+    }
 }
 
 macro_rules! int_args {

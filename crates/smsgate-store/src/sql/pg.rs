@@ -140,6 +140,7 @@ impl ToSql for PgArg<'_> {
             PgArg::Bool(v) => v.to_sql_checked(ty, out),
             PgArg::Text(v) => v.to_sql_checked(ty, out),
             PgArg::Bytes(v) => v.to_sql_checked(ty, out),
+            PgArg::Only(v) => v.to_sql_checked(ty, out),
         }
     }
 

@@ -6,7 +6,7 @@ use smsgate_core::optout::OptOutAction;
 use smsgate_core::{AccountId, InboundId, Msisdn, Timestamp};
 
 use super::messages::corrupt;
-use super::{Db, args};
+use super::{Db, Dialect, PgOnly, args};
 use crate::{
     ChangeCount, EventType, OptOutChange, Result, StoreError, Suppression, SuppressionSource,
 };
@@ -111,6 +111,24 @@ pub(crate) fn suppressed_messages(
     plan: &smsgate_core::SendPlan,
 ) -> Result<Vec<smsgate_core::MessageId>> {
     let mut found = Vec::new();
+    if conn.dialect() == Dialect::Postgres && plan.messages.len() > 1 {
+        // One round trip for the whole request.
+        let numbers: Vec<String> = plan.messages.iter().map(|m| m.to.to_string()).collect();
+        let listed: Vec<String> = conn.all(
+            "SELECT number FROM suppressions WHERE account_id = ?1 AND number = ANY(?2::text[])",
+            args![account.0, PgOnly(numbers)],
+            |r| r.get(0),
+        )?;
+        if !listed.is_empty() {
+            found.extend(
+                plan.messages
+                    .iter()
+                    .filter(|m| listed.iter().any(|n| *n == m.to.as_str()))
+                    .map(|m| m.id),
+            );
+        }
+        return Ok(found);
+    }
     for m in &plan.messages {
         if is_suppressed(conn, account, m.to.as_str())? {
             found.push(m.id);
