@@ -356,15 +356,8 @@ pub(crate) fn replies(conn: &impl Db, id: InboundId) -> Result<Vec<MessageId>> {
     conn.all(
         "SELECT id FROM messages WHERE in_reply_to = ?1 ORDER BY id",
         args![&id.as_bytes()[..]],
-        |r| r.get::<Vec<u8>>(0),
-    )?
-    .into_iter()
-    .map(|id| {
-        uuid_col(Some(id))
-            .map(MessageId::from_bytes)
-            .ok_or_else(|| corrupt("message id", ""))
-    })
-    .collect()
+        |r| super::messages::message_id(r, 0),
+    )
 }
 
 // --- this file's part of the store port ------------------------------------------

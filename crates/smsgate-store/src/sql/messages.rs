@@ -391,13 +391,12 @@ pub(crate) const MESSAGE_COLUMNS: &str = "id, account_id, batch_id, recipient, s
      (SELECT reference FROM batches WHERE batches.id = messages.batch_id)";
 
 pub(crate) fn message_row(r: &Rec<'_>) -> Result<MessageRecord> {
-    let id: Vec<u8> = r.get(0)?;
     let encoding: String = r.get(6)?;
     let category: String = r.get(9)?;
     let status: String = r.get(13)?;
     let build = || -> Result<MessageRecord> {
         Ok(MessageRecord {
-            id: MessageId::from_bytes(uuid_col(Some(id)).ok_or_else(|| corrupt("message id", ""))?),
+            id: message_id(r, 0)?,
             account_id: AccountId(r.get(1)?),
             batch_id: uuid_col(r.get(2)?).map(BatchId::from_bytes),
             to: r.get(3)?,
@@ -828,7 +827,7 @@ pub(crate) fn cancel(
 // --- the queue --------------------------------------------------------------------------
 
 /// A message id column.
-fn message_id(r: &Rec<'_>, i: usize) -> Result<MessageId> {
+pub(crate) fn message_id(r: &Rec<'_>, i: usize) -> Result<MessageId> {
     uuid_col(Some(r.get(i)?))
         .map(MessageId::from_bytes)
         .ok_or_else(|| corrupt("message id", ""))
@@ -894,12 +893,11 @@ pub(crate) fn expire_overdue(
 }
 
 fn outbound_row(r: &Rec<'_>) -> Result<Outbound> {
-    let id: Vec<u8> = r.get(0)?;
     let encoding: String = r.get(5)?;
     let category: String = r.get(7)?;
     let build = || -> Result<Outbound> {
         Ok(Outbound {
-            id: MessageId::from_bytes(uuid_col(Some(id)).ok_or_else(|| corrupt("message id", ""))?),
+            id: message_id(r, 0)?,
             account_id: AccountId(r.get(1)?),
             to: r.get(2)?,
             from: r.get(3)?,

@@ -3,8 +3,11 @@
 //!
 //! SQLite and PostgreSQL agree on most of the SQL smsgate needs (upserts,
 //! `RETURNING`, partial indexes, savepoints). Where they differ, a
-//! function asks [`Db::DIALECT`] (claims skip locked rows on PostgreSQL,
-//! rows read to be changed are locked there). Statements are written with
+//! function asks [`Db::DIALECT`] (claims skip rows another node has
+//! locked on PostgreSQL; a request's messages go in one `UNNEST` there).
+//! Reads that decide a write (a message's status before its change) lock
+//! nothing yet: one node writes a PostgreSQL database until the cluster
+//! exists. Statements are written with
 //! SQLite's `?N` placeholders; the PostgreSQL connection numbers them its
 //! way when it prepares them. Values bound are the few types in [`Arg`]:
 //! integers are `i64` (PostgreSQL's `BIGINT`), flags `bool`, ids bytes.
@@ -88,15 +91,6 @@ pub trait Db {
         match Self::DIALECT {
             Dialect::Sqlite => format!("CAST({column} AS BLOB)"),
             Dialect::Postgres => format!("convert_to({column}, 'UTF8')"),
-        }
-    }
-
-    /// `" FOR UPDATE"` where rows read to be changed must be locked
-    /// against other writers (PostgreSQL; SQLite has one writer).
-    fn for_update(&self) -> &'static str {
-        match Self::DIALECT {
-            Dialect::Sqlite => "",
-            Dialect::Postgres => " FOR UPDATE",
         }
     }
 }

@@ -160,9 +160,6 @@ pub(crate) fn ensure_callbacks_endpoint(
     account: AccountId,
     now: Timestamp,
 ) -> Result<()> {
-    if callbacks_endpoint(conn, account)?.is_some() {
-        return Ok(());
-    }
     conn.exec(
         "INSERT INTO webhook_endpoints (uid, account_id, kind, url, secret, events, created_at, relay_cursor)
          VALUES (?3, ?1, 'callbacks', '', ?4, '*', ?2, (SELECT COALESCE(MAX(id), 0) FROM events))
