@@ -414,6 +414,32 @@ pub async fn connectors(args: AdminClientArgs, out: Output) -> anyhow::Result<()
     answer(response, out).await
 }
 
+/// The nodes serving a running server's database, their heartbeats, and
+/// who holds which connector.
+pub async fn cluster(args: AdminClientArgs, out: Output) -> anyhow::Result<()> {
+    let url = args.client.url.trim_end_matches('/');
+    let response = reqwest::Client::new()
+        .get(format!("{url}/admin/v1/cluster"))
+        .bearer_auth(&args.admin_token)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    if matches!(out, Output::Json) || !response.status().is_success() {
+        return answer(response, out).await;
+    }
+    let body: Value = response.json().await?;
+    out.show(
+        &body["nodes"],
+        &["id", "name", "address", "alive", "beat_at", "ended_at"],
+    );
+    println!();
+    out.show(
+        &body["leases"],
+        &["connector", "node", "node_name", "available", "expires_at"],
+    );
+    Ok(())
+}
+
 /// `smsgate migrate --from FILE --to URL`: an SQLite installation copied
 /// into PostgreSQL, table by table, every count checked.
 pub fn migrate(from: &std::path::Path, to: &str, out: Output) -> anyhow::Result<()> {

@@ -95,19 +95,6 @@ impl Opened {
         }
     }
 
-    /// Before serving: one node per PostgreSQL database until nodes can
-    /// share one.
-    pub async fn serve_alone(&self, db: &Database) -> anyhow::Result<()> {
-        if let Opened::Postgres(s) = self
-            && !s.serve_alone().await?
-        {
-            anyhow::bail!(
-                "another smsgate node is serving {db}; one node per PostgreSQL database for now"
-            );
-        }
-        Ok(())
-    }
-
     /// After the engine stopped: SQLite leaves one whole file, not a file
     /// and its log.
     pub async fn close(&self) {

@@ -62,6 +62,9 @@ enum Command {
     /// Show a running server's connectors: each bind's state, window use,
     /// throughput, last error and reconnects.
     Connectors(commands::AdminClientArgs),
+    /// Show the nodes serving a running server's database: their
+    /// heartbeats, and which node holds which connector.
+    Cluster(commands::AdminClientArgs),
     /// Write a consistent copy of the database to FILE, also while the
     /// server runs.
     Backup {
@@ -124,6 +127,7 @@ fn main() -> anyhow::Result<()> {
         Command::Send(args) => runtime.block_on(commands::send(args, out)),
         Command::Status(args) => runtime.block_on(commands::status(args, out)),
         Command::Connectors(args) => runtime.block_on(commands::connectors(args, out)),
+        Command::Cluster(args) => runtime.block_on(commands::cluster(args, out)),
         Command::Backup { file } => runtime.block_on(commands::backup(&config, &file, out)),
         Command::Migrate { from, to } => commands::migrate(&from, &to, out),
         Command::Completions { .. } => Ok(()),

@@ -41,7 +41,6 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     crate::metrics_catalog::describe();
 
     let opened = Opened::open(&config.db, true)?;
-    opened.serve_alone(&config.db).await?;
     let store: Arc<dyn Store> = opened.store();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -204,6 +204,7 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         admin::create_key, admin::list_keys, admin::revoke_key, admin::update_key, admin::adjust_credits, admin::ledger,
         admin::list_prices, admin::set_price, admin::delete_price,
         connectors::list_connectors, connectors::get_routing, connectors::set_routing,
+        connectors::cluster,
         numbers::assign_number, numbers::list_numbers, numbers::unassign_number,
         numbers::assign_keyword, numbers::list_keywords, numbers::unassign_keyword,
         numbers::simulate_inbound,

@@ -50,6 +50,12 @@ pub enum ConfigError {
         "connector {0:?}: its password is shown hidden (\"********\"), and no connector of that name has one to keep"
     )]
     HiddenPassword(String),
+    #[error("cluster.node must be 1 to 64 characters")]
+    NodeName,
+    #[error(
+        "cluster.dead_after_secs must leave room for two heartbeats (beat_ms) and 2 s before a lease ends"
+    )]
+    DeadAfter,
     #[error("default_sender: {0}")]
     DefaultSender(smsgate_core::sender::SenderIdError),
 }

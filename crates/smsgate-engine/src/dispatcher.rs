@@ -7,19 +7,23 @@
 //! expire and the message is claimed again.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use smsgate_core::clock::Clock;
 use smsgate_core::{Status, Timestamp};
 use smsgate_store::{
-    ApplyOutcome, DeliveryStore, InboundOutcome, InboundPart, Outbound, StatusUpdate, Target,
+    ApplyOutcome, Change, DeliveryStore, InboundOutcome, InboundPart, Outbound, Placement, Placer,
+    StatusUpdate, Target,
 };
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::cluster::Membership;
 use crate::connectors::{Event, Receipt, SubmitAck, SubmitError};
+use crate::router::Router;
 use crate::routing::Routing;
 
 /// How the dispatcher paces itself.
@@ -68,6 +72,7 @@ const UPDATE_BATCH: usize = 4_096;
 
 pub(crate) fn start(
     store: Arc<dyn DeliveryStore>,
+    membership: Arc<Membership>,
     routing: Arc<Routing>,
     config: DispatchConfig,
     wake: Arc<Notify>,
@@ -84,13 +89,18 @@ pub(crate) fn start(
         dispatcher_done.clone(),
     ));
     tracker.spawn(async move {
-        dispatch(store, routing, config, wake, updates_tx, clock, stop).await;
+        dispatch(
+            store, membership, routing, config, wake, updates_tx, clock, stop,
+        )
+        .await;
         dispatcher_done.cancel();
     });
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn dispatch(
     store: Arc<dyn DeliveryStore>,
+    membership: Arc<Membership>,
     routing: Arc<Routing>,
     config: DispatchConfig,
     wake: Arc<Notify>,
@@ -102,17 +112,6 @@ async fn dispatch(
     let in_flight = Arc::new(Semaphore::new(config.max_in_flight));
     let lease = Duration::from_secs(config.lease_secs);
     let poll = Duration::from_millis(config.poll_ms);
-    // One node: what was being submitted died with the last process.
-    match store.release_message_leases().await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(
-            messages = n,
-            "retaking messages that were being submitted at the last stop"
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not retake messages in flight at the last stop")
-        }
-    }
     while !stop.is_cancelled() {
         let room = in_flight.available_permits().min(config.batch);
         if room == 0 {
@@ -121,8 +120,17 @@ async fn dispatch(
             continue;
         }
         let now = clock.now();
+        let router = routing.router();
+        let handed = Arc::new(AtomicBool::new(false));
+        let place = placer(&router, &handed);
         let claimed = match store
-            .claim(now, now.plus_millis(lease.as_millis() as i64), room)
+            .claim(
+                membership.id(),
+                now,
+                now.plus_millis(lease.as_millis() as i64),
+                room,
+                place,
+            )
             .await
         {
             Ok(c) => c,
@@ -132,6 +140,11 @@ async fn dispatch(
                 continue;
             }
         };
+        if handed.load(Ordering::Relaxed) {
+            // The nodes holding their connectors take them now.
+            let store = store.clone();
+            tokio::spawn(async move { store.announce(Change::Queued).await });
+        }
         metrics::histogram!("smsgate_dispatch_claimed").record(claimed.len() as f64);
         for m in &claimed {
             tracing::debug!(message_id = %m.id, account = %m.account_id, to = "submitting", attempt = m.attempts, "message status changed");
@@ -144,7 +157,6 @@ async fn dispatch(
             }
             continue;
         }
-        let router = routing.router();
         for message in claimed {
             let Ok(permit) = in_flight.clone().acquire_owned().await else {
                 break;
@@ -177,6 +189,23 @@ async fn dispatch(
     }
     // Let every submit in flight finish and report before stopping.
     let _ = in_flight.acquire_many(config.max_in_flight as u32).await;
+}
+
+/// Decides, inside a claim, which messages this node carries: those whose
+/// connector another node holds wait for that node (`handed` tells).
+/// `None` when this node holds every connector.
+fn placer(router: &Arc<Router>, handed: &Arc<AtomicBool>) -> Option<Placer> {
+    if router.holds_all() {
+        return None;
+    }
+    let (router, handed) = (router.clone(), handed.clone());
+    Some(Box::new(move |m: &Outbound| match router.route(m) {
+        Some(c) if c.is_elsewhere() => {
+            handed.store(true, Ordering::Relaxed);
+            Placement::HandTo(c.name().to_string())
+        }
+        _ => Placement::Here,
+    }))
 }
 
 /// What a submit result means for the message.

@@ -10,6 +10,7 @@ pub mod account_changes;
 pub mod accounts;
 pub mod campaigns;
 mod clicks;
+pub mod cluster;
 pub mod config;
 pub mod connectors;
 mod dispatcher;
@@ -40,8 +41,8 @@ use smsgate_core::{
     Status, Timestamp,
 };
 use smsgate_store::{
-    Acceptance, Account, AccountPatch, CancelOutcome, Idempotency, NewAccount, NewBatch, Refusal,
-    Store, StoreError, Submission,
+    Acceptance, Account, AccountPatch, CancelOutcome, Change, Idempotency, NewAccount, NewBatch,
+    Refusal, Store, StoreError, Submission,
 };
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -195,6 +196,8 @@ pub struct EngineConfig {
     /// (`<public_url>/l/<code>`). Default: `http://` and the listen
     /// address.
     pub public_url: Option<String>,
+    /// This node among the nodes serving the database.
+    pub cluster: cluster::ClusterConfig,
     /// Connectors and routes; the binary fills this from the config
     /// file's top-level `[[connectors]]` and `[[routes]]`.
     #[serde(skip)]
@@ -219,6 +222,7 @@ impl Default for EngineConfig {
             default_sender: None,
             number_check: smsgate_core::NumberCheck::Valid,
             public_url: None,
+            cluster: cluster::ClusterConfig::default(),
             routing: RoutingConfig::default(),
         }
     }
@@ -244,6 +248,10 @@ struct Inner {
     store: Arc<dyn Store>,
     /// `None` for an offline engine (no delivery).
     routing: Option<Arc<Routing>>,
+    /// This node's registration; `None` offline.
+    membership: Option<Arc<cluster::Membership>>,
+    /// Tells the dispatcher of messages to claim.
+    wake: Arc<Notify>,
     prices: RwLock<Arc<PriceTable>>,
     intake: intake::Intake,
     auth: accounts::AuthCache,
@@ -296,6 +304,16 @@ pub fn page_offset(page: usize, size: usize) -> Result<usize, EngineError> {
 }
 
 const EVENT_ID_KEY_SETTING: &str = "event_id_key";
+
+/// Connectors and routes set through the admin API, if any.
+async fn stored_routing(store: &dyn Store) -> Result<Option<RoutingConfig>, EngineError> {
+    let Some(json) = store.setting(ROUTING_SETTING).await? else {
+        return Ok(None);
+    };
+    let config = serde_json::from_str(&json)
+        .map_err(|e| EngineError::Config(config::ConfigError::StoredRouting(e.to_string())))?;
+    Ok(Some(config))
+}
 
 /// The installation's key of event ids, made at the first start.
 async fn event_id_key(store: &dyn Store) -> Result<[u8; 32], EngineError> {
@@ -386,6 +404,7 @@ impl Engine {
         config.simulator.validate()?;
         config.webhooks.validate()?;
         config.auth.validate()?;
+        config.cluster.validate()?;
         if let Some(sender) = &config.default_sender {
             smsgate_core::SenderId::parse(sender).map_err(config::ConfigError::DefaultSender)?;
         }
@@ -414,26 +433,29 @@ impl Engine {
             .unwrap_or_else(|| "http://127.0.0.1:8080".into());
         let destinations = Arc::new(webhooks::Destinations::new(&config.webhooks, &public_url));
         let event_ids = events::EventIds::new(event_id_key(store.as_ref()).await?);
-        let routing = if background {
-            Some(
-                Engine::start_delivery(
-                    store.clone(),
-                    &config,
-                    destinations.clone(),
-                    event_ids.clone(),
-                    wake,
-                    clock.clone(),
-                    (&tracker, &stop),
-                )
-                .await?,
+        let (routing, membership) = if background {
+            let (routing, membership) = Engine::start_delivery(
+                store.clone(),
+                &config,
+                &public_url,
+                destinations.clone(),
+                event_ids.clone(),
+                wake.clone(),
+                clock.clone(),
+                (&tracker, &stop),
             )
+            .await?;
+            (Some(routing), Some(membership))
         } else {
-            None
+            (None, None)
         };
-        Ok(Engine {
+        let changes = store.changes();
+        let engine = Engine {
             inner: Arc::new(Inner {
                 store,
                 routing,
+                membership,
+                wake,
                 prices: RwLock::new(Arc::new(prices)),
                 intake,
                 auth: accounts::AuthCache::default(),
@@ -470,21 +492,31 @@ impl Engine {
                     ),
                 }),
             }),
-        })
+        };
+        if background {
+            engine.inner.tracker.spawn(cluster::listen(
+                Arc::downgrade(&engine.inner),
+                changes,
+                engine.inner.stop.clone(),
+            ));
+        }
+        Ok(engine)
     }
 
     /// The dispatcher with its connectors, and the scheduler. Connectors
     /// and routes set through the admin API (kept in the database) win
     /// over the config file's.
+    #[allow(clippy::too_many_arguments)]
     async fn start_delivery(
         store: Arc<dyn Store>,
         config: &EngineConfig,
+        address: &str,
         destinations: Arc<webhooks::Destinations>,
         event_ids: events::EventIds,
         wake: Arc<Notify>,
         clock: Arc<dyn Clock>,
         (tracker, stop): (&TaskTracker, &CancellationToken),
-    ) -> Result<Arc<Routing>, EngineError> {
+    ) -> Result<(Arc<Routing>, Arc<cluster::Membership>), EngineError> {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let simulator: Arc<dyn Connector> = Arc::new(Simulator::new(
             SIMULATOR,
@@ -499,23 +531,44 @@ impl Engine {
             );
             simulator.resume_receipts(awaiting).await;
         }
-        let routing_config = match store.setting(ROUTING_SETTING).await? {
-            Some(json) => {
+        let routing_config = match stored_routing(store.as_ref()).await? {
+            Some(stored) => {
                 tracing::info!("using the connectors and routes set through the admin API");
-                serde_json::from_str(&json).map_err(|e| {
-                    EngineError::Config(config::ConfigError::StoredRouting(e.to_string()))
-                })?
+                stored
             }
             None => config.routing.clone(),
         };
+        let wanted = routing_config
+            .connectors
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        let (membership, holding) = cluster::Membership::join(
+            store.as_ref(),
+            &config.cluster,
+            address,
+            wanted,
+            clock.now(),
+        )
+        .await?;
         let routing = Arc::new(Routing::start(
             routing_config,
+            holding,
             simulator,
             config.simulator.clone(),
             events_tx,
         )?);
+        tracker.spawn(cluster::beat(
+            store.clone(),
+            membership.clone(),
+            routing.clone(),
+            wake.clone(),
+            clock.clone(),
+            stop.clone(),
+        ));
         dispatcher::start(
             store.clone(),
+            membership.clone(),
             routing.clone(),
             config.dispatch.clone(),
             wake.clone(),
@@ -541,13 +594,14 @@ impl Engine {
         ));
         webhooks::start(
             store,
+            membership.clone(),
             config.webhooks.clone(),
             destinations,
             event_ids,
             clock,
             (tracker, stop.clone()),
         );
-        Ok(routing)
+        Ok((routing, membership))
     }
 
     /// Ends, as `expired`, the acknowledged messages whose receipt is
@@ -604,6 +658,53 @@ impl Engine {
         let json = serde_json::to_string(&config).expect("routing serialises");
         routing.apply(config).await?;
         self.inner.store.set_setting(ROUTING_SETTING, &json).await?;
+        if let Some(m) = &self.inner.membership {
+            m.beat_soon();
+        }
+        self.announce(Change::Routing).await;
+        Ok(())
+    }
+
+    /// Tells every node (this one included) of a change.
+    async fn announce(&self, change: Change) {
+        if let Err(e) = self.inner.store.announce(change).await {
+            tracing::warn!(error = %e, change = change.as_str(), "other nodes could not be told of a change");
+        }
+    }
+
+    /// A change made here or on another node: caches dropped, routing
+    /// reread, the dispatcher woken.
+    async fn heard(&self, change: Change) {
+        match change {
+            Change::Keys => self.inner.auth.clear(),
+            Change::Prices => {
+                if let Err(e) = self.reload_prices().await {
+                    tracing::warn!(error = %e, "prices changed elsewhere could not be read");
+                }
+            }
+            Change::Routing => {
+                if let Err(e) = self.reread_routing().await {
+                    tracing::warn!(error = %e, "routing changed elsewhere could not be put in force");
+                }
+            }
+            Change::Queued => self.inner.wake.notify_one(),
+        }
+    }
+
+    async fn reread_routing(&self) -> Result<(), EngineError> {
+        let (Some(routing), Some(config)) = (
+            &self.inner.routing,
+            stored_routing(self.inner.store.as_ref()).await?,
+        ) else {
+            return Ok(());
+        };
+        if routing.config().await != config {
+            tracing::info!("connectors and routes changed on another node: putting them in force");
+            routing.apply(config).await?;
+            if let Some(m) = &self.inner.membership {
+                m.beat_soon();
+            }
+        }
         Ok(())
     }
 
@@ -636,6 +737,9 @@ impl Engine {
         self.inner.tracker.wait().await;
         if let Some(routing) = &self.inner.routing {
             routing.shutdown().await;
+        }
+        if let Some(m) = &self.inner.membership {
+            m.leave(self.inner.store.as_ref(), self.now()).await;
         }
     }
 
@@ -952,6 +1056,7 @@ impl Engine {
             .await
             .map_err(not_found)?;
         self.inner.auth.clear();
+        self.announce(Change::Keys).await;
         Ok(info)
     }
 
@@ -1068,6 +1173,7 @@ impl Engine {
             .await
             .map_err(not_found)?;
         self.inner.auth.clear();
+        self.announce(Change::Keys).await;
         Ok(info)
     }
 
@@ -1083,6 +1189,7 @@ impl Engine {
             .await
             .map_err(not_found)?;
         self.inner.auth.clear();
+        self.announce(Change::Keys).await;
         Ok(account)
     }
 
@@ -1349,12 +1456,15 @@ impl Engine {
             return Err(EngineError::field(Field::RouteClass, FieldErrorKind::Empty));
         }
         self.inner.store.set_price(price).await?;
-        self.reload_prices().await
+        self.reload_prices().await?;
+        self.announce(Change::Prices).await;
+        Ok(())
     }
 
     pub async fn delete_price(&self, route_class: &str, prefix: &str) -> Result<bool, EngineError> {
         let deleted = self.inner.store.delete_price(route_class, prefix).await?;
         self.reload_prices().await?;
+        self.announce(Change::Prices).await;
         Ok(deleted)
     }
 
@@ -1403,8 +1513,9 @@ fn key_networks(
 pub mod records {
     pub use smsgate_store::{
         Acceptance, AcceptedMessage, Account, AccountPatch, ApiKeyInfo, BatchSummary, Campaign,
-        DeliveryRecord, Idempotency, InboundRecord, KeywordAssignment, LedgerEntry, MessageDetail,
-        MessageFilter, MessageRecord, NewBatch, NumberAssignment, PartRecord, Replay, SenderRecord,
-        Suppression, TemplateRecord, TransitionRecord, WebhookEndpoint,
+        ConnectorLease, DeliveryRecord, Idempotency, InboundRecord, KeywordAssignment, LedgerEntry,
+        MessageDetail, MessageFilter, MessageRecord, NewBatch, NodeId, NodeRecord,
+        NumberAssignment, PartRecord, Replay, SenderRecord, Suppression, TemplateRecord,
+        TransitionRecord, WebhookEndpoint,
     };
 }

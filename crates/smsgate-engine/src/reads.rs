@@ -219,6 +219,19 @@ impl Admin<'_> {
         Ok(self.0.inner.store.templates(account).await?)
     }
 
+    /// The nodes serving the database (those alive, and those that ended
+    /// in the last hour), who holds which connector, and which node this
+    /// is (`None` offline).
+    pub async fn cluster(&self) -> Result<crate::cluster::ClusterView, EngineError> {
+        let store = &self.0.inner.store;
+        let hour_ago = self.0.now().plus_millis(-3_600_000);
+        Ok(crate::cluster::ClusterView {
+            this_node: self.0.inner.membership.as_ref().map(|m| m.id()),
+            nodes: store.nodes(hour_ago).await?,
+            leases: store.connector_leases().await?,
+        })
+    }
+
     /// Messages waiting, for readiness.
     pub async fn queue_depth(&self) -> Result<QueueDepth, EngineError> {
         Ok(self.0.inner.store.queue_depth().await?)

@@ -70,6 +70,8 @@ impl Route {
 pub struct Router {
     routes: Vec<Route>,
     connectors: HashMap<String, Arc<dyn Connector>>,
+    /// Whether some connector is held by another node.
+    elsewhere: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,7 +104,12 @@ impl Router {
         }
         // Most specific first, so the first match is the best one.
         routes.sort_by_key(|r| std::cmp::Reverse(r.specificity()));
-        Ok(Router { routes, connectors })
+        let elsewhere = connectors.values().any(|c| c.is_elsewhere());
+        Ok(Router {
+            routes,
+            connectors,
+            elsewhere,
+        })
     }
 
     /// The connector for a message, if a route matches it.
@@ -118,6 +125,12 @@ impl Router {
             return Some(first);
         }
         candidates.find(|c| c.is_available()).or(Some(first))
+    }
+
+    /// Whether every connector runs on this node (no message is handed to
+    /// another).
+    pub fn holds_all(&self) -> bool {
+        !self.elsewhere
     }
 
     pub fn connectors(&self) -> impl Iterator<Item = &Arc<dyn Connector>> {

@@ -1,17 +1,21 @@
 //! The connectors and routes in force, and changing them without a
 //! restart: connectors whose settings did not change keep their binds,
-//! new ones start, removed ones unbind after the new routes are in force.
+//! new ones start, removed ones unbind after the new routes are in force;
+//! and of the configured connectors, only those this node holds (its
+//! leases, [`crate::cluster`]) run here.
 
 use crate::config::ConfigError;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use smsgate_store::{ConnectorLease, Outbound};
 
 use crate::SIMULATOR;
 use crate::connectors::simulator::{Simulator, SimulatorConfig};
 use crate::connectors::smpp::{SmppConfig, SmppConnector};
-use crate::connectors::{Connector, EventSink};
+use crate::connectors::{Connector, EventSink, SubmitAck, SubmitError};
 use crate::router::{Route, Router};
 
 /// Connectors and routes, as in the TOML config (`[[connectors]]`,
@@ -93,6 +97,27 @@ impl RoutingConfig {
     }
 }
 
+/// Which configured connectors this node holds (binds and uses), and, of
+/// the others, which node holds each and whether it can take messages
+/// there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Holding {
+    held: BTreeSet<String>,
+    elsewhere: BTreeMap<String, (String, bool)>,
+}
+
+impl Holding {
+    pub(crate) fn new(held: Vec<String>, leases: &[ConnectorLease]) -> Holding {
+        let held: BTreeSet<String> = held.into_iter().collect();
+        let elsewhere = leases
+            .iter()
+            .filter(|l| !held.contains(&l.connector))
+            .map(|l| (l.connector.clone(), (l.node_name.clone(), l.available)))
+            .collect();
+        Holding { held, elsewhere }
+    }
+}
+
 /// The routing in force.
 pub struct Routing {
     router: RwLock<Arc<Router>>,
@@ -104,13 +129,16 @@ pub struct Routing {
 
 struct Live {
     config: RoutingConfig,
+    holding: Holding,
     connectors: HashMap<String, (ConnectorConfig, Arc<dyn Connector>)>,
 }
 
 impl Routing {
-    /// Starts the configured connectors next to the built-in simulator.
-    pub fn start(
+    /// Starts the configured connectors this node holds, next to the
+    /// built-in simulator.
+    pub(crate) fn start(
         config: RoutingConfig,
+        holding: Holding,
         simulator: Arc<dyn Connector>,
         simulator_config: SimulatorConfig,
         events: EventSink,
@@ -119,13 +147,14 @@ impl Routing {
             router: RwLock::new(Arc::new(Router::default())),
             state: tokio::sync::Mutex::new(Live {
                 config: RoutingConfig::default(),
+                holding: Holding::default(),
                 connectors: HashMap::new(),
             }),
             simulator,
             simulator_config,
             events,
         };
-        let (router, live) = routing.build(config, &HashMap::new())?;
+        let (router, live) = routing.build(config, holding, &HashMap::new())?;
         *routing.router.get_mut().unwrap_or_else(|p| p.into_inner()) = Arc::new(router);
         *routing.state.get_mut() = live;
         Ok(routing)
@@ -142,19 +171,52 @@ impl Routing {
         self.state.lock().await.config.clone()
     }
 
+    /// The connectors this node would hold: every configured one.
+    pub(crate) async fn wanted(&self) -> Vec<String> {
+        let state = self.state.lock().await;
+        state
+            .config
+            .connectors
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect()
+    }
+
+    /// The connectors this node holds that can take messages now.
+    pub(crate) fn available(&self) -> Vec<String> {
+        self.router()
+            .connectors()
+            .filter(|c| !c.is_elsewhere() && c.is_available())
+            .map(|c| c.name().to_string())
+            .collect()
+    }
+
     /// Builds a router for `config`, reusing connectors from `old` whose
     /// settings are unchanged; returns the router and what is now live.
+    /// Connectors held elsewhere are stand-ins that carry nothing.
     fn build(
         &self,
         config: RoutingConfig,
+        holding: Holding,
         old: &HashMap<String, (ConnectorConfig, Arc<dyn Connector>)>,
     ) -> Result<(Router, Live), ConfigError> {
         config.validate()?;
         let mut live = HashMap::new();
         for c in &config.connectors {
-            let connector = match old.get(c.name()) {
-                Some((was, connector)) if was == c => connector.clone(),
-                _ => self.start_connector(c),
+            let connector = if !holding.held.contains(c.name()) {
+                let (node, available) = holding.elsewhere.get(c.name()).cloned().unzip();
+                Arc::new(Elsewhere {
+                    name: c.name().to_string(),
+                    node,
+                    available: available.unwrap_or(false),
+                }) as Arc<dyn Connector>
+            } else {
+                match old.get(c.name()) {
+                    Some((was, connector)) if was == c && !connector.is_elsewhere() => {
+                        connector.clone()
+                    }
+                    _ => self.start_connector(c),
+                }
             };
             live.insert(c.name().to_string(), (c.clone(), connector));
         }
@@ -167,6 +229,7 @@ impl Routing {
             router,
             Live {
                 config,
+                holding,
                 connectors: live,
             },
         ))
@@ -188,11 +251,35 @@ impl Routing {
     /// Puts `config` in force. On an invalid config nothing changes.
     pub async fn apply(&self, config: RoutingConfig) -> Result<(), ConfigError> {
         let mut state = self.state.lock().await;
+        let holding = state.holding.clone();
+        self.replace(&mut state, config, holding)
+    }
+
+    /// Puts in force which connectors this node holds (after a
+    /// heartbeat): those it took start, those it gave up stop.
+    pub(crate) async fn hold(&self, holding: Holding) {
+        let mut state = self.state.lock().await;
+        if state.holding == holding {
+            return;
+        }
+        let config = state.config.clone();
+        if let Err(e) = self.replace(&mut state, config, holding) {
+            // The config in force was valid when it was put in force.
+            tracing::error!(error = %e, "the connectors in force could not be rebuilt");
+        }
+    }
+
+    fn replace(
+        &self,
+        state: &mut Live,
+        config: RoutingConfig,
+        holding: Holding,
+    ) -> Result<(), ConfigError> {
         // New connectors started for a config that then fails stop when
         // dropped here.
-        let (router, live) = self.build(config, &state.connectors)?;
+        let (router, live) = self.build(config, holding, &state.connectors)?;
         *self.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(router);
-        let old = std::mem::replace(&mut *state, live);
+        let old = std::mem::replace(state, live);
         // Stop what is no longer used (or was replaced by new settings).
         for (name, (_, connector)) in old.connectors {
             let reused = state
@@ -220,5 +307,46 @@ impl Routing {
         for (_, connector) in state.connectors.values() {
             connector.shutdown().await;
         }
+    }
+}
+
+/// A connector another node holds (or nobody, for a moment): it carries
+/// nothing here; messages routed to it are handed to its holder.
+struct Elsewhere {
+    name: String,
+    /// Its holder, if any.
+    node: Option<String>,
+    /// Whether it can take messages at its holder.
+    available: bool,
+}
+
+#[async_trait]
+impl Connector for Elsewhere {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn submit(&self, _: &Outbound) -> Result<SubmitAck, SubmitError> {
+        Err(SubmitError::transient(format!(
+            "connector {} is held by another node",
+            self.name
+        )))
+    }
+
+    fn is_available(&self) -> bool {
+        self.available
+    }
+
+    fn is_elsewhere(&self) -> bool {
+        true
+    }
+
+    fn status(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name,
+            "kind": "elsewhere",
+            "node": self.node,
+            "available": self.available,
+        })
     }
 }

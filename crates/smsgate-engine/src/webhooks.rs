@@ -267,6 +267,7 @@ const IDLE: Duration = Duration::from_millis(200);
 
 pub(crate) fn start(
     store: Arc<dyn OutboxStore>,
+    membership: Arc<crate::cluster::Membership>,
     config: WebhookConfig,
     destinations: Arc<Destinations>,
     ids: crate::events::EventIds,
@@ -274,7 +275,15 @@ pub(crate) fn start(
     (tracker, stop): (&TaskTracker, CancellationToken),
 ) {
     tracker.spawn(relay(store.clone(), clock.clone(), stop.clone()));
-    tracker.spawn(deliver(store, config, destinations, ids, clock, stop));
+    tracker.spawn(deliver(
+        store,
+        membership,
+        config,
+        destinations,
+        ids,
+        clock,
+        stop,
+    ));
 }
 
 /// Turns outbox events into deliveries, as they come.
@@ -356,6 +365,7 @@ pub(crate) fn share(load: &DeliveryLoad, room: usize, per_account: u32) -> Vec<(
 /// accounts' and the endpoints' room; outcomes are recorded in batches.
 async fn deliver(
     store: Arc<dyn OutboxStore>,
+    membership: Arc<crate::cluster::Membership>,
     config: WebhookConfig,
     destinations: Arc<Destinations>,
     ids: crate::events::EventIds,
@@ -376,15 +386,6 @@ async fn deliver(
             return;
         }
     };
-    // One node: what was in flight died with the last process.
-    match store.release_delivery_leases().await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(
-            deliveries = n,
-            "retaking webhook deliveries in flight at the last stop"
-        ),
-        Err(e) => tracing::warn!(error = %e, "could not retake webhook deliveries in flight"),
-    }
     let config = Arc::new(config);
     let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let (results_tx, mut results) = mpsc::unbounded_channel::<AttemptResult>();
@@ -420,7 +421,9 @@ async fn deliver(
                 if take.is_empty() {
                     return Ok(Vec::new());
                 }
-                store.claim_deliveries(now, lease_until, take).await
+                store
+                    .claim_deliveries(membership.id(), now, lease_until, take)
+                    .await
             };
             claim.await.unwrap_or_else(|e: smsgate_store::StoreError| {
                 tracing::warn!(error = %e, "claiming webhook deliveries failed");

@@ -12,7 +12,7 @@ use smsgate_core::{
 };
 use smsgate_store::prelude::*;
 use smsgate_store::sqlite::SqliteStore;
-use smsgate_store::{NewAccount, StatusUpdate, Submission, Target};
+use smsgate_store::{NewAccount, NodeId, StatusUpdate, Submission, Target};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -79,7 +79,10 @@ async fn main() {
             })
             .collect();
         store.accept(subs, now).await.unwrap();
-        let claimed = store.claim(now, Timestamp(1_000_000), 100).await.unwrap();
+        let claimed = store
+            .claim(NodeId(0), now, Timestamp(1_000_000), 100, None)
+            .await
+            .unwrap();
         let sent = claimed.iter().map(|m| {
             let mut u = StatusUpdate::new(Target::Message(m.id), Status::Sent, now);
             u.connector = Some("sim".into());

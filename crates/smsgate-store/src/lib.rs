@@ -54,6 +54,8 @@ pub enum StoreError {
     Unusable(String),
     #[error("backup failed: {0}")]
     Backup(String),
+    #[error("a node named {0:?} is serving this database; give each node its own name")]
+    NodeRunning(String),
 }
 
 /// A failure of the database itself. Opaque, so that nothing above the
@@ -268,18 +270,18 @@ pub trait QueueStore: Send + Sync + 'static {
     /// Expires waiting messages whose validity ended before they were
     /// sent; which.
     async fn expire_overdue(&self, now: Timestamp, limit: usize) -> Result<Vec<MessageId>>;
-    /// Ends every lease on messages being submitted: at the start of a
-    /// single node, what was in flight died with the last process and is
-    /// claimed again at once rather than when its lease ends. Returns how
-    /// many.
-    async fn release_message_leases(&self) -> Result<usize>;
-    /// Claims due messages (queued, or submitting with an expired lease),
-    /// marking them `submitting` until `lease_until`.
+    /// Claims due messages for node `by` (queued, or submitting with an
+    /// expired lease; not those waiting for a connector another live node
+    /// holds), marking them `submitting` until `lease_until`. `place`
+    /// (when some connectors are held elsewhere) says which this node
+    /// carries: the others stay queued, waiting for the connector named.
     async fn claim(
         &self,
+        by: NodeId,
         now: Timestamp,
         lease_until: Timestamp,
         limit: usize,
+        place: Option<Placer>,
     ) -> Result<Vec<Outbound>>;
     /// Carrier ids of messages `connector` acknowledged and has not
     /// receipted yet.
@@ -516,14 +518,11 @@ pub trait OutboxStore: Send + Sync + 'static {
     /// delivery still pending.
     async fn claim_deliveries(
         &self,
+        by: NodeId,
         now: Timestamp,
         lease_until: Timestamp,
         take: Vec<(PublicId, usize)>,
     ) -> Result<Vec<DueDelivery>>;
-    /// Ends every lease on deliveries: at the start of a single node,
-    /// whatever was in flight died with the last process and is retaken at
-    /// once rather than when its lease ends. Returns how many.
-    async fn release_delivery_leases(&self) -> Result<usize>;
     async fn record_attempts(&self, attempts: Vec<AttemptResult>) -> Result<()>;
     /// An endpoint's deliveries, newest first, with every attempt.
     async fn deliveries(
@@ -544,11 +543,76 @@ pub trait OutboxStore: Send + Sync + 'static {
     async fn test_webhook(&self, endpoint: WebhookEndpoint, now: Timestamp) -> Result<Option<i64>>;
 }
 
+/// The nodes serving one database: heartbeats, connector leases, and
+/// what a dead node had claimed.
+#[async_trait]
+pub trait ClusterStore: Send + Sync + 'static {
+    /// Registers a node named `name` starting at `now`. An earlier run of
+    /// the same name (a node restarting) ends, and its claims and leases
+    /// are released at once. [`StoreError::NodeRunning`] when a node of
+    /// that name is serving the database now.
+    async fn join(&self, name: &str, address: &str, now: Timestamp) -> Result<NodeId>;
+    /// Records a heartbeat: ends nodes that stopped beating (releasing
+    /// their claims and leases), renews this node's leases, gives up those
+    /// it no longer wants and takes the free ones it wants.
+    async fn beat(&self, beat: Beat) -> Result<BeatOutcome>;
+    /// A node stopping: its leases are released for the others at once.
+    async fn leave(&self, node: NodeId, now: Timestamp) -> Result<()>;
+    /// Nodes, newest first: those alive and those that ended since `since`.
+    async fn nodes(&self, since: Timestamp) -> Result<Vec<NodeRecord>>;
+    /// Who holds which connector.
+    async fn connector_leases(&self) -> Result<Vec<ConnectorLease>>;
+}
+
+/// Changes every node must hear of at once: caches to drop, work to take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Change {
+    /// Keys or accounts changed (revoked, disabled, limited).
+    Keys,
+    Prices,
+    Routing,
+    /// Messages were queued.
+    Queued,
+}
+
+impl Change {
+    pub const ALL: [Change; 4] = [
+        Change::Keys,
+        Change::Prices,
+        Change::Routing,
+        Change::Queued,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Keys => "keys",
+            Change::Prices => "prices",
+            Change::Routing => "routing",
+            Change::Queued => "queued",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Change> {
+        Change::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// How nodes tell each other of changes (PostgreSQL: `NOTIFY`; SQLite,
+/// one node: within the process).
+#[async_trait]
+pub trait ChangeFeed: Send + Sync + 'static {
+    /// Tells every node, this one included.
+    async fn announce(&self, change: Change) -> Result<()>;
+    /// What is announced from now on. After the feed lost its connection
+    /// every change is reported once, for what may have been missed.
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<Change>;
+}
+
 /// What the dispatcher uses: the queue, and the inbound messages its
 /// connectors receive.
-pub trait DeliveryStore: QueueStore + InboundStore {}
+pub trait DeliveryStore: QueueStore + InboundStore + ChangeFeed {}
 
-impl<T: QueueStore + InboundStore + ?Sized> DeliveryStore for T {}
+impl<T: QueueStore + InboundStore + ChangeFeed + ?Sized> DeliveryStore for T {}
 
 /// The whole storage port: every capability. Background tasks and
 /// services take the narrow port they use; a backend implements them all.
@@ -567,6 +631,8 @@ pub trait Store:
     + AudienceStore
     + WebhookStore
     + OutboxStore
+    + ClusterStore
+    + ChangeFeed
 {
 }
 
@@ -582,7 +648,9 @@ impl<
         + RegistryStore
         + AudienceStore
         + WebhookStore
-        + OutboxStore,
+        + OutboxStore
+        + ClusterStore
+        + ChangeFeed,
 > Store for T
 {
 }
@@ -590,7 +658,8 @@ impl<
 /// Every port, for `use smsgate_store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        AccountStore, AudienceStore, CreditStore, InboundStore, IntakeStore, MessageReads,
-        OutboxStore, QueueStore, RegistryStore, SessionStore, SettingStore, Store, WebhookStore,
+        AccountStore, AudienceStore, ChangeFeed, ClusterStore, CreditStore, InboundStore,
+        IntakeStore, MessageReads, OutboxStore, QueueStore, RegistryStore, SessionStore,
+        SettingStore, Store, WebhookStore,
     };
 }

@@ -218,6 +218,9 @@ pub async fn a_key_is_made_with_its_networks(store: &dyn Store) {
     );
 }
 
+/// The node of tests that claim without a cluster.
+const NODE: NodeId = NodeId(0);
+
 pub async fn claims_are_leased_and_retaken_when_the_lease_ends(store: &dyn Store) {
     let a = account(store, "a", 10).await;
     let m = message("+31612345678", 1, None);
@@ -227,7 +230,7 @@ pub async fn claims_are_leased_and_retaken_when_the_lease_ends(store: &dyn Store
         .await
         .unwrap();
     let claimed = store
-        .claim(Timestamp(20), Timestamp(1_000), 10)
+        .claim(NODE, Timestamp(20), Timestamp(1_000), 10, None)
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
@@ -236,14 +239,15 @@ pub async fn claims_are_leased_and_retaken_when_the_lease_ends(store: &dyn Store
     // While leased, nobody else gets it.
     assert!(
         store
-            .claim(Timestamp(999), Timestamp(2_000), 10)
+            .claim(NODE, Timestamp(999), Timestamp(2_000), 10, None)
             .await
             .unwrap()
             .is_empty()
     );
-    // The worker died: after the lease it is claimed again.
+    // The worker died: after the lease it is claimed again (by a node).
+    let node = store.join("n1", "", Timestamp(1_000)).await.unwrap();
     let again = store
-        .claim(Timestamp(1_001), Timestamp(2_000), 10)
+        .claim(node, Timestamp(1_001), Timestamp(2_000), 10, None)
         .await
         .unwrap();
     assert_eq!((again[0].id, again[0].attempts), (id, 2));
@@ -252,11 +256,12 @@ pub async fn claims_are_leased_and_retaken_when_the_lease_ends(store: &dyn Store
         history.last().unwrap().detail.as_deref(),
         Some("lease expired, claimed again")
     );
-    // A restart of the single node: its leases end at once, so what was
-    // being submitted is claimed again now, not when the lease would end.
-    assert_eq!(store.release_message_leases().await.unwrap(), 1);
+    // The node restarts: its claims end at once, so what was being
+    // submitted is claimed again now, not when the lease would end.
+    let restarted = store.join("n1", "", Timestamp(1_002)).await.unwrap();
+    assert_ne!(restarted, node);
     let retaken = store
-        .claim(Timestamp(1_002), Timestamp(3_000), 10)
+        .claim(restarted, Timestamp(1_003), Timestamp(3_000), 10, None)
         .await
         .unwrap();
     assert_eq!((retaken[0].id, retaken[0].attempts), (id, 3));
@@ -281,7 +286,7 @@ pub async fn scheduled_messages_wait_on_disk_until_due(store: &dyn Store) {
     );
     assert!(
         store
-            .claim(Timestamp(4_999), Timestamp(9_999), 10)
+            .claim(NODE, Timestamp(4_999), Timestamp(9_999), 10, None)
             .await
             .unwrap()
             .is_empty()
@@ -310,7 +315,7 @@ pub async fn refunds_happen_once_and_final_states_stay_final(store: &dyn Store) 
         .await
         .unwrap();
     store
-        .claim(Timestamp(20), Timestamp(1_000), 10)
+        .claim(NODE, Timestamp(20), Timestamp(1_000), 10, None)
         .await
         .unwrap();
     let rejected = StatusUpdate::new(Target::Message(id), Status::Rejected, Timestamp(30));
@@ -363,7 +368,7 @@ pub async fn receipts_match_by_carrier_id_preferring_the_waiting_message(store: 
         .await
         .unwrap();
     store
-        .claim(Timestamp(20), Timestamp(1_000), 10)
+        .claim(NODE, Timestamp(20), Timestamp(1_000), 10, None)
         .await
         .unwrap();
     let sent = |id, carrier: &str| {
@@ -421,7 +426,7 @@ pub async fn sent_with(store: &dyn Store, to: &str, carrier_ids: &[&str]) -> Mes
         .await
         .unwrap();
     store
-        .claim(Timestamp(20), Timestamp(1_000), 10)
+        .claim(NODE, Timestamp(20), Timestamp(1_000), 10, None)
         .await
         .unwrap();
     let mut u = StatusUpdate::new(Target::Message(id), Status::Sent, Timestamp(30));
@@ -1297,7 +1302,7 @@ pub async fn priority_messages_are_claimed_first(store: &dyn Store) {
         .await
         .unwrap();
     let claimed = store
-        .claim(Timestamp(2), Timestamp(60_000), 1)
+        .claim(NODE, Timestamp(2), Timestamp(60_000), 1, None)
         .await
         .unwrap();
     assert_eq!(claimed[0].id, urgent_id, "accepted last, claimed first");
@@ -1317,7 +1322,9 @@ impl ClaimAll for dyn Store {
             .iter()
             .map(|e| (e.endpoint.clone(), e.due as usize))
             .collect();
-        self.claim_deliveries(now, lease_until, take).await.unwrap()
+        self.claim_deliveries(NODE, now, lease_until, take)
+            .await
+            .unwrap()
     }
 }
 
@@ -1428,16 +1435,17 @@ pub async fn leases_count_as_in_flight_until_recorded_or_released(store: &dyn St
     let load = store.delivery_load(Timestamp(3)).await.unwrap();
     assert_eq!(load.endpoints.len(), 1);
     assert_eq!((load.endpoints[0].due, load.endpoints[0].in_flight), (5, 0));
+    let node = store.join("n1", "", Timestamp(3)).await.unwrap();
     let claimed = store
-        .claim_deliveries(Timestamp(3), Timestamp(999), vec![(e.id.clone(), 2)])
+        .claim_deliveries(node, Timestamp(3), Timestamp(999), vec![(e.id.clone(), 2)])
         .await
         .unwrap();
     assert_eq!(claimed.len(), 2, "no more than asked");
     let load = store.delivery_load(Timestamp(4)).await.unwrap();
     assert_eq!((load.endpoints[0].due, load.endpoints[0].in_flight), (3, 2));
     assert_eq!(load.accounts_in_flight, [(a, 2)]);
-    // A restart of the single node: the leases end at once.
-    assert_eq!(store.release_delivery_leases().await.unwrap(), 2);
+    // The node restarts: its leases end at once.
+    store.join("n1", "", Timestamp(5)).await.unwrap();
     let load = store.delivery_load(Timestamp(5)).await.unwrap();
     assert_eq!((load.endpoints[0].due, load.endpoints[0].in_flight), (5, 0));
     assert!(load.accounts_in_flight.is_empty());

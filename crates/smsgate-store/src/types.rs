@@ -740,3 +740,87 @@ pub enum Replay {
         until: Timestamp,
     },
 }
+
+/// A node serving the database: one run of one smsgate process (a node
+/// that restarts registers again, with a new id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NodeId(pub i64);
+
+impl std::fmt::Display for NodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A node as registered, with its last heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRecord {
+    pub id: NodeId,
+    pub name: String,
+    /// Where its API listens.
+    pub address: String,
+    pub started_at: Timestamp,
+    pub beat_at: Timestamp,
+    /// When it left (stopped, or was found dead by another node).
+    pub ended_at: Option<Timestamp>,
+}
+
+/// Which node holds a connector (its binds), until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectorLease {
+    pub connector: String,
+    pub node: NodeId,
+    pub node_name: String,
+    pub taken_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// Whether the connector can take messages there (an SMPP connector
+    /// with a bound transmitter), as of the holder's last heartbeat.
+    pub available: bool,
+}
+
+/// One heartbeat of a node.
+#[derive(Debug, Clone)]
+pub struct Beat {
+    pub node: NodeId,
+    pub now: Timestamp,
+    /// Nodes that have not beaten since are dead: their claims are
+    /// released and their connectors free.
+    pub dead_before: Timestamp,
+    /// Leases held or taken run until then.
+    pub lease_until: Timestamp,
+    /// The connectors this node would hold (every configured one); a lease
+    /// it holds on another is given up.
+    pub wanted: Vec<String>,
+    /// The connectors it holds that can take messages now.
+    pub available: Vec<String>,
+}
+
+/// What a heartbeat found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BeatOutcome {
+    Alive {
+        /// The connectors this node holds now.
+        held: Vec<String>,
+        /// Every lease, this node's included.
+        leases: Vec<ConnectorLease>,
+        /// Nodes found dead by this beat, and how many messages and
+        /// webhook deliveries they had claimed.
+        buried: Vec<(NodeId, usize, usize)>,
+    },
+    /// Another node found this one dead (it did not beat in time): its
+    /// claims and leases are gone, and it must join again.
+    Ended,
+}
+
+/// Where a claimed message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// This node submits it.
+    Here,
+    /// The node holding this connector does: the message waits for it.
+    HandTo(String),
+}
+
+/// Decides, inside a claim, which messages this node carries.
+pub type Placer = Box<dyn Fn(&Outbound) -> Placement + Send + Sync>;

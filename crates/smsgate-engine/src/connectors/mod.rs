@@ -113,6 +113,12 @@ pub trait Connector: Send + Sync + 'static {
         true
     }
 
+    /// Whether this is only a stand-in for a connector another node holds
+    /// (its messages are handed to that node).
+    fn is_elsewhere(&self) -> bool {
+        false
+    }
+
     /// What the connector is doing, for operators (`GET
     /// /admin/v1/connectors`, `smsgate connectors`).
     fn status(&self) -> serde_json::Value {

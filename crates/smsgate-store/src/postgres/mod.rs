@@ -7,17 +7,23 @@
 //! either backend. Measured on this machine against `sqlx` (bench/RESULTS.md):
 //! the same round trip per statement, half the crates and half the build.
 
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls};
+use tokio::sync::broadcast;
 
 use crate::sql::pg::PgConn;
 use crate::sql::pool::{PoolConn, Readers, Writer};
 use crate::sql::{Backend, Db, SqlStore};
-use crate::{Result, StoreError};
+use crate::{Change, Result, StoreError};
 
 /// Schema migrations, applied in order; `smsgate_schema` counts them.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_schema.sql"),
+    include_str!("migrations/0002_cluster.sql"),
+];
 
 /// Read connections per node.
 const READERS: usize = 4;
@@ -25,11 +31,6 @@ const READERS: usize = 4;
 /// Any number, the same on every node: nodes starting together migrate
 /// one at a time.
 const MIGRATION_LOCK: i64 = 0x736d_7367_6174_6501;
-
-/// Held by the node serving a database, until nodes can share one
-/// (connector leases, heartbeats): a second node would bind the same
-/// carrier links and retake the first one's leases at its start.
-const SERVING_LOCK: i64 = 0x736d_7367_6174_6502;
 
 /// The store on a PostgreSQL database.
 pub type PostgresStore = SqlStore<Postgres>;
@@ -39,6 +40,8 @@ pub type PostgresStore = SqlStore<Postgres>;
 pub struct Postgres {
     writer: Writer<PgConn>,
     readers: Readers<PgConn>,
+    /// What the listener hears; it stops once the last store is dropped.
+    feed: Arc<broadcast::Sender<Change>>,
 }
 
 impl Backend for Postgres {
@@ -58,6 +61,78 @@ impl Backend for Postgres {
         F: FnOnce(&PgConn) -> Result<T> + Send + 'static,
     {
         self.writer.write(f)
+    }
+
+    async fn announce(&self, change: Change) -> Result<()> {
+        // Sent when the transaction commits, to every listening session.
+        self.writer
+            .write(move |c| {
+                c.exec(
+                    &format!("SELECT pg_notify('{CHANNEL}', ?1)"),
+                    crate::sql::args![change.as_str()],
+                )
+            })
+            .await
+            .map(drop)
+    }
+
+    fn changes(&self) -> broadcast::Receiver<Change> {
+        self.feed.subscribe()
+    }
+}
+
+/// The `LISTEN`/`NOTIFY` channel of changes.
+const CHANNEL: &str = "smsgate_changes";
+
+/// Listens for changes on a connection of its own, passing them to `feed`
+/// until the store is gone. After the connection was lost (and made
+/// again) every change is reported once: any may have been missed.
+fn listen(url: String, feed: Weak<broadcast::Sender<Change>>) {
+    let mut reconnected = false;
+    while feed.strong_count() > 0 {
+        let mut client = match connect(&url) {
+            Ok(mut c) => match c.batch_execute(&format!("LISTEN {CHANNEL}")) {
+                Ok(()) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for changes");
+                    std::thread::sleep(Duration::from_secs(1));
+                    continue;
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for changes");
+                std::thread::sleep(Duration::from_secs(1));
+                continue;
+            }
+        };
+        if reconnected && let Some(tx) = feed.upgrade() {
+            for c in Change::ALL {
+                let _ = tx.send(c);
+            }
+        }
+        reconnected = true;
+        loop {
+            let next = client
+                .notifications()
+                .timeout_iter(Duration::from_millis(500))
+                .next()
+                .map(|n| n.map(|n| n.payload().to_string()));
+            match next {
+                Ok(Some(payload)) => {
+                    let Some(tx) = feed.upgrade() else { return };
+                    if let Some(change) = Change::parse(&payload) {
+                        let _ = tx.send(change);
+                    }
+                }
+                Ok(None) if client.is_closed() => break,
+                Ok(None) if feed.strong_count() == 0 => return,
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "lost the connection listening for changes");
+                    break;
+                }
+            }
+        }
     }
 }
 
@@ -127,29 +202,23 @@ impl PostgresStore {
         })
     }
 
-    /// Marks this store as the one node serving the database, for as long
-    /// as its writer's session lasts; `false` when another node does.
-    pub async fn serve_alone(&self) -> Result<bool> {
-        self.write(|c| {
-            c.single(
-                "SELECT pg_try_advisory_lock(?1)",
-                crate::sql::args![SERVING_LOCK],
-                |r| r.get(0),
-            )
-        })
-        .await
-    }
-
     fn open_here(url: &str) -> Result<PostgresStore> {
         let writer = open_conn(url)?;
         migrate(&writer)?;
         let readers = (0..READERS)
             .map(|_| open_conn(url))
             .collect::<Result<Vec<_>>>()?;
+        let feed = Arc::new(broadcast::channel(crate::sqlite::FEED_BUFFER).0);
+        let (url, weak) = (url.to_string(), Arc::downgrade(&feed));
+        std::thread::Builder::new()
+            .name("smsgate-pg-listen".into())
+            .spawn(move || listen(url, weak))
+            .map_err(|e| StoreError::Unusable(format!("cannot start a thread: {e}")))?;
         Ok(SqlStore {
             backend: Postgres {
                 writer: Writer::start("smsgate-pg-writer", writer),
                 readers: Readers::new(readers),
+                feed,
             },
         })
     }

@@ -203,15 +203,13 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
     }
     async fn claim_deliveries(
         &self,
+        by: NodeId,
         now: Timestamp,
         lease_until: Timestamp,
         take: Vec<(PublicId, usize)>,
     ) -> Result<Vec<DueDelivery>> {
-        self.write(move |c| super::webhooks::claim(c, now, lease_until, &take))
+        self.write(move |c| super::webhooks::claim(c, by, now, lease_until, &take))
             .await
-    }
-    async fn release_delivery_leases(&self) -> Result<usize> {
-        self.write(super::webhooks::release_leases).await
     }
     async fn record_attempts(&self, attempts: Vec<AttemptResult>) -> Result<()> {
         self.write(move |c| {

@@ -660,16 +660,20 @@ struct Current {
 
 /// Every status change of a message.
 pub(crate) const UPDATE_STATUS: &str =
-    "UPDATE messages SET status = ?1, updated_at = ?2, lease_until = NULL,
+    "UPDATE messages SET status = ?1, updated_at = ?2, lease_until = NULL, via = NULL,
          connector = COALESCE(?3, connector), carrier_id = COALESCE(?4, carrier_id),
          error = COALESCE(?5, error), due_at = COALESCE(?6, due_at), event_seq = ?8
      WHERE id = ?7";
 
 fn current(conn: &impl Db, id: MessageId) -> Result<Option<Current>> {
-    let row: Option<(i64, String, i64, bool, u32, Option<String>)> = conn.one(
-        "SELECT account_id, status, cost, refunded, event_seq, pool FROM messages WHERE id = ?1",
-        args![&id.as_bytes()[..]],
-        |r| {
+    // Locked until the change is written: another node may be changing
+    // the same message (a receipt on one, a cancel on another).
+    let sql = format!(
+        "SELECT account_id, status, cost, refunded, event_seq, pool FROM messages WHERE id = ?1{}",
+        conn.for_update()
+    );
+    let row: Option<(i64, String, i64, bool, u32, Option<String>)> =
+        conn.one(&sql, args![&id.as_bytes()[..]], |r| {
             Ok((
                 r.get(0)?,
                 r.get(1)?,
@@ -678,8 +682,7 @@ fn current(conn: &impl Db, id: MessageId) -> Result<Option<Current>> {
                 r.get(4)?,
                 r.get(5)?,
             ))
-        },
-    )?;
+        })?;
     row.map(|(account, status, cost, refunded, event_seq, pool)| {
         Ok(Current {
             id,
@@ -916,34 +919,35 @@ fn outbound_row(r: &Rec<'_>) -> Result<Outbound> {
 
 const OUTBOUND_COLUMNS: &str = "id, account_id, recipient, sender, body, encoding, segments, category, route_class, priority, attempts, expires_at";
 
-pub(crate) fn release_leases(conn: &impl Db) -> Result<usize> {
-    // A lease in the past is claimed again by the next claim.
-    conn.exec(
-        "UPDATE messages SET lease_until = 0 WHERE status = 'submitting'",
-        args![],
-    )
-}
+/// Messages a claim may take: not those handed to a connector that
+/// another live node holds.
+const CLAIMABLE: &str = "(via IS NULL OR NOT EXISTS (
+    SELECT 1 FROM connector_leases l
+     WHERE l.connector = messages.via AND l.node_id <> ?4 AND l.expires_at >= ?2))";
 
 pub(crate) fn claim(
     conn: &impl Db,
+    by: NodeId,
     now: Timestamp,
     lease_until: Timestamp,
     limit: usize,
+    place: Option<&Placer>,
 ) -> Result<Vec<Outbound>> {
     // First what a crashed or stalled worker left behind, then the queue.
     // Rows another node is claiming are skipped, not waited for.
     let sql = format!(
-        "UPDATE messages SET lease_until = ?1, attempts = attempts + 1, updated_at = ?2
+        "UPDATE messages SET lease_until = ?1, attempts = attempts + 1, updated_at = ?2, claimed_by = ?4
          WHERE id IN (SELECT id FROM messages WHERE status = 'submitting' AND lease_until < ?2
-                       LIMIT ?3{})
+                       AND {CLAIMABLE} LIMIT ?3{})
          RETURNING {OUTBOUND_COLUMNS}",
         conn.skip_locked()
     );
-    let mut out = conn.all(
+    let retaken = conn.all(
         &sql,
-        args![lease_until.0, now.0, limit as i64],
+        args![lease_until.0, now.0, limit as i64, by.0],
         outbound_row,
     )?;
+    let mut out = hand_off(conn, retaken, place, "submitting", now)?;
     for m in &out {
         insert_transition(
             conn,
@@ -957,17 +961,19 @@ pub(crate) fn claim(
     let retaken = out.len();
     if out.len() < limit {
         let sql = format!(
-            "UPDATE messages SET status = 'submitting', lease_until = ?1, attempts = attempts + 1, updated_at = ?2
+            "UPDATE messages SET status = 'submitting', lease_until = ?1, attempts = attempts + 1, updated_at = ?2, claimed_by = ?4
              WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND due_at <= ?2
+                          AND {CLAIMABLE}
                           ORDER BY priority DESC, due_at LIMIT ?3{})
              RETURNING {OUTBOUND_COLUMNS}",
             conn.skip_locked()
         );
         let fresh = conn.all(
             &sql,
-            args![lease_until.0, now.0, (limit - out.len()) as i64],
+            args![lease_until.0, now.0, (limit - out.len()) as i64, by.0],
             outbound_row,
         )?;
+        let fresh = hand_off(conn, fresh, place, "queued", now)?;
         for m in &fresh {
             insert_transition(conn, m.id, Status::Submitting, now, None, true)?;
         }
@@ -976,6 +982,39 @@ pub(crate) fn claim(
     // RETURNING gives no order; dispatch in priority order.
     out[retaken..].sort_by_key(|m| std::cmp::Reverse(m.priority));
     Ok(out)
+}
+
+/// Of messages just claimed, keeps those `place` says this node carries;
+/// the others go back as they were (`status`, unclaimed, the attempt not
+/// counted), waiting for the connector another node holds.
+fn hand_off(
+    conn: &impl Db,
+    claimed: Vec<Outbound>,
+    place: Option<&Placer>,
+    status: &str,
+    now: Timestamp,
+) -> Result<Vec<Outbound>> {
+    let Some(place) = place else {
+        return Ok(claimed);
+    };
+    let mut kept = Vec::with_capacity(claimed.len());
+    for m in claimed {
+        match place(&m) {
+            Placement::Here => kept.push(m),
+            Placement::HandTo(connector) => {
+                // A lease in the past: claimable again at once by the
+                // holder (a message retaken stays `submitting`).
+                let lease = if status == "queued" { None } else { Some(0i64) };
+                conn.exec(
+                    "UPDATE messages SET status = ?1, via = ?2, lease_until = ?3,
+                            attempts = attempts - 1, claimed_by = NULL, updated_at = ?4
+                      WHERE id = ?5",
+                    args![status, connector, lease, now.0, &m.id.as_bytes()[..]],
+                )?;
+            }
+        }
+    }
+    Ok(kept)
 }
 
 // --- this file's part of the store port ------------------------------------------

@@ -6,15 +6,15 @@
 //! function asks [`Db::DIALECT`] (claims skip rows another node has
 //! locked on PostgreSQL; a request's messages go in one `UNNEST` there).
 //! Reads that decide a write (a message's status before its change) lock
-//! nothing yet: one node writes a PostgreSQL database until the cluster
-//! exists. Statements are written with
-//! SQLite's `?N` placeholders; the PostgreSQL connection numbers them its
-//! way when it prepares them. Values bound are the few types in [`Arg`]:
+//! the row on PostgreSQL, where several nodes write at once. Statements
+//! are written with SQLite's `?N` placeholders; the PostgreSQL connection
+//! numbers them its way when it prepares them. Values bound are the few types in [`Arg`]:
 //! integers are `i64` (PostgreSQL's `BIGINT`), flags `bool`, ids bytes.
 
 pub(crate) mod accounts;
 pub(crate) mod balances;
 pub(crate) mod campaigns;
+pub(crate) mod cluster;
 pub(crate) mod events;
 pub(crate) mod inbound;
 pub(crate) mod links;
@@ -83,6 +83,15 @@ pub trait Db {
         match Self::DIALECT {
             Dialect::Sqlite => "",
             Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// `" FOR UPDATE"` where a row read decides how it is changed and
+    /// another node may change it at once (PostgreSQL).
+    fn for_update(&self) -> &'static str {
+        match Self::DIALECT {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
         }
     }
 
@@ -307,6 +316,12 @@ pub trait Backend: Send + Sync + 'static {
     where
         T: Send + 'static,
         F: FnOnce(&Self::Conn) -> Result<T> + Send + 'static;
+
+    /// Tells every node serving the database of `change`.
+    fn announce(&self, change: crate::Change) -> impl Future<Output = Result<()>> + Send;
+
+    /// What is announced on the database from now on.
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<crate::Change>;
 }
 
 /// A store on an SQL backend: every port, written once.

@@ -380,11 +380,13 @@ impl<B: Backend> QueueStore for SqlStore<B> {
     }
     async fn claim(
         &self,
+        by: NodeId,
         now: Timestamp,
         lease_until: Timestamp,
         limit: usize,
+        place: Option<Placer>,
     ) -> Result<Vec<Outbound>> {
-        self.write(move |c| super::messages::claim(c, now, lease_until, limit))
+        self.write(move |c| super::messages::claim(c, by, now, lease_until, limit, place.as_ref()))
             .await
     }
     async fn awaiting_receipt(&self, connector: &str) -> Result<Vec<String>> {
@@ -409,8 +411,5 @@ impl<B: Backend> QueueStore for SqlStore<B> {
     ) -> Result<crate::AcknowledgedPage> {
         self.read(move |c| super::receipts::acknowledged(c, after, before, limit))
             .await
-    }
-    async fn release_message_leases(&self) -> Result<usize> {
-        self.write(super::messages::release_leases).await
     }
 }

@@ -400,6 +400,7 @@ pub(crate) fn load(conn: &impl Db, now: Timestamp) -> Result<DeliveryLoad> {
 /// matched by its endpoint and its account.
 pub(crate) fn claim(
     conn: &impl Db,
+    by: NodeId,
     now: Timestamp,
     lease_until: Timestamp,
     take: &[(PublicId, usize)],
@@ -432,10 +433,16 @@ pub(crate) fn claim(
             let Some(event) = events::by_id(conn, event_id)? else {
                 continue;
             };
-            conn.exec(
-                "UPDATE webhook_deliveries SET lease_until = ?1 WHERE id = ?2",
-                args![lease_until.0, id],
+            // Another node may have claimed it since it was read: the
+            // update waits for that claim and then finds the lease taken.
+            let claimed = conn.exec(
+                "UPDATE webhook_deliveries SET lease_until = ?1, claimed_by = ?2
+                  WHERE id = ?3 AND (lease_until IS NULL OR lease_until <= ?4)",
+                args![lease_until.0, by.0, id, now.0],
             )?;
+            if claimed == 0 {
+                continue;
+            }
             out.push(DueDelivery {
                 id,
                 url: url.unwrap_or_else(|| endpoint.url.clone()),
@@ -447,14 +454,6 @@ pub(crate) fn claim(
         }
     }
     Ok(out)
-}
-
-pub(crate) fn release_leases(conn: &impl Db) -> Result<usize> {
-    conn.exec(
-        "UPDATE webhook_deliveries SET lease_until = NULL
-              WHERE status = 'pending' AND lease_until IS NOT NULL",
-        args![],
-    )
 }
 
 /// Records an attempt. Only a pending delivery moves: one that ended while

@@ -32,7 +32,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_account_number_check.sql"),
     include_str!("migrations/0018_batches_by_time.sql"),
     include_str!("migrations/0019_inbound_by_time.sql"),
+    include_str!("migrations/0020_cluster.sql"),
 ];
+
+/// Changes a slow listener may fall behind by (it then hears that it
+/// lagged, and treats everything as changed).
+pub(crate) const FEED_BUFFER: usize = 256;
 
 /// Read connections; reads are short, so a few serve many requests.
 const READERS: usize = 4;
@@ -46,6 +51,8 @@ pub struct Sqlite {
     writer: Writer<rusqlite::Connection>,
     readers: Readers<rusqlite::Connection>,
     path: std::path::PathBuf,
+    /// One node serves a file: changes are announced within the process.
+    feed: tokio::sync::broadcast::Sender<crate::Change>,
 }
 
 impl Backend for Sqlite {
@@ -65,6 +72,16 @@ impl Backend for Sqlite {
         F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     {
         self.writer.write(f)
+    }
+
+    async fn announce(&self, change: crate::Change) -> Result<()> {
+        // Nobody listening is no failure.
+        let _ = self.feed.send(change);
+        Ok(())
+    }
+
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<crate::Change> {
+        self.feed.subscribe()
     }
 }
 
@@ -88,6 +105,7 @@ impl SqliteStore {
                 writer: Writer::start("smsgate-sqlite-writer", conn),
                 readers,
                 path: path.to_path_buf(),
+                feed: tokio::sync::broadcast::channel(FEED_BUFFER).0,
             },
         })
     }

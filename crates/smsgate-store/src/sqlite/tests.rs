@@ -84,7 +84,7 @@ fn per_message_statements_are_never_recompiled() {
             .unwrap()
             .unwrap();
         assert_eq!(
-            crate::sql::messages::claim(&conn, now, Timestamp(1_000 + i), 10)
+            crate::sql::messages::claim(&conn, NodeId(0), now, Timestamp(1_000 + i), 10, None)
                 .unwrap()
                 .len(),
             1
