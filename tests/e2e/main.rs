@@ -4,6 +4,7 @@
 mod action;
 mod balances;
 mod cli;
+mod cluster;
 mod crash;
 mod dialects;
 mod errors;

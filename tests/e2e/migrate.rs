@@ -1,6 +1,4 @@
-//! PostgreSQL as the store of one node: `smsgate migrate` moves an SQLite
-//! installation there, and a second node on the same database is refused
-//! until nodes can share one.
+//! `smsgate migrate` moves an SQLite installation to PostgreSQL.
 
 use serde_json::{Value, json};
 
@@ -111,31 +109,4 @@ async fn shown(s: &Server, key: &str, ids: &[String]) -> Vec<Value> {
         out.push(m);
     }
     out
-}
-
-/// Until nodes share a database (connector leases, heartbeats), a second
-/// node on a PostgreSQL database is refused at its start, and the first
-/// goes on.
-#[test]
-fn a_second_node_on_one_postgresql_database_is_refused() {
-    crate::support::run_on_postgres(second_node_refused);
-}
-
-#[tokio::main(flavor = "current_thread")]
-async fn second_node_refused() {
-    let s = Server::start();
-    let url = s.postgres.as_ref().expect("on PostgreSQL").url.clone();
-    let out = std::process::Command::new(binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--db", &url])
-        .envs(s.env.iter().cloned())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("another smsgate node is serving"),
-        "{stderr}"
-    );
-    let (_, key) = s.account("first", 5).await;
-    assert_eq!(s.balance(&key).await, 5);
 }

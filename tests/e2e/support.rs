@@ -18,6 +18,8 @@ pub struct Server {
     /// The PostgreSQL database it runs on, when it does (see
     /// [`on_postgres`]); else the SQLite file in `dir`.
     pub postgres: Option<PgDatabase>,
+    /// The PostgreSQL URL of a database shared with other nodes.
+    pub shared: Option<String>,
     pub env: Vec<(String, String)>,
     pub http: Client,
 }
@@ -49,6 +51,21 @@ impl Server {
     /// A server with a TOML config file (e.g. `[[connectors]]`) and extra
     /// `SMSGATE_*` settings.
     pub fn start_configured(toml: &str, env: &[(&str, &str)]) -> Server {
+        Server::start_on(toml, env, STORE.get().then(PgDatabase::create), None)
+    }
+
+    /// A node of a cluster: a server on the PostgreSQL database at `url`,
+    /// shared with others.
+    pub fn node(toml: &str, env: &[(&str, &str)], url: &str) -> Server {
+        Server::start_on(toml, env, None, Some(url.to_string()))
+    }
+
+    fn start_on(
+        toml: &str,
+        env: &[(&str, &str)],
+        postgres: Option<PgDatabase>,
+        shared: Option<String>,
+    ) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("smsgate.toml");
         std::fs::write(&config, toml).expect("write config");
@@ -70,7 +87,8 @@ impl Server {
         let mut server = Server {
             child: None,
             base: String::new(),
-            postgres: STORE.get().then(PgDatabase::create),
+            postgres,
+            shared,
             dir,
             env: all,
             http: http_client(Duration::from_secs(30)),
@@ -100,9 +118,10 @@ impl Server {
 
     /// What `--db` says: the SQLite file or the PostgreSQL URL.
     pub fn db_arg(&self) -> std::ffi::OsString {
-        match &self.postgres {
-            Some(pg) => pg.url.clone().into(),
-            None => self.db().into(),
+        match (&self.postgres, &self.shared) {
+            (Some(pg), _) => pg.url.clone().into(),
+            (None, Some(url)) => url.clone().into(),
+            (None, None) => self.db().into(),
         }
     }
 
@@ -358,6 +377,18 @@ fn pg(url: &str, sql: &str) -> Result<(), postgres::Error> {
         s.spawn(|| postgres::Client::connect(url, postgres::NoTls)?.batch_execute(sql))
             .join()
             .expect("no panic")
+    })
+}
+
+/// One number from the database at `url` (e.g. a `COUNT(*)`).
+pub fn pg_i64(url: &str, sql: &str) -> i64 {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+            client.query_one(sql, &[]).expect("query").get::<_, i64>(0)
+        })
+        .join()
+        .expect("no panic")
     })
 }
 

@@ -62,7 +62,7 @@ const config = {
 
 let nextId = 1;
 let submits = [];
-const counters = { generic_nacks: 0, binds: 0, bind_refused: 0, unbinds: 0, enquire_links: 0, enquire_link_resps: 0, deliver_sm_resps: {}, submits: 0, connections: 0 };
+const counters = { generic_nacks: 0, binds: 0, max_bound: 0, receipts_requeued: 0, bind_refused: 0, unbinds: 0, enquire_links: 0, enquire_link_resps: 0, deliver_sm_resps: {}, submits: 0, connections: 0 };
 const sessions = new Set();
 const receipts = new Map(); // receipt sequence -> status, for the record
 
@@ -95,19 +95,36 @@ function sendReceipt(session, pdu, n) {
   const id = formatId(n, receiptFormat);
   const now = new Date();
   const text = `id:${id} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} submit date:${yymmddhhmm(now)} done date:${yymmddhhmm(now)} stat:${stat} err:000 text:`;
-  const receiver = receiverFor(session);
-  if (!receiver) return;
-  receiver.deliver_sm({
+  deliverReceipt(receiverFor(session), {
     source_addr: dest,
     destination_addr: pdu.source_addr,
     esm_class: 0x04,
-    short_message: Buffer.from(text, 'latin1'),
+    short_message: text,
     receipted_message_id: id,
     message_state: STATES[stat] || 7,
-  }, (resp) => {
+  });
+}
+
+// As a carrier's SMSC does, a receipt nobody acknowledged (no bind could
+// receive it, or its bind closed before the deliver_sm_resp) waits for
+// the next receiver bind.
+const pendingReceipts = [];
+
+function deliverReceipt(receiver, receipt) {
+  if (!receiver) {
+    pendingReceipts.push(receipt);
+    return;
+  }
+  receiver.awaiting.add(receipt);
+  receiver.deliver_sm({ ...receipt, short_message: Buffer.from(receipt.short_message, 'latin1') }, (resp) => {
+    receiver.awaiting.delete(receipt);
     const k = String(resp.command_status);
     counters.deliver_sm_resps[k] = (counters.deliver_sm_resps[k] || 0) + 1;
   });
+}
+
+function boundNow() {
+  return [...sessions].filter((s) => s.kind && !s.closed).length;
 }
 
 // Receipts and MO go to a bind that may receive: the submitting session if
@@ -168,6 +185,7 @@ function onSubmit(session, pdu) {
     if (config.record) submits.push({
       message_id: messageId,
       bind: session.kind,
+      session: session.number,
       source_addr: pdu.source_addr,
       source_addr_ton: pdu.source_addr_ton,
       destination_addr: pdu.destination_addr,
@@ -195,9 +213,19 @@ function onSubmit(session, pdu) {
 
 function onSession(session) {
   counters.connections++;
+  // Which connection a submit came on (GET /state's submits).
+  session.number = counters.connections;
   session.kind = null;
+  session.awaiting = new Set();
   sessions.add(session);
-  session.on('close', () => sessions.delete(session));
+  session.on('close', () => {
+    sessions.delete(session);
+    for (const r of session.awaiting) {
+      counters.receipts_requeued++;
+      pendingReceipts.push(r);
+    }
+    session.awaiting.clear();
+  });
   session.on('error', () => {});
   const onBind = (kind) => (pdu) => {
     if (pdu.system_id !== config.system_id || pdu.password !== config.password) {
@@ -207,7 +235,11 @@ function onSession(session) {
     }
     counters.binds++;
     session.kind = kind;
+    counters.max_bound = Math.max(counters.max_bound, boundNow());
     session.send(pdu.response({ system_id: 'TESTSMSC' }));
+    if (kind !== 'transmitter') {
+      for (const r of pendingReceipts.splice(0)) deliverReceipt(session, r);
+    }
   };
   session.on('bind_transmitter', onBind('transmitter'));
   session.on('bind_receiver', onBind('receiver'));
