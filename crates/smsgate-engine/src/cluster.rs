@@ -193,8 +193,10 @@ pub(crate) async fn beat(
         let now = clock.now();
         let beat = membership.beat(routing.wanted().await, routing.available(), now);
         let started = Instant::now();
-        // A heartbeat that hangs is one that failed.
-        let outcome = tokio::time::timeout(every, store.beat(beat)).await;
+        // A slow heartbeat (a busy database) is waited for, but not past
+        // the moment this node must let its connectors go.
+        let budget = fence_after.saturating_sub(renewed.elapsed()).max(every);
+        let outcome = tokio::time::timeout(budget, store.beat(beat)).await;
         match outcome {
             Ok(Ok(BeatOutcome::Alive {
                 held,

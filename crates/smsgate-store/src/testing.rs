@@ -1713,11 +1713,240 @@ pub async fn messages_of_one_request_are_stored_as_one_alone_is(store: &dyn Stor
     assert_eq!(queued, [ids[0], ids[1]]);
 }
 
+/// A heartbeat of `node` at `now` wanting `wanted`, with leases and the
+/// deadline of ten seconds.
+pub fn beat_of(node: NodeId, now: i64, wanted: &[&str]) -> Beat {
+    Beat {
+        node,
+        now: Timestamp(now),
+        dead_before: Timestamp(now - 10_000),
+        lease_until: Timestamp(now + 10_000),
+        wanted: wanted.iter().map(|w| w.to_string()).collect(),
+        available: wanted.iter().map(|w| w.to_string()).collect(),
+    }
+}
+
+/// The connectors a heartbeat left its node holding.
+pub async fn held_after(store: &dyn Store, beat: Beat) -> Vec<String> {
+    match store.beat(beat).await.unwrap() {
+        BeatOutcome::Alive { held, .. } => held,
+        BeatOutcome::Ended => panic!("the node was found dead"),
+    }
+}
+
+pub async fn each_connector_is_held_by_one_live_node(store: &dyn Store) {
+    let n1 = store
+        .join("n1", "http://a", Timestamp(1_000))
+        .await
+        .unwrap();
+    let n2 = store
+        .join("n2", "http://b", Timestamp(1_000))
+        .await
+        .unwrap();
+    assert_ne!(n1, n2);
+    assert_eq!(
+        held_after(store, beat_of(n1, 1_000, &["x", "y"])).await,
+        ["x", "y"]
+    );
+    // Held, and renewed by its holder: nobody else takes it.
+    assert!(
+        held_after(store, beat_of(n2, 1_500, &["x", "y"]))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        held_after(store, beat_of(n1, 2_000, &["x", "y"])).await,
+        ["x", "y"]
+    );
+    let leases = store.connector_leases().await.unwrap();
+    assert_eq!(leases.len(), 2);
+    assert!(
+        leases
+            .iter()
+            .all(|l| l.node == n1 && l.node_name == "n1" && l.available)
+    );
+    assert_eq!(leases[0].expires_at, Timestamp(12_000));
+    // A connector given up is taken by the next heartbeat that wants it.
+    assert_eq!(held_after(store, beat_of(n1, 3_000, &["x"])).await, ["x"]);
+    assert_eq!(
+        held_after(store, beat_of(n2, 3_500, &["x", "y"])).await,
+        ["y"]
+    );
+    // n1 stops beating: after ten seconds n2 finds it dead and takes x.
+    let BeatOutcome::Alive { held, buried, .. } =
+        store.beat(beat_of(n2, 13_001, &["x", "y"])).await.unwrap()
+    else {
+        panic!("n2 is alive");
+    };
+    assert_eq!(held, ["x", "y"]);
+    assert_eq!(buried, [(n1, 0, 0)]);
+    // n1 wakes up: it is dead, and must join again.
+    assert_eq!(
+        store.beat(beat_of(n1, 13_500, &["x"])).await.unwrap(),
+        BeatOutcome::Ended
+    );
+    let nodes = store.nodes(Timestamp(0)).await.unwrap();
+    assert_eq!(nodes.len(), 2);
+    assert_eq!((nodes[0].id, nodes[0].ended_at), (n2, None));
+    assert_eq!(
+        (nodes[1].id, nodes[1].ended_at),
+        (n1, Some(Timestamp(13_001)))
+    );
+    assert_eq!(nodes[1].address, "http://a");
+    // A node leaving frees its connectors at once.
+    store.leave(n2, Timestamp(14_000)).await.unwrap();
+    assert!(store.connector_leases().await.unwrap().is_empty());
+    assert!(store.nodes(Timestamp(14_001)).await.unwrap().is_empty());
+}
+
+pub async fn a_dead_node_s_claims_are_retaken_at_once(store: &dyn Store) {
+    let a = account(store, "a", 10).await;
+    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    let hook = store
+        .create_webhook(a, hook("https://a.example/", 5), Timestamp(1))
+        .await
+        .unwrap();
+    let m = message("+31612345678", 1, None);
+    let id = m.id;
+    store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    store
+        .receive_inbound(vec![mo("4400", "hi", None)])
+        .await
+        .unwrap();
+    store.relay_events(100, Timestamp(10)).await.unwrap();
+    let n1 = store.join("n1", "", Timestamp(10)).await.unwrap();
+    let n2 = store.join("n2", "", Timestamp(10)).await.unwrap();
+    // n1 claims the message and the deliveries for a long while.
+    let claimed = store
+        .claim(n1, Timestamp(20), Timestamp(1_000_000), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let due = store
+        .claim_deliveries(
+            n1,
+            Timestamp(20),
+            Timestamp(1_000_000),
+            vec![(hook.id.clone(), 5)],
+        )
+        .await
+        .unwrap();
+    assert!(!due.is_empty());
+    let beat = |at| beat_of(n2, at, &[]);
+    assert!(held_after(store, beat(5_000)).await.is_empty());
+    assert!(
+        store
+            .claim(n2, Timestamp(5_001), Timestamp(1_000_000), 10, None)
+            .await
+            .unwrap()
+            .is_empty(),
+        "n1 is alive: its claim holds"
+    );
+    // n1 never beat again: ten seconds on, n2 buries it and retakes both.
+    let BeatOutcome::Alive { buried, .. } = store.beat(beat(10_011)).await.unwrap() else {
+        panic!("n2 is alive");
+    };
+    assert_eq!(buried, [(n1, 1, due.len())]);
+    let retaken = store
+        .claim(n2, Timestamp(10_012), Timestamp(1_000_000), 10, None)
+        .await
+        .unwrap();
+    assert_eq!((retaken[0].id, retaken[0].attempts), (id, 2));
+    let again = store
+        .claim_deliveries(
+            n2,
+            Timestamp(10_012),
+            Timestamp(1_000_000),
+            vec![(hook.id.clone(), 5)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.len(), due.len());
+}
+
+pub async fn messages_wait_for_the_node_holding_their_connector(store: &dyn Store) {
+    let a = account(store, "a", 10).await;
+    let m = message("+31612345678", 1, None);
+    let id = m.id;
+    store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    let n1 = store.join("n1", "", Timestamp(10)).await.unwrap();
+    let n2 = store.join("n2", "", Timestamp(10)).await.unwrap();
+    assert_eq!(held_after(store, beat_of(n1, 10, &["x"])).await, ["x"]);
+    let elsewhere =
+        || -> Option<Placer> { Some(Box::new(|_: &Outbound| Placement::HandTo("x".into()))) };
+    // n2 routes it to x, which n1 holds: it waits for n1, queued as it was.
+    assert!(
+        store
+            .claim(n2, Timestamp(20), Timestamp(1_000), 10, elsewhere())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(status(store, id).await, Status::Queued);
+    assert!(
+        store
+            .claim(n2, Timestamp(21), Timestamp(1_000), 10, None)
+            .await
+            .unwrap()
+            .is_empty(),
+        "handed to x's holder"
+    );
+    // n1 takes it, the hand-off not counted as an attempt.
+    let claimed = store
+        .claim(n1, Timestamp(22), Timestamp(1_000), 10, None)
+        .await
+        .unwrap();
+    assert_eq!((claimed[0].id, claimed[0].attempts), (id, 1));
+    // n1 dies while submitting it; n2, retaking it after the lease, hands
+    // it on to x's next holder.
+    let BeatOutcome::Alive { buried, .. } = store.beat(beat_of(n2, 10_011, &["x"])).await.unwrap()
+    else {
+        panic!("n2 is alive");
+    };
+    assert_eq!(buried, [(n1, 1, 0)]);
+    let n3 = store.join("n3", "", Timestamp(10_011)).await.unwrap();
+    assert!(
+        store
+            .claim(n3, Timestamp(10_012), Timestamp(20_000), 10, elsewhere())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(status(store, id).await, Status::Submitting);
+    let claimed = store
+        .claim(n2, Timestamp(10_013), Timestamp(20_000), 10, None)
+        .await
+        .unwrap();
+    assert_eq!((claimed[0].id, claimed[0].attempts), (id, 2));
+}
+
+pub async fn changes_are_heard_where_they_are_announced(store: &dyn Store) {
+    let mut heard = store.changes();
+    for change in Change::ALL {
+        store.announce(change).await.unwrap();
+    }
+    let mut got = Vec::new();
+    while got.len() < Change::ALL.len() {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), heard.recv())
+            .await
+            .expect("a change heard")
+            .unwrap();
+        got.push(next);
+    }
+    assert_eq!(got, Change::ALL);
+}
+
 /// Runs every test of the suite on a fresh store from `$open` (an
 /// expression giving `(guard, store)`), one `#[tokio::test]` each.
 macro_rules! behaviour_suite {
     ($open:expr) => {
-        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is);
+        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced);
     };
     (@each $open:expr; $($name:ident),* $(,)?) => {
         $(

@@ -63,6 +63,14 @@ impl Backend for Postgres {
         self.writer.write(f)
     }
 
+    fn write_alone<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&PgConn) -> Result<T> + Send + 'static,
+    {
+        self.writer.write_alone(f)
+    }
+
     async fn announce(&self, change: Change) -> Result<()> {
         // Sent when the transaction commits, to every listening session.
         self.writer
@@ -87,7 +95,11 @@ const CHANNEL: &str = "smsgate_changes";
 /// Listens for changes on a connection of its own, passing them to `feed`
 /// until the store is gone. After the connection was lost (and made
 /// again) every change is reported once: any may have been missed.
-fn listen(url: String, feed: Weak<broadcast::Sender<Change>>) {
+fn listen(
+    url: String,
+    feed: Weak<broadcast::Sender<Change>>,
+    listening: std::sync::mpsc::Sender<()>,
+) {
     let mut reconnected = false;
     while feed.strong_count() > 0 {
         let mut client = match connect(&url) {
@@ -105,6 +117,7 @@ fn listen(url: String, feed: Weak<broadcast::Sender<Change>>) {
                 continue;
             }
         };
+        let _ = listening.send(());
         if reconnected && let Some(tx) = feed.upgrade() {
             for c in Change::ALL {
                 let _ = tx.send(c);
@@ -210,10 +223,14 @@ impl PostgresStore {
             .collect::<Result<Vec<_>>>()?;
         let feed = Arc::new(broadcast::channel(crate::sqlite::FEED_BUFFER).0);
         let (url, weak) = (url.to_string(), Arc::downgrade(&feed));
+        let (listening, ready) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("smsgate-pg-listen".into())
-            .spawn(move || listen(url, weak))
+            .spawn(move || listen(url, weak, listening))
             .map_err(|e| StoreError::Unusable(format!("cannot start a thread: {e}")))?;
+        // Changes are heard from the moment the store is open. A listener
+        // that cannot connect yet keeps trying; the store opens anyway.
+        let _ = ready.recv_timeout(Duration::from_secs(5));
         Ok(SqlStore {
             backend: Postgres {
                 writer: Writer::start("smsgate-pg-writer", writer),

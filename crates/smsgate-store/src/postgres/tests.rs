@@ -133,3 +133,35 @@ async fn connections_the_server_dropped_are_made_again() {
     );
     assert_eq!(balance(&store, a).await, before + 5);
 }
+
+/// Nodes on one database: a name serves once at a time, and what one
+/// node announces every other hears.
+#[tokio::test]
+async fn nodes_hear_each_other_and_a_name_serves_once() {
+    use crate::*;
+    let db = fresh_db();
+    let (a, b) = (
+        PostgresStore::open(&db.url).unwrap(),
+        PostgresStore::open(&db.url).unwrap(),
+    );
+    let t = smsgate_core::Timestamp(1);
+    a.join("n1", "", t).await.unwrap();
+    assert!(matches!(
+        b.join("n1", "", t).await,
+        Err(StoreError::NodeRunning(name)) if name == "n1"
+    ));
+    let n2 = b.join("n2", "", t).await.unwrap();
+    let mut heard = b.changes();
+    // The listener may still be connecting: announce until heard.
+    let got = loop {
+        a.announce(Change::Keys).await.unwrap();
+        match tokio::time::timeout(std::time::Duration::from_millis(500), heard.recv()).await {
+            Ok(got) => break got.unwrap(),
+            Err(_) => continue,
+        }
+    };
+    assert_eq!(got, Change::Keys);
+    // A node that left frees its name at once.
+    b.leave(n2, t).await.unwrap();
+    a.join("n2", "", t).await.unwrap();
+}

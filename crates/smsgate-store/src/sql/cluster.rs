@@ -29,11 +29,9 @@ pub(crate) fn join(conn: &impl Db, name: &str, address: &str, now: Timestamp) ->
             return Err(StoreError::NodeRunning(name.to_string()));
         }
     }
-    // An SQLite file is served by one process: every earlier node ended
-    // with its process, whatever its name.
     let earlier: Vec<i64> = conn.all(
-        "SELECT id FROM nodes WHERE ended_at IS NULL AND (name = ?1 OR ?2)",
-        args![name, conn.dialect() == Dialect::Sqlite],
+        "SELECT id FROM nodes WHERE name = ?1 AND ended_at IS NULL",
+        args![name],
         |r| r.get(0),
     )?;
     for id in earlier {
@@ -97,8 +95,30 @@ pub(crate) fn beat(conn: &impl Db, beat: &Beat) -> Result<BeatOutcome> {
         args![beat.node.0],
         |r| r.get(0),
     )?;
-    for connector in &held {
-        if beat.wanted.contains(connector) {
+    // Every node locks lease rows in one order (the connectors' names), so
+    // two heartbeats never wait for each other in a circle.
+    let mut connectors: Vec<&String> = held.iter().chain(&beat.wanted).collect();
+    connectors.sort();
+    connectors.dedup();
+    for connector in connectors {
+        let wanted = beat.wanted.contains(connector);
+        if !held.contains(connector) {
+            conn.exec(
+                "INSERT INTO connector_leases (connector, node_id, taken_at, expires_at, available)
+                      VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (connector) DO UPDATE
+                      SET node_id = excluded.node_id, taken_at = excluded.taken_at,
+                          expires_at = excluded.expires_at, available = excluded.available
+                    WHERE connector_leases.expires_at < ?3",
+                args![
+                    connector.as_str(),
+                    beat.node.0,
+                    beat.now.0,
+                    beat.lease_until.0,
+                    false
+                ],
+            )?;
+        } else if wanted {
             conn.exec(
                 "UPDATE connector_leases SET expires_at = ?1, available = ?2
                   WHERE connector = ?3 AND node_id = ?4",
@@ -115,23 +135,6 @@ pub(crate) fn beat(conn: &impl Db, beat: &Beat) -> Result<BeatOutcome> {
                 args![connector.as_str(), beat.node.0],
             )?;
         }
-    }
-    for connector in beat.wanted.iter().filter(|c| !held.contains(c)) {
-        conn.exec(
-            "INSERT INTO connector_leases (connector, node_id, taken_at, expires_at, available)
-                  VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (connector) DO UPDATE
-                  SET node_id = excluded.node_id, taken_at = excluded.taken_at,
-                      expires_at = excluded.expires_at, available = excluded.available
-                WHERE connector_leases.expires_at < ?3",
-            args![
-                connector.as_str(),
-                beat.node.0,
-                beat.now.0,
-                beat.lease_until.0,
-                false
-            ],
-        )?;
     }
     let leases = leases(conn)?;
     let held = leases
@@ -194,13 +197,14 @@ fn node_row(r: &Rec<'_>) -> Result<NodeRecord> {
 impl<B: Backend> ClusterStore for SqlStore<B> {
     async fn join(&self, name: &str, address: &str, now: Timestamp) -> Result<NodeId> {
         let (name, address) = (name.to_string(), address.to_string());
-        self.write(move |c| join(c, &name, &address, now)).await
+        self.write_alone(move |c| join(c, &name, &address, now))
+            .await
     }
     async fn beat(&self, b: Beat) -> Result<BeatOutcome> {
-        self.write(move |c| beat(c, &b)).await
+        self.write_alone(move |c| beat(c, &b)).await
     }
     async fn leave(&self, node: NodeId, now: Timestamp) -> Result<()> {
-        self.write(move |c| leave(c, node, now)).await
+        self.write_alone(move |c| leave(c, node, now)).await
     }
     async fn nodes(&self, since: Timestamp) -> Result<Vec<NodeRecord>> {
         self.read(move |c| {

@@ -317,6 +317,12 @@ pub trait Backend: Send + Sync + 'static {
         T: Send + 'static,
         F: FnOnce(&Self::Conn) -> Result<T> + Send + 'static;
 
+    /// Runs `f` in a transaction of its own (see `Writer::write_alone`).
+    fn write_alone<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&Self::Conn) -> Result<T> + Send + 'static;
+
     /// Tells every node serving the database of `change`.
     fn announce(&self, change: crate::Change) -> impl Future<Output = Result<()>> + Send;
 
@@ -345,5 +351,13 @@ impl<B: Backend> SqlStore<B> {
         F: FnOnce(&B::Conn) -> Result<T> + Send + 'static,
     {
         self.backend.write(f).await
+    }
+
+    pub(crate) async fn write_alone<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&B::Conn) -> Result<T> + Send + 'static,
+    {
+        self.backend.write_alone(f).await
     }
 }

@@ -30,7 +30,12 @@ pub trait PoolConn: Send + 'static {
 }
 
 type Finish = Box<dyn FnOnce(bool) + Send>;
-type Job<C> = Box<dyn FnOnce(&C) -> Finish + Send>;
+
+struct Job<C> {
+    run: Box<dyn FnOnce(&C) -> Finish + Send>,
+    /// Committed in a transaction of its own, not with the others.
+    alone: bool,
+}
 
 /// The write side: a handle to the writer thread.
 pub(crate) struct Writer<C> {
@@ -62,8 +67,29 @@ impl<C: PoolConn> Writer<C> {
         T: Send + 'static,
         F: FnOnce(&C) -> Result<T> + Send + 'static,
     {
+        self.send(f, false).await
+    }
+
+    /// Runs `f` in a transaction of its own. For writes that lock rows
+    /// other nodes lock too (connector leases): inside a group commit they
+    /// would hold those locks as long as the group, and wait while holding
+    /// the group's (an account's balance), which can deadlock with another
+    /// node's group doing the same the other way round.
+    pub(crate) async fn write_alone<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&C) -> Result<T> + Send + 'static,
+    {
+        self.send(f, true).await
+    }
+
+    async fn send<T, F>(&self, f: F, alone: bool) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&C) -> Result<T> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
-        let job: Job<C> = Box::new(move |conn| {
+        let run = Box::new(move |conn: &C| -> Finish {
             let result = in_savepoint(conn, f);
             Box::new(move |committed| {
                 let _ = tx.send(match result {
@@ -73,6 +99,7 @@ impl<C: PoolConn> Writer<C> {
                 });
             })
         });
+        let job = Job { run, alone };
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
@@ -95,10 +122,20 @@ fn in_savepoint<C: PoolConn, T>(conn: &C, f: impl FnOnce(&C) -> Result<T>) -> Re
 fn writer_loop<C: PoolConn>(mut conn: C, jobs: mpsc::Receiver<Job<C>>) {
     let mut batch: Vec<Job<C>> = Vec::with_capacity(MAX_JOBS_PER_COMMIT);
     let mut finishers: Vec<Finish> = Vec::with_capacity(MAX_JOBS_PER_COMMIT);
-    while let Ok(first) = jobs.recv() {
+    // A job to commit alone, met while gathering a group: it goes next.
+    let mut next: Option<Job<C>> = None;
+    loop {
+        let Some(first) = next.take().or_else(|| jobs.recv().ok()) else {
+            break;
+        };
+        let alone = first.alone;
         batch.push(first);
-        while batch.len() < MAX_JOBS_PER_COMMIT {
+        while !alone && batch.len() < MAX_JOBS_PER_COMMIT {
             match jobs.try_recv() {
+                Ok(job) if job.alone => {
+                    next = Some(job);
+                    break;
+                }
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
@@ -112,7 +149,7 @@ fn writer_loop<C: PoolConn>(mut conn: C, jobs: mpsc::Receiver<Job<C>>) {
             continue;
         }
         for job in batch.drain(..) {
-            finishers.push(job(&conn));
+            finishers.push((job.run)(&conn));
         }
         let committed = match conn.control("COMMIT") {
             Ok(()) => true,

@@ -74,6 +74,14 @@ impl Backend for Sqlite {
         self.writer.write(f)
     }
 
+    fn write_alone<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    {
+        self.writer.write_alone(f)
+    }
+
     async fn announce(&self, change: crate::Change) -> Result<()> {
         // Nobody listening is no failure.
         let _ = self.feed.send(change);
