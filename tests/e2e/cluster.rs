@@ -326,6 +326,11 @@ async fn the_node_holding_the_connector_dies_and_nothing_is_lost() {
     }
 
     // Every acknowledged message is delivered.
+    let st = smsc.state();
+    eprintln!(
+        "smsc: {} pending {} binds {}",
+        st["counters"], st["pending_receipts"], st["binds"]
+    );
     for (id, _) in &acked {
         b.wait_for(&key, id, "delivered").await;
     }

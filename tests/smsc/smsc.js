@@ -120,6 +120,10 @@ function deliverReceipt(receiver, receipt) {
     receiver.awaiting.delete(receipt);
     const k = String(resp.command_status);
     counters.deliver_sm_resps[k] = (counters.deliver_sm_resps[k] || 0) + 1;
+    // Refused for now (ESME_RX_T_APPN, throttled): sent again later.
+    if (resp.command_status === 0x64 || resp.command_status === 0x58) {
+      setTimeout(() => deliverReceipt(receiverFor(null), receipt), 500);
+    }
   });
 }
 
@@ -347,6 +351,7 @@ const control = http.createServer((req, res) => {
           config,
           counters,
           binds: [...sessions].map((s) => s.kind),
+          pending_receipts: pendingReceipts.length,
           submits,
         });
       case 'POST /config':

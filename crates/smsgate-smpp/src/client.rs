@@ -186,12 +186,14 @@ where
         in_flight: Arc::new(AtomicUsize::new(0)),
         answers: mpsc::unbounded_channel(),
     };
+    // Open before the handshake: an SMSC sends the receipts it kept right
+    // after the bind_resp, and they may be read with it.
+    let (inbound_tx, inbound) = mpsc::unbounded_channel();
+    driver.inbound = Some(inbound_tx);
     driver.session.start(Instant::now().into_std());
     let system_id = driver.handshake().await?;
     let (commands, commands_rx) = mpsc::channel(1);
-    let (inbound_tx, inbound) = mpsc::unbounded_channel();
     let (closed_tx, closed) = oneshot::channel();
-    driver.inbound = Some(inbound_tx);
     let client = Client {
         commands,
         in_flight: driver.in_flight.clone(),

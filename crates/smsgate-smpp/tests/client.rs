@@ -109,6 +109,57 @@ async fn submit_then_receipt_over_a_transceiver() {
     assert_eq!(submits[0]["destination_addr"], "31612345678");
 }
 
+/// An SMSC sends the receipts it kept right after the bind_resp, often in
+/// the same read: they reach the caller, not a temporary error (they were
+/// answered ESME_RX_T_APPN while the bind was being read).
+#[tokio::test]
+async fn a_receipt_in_the_same_read_as_the_bind_resp_reaches_the_caller() {
+    use smsgate_smpp::{BindResp, Pdu};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (ours, mut smsc) = tokio::io::duplex(1 << 16);
+    let binding = tokio::spawn(client::bind(ours, config(BindKind::Transceiver, "secret")));
+    let read_pdu = async |io: &mut tokio::io::DuplexStream| -> Pdu {
+        let mut len = [0u8; 4];
+        io.read_exact(&mut len).await.unwrap();
+        let mut frame = len.to_vec();
+        frame.resize(u32::from_be_bytes(len) as usize, 0);
+        io.read_exact(&mut frame[4..]).await.unwrap();
+        smsgate_smpp::decode(&frame).unwrap().pdu
+    };
+    let bind = read_pdu(&mut smsc).await;
+    let receipt = Sm {
+        esm_class: 0x04,
+        short_message: b"id:0000000001 sub:001 dlvrd:001 submit date:2612010000 done date:2612010000 stat:DELIVRD err:000 text:".to_vec(),
+        ..Sm::default()
+    };
+    let mut both = smsgate_smpp::encode(&Pdu {
+        sequence_number: bind.sequence_number,
+        status: CommandStatus::ROK,
+        body: Body::BindTransceiverResp(BindResp {
+            system_id: b"SMSC".to_vec(),
+            tlvs: vec![],
+        }),
+    });
+    both.extend(smsgate_smpp::encode(&Pdu {
+        sequence_number: 77,
+        status: CommandStatus::ROK,
+        body: Body::DeliverSm(receipt),
+    }));
+    smsc.write_all(&both).await.unwrap();
+    let mut bound = binding.await.unwrap().expect("bound");
+    let inbound = tokio::time::timeout(Duration::from_secs(5), bound.inbound.recv())
+        .await
+        .expect("the receipt reaches the caller")
+        .expect("open");
+    assert!(matches!(&inbound.pdu.body, Body::DeliverSm(sm) if sm.is_receipt()));
+    inbound.responder.respond(CommandStatus::ROK);
+    let answer = read_pdu(&mut smsc).await;
+    assert_eq!(
+        (answer.sequence_number, answer.status),
+        (77, CommandStatus::ROK)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_transmitter_cannot_receive_and_a_receiver_cannot_send() {
     let smsc = Smsc::start();
