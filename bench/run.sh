@@ -2,7 +2,7 @@
 # Benchmarks of bench/RESULTS.md. Server and load generator share this
 # machine's cores; each scenario gets a fresh database.
 #
-#   bench/run.sh [messages|batches|e2e|smpp|webhooks|memory|dialect|all]
+#   bench/run.sh [messages|batches|e2e|smpp|webhooks|memory|dialect|cluster|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p smsgate -p smsgate-loadgen >&2
@@ -11,7 +11,8 @@ BIN=target/release/smsgate
 LOAD=target/release/loadgen
 PORT=18181
 WORK=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; kill $SMSC 2>/dev/null || true; rm -rf "$WORK"' EXIT
+NODES=
+trap 'kill $SERVER $NODES 2>/dev/null || true; kill $SMSC 2>/dev/null || true; rm -rf "$WORK"' EXIT
 SMSC=
 
 # BENCH_DB=postgres runs the server on a fresh PostgreSQL database
@@ -198,6 +199,79 @@ dialect() {
   done
 }
 
+# One SMPP connector to the test SMSC, shared by every node (each node
+# holds it in turn, see docs/cluster.md); SQLite with one node, then
+# PostgreSQL with one, two and three nodes, one after the other in one
+# run. Per setup: accepted messages/s (one recipient each, concurrency 64
+# spread over the nodes, 20 s, delivery running), and what the SMSC
+# delivered meanwhile; then end to end: $RATE messages/s offered as batches
+# of 100 for 30 s, delivered/s.
+cluster() {
+  local rate=${RATE:-2000}
+  local setups=${SETUPS:-"sqlite:1 postgres:1 postgres:2 postgres:3"}
+  cat > "$WORK/cluster.toml" <<TOML
+[[connectors]]
+name = "smsc"
+kind = "smpp"
+host = "127.0.0.1"
+port = $SMSC_PORT
+system_id = "smsgate"
+password = "secret"
+bind = "transceiver"
+binds = 1
+window = 50
+
+[[routes]]
+connector = "smsc"
+TOML
+  for setup in $setups; do
+    local store=${setup%:*} nodes=${setup#*:}
+    smsc_start
+    BENCH_DB=$store start SMSGATE_CONFIG="$WORK/cluster.toml" SMSGATE_ENGINE__CLUSTER__NODE=n1
+    local servers=$SERVER
+    for i in $(seq 2 "$nodes"); do
+      env SMSGATE_LOG=warn SMSGATE_DEMO_CREDITS=0 SMSGATE_ADMIN_TOKEN=sgadm_bench_9d2e7c4a1f8b3065e7c2a9d4f1b8e3c6 \
+        SMSGATE_CONFIG="$WORK/cluster.toml" SMSGATE_ENGINE__CLUSTER__NODE=n$i \
+        $BIN serve --listen 127.0.0.1:$((PORT + i - 1)) --db "$DB" > "$WORK/server$i.out" &
+      servers="$servers $!"
+    done
+    NODES=$servers
+    for i in $(seq 1 "$nodes"); do
+      for _ in $(seq 100); do curl -sf "http://127.0.0.1:$((PORT + i - 1))/healthz" >/dev/null && break; sleep 0.05; done
+    done
+    sleep 2 # the connector binds on its holder
+    local c0; c0=$(curl -s localhost:27751/state | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["submits"])')
+    echo "== $store, $nodes node(s): POST /v1/messages, one recipient, concurrency 64 over the nodes, 20 s, delivery over SMPP"
+    local loads=""
+    for i in $(seq 1 "$nodes"); do
+      $LOAD --addr 127.0.0.1:$((PORT + i - 1)) --key "$KEY" --concurrency $((64 / nodes)) --duration 20 messages > "$WORK/load$i.json" &
+      loads="$loads $!"
+    done
+    wait $loads
+    cat "$WORK"/load*.json
+    local c1; c1=$(curl -s localhost:27751/state | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["submits"])')
+    python3 -c "import json,glob; print('accepted per second, all nodes: %d' % sum(json.load(open(f))['requests_per_s'] for f in glob.glob('$WORK/load*.json')))"
+    echo "submitted to the SMSC during the run: $((c1 - c0)) ($(( (c1 - c0) / 20 ))/s)"
+    rm -f "$WORK"/load*.json
+    echo "== $store, $nodes node(s): end to end over SMPP, $rate messages/s offered as batches of 100 over the nodes for 30 s"
+    local s0; s0=$(curl -s localhost:27751/state | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["submits"])')
+    local t0; t0=$(date +%s.%N)
+    loads=""
+    for i in $(seq 1 "$nodes"); do
+      $LOAD --addr 127.0.0.1:$((PORT + i - 1)) --key "$KEY" --concurrency 4 --duration 30 --rate $((rate / nodes)) batches --items 100 > "$WORK/load$i.json" &
+      loads="$loads $!"
+    done
+    wait $loads
+    local s1; s1=$(curl -s localhost:27751/state | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["submits"])')
+    local t1; t1=$(date +%s.%N)
+    python3 -c "import json,glob; print('offered and accepted: %d recipients/s' % sum(json.load(open(f))['recipients_per_s'] for f in glob.glob('$WORK/load*.json')))"
+    python3 -c "print('submitted to the SMSC per second over the run: %d' % (($s1 - $s0) / ($t1 - $t0)))"
+    rm -f "$WORK"/load*.json
+    for p in $servers; do kill "$p"; wait "$p" 2>/dev/null || true; done
+    smsc_stop
+  done
+}
+
 case "${1:-all}" in
   messages) messages ;;
   batches) batches ;;
@@ -206,6 +280,7 @@ case "${1:-all}" in
   webhooks) webhooks ;;
   memory) memory ;;
   dialect) dialect ;;
+  cluster) cluster ;;
   all) messages; batches; e2e; smpp; webhooks; memory ;;
-  *) echo "usage: $0 [messages|batches|e2e|smpp|webhooks|memory|dialect|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [messages|batches|e2e|smpp|webhooks|memory|dialect|cluster|all]" >&2; exit 2 ;;
 esac

@@ -387,3 +387,76 @@ async fn the_node_holding_the_connector_dies_and_nothing_is_lost() {
     })
     .await;
 }
+
+/// Holds node `name`'s row locked, as a database that stopped answering
+/// that node would: its heartbeats wait. Until the returned sender is
+/// dropped.
+fn stall_heartbeats(url: &str, name: &str) -> std::sync::mpsc::Sender<()> {
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (locked_tx, locked) = std::sync::mpsc::channel();
+    let (url, name) = (url.to_string(), name.to_string());
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let mut tx = client.transaction().expect("begin");
+        tx.execute(
+            "SELECT id FROM nodes WHERE name = $1 AND ended_at IS NULL FOR UPDATE",
+            &[&name],
+        )
+        .expect("lock");
+        locked_tx.send(()).unwrap();
+        let _ = released.recv();
+        drop(tx);
+    });
+    locked.recv().expect("locked");
+    release
+}
+
+/// The node holding a connector cannot reach the database any more: it
+/// unbinds before its lease runs out, and only then does another node
+/// bind; when it can again, it does not take the connector back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_cut_off_from_the_database_lets_its_connector_go_first() {
+    let pg = PgDatabase::create();
+    let smsc = Smsc::start();
+    let toml = smpp_toml(&smsc);
+    let a = start_node(&toml, "a", &pg.url, &[]);
+    within(10, "a binds the connector", || async {
+        holder(&a, "carrier-a").await.as_deref() == Some("a")
+    })
+    .await;
+    let b = start_node(&toml, "b", &pg.url, &[]);
+    let (_, key) = b.account("shop", 100).await;
+    let stalled = stall_heartbeats(&pg.url, "a");
+    within(DEAD_AFTER + 5, "b binds the connector", || async {
+        holder(&b, "carrier-a").await.as_deref() == Some("b")
+    })
+    .await;
+    let counters = smsc.state()["counters"].clone();
+    assert_eq!(counters["binds"], 2, "{counters}");
+    assert_eq!(
+        counters["max_bound"], 1,
+        "never two binds at once: {counters}"
+    );
+    drop(stalled);
+    // a beats again, alive, and leaves the connector to b.
+    let (st, sent) = a.post(&key, "/v1/messages", text_to("+31612345678")).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{sent}");
+    let m = b
+        .wait_for(
+            &key,
+            sent["messages"][0]["id"].as_str().unwrap(),
+            "delivered",
+        )
+        .await;
+    assert_eq!(m["connector"], "carrier-a");
+    assert_eq!(holder(&a, "carrier-a").await.as_deref(), Some("b"));
+    let c = cluster(&a).await;
+    let alive = c["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["alive"] == true)
+        .count();
+    assert_eq!(alive, 2, "{c}");
+    assert_eq!(smsc.state()["counters"]["binds"], 2);
+}
