@@ -1942,11 +1942,131 @@ pub async fn changes_are_heard_where_they_are_announced(store: &dyn Store) {
     assert_eq!(got, Change::ALL);
 }
 
+/// What a group commit answers each request, and what it leaves behind,
+/// is what the requests committed one after the other give: charged in
+/// order against what the earlier ones left, refused alike (a disabled
+/// account, a suppressed recipient, too few credits), idempotent ones and
+/// batches in their place.
+pub async fn a_group_of_requests_is_answered_as_each_alone_in_order(store: &dyn Store) {
+    use smsgate_core::optout::OptOutAction;
+    let stopped = Msisdn::parse("+31611111111", None).unwrap();
+    let mut setups = Vec::new();
+    for run in ["group", "alone"] {
+        let a = account(store, &format!("a-{run}"), 10).await;
+        let b = account(store, &format!("b-{run}"), 10).await;
+        let c = account(store, &format!("c-{run}"), 5).await;
+        store
+            .update_account(
+                b,
+                AccountPatch {
+                    status: Some(AccountStatus::Disabled),
+                    ..AccountPatch::default()
+                },
+            )
+            .await
+            .unwrap();
+        store
+            .change_suppressions(
+                c,
+                vec![stopped.clone()],
+                OptOutAction::OptOut,
+                SuppressionSource::Api,
+                Timestamp(1),
+            )
+            .await
+            .unwrap();
+        setups.push((a, b, c));
+    }
+    let requests = |(a, b, c): (AccountId, AccountId, AccountId)| {
+        let idempotent = |mut s: Submission, key: &str| {
+            s.idempotency = Some(Idempotency {
+                key: key.into(),
+                fingerprint: [1; 32],
+            });
+            s
+        };
+        vec![
+            submission(a, vec![message("+31612345601", 3, None)]),
+            submission(b, vec![message("+31612345602", 1, None)]),
+            submission(a, vec![message("+31612345603", 5, None)]),
+            submission(c, vec![message("+31611111111", 1, None)]),
+            submission(a, vec![message("+31612345604", 3, None)]),
+            submission(
+                c,
+                vec![
+                    message("+31611111111", 1, None),
+                    message("+31612345605", 2, None),
+                ],
+            ),
+            idempotent(submission(a, vec![message("+31612345606", 1, None)]), "k"),
+            submission(a, vec![message("+31612345607", 1, None)]),
+            submission(a, vec![message("+31612345608", 1, None)]),
+            submission(c, vec![message("+31612345609", 1, Some(Timestamp(9_999)))]),
+        ]
+    };
+    let grouped = store
+        .accept(requests(setups[0]), Timestamp(10))
+        .await
+        .unwrap();
+    let mut alone = Vec::new();
+    for s in requests(setups[1]) {
+        alone.extend(store.accept(vec![s], Timestamp(10)).await.unwrap());
+    }
+    // Ids differ between the two runs; everything else is the same.
+    let shown = |r: &Result<Acceptance, Refusal>| match r {
+        Ok(a) => format!(
+            "ok balance {} messages {:?} rejected {:?}",
+            a.balance.units(),
+            a.messages
+                .iter()
+                .map(|m| (m.to.clone(), m.status, m.cost.units()))
+                .collect::<Vec<_>>(),
+            a.rejected
+                .iter()
+                .map(|r| r.code.clone())
+                .collect::<Vec<_>>()
+        ),
+        Err(refusal) => format!("refused {refusal:?}"),
+    };
+    let grouped: Vec<String> = grouped.iter().map(shown).collect();
+    let alone: Vec<String> = alone.iter().map(shown).collect();
+    assert_eq!(grouped, alone);
+    assert!(grouped[0].starts_with("ok balance 7"), "{grouped:?}");
+    assert!(grouped[1].contains("AccountDisabled"), "{grouped:?}");
+    assert!(grouped[4].contains("InsufficientCredits"), "{grouped:?}");
+    assert!(grouped[7].starts_with("ok balance 0"), "{grouped:?}");
+    assert!(grouped[8].contains("InsufficientCredits"), "{grouped:?}");
+    for ((ga, gb, gc), (aa, ab, ac)) in [(setups[0], setups[1])] {
+        for (g, a) in [(ga, aa), (gb, ab), (gc, ac)] {
+            assert_eq!(balance(store, g).await, balance(store, a).await);
+            let ledger = |id| async move {
+                let entries = store.ledger(id, 100).await.unwrap();
+                let mut amounts: Vec<i64> = entries.iter().map(|e| e.amount.units()).collect();
+                amounts.reverse();
+                amounts
+            };
+            assert_eq!(ledger(g).await, ledger(a).await);
+            let messages = |id| async move {
+                let mut shown: Vec<(String, Status, i64)> = store
+                    .messages(id, MessageFilter::newest(100))
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|m| (m.to, m.status, m.cost.units()))
+                    .collect();
+                shown.sort_by(|x, y| x.0.cmp(&y.0));
+                shown
+            };
+            assert_eq!(messages(g).await, messages(a).await);
+        }
+    }
+}
+
 /// Runs every test of the suite on a fresh store from `$open` (an
 /// expression giving `(guard, store)`), one `#[tokio::test]` each.
 macro_rules! behaviour_suite {
     ($open:expr) => {
-        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced);
+        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced);
     };
     (@each $open:expr; $($name:ident),* $(,)?) => {
         $(

@@ -328,7 +328,7 @@ pub(crate) enum LedgerKind {
 }
 
 impl LedgerKind {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             LedgerKind::Topup => "topup",
             LedgerKind::Adjustment => "adjustment",

@@ -182,7 +182,20 @@ pub(crate) fn accept(
         })
         .collect();
     if conn.dialect() == Dialect::Postgres && sub.plan.messages.len() > 1 {
-        insert_messages_at_once(conn, &sub, batch_id, pool, &statuses, now)?;
+        let rows: Vec<_> = sub
+            .plan
+            .messages
+            .iter()
+            .zip(&statuses)
+            .map(|(m, &status)| super::bulk_intake::Row {
+                account: sub.account,
+                batch: batch_id,
+                pool,
+                message: m,
+                status,
+            })
+            .collect();
+        super::bulk_intake::insert_messages(conn, &rows, now)?;
     } else {
         for (m, status) in sub.plan.messages.iter().zip(&statuses) {
             insert_message(conn, &sub, m, batch_id, pool, *status, now)?;
@@ -284,93 +297,6 @@ fn insert_message(
             1,
             None,
             now,
-        )?;
-    }
-    Ok(())
-}
-
-/// A submission's messages in one statement and their events in another
-/// (PostgreSQL: a round trip per statement is what its intake costs).
-fn insert_messages_at_once(
-    conn: &impl Db,
-    sub: &Submission,
-    batch_id: Option<BatchId>,
-    pool: Option<Category>,
-    statuses: &[Status],
-    now: Timestamp,
-) -> Result<()> {
-    use super::PgOnly;
-    let ms = &sub.plan.messages;
-    let col = |f: &dyn Fn(&smsgate_core::send::NewMessage, Status) -> Option<String>| -> Vec<Option<String>> {
-        ms.iter().zip(statuses).map(|(m, s)| f(m, *s)).collect()
-    };
-    let int =
-        |f: &dyn Fn(&smsgate_core::send::NewMessage, Status) -> Option<i64>| -> Vec<Option<i64>> {
-            ms.iter().zip(statuses).map(|(m, s)| f(m, *s)).collect()
-        };
-    let ids: Vec<Vec<u8>> = ms.iter().map(|m| m.id.as_bytes().to_vec()).collect();
-    let replies: Vec<Option<Vec<u8>>> = ms
-        .iter()
-        .map(|m| m.in_reply_to.map(|i| i.as_bytes().to_vec()))
-        .collect();
-    conn.exec(
-        "INSERT INTO messages (id, account_id, batch_id, recipient, sender, body, encoding, segments, cost,
-             category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at,
-             event_seq, in_reply_to, callback_url, item, payload, callback_format, pool, campaign_ref)
-         SELECT id, ?2, ?3, recipient, sender, body, encoding, segments, cost, category, route_class, reference,
-                priority, status, ?4, ?4, schedule_at, due_at, expires_at, event_seq, in_reply_to, callback_url,
-                item, payload, callback_format, ?5, campaign_ref
-           FROM UNNEST(?1::bytea[], ?6::text[], ?7::text[], ?8::text[], ?9::text[], ?10::bigint[], ?11::bigint[],
-                       ?12::text[], ?13::text[], ?14::text[], ?15::bigint[], ?16::text[], ?17::bigint[],
-                       ?18::bigint[], ?19::bigint[], ?20::bigint[], ?21::bytea[], ?22::text[], ?23::bigint[],
-                       ?24::text[], ?25::text[], ?26::text[])
-             AS u(id, recipient, sender, body, encoding, segments, cost, category, route_class, reference,
-                  priority, status, schedule_at, due_at, expires_at, event_seq, in_reply_to, callback_url, item,
-                  payload, callback_format, campaign_ref)",
-        args![
-            PgOnly(ids),
-            sub.account.0,
-            batch_id.map(|b| b.as_bytes().to_vec()),
-            now.0,
-            pool.map(Category::as_str),
-            PgOnly(col(&|m, _| Some(m.to.to_string()))),
-            PgOnly(col(&|m, _| Some(m.from.as_str().to_string()))),
-            PgOnly(col(&|m, _| Some(m.text.clone()))),
-            PgOnly(col(&|m, _| Some(m.segments.encoding.as_str().to_string()))),
-            PgOnly(int(&|m, _| Some(m.segments.parts as i64))),
-            PgOnly(int(&|m, _| Some(m.cost.units()))),
-            PgOnly(col(&|m, _| Some(m.category.as_str().to_string()))),
-            PgOnly(col(&|m, _| Some(m.route_class.clone()))),
-            PgOnly(col(&|m, _| m.reference.clone())),
-            PgOnly(int(&|m, _| Some(i64::from(m.priority)))),
-            PgOnly(col(&|_, s| Some(s.as_str().to_string()))),
-            PgOnly(int(&|m, _| m.schedule_at.map(|t| t.0))),
-            PgOnly(int(&|m, _| Some(m.schedule_at.unwrap_or(now).0))),
-            PgOnly(int(&|m, _| m.expires_at.map(|t| t.0))),
-            PgOnly(int(&|_, s| Some(i64::from(s == Status::Queued)))),
-            PgOnly(replies),
-            PgOnly(col(&|m, _| m.callback_url.clone())),
-            PgOnly(int(&|m, _| Some(i64::from(m.item)))),
-            PgOnly(col(&|m, _| m.payload.clone())),
-            PgOnly(col(&|m, _| m
-                .callback_url
-                .as_ref()
-                .map(|_| m.callback_format.as_str().to_string()))),
-            PgOnly(col(&|m, _| m.campaign_ref.clone())),
-        ],
-    )?;
-    // Event ids order the outbox: in the messages' order.
-    let queued: Vec<Vec<u8>> = ms
-        .iter()
-        .zip(statuses)
-        .filter(|(_, s)| **s == Status::Queued)
-        .map(|(m, _)| m.id.as_bytes().to_vec())
-        .collect();
-    if !queued.is_empty() {
-        conn.exec(
-            "INSERT INTO events (account_id, type, message_id, seq, detail, created_at)
-             SELECT ?2, ?3, id, 1, NULL, ?4 FROM UNNEST(?1::bytea[]) WITH ORDINALITY AS u(id, n) ORDER BY n",
-            args![PgOnly(queued), sub.account.0, EventType::MessageQueued.as_str(), now.0],
         )?;
     }
     Ok(())
@@ -1027,6 +953,9 @@ impl<B: Backend> IntakeStore for SqlStore<B> {
         now: Timestamp,
     ) -> Result<Vec<Result<Acceptance, Refusal>>> {
         self.write(move |c| {
+            if c.dialect() == Dialect::Postgres && submissions.len() > 1 {
+                return super::bulk_intake::accept_all(c, submissions, now);
+            }
             submissions
                 .into_iter()
                 .map(|s| super::messages::accept(c, s, now))
