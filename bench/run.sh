@@ -119,6 +119,24 @@ smsc_start() {
   curl -s -X POST localhost:27751/config -d '{"record": false}' >/dev/null
 }
 smsc_stop() { kill $SMSC; wait $SMSC 2>/dev/null || true; SMSC=""; }
+# One SMPP connector to it, every message routed there: smpp_config BINDS
+smpp_config() {
+  cat <<TOML
+[[connectors]]
+name = "smsc"
+kind = "smpp"
+host = "127.0.0.1"
+port = $SMSC_PORT
+system_id = "smsgate"
+password = "secret"
+bind = "transceiver"
+binds = $1
+window = 50
+
+[[routes]]
+connector = "smsc"
+TOML
+}
 
 smpp() {
   local rate=${RATE:-10000}
@@ -128,21 +146,7 @@ smpp() {
     target/release/examples/smsc_ceiling $SMSC_PORT "$binds" 50 20
     smsc_stop
     smsc_start
-    cat > "$WORK/smpp.toml" <<TOML
-[[connectors]]
-name = "smsc"
-kind = "smpp"
-host = "127.0.0.1"
-port = $SMSC_PORT
-system_id = "smsgate"
-password = "secret"
-bind = "transceiver"
-binds = $binds
-window = 50
-
-[[routes]]
-connector = "smsc"
-TOML
+    smpp_config "$binds" > "$WORK/smpp.toml"
     start SMSGATE_CONFIG="$WORK/smpp.toml"
     echo "== end to end over SMPP, $binds bind(s), window 50: $rate messages/s offered as batches of 100 for 60 s"
     offer_and_watch "$rate"
@@ -209,21 +213,7 @@ dialect() {
 cluster() {
   local rate=${RATE:-2000}
   local setups=${SETUPS:-"sqlite:1 postgres:1 postgres:2 postgres:3"}
-  cat > "$WORK/cluster.toml" <<TOML
-[[connectors]]
-name = "smsc"
-kind = "smpp"
-host = "127.0.0.1"
-port = $SMSC_PORT
-system_id = "smsgate"
-password = "secret"
-bind = "transceiver"
-binds = 1
-window = 50
-
-[[routes]]
-connector = "smsc"
-TOML
+  smpp_config 1 > "$WORK/cluster.toml"
   for setup in $setups; do
     local store=${setup%:*} nodes=${setup#*:}
     smsc_start

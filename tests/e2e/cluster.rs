@@ -202,29 +202,7 @@ async fn nodes_share_the_data_and_hear_each_other_s_changes() {
 }
 
 fn smpp_toml(smsc: &Smsc) -> String {
-    format!(
-        r#"
-[[connectors]]
-name = "carrier-a"
-kind = "smpp"
-host = "127.0.0.1"
-port = {}
-system_id = "smsgate"
-password = "secret"
-bind = "transceiver"
-binds = 1
-window = 20
-tps = 0
-reconnect_min_ms = 100
-reconnect_max_ms = 500
-response_timeout_ms = 2000
-
-[[routes]]
-prefix = ""
-connector = "carrier-a"
-"#,
-        smsc.smpp_port
-    )
+    crate::smpp::connector_toml(smsc, "")
 }
 
 /// Sends until `stop` (or the node is gone), each message with its own

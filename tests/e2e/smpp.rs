@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::smsc::Smsc;
 use crate::support::Server;
 
-fn connector_toml(smsc: &Smsc, extra: &str) -> String {
+pub(crate) fn connector_toml(smsc: &Smsc, extra: &str) -> String {
     format!(
         r#"
 [[connectors]]

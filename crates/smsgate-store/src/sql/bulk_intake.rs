@@ -20,9 +20,7 @@ use smsgate_core::send::{NewMessage, RejectReason, SendError};
 use smsgate_core::{AccountId, BatchId, Category, Credits, Status, Timestamp};
 
 use super::{Db, PgOnly, args};
-use crate::{
-    Acceptance, AcceptedMessage, EventType, Refusal, RejectedRecipient, Result, Submission,
-};
+use crate::{Acceptance, EventType, Refusal, Result, Submission};
 
 /// Whether the group path covers `sub` (its account is checked later).
 fn plain(sub: &Submission) -> bool {
@@ -120,22 +118,13 @@ pub(crate) fn accept_all(
             continue;
         }
         account.balance -= cost.units();
-        let statuses: Vec<Status> = sub
-            .plan
-            .messages
-            .iter()
-            .map(|m| {
-                if m.schedule_at.is_some_and(|at| at > now) {
-                    Status::Scheduled
-                } else {
-                    Status::Queued
-                }
-            })
-            .collect();
-        results.push(Ok(acceptance(
-            &mut sub,
+        let statuses = super::messages::initial_statuses(&sub.plan, now);
+        let balance = Credits::new(account.balance);
+        results.push(Ok(super::messages::acceptance(
+            None,
+            &mut sub.plan,
             &statuses,
-            Credits::new(account.balance),
+            balance,
             now,
         )));
         charged.push(Charged { sub, statuses });
@@ -232,45 +221,6 @@ fn write_charged(conn: &impl Db, charged: Vec<Charged>, now: Timestamp) -> Resul
         })
         .collect();
     insert_messages(conn, &rows, now)
-}
-
-/// What the client is told of a charged submission.
-fn acceptance(
-    sub: &mut Submission,
-    statuses: &[Status],
-    balance: Credits,
-    now: Timestamp,
-) -> Acceptance {
-    let messages = sub
-        .plan
-        .messages
-        .iter()
-        .zip(statuses)
-        .map(|(m, &status)| AcceptedMessage {
-            id: m.id,
-            to: m.to.to_string(),
-            status,
-            segments: m.segments.parts,
-            encoding: m.segments.encoding,
-            cost: m.cost,
-            item: m.item,
-        })
-        .collect();
-    Acceptance {
-        batch_id: None,
-        messages,
-        rejected: std::mem::take(&mut sub.plan.rejected)
-            .into_iter()
-            .map(|r| RejectedRecipient {
-                to: r.to,
-                code: r.reason.code().into(),
-                reason: r.reason.to_string(),
-            })
-            .collect(),
-        balance,
-        accepted_at: Some(now),
-        replayed: false,
-    }
 }
 
 /// One message to insert, with what it takes from its submission.
