@@ -210,3 +210,123 @@ async fn wait_for_attempt(f: &common::Fixture, id: smsgate_core::MessageId) {
     let m = f.engine.store().message(None, id).await.unwrap().unwrap();
     panic!("{id} was never attempted and left waiting: {:?}", m.history);
 }
+
+/// A webhook receiver on loopback that answers `500` to the first
+/// `failures` requests and `204` after; counts them.
+async fn receiver(failures: usize) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Headers, then as much body as they announce.
+                loop {
+                    let Ok(n) = conn.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).to_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if request.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let n = seen.fetch_add(1, Ordering::SeqCst);
+                let status = if n < failures {
+                    "500 Internal Server Error"
+                } else {
+                    "204 No Content"
+                };
+                let answer =
+                    format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                let _ = conn.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (url, count)
+}
+
+/// A failed webhook delivery is tried again on the engine's clock: not
+/// before half the first delay (jitter), and once the whole delay passed.
+#[tokio::test]
+async fn a_failed_webhook_delivery_is_retried_when_the_clock_says() {
+    use std::sync::atomic::Ordering;
+    // Ten days off the wall's time: a retry timed by the wall would never
+    // come due here.
+    let clock = Arc::new(ManualClock::at(
+        smsgate_core::Timestamp::now().plus_secs(-10 * 86_400),
+    ));
+    let mut config = EngineConfig::default();
+    config.webhooks.allow_http = true;
+    config.webhooks.allow_private = true;
+    config.webhooks.retry_base_ms = 60_000;
+    let f = common::delivering_with_clock(config, clock.clone()).await;
+    let (url, requests) = receiver(1).await;
+    let endpoint = f
+        .engine
+        .create_webhook(f.account, &url, &[], None)
+        .await
+        .unwrap();
+    f.engine.test_webhook(endpoint.clone()).await.unwrap();
+    let attempts = async |n: usize| {
+        for _ in 0..500 {
+            if requests.load(Ordering::SeqCst) >= n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("never {n} attempts");
+    };
+    attempts(1).await;
+    let id = endpoint.id.to_string();
+    // Recorded (its retry time taken from the clock) before the clock moves.
+    for _ in 0..500 {
+        let log = f
+            .engine
+            .webhook_deliveries(f.account, &id, 10)
+            .await
+            .unwrap();
+        if log[0].attempts == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // The first retry is 30 to 60 s away on the engine's clock: not yet.
+    clock.advance_secs(29);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "retried too early");
+    clock.advance_secs(32);
+    attempts(2).await;
+    for _ in 0..500 {
+        let log = f
+            .engine
+            .webhook_deliveries(f.account, &id, 10)
+            .await
+            .unwrap();
+        if log[0].status == "delivered" {
+            assert_eq!(log[0].attempts, 2);
+            assert_eq!(log[0].log.len(), 2);
+            let codes: Vec<_> = log[0].log.iter().map(|a| a.status_code).collect();
+            assert_eq!(codes, [Some(500), Some(204)]);
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the retry was never recorded as delivered");
+}
