@@ -56,8 +56,11 @@ pub(crate) fn accept_all(
     ids.dedup();
     let mut accounts: HashMap<i64, AccountRow> = conn
         .all(
+            // The lock a balance update takes (not FOR UPDATE: that one
+            // would also wait for, and deadlock with, other nodes' inserts
+            // of rows naming the account, which hold KEY SHARE on it).
             "SELECT id, status, split_balances, balance FROM accounts
-              WHERE id = ANY(?1::bigint[]) ORDER BY id FOR UPDATE",
+              WHERE id = ANY(?1::bigint[]) ORDER BY id FOR NO KEY UPDATE",
             args![PgOnly(ids)],
             |r| {
                 Ok((

@@ -78,21 +78,26 @@ pub trait Db {
         Self::DIALECT
     }
 
-    /// `" FOR UPDATE SKIP LOCKED"` where a query picks rows to claim
-    /// that another node may be claiming at once (PostgreSQL).
+    /// `" FOR NO KEY UPDATE SKIP LOCKED"` where a query picks rows to
+    /// claim that another node may be claiming at once (PostgreSQL).
+    ///
+    /// Rows are locked as an update of their non-key columns locks them:
+    /// `FOR UPDATE` would also conflict with the `KEY SHARE` that inserts
+    /// of rows referencing them hold (a transition, an event), and two
+    /// nodes each holding one and asking for the other deadlock.
     fn skip_locked(&self) -> &'static str {
         match Self::DIALECT {
             Dialect::Sqlite => "",
-            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            Dialect::Postgres => " FOR NO KEY UPDATE SKIP LOCKED",
         }
     }
 
-    /// `" FOR UPDATE"` where a row read decides how it is changed and
-    /// another node may change it at once (PostgreSQL).
+    /// `" FOR NO KEY UPDATE"` where a row read decides how it is changed
+    /// and another node may change it at once (PostgreSQL).
     fn for_update(&self) -> &'static str {
         match Self::DIALECT {
             Dialect::Sqlite => "",
-            Dialect::Postgres => " FOR UPDATE",
+            Dialect::Postgres => " FOR NO KEY UPDATE",
         }
     }
 
