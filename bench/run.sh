@@ -237,7 +237,11 @@ cluster() {
       $LOAD --addr 127.0.0.1:$((PORT + i - 1)) --key "$KEY" --concurrency $((64 / nodes)) --duration 20 messages > "$WORK/load$i.json" &
       loads="$loads $!"
     done
+    # n1 holds the connector (it started first): every status change is its.
+    (sleep 8; echo "per-thread CPU of n1, 5 s in the middle of the run:"; thread_cpu 5) > "$WORK/threads.txt" &
+    local sampler=$!
     wait $loads
+    wait "$sampler"; cat "$WORK/threads.txt"
     cat "$WORK"/load*.json
     local c1; c1=$(curl -s localhost:27751/state | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["submits"])')
     python3 -c "import json,glob; print('accepted per second, all nodes: %d' % sum(json.load(open(f))['requests_per_s'] for f in glob.glob('$WORK/load*.json')))"

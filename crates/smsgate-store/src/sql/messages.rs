@@ -601,7 +601,7 @@ struct Current {
 
 /// Every status change of a message.
 pub(crate) const UPDATE_STATUS: &str =
-    "UPDATE messages SET status = ?1, updated_at = ?2, lease_until = NULL, via = NULL,
+    "UPDATE messages SET status = ?1, updated_at = ?2, lease_until = NULL,
          connector = COALESCE(?3, connector), carrier_id = COALESCE(?4, carrier_id),
          error = COALESCE(?5, error), due_at = COALESCE(?6, due_at), event_seq = ?8
      WHERE id = ?7";
@@ -609,12 +609,17 @@ pub(crate) const UPDATE_STATUS: &str =
 fn current(conn: &impl Db, id: MessageId) -> Result<Option<Current>> {
     // Locked until the change is written: another node may be changing
     // the same message (a receipt on one, a cancel on another).
-    let sql = format!(
-        "SELECT account_id, status, cost, refunded, event_seq, pool FROM messages WHERE id = ?1{}",
-        conn.for_update()
-    );
+    // Both texts whole: this runs for every status change.
+    const SQL: &str =
+        "SELECT account_id, status, cost, refunded, event_seq, pool FROM messages WHERE id = ?1";
+    const LOCKED: &str = "SELECT account_id, status, cost, refunded, event_seq, pool FROM messages WHERE id = ?1 FOR NO KEY UPDATE";
+    let sql = if conn.for_update().is_empty() {
+        SQL
+    } else {
+        LOCKED
+    };
     let row: Option<(i64, String, i64, bool, u32, Option<String>)> =
-        conn.one(&sql, args![&id.as_bytes()[..]], |r| {
+        conn.one(sql, args![&id.as_bytes()[..]], |r| {
             Ok((
                 r.get(0)?,
                 r.get(1)?,
@@ -860,11 +865,44 @@ fn outbound_row(r: &Rec<'_>) -> Result<Outbound> {
 
 const OUTBOUND_COLUMNS: &str = "id, account_id, recipient, sender, body, encoding, segments, category, route_class, priority, attempts, expires_at";
 
+/// A claim's `LIMIT`. Bound as it is, SQLite compiles the statement again
+/// whenever the bound values change (its planner reads a bare `LIMIT ?`),
+/// which for a claim was ~3,000 instructions a message; through a cast
+/// it does not.
+const CLAIM_LIMIT: &str = "CAST(?3 AS INTEGER)";
+
 /// Messages a claim may take: not those handed to a connector that
 /// another live node holds.
 const CLAIMABLE: &str = "(via IS NULL OR NOT EXISTS (
     SELECT 1 FROM connector_leases l
      WHERE l.connector = messages.via AND l.node_id <> ?4 AND l.expires_at >= ?2))";
+
+/// A claim's statement: of messages a crashed or stalled worker left
+/// behind (`retaken`), or of the queue. Arguments: lease end, now, how
+/// many, the claiming node.
+pub(crate) fn claim_sql(conn: &impl Db, retaken: bool) -> String {
+    let (set_status, picked) = if retaken {
+        ("", "status = 'submitting' AND lease_until < ?2")
+    } else {
+        (
+            "status = 'submitting', ",
+            "status = 'queued' AND due_at <= ?2",
+        )
+    };
+    let order = if retaken {
+        ""
+    } else {
+        "ORDER BY priority DESC, due_at"
+    };
+    format!(
+        "UPDATE messages SET {set_status}lease_until = ?1, attempts = attempts + 1, updated_at = ?2,
+                claimed_by = ?4, via = NULL
+          WHERE id IN (SELECT id FROM messages WHERE {picked} AND {CLAIMABLE}
+                        {order} LIMIT {CLAIM_LIMIT}{})
+          RETURNING {OUTBOUND_COLUMNS}",
+        conn.skip_locked()
+    )
+}
 
 pub(crate) fn claim(
     conn: &impl Db,
@@ -876,15 +914,8 @@ pub(crate) fn claim(
 ) -> Result<Vec<Outbound>> {
     // First what a crashed or stalled worker left behind, then the queue.
     // Rows another node is claiming are skipped, not waited for.
-    let sql = format!(
-        "UPDATE messages SET lease_until = ?1, attempts = attempts + 1, updated_at = ?2, claimed_by = ?4
-         WHERE id IN (SELECT id FROM messages WHERE status = 'submitting' AND lease_until < ?2
-                       AND {CLAIMABLE} LIMIT ?3{})
-         RETURNING {OUTBOUND_COLUMNS}",
-        conn.skip_locked()
-    );
     let retaken = conn.all(
-        &sql,
+        &claim_sql(conn, true),
         args![lease_until.0, now.0, limit as i64, by.0],
         outbound_row,
     )?;
@@ -892,16 +923,8 @@ pub(crate) fn claim(
     claimed_transitions(conn, &out, now, Some("lease expired, claimed again"))?;
     let retaken = out.len();
     if out.len() < limit {
-        let sql = format!(
-            "UPDATE messages SET status = 'submitting', lease_until = ?1, attempts = attempts + 1, updated_at = ?2, claimed_by = ?4
-             WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND due_at <= ?2
-                          AND {CLAIMABLE}
-                          ORDER BY priority DESC, due_at LIMIT ?3{})
-             RETURNING {OUTBOUND_COLUMNS}",
-            conn.skip_locked()
-        );
         let fresh = conn.all(
-            &sql,
+            &claim_sql(conn, false),
             args![lease_until.0, now.0, (limit - out.len()) as i64, by.0],
             outbound_row,
         )?;

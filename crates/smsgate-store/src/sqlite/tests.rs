@@ -108,10 +108,12 @@ fn per_message_statements_are_never_recompiled() {
         }
     }
     for (sql, runs) in [
-        (crate::sql::receipts::FIND_PART, 20),
-        (crate::sql::messages::UPDATE_STATUS, 40),
+        (crate::sql::receipts::FIND_PART.to_string(), 20),
+        (crate::sql::messages::UPDATE_STATUS.to_string(), 40),
+        (crate::sql::messages::claim_sql(&conn, true), 20),
+        (crate::sql::messages::claim_sql(&conn, false), 20),
     ] {
-        let stmt = conn.prepare_cached(sql).unwrap();
+        let stmt = conn.prepare_cached(&sql).unwrap();
         assert_eq!(stmt.get_status(StatementStatus::Run), runs, "{sql}");
         assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{sql}");
     }
