@@ -70,42 +70,47 @@ impl Default for DispatchConfig {
 
 const UPDATE_BATCH: usize = 4_096;
 
+/// What the dispatcher works with.
+pub(crate) struct Dispatcher {
+    pub(crate) store: Arc<dyn DeliveryStore>,
+    /// This node: claims are made in its name.
+    pub(crate) membership: Arc<Membership>,
+    pub(crate) routing: Arc<Routing>,
+    pub(crate) config: DispatchConfig,
+    /// Messages to claim (the intake, other nodes' hand-offs).
+    pub(crate) wake: Arc<Notify>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
 pub(crate) fn start(
-    store: Arc<dyn DeliveryStore>,
-    membership: Arc<Membership>,
-    routing: Arc<Routing>,
-    config: DispatchConfig,
-    wake: Arc<Notify>,
+    dispatcher: Dispatcher,
     events: mpsc::UnboundedReceiver<Event>,
-    clock: Arc<dyn Clock>,
     (tracker, stop): (&TaskTracker, CancellationToken),
 ) {
     let (updates_tx, updates_rx) = mpsc::unbounded_channel();
     let dispatcher_done = CancellationToken::new();
     tracker.spawn(updater(
-        store.clone(),
+        dispatcher.store.clone(),
         updates_rx,
         events,
         dispatcher_done.clone(),
     ));
     tracker.spawn(async move {
-        dispatch(
-            store, membership, routing, config, wake, updates_tx, clock, stop,
-        )
-        .await;
+        dispatch(dispatcher, updates_tx, stop).await;
         dispatcher_done.cancel();
     });
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn dispatch(
-    store: Arc<dyn DeliveryStore>,
-    membership: Arc<Membership>,
-    routing: Arc<Routing>,
-    config: DispatchConfig,
-    wake: Arc<Notify>,
+    Dispatcher {
+        store,
+        membership,
+        routing,
+        config,
+        wake,
+        clock,
+    }: Dispatcher,
     updates: mpsc::UnboundedSender<StatusUpdate>,
-    clock: Arc<dyn Clock>,
     stop: CancellationToken,
 ) {
     let config = Arc::new(config);

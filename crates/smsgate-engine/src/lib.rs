@@ -567,13 +567,15 @@ impl Engine {
             stop.clone(),
         ));
         dispatcher::start(
-            store.clone(),
-            membership.clone(),
-            routing.clone(),
-            config.dispatch.clone(),
-            wake.clone(),
+            dispatcher::Dispatcher {
+                store: store.clone(),
+                membership: membership.clone(),
+                routing: routing.clone(),
+                config: config.dispatch.clone(),
+                wake: wake.clone(),
+                clock: clock.clone(),
+            },
             events_rx,
-            clock.clone(),
             (tracker, stop.clone()),
         );
         let retention = scheduler::Retention {

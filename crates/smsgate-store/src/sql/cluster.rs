@@ -218,7 +218,7 @@ impl<B: Backend> ClusterStore for SqlStore<B> {
         .await
     }
     async fn connector_leases(&self) -> Result<Vec<ConnectorLease>> {
-        self.read(|c| leases(c)).await
+        self.read(leases).await
     }
 }
 
