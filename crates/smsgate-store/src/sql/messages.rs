@@ -869,7 +869,7 @@ const OUTBOUND_COLUMNS: &str = "id, account_id, recipient, sender, body, encodin
 /// whenever the bound values change (its planner reads a bare `LIMIT ?`),
 /// which for a claim was ~3,000 instructions a message; through a cast
 /// it does not.
-const CLAIM_LIMIT: &str = "CAST(?3 AS INTEGER)";
+const CLAIM_LIMIT: &str = "CAST(?3 AS BIGINT)";
 
 /// Messages a claim may take: not those handed to a connector that
 /// another live node holds.
