@@ -93,6 +93,7 @@ pub(crate) fn start(
         dispatcher.store.clone(),
         updates_rx,
         events,
+        dispatcher.clock.clone(),
         dispatcher_done.clone(),
     ));
     tracker.spawn(async move {
@@ -275,6 +276,7 @@ async fn updater(
     store: Arc<dyn DeliveryStore>,
     mut updates: mpsc::UnboundedReceiver<StatusUpdate>,
     mut events: mpsc::UnboundedReceiver<Event>,
+    clock: Arc<dyn Clock>,
     dispatcher_done: CancellationToken,
 ) {
     let mut pending = Pending::default();
@@ -284,7 +286,7 @@ async fn updater(
                 Some(u) => pending.updates.push(u),
                 None => break,
             },
-            Some(e) = events.recv() => pending.add(e),
+            Some(e) = events.recv() => pending.add(e, clock.now()),
             _ = dispatcher_done.cancelled(), if updates.is_empty() && !dispatcher_done.is_cancelled() => {}
         }
         while pending.updates.len() < UPDATE_BATCH {
@@ -295,7 +297,7 @@ async fn updater(
         }
         while pending.len() < UPDATE_BATCH {
             match events.try_recv() {
-                Ok(e) => pending.add(e),
+                Ok(e) => pending.add(e, clock.now()),
                 Err(_) => break,
             }
         }
@@ -318,14 +320,17 @@ struct Pending {
 }
 
 impl Pending {
-    fn add(&mut self, e: Event) {
+    /// Takes what a connector reported, stamped as received `now` (the
+    /// engine's clock: receipts kept for their message age by it).
+    fn add(&mut self, e: Event, now: Timestamp) {
         match e {
             Event::Receipt(r) => {
-                let (u, ack) = receipt_update(r);
+                let (u, ack) = receipt_update(r, now);
                 self.updates.push(u);
                 self.committed.extend(ack);
             }
-            Event::Inbound(i) => {
+            Event::Inbound(mut i) => {
+                i.part.received_at = now;
                 self.inbound.push(i.part);
                 self.committed.extend(i.committed);
             }
@@ -419,7 +424,7 @@ fn record_outcome(update: &StatusUpdate, result: &ApplyOutcome) {
     }
 }
 
-fn receipt_update(r: Receipt) -> (StatusUpdate, Option<oneshot::Sender<()>>) {
+fn receipt_update(r: Receipt, at: Timestamp) -> (StatusUpdate, Option<oneshot::Sender<()>>) {
     metrics::counter!("smsgate_receipts_total", "connector" => r.connector.clone(), "status" => r.status.as_str())
         .increment(1);
     let mut u = StatusUpdate::new(
@@ -428,7 +433,7 @@ fn receipt_update(r: Receipt) -> (StatusUpdate, Option<oneshot::Sender<()>>) {
             carrier_id: r.carrier_id,
         },
         r.status,
-        r.at,
+        at,
     );
     u.detail = r.detail;
     (u, r.committed)

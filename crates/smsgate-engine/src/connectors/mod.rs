@@ -11,7 +11,7 @@ pub mod simulator;
 pub mod smpp;
 
 use async_trait::async_trait;
-use smsgate_core::{Status, Timestamp};
+use smsgate_core::Status;
 use smsgate_store::{InboundPart, Outbound};
 use tokio::sync::{mpsc, oneshot};
 
@@ -64,14 +64,13 @@ impl SubmitError {
 }
 
 /// A delivery receipt: the final fate of a message (or of one part of
-/// it), by carrier id.
+/// it), by carrier id. The engine stamps it with its clock as it takes it.
 #[derive(Debug)]
 pub struct Receipt {
     pub connector: String,
     pub carrier_id: String,
     /// `Delivered`, `Undelivered`, `Expired` or `Rejected`.
     pub status: Status,
-    pub at: Timestamp,
     pub detail: Option<String>,
     /// Told once the receipt is committed to the store, so a connector can
     /// acknowledge it to the carrier only then (SMPP: deliver_sm_resp).
@@ -79,6 +78,7 @@ pub struct Receipt {
 }
 
 /// An inbound (mobile-originated) message, or one part of a long one.
+/// Its `received_at` is set by the engine, on its clock, as it takes it.
 #[derive(Debug)]
 pub struct Inbound {
     pub part: InboundPart,

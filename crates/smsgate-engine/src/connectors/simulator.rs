@@ -201,7 +201,6 @@ impl Simulator {
                 connector,
                 carrier_id,
                 status,
-                at: Timestamp::now(),
                 detail: Some(format!("simulator: {status}")),
                 committed: None,
             }));

@@ -86,7 +86,8 @@ pub(crate) fn apply_receipt(
                 u.status.as_str(),
                 u.at.0,
                 u.detail,
-                Timestamp::now().0
+                // When it arrived: the engine stamps receipts on its clock.
+                u.at.0
             ],
         )?;
         return Ok(ApplyOutcome::Deferred);

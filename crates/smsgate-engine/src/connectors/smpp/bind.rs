@@ -456,7 +456,6 @@ fn receipt_of(config: &SmppConfig, text: &[u8], tlvs: &[smsgate_smpp::Tlv]) -> O
             connector: config.name.clone(),
             carrier_id: id,
             status,
-            at: Timestamp::now(),
             detail: Some(detail),
             committed: None,
         },
