@@ -107,13 +107,14 @@ async fn nodes_share_the_data_and_hear_each_other_s_changes() {
         )
         .await;
     assert!(st.is_success(), "{body}");
-    within(HEARD_WITHIN, "the price reaches b", || async {
+    let heard = within(HEARD_WITHIN, "the price reaches b", || async {
         let (_, quote) = b
             .post(&key, "/v1/messages/preview", text_to("+31612345678"))
             .await;
         quote["total_cost"] == 3
     })
     .await;
+    eprintln!("cluster: a price change heard on another node after {heard:?}");
 
     // Routing set on one node is in force on the other; the new connector
     // is held by exactly one of them.
@@ -125,17 +126,39 @@ async fn nodes_share_the_data_and_hear_each_other_s_changes() {
         .admin(Method::PUT, "/admin/v1/routing", Some(routing))
         .await;
     assert!(st.is_success(), "{body}");
-    within(HEARD_WITHIN, "the routing reaches b", || async {
+    let heard = within(HEARD_WITHIN, "the routing reaches b", || async {
         let (_, r) = b.admin(Method::GET, "/admin/v1/routing", None).await;
         r["connectors"][0]["name"] == "sim-b"
     })
     .await;
+    eprintln!("cluster: a routing change heard on another node after {heard:?}");
     within(HEARD_WITHIN, "one node takes the new connector", || async {
         holder(&b, "sim-b").await.is_some()
     })
     .await;
     let c = cluster(&b).await;
     assert_eq!(c["leases"].as_array().unwrap().len(), 1, "{c}");
+    // The same through the command line.
+    let out = std::process::Command::new(binary())
+        .args([
+            "cluster",
+            "--json",
+            "--url",
+            &b.base,
+            "--admin-token",
+            ADMIN_TOKEN,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["leases"][0]["connector"], "sim-b", "{shown}");
+    assert_eq!(shown["nodes"].as_array().unwrap().len(), 2, "{shown}");
+    assert!(shown["this_node"].as_i64().unwrap() > 0, "{shown}");
     // Sent through either node, a message goes out on the holder.
     for node in [&a, &b] {
         let (st, sent) = node
@@ -172,20 +195,22 @@ async fn nodes_share_the_data_and_hear_each_other_s_changes() {
         )
         .await;
     assert!(st.is_success(), "{body}");
-    within(HEARD_WITHIN, "the revoked key is refused on b", || async {
+    let heard = within(HEARD_WITHIN, "the revoked key is refused on b", || async {
         b.get(&extra_key, "/v1/balance").await.0 == StatusCode::UNAUTHORIZED
     })
     .await;
+    eprintln!("cluster: a revoked key refused on another node after {heard:?}");
     // An account disabled on a is refused on b.
     assert_eq!(b.get(&key, "/v1/balance").await.0, StatusCode::OK);
     let (st, body) = a.patch_account(id, json!({"status": "disabled"})).await;
     assert!(st.is_success(), "{body}");
-    within(
+    let heard = within(
         HEARD_WITHIN,
         "the disabled account is refused on b",
         || async { b.get(&key, "/v1/balance").await.0 != StatusCode::OK },
     )
     .await;
+    eprintln!("cluster: a disabled account refused on another node after {heard:?}");
 
     // Two nodes may not share a name.
     let out = std::process::Command::new(binary())
