@@ -2115,11 +2115,141 @@ pub async fn every_message_of_a_claim_records_its_step(store: &dyn Store) {
     }
 }
 
+/// A batch of status changes (the dispatcher's outcomes, committed
+/// together) leaves what the changes applied one after the other leave:
+/// messages, their history and parts, events, refunds, receipts that came
+/// before their acknowledgement.
+pub async fn a_batch_of_status_changes_leaves_what_each_alone_does(store: &dyn Store) {
+    let mut worlds = Vec::new();
+    for run in ["batch", "alone"] {
+        let a = account(store, &format!("b-{run}"), 100).await;
+        let ms: Vec<_> = (0..5)
+            .map(|i| message(&format!("+3161234570{i}"), 2, None))
+            .collect();
+        let ids: Vec<MessageId> = ms.iter().map(|m| m.id).collect();
+        store
+            .accept(vec![submission(a, ms)], Timestamp(10))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .claim(NODE, Timestamp(20), Timestamp(1_000), 10, None)
+                .await
+                .unwrap()
+                .len(),
+            5
+        );
+        worlds.push((run, a, ids));
+    }
+    // Each world its own connector, so that carrier ids match in it only.
+    let changes = |ids: &[MessageId], connector: &str| {
+        let sent = |id, carrier: &[&str]| {
+            let mut u = StatusUpdate::new(Target::Message(id), Status::Sent, Timestamp(30));
+            u.connector = Some(connector.into());
+            u.carrier_ids = carrier.iter().map(|c| c.to_string()).collect();
+            u
+        };
+        let receipt = |carrier_id: &str, at| {
+            let mut u = StatusUpdate::new(
+                Target::Carrier {
+                    connector: connector.into(),
+                    carrier_id: carrier_id.into(),
+                },
+                Status::Delivered,
+                Timestamp(at),
+            );
+            u.detail = Some("receipt".into());
+            u
+        };
+        let mut retry = StatusUpdate::new(Target::Message(ids[3]), Status::Queued, Timestamp(31));
+        retry.retry_at = Some(Timestamp(5_000));
+        retry.detail = Some("throttled".into());
+        let mut rejected =
+            StatusUpdate::new(Target::Message(ids[2]), Status::Rejected, Timestamp(31));
+        rejected.detail = Some("refused by the carrier".into());
+        rejected.connector = Some(connector.into());
+        vec![
+            // Its receipt overtakes the acknowledgement.
+            receipt("a1", 29),
+            sent(ids[0], &["a1"]),
+            sent(ids[1], &["b1", "b2"]),
+            rejected,
+            retry,
+            receipt("b1", 32),
+            // A second change of one message in the same batch.
+            StatusUpdate::new(Target::Message(ids[4]), Status::Failed, Timestamp(33)),
+            sent(ids[4], &["e1"]),
+            StatusUpdate::new(
+                Target::Message(MessageId::generate()),
+                Status::Sent,
+                Timestamp(34),
+            ),
+        ]
+    };
+    let (_, _, batch_ids) = &worlds[0];
+    store.apply(changes(batch_ids, "c-batch")).await.unwrap();
+    let (_, _, alone_ids) = &worlds[1];
+    for u in changes(alone_ids, "c-alone") {
+        store.apply(vec![u]).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    for (_, account, ids) in &worlds {
+        let mut messages = Vec::new();
+        for id in ids {
+            let d = store.message(None, *id).await.unwrap().unwrap();
+            let history: Vec<_> = d
+                .history
+                .iter()
+                .map(|t| (t.status, t.at, t.applied, t.detail.clone()))
+                .collect();
+            let parts: Vec<_> = d.parts.iter().map(|p| (p.part, p.status)).collect();
+            messages.push((
+                d.message.status,
+                d.message.refunded,
+                d.message.error.clone(),
+                history,
+                parts,
+            ));
+        }
+        // Each message's events in order (messages' events interleave as
+        // the batch wrote them).
+        let mut events: Vec<_> = store
+            .events(*account, 0, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| {
+                let n = ids
+                    .iter()
+                    .position(|id| Some(*id) == e.message.as_ref().map(|m| m.id));
+                (e.event_type, n, e.seq)
+            })
+            .collect();
+        events.sort_by_key(|(_, n, _)| *n);
+        let ledger: Vec<i64> = store
+            .ledger(*account, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.amount.units())
+            .collect();
+        seen.push((messages, events, ledger, balance(store, *account).await));
+    }
+    assert_eq!(seen[0], seen[1]);
+    let (messages, _, _, balance) = &seen[0];
+    assert_eq!(messages[0].0, Status::Delivered);
+    assert_eq!(messages[1].0, Status::Sent);
+    assert_eq!((messages[2].0, messages[2].1), (Status::Rejected, true));
+    assert_eq!(messages[3].0, Status::Queued);
+    assert_eq!(messages[4].0, Status::Failed);
+    assert_eq!(*balance, 100 - 10 + 2 + 2);
+}
+
 /// Runs every test of the suite on a fresh store from `$open` (an
 /// expression giving `(guard, store)`), one `#[tokio::test]` each.
 macro_rules! behaviour_suite {
     ($open:expr) => {
-        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced);
+        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced);
     };
     (@each $open:expr; $($name:ident),* $(,)?) => {
         $(

@@ -588,15 +588,49 @@ pub(crate) fn queue_depth(conn: &impl Db) -> Result<crate::QueueDepth> {
 
 // --- status changes -------------------------------------------------------------------
 
-struct Current {
-    id: MessageId,
-    account: AccountId,
-    status: Status,
-    cost: Credits,
-    refunded: bool,
-    event_seq: u32,
+pub(crate) struct Current {
+    pub(crate) id: MessageId,
+    pub(crate) account: AccountId,
+    pub(crate) status: Status,
+    pub(crate) cost: Credits,
+    pub(crate) refunded: bool,
+    pub(crate) event_seq: u32,
     /// The balance it was charged to (`None`: the account's).
-    pool: Option<Category>,
+    pub(crate) pool: Option<Category>,
+}
+
+impl Current {
+    /// Whether becoming `to` gives the charge back.
+    pub(crate) fn refunds(&self, to: Status) -> bool {
+        to.refunds_from(self.status) && !self.refunded && self.cost > Credits::ZERO
+    }
+
+    /// Whether `to` moves the message without a refund: what a batch may
+    /// apply together (see `bulk_apply`).
+    pub(crate) fn moves_plainly(&self, to: Status) -> bool {
+        self.status.can_become(to) && !self.refunds(to)
+    }
+}
+
+/// The columns `current_row` reads, after the id.
+pub(crate) const CURRENT_COLUMNS: &str = "account_id, status, cost, refunded, event_seq, pool";
+
+/// A message's state from a row of [`CURRENT_COLUMNS`] starting at `at`.
+pub(crate) fn current_row(r: &Rec<'_>, id: MessageId, at: usize) -> Result<Current> {
+    let status: String = r.get(at + 1)?;
+    let pool: Option<String> = r.get(at + 5)?;
+    Ok(Current {
+        id,
+        account: AccountId(r.get(at)?),
+        status: status_col(&status)?,
+        cost: Credits::new(r.get(at + 2)?),
+        refunded: r.get(at + 3)?,
+        event_seq: r.get(at + 4)?,
+        pool: match pool {
+            None => None,
+            Some(p) => Some(Category::parse(&p).ok_or_else(|| corrupt("pool", &p))?),
+        },
+    })
 }
 
 /// Every status change of a message.
@@ -613,37 +647,13 @@ fn current(conn: &impl Db, id: MessageId) -> Result<Option<Current>> {
     const SQL: &str =
         "SELECT account_id, status, cost, refunded, event_seq, pool FROM messages WHERE id = ?1";
     const LOCKED: &str = "SELECT account_id, status, cost, refunded, event_seq, pool FROM messages WHERE id = ?1 FOR NO KEY UPDATE";
+    // (CURRENT_COLUMNS, written out so that the texts are constants.)
     let sql = if conn.for_update().is_empty() {
         SQL
     } else {
         LOCKED
     };
-    let row: Option<(i64, String, i64, bool, u32, Option<String>)> =
-        conn.one(sql, args![&id.as_bytes()[..]], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })?;
-    row.map(|(account, status, cost, refunded, event_seq, pool)| {
-        Ok(Current {
-            id,
-            account: AccountId(account),
-            status: status_col(&status)?,
-            cost: Credits::new(cost),
-            refunded,
-            event_seq,
-            pool: match pool {
-                None => None,
-                Some(p) => Some(Category::parse(&p).ok_or_else(|| corrupt("pool", &p))?),
-            },
-        })
-    })
-    .transpose()
+    conn.one(sql, args![&id.as_bytes()[..]], |r| current_row(r, id, 0))
 }
 
 pub(crate) fn apply(conn: &impl Db, u: StatusUpdate) -> Result<ApplyOutcome> {
@@ -709,7 +719,7 @@ pub(crate) fn apply_to_message(
         super::receipts::record_parts(conn, cur.id, connector, &u.carrier_ids)?;
     }
     let mut refunded = Credits::ZERO;
-    if u.status.refunds_from(cur.status) && !cur.refunded && cur.cost > Credits::ZERO {
+    if cur.refunds(u.status) {
         super::balances::credit(conn, cur.account, cur.pool, cur.cost)?;
         conn.exec(
             "UPDATE messages SET refunded = TRUE WHERE id = ?1",

@@ -13,6 +13,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod balances;
+pub(crate) mod bulk_apply;
 pub(crate) mod bulk_intake;
 pub(crate) mod campaigns;
 pub(crate) mod cluster;

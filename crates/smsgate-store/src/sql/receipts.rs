@@ -222,7 +222,11 @@ pub(crate) fn match_pending(conn: &impl Db, received_before: Timestamp) -> Resul
 }
 
 /// Removes and returns the receipts waiting for `key`.
-fn take_pending(conn: &impl Db, connector: &str, key: &str) -> Result<Vec<StatusUpdate>> {
+pub(crate) fn take_pending(
+    conn: &impl Db,
+    connector: &str,
+    key: &str,
+) -> Result<Vec<StatusUpdate>> {
     let rows = conn.all("SELECT rowid, status, at, detail FROM pending_receipts WHERE connector = ?1 AND carrier_key = ?2", args![connector, key], |r| {
             Ok((
                 r.get::<i64>(0)?,
@@ -397,6 +401,9 @@ impl<B: Backend> QueueStore for SqlStore<B> {
     }
     async fn apply(&self, updates: Vec<StatusUpdate>) -> Result<Vec<ApplyOutcome>> {
         self.write(move |c| {
+            if c.dialect() == super::Dialect::Postgres && updates.len() > 1 {
+                return super::bulk_apply::apply_all(c, updates);
+            }
             updates
                 .into_iter()
                 .map(|u| super::messages::apply(c, u))
