@@ -295,38 +295,31 @@ async fn a_failed_webhook_delivery_is_retried_when_the_clock_says() {
     };
     attempts(1).await;
     let id = endpoint.id.to_string();
-    // Recorded (its retry time taken from the clock) before the clock moves.
-    for _ in 0..500 {
-        let log = f
-            .engine
-            .webhook_deliveries(f.account, &id, 10)
-            .await
-            .unwrap();
-        if log[0].attempts == 1 {
-            break;
+    // The delivery as recorded, once `recorded` holds of it.
+    let delivery = async |recorded: &dyn Fn(&smsgate_store::DeliveryRecord) -> bool| {
+        for _ in 0..500 {
+            let log = f
+                .engine
+                .webhook_deliveries(f.account, &id, 10)
+                .await
+                .unwrap();
+            if recorded(&log[0]) {
+                return log[0].clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+        panic!("the delivery was never recorded so");
+    };
+    // Recorded (its retry time taken from the clock) before the clock moves.
+    delivery(&|d| d.attempts == 1).await;
     // The first retry is 30 to 60 s away on the engine's clock: not yet.
     clock.advance_secs(29);
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(requests.load(Ordering::SeqCst), 1, "retried too early");
     clock.advance_secs(32);
     attempts(2).await;
-    for _ in 0..500 {
-        let log = f
-            .engine
-            .webhook_deliveries(f.account, &id, 10)
-            .await
-            .unwrap();
-        if log[0].status == "delivered" {
-            assert_eq!(log[0].attempts, 2);
-            assert_eq!(log[0].log.len(), 2);
-            let codes: Vec<_> = log[0].log.iter().map(|a| a.status_code).collect();
-            assert_eq!(codes, [Some(500), Some(204)]);
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("the retry was never recorded as delivered");
+    let done = delivery(&|d| d.status == "delivered").await;
+    assert_eq!(done.attempts, 2);
+    let codes: Vec<_> = done.log.iter().map(|a| a.status_code).collect();
+    assert_eq!(codes, [Some(500), Some(204)]);
 }
