@@ -204,6 +204,15 @@ pub struct EngineConfig {
     pub routing: RoutingConfig,
 }
 
+impl EngineConfig {
+    /// Where clients reach this server (also how other nodes name it).
+    fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| "http://127.0.0.1:8080".into())
+    }
+}
+
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
@@ -427,17 +436,13 @@ impl Engine {
             &tracker,
             stop.clone(),
         );
-        let public_url = config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| "http://127.0.0.1:8080".into());
+        let public_url = config.public_url();
         let destinations = Arc::new(webhooks::Destinations::new(&config.webhooks, &public_url));
         let event_ids = events::EventIds::new(event_id_key(store.as_ref()).await?);
         let (routing, membership) = if background {
             let (routing, membership) = Engine::start_delivery(
                 store.clone(),
                 &config,
-                &public_url,
                 destinations.clone(),
                 event_ids.clone(),
                 wake.clone(),
@@ -506,11 +511,9 @@ impl Engine {
     /// The dispatcher with its connectors, and the scheduler. Connectors
     /// and routes set through the admin API (kept in the database) win
     /// over the config file's.
-    #[allow(clippy::too_many_arguments)]
     async fn start_delivery(
         store: Arc<dyn Store>,
         config: &EngineConfig,
-        address: &str,
         destinations: Arc<webhooks::Destinations>,
         event_ids: events::EventIds,
         wake: Arc<Notify>,
@@ -546,7 +549,7 @@ impl Engine {
         let (membership, holding) = cluster::Membership::join(
             store.as_ref(),
             &config.cluster,
-            address,
+            &config.public_url(),
             wanted,
             clock.now(),
         )
