@@ -3,6 +3,7 @@
 //! Nothing here does I/O. Parse at the edge (numbers, senders, text,
 //! money), then pass these types inward.
 
+pub mod amount;
 pub mod carrier_id;
 pub mod clock;
 pub mod credits;
