@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use crate::support::{Server, binary};
 
-fn run(args: &[&str]) -> Value {
+/// Runs the binary, which must succeed and print JSON.
+pub(crate) fn run(args: &[&str]) -> Value {
     let out = Command::new(binary())
         .args(args)
         .output()

@@ -541,16 +541,11 @@ impl Engine {
             }
             None => config.routing.clone(),
         };
-        let wanted = routing_config
-            .connectors
-            .iter()
-            .map(|c| c.name().to_string())
-            .collect();
         let (membership, holding) = cluster::Membership::join(
             store.as_ref(),
             &config.cluster,
             &config.public_url(),
-            wanted,
+            routing_config.connector_names(),
             clock.now(),
         )
         .await?;

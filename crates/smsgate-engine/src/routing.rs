@@ -77,6 +77,14 @@ impl RoutingConfig {
         }
     }
 
+    /// The configured connectors' names: those a node asks leases for.
+    pub(crate) fn connector_names(&self) -> Vec<String> {
+        self.connectors
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect()
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut names = std::collections::HashSet::new();
         for c in &self.connectors {
@@ -173,13 +181,7 @@ impl Routing {
 
     /// The connectors this node would hold: every configured one.
     pub(crate) async fn wanted(&self) -> Vec<String> {
-        let state = self.state.lock().await;
-        state
-            .config
-            .connectors
-            .iter()
-            .map(|c| c.name().to_string())
-            .collect()
+        self.state.lock().await.config.connector_names()
     }
 
     /// The connectors this node holds that can take messages now.

@@ -165,3 +165,82 @@ async fn nodes_hear_each_other_and_a_name_serves_once() {
     b.leave(n2, t).await.unwrap();
     a.join("n2", "", t).await.unwrap();
 }
+
+/// Another node inserting rows that name an account or a message (an
+/// event, a transition) holds `KEY SHARE` on that row until it commits.
+/// Charging the account and moving the message must not wait for it: a
+/// group commit that did (rows locked `FOR UPDATE`) deadlocked with
+/// another node's doing the same the other way round.
+#[tokio::test]
+async fn charges_and_status_changes_do_not_wait_for_rows_naming_them() {
+    use crate::testing::*;
+    use crate::*;
+    use smsgate_core::{MessageId, Status, Timestamp};
+    async fn within<F: std::future::Future>(
+        f: F,
+    ) -> Result<F::Output, tokio::time::error::Elapsed> {
+        tokio::time::timeout(std::time::Duration::from_secs(3), f).await
+    }
+    let (db, store) = open();
+    let a = account(&store, "shared", 10).await;
+    let m = message("+31612345678", 1, None);
+    let id = m.id;
+    store
+        .accept(vec![submission(a, vec![m])], Timestamp(10))
+        .await
+        .unwrap();
+    store
+        .claim(NodeId(0), Timestamp(20), Timestamp(1_000), 10, None)
+        .await
+        .unwrap();
+    // Another node's transaction, open while the store works.
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (held_tx, held) = std::sync::mpsc::channel();
+    let url = db.url.clone();
+    let other = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut tx = client.transaction().unwrap();
+        tx.execute(
+            "SELECT 1 FROM accounts WHERE id = $1 FOR KEY SHARE",
+            &[&a.0],
+        )
+        .unwrap();
+        tx.execute(
+            "SELECT 1 FROM messages WHERE id = $1 FOR KEY SHARE",
+            &[&&id.as_bytes()[..]],
+        )
+        .unwrap();
+        held_tx.send(()).unwrap();
+        let _ = released.recv();
+        tx.rollback().unwrap();
+    });
+    held.recv().unwrap();
+    let charged = within(store.accept(
+        vec![
+            submission(a, vec![message("+31612345601", 1, None)]),
+            submission(a, vec![message("+31612345602", 1, None)]),
+        ],
+        Timestamp(30),
+    ))
+    .await
+    .expect("charged without waiting for the other transaction")
+    .unwrap();
+    assert!(charged.iter().all(|r| r.is_ok()));
+    let mut sent = StatusUpdate::new(Target::Message(id), Status::Sent, Timestamp(40));
+    sent.connector = Some("c".into());
+    sent.carrier_ids = vec!["c1".into()];
+    let moved = within(store.apply(vec![
+        sent,
+        StatusUpdate::new(
+            Target::Message(MessageId::generate()),
+            Status::Sent,
+            Timestamp(40),
+        ),
+    ]))
+    .await
+    .expect("moved without waiting for the other transaction")
+    .unwrap();
+    assert!(matches!(moved[0], ApplyOutcome::Applied { .. }));
+    release.send(()).unwrap();
+    other.join().unwrap();
+}

@@ -21,15 +21,20 @@ use super::{Db, PgOnly, args};
 use crate::{ApplyOutcome, EventType, Result, StatusUpdate, Target};
 
 pub(crate) fn apply_all(conn: &impl Db, updates: Vec<StatusUpdate>) -> Result<Vec<ApplyOutcome>> {
+    // Each message's first change, by its place in the batch.
     let mut seen = HashSet::new();
-    let firsts: Vec<MessageId> = updates
+    let firsts: Vec<(usize, MessageId)> = updates
         .iter()
-        .filter_map(|u| match u.target {
-            Target::Message(id) if seen.insert(id) => Some(id),
+        .enumerate()
+        .filter_map(|(i, u)| match u.target {
+            Target::Message(id) if seen.insert(id) => Some((i, id)),
             _ => None,
         })
         .collect();
-    let ids: Vec<Vec<u8>> = firsts.iter().map(|id| id.as_bytes().to_vec()).collect();
+    let ids: Vec<Vec<u8>> = firsts
+        .iter()
+        .map(|(_, id)| id.as_bytes().to_vec())
+        .collect();
     let mut current: HashMap<MessageId, Current> = conn
         .all(
             &format!(
@@ -48,14 +53,8 @@ pub(crate) fn apply_all(conn: &impl Db, updates: Vec<StatusUpdate>) -> Result<Ve
 
     let mut outcomes: Vec<Option<ApplyOutcome>> = (0..updates.len()).map(|_| None).collect();
     let mut together: Vec<(&StatusUpdate, Current)> = Vec::new();
-    let mut first = HashSet::new();
-    for (i, u) in updates.iter().enumerate() {
-        let Target::Message(id) = u.target else {
-            continue;
-        };
-        if !first.insert(id) {
-            continue;
-        }
+    for (i, id) in firsts {
+        let u = &updates[i];
         match current.remove(&id) {
             None => outcomes[i] = Some(ApplyOutcome::NotFound),
             Some(cur) if cur.moves_plainly(u.status) => {
