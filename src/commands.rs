@@ -8,7 +8,7 @@ use crate::database::Opened;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
-use smsgate_core::KeyId;
+use smsgate_core::{Amount, KeyId};
 use smsgate_engine::{AccountRequest, Engine};
 use smsgate_store::{Account, AccountPatch, AccountStatus, ApiKeyInfo};
 
@@ -20,9 +20,9 @@ pub enum AccountsCommand {
     Create {
         /// The account's name (unique).
         name: String,
-        /// Credits to start with.
-        #[arg(long, default_value_t = 0)]
-        credits: i64,
+        /// Credits to start with, e.g. 1000 or 12.5.
+        #[arg(long, default_value = "0")]
+        credits: Amount,
         /// Password for login-based dialects.
         #[arg(long)]
         password: Option<String>,
@@ -72,9 +72,10 @@ pub enum CreditsCommand {
     Add {
         /// The account's id or name.
         account: String,
-        /// Credits to add; negative (`-50`) removes them.
+        /// Credits to add, up to four decimal places; negative (`-50`)
+        /// removes them.
         #[arg(allow_negative_numbers = true)]
-        amount: i64,
+        amount: Amount,
         /// Kept in the ledger entry.
         #[arg(long)]
         note: Option<String>,
@@ -204,7 +205,7 @@ async fn offline(config: &Config) -> anyhow::Result<Engine> {
 
 fn account_json(a: &Account) -> Value {
     json!({
-        "id": a.id.0, "name": a.name, "status": a.status.as_str(), "balance": a.balance.units(),
+        "id": a.id.0, "name": a.name, "status": a.status.as_str(), "balance": a.balance,
         "default_country": a.default_country, "max_parts": a.max_parts, "created_at": a.created_at.to_rfc3339(),
     })
 }
@@ -320,7 +321,7 @@ pub async fn credits(config: &Config, command: CreditsCommand, out: Output) -> a
         .adjust_credits(account.id, amount, None, note)
         .await?;
     out.show(
-        &json!({"account_id": account.id.0, "balance": balance.units()}),
+        &json!({"account_id": account.id.0, "balance": balance}),
         &[],
     );
     Ok(())

@@ -13,6 +13,7 @@ use crate::database::Database;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use smsgate_api::dialects::DialectsConfig;
+use smsgate_core::Amount;
 use smsgate_engine::{ConnectorConfig, EngineConfig, Route};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -39,7 +40,7 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Credits of the demo account created on first start (0: no demo
     /// account). Default 1000.
-    pub demo_credits: i64,
+    pub demo_credits: Amount,
     pub log_format: LogFormat,
     pub engine: EngineConfig,
     /// Carrier links (`[[connectors]]`). None: the built-in simulator
@@ -62,7 +63,7 @@ impl Default for Config {
             db: Database::default(),
             create_db: false,
             admin_token: None,
-            demo_credits: 1000,
+            demo_credits: Amount::credits(1000),
             log_format: LogFormat::Text,
             engine: EngineConfig::default(),
             connectors: Vec::new(),

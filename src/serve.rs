@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use smsgate_api::AppState;
+use smsgate_core::Amount;
 use smsgate_engine::{AccountRequest, Engine, accounts::hash_key};
 use smsgate_store::Store;
 use tokio_util::sync::CancellationToken;
@@ -201,7 +202,7 @@ fn check_admin_token(token: &str) -> anyhow::Result<()> {
 /// On a database without accounts, creates the demo account and shows how
 /// to send the first message.
 async fn bootstrap(engine: &Engine, config: &Config, base: &str) -> anyhow::Result<()> {
-    if config.demo_credits <= 0 || !engine.admin().accounts().await?.is_empty() {
+    if config.demo_credits <= Amount::ZERO || !engine.admin().accounts().await?.is_empty() {
         return Ok(());
     }
     let (account, key) = engine

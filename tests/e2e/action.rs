@@ -363,7 +363,7 @@ async fn account_settings_have_their_codes() {
     let (_, account) = server
         .admin(Method::GET, &format!("/admin/v1/accounts/{id}"), None)
         .await;
-    assert_eq!(account["balance"], 100, "nothing charged");
+    assert_eq!(account["balance"], "100.0000", "nothing charged");
 }
 
 // The same tests with the server on PostgreSQL.

@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::Server;
+use crate::support::{Server, credits};
 
 #[tokio::test]
 async fn each_category_pays_for_itself() {
@@ -29,7 +29,7 @@ async fn each_category_pays_for_itself() {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["balance"], amount);
+        assert_eq!(credits(&body["balance"]), Some(amount));
     }
     let (status, body) = server
         .admin(
@@ -44,16 +44,19 @@ async fn each_category_pays_for_itself() {
     // 200 characters: 2 segments, 2 credits, from the OTP balance.
     let (status, body) = server.post(&key, "/v1/messages", send("otp")).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    assert_eq!(body["balance"], 3, "what is left of the OTP balance");
+    assert_eq!(body["balance"], "3.0000", "what is left of the OTP balance");
     // Promotional has nothing, whatever the others hold.
     let (status, body) = server.post(&key, "/v1/messages", send("promotional")).await;
     assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{body}");
     let (_, balance) = server.get(&key, "/v1/balance").await;
     assert_eq!(
         balance["balances"],
-        json!({"transactional": 2, "promotional": 0, "otp": 3})
+        json!({"transactional": "2.0000", "promotional": "0.0000", "otp": "3.0000"})
     );
-    assert_eq!(balance["balance"], 10, "the main balance is not used");
+    assert_eq!(
+        balance["balance"], "10.0000",
+        "the main balance is not used"
+    );
 
     // A dialect send is charged the same way (ultimate sends are
     // transactional); a refund goes back to the category.
@@ -66,21 +69,21 @@ async fn each_category_pays_for_itself() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let (_, balance) = server.get(&key, "/v1/balance").await;
-    assert_eq!(balance["balances"]["transactional"], 1);
+    assert_eq!(balance["balances"]["transactional"], "1.0000");
 
     let (_, body) = server
         .post(&key, "/v1/messages", json!({"to": "+31612345678", "from": "Acme", "text": "soon", "category": "otp", "schedule_at": future()}))
         .await;
     let scheduled = body["messages"][0]["id"].as_str().unwrap().to_string();
     let (_, balance) = server.get(&key, "/v1/balance").await;
-    assert_eq!(balance["balances"]["otp"], 2);
+    assert_eq!(balance["balances"]["otp"], "2.0000");
     let (status, _) = server
         .delete(&key, &format!("/v1/messages/{scheduled}"))
         .await;
     assert_eq!(status, StatusCode::OK);
     let (_, balance) = server.get(&key, "/v1/balance").await;
     assert_eq!(
-        balance["balances"]["otp"], 3,
+        balance["balances"]["otp"], "3.0000",
         "refunded into the OTP balance"
     );
     let (_, ledger) = server

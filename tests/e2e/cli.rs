@@ -5,7 +5,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{Server, binary};
+use crate::support::{Server, binary, credits};
 
 /// Runs the binary, which must succeed and print JSON.
 pub(crate) fn run(args: &[&str]) -> Value {
@@ -54,19 +54,19 @@ async fn admin_commands_work_on_the_database() {
         "--create",
     ]);
     assert_eq!(
-        (account["name"].as_str(), account["balance"].as_i64()),
+        (account["name"].as_str(), credits(&account["balance"])),
         (Some("shop"), Some(7))
     );
     assert!(account["api_key"].as_str().unwrap().starts_with("sg_"));
     let id = account["id"].to_string();
     assert_eq!(
         run(&["credits", "add", &id, "3", "--note", "gift", "--db", db])["balance"],
-        10
+        "10.0000"
     );
     // A negative amount is an amount, not an option.
     assert_eq!(
         run(&["credits", "add", &id, "-4", "--db", db])["balance"],
-        6
+        "6.0000"
     );
     let key = run(&["keys", "create", &id, "--label", "second", "--db", db]);
     let listed = run(&["keys", "list", &id, "--db", db]);
@@ -76,7 +76,7 @@ async fn admin_commands_work_on_the_database() {
     // By name: the account's name, a key's label or prefix.
     assert_eq!(
         run(&["credits", "add", "shop", "-1", "--db", db])["balance"],
-        5
+        "5.0000"
     );
     let labelled = run(&["keys", "create", "shop", "--label", "till", "--db", db]);
     assert_eq!(labelled["account_id"].to_string(), id);
@@ -177,7 +177,7 @@ async fn first_start_prints_a_quickstart_that_works() {
     let answer: Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{curl}: {out:?}"));
     assert_eq!(answer["messages"][0]["status"], "queued", "{answer}");
-    assert_eq!(answer["balance"], 999);
+    assert_eq!(answer["balance"], "999.0000");
     let _ = child.kill();
     let _ = child.wait();
 
@@ -226,7 +226,7 @@ async fn send_and_status_through_a_running_server() {
         "--text",
         "from the CLI",
     ]);
-    assert_eq!(answer["balance"], 4);
+    assert_eq!(answer["balance"], "4.0000");
     let ready = run(&["status", "--url", &s.base]);
     assert_eq!(ready["status"], "ready");
 }

@@ -115,7 +115,7 @@ async fn nodes_share_the_data_and_hear_each_other_s_changes() {
         let (_, quote) = b
             .post(&key, "/v1/messages/preview", text_to("+31612345678"))
             .await;
-        quote["total_cost"] == 3
+        quote["total_cost"] == "3.0000"
     })
     .await;
     eprintln!("cluster: a price change heard on another node after {heard:?}");
@@ -375,8 +375,12 @@ async fn the_node_holding_the_connector_dies_and_nothing_is_lost() {
         "SELECT COALESCE(SUM(cost), 0)::BIGINT FROM messages",
     );
     assert!(stored >= acked.len() as i64);
-    assert_eq!(charged, stored, "one credit each");
-    assert_eq!(b.balance(&key).await, CREDITS - charged);
+    assert_eq!(
+        charged,
+        stored * 10_000,
+        "one credit (10,000 minor units) each"
+    );
+    assert_eq!(b.balance(&key).await, CREDITS - stored);
     within(20, "every stored message is delivered", || async {
         pg_i64(
             &pg.url,

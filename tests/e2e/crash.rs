@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::Server;
+use crate::support::{Server, credits};
 
 const CREDITS: i64 = 1_000_000;
 
@@ -95,7 +95,7 @@ async fn check_complete(s: &Server, key: &str, acknowledged: &[String]) {
     }
     // Each stored message was charged once, and nothing was charged for
     // messages that are not there.
-    let charged: i64 = messages.iter().map(|m| m["cost"].as_i64().unwrap()).sum();
+    let charged: i64 = messages.iter().map(|m| credits(&m["cost"]).unwrap()).sum();
     assert_eq!(s.balance(key).await, CREDITS - charged);
 }
 

@@ -148,7 +148,7 @@ async fn every_face_charges_alike_and_delivers_what_the_native_api_shows() {
             json!({"to": "+447911123456", "from": "SENDER", "text": TEXT}),
         )
         .await;
-    assert_eq!(quote["total_cost"], 7, "{quote}");
+    assert_eq!(quote["total_cost"], "7.0000", "{quote}");
     let mut ids = send_through_all(&server, id, &key, "+447911123456").await;
     assert_eq!(ids.len(), 5);
     let (status, body) = server
@@ -166,7 +166,7 @@ async fn every_face_charges_alike_and_delivers_what_the_native_api_shows() {
         let m = server.wait_for(&key, id, "delivered").await;
         assert_eq!(m["text"], TEXT);
         assert_eq!(m["segments"], 1);
-        assert_eq!(m["cost"], 7, "{m}");
+        assert_eq!(m["cost"], "7.0000", "{m}");
         assert_eq!(m["to"], "+447911123456");
     }
     // Each face's own status call agrees.

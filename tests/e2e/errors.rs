@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{Server, read, text_to};
+use crate::support::{Server, credits, read, text_to};
 
 async fn raw(s: &Server, key: &str, body: &'static str) -> (StatusCode, Value) {
     read(
@@ -246,7 +246,7 @@ async fn credits_body_size_and_unknown_ids() {
     assert_eq!(status, StatusCode::PAYMENT_REQUIRED);
     problem(&body, "insufficient-credits");
     assert_eq!(
-        (body["balance"].as_i64(), body["needed"].as_i64()),
+        (credits(&body["balance"]), credits(&body["needed"])),
         (Some(1), Some(2))
     );
 
@@ -412,7 +412,7 @@ async fn admin_api_validates_and_needs_its_token() {
         )
         .await;
     assert_eq!(
-        (status, body["balance"].as_i64()),
+        (status, credits(&body["balance"])),
         (StatusCode::OK, Some(15))
     );
     let (status, _) = s
@@ -458,7 +458,7 @@ async fn prices_by_longest_prefix() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| m["cost"].as_i64().unwrap())
+        .map(|m| credits(&m["cost"]).unwrap())
         .collect();
     assert_eq!(costs, [5, 3, 2]);
     let (status, _) = s
@@ -466,7 +466,7 @@ async fn prices_by_longest_prefix() {
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, body) = s.post(&key, "/v1/messages", text_to("+31612345678")).await;
-    assert_eq!(body["messages"][0]["cost"], 3);
+    assert_eq!(body["messages"][0]["cost"], "3.0000");
 }
 
 #[tokio::test]

@@ -739,7 +739,7 @@ async fn a_backup_of_a_running_server_is_whole_and_an_unusable_database_is_named
     let text = String::from_utf8_lossy(&listed.stdout);
     assert!(text.contains("\"acme\""), "{text}");
     assert!(
-        text.contains("\"balance\":7") || text.contains("\"balance\": 7"),
+        text.contains("\"balance\":\"7.0000\"") || text.contains("\"balance\": \"7.0000\""),
         "{text}"
     );
     // Never over an existing file.

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{Server, text_to};
+use crate::support::{Server, credits, text_to};
 
 fn statuses(message: &serde_json::Value) -> Vec<String> {
     message["history"]
@@ -30,10 +30,10 @@ async fn message_goes_from_accepted_to_delivered_and_is_charged_once() {
         (Some("+31612345678"), Some("queued"), Some(1))
     );
     assert_eq!(
-        (m["encoding"].as_str(), m["cost"].as_i64()),
+        (m["encoding"].as_str(), credits(&m["cost"])),
         (Some("gsm7"), Some(1))
     );
-    assert_eq!(body["balance"], 9);
+    assert_eq!(body["balance"], "9.0000");
     assert_eq!(body["rejected"], json!([]));
 
     let done = s
@@ -60,7 +60,7 @@ async fn long_and_unicode_texts_are_charged_per_segment() {
     assert_eq!(
         (
             body["messages"][0]["segments"].as_i64(),
-            body["messages"][0]["cost"].as_i64()
+            credits(&body["messages"][0]["cost"])
         ),
         (Some(2), Some(2))
     );
@@ -68,7 +68,7 @@ async fn long_and_unicode_texts_are_charged_per_segment() {
     let (_, body) = s.post(&key, "/v1/messages", body).await;
     assert_eq!(body["messages"][0]["encoding"], "ucs2");
     assert_eq!(body["messages"][0]["segments"], 1);
-    assert_eq!(body["balance"], 100 - 2 - 1);
+    assert_eq!(body["balance"], "97.0000");
 }
 
 #[tokio::test]
@@ -83,7 +83,7 @@ async fn partial_acceptance_charges_only_accepted_recipients() {
     assert_eq!(rejected.len(), 2);
     assert_eq!(rejected[0]["to"], "12");
     assert_eq!(rejected[1]["reason"], "duplicate recipient");
-    assert_eq!(body["balance"], 8);
+    assert_eq!(body["balance"], "8.0000");
 }
 
 #[tokio::test]
@@ -137,7 +137,7 @@ async fn canceling_a_scheduled_message_refunds_it() {
     let body =
         json!({"to": "+31612345678", "from": "Acme", "text": "x".repeat(200), "schedule_at": at});
     let (_, body) = s.post(&key, "/v1/messages", body).await;
-    assert_eq!(body["balance"], 8);
+    assert_eq!(body["balance"], "8.0000");
     let id = body["messages"][0]["id"].as_str().unwrap();
 
     let (status, body) = s.delete(&key, &format!("/v1/messages/{id}")).await;
@@ -145,8 +145,8 @@ async fn canceling_a_scheduled_message_refunds_it() {
     assert_eq!(
         (
             body["status"].as_str(),
-            body["refunded"].as_i64(),
-            body["balance"].as_i64()
+            credits(&body["refunded"]),
+            credits(&body["balance"])
         ),
         (Some("canceled"), Some(2), Some(10))
     );
@@ -196,7 +196,7 @@ async fn carrier_rejections_are_refunded_and_undelivered_are_not() {
     let s = Server::start_with(&[("SMSGATE_ENGINE__SIMULATOR__REJECTED_RATIO", "1")]);
     let (_, key) = s.account("acme", 10).await;
     let (_, body) = s.post(&key, "/v1/messages", text_to("+31612345678")).await;
-    assert_eq!(body["balance"], 9);
+    assert_eq!(body["balance"], "9.0000");
     let m = s
         .wait_for(
             &key,
@@ -401,7 +401,7 @@ async fn preview_charges_nothing() {
     let body = json!({"to": ["+31612345678", "+447911123456", "x"], "from": "Acme", "text": "€".repeat(81)});
     let (status, body) = s.post(&key, "/v1/messages/preview", body).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["total_cost"], 4);
+    assert_eq!(body["total_cost"], "4.0000");
     assert_eq!(body["messages"][0]["segments"], 2);
     assert_eq!(body["rejected"][0]["to"], "x");
     assert_eq!(s.balance(&key).await, 5);
@@ -424,7 +424,7 @@ async fn batches_accept_items_on_their_own_and_count_statuses() {
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["messages"].as_array().unwrap().len(), 998);
     assert_eq!(body["rejected"].as_array().unwrap().len(), 2);
-    assert_eq!(body["balance"], 5_000 - 998);
+    assert_eq!(body["balance"], "4002.0000");
     let batch = body["batch_id"].as_str().unwrap().to_string();
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

@@ -95,7 +95,7 @@ async fn stop_suppresses_the_sender_until_start_and_is_an_event() {
             json!({"to": [MOBILE, "+447911123456"], "from": "Acme", "text": "hi"}),
         )
         .await;
-    assert_eq!(preview["total_cost"], 1, "{preview}");
+    assert_eq!(preview["total_cost"], "1.0000", "{preview}");
     assert_eq!(preview["rejected"][0]["to"], MOBILE);
 
     // The events: inbound.received, then optout.changed with what changed.

@@ -279,7 +279,7 @@ impl Server {
     pub async fn balance(&self, key: &str) -> i64 {
         let (status, body) = self.get(key, "/v1/balance").await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        body["balance"].as_i64().unwrap()
+        credits(&body["balance"]).unwrap()
     }
 
     /// Polls a message until it reaches `status` (panics after 15 s).
@@ -412,4 +412,12 @@ pub async fn read(r: Response) -> (StatusCode, Value) {
 /// A send to one recipient.
 pub fn text_to(to: &str) -> Value {
     json!({"to": to, "from": "Acme", "text": "Hello from the tests"})
+}
+
+/// An amount as the native and admin APIs show it (text with four places,
+/// `"12.0000"`) in whole credits; `None` if it is not such a text or has a
+/// fraction.
+pub fn credits(v: &Value) -> Option<i64> {
+    let (whole, fraction) = v.as_str()?.split_once('.')?;
+    (fraction == "0000").then(|| whole.parse().ok())?
 }

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
-use smsgate_core::{AccountId, Credits, KeyId, Price, credits::STANDARD_ROUTE};
+use smsgate_core::{AccountId, Amount, KeyId, Price, credits::STANDARD_ROUTE};
 use smsgate_engine::AccountRequest;
 use smsgate_engine::records::{Account, ApiKeyInfo, LedgerEntry};
 use utoipa::{IntoParams, ToSchema};
@@ -45,7 +45,8 @@ pub struct AccountView {
     pub name: String,
     #[schema(example = "active")]
     pub status: String,
-    pub balance: i64,
+    #[schema(value_type = String, example = "0.0350")]
+    pub balance: Amount,
     pub default_country: Option<String>,
     pub timezone: String,
     pub max_parts: u32,
@@ -73,6 +74,10 @@ pub struct AccountView {
     /// null: the server's (`[engine] number_check`).
     #[schema(value_type = Option<String>)]
     pub number_check: Option<smsgate_core::NumberCheck>,
+    /// Its rate plan's id; null: the default plan.
+    pub plan: Option<i64>,
+    /// The account that owns it (a reseller); null: the operator's own.
+    pub parent: Option<i64>,
     pub created_at: String,
     /// Only when the account is created: its first API key. Shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,7 +90,7 @@ impl From<&Account> for AccountView {
             id: a.id.0,
             name: a.name.clone(),
             status: a.status.as_str().into(),
-            balance: a.balance.units(),
+            balance: a.balance,
             default_country: a.default_country.clone(),
             timezone: a.timezone.clone(),
             max_parts: a.max_parts,
@@ -108,6 +113,8 @@ impl From<&Account> for AccountView {
                 .collect(),
             velocity: a.velocity,
             number_check: a.number_check,
+            plan: a.plan.map(|p| p.0),
+            parent: a.parent.map(|p| p.0),
             created_at: a.created_at.to_rfc3339(),
             api_key: None,
         }
@@ -120,7 +127,8 @@ pub struct CreateAccount {
     /// Unique name; also the login of the `session` dialect.
     pub name: String,
     /// Opening balance (default 0).
-    pub credits: Option<i64>,
+    #[schema(value_type = Option<String>, example = "12.0000")]
+    pub credits: Option<Amount>,
     /// Password for login-based dialects (at least 8 characters).
     pub password: Option<String>,
     /// ISO 3166-1 alpha-2 country for national numbers, e.g. `NL`.
@@ -259,6 +267,11 @@ pub struct UpdateAccount {
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub number_check: Option<Option<smsgate_core::NumberCheck>>,
+    /// Its rate plan's id (`GET /admin/v1/plans`), or null for the
+    /// default plan. In force for its next send.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub plan: Option<Option<smsgate_core::PlanId>>,
 }
 
 /// Distinguishes a missing field (leave as is) from `null` (clear it).
@@ -296,6 +309,7 @@ pub async fn update_account(
         rate_limit: b.rate_limit,
         allowed_countries: b.allowed_countries,
         allowed_number_types: b.allowed_number_types,
+        plan: b.plan,
         velocity: b.velocity,
         number_check: b.number_check,
     };
@@ -446,7 +460,8 @@ pub async fn revoke_key(
 #[serde(deny_unknown_fields)]
 pub struct AdjustCredits {
     /// Credits to add; negative to remove (never below zero).
-    pub amount: i64,
+    #[schema(value_type = String, example = "0.0350")]
+    pub amount: Amount,
     /// Why, kept in the ledger.
     pub note: Option<String>,
     /// `transactional`, `promotional` or `otp`: that category's balance
@@ -457,7 +472,8 @@ pub struct AdjustCredits {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BalanceAfter {
     pub account_id: i64,
-    pub balance: i64,
+    #[schema(value_type = String, example = "0.0350")]
+    pub balance: Amount,
 }
 
 /// Add or remove credits; a ledger entry records it.
@@ -486,14 +502,15 @@ pub async fn adjust_credits(
         .await?;
     Ok(Json(BalanceAfter {
         account_id: id.0,
-        balance: balance.units(),
+        balance,
     }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LedgerView {
     pub id: i64,
-    pub amount: i64,
+    #[schema(value_type = String, example = "0.0350")]
+    pub amount: Amount,
     #[schema(example = "debit")]
     pub kind: String,
     pub message_id: Option<String>,
@@ -508,7 +525,7 @@ impl From<&LedgerEntry> for LedgerView {
     fn from(e: &LedgerEntry) -> Self {
         LedgerView {
             id: e.id,
-            amount: e.amount.units(),
+            amount: e.amount,
             kind: e.kind.clone(),
             message_id: e.message_id.map(|m| m.to_string()),
             batch_id: e.batch_id.map(|b| b.to_string()),
@@ -541,7 +558,7 @@ pub async fn ledger(
     }))
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceView {
     /// Default `standard` (the native API's route class).
@@ -550,7 +567,8 @@ pub struct PriceView {
     /// E.164 digits without `+`; `""` matches every destination.
     pub prefix: String,
     /// Credits per segment.
-    pub price: i64,
+    #[schema(value_type = String, example = "0.0350")]
+    pub price: Amount,
 }
 
 fn standard() -> String {
@@ -561,7 +579,8 @@ fn standard() -> String {
 pub struct PriceList {
     pub data: Vec<PriceView>,
     /// Price per segment where no entry matches.
-    pub default_price: i64,
+    #[schema(value_type = String, example = "0.0350")]
+    pub default_price: Amount,
 }
 
 #[utoipa::path(get, path = "/admin/v1/prices", tag = "admin",
@@ -570,17 +589,17 @@ pub async fn list_prices(
     State(state): State<AppState>,
     _: Admin,
 ) -> Result<Json<PriceList>, Problem> {
-    let prices = state.engine.admin().prices().await?;
+    let prices = state.engine.default_prices().await?;
     Ok(Json(PriceList {
         data: prices
             .into_iter()
             .map(|p| PriceView {
                 route_class: p.route_class,
                 prefix: p.prefix,
-                price: p.per_segment.units(),
+                price: p.per_segment,
             })
             .collect(),
-        default_price: smsgate_core::credits::DEFAULT_PRICE.units(),
+        default_price: smsgate_core::credits::DEFAULT_PRICE,
     }))
 }
 
@@ -598,7 +617,7 @@ pub async fn set_price(
         .set_price(Price {
             route_class: p.route_class.clone(),
             prefix: p.prefix.clone(),
-            per_segment: Credits::new(p.price),
+            per_segment: p.price,
         })
         .await?;
     Ok(Json(p))
@@ -609,8 +628,8 @@ pub async fn set_price(
 #[serde(deny_unknown_fields)]
 pub struct PriceKey {
     #[serde(default = "standard")]
-    route_class: String,
-    prefix: String,
+    pub(crate) route_class: String,
+    pub(crate) prefix: String,
 }
 
 /// Remove a price entry.

@@ -13,6 +13,7 @@ mod docs;
 pub mod extract;
 pub mod numbers;
 pub mod openapi;
+pub mod plans;
 pub mod problem;
 pub mod registry;
 pub mod server;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(dialects::routes(&state.dialects))
         .merge(v1::routes())
         .merge(admin::routes())
+        .merge(plans::routes())
         .merge(connectors::routes())
         .merge(numbers::routes())
         .merge(registry::routes())
@@ -203,6 +205,9 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         admin::create_account, admin::list_accounts, admin::get_account, admin::update_account,
         admin::create_key, admin::list_keys, admin::revoke_key, admin::update_key, admin::adjust_credits, admin::ledger,
         admin::list_prices, admin::set_price, admin::delete_price,
+        plans::create_plan, plans::list_plans, plans::get_plan, plans::delete_plan, plans::make_default,
+        plans::set_plan_price, plans::delete_plan_price, plans::account_prices, plans::set_account_price,
+        plans::delete_account_price, plans::list_costs, plans::set_cost, plans::delete_cost,
         connectors::list_connectors, connectors::get_routing, connectors::set_routing,
         connectors::cluster,
         numbers::assign_number, numbers::list_numbers, numbers::unassign_number,

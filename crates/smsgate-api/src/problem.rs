@@ -6,6 +6,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use smsgate_core::Amount;
 use smsgate_core::send::{FieldError, Rejection};
 use smsgate_engine::EngineError;
 use utoipa::ToSchema;
@@ -39,10 +40,12 @@ pub struct Extra {
     pub rejected: Vec<RecipientReason>,
     /// The balance, for `insufficient-credits`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub balance: Option<i64>,
+    #[schema(value_type = Option<String>, example = "12.0000")]
+    pub balance: Option<Amount>,
     /// What the request would cost, for `insufficient-credits`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub needed: Option<i64>,
+    #[schema(value_type = Option<String>, example = "12.0000")]
+    pub needed: Option<Amount>,
     /// For `rate-limited`: the `Retry-After` and `RateLimit-*` headers.
     #[serde(skip)]
     pub limited: Option<crate::Limited>,
@@ -223,8 +226,8 @@ impl From<EngineError> for Problem {
                 detail,
             )
             .with(Extra {
-                balance: Some(balance.units()),
-                needed: Some(needed.units()),
+                balance: Some(balance),
+                needed: Some(needed),
                 ..Extra::default()
             }),
             EngineError::IdempotencyConflict => Problem::new(
@@ -256,6 +259,12 @@ impl From<EngineError> for Problem {
                 StatusCode::CONFLICT,
                 "duplicate",
                 "Already registered",
+                detail,
+            ),
+            EngineError::Conflict(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "The change conflicts with what exists",
                 detail,
             ),
             EngineError::RateLimited {

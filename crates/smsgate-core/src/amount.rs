@@ -35,6 +35,19 @@ pub enum AmountError {
 
 impl Amount {
     pub const ZERO: Amount = Amount(0);
+    /// The largest balance an account (or one of its categories) may hold:
+    /// 1,000,000,000,000 credits. Far above any business, with room below
+    /// `i64::MAX` for sums over thousands of accounts.
+    pub const MAX_BALANCE: Amount = Amount::credits(1_000_000_000_000);
+
+    /// `n` whole credits, for amounts written in the code; amounts read
+    /// from outside go through [`Amount::whole`] or [`Amount::parse`].
+    pub const fn credits(n: i64) -> Amount {
+        match n.checked_mul(SCALE) {
+            Some(minor) => Amount(minor),
+            None => panic!("an amount in the code overflows"),
+        }
+    }
 
     pub const fn from_minor(minor: i64) -> Amount {
         Amount(minor)
@@ -62,8 +75,24 @@ impl Amount {
         self.0.checked_mul(n).map(Amount)
     }
 
+    pub fn checked_neg(self) -> Option<Amount> {
+        self.0.checked_neg().map(Amount)
+    }
+
     pub fn is_negative(self) -> bool {
         self.0 < 0
+    }
+
+    /// The whole credits in this amount, the fraction cut off (towards
+    /// zero): for the dialects whose clients read an integer.
+    pub const fn whole_credits(self) -> i64 {
+        self.0 / SCALE
+    }
+
+    /// Shown without the trailing zeros of its fraction (`1`, `0.035`),
+    /// for sentences and for clients that read a plain number.
+    pub fn trimmed(self) -> Trimmed {
+        Trimmed(self)
     }
 
     /// Reads `12`, `-3`, `0.035`, `0.0350`, `.5`; refuses signs other
@@ -114,6 +143,16 @@ impl fmt::Display for Amount {
         let magnitude = self.0.unsigned_abs();
         let scale = SCALE as u64;
         write!(f, "{sign}{}.{:04}", magnitude / scale, magnitude % scale)
+    }
+}
+
+/// An amount shown without the trailing zeros of its fraction.
+pub struct Trimmed(Amount);
+
+impl fmt::Display for Trimmed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let full = self.0.to_string();
+        f.write_str(full.trim_end_matches('0').trim_end_matches('.'))
     }
 }
 
@@ -225,6 +264,22 @@ mod tests {
             serde_json::to_string(&Amount::from_minor(-350)).unwrap(),
             "\"-0.0350\""
         );
+    }
+
+    #[test]
+    fn dialects_read_whole_credits() {
+        let a = |t: &str| Amount::parse(t).unwrap();
+        assert_eq!(a("12.9999").whole_credits(), 12);
+        assert_eq!(a("-0.5").whole_credits(), 0);
+        for (text, shown) in [
+            ("7", "7"),
+            ("0.035", "0.035"),
+            ("-2.5", "-2.5"),
+            ("0", "0"),
+            ("10", "10"),
+        ] {
+            assert_eq!(a(text).trimmed().to_string(), shown);
+        }
     }
 
     proptest! {

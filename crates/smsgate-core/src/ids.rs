@@ -82,6 +82,10 @@ int_id!(
     /// The id of an API key (not the key itself, which is never stored).
     KeyId
 );
+int_id!(
+    /// The id of a rate plan (a named price list).
+    PlanId
+);
 
 /// The id clients see of an object a tenant owns (webhook endpoint,
 /// delivery, sender ID, template): a kind prefix and 128 random bits in

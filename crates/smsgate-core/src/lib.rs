@@ -26,8 +26,9 @@ pub mod text;
 pub mod timestamp;
 pub mod zone;
 
-pub use credits::{Credits, Price, PriceTable};
-pub use ids::{AccountId, BatchId, InboundId, KeyId, MessageId, PublicId};
+pub use amount::Amount;
+pub use credits::{AccountPrices, Price, PriceTable, Pricing};
+pub use ids::{AccountId, BatchId, InboundId, KeyId, MessageId, PlanId, PublicId};
 pub use lifecycle::Status;
 pub use msisdn::{Country, Msisdn, NumberCheck, NumberType};
 pub use send::{CallbackFormat, Category, NewMessage, SendPlan, SendRequest};

@@ -59,6 +59,8 @@ pub enum Field {
     AllowedCountries,
     AllowedNumberTypes,
     Velocity,
+    Plan,
+    Connector,
 }
 
 impl Field {
@@ -89,6 +91,8 @@ impl Field {
             Field::Events => "events",
             Field::MaxConcurrency => "max_concurrency",
             Field::Price => "price",
+            Field::Plan => "plan",
+            Field::Connector => "connector",
             Field::Prefix => "prefix",
             Field::RouteClass => "route_class",
             Field::Keywords => "keywords",
@@ -168,9 +172,9 @@ pub enum FieldErrorKind {
     #[error("must not be zero")]
     Zero,
     #[error("must be at most {max}")]
-    AtMost { max: i64 },
+    AtMost { max: crate::Amount },
     #[error("must be at most {max} either way")]
-    AtMostEitherWay { max: i64 },
+    AtMostEitherWay { max: crate::Amount },
     #[error("must be 1 to 20 digits (E.164, '+' optional, or a short code)")]
     NumberDigits,
     #[error("must be up to 15 digits (E.164 without '+'), or empty for all")]
@@ -205,6 +209,8 @@ pub enum FieldErrorKind {
         "{0:?} is a protected sender ID (a brand or an emergency number): register it for the account and have it approved to send from it"
     )]
     SenderProtected(String),
+    #[error("no rate plan {0} to give")]
+    PlanUnknown(i64),
     #[error("no template {0:?} is registered for this account")]
     TemplateUnknown(String),
     #[error("template {0:?} is not approved yet")]

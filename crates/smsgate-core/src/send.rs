@@ -9,7 +9,8 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::credits::{Credits, PriceTable};
+use crate::amount::Amount;
+use crate::credits::AccountPrices;
 use crate::ids::{InboundId, MessageId};
 use crate::msisdn::{Country, Msisdn, MsisdnError};
 use crate::reach::{OutOfReach, Reach};
@@ -192,7 +193,7 @@ pub struct NewMessage {
     pub from: SenderId,
     pub text: String,
     pub segments: Segments,
-    pub cost: Credits,
+    pub cost: Amount,
     pub category: Category,
     pub route_class: String,
     pub reference: Option<String>,
@@ -287,7 +288,7 @@ impl From<OutOfReach> for RejectReason {
 pub struct SendPlan {
     pub messages: Vec<NewMessage>,
     pub rejected: Vec<Rejection>,
-    pub total_cost: Credits,
+    pub total_cost: Amount,
 }
 
 impl SendPlan {
@@ -312,7 +313,7 @@ impl SendPlan {
             return Ok(());
         }
         // The whole sum did not overflow, so neither does a part of it.
-        self.total_cost = self.messages.iter().fold(Credits::ZERO, |sum, m| {
+        self.total_cost = self.messages.iter().fold(Amount::ZERO, |sum, m| {
             sum.checked_add(m.cost).unwrap_or(sum)
         });
         self.rejected.extend(refused);
@@ -361,7 +362,7 @@ pub fn check_callback_url(url: &str) -> Result<(), UrlError> {
 pub fn plan(
     req: SendRequest,
     policy: AccountPolicy,
-    prices: &PriceTable,
+    prices: &AccountPrices,
     now: Timestamp,
 ) -> Result<SendPlan, SendError> {
     let mut errors = Vec::new();
@@ -473,7 +474,7 @@ pub fn plan(
     let mut seen = HashSet::with_capacity(req.recipients.len());
     let mut messages = Vec::with_capacity(req.recipients.len());
     let mut rejected = Vec::new();
-    let mut total_cost = Credits::ZERO;
+    let mut total_cost = Amount::ZERO;
     for (item, recipient) in req.recipients.into_iter().enumerate() {
         let to =
             match Msisdn::parse_checked(&recipient.to, policy.default_country, policy.number_check)
@@ -611,9 +612,9 @@ mod tests {
             &["+31612345678", "nope", "+447911123456", "0031612345678"],
             &"x".repeat(200),
         );
-        let plan = plan(req, policy(), &PriceTable::default(), Timestamp(0)).unwrap();
+        let plan = plan(req, policy(), &AccountPrices::default(), Timestamp(0)).unwrap();
         assert_eq!(plan.messages.len(), 2);
-        assert_eq!(plan.total_cost, Credits::new(4));
+        assert_eq!(plan.total_cost, Amount::credits(4));
         assert_eq!(plan.rejected.len(), 2);
         assert_eq!(plan.rejected[0].to, "nope");
         assert_eq!(plan.rejected[1].reason, RejectReason::Duplicate);
@@ -627,7 +628,7 @@ mod tests {
             reach: &reach,
             ..policy()
         };
-        let plan = plan(req, policy, &PriceTable::default(), Timestamp(0)).unwrap();
+        let plan = plan(req, policy, &AccountPrices::default(), Timestamp(0)).unwrap();
         assert_eq!(plan.messages.len(), 1);
         let reasons: Vec<_> = plan.rejected.iter().map(|r| r.reason.code()).collect();
         assert_eq!(reasons, ["number-type-not-allowed", "country-not-allowed"]);
@@ -644,7 +645,7 @@ mod tests {
         req.schedule_at = Some(Timestamp(0));
         req.validity_secs = Some(5);
         let Err(SendError::Invalid(errors)) =
-            plan(req, policy(), &PriceTable::default(), Timestamp(1000))
+            plan(req, policy(), &AccountPrices::default(), Timestamp(1000))
         else {
             panic!("expected invalid");
         };
@@ -656,7 +657,7 @@ mod tests {
     fn all_recipients_refused_is_an_error() {
         let req = request(&["123", "abc"], "hi");
         assert!(matches!(
-            plan(req, policy(), &PriceTable::default(), Timestamp(0)),
+            plan(req, policy(), &AccountPrices::default(), Timestamp(0)),
             Err(SendError::NoValidRecipient(r)) if r.len() == 2
         ));
     }
@@ -678,7 +679,7 @@ mod tests {
         let mut req = request(&["+31612345678"], "hi");
         req.callback_url = Some("nope".into());
         let Err(SendError::Invalid(errors)) =
-            plan(req, policy(), &PriceTable::default(), Timestamp(0))
+            plan(req, policy(), &AccountPrices::default(), Timestamp(0))
         else {
             panic!("expected invalid");
         };
@@ -690,7 +691,7 @@ mod tests {
         let mut req = request(&["+31612345678"], "hi");
         req.schedule_at = Some(Timestamp(10_000));
         req.validity_secs = Some(60);
-        let plan = plan(req, policy(), &PriceTable::default(), Timestamp(0)).unwrap();
+        let plan = plan(req, policy(), &AccountPrices::default(), Timestamp(0)).unwrap();
         assert_eq!(plan.messages[0].expires_at, Some(Timestamp(70_000)));
     }
 }

@@ -29,6 +29,8 @@ pub struct AccountChanges {
     pub allowed_number_types: Option<Vec<String>>,
     pub velocity: Option<Option<smsgate_core::limits::VelocityLimits>>,
     pub number_check: Option<Option<NumberCheck>>,
+    /// `Some(None)`: back to the default plan.
+    pub plan: Option<Option<smsgate_core::PlanId>>,
 }
 
 const MIN_PASSWORD_CHARS: usize = 8;
@@ -144,6 +146,7 @@ impl AccountChanges {
             allowed_number_types,
             velocity: self.velocity,
             number_check: self.number_check,
+            plan: self.plan,
         })
     }
 }

@@ -23,6 +23,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::cluster::Membership;
 use crate::connectors::{Event, Receipt, SubmitAck, SubmitError};
+use crate::pricing::SharedPrices;
 use crate::router::Router;
 use crate::routing::Routing;
 
@@ -80,6 +81,9 @@ pub(crate) struct Dispatcher {
     /// Messages to claim (the intake, other nodes' hand-offs).
     pub(crate) wake: Arc<Notify>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// What each connector's carrier charges, recorded with each message
+    /// sent.
+    pub(crate) prices: SharedPrices,
 }
 
 pub(crate) fn start(
@@ -110,6 +114,7 @@ async fn dispatch(
         config,
         wake,
         clock,
+        prices,
     }: Dispatcher,
     updates: mpsc::UnboundedSender<StatusUpdate>,
     stop: CancellationToken,
@@ -177,18 +182,22 @@ async fn dispatch(
             let updates = updates.clone();
             let config = config.clone();
             let clock = clock.clone();
+            let prices = prices.clone();
             tokio::spawn(async move {
                 let started = Instant::now();
                 let result = connector.submit(&message).await;
                 metrics::histogram!("smsgate_connector_submit_seconds", "connector" => connector.name().to_string())
                     .record(started.elapsed().as_secs_f64());
-                let _ = updates.send(outcome(
-                    &message,
-                    connector.name(),
-                    result,
-                    &config,
-                    clock.now(),
-                ));
+                let mut update = outcome(&message, connector.name(), result, &config, clock.now());
+                if update.status == Status::Sent {
+                    let book = prices.read().unwrap_or_else(|p| p.into_inner()).clone();
+                    update.carrier_cost = Some(book.carrier_cost(
+                        connector.name(),
+                        message.to.trim_start_matches('+'),
+                        message.segments,
+                    ));
+                }
+                let _ = updates.send(update);
                 drop(permit);
             });
         }

@@ -97,7 +97,7 @@ pub fn event_json(e: &EventRecord, ids: &EventIds) -> Value {
                 "reference": m.reference,
                 "batch_id": m.batch_id.map(|b| b.to_string()),
                 "segments": m.segments,
-                "cost": m.cost.units(),
+                "cost": m.cost,
                 "connector": m.connector,
                 "carrier_id": m.carrier_id,
                 "in_reply_to": m.in_reply_to.map(|i| i.to_string()),

@@ -108,7 +108,7 @@ async fn run(
                 if tracing::enabled!(tracing::Level::DEBUG) {
                     for a in results.iter().filter_map(|r| r.as_ref().ok()) {
                         for m in a.messages.iter().filter(|_| !a.replayed) {
-                            tracing::debug!(message_id = %m.id, to = m.status.as_str(), cost = m.cost.units(), detail = "accepted", "message status changed");
+                            tracing::debug!(message_id = %m.id, to = m.status.as_str(), cost = %m.cost, detail = "accepted", "message status changed");
                         }
                     }
                 }

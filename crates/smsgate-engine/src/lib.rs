@@ -18,6 +18,7 @@ pub mod events;
 pub mod inbound;
 mod intake;
 pub mod passwords;
+mod pricing;
 mod reads;
 pub mod registry;
 pub mod router;
@@ -37,8 +38,7 @@ use serde::{Deserialize, Serialize};
 use smsgate_core::clock::{Clock, SystemClock};
 use smsgate_core::send::{Field, FieldError, FieldErrorKind, Rejection, SendError, UrlError};
 use smsgate_core::{
-    AccountId, Country, Credits, KeyId, MessageId, Price, PriceTable, SendPlan, SendRequest,
-    Status, Timestamp,
+    AccountId, Amount, Country, KeyId, MessageId, SendPlan, SendRequest, Status, Timestamp,
 };
 use smsgate_store::{
     Acceptance, Account, AccountPatch, CancelOutcome, Change, Idempotency, NewAccount, NewBatch,
@@ -95,7 +95,7 @@ pub enum EngineError {
     #[error("no recipient can be sent to")]
     NoValidRecipient(Vec<Rejection>),
     #[error("insufficient credits: balance {balance}, needed {needed}")]
-    InsufficientCredits { balance: Credits, needed: Credits },
+    InsufficientCredits { balance: Amount, needed: Amount },
     #[error("the idempotency key was already used with a different request")]
     IdempotencyConflict,
     #[error("the account is disabled")]
@@ -121,6 +121,10 @@ pub enum EngineError {
     Randomness,
     #[error("invalid configuration: {0}")]
     Config(#[from] config::ConfigError),
+    /// The change contradicts what exists (a plan in use, a name taken);
+    /// the sentence says how.
+    #[error("{0}")]
+    Conflict(String),
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
 }
@@ -241,7 +245,7 @@ impl Default for EngineConfig {
 #[derive(Debug, Clone, Default)]
 pub struct AccountRequest {
     pub name: String,
-    pub credits: Option<i64>,
+    pub credits: Option<Amount>,
     pub password: Option<String>,
     pub default_country: Option<String>,
     pub max_parts: Option<u32>,
@@ -261,7 +265,7 @@ struct Inner {
     membership: Option<Arc<cluster::Membership>>,
     /// Tells the dispatcher of messages to claim.
     wake: Arc<Notify>,
-    prices: RwLock<Arc<PriceTable>>,
+    prices: pricing::SharedPrices,
     intake: intake::Intake,
     auth: accounts::AuthCache,
     tracker: TaskTracker,
@@ -360,6 +364,13 @@ impl Default for RequestLimits {
     }
 }
 
+/// What the delivery tasks share with the engine.
+struct Shared {
+    wake: Arc<Notify>,
+    clock: Arc<dyn Clock>,
+    prices: pricing::SharedPrices,
+}
+
 struct RequestBuckets {
     keys: smsgate_core::limits::Limiter<KeyId>,
     accounts: smsgate_core::limits::Limiter<AccountId>,
@@ -424,7 +435,9 @@ impl Engine {
         // One crypto provider for every TLS client (webhooks, SMSCs).
         let _ = rustls::crypto::ring::default_provider().install_default();
         smsgate_core::msisdn::warm_up();
-        let prices = PriceTable::new(store.prices().await?);
+        let prices: pricing::SharedPrices = Arc::new(RwLock::new(Arc::new(
+            pricing::PriceBook::new(store.pricing().await?),
+        )));
         let tracker = TaskTracker::new();
         let stop = CancellationToken::new();
         let wake = Arc::new(Notify::new());
@@ -445,8 +458,11 @@ impl Engine {
                 &config,
                 destinations.clone(),
                 event_ids.clone(),
-                wake.clone(),
-                clock.clone(),
+                Shared {
+                    wake: wake.clone(),
+                    clock: clock.clone(),
+                    prices: prices.clone(),
+                },
                 (&tracker, &stop),
             )
             .await?;
@@ -461,7 +477,7 @@ impl Engine {
                 routing,
                 membership,
                 wake,
-                prices: RwLock::new(Arc::new(prices)),
+                prices,
                 intake,
                 auth: accounts::AuthCache::default(),
                 tracker,
@@ -516,8 +532,11 @@ impl Engine {
         config: &EngineConfig,
         destinations: Arc<webhooks::Destinations>,
         event_ids: events::EventIds,
-        wake: Arc<Notify>,
-        clock: Arc<dyn Clock>,
+        Shared {
+            wake,
+            clock,
+            prices,
+        }: Shared,
         (tracker, stop): (&TaskTracker, &CancellationToken),
     ) -> Result<(Arc<Routing>, Arc<cluster::Membership>), EngineError> {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
@@ -572,6 +591,7 @@ impl Engine {
                 config: config.dispatch.clone(),
                 wake: wake.clone(),
                 clock: clock.clone(),
+                prices,
             },
             events_rx,
             (tracker, stop.clone()),
@@ -743,14 +763,6 @@ impl Engine {
         }
     }
 
-    pub fn prices(&self) -> Arc<PriceTable> {
-        self.inner
-            .prices
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
     // --- sending ---------------------------------------------------------------------
 
     /// Validates and prices `req` for `caller`; `sending` counts it
@@ -814,7 +826,7 @@ impl Engine {
             Vec::new()
         };
         let now = self.now();
-        let mut plan = smsgate_core::send::plan(req, policy, &self.prices(), now)?;
+        let mut plan = smsgate_core::send::plan(req, policy, &self.prices_for(caller), now)?;
         for m in &mut plan.messages {
             if let Some(l) = links.get(m.item as usize) {
                 m.links = l.clone();
@@ -942,7 +954,7 @@ impl Engine {
         &self,
         caller: &Caller,
         id: MessageId,
-    ) -> Result<(Credits, Credits), EngineError> {
+    ) -> Result<(Amount, Amount), EngineError> {
         match self
             .inner
             .store
@@ -952,7 +964,7 @@ impl Engine {
             CancelOutcome::Canceled { refunded, balance } => {
                 metrics::counter!("smsgate_message_transitions_total", "status" => "canceled")
                     .increment(1);
-                tracing::debug!(message_id = %id, account = caller.account.0, to = "canceled", refunded = refunded.units(), detail = "canceled by the client", "message status changed");
+                tracing::debug!(message_id = %id, account = caller.account.0, to = "canceled", refunded = %refunded, detail = "canceled by the client", "message status changed");
                 Ok((refunded, balance))
             }
             CancelOutcome::NotFound => Err(EngineError::NotFound("message")),
@@ -1071,16 +1083,16 @@ impl Engine {
                 FieldErrorKind::Chars { max: 64 },
             ));
         }
-        let credits = req.credits.unwrap_or(0);
-        if credits > Credits::MAX_BALANCE.units() {
+        let credits = req.credits.unwrap_or(Amount::ZERO);
+        if credits > Amount::MAX_BALANCE {
             return Err(EngineError::field(
                 Field::Credits,
                 FieldErrorKind::AtMost {
-                    max: Credits::MAX_BALANCE.units(),
+                    max: Amount::MAX_BALANCE,
                 },
             ));
         }
-        if credits < 0 {
+        if credits.is_negative() {
             return Err(EngineError::field(Field::Credits, FieldErrorKind::Negative));
         }
         let default_country = match req.default_country {
@@ -1122,7 +1134,8 @@ impl Engine {
                     password_hash,
                     default_country,
                     max_parts,
-                    credits: Credits::new(credits),
+                    credits,
+                    parent: None,
                 },
                 now,
             )
@@ -1187,7 +1200,12 @@ impl Engine {
             .store
             .update_account(id, patch)
             .await
-            .map_err(not_found)?;
+            .map_err(|e| match e {
+                StoreError::NoSuchPlan(p) => {
+                    EngineError::field(Field::Plan, FieldErrorKind::PlanUnknown(p.0))
+                }
+                e => not_found(e),
+            })?;
         self.inner.auth.clear();
         self.announce(Change::Keys).await;
         Ok(account)
@@ -1198,32 +1216,30 @@ impl Engine {
     pub async fn adjust_credits(
         &self,
         id: AccountId,
-        amount: i64,
+        amount: Amount,
         category: Option<smsgate_core::Category>,
         note: Option<String>,
-    ) -> Result<Credits, EngineError> {
-        if amount == 0 {
+    ) -> Result<Amount, EngineError> {
+        if amount == Amount::ZERO {
             return Err(EngineError::field(Field::Amount, FieldErrorKind::Zero));
         }
-        if amount.unsigned_abs() > Credits::MAX_BALANCE.units().unsigned_abs() {
+        if amount > Amount::MAX_BALANCE
+            || amount.checked_neg().is_none_or(|n| n > Amount::MAX_BALANCE)
+        {
             return Err(EngineError::field(
                 Field::Amount,
                 FieldErrorKind::AtMostEitherWay {
-                    max: Credits::MAX_BALANCE.units(),
+                    max: Amount::MAX_BALANCE,
                 },
             ));
         }
         let store = &self.inner.store;
         let now = self.now();
         let result = match category {
-            None => {
-                store
-                    .adjust_credits(id, Credits::new(amount), note, now)
-                    .await
-            }
+            None => store.adjust_credits(id, amount, note, now).await,
             Some(c) => {
                 store
-                    .adjust_category_credits(id, c, Credits::new(amount), note, now)
+                    .adjust_category_credits(id, c, amount, note, now)
                     .await
             }
         };
@@ -1234,7 +1250,7 @@ impl Engine {
             StoreError::BalanceTooLarge { .. } => EngineError::field(
                 Field::Amount,
                 FieldErrorKind::AtMost {
-                    max: Credits::MAX_BALANCE.units(),
+                    max: Amount::MAX_BALANCE,
                 },
             ),
             e => not_found(e),
@@ -1441,38 +1457,6 @@ impl Engine {
             .deliveries(account, endpoint.id, limit)
             .await?)
     }
-
-    pub async fn set_price(&self, price: Price) -> Result<(), EngineError> {
-        if price.per_segment < Credits::ZERO {
-            return Err(EngineError::field(Field::Price, FieldErrorKind::Negative));
-        }
-        if !price.prefix.bytes().all(|b| b.is_ascii_digit()) || price.prefix.len() > 15 {
-            return Err(EngineError::field(
-                Field::Prefix,
-                FieldErrorKind::PrefixDigits,
-            ));
-        }
-        if price.route_class.is_empty() {
-            return Err(EngineError::field(Field::RouteClass, FieldErrorKind::Empty));
-        }
-        self.inner.store.set_price(price).await?;
-        self.reload_prices().await?;
-        self.announce(Change::Prices).await;
-        Ok(())
-    }
-
-    pub async fn delete_price(&self, route_class: &str, prefix: &str) -> Result<bool, EngineError> {
-        let deleted = self.inner.store.delete_price(route_class, prefix).await?;
-        self.reload_prices().await?;
-        self.announce(Change::Prices).await;
-        Ok(deleted)
-    }
-
-    async fn reload_prices(&self) -> Result<(), EngineError> {
-        let table = PriceTable::new(self.inner.store.prices().await?);
-        *self.inner.prices.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(table);
-        Ok(())
-    }
 }
 
 fn not_found(e: StoreError) -> EngineError {
@@ -1513,9 +1497,9 @@ fn key_networks(
 pub mod records {
     pub use smsgate_store::{
         Acceptance, AcceptedMessage, Account, AccountPatch, ApiKeyInfo, BatchSummary, Campaign,
-        ConnectorLease, DeliveryRecord, Idempotency, InboundRecord, KeywordAssignment, LedgerEntry,
-        MessageDetail, MessageFilter, MessageRecord, NewBatch, NodeId, NodeRecord,
-        NumberAssignment, PartRecord, Replay, SenderRecord, Suppression, TemplateRecord,
-        TransitionRecord, WebhookEndpoint,
+        ConnectorCost, ConnectorLease, DeliveryRecord, Idempotency, InboundRecord,
+        KeywordAssignment, LedgerEntry, MessageDetail, MessageFilter, MessageRecord, NewBatch,
+        NodeId, NodeRecord, NumberAssignment, PartRecord, RatePlan, Replay, SenderRecord,
+        Suppression, TemplateRecord, TransitionRecord, WebhookEndpoint,
     };
 }

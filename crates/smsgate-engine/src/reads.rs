@@ -3,7 +3,7 @@
 //! caller's reads take the `Caller`, so the account is part of the query,
 //! never a step a handler must remember.
 
-use smsgate_core::{BatchId, Category, Credits, InboundId, MessageId, Price};
+use smsgate_core::{Amount, BatchId, Category, InboundId, MessageId};
 use smsgate_store::{
     Account, ApiKeyInfo, BatchSummary, Campaign, EventRecord, InboundRecord, LedgerEntry,
     MessageDetail, MessageFilter, MessageRecord, NumberAssignment, QueueDepth, SenderRecord,
@@ -27,7 +27,7 @@ impl Engine {
     pub async fn category_balances(
         &self,
         caller: &Caller,
-    ) -> Result<Vec<(Category, Credits)>, EngineError> {
+    ) -> Result<Vec<(Category, Amount)>, EngineError> {
         Ok(self.inner.store.category_balances(caller.account).await?)
     }
 
@@ -205,10 +205,6 @@ impl Admin<'_> {
         limit: usize,
     ) -> Result<Vec<LedgerEntry>, EngineError> {
         Ok(self.0.inner.store.ledger(account, limit).await?)
-    }
-
-    pub async fn prices(&self) -> Result<Vec<Price>, EngineError> {
-        Ok(self.0.inner.store.prices().await?)
     }
 
     pub async fn numbers(&self) -> Result<Vec<NumberAssignment>, EngineError> {

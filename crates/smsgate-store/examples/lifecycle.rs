@@ -8,7 +8,7 @@
 use smsgate_core::send::Rejection;
 use smsgate_core::text::Segments;
 use smsgate_core::{
-    Category, Credits, Encoding, MessageId, Msisdn, NewMessage, SenderId, Status, Timestamp,
+    Amount, Category, Encoding, MessageId, Msisdn, NewMessage, SenderId, Status, Timestamp,
 };
 use smsgate_store::prelude::*;
 use smsgate_store::sqlite::SqliteStore;
@@ -28,7 +28,8 @@ async fn main() {
         password_hash: None,
         default_country: None,
         max_parts: 10,
-        credits: Credits::new(1_000_000_000),
+        credits: Amount::credits(1_000_000_000),
+        parent: None,
     };
     let account = store
         .create_account(account, Timestamp(1))
@@ -51,7 +52,7 @@ async fn main() {
                         units: 19,
                         parts: 1,
                     },
-                    cost: Credits::new(1),
+                    cost: Amount::credits(1),
                     category: Category::Transactional,
                     route_class: "standard".into(),
                     reference: None,
@@ -71,7 +72,7 @@ async fn main() {
                     plan: smsgate_core::SendPlan {
                         messages: vec![m],
                         rejected: Vec::<Rejection>::new(),
-                        total_cost: Credits::new(1),
+                        total_cost: Amount::credits(1),
                     },
                     batch: None,
                     idempotency: None,

@@ -21,8 +21,8 @@ pub use types::*;
 use async_trait::async_trait;
 use smsgate_core::optout::OptOutAction;
 use smsgate_core::{
-    AccountId, BatchId, Category, Credits, InboundId, KeyId, MessageId, Msisdn, Price, PublicId,
-    Timestamp,
+    AccountId, Amount, BatchId, Category, InboundId, KeyId, MessageId, Msisdn, PlanId, Price,
+    PublicId, Timestamp,
 };
 
 /// Errors of the store.
@@ -35,9 +35,9 @@ pub enum StoreError {
     #[error("API key {0} does not exist")]
     NoSuchKey(KeyId),
     #[error("balance {balance} is smaller than {needed}")]
-    InsufficientCredits { balance: Credits, needed: Credits },
+    InsufficientCredits { balance: Amount, needed: Amount },
     #[error("the balance ({balance}) would pass its maximum of {max}")]
-    BalanceTooLarge { balance: Credits, max: Credits },
+    BalanceTooLarge { balance: Amount, max: Amount },
     #[error("the database is closed")]
     Closed,
     #[error("the transaction could not be committed: {0}")]
@@ -56,6 +56,21 @@ pub enum StoreError {
     Backup(String),
     #[error("a node named {0:?} is serving this database; give each node its own name")]
     NodeRunning(String),
+    #[error("rate plan {0} does not exist")]
+    NoSuchPlan(PlanId),
+    #[error("a rate plan named {0:?} already exists")]
+    PlanNameTaken(String),
+    #[error("rate plan {plan} is {why}")]
+    PlanInUse { plan: PlanId, why: PlanUse },
+}
+
+/// Why a rate plan cannot be removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PlanUse {
+    #[error("the default plan")]
+    Default,
+    #[error("the plan of {0} accounts")]
+    Accounts(u64),
 }
 
 /// A failure of the database itself. Opaque, so that nothing above the
@@ -143,10 +158,10 @@ pub trait CreditStore: Send + Sync + 'static {
     async fn adjust_credits(
         &self,
         account: AccountId,
-        amount: Credits,
+        amount: Amount,
         note: Option<String>,
         now: Timestamp,
-    ) -> Result<Credits>;
+    ) -> Result<Amount>;
     async fn ledger(&self, account: AccountId, limit: usize) -> Result<Vec<LedgerEntry>>;
     /// Adds (or removes) credits of one category's balance (accounts with
     /// split balances); never below zero. Returns the new balance.
@@ -154,15 +169,52 @@ pub trait CreditStore: Send + Sync + 'static {
         &self,
         account: AccountId,
         category: Category,
-        amount: Credits,
+        amount: Amount,
         note: Option<String>,
         now: Timestamp,
-    ) -> Result<Credits>;
+    ) -> Result<Amount>;
     /// The account's balance per category.
-    async fn category_balances(&self, account: AccountId) -> Result<Vec<(Category, Credits)>>;
-    async fn prices(&self) -> Result<Vec<Price>>;
-    async fn set_price(&self, price: Price) -> Result<()>;
-    async fn delete_price(&self, route_class: &str, prefix: &str) -> Result<bool>;
+    async fn category_balances(&self, account: AccountId) -> Result<Vec<(Category, Amount)>>;
+}
+
+/// Rate plans, accounts' own prices and connectors' cost prices. An
+/// account's plan is set with `update_account`.
+#[async_trait]
+pub trait PriceStore: Send + Sync + 'static {
+    /// A new plan without prices; `owner`: a reseller's, for its
+    /// sub-accounts. Names are unique per owner.
+    async fn create_plan(
+        &self,
+        name: &str,
+        owner: Option<AccountId>,
+        now: Timestamp,
+    ) -> Result<RatePlan>;
+    /// The plans of `owner` (`None`: the operator's), with their prices.
+    async fn plans(&self, owner: Option<AccountId>) -> Result<Vec<RatePlan>>;
+    async fn plan(&self, id: PlanId) -> Result<Option<RatePlan>>;
+    /// Refused for the default plan and a plan accounts are on.
+    async fn delete_plan(&self, id: PlanId) -> Result<()>;
+    /// One of the operator's plans becomes the default.
+    async fn set_default_plan(&self, id: PlanId) -> Result<()>;
+    async fn set_plan_price(&self, plan: PlanId, price: Price) -> Result<()>;
+    async fn delete_plan_price(
+        &self,
+        plan: PlanId,
+        route_class: &str,
+        prefix: &str,
+    ) -> Result<bool>;
+    async fn account_prices(&self, account: AccountId) -> Result<Vec<Price>>;
+    async fn set_account_price(&self, account: AccountId, price: Price) -> Result<()>;
+    async fn delete_account_price(
+        &self,
+        account: AccountId,
+        route_class: &str,
+        prefix: &str,
+    ) -> Result<bool>;
+    async fn set_connector_cost(&self, cost: ConnectorCost) -> Result<()>;
+    async fn delete_connector_cost(&self, connector: &str, prefix: &str) -> Result<bool>;
+    /// Every price list in force.
+    async fn pricing(&self) -> Result<PricingSnapshot>;
 }
 
 /// Login sessions of the session dialect.
@@ -621,6 +673,7 @@ pub trait Store:
     DeliveryStore
     + AccountStore
     + CreditStore
+    + PriceStore
     + SessionStore
     + SettingStore
     + IntakeStore
@@ -639,6 +692,7 @@ pub trait Store:
 impl<
     T: AccountStore
         + CreditStore
+        + PriceStore
         + SessionStore
         + SettingStore
         + IntakeStore
@@ -659,7 +713,7 @@ impl<
 pub mod prelude {
     pub use super::{
         AccountStore, AudienceStore, ChangeFeed, ClusterStore, CreditStore, InboundStore,
-        IntakeStore, MessageReads, OutboxStore, QueueStore, RegistryStore, SessionStore,
-        SettingStore, Store, WebhookStore,
+        IntakeStore, MessageReads, OutboxStore, PriceStore, QueueStore, RegistryStore,
+        SessionStore, SettingStore, Store, WebhookStore,
     };
 }

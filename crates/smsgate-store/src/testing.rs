@@ -6,7 +6,7 @@
 
 use smsgate_core::send::Rejection;
 use smsgate_core::{
-    AccountId, Category, Credits, Encoding, MessageId, Msisdn, NewMessage, SenderId, Status,
+    AccountId, Amount, Category, Encoding, MessageId, Msisdn, NewMessage, SenderId, Status,
     Timestamp, text::Segments,
 };
 
@@ -18,7 +18,8 @@ pub async fn account(store: &dyn Store, name: &str, credits: i64) -> AccountId {
         password_hash: None,
         default_country: None,
         max_parts: 10,
-        credits: Credits::new(credits),
+        credits: Amount::credits(credits),
+        parent: None,
     };
     store.create_account(new, Timestamp(1)).await.unwrap().id
 }
@@ -34,7 +35,7 @@ pub fn message(to: &str, cost: i64, schedule_at: Option<Timestamp>) -> NewMessag
             units: 2,
             parts: cost as usize,
         },
-        cost: Credits::new(cost),
+        cost: Amount::credits(cost),
         category: Category::Transactional,
         route_class: "standard".into(),
         reference: None,
@@ -52,7 +53,7 @@ pub fn message(to: &str, cost: i64, schedule_at: Option<Timestamp>) -> NewMessag
 }
 
 pub fn submission(account: AccountId, messages: Vec<NewMessage>) -> Submission {
-    let total = messages.iter().map(|m| m.cost.units()).sum();
+    let total = messages.iter().map(|m| m.cost.whole_credits()).sum();
     Submission {
         account,
         plan: smsgate_core::SendPlan {
@@ -61,7 +62,7 @@ pub fn submission(account: AccountId, messages: Vec<NewMessage>) -> Submission {
                 to: "x".into(),
                 reason: smsgate_core::send::RejectReason::Duplicate,
             }],
-            total_cost: Credits::new(total),
+            total_cost: Amount::credits(total),
         },
         batch: None,
         idempotency: None,
@@ -79,7 +80,13 @@ pub async fn status(store: &dyn Store, id: MessageId) -> Status {
 }
 
 pub async fn balance(store: &dyn Store, id: AccountId) -> i64 {
-    store.account(id).await.unwrap().unwrap().balance.units()
+    store
+        .account(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .balance
+        .whole_credits()
 }
 
 pub async fn one_group_commit_refuses_what_the_balance_cannot_cover(store: &dyn Store) {
@@ -94,12 +101,12 @@ pub async fn one_group_commit_refuses_what_the_balance_cannot_cover(store: &dyn 
     assert_eq!(
         results[1],
         Err(Refusal::InsufficientCredits {
-            balance: Credits::new(1),
-            needed: Credits::new(2)
+            balance: Amount::credits(1),
+            needed: Amount::credits(2)
         })
     );
     let third = results[2].as_ref().unwrap();
-    assert_eq!(third.balance, Credits::ZERO);
+    assert_eq!(third.balance, Amount::ZERO);
     assert_eq!(third.rejected[0].to, "x");
     assert_eq!(balance(store, a).await, 0);
     let kinds: Vec<_> = store
@@ -107,7 +114,7 @@ pub async fn one_group_commit_refuses_what_the_balance_cannot_cover(store: &dyn 
         .await
         .unwrap()
         .into_iter()
-        .map(|e| (e.kind, e.amount.units()))
+        .map(|e| (e.kind, e.amount.whole_credits()))
         .collect();
     assert_eq!(
         kinds,
@@ -135,7 +142,8 @@ pub async fn a_failing_job_does_not_undo_the_others_in_its_commit(store: &dyn St
                     password_hash: None,
                     default_country: None,
                     max_parts: 10,
-                    credits: Credits::new(5),
+                    credits: Amount::credits(5),
+                    parent: None,
                 };
                 s.create_account(new, Timestamp(1)).await
             }
@@ -327,7 +335,7 @@ pub async fn refunds_happen_once_and_final_states_stay_final(store: &dyn Store) 
             account: a,
             from: Status::Submitting,
             to: Status::Rejected,
-            refunded: Credits::new(3)
+            refunded: Amount::credits(3)
         }
     );
     assert_eq!(
@@ -608,8 +616,8 @@ pub async fn cancel_only_what_has_not_been_sent_and_only_ones_own(store: &dyn St
     assert_eq!(
         store.cancel(a, id, Timestamp(20)).await.unwrap(),
         CancelOutcome::Canceled {
-            refunded: Credits::new(2),
-            balance: Credits::new(10)
+            refunded: Amount::credits(2),
+            balance: Amount::credits(10)
         }
     );
     assert_eq!(
@@ -650,7 +658,7 @@ pub async fn credits_never_go_below_zero(store: &dyn Store) {
     let a = account(store, "a", 5).await;
     assert!(matches!(
         store
-            .adjust_credits(a, Credits::new(-6), None, Timestamp(2))
+            .adjust_credits(a, Amount::credits(-6), None, Timestamp(2))
             .await,
         Err(StoreError::InsufficientCredits { .. })
     ));
@@ -658,17 +666,17 @@ pub async fn credits_never_go_below_zero(store: &dyn Store) {
         store
             .adjust_credits(
                 a,
-                Credits::new(-5),
+                Amount::credits(-5),
                 Some("refund to customer".into()),
                 Timestamp(2)
             )
             .await
             .unwrap(),
-        Credits::ZERO
+        Amount::ZERO
     );
     assert!(matches!(
         store
-            .adjust_credits(AccountId(99), Credits::new(1), None, Timestamp(2))
+            .adjust_credits(AccountId(99), Amount::credits(1), None, Timestamp(2))
             .await,
         Err(StoreError::NoSuchAccount(_))
     ));
@@ -1112,7 +1120,7 @@ pub async fn suppressed_recipients_are_refused_in_the_intake_transaction_without
     assert!(refused.reason.contains("opted out"), "{refused:?}");
     assert_eq!(
         first.balance,
-        Credits::new(9),
+        Amount::credits(9),
         "only the other recipient is charged"
     );
     let Err(Refusal::NoValidRecipient(all)) = &r[1] else {
@@ -1216,7 +1224,7 @@ pub async fn split_balances_charge_and_refund_the_message_s_category(store: &dyn
         .await
         .unwrap();
     store
-        .adjust_category_credits(a, Category::Otp, Credits::new(5), None, Timestamp(1))
+        .adjust_category_credits(a, Category::Otp, Amount::credits(5), None, Timestamp(1))
         .await
         .unwrap();
     assert!(matches!(
@@ -1224,7 +1232,7 @@ pub async fn split_balances_charge_and_refund_the_message_s_category(store: &dyn
             .adjust_category_credits(
                 a,
                 Category::Promotional,
-                Credits::new(-1),
+                Amount::credits(-1),
                 None,
                 Timestamp(1)
             )
@@ -1253,14 +1261,14 @@ pub async fn split_balances_charge_and_refund_the_message_s_category(store: &dyn
         .unwrap();
     assert_eq!(
         r[0].as_ref().unwrap().balance,
-        Credits::new(2),
+        Amount::credits(2),
         "the OTP balance"
     );
     assert_eq!(
         r[1],
         Err(Refusal::InsufficientCredits {
-            balance: Credits::ZERO,
-            needed: Credits::new(1)
+            balance: Amount::ZERO,
+            needed: Amount::credits(1)
         }),
         "promotional has nothing, whatever the main balance holds"
     );
@@ -1280,14 +1288,14 @@ pub async fn split_balances_charge_and_refund_the_message_s_category(store: &dyn
     assert_eq!(
         answer,
         CancelOutcome::Canceled {
-            refunded: Credits::new(3),
-            balance: Credits::new(5)
+            refunded: Amount::credits(3),
+            balance: Amount::credits(5)
         },
         "the cancel answers the balance the refund went to"
     );
     let balances = store.category_balances(a).await.unwrap();
     assert!(
-        balances.contains(&(Category::Otp, Credits::new(5))),
+        balances.contains(&(Category::Otp, Amount::credits(5))),
         "{balances:?}"
     );
     assert_eq!(balance(store, a).await, 10);
@@ -1495,19 +1503,19 @@ pub async fn replays_and_tests_stay_within_the_pending_cap(store: &dyn Store) {
 
 pub async fn balances_stop_at_their_maximum_without_a_change(store: &dyn Store) {
     let a = account(store, "a", 0).await;
-    let big = Credits::new(Credits::MAX_BALANCE.units() - 10);
+    let big = Amount::credits(Amount::MAX_BALANCE.whole_credits() - 10);
     store
         .adjust_credits(a, big, None, Timestamp(1))
         .await
         .unwrap();
     let over = store
-        .adjust_credits(a, Credits::new(11), None, Timestamp(2))
+        .adjust_credits(a, Amount::credits(11), None, Timestamp(2))
         .await
         .unwrap_err();
     assert!(matches!(over, StoreError::BalanceTooLarge { .. }), "{over}");
     // i64 overflow is the same refusal, not a database error.
     let overflow = store
-        .adjust_credits(a, Credits::new(i64::MAX), None, Timestamp(2))
+        .adjust_credits(a, Amount::from_minor(i64::MAX), None, Timestamp(2))
         .await
         .unwrap_err();
     assert!(
@@ -1518,7 +1526,7 @@ pub async fn balances_stop_at_their_maximum_without_a_change(store: &dyn Store) 
     assert_eq!(acc.balance, big, "nothing changed");
     assert_eq!(store.ledger(a, 10).await.unwrap().len(), 1);
     store
-        .adjust_credits(a, Credits::new(10), None, Timestamp(3))
+        .adjust_credits(a, Amount::credits(10), None, Timestamp(3))
         .await
         .unwrap();
 }
@@ -1668,7 +1676,10 @@ pub async fn concurrent_debits_never_overdraw(store: &dyn Store) {
     assert_eq!((accepted, refused), (50, 150));
     assert_eq!(balance(store, a).await, 0);
     let ledger = store.ledger(a, 1000).await.unwrap();
-    assert_eq!(ledger.iter().map(|e| e.amount.units()).sum::<i64>(), 0);
+    assert_eq!(
+        ledger.iter().map(|e| e.amount.whole_credits()).sum::<i64>(),
+        0
+    );
     assert_eq!(ledger.len(), 51);
 }
 
@@ -2026,10 +2037,10 @@ pub async fn a_group_of_requests_is_answered_as_each_alone_in_order(store: &dyn 
     let shown = |r: &Result<Acceptance, Refusal>| match r {
         Ok(a) => format!(
             "ok balance {} messages {:?} rejected {:?}",
-            a.balance.units(),
+            a.balance.whole_credits(),
             a.messages
                 .iter()
-                .map(|m| (m.to.clone(), m.status, m.cost.units()))
+                .map(|m| (m.to.clone(), m.status, m.cost.whole_credits()))
                 .collect::<Vec<_>>(),
             a.rejected
                 .iter()
@@ -2051,7 +2062,8 @@ pub async fn a_group_of_requests_is_answered_as_each_alone_in_order(store: &dyn 
             assert_eq!(balance(store, g).await, balance(store, a).await);
             let ledger = |id| async move {
                 let entries = store.ledger(id, 100).await.unwrap();
-                let mut amounts: Vec<i64> = entries.iter().map(|e| e.amount.units()).collect();
+                let mut amounts: Vec<i64> =
+                    entries.iter().map(|e| e.amount.whole_credits()).collect();
                 amounts.reverse();
                 amounts
             };
@@ -2062,7 +2074,7 @@ pub async fn a_group_of_requests_is_answered_as_each_alone_in_order(store: &dyn 
                     .await
                     .unwrap()
                     .into_iter()
-                    .map(|m| (m.to, m.status, m.cost.units()))
+                    .map(|m| (m.to, m.status, m.cost.whole_credits()))
                     .collect();
                 shown.sort_by(|x, y| x.0.cmp(&y.0));
                 shown
@@ -2147,6 +2159,7 @@ pub async fn a_batch_of_status_changes_leaves_what_each_alone_does(store: &dyn S
             let mut u = StatusUpdate::new(Target::Message(id), Status::Sent, Timestamp(30));
             u.connector = Some(connector.into());
             u.carrier_ids = carrier.iter().map(|c| c.to_string()).collect();
+            u.carrier_cost = Some(Amount::from_minor(125 * carrier.len() as i64));
             u
         };
         let receipt = |carrier_id: &str, at| {
@@ -2209,6 +2222,7 @@ pub async fn a_batch_of_status_changes_leaves_what_each_alone_does(store: &dyn S
                 d.message.error.clone(),
                 history,
                 parts,
+                d.message.carrier_cost,
             ));
         }
         // Each message's events in order (messages' events interleave as
@@ -2231,7 +2245,7 @@ pub async fn a_batch_of_status_changes_leaves_what_each_alone_does(store: &dyn S
             .await
             .unwrap()
             .iter()
-            .map(|e| e.amount.units())
+            .map(|e| e.amount.whole_credits())
             .collect();
         seen.push((messages, events, ledger, balance(store, *account).await));
     }
@@ -2245,11 +2259,165 @@ pub async fn a_batch_of_status_changes_leaves_what_each_alone_does(store: &dyn S
     assert_eq!(*balance, 100 - 10 + 2 + 2);
 }
 
+/// Rate plans: the default one is there from the start, names are unique
+/// per owner, a plan in use or the default one stays, an account's plan
+/// and own prices are read back with every price list in force.
+pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
+    let price = |class: &str, prefix: &str, minor: i64| Price {
+        route_class: class.into(),
+        prefix: prefix.into(),
+        per_segment: Amount::from_minor(minor),
+    };
+    let default = store.plans(None).await.unwrap();
+    assert_eq!(default.len(), 1, "{default:?}");
+    assert!(default[0].is_default);
+    let default = default[0].id;
+
+    let gold = store.create_plan("gold", None, Timestamp(5)).await.unwrap();
+    assert_eq!(
+        (gold.name.as_str(), gold.is_default, gold.accounts),
+        ("gold", false, 0)
+    );
+    assert!(matches!(
+        store.create_plan("gold", None, Timestamp(5)).await,
+        Err(StoreError::PlanNameTaken(_))
+    ));
+    // A reseller's plan of the same name is its own.
+    let reseller = account(store, "reseller", 0).await;
+    let theirs = store
+        .create_plan("gold", Some(reseller), Timestamp(6))
+        .await
+        .unwrap();
+    assert_eq!(theirs.owner, Some(reseller));
+    assert_eq!(store.plans(Some(reseller)).await.unwrap().len(), 1);
+    assert_eq!(store.plans(None).await.unwrap().len(), 2);
+    assert!(matches!(
+        store
+            .create_plan("x", Some(AccountId(999)), Timestamp(6))
+            .await,
+        Err(StoreError::NoSuchAccount(_))
+    ));
+
+    store
+        .set_plan_price(gold.id, price("standard", "31", 350))
+        .await
+        .unwrap();
+    store
+        .set_plan_price(gold.id, price("standard", "31", 300))
+        .await
+        .unwrap();
+    store
+        .set_plan_price(gold.id, price("N", "", 500))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .set_plan_price(PlanId(999), price("standard", "", 1))
+            .await,
+        Err(StoreError::NoSuchPlan(_))
+    ));
+    let read = store.plan(gold.id).await.unwrap().unwrap();
+    assert_eq!(
+        read.prices,
+        [price("N", "", 500), price("standard", "31", 300)]
+    );
+
+    let a = account(store, "a", 0).await;
+    let on_gold = AccountPatch {
+        plan: Some(Some(gold.id)),
+        ..AccountPatch::default()
+    };
+    assert_eq!(
+        store.update_account(a, on_gold).await.unwrap().plan,
+        Some(gold.id)
+    );
+    let missing = AccountPatch {
+        plan: Some(Some(PlanId(999))),
+        ..AccountPatch::default()
+    };
+    assert!(matches!(
+        store.update_account(a, missing).await,
+        Err(StoreError::NoSuchPlan(_))
+    ));
+    assert_eq!(
+        store.account(a).await.unwrap().unwrap().plan,
+        Some(gold.id),
+        "unchanged"
+    );
+    assert!(matches!(
+        store.delete_plan(gold.id).await,
+        Err(StoreError::PlanInUse {
+            why: PlanUse::Accounts(1),
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.delete_plan(default).await,
+        Err(StoreError::PlanInUse {
+            why: PlanUse::Default,
+            ..
+        })
+    ));
+    store
+        .set_account_price(a, price("standard", "", 100))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .set_account_price(AccountId(999), price("standard", "", 1))
+            .await,
+        Err(StoreError::NoSuchAccount(_))
+    ));
+
+    let snapshot = store.pricing().await.unwrap();
+    assert_eq!(snapshot.default, Some(default));
+    assert_eq!(snapshot.plans.len(), 3, "every plan, priced or not");
+    assert!(snapshot.plans.contains(&(gold.id, read.prices.clone())));
+    assert_eq!(snapshot.own, [(a, vec![price("standard", "", 100)])]);
+
+    // A reseller's plan is never the default; the operator's can be.
+    assert!(matches!(
+        store.set_default_plan(theirs.id).await,
+        Err(StoreError::NoSuchPlan(_))
+    ));
+    store.set_default_plan(gold.id).await.unwrap();
+    let plans = store.plans(None).await.unwrap();
+    let defaults: Vec<_> = plans
+        .iter()
+        .filter(|p| p.is_default)
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(defaults, [gold.id]);
+    store.delete_plan(default).await.unwrap();
+    assert!(store.plan(default).await.unwrap().is_none());
+
+    assert!(store.delete_plan_price(gold.id, "N", "").await.unwrap());
+    assert!(!store.delete_plan_price(gold.id, "N", "").await.unwrap());
+    assert!(store.delete_account_price(a, "standard", "").await.unwrap());
+    store
+        .set_connector_cost(ConnectorCost {
+            connector: "carrier-a".into(),
+            prefix: "31".into(),
+            per_segment: Amount::from_minor(120),
+        })
+        .await
+        .unwrap();
+    let snapshot = store.pricing().await.unwrap();
+    assert_eq!(snapshot.own, []);
+    assert_eq!(snapshot.costs.len(), 1);
+    assert!(
+        store
+            .delete_connector_cost("carrier-a", "31")
+            .await
+            .unwrap()
+    );
+}
+
 /// Runs every test of the suite on a fresh store from `$open` (an
 /// expression giving `(guard, store)`), one `#[tokio::test]` each.
 macro_rules! behaviour_suite {
     ($open:expr) => {
-        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced);
+        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used);
     };
     (@each $open:expr; $($name:ident),* $(,)?) => {
         $(

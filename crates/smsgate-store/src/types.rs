@@ -7,8 +7,8 @@ pub use smsgate_core::kinds::{
 use smsgate_core::optout::{OptOutAction, OptOutKeywords};
 use smsgate_core::send::Rejection;
 use smsgate_core::{
-    AccountId, BatchId, Category, Credits, Encoding, InboundId, KeyId, MessageId, PublicId, Status,
-    Timestamp,
+    AccountId, Amount, BatchId, Category, Encoding, InboundId, KeyId, MessageId, PlanId, Price,
+    PublicId, Status, Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,7 +19,7 @@ pub struct Account {
     pub default_country: Option<String>,
     pub timezone: String,
     pub max_parts: u32,
-    pub balance: Credits,
+    pub balance: Amount,
     #[serde(skip)]
     pub password_hash: Option<String>,
     pub created_at: Timestamp,
@@ -44,6 +44,46 @@ pub struct Account {
     pub velocity: Option<smsgate_core::limits::VelocityLimits>,
     /// How strictly its recipients are checked; `None`: the server's.
     pub number_check: Option<smsgate_core::NumberCheck>,
+    /// Its rate plan; `None`: the default plan.
+    pub plan: Option<PlanId>,
+    /// The account that owns it (a reseller's customer); `None`: the
+    /// operator's own.
+    pub parent: Option<AccountId>,
+}
+
+/// A rate plan: a named price list, the operator's or a reseller's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RatePlan {
+    pub id: PlanId,
+    pub name: String,
+    /// `None`: the operator's; else the account whose sub-accounts it
+    /// prices.
+    pub owner: Option<AccountId>,
+    /// Accounts given no plan pay this one.
+    pub is_default: bool,
+    pub created_at: Timestamp,
+    pub prices: Vec<Price>,
+    /// Accounts given this plan.
+    pub accounts: u64,
+}
+
+/// What a connector's carrier charges per segment to a destination
+/// prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectorCost {
+    pub connector: String,
+    pub prefix: String,
+    pub per_segment: Amount,
+}
+
+/// Every price list in force, for the engine to hold in memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PricingSnapshot {
+    pub plans: Vec<(PlanId, Vec<Price>)>,
+    pub default: Option<PlanId>,
+    /// Accounts' own prices.
+    pub own: Vec<(AccountId, Vec<Price>)>,
+    pub costs: Vec<ConnectorCost>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,7 +93,9 @@ pub struct NewAccount {
     pub default_country: Option<String>,
     pub max_parts: u32,
     /// Opening balance, written as a `topup` ledger entry.
-    pub credits: Credits,
+    pub credits: Amount,
+    /// The account that owns it; `None`: the operator's own.
+    pub parent: Option<AccountId>,
 }
 
 /// Changes to an account; `None` leaves a field as it is.
@@ -82,6 +124,8 @@ pub struct AccountPatch {
     pub velocity: Option<Option<smsgate_core::limits::VelocityLimits>>,
     /// `Some(None)`: back to the server's check.
     pub number_check: Option<Option<smsgate_core::NumberCheck>>,
+    /// `Some(None)`: back to the default plan.
+    pub plan: Option<Option<PlanId>>,
 }
 
 /// A login session (known by the hash of its key).
@@ -116,7 +160,7 @@ pub struct ApiKeyInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LedgerEntry {
     pub id: i64,
-    pub amount: Credits,
+    pub amount: Amount,
     pub kind: String,
     pub message_id: Option<MessageId>,
     pub batch_id: Option<BatchId>,
@@ -157,7 +201,7 @@ pub struct Acceptance {
     pub batch_id: Option<BatchId>,
     pub messages: Vec<AcceptedMessage>,
     pub rejected: Vec<RejectedRecipient>,
-    pub balance: Credits,
+    pub balance: Amount,
     /// When the messages were accepted (their `created_at`).
     #[serde(default)]
     pub accepted_at: Option<Timestamp>,
@@ -174,7 +218,7 @@ pub struct AcceptedMessage {
     pub status: Status,
     pub segments: usize,
     pub encoding: Encoding,
-    pub cost: Credits,
+    pub cost: Amount,
     /// The recipient's place in the request.
     #[serde(default)]
     pub item: u32,
@@ -194,7 +238,7 @@ pub struct RejectedRecipient {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error("insufficient credits: balance {balance}, needed {needed}")]
-    InsufficientCredits { balance: Credits, needed: Credits },
+    InsufficientCredits { balance: Amount, needed: Amount },
     #[error("the idempotency key was used with a different request")]
     IdempotencyConflict,
     #[error("the account is disabled")]
@@ -215,7 +259,7 @@ pub struct MessageRecord {
     pub text: String,
     pub encoding: Encoding,
     pub segments: usize,
-    pub cost: Credits,
+    pub cost: Amount,
     pub category: Category,
     pub route_class: String,
     pub reference: Option<String>,
@@ -244,6 +288,9 @@ pub struct MessageRecord {
     pub campaign_ref: Option<String>,
     /// The reference of its batch (a dialect's request id).
     pub batch_reference: Option<String>,
+    /// What its connector's carrier charges for it, once sent (the
+    /// operator's to see, never the customer's).
+    pub carrier_cost: Option<Amount>,
 }
 
 /// One entry in a message's history.
@@ -349,7 +396,7 @@ pub struct BatchSummary {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CancelOutcome {
-    Canceled { refunded: Credits, balance: Credits },
+    Canceled { refunded: Amount, balance: Amount },
     NotFound,
     NotCancelable(Status),
 }
@@ -396,6 +443,8 @@ pub struct StatusUpdate {
     pub detail: Option<String>,
     /// With `Status::Queued`: when to try again.
     pub retry_at: Option<Timestamp>,
+    /// With `Status::Sent`: what the connector's carrier charges for it.
+    pub carrier_cost: Option<Amount>,
 }
 
 impl StatusUpdate {
@@ -408,6 +457,7 @@ impl StatusUpdate {
             carrier_ids: Vec::new(),
             detail: None,
             retry_at: None,
+            carrier_cost: None,
         }
     }
 }
@@ -419,7 +469,7 @@ pub enum ApplyOutcome {
         account: AccountId,
         from: Status,
         to: Status,
-        refunded: Credits,
+        refunded: Amount,
     },
     /// Recorded in the history, but the message did not move.
     Ignored {

@@ -211,7 +211,11 @@ impl ActionError {
             },
             super::Failure::Credits { balance, needed } => (
                 InsufficientCredits,
-                Some(format!("balance {balance}, needed {needed}")),
+                Some(format!(
+                    "balance {}, needed {}",
+                    balance.trimmed(),
+                    needed.trimmed()
+                )),
             ),
             super::Failure::Disabled => (AccountDisabled, None),
             // The dialect only sends; what it names is a field.
@@ -431,6 +435,7 @@ fn invalid(f: &FieldError) -> ErrorCode {
         | FieldErrorKind::Zero
         | FieldErrorKind::AtMost { .. }
         | FieldErrorKind::AtMostEitherWay { .. }
+        | FieldErrorKind::PlanUnknown(_)
         | FieldErrorKind::NumberDigits
         | FieldErrorKind::PrefixDigits
         | FieldErrorKind::InPast

@@ -74,14 +74,21 @@ pub fn routes(config: &DialectsConfig) -> axum::Router<AppState> {
     router
 }
 
+/// An amount as a JSON number, for dialects whose clients read numbers:
+/// an integer when it is whole (`1`), else its decimal (`0.035`), as the
+/// client would have written it.
+pub(crate) fn amount_number(a: smsgate_core::Amount) -> serde_json::Value {
+    serde_json::from_str(&a.trimmed().to_string()).unwrap_or(serde_json::Value::Null)
+}
+
 /// What went wrong, as every dialect tells it: each dialect keeps only its
 /// own status, code and words per class, and matches all of them.
 pub(crate) enum Failure {
     Invalid(Vec<smsgate_core::send::FieldError>),
     NoRecipient(Vec<smsgate_core::send::Rejection>),
     Credits {
-        balance: smsgate_core::Credits,
-        needed: smsgate_core::Credits,
+        balance: smsgate_core::Amount,
+        needed: smsgate_core::Amount,
     },
     Disabled,
     NotFound(&'static str),
@@ -104,9 +111,11 @@ impl From<smsgate_engine::EngineError> for Failure {
             E::InsufficientCredits { balance, needed } => Failure::Credits { balance, needed },
             E::AccountDisabled => Failure::Disabled,
             E::NotFound(what) => Failure::NotFound(what),
-            E::IdempotencyConflict | E::NotCancelable(_) | E::NameTaken(_) | E::Duplicate(_) => {
-                Failure::Conflict(sentence)
-            }
+            E::IdempotencyConflict
+            | E::NotCancelable(_)
+            | E::NameTaken(_)
+            | E::Duplicate(_)
+            | E::Conflict(_) => Failure::Conflict(sentence),
             E::RateLimited {
                 retry_after_secs, ..
             } => Failure::Limited(

@@ -135,7 +135,11 @@ impl From<EngineError> for SessionError {
             )),
             Failure::Credits { balance, needed } => SessionError::new(
                 StatusCode::PAYMENT_REQUIRED,
-                format!("not enough credits: {balance} left, {needed} needed"),
+                format!(
+                    "not enough credits: {} left, {} needed",
+                    balance.trimmed(),
+                    needed.trimmed()
+                ),
             ),
             Failure::Disabled => {
                 SessionError::new(StatusCode::UNAUTHORIZED, "the account is disabled")
@@ -415,7 +419,7 @@ pub async fn send(
         "internal_order_id": internal.to_string(),
     });
     if return_credits {
-        body["remaining_credits"] = json!(acceptance.balance.units());
+        body["remaining_credits"] = json!(acceptance.balance.whole_credits());
     }
     if !acceptance.rejected.is_empty() {
         body["rejected"] = json!(
@@ -883,17 +887,23 @@ pub async fn status(
             }
             other => other.into(),
         })?;
-    let balance = account.balance.units();
-    let prices = state.engine.prices();
+    let balance = account.balance;
+    let prices = state.engine.prices_for(&caller);
     let sms: Vec<Value> = MESSAGE_TYPES
         .iter()
         .map(|t| {
-            let price = prices.cost(t, "", 1).map(|c| c.units()).unwrap_or(0);
-            let quantity = if price > 0 { balance / price } else { balance };
+            let price = prices.per_segment(t, "").minor();
+            let quantity = match price {
+                0 => balance.whole_credits(),
+                price => balance.minor() / price,
+            };
             json!({"type": t, "quantity": quantity})
         })
         .collect();
-    Ok(Json(json!({"result": "OK", "money": balance, "sms": sms})).into_response())
+    Ok(
+        Json(json!({"result": "OK", "money": super::amount_number(balance), "sms": sms}))
+            .into_response(),
+    )
 }
 
 #[derive(OpenApi)]

@@ -121,7 +121,11 @@ impl From<EngineError> for SmsmanagerError {
             )),
             Failure::Credits { balance, needed } => SmsmanagerError::new(
                 StatusCode::PAYMENT_REQUIRED,
-                format!("insufficient credit: {balance} left, {needed} needed"),
+                format!(
+                    "insufficient credit: {} left, {} needed",
+                    balance.trimmed(),
+                    needed.trimmed()
+                ),
             ),
             Failure::Disabled => {
                 SmsmanagerError::new(StatusCode::FORBIDDEN, "the account is disabled")

@@ -243,7 +243,7 @@ pub async fn balance(
     let mut balance = serde_json::Map::new();
     if account.split_balances {
         for (c, b) in state.engine.category_balances(&caller).await? {
-            balance.insert(category_word(c).into(), b.units().into());
+            balance.insert(category_word(c).into(), b.whole_credits().into());
         }
     } else {
         for c in [
@@ -251,7 +251,10 @@ pub async fn balance(
             Category::Promotional,
             Category::Transactional,
         ] {
-            balance.insert(category_word(c).into(), account.balance.units().into());
+            balance.insert(
+                category_word(c).into(),
+                account.balance.whole_credits().into(),
+            );
         }
     }
     Ok(ok("", json!({"balance": balance})))

@@ -112,7 +112,9 @@ impl From<EngineError> for UltimateError {
             Failure::Credits { balance, needed } => UltimateError::new(
                 StatusCode::PAYMENT_REQUIRED,
                 format!(
-                    "You do not have enough sms unit to send this message: balance {balance}, needed {needed}"
+                    "You do not have enough sms unit to send this message: balance {}, needed {}",
+                    balance.trimmed(),
+                    needed.trimmed()
                 ),
             ),
             Failure::Disabled => {
@@ -196,7 +198,9 @@ pub struct Report {
     pub sms_type: &'static str,
     /// Segments charged.
     pub sms_count: usize,
-    pub cost: i64,
+    /// What the message cost: a number, an integer when whole.
+    #[schema(value_type = f64, example = 1)]
+    pub cost: serde_json::Value,
     pub schedule_time: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -213,7 +217,7 @@ impl Report {
             status: status_word(m.status),
             sms_type: sms_type(m.encoding),
             sms_count: m.segments,
-            cost: m.cost.units(),
+            cost: super::amount_number(m.cost),
             schedule_time: m.schedule_at.map(local),
             created_at: m.created_at.to_rfc3339(),
             updated_at: m.updated_at.to_rfc3339(),
@@ -320,7 +324,7 @@ pub async fn send(
             status: status_word(m.status),
             sms_type: sms_type(m.encoding),
             sms_count: m.segments,
-            cost: m.cost.units(),
+            cost: super::amount_number(m.cost),
             schedule_time: schedule_at.map(|t| caller.zone.civil(t).ymd_hms()),
             created_at: at.clone(),
             updated_at: at.clone(),
@@ -442,7 +446,7 @@ pub async fn balance(
     let account = state.engine.own_account(&caller).await?;
     Ok(success(
         "SMS units",
-        json!({"remaining_unit": account.balance.units()}),
+        json!({"remaining_unit": super::amount_number(account.balance)}),
     ))
 }
 

@@ -212,11 +212,11 @@ pub async fn preview_message(
                 to: m.to.to_string(),
                 segments: m.segments.parts,
                 encoding: m.segments.encoding.as_str().into(),
-                cost: m.cost.units(),
+                cost: m.cost,
             })
             .collect(),
         rejected: recipients(plan.rejected),
-        total_cost: plan.total_cost.units(),
+        total_cost: plan.total_cost,
     }))
 }
 
@@ -326,8 +326,8 @@ pub async fn cancel_message(
     Ok(Json(CancelResponse {
         id: mid.to_string(),
         status: Status::Canceled.to_string(),
-        refunded: refunded.units(),
-        balance: balance.units(),
+        refunded,
+        balance,
     }))
 }
 
@@ -466,7 +466,7 @@ pub async fn balance(
         Some(
             by_category
                 .into_iter()
-                .map(|(c, b)| (c.as_str().to_string(), b.units().into()))
+                .map(|(c, b)| (c.as_str().to_string(), b.to_string().into()))
                 .collect(),
         )
     } else {
@@ -475,7 +475,7 @@ pub async fn balance(
     Ok(Json(BalanceView {
         account_id: account.id.0,
         name: account.name,
-        balance: account.balance.units(),
+        balance: account.balance,
         balances,
     }))
 }

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
-use smsgate_core::{Category, EncodingChoice, Timestamp};
+use smsgate_core::{Amount, Category, EncodingChoice, Timestamp};
 use smsgate_engine::records::{
     Acceptance, AcceptedMessage, MessageDetail, MessageRecord, PartRecord, TransitionRecord,
 };
@@ -151,7 +151,8 @@ pub struct MessageSummary {
     pub segments: usize,
     #[schema(example = "gsm7")]
     pub encoding: String,
-    pub cost: i64,
+    #[schema(value_type = String, example = "0.0350")]
+    pub cost: Amount,
 }
 
 impl From<&AcceptedMessage> for MessageSummary {
@@ -162,7 +163,7 @@ impl From<&AcceptedMessage> for MessageSummary {
             status: m.status.to_string(),
             segments: m.segments,
             encoding: m.encoding.as_str().to_string(),
-            cost: m.cost.units(),
+            cost: m.cost,
         }
     }
 }
@@ -175,7 +176,8 @@ pub struct SendResponse {
     pub messages: Vec<MessageSummary>,
     pub rejected: Vec<RecipientReason>,
     /// Credits left after this request.
-    pub balance: i64,
+    #[schema(value_type = String, example = "0.0350")]
+    pub balance: Amount,
 }
 
 impl From<&Acceptance> for SendResponse {
@@ -192,7 +194,7 @@ impl From<&Acceptance> for SendResponse {
                     reason: r.reason.clone(),
                 })
                 .collect(),
-            balance: a.balance.units(),
+            balance: a.balance,
         }
     }
 }
@@ -203,14 +205,16 @@ pub struct PreviewItem {
     pub to: String,
     pub segments: usize,
     pub encoding: String,
-    pub cost: i64,
+    #[schema(value_type = String, example = "0.0350")]
+    pub cost: Amount,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PreviewResponse {
     pub messages: Vec<PreviewItem>,
     pub rejected: Vec<RecipientReason>,
-    pub total_cost: i64,
+    #[schema(value_type = String, example = "0.0350")]
+    pub total_cost: Amount,
 }
 
 /// One step in a message's history.
@@ -274,7 +278,8 @@ pub struct MessageView {
     pub status: String,
     pub segments: usize,
     pub encoding: String,
-    pub cost: i64,
+    #[schema(value_type = String, example = "0.0350")]
+    pub cost: Amount,
     pub category: String,
     pub reference: Option<String>,
     /// The campaign the request named (`campaign_ref`).
@@ -352,7 +357,7 @@ impl MessageView {
             status: m.status.to_string(),
             segments: m.segments,
             encoding: m.encoding.as_str().into(),
-            cost: m.cost.units(),
+            cost: m.cost,
             category: m.category.as_str().into(),
             reference: m.reference.clone(),
             campaign_ref: m.campaign_ref.clone(),
@@ -389,8 +394,10 @@ pub struct CancelResponse {
     pub id: String,
     #[schema(example = "canceled")]
     pub status: String,
-    pub refunded: i64,
-    pub balance: i64,
+    #[schema(value_type = String, example = "0.0350")]
+    pub refunded: Amount,
+    #[schema(value_type = String, example = "0.0350")]
+    pub balance: Amount,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -409,7 +416,8 @@ pub struct BatchView {
 pub struct BalanceView {
     pub account_id: i64,
     pub name: String,
-    pub balance: i64,
+    #[schema(value_type = String, example = "0.0350")]
+    pub balance: Amount,
     /// Per category, for accounts that keep them apart: each send is
     /// charged to its category's.
     #[serde(skip_serializing_if = "Option::is_none")]

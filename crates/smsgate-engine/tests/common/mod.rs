@@ -52,7 +52,7 @@ async fn build_with(config: EngineConfig, delivering: bool, clock: Arc<dyn Clock
     let (account, key) = engine
         .create_account(AccountRequest {
             name: "acme".into(),
-            credits: Some(1_000),
+            credits: Some(smsgate_core::Amount::credits(1_000)),
             ..AccountRequest::default()
         })
         .await
@@ -100,7 +100,7 @@ impl Fixture {
             .unwrap()
             .unwrap()
             .balance
-            .units()
+            .whole_credits()
     }
 }
 

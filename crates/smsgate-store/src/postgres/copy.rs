@@ -12,10 +12,13 @@ use crate::{Result, StoreError};
 
 /// Every table, parents before the rows that refer to them.
 const TABLES: &[&str] = &[
+    "rate_plans",
+    "plan_prices",
     "accounts",
+    "account_prices",
+    "connector_costs",
     "api_keys",
     "ledger",
-    "prices",
     "settings",
     "batches",
     "messages",
@@ -89,6 +92,8 @@ fn copy(from: &Path, to: &str) -> Result<Vec<Copied>> {
     source.execute_batch("BEGIN")?;
     target.batch("BEGIN")?;
     let copied = (|| {
+        // The schema's own default plan gives way to the copied one.
+        target.batch("DELETE FROM plan_prices; DELETE FROM rate_plans")?;
         let mut copied = Vec::with_capacity(TABLES.len());
         for &table in TABLES {
             let rows = copy_table(&source, &target, table)?;

@@ -23,6 +23,8 @@ use crate::{Change, Result, StoreError};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_schema.sql"),
     include_str!("migrations/0002_cluster.sql"),
+    include_str!("migrations/0003_money.sql"),
+    include_str!("migrations/0004_rate_plans.sql"),
 ];
 
 /// Read connections per node.

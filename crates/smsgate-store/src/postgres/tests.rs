@@ -92,7 +92,10 @@ async fn debits_from_several_nodes_never_overdraw() {
     assert_eq!(accepted, 50);
     assert_eq!(balance(&nodes[3], a).await, 0);
     let ledger = nodes[1].ledger(a, 1000).await.unwrap();
-    assert_eq!(ledger.iter().map(|e| e.amount.units()).sum::<i64>(), 0);
+    assert_eq!(
+        ledger.iter().map(|e| e.amount.whole_credits()).sum::<i64>(),
+        0
+    );
 }
 
 /// The server drops every connection (a restart, a failover): the calls
@@ -116,7 +119,7 @@ async fn connections_the_server_dropped_are_made_again() {
     // The first write and read on each dropped connection may fail.
     for _ in 0..2 {
         let _ = store
-            .adjust_credits(a, Credits::new(1), None, smsgate_core::Timestamp(2))
+            .adjust_credits(a, Amount::credits(1), None, smsgate_core::Timestamp(2))
             .await;
     }
     for _ in 0..8 {
@@ -125,10 +128,10 @@ async fn connections_the_server_dropped_are_made_again() {
     let before = balance(&store, a).await;
     assert_eq!(
         store
-            .adjust_credits(a, Credits::new(5), None, smsgate_core::Timestamp(3))
+            .adjust_credits(a, Amount::credits(5), None, smsgate_core::Timestamp(3))
             .await
             .unwrap()
-            .units(),
+            .whole_credits(),
         before + 5
     );
     assert_eq!(balance(&store, a).await, before + 5);

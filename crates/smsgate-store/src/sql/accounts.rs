@@ -1,11 +1,11 @@
-//! SQL for accounts, API keys, the credit ledger, prices and settings.
+//! SQL for accounts, API keys, the credit ledger, sessions and settings.
 
 use async_trait::async_trait;
 use smsgate_core::limits::Rate;
 use smsgate_core::net::IpNetwork;
 use smsgate_core::optout::OptOutKeywords;
 use smsgate_core::reach::{self, Reach};
-use smsgate_core::{AccountId, BatchId, Category, Credits, KeyId, MessageId, Price, Timestamp};
+use smsgate_core::{AccountId, Amount, BatchId, Category, KeyId, MessageId, PlanId, Timestamp};
 
 use super::{Backend, Db, Rec, SqlStore, args};
 use crate::*;
@@ -16,7 +16,8 @@ use crate::{
 
 const ACCOUNT_COLUMNS: &str = "id, name, status, password_hash, default_country, timezone, max_parts, balance, created_at, \
      optout_keywords, optin_keywords, require_approved_sender, default_sender, enforce_campaign_check, \
-     postback_url, split_balances, rate_burst, rate_per_minute, allowed_countries, allowed_number_types, velocity, number_check";
+     postback_url, split_balances, rate_burst, rate_per_minute, allowed_countries, allowed_number_types, velocity, number_check, \
+     plan_id, parent_id";
 
 fn account_row(r: &Rec<'_>) -> Result<Account> {
     let status: String = r.get(2)?;
@@ -32,7 +33,7 @@ fn account_row(r: &Rec<'_>) -> Result<Account> {
         default_country: r.get(4)?,
         timezone: r.get(5)?,
         max_parts: r.get(6)?,
-        balance: Credits::new(r.get(7)?),
+        balance: Amount::from_minor(r.get(7)?),
         created_at: Timestamp(r.get(8)?),
         // Lists were checked when set; a list that no longer parses (a
         // hand-edited row) falls back to the defaults rather than hiding
@@ -63,6 +64,8 @@ fn account_row(r: &Rec<'_>) -> Result<Account> {
         number_check: r
             .get::<Option<String>>(21)?
             .and_then(|c| smsgate_core::NumberCheck::parse(&c)),
+        plan: r.get::<Option<i64>>(22)?.map(PlanId),
+        parent: r.get::<Option<i64>>(23)?.map(AccountId),
     })
 }
 
@@ -90,16 +93,19 @@ pub(crate) fn uuid_col(v: Option<Vec<u8>>) -> Option<[u8; 16]> {
 }
 
 pub(crate) fn create_account(conn: &impl Db, new: NewAccount, now: Timestamp) -> Result<Account> {
+    if let Some(parent) = new.parent {
+        require_account(conn, parent)?;
+    }
     let inserted = conn.insert_id(
-        "INSERT INTO accounts (name, password_hash, default_country, max_parts, balance, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        args![new.name, new.password_hash, new.default_country, new.max_parts, new.credits.units(), now.0],
+        "INSERT INTO accounts (name, password_hash, default_country, max_parts, balance, created_at, parent_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        args![new.name, new.password_hash, new.default_country, new.max_parts, new.credits.minor(), now.0, new.parent.map(|p| p.0)],
     );
     let id = match inserted {
         Err(e) if e.is_unique_violation() => return Err(StoreError::NameTaken(new.name)),
         other => AccountId(other?),
     };
-    if new.credits != Credits::ZERO {
+    if new.credits != Amount::ZERO {
         insert_ledger(
             conn,
             id,
@@ -234,6 +240,17 @@ pub(crate) fn update_account(
             args![required, id.0],
         )?;
     }
+    if let Some(plan) = patch.plan {
+        if let Some(p) = plan
+            && super::plans::plan(conn, p)?.is_none()
+        {
+            return Err(StoreError::NoSuchPlan(p));
+        }
+        conn.exec(
+            "UPDATE accounts SET plan_id = ?1 WHERE id = ?2",
+            args![plan.map(|p| p.0), id.0],
+        )?;
+    }
     if let Some(keywords) = patch.optout_keywords {
         let (stop, start) = match keywords {
             Some(k) => (Some(k.stop().join(" ")), Some(k.start().join(" "))),
@@ -342,7 +359,7 @@ impl LedgerKind {
 pub(crate) fn insert_ledger(
     conn: &impl Db,
     account: AccountId,
-    amount: Credits,
+    amount: Amount,
     kind: LedgerKind,
     message: Option<MessageId>,
     batch: Option<BatchId>,
@@ -353,7 +370,7 @@ pub(crate) fn insert_ledger(
     conn.exec("INSERT INTO ledger (account_id, amount, kind, message_id, batch_id, note, created_at, category)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", args![
         account.0,
-        amount.units(),
+        amount.minor(),
         kind.as_str(),
         message.map(|m| m.as_bytes().to_vec()),
         batch.map(|b| b.as_bytes().to_vec()),
@@ -367,10 +384,10 @@ pub(crate) fn insert_ledger(
 pub(crate) fn adjust_credits(
     conn: &impl Db,
     id: AccountId,
-    amount: Credits,
+    amount: Amount,
     note: Option<String>,
     now: Timestamp,
-) -> Result<Credits> {
+) -> Result<Amount> {
     adjust(conn, id, None, amount, note, now)
 }
 
@@ -380,10 +397,10 @@ pub(crate) fn adjust_category_credits(
     conn: &impl Db,
     id: AccountId,
     category: Category,
-    amount: Credits,
+    amount: Amount,
     note: Option<String>,
     now: Timestamp,
-) -> Result<Credits> {
+) -> Result<Amount> {
     adjust(conn, id, Some(category), amount, note, now)
 }
 
@@ -393,36 +410,36 @@ fn adjust(
     conn: &impl Db,
     id: AccountId,
     pool: Option<Category>,
-    amount: Credits,
+    amount: Amount,
     note: Option<String>,
     now: Timestamp,
-) -> Result<Credits> {
+) -> Result<Amount> {
     require_account(conn, id)?;
     let current = super::balances::balance(conn, id, pool)?;
     let short = || StoreError::InsufficientCredits {
         balance: current,
-        needed: Credits::new(amount.units().saturating_neg()),
+        needed: Amount::from_minor(amount.minor().saturating_neg()),
     };
     let too_large = || StoreError::BalanceTooLarge {
         balance: current,
-        max: Credits::MAX_BALANCE,
+        max: Amount::MAX_BALANCE,
     };
     let balance = match current.checked_add(amount) {
-        Some(b) if b >= Credits::ZERO => b,
-        None if amount > Credits::ZERO => return Err(too_large()),
+        Some(b) if b >= Amount::ZERO => b,
+        None if amount > Amount::ZERO => return Err(too_large()),
         _ => return Err(short()),
     };
-    if balance > Credits::MAX_BALANCE {
+    if balance > Amount::MAX_BALANCE {
         return Err(StoreError::BalanceTooLarge {
             balance: current,
-            max: Credits::MAX_BALANCE,
+            max: Amount::MAX_BALANCE,
         });
     }
-    let kind = if amount >= Credits::ZERO {
+    let kind = if amount >= Amount::ZERO {
         super::balances::credit(conn, id, pool, amount)?;
         LedgerKind::Topup
     } else {
-        if !super::balances::debit(conn, id, pool, Credits::new(-amount.units()))? {
+        if !super::balances::debit(conn, id, pool, Amount::from_minor(-amount.minor()))? {
             return Err(short());
         }
         LedgerKind::Adjustment
@@ -449,7 +466,7 @@ pub(crate) fn ledger(conn: &impl Db, account: AccountId, limit: usize) -> Result
         |r| {
             Ok(LedgerEntry {
                 id: r.get(0)?,
-                amount: Credits::new(r.get(1)?),
+                amount: Amount::from_minor(r.get(1)?),
                 kind: r.get(2)?,
                 message_id: uuid_col(r.get(3)?).map(MessageId::from_bytes),
                 batch_id: uuid_col(r.get(4)?).map(BatchId::from_bytes),
@@ -461,36 +478,6 @@ pub(crate) fn ledger(conn: &impl Db, account: AccountId, limit: usize) -> Result
             })
         },
     )
-}
-
-pub(crate) fn prices(conn: &impl Db) -> Result<Vec<Price>> {
-    conn.all(
-        "SELECT route_class, prefix, price FROM prices ORDER BY route_class, prefix",
-        args![],
-        |r| {
-            Ok(Price {
-                route_class: r.get(0)?,
-                prefix: r.get(1)?,
-                per_segment: Credits::new(r.get(2)?),
-            })
-        },
-    )
-}
-
-pub(crate) fn set_price(conn: &impl Db, p: Price) -> Result<()> {
-    conn.exec(
-        "INSERT INTO prices (route_class, prefix, price) VALUES (?1, ?2, ?3)
-         ON CONFLICT (route_class, prefix) DO UPDATE SET price = excluded.price",
-        args![p.route_class, p.prefix, p.per_segment.units()],
-    )?;
-    Ok(())
-}
-
-pub(crate) fn delete_price(conn: &impl Db, class: &str, prefix: &str) -> Result<bool> {
-    Ok(conn.exec(
-        "DELETE FROM prices WHERE route_class = ?1 AND prefix = ?2",
-        args![class, prefix],
-    )? > 0)
 }
 
 pub(crate) fn setting(conn: &impl Db, key: &str) -> Result<Option<String>> {

@@ -2,7 +2,7 @@
 //! accounts with split balances, one balance per category.
 
 use async_trait::async_trait;
-use smsgate_core::{AccountId, Category, Credits};
+use smsgate_core::{AccountId, Amount, Category};
 
 use super::{Backend, Db, SqlStore, args};
 use crate::Result;
@@ -14,17 +14,17 @@ pub(crate) fn debit(
     conn: &impl Db,
     account: AccountId,
     pool: Option<Category>,
-    amount: Credits,
+    amount: Amount,
 ) -> Result<bool> {
     let changed = match pool {
         None => conn.exec(
             "UPDATE accounts SET balance = balance - ?1 WHERE id = ?2 AND balance >= ?1",
-            args![amount.units(), account.0],
+            args![amount.minor(), account.0],
         )?,
         Some(c) => conn.exec(
             "UPDATE category_balances SET balance = balance - ?1
                   WHERE account_id = ?2 AND category = ?3 AND balance >= ?1",
-            args![amount.units(), account.0, c.as_str()],
+            args![amount.minor(), account.0, c.as_str()],
         )?,
     };
     Ok(changed > 0)
@@ -35,12 +35,12 @@ pub(crate) fn credit(
     conn: &impl Db,
     account: AccountId,
     pool: Option<Category>,
-    amount: Credits,
+    amount: Amount,
 ) -> Result<()> {
     match pool {
-        None => conn.exec("UPDATE accounts SET balance = balance + ?1 WHERE id = ?2", args![amount.units(), account.0])?,
+        None => conn.exec("UPDATE accounts SET balance = balance + ?1 WHERE id = ?2", args![amount.minor(), account.0])?,
         Some(c) => conn.exec("INSERT INTO category_balances (account_id, category, balance) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (account_id, category) DO UPDATE SET balance = category_balances.balance + excluded.balance", args![account.0, c.as_str(), amount.units()])?,
+                 ON CONFLICT (account_id, category) DO UPDATE SET balance = category_balances.balance + excluded.balance", args![account.0, c.as_str(), amount.minor()])?,
     };
     Ok(())
 }
@@ -49,7 +49,7 @@ pub(crate) fn balance(
     conn: &impl Db,
     account: AccountId,
     pool: Option<Category>,
-) -> Result<Credits> {
+) -> Result<Amount> {
     let units: Option<i64> = match pool {
         None => conn.one(
             "SELECT balance FROM accounts WHERE id = ?1",
@@ -62,11 +62,11 @@ pub(crate) fn balance(
             |r| r.get(0),
         )?,
     };
-    Ok(Credits::new(units.unwrap_or(0)))
+    Ok(Amount::from_minor(units.unwrap_or(0)))
 }
 
 /// Every category's balance (zero where none was ever added).
-pub(crate) fn by_category(conn: &impl Db, account: AccountId) -> Result<Vec<(Category, Credits)>> {
+pub(crate) fn by_category(conn: &impl Db, account: AccountId) -> Result<Vec<(Category, Amount)>> {
     [
         Category::Transactional,
         Category::Promotional,
@@ -84,10 +84,10 @@ impl<B: Backend> CreditStore for SqlStore<B> {
     async fn adjust_credits(
         &self,
         account: AccountId,
-        amount: Credits,
+        amount: Amount,
         note: Option<String>,
         now: Timestamp,
-    ) -> Result<Credits> {
+    ) -> Result<Amount> {
         self.write(move |c| super::accounts::adjust_credits(c, account, amount, note, now))
             .await
     }
@@ -95,33 +95,21 @@ impl<B: Backend> CreditStore for SqlStore<B> {
         &self,
         account: AccountId,
         category: Category,
-        amount: Credits,
+        amount: Amount,
         note: Option<String>,
         now: Timestamp,
-    ) -> Result<Credits> {
+    ) -> Result<Amount> {
         self.write(move |c| {
             super::accounts::adjust_category_credits(c, account, category, amount, note, now)
         })
         .await
     }
-    async fn category_balances(&self, account: AccountId) -> Result<Vec<(Category, Credits)>> {
+    async fn category_balances(&self, account: AccountId) -> Result<Vec<(Category, Amount)>> {
         self.read(move |c| super::balances::by_category(c, account))
             .await
     }
     async fn ledger(&self, account: AccountId, limit: usize) -> Result<Vec<LedgerEntry>> {
         self.read(move |c| super::accounts::ledger(c, account, limit))
-            .await
-    }
-    async fn prices(&self) -> Result<Vec<Price>> {
-        self.read(super::accounts::prices).await
-    }
-    async fn set_price(&self, price: Price) -> Result<()> {
-        self.write(move |c| super::accounts::set_price(c, price))
-            .await
-    }
-    async fn delete_price(&self, route_class: &str, prefix: &str) -> Result<bool> {
-        let (class, prefix) = (route_class.to_string(), prefix.to_string());
-        self.write(move |c| super::accounts::delete_price(c, &class, &prefix))
             .await
     }
 }

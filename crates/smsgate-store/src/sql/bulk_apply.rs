@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 
 use smsgate_core::carrier_id::normalize_id;
-use smsgate_core::{Credits, MessageId};
+use smsgate_core::{Amount, MessageId};
 
 use super::messages::{CURRENT_COLUMNS, Current, current_row};
 use super::{Db, PgOnly, args};
@@ -63,7 +63,7 @@ pub(crate) fn apply_all(conn: &impl Db, updates: Vec<StatusUpdate>) -> Result<Ve
                     account: cur.account,
                     from: cur.status,
                     to: u.status,
-                    refunded: Credits::ZERO,
+                    refunded: Amount::ZERO,
                 });
                 together.push((u, cur));
             }
@@ -115,10 +115,10 @@ fn write_together(conn: &impl Db, together: &[(&StatusUpdate, Current)]) -> Resu
                 connector = COALESCE(u.connector, messages.connector),
                 carrier_id = COALESCE(u.carrier_id, messages.carrier_id),
                 error = COALESCE(u.error, messages.error), due_at = COALESCE(u.due_at, messages.due_at),
-                event_seq = u.seq
+                event_seq = u.seq, carrier_cost = COALESCE(u.carrier_cost, messages.carrier_cost)
            FROM UNNEST(?1::bytea[], ?2::text[], ?3::bigint[], ?4::text[], ?5::text[], ?6::text[],
-                       ?7::bigint[], ?8::bigint[])
-             AS u(id, status, at, connector, carrier_id, error, due_at, seq)
+                       ?7::bigint[], ?8::bigint[], ?9::bigint[])
+             AS u(id, status, at, connector, carrier_id, error, due_at, seq, carrier_cost)
           WHERE messages.id = u.id",
         args![
             PgOnly(ids.clone()),
@@ -149,6 +149,12 @@ fn write_together(conn: &impl Db, together: &[(&StatusUpdate, Current)]) -> Resu
                     .collect::<Vec<_>>()
             ),
             PgOnly(seqs.clone()),
+            PgOnly(
+                together
+                    .iter()
+                    .map(|(u, _)| u.carrier_cost.map(|c| c.minor()))
+                    .collect::<Vec<_>>()
+            ),
         ],
     )?;
     conn.exec(

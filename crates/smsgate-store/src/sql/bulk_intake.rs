@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 
 use smsgate_core::send::{NewMessage, RejectReason, SendError};
-use smsgate_core::{AccountId, BatchId, Category, Credits, Status, Timestamp};
+use smsgate_core::{AccountId, Amount, BatchId, Category, Status, Timestamp};
 
 use super::{Db, PgOnly, args};
 use crate::{Acceptance, EventType, Refusal, Result, Submission};
@@ -93,7 +93,7 @@ pub(crate) fn accept_all(
             let id = sub.account;
             results.push(super::messages::accept(conn, sub, now)?);
             if let Some(a) = accounts.get_mut(&id.0) {
-                a.balance = super::balances::balance(conn, id, None)?.units();
+                a.balance = super::balances::balance(conn, id, None)?.minor();
             }
             continue;
         };
@@ -113,16 +113,16 @@ pub(crate) fn accept_all(
             continue;
         }
         let cost = sub.plan.total_cost;
-        if account.balance < cost.units() {
+        if account.balance < cost.minor() {
             results.push(Err(Refusal::InsufficientCredits {
-                balance: Credits::new(account.balance),
+                balance: Amount::from_minor(account.balance),
                 needed: cost,
             }));
             continue;
         }
-        account.balance -= cost.units();
+        account.balance -= cost.minor();
         let statuses = super::messages::initial_statuses(&sub.plan, now);
-        let balance = Credits::new(account.balance);
+        let balance = Amount::from_minor(account.balance);
         results.push(Ok(super::messages::acceptance(
             None,
             &mut sub.plan,
@@ -166,7 +166,7 @@ fn write_charged(conn: &impl Db, charged: Vec<Charged>, now: Timestamp) -> Resul
     }
     let mut debits: HashMap<i64, i64> = HashMap::new();
     for c in &charged {
-        *debits.entry(c.sub.account.0).or_default() += c.sub.plan.total_cost.units();
+        *debits.entry(c.sub.account.0).or_default() += c.sub.plan.total_cost.minor();
     }
     let (accounts, amounts): (Vec<i64>, Vec<i64>) = debits.into_iter().unzip();
     conn.exec(
@@ -178,7 +178,7 @@ fn write_charged(conn: &impl Db, charged: Vec<Charged>, now: Timestamp) -> Resul
     let ledger_accounts: Vec<i64> = charged.iter().map(|c| c.sub.account.0).collect();
     let ledger_amounts: Vec<i64> = charged
         .iter()
-        .map(|c| -c.sub.plan.total_cost.units())
+        .map(|c| -c.sub.plan.total_cost.minor())
         .collect();
     let ledger_messages: Vec<Option<Vec<u8>>> = charged
         .iter()
@@ -271,7 +271,7 @@ pub(crate) fn insert_messages(conn: &impl Db, rows: &[Row<'_>], now: Timestamp) 
             text(&|r| Some(r.message.text.clone())),
             text(&|r| Some(r.message.segments.encoding.as_str().to_string())),
             int(&|r| Some(r.message.segments.parts as i64)),
-            int(&|r| Some(r.message.cost.units())),
+            int(&|r| Some(r.message.cost.minor())),
             text(&|r| Some(r.message.category.as_str().to_string())),
             text(&|r| Some(r.message.route_class.clone())),
             text(&|r| r.message.reference.clone()),

@@ -4,7 +4,7 @@ use crate::BatchHistoryEntry;
 use async_trait::async_trait;
 use smsgate_core::send::{RejectReason, SendError};
 use smsgate_core::{
-    AccountId, BatchId, CallbackFormat, Category, Credits, Encoding, InboundId, MessageId, Status,
+    AccountId, Amount, BatchId, CallbackFormat, Category, Encoding, InboundId, MessageId, Status,
     Timestamp,
 };
 
@@ -126,8 +126,8 @@ pub(crate) fn accept(
     let debited = super::balances::debit(conn, sub.account, pool, sub.plan.total_cost)?;
     let balance = match pool {
         // Known without another read: what it was, less this charge.
-        None if debited => Credits::new(main - sub.plan.total_cost.units()),
-        None => Credits::new(main),
+        None if debited => Amount::from_minor(main - sub.plan.total_cost.minor()),
+        None => Amount::from_minor(main),
         Some(_) => super::balances::balance(conn, sub.account, pool)?,
     };
     if !debited {
@@ -157,7 +157,7 @@ pub(crate) fn accept(
     insert_ledger(
         conn,
         sub.account,
-        Credits::new(-sub.plan.total_cost.units()),
+        Amount::from_minor(-sub.plan.total_cost.minor()),
         LedgerKind::Debit,
         single,
         batch_id,
@@ -222,7 +222,7 @@ pub(crate) fn acceptance(
     batch_id: Option<BatchId>,
     plan: &mut smsgate_core::SendPlan,
     statuses: &[Status],
-    balance: Credits,
+    balance: Amount,
     now: Timestamp,
 ) -> Acceptance {
     // The first two steps (accepted, then queued or scheduled) are
@@ -283,7 +283,7 @@ fn insert_message(
             m.text,
             m.segments.encoding.as_str(),
             m.segments.parts as i64,
-            m.cost.units(),
+            m.cost.minor(),
             m.category.as_str(),
             m.route_class,
             m.reference,
@@ -329,7 +329,7 @@ pub(crate) fn purge_idempotency(conn: &impl Db, before: Timestamp) -> Result<usi
 pub(crate) const MESSAGE_COLUMNS: &str = "id, account_id, batch_id, recipient, sender, body, encoding, segments, cost, \
      category, route_class, reference, priority, status, created_at, updated_at, schedule_at, expires_at, \
      attempts, connector, carrier_id, error, refunded, in_reply_to, callback_url, item, payload, callback_format, campaign_ref, \
-     (SELECT reference FROM batches WHERE batches.id = messages.batch_id)";
+     (SELECT reference FROM batches WHERE batches.id = messages.batch_id), carrier_cost";
 
 pub(crate) fn message_row(r: &Rec<'_>) -> Result<MessageRecord> {
     let encoding: String = r.get(6)?;
@@ -345,7 +345,7 @@ pub(crate) fn message_row(r: &Rec<'_>) -> Result<MessageRecord> {
             text: r.get(5)?,
             encoding: Encoding::parse(&encoding).ok_or_else(|| corrupt("encoding", &encoding))?,
             segments: r.get::<i64>(7)? as usize,
-            cost: Credits::new(r.get(8)?),
+            cost: Amount::from_minor(r.get(8)?),
             category: Category::parse(&category).ok_or_else(|| corrupt("category", &category))?,
             route_class: r.get(10)?,
             reference: r.get(11)?,
@@ -372,6 +372,7 @@ pub(crate) fn message_row(r: &Rec<'_>) -> Result<MessageRecord> {
             },
             campaign_ref: r.get(28)?,
             batch_reference: r.get(29)?,
+            carrier_cost: r.get::<Option<i64>>(30)?.map(Amount::from_minor),
         })
     };
     build()
@@ -592,7 +593,7 @@ pub(crate) struct Current {
     pub(crate) id: MessageId,
     pub(crate) account: AccountId,
     pub(crate) status: Status,
-    pub(crate) cost: Credits,
+    pub(crate) cost: Amount,
     pub(crate) refunded: bool,
     pub(crate) event_seq: u32,
     /// The balance it was charged to (`None`: the account's).
@@ -602,7 +603,7 @@ pub(crate) struct Current {
 impl Current {
     /// Whether becoming `to` gives the charge back.
     pub(crate) fn refunds(&self, to: Status) -> bool {
-        to.refunds_from(self.status) && !self.refunded && self.cost > Credits::ZERO
+        to.refunds_from(self.status) && !self.refunded && self.cost > Amount::ZERO
     }
 
     /// Whether `to` moves the message without a refund: what a batch may
@@ -623,7 +624,7 @@ pub(crate) fn current_row(r: &Rec<'_>, id: MessageId, at: usize) -> Result<Curre
         id,
         account: AccountId(r.get(at)?),
         status: status_col(&status)?,
-        cost: Credits::new(r.get(at + 2)?),
+        cost: Amount::from_minor(r.get(at + 2)?),
         refunded: r.get(at + 3)?,
         event_seq: r.get(at + 4)?,
         pool: match pool {
@@ -637,7 +638,8 @@ pub(crate) fn current_row(r: &Rec<'_>, id: MessageId, at: usize) -> Result<Curre
 pub(crate) const UPDATE_STATUS: &str =
     "UPDATE messages SET status = ?1, updated_at = ?2, lease_until = NULL,
          connector = COALESCE(?3, connector), carrier_id = COALESCE(?4, carrier_id),
-         error = COALESCE(?5, error), due_at = COALESCE(?6, due_at), event_seq = ?8
+         error = COALESCE(?5, error), due_at = COALESCE(?6, due_at), event_seq = ?8,
+         carrier_cost = COALESCE(?9, carrier_cost)
      WHERE id = ?7";
 
 fn current(conn: &impl Db, id: MessageId) -> Result<Option<Current>> {
@@ -700,7 +702,8 @@ pub(crate) fn apply_to_message(
             error,
             u.retry_at.map(|t| t.0),
             &cur.id.as_bytes()[..],
-            event_seq
+            event_seq,
+            u.carrier_cost.map(Amount::minor)
         ],
     )?;
     insert_transition(conn, cur.id, u.status, u.at, u.detail.as_deref(), true)?;
@@ -718,7 +721,7 @@ pub(crate) fn apply_to_message(
     if let (Some(connector), false) = (&u.connector, u.carrier_ids.is_empty()) {
         super::receipts::record_parts(conn, cur.id, connector, &u.carrier_ids)?;
     }
-    let mut refunded = Credits::ZERO;
+    let mut refunded = Amount::ZERO;
     if cur.refunds(u.status) {
         super::balances::credit(conn, cur.account, cur.pool, cur.cost)?;
         conn.exec(

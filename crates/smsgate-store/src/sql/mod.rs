@@ -23,6 +23,7 @@ pub(crate) mod links;
 mod lite;
 pub(crate) mod messages;
 pub(crate) mod pg;
+pub(crate) mod plans;
 pub(crate) mod pool;
 pub(crate) mod receipts;
 pub(crate) mod registry;

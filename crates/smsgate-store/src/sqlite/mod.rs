@@ -33,6 +33,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0018_batches_by_time.sql"),
     include_str!("migrations/0019_inbound_by_time.sql"),
     include_str!("migrations/0020_cluster.sql"),
+    include_str!("migrations/0021_money.sql"),
+    include_str!("migrations/0022_rate_plans.sql"),
 ];
 
 /// Changes a slow listener may fall behind by (it then hears that it

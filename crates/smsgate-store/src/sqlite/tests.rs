@@ -59,7 +59,45 @@ async fn reopening_keeps_everything_and_migrates_once() {
     }
     let store = SqliteStore::open(&path).unwrap();
     let accounts = store.accounts().await.unwrap();
-    assert_eq!((accounts.len(), accounts[0].balance.units()), (1, 7));
+    assert_eq!(
+        (accounts.len(), accounts[0].balance.whole_credits()),
+        (1, 7)
+    );
+}
+
+/// A database written when amounts were whole credits reads back the same
+/// amounts in minor units (migration 21), its prices as the default rate
+/// plan's (migration 22).
+#[tokio::test]
+async fn whole_credits_of_an_older_database_become_exact_amounts() {
+    use smsgate_core::Amount;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    {
+        let conn = super::conn::open(&path, false).unwrap();
+        for sql in &super::MIGRATIONS[..20] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 20;
+             INSERT INTO accounts (id, name, balance, created_at) VALUES (1, 'old', 7, 1);
+             INSERT INTO ledger (account_id, amount, kind, created_at) VALUES (1, 7, 'topup', 1);
+             INSERT INTO prices (route_class, prefix, price) VALUES ('standard', '31', 2);",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let a = store.account(AccountId(1)).await.unwrap().unwrap();
+    assert_eq!(a.balance, Amount::credits(7));
+    assert_eq!(
+        store.ledger(a.id, 10).await.unwrap()[0].amount,
+        Amount::credits(7)
+    );
+    let plans = store.plans(None).await.unwrap();
+    assert_eq!(plans.len(), 1);
+    assert!(plans[0].is_default);
+    assert_eq!(plans[0].prices[0].per_segment, Amount::credits(2));
+    assert_eq!(store.pricing().await.unwrap().default, Some(plans[0].id));
 }
 
 /// SQLite silently recompiles some statements on every new binding (an
@@ -73,7 +111,7 @@ fn per_message_statements_are_never_recompiled() {
     drop(SqliteStore::open(&path).unwrap());
     let conn = super::conn::open(&path, false).unwrap();
     conn.execute(
-        "INSERT INTO accounts (name, balance, created_at) VALUES ('a', 1000, 1)",
+        "INSERT INTO accounts (name, balance, created_at) VALUES ('a', 10000000, 1)",
         [],
     )
     .unwrap();

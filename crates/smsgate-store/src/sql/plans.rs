@@ -1,0 +1,311 @@
+//! SQL for rate plans, accounts' own prices and connectors' cost prices.
+
+use async_trait::async_trait;
+use smsgate_core::{AccountId, Amount, PlanId, Price, Timestamp};
+
+use super::accounts::require_account;
+use super::{Backend, Db, Rec, SqlStore, args};
+use crate::{ConnectorCost, PlanUse, PriceStore, PricingSnapshot, RatePlan, Result, StoreError};
+
+const PLAN_COLUMNS: &str = "id, name, owner_id, is_default, created_at, \
+     (SELECT count(*) FROM accounts WHERE accounts.plan_id = rate_plans.id)";
+
+fn plan_row(r: &Rec<'_>) -> Result<RatePlan> {
+    Ok(RatePlan {
+        id: PlanId(r.get(0)?),
+        name: r.get(1)?,
+        owner: r.get::<Option<i64>>(2)?.map(AccountId),
+        is_default: r.get(3)?,
+        created_at: Timestamp(r.get(4)?),
+        prices: Vec::new(),
+        accounts: r.get::<i64>(5)?.try_into().unwrap_or(0),
+    })
+}
+
+fn price_row(r: &Rec<'_>, at: usize) -> Result<Price> {
+    Ok(Price {
+        route_class: r.get(at)?,
+        prefix: r.get(at + 1)?,
+        per_segment: Amount::from_minor(r.get(at + 2)?),
+    })
+}
+
+fn plan_prices(conn: &impl Db, plan: PlanId) -> Result<Vec<Price>> {
+    conn.all(
+        "SELECT route_class, prefix, price FROM plan_prices WHERE plan_id = ?1
+         ORDER BY route_class, prefix",
+        args![plan.0],
+        |r| price_row(r, 0),
+    )
+}
+
+pub(crate) fn plan(conn: &impl Db, id: PlanId) -> Result<Option<RatePlan>> {
+    let sql = format!("SELECT {PLAN_COLUMNS} FROM rate_plans WHERE id = ?1");
+    let Some(mut plan) = conn.one(&sql, args![id.0], plan_row)? else {
+        return Ok(None);
+    };
+    plan.prices = plan_prices(conn, id)?;
+    Ok(Some(plan))
+}
+
+pub(crate) fn plans(conn: &impl Db, owner: Option<AccountId>) -> Result<Vec<RatePlan>> {
+    let sql = format!(
+        "SELECT {PLAN_COLUMNS} FROM rate_plans WHERE COALESCE(owner_id, 0) = ?1 ORDER BY id"
+    );
+    let mut plans = conn.all(&sql, args![owner.map_or(0, |o| o.0)], plan_row)?;
+    for p in &mut plans {
+        p.prices = plan_prices(conn, p.id)?;
+    }
+    Ok(plans)
+}
+
+fn require_plan(conn: &impl Db, id: PlanId) -> Result<RatePlan> {
+    plan(conn, id)?.ok_or(StoreError::NoSuchPlan(id))
+}
+
+pub(crate) fn create_plan(
+    conn: &impl Db,
+    name: &str,
+    owner: Option<AccountId>,
+    now: Timestamp,
+) -> Result<RatePlan> {
+    if let Some(o) = owner {
+        require_account(conn, o)?;
+    }
+    let inserted = conn.insert_id(
+        "INSERT INTO rate_plans (name, owner_id, created_at) VALUES (?1, ?2, ?3)",
+        args![name, owner.map(|o| o.0), now.0],
+    );
+    let id = match inserted {
+        Err(e) if e.is_unique_violation() => return Err(StoreError::PlanNameTaken(name.into())),
+        other => PlanId(other?),
+    };
+    require_plan(conn, id)
+}
+
+pub(crate) fn delete_plan(conn: &impl Db, id: PlanId) -> Result<()> {
+    let plan = require_plan(conn, id)?;
+    if plan.is_default {
+        return Err(StoreError::PlanInUse {
+            plan: id,
+            why: PlanUse::Default,
+        });
+    }
+    if plan.accounts > 0 {
+        return Err(StoreError::PlanInUse {
+            plan: id,
+            why: PlanUse::Accounts(plan.accounts),
+        });
+    }
+    conn.exec("DELETE FROM plan_prices WHERE plan_id = ?1", args![id.0])?;
+    conn.exec("DELETE FROM rate_plans WHERE id = ?1", args![id.0])?;
+    Ok(())
+}
+
+pub(crate) fn set_default_plan(conn: &impl Db, id: PlanId) -> Result<()> {
+    match plan(conn, id)? {
+        Some(p) if p.owner.is_none() => {}
+        // A reseller's plan prices its own sub-accounts only.
+        _ => return Err(StoreError::NoSuchPlan(id)),
+    }
+    conn.exec(
+        "UPDATE rate_plans SET is_default = ?1 WHERE is_default AND id <> ?2",
+        args![false, id.0],
+    )?;
+    conn.exec(
+        "UPDATE rate_plans SET is_default = ?1 WHERE id = ?2",
+        args![true, id.0],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn set_plan_price(conn: &impl Db, plan: PlanId, p: Price) -> Result<()> {
+    require_plan(conn, plan)?;
+    conn.exec(
+        "INSERT INTO plan_prices (plan_id, route_class, prefix, price) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (plan_id, route_class, prefix) DO UPDATE SET price = excluded.price",
+        args![plan.0, p.route_class, p.prefix, p.per_segment.minor()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_plan_price(
+    conn: &impl Db,
+    plan: PlanId,
+    class: &str,
+    prefix: &str,
+) -> Result<bool> {
+    Ok(conn.exec(
+        "DELETE FROM plan_prices WHERE plan_id = ?1 AND route_class = ?2 AND prefix = ?3",
+        args![plan.0, class, prefix],
+    )? > 0)
+}
+
+pub(crate) fn account_prices(conn: &impl Db, account: AccountId) -> Result<Vec<Price>> {
+    conn.all(
+        "SELECT route_class, prefix, price FROM account_prices WHERE account_id = ?1
+         ORDER BY route_class, prefix",
+        args![account.0],
+        |r| price_row(r, 0),
+    )
+}
+
+pub(crate) fn set_account_price(conn: &impl Db, account: AccountId, p: Price) -> Result<()> {
+    require_account(conn, account)?;
+    conn.exec(
+        "INSERT INTO account_prices (account_id, route_class, prefix, price) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (account_id, route_class, prefix) DO UPDATE SET price = excluded.price",
+        args![account.0, p.route_class, p.prefix, p.per_segment.minor()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_account_price(
+    conn: &impl Db,
+    account: AccountId,
+    class: &str,
+    prefix: &str,
+) -> Result<bool> {
+    Ok(conn.exec(
+        "DELETE FROM account_prices WHERE account_id = ?1 AND route_class = ?2 AND prefix = ?3",
+        args![account.0, class, prefix],
+    )? > 0)
+}
+
+pub(crate) fn set_connector_cost(conn: &impl Db, c: ConnectorCost) -> Result<()> {
+    conn.exec(
+        "INSERT INTO connector_costs (connector, prefix, cost) VALUES (?1, ?2, ?3)
+         ON CONFLICT (connector, prefix) DO UPDATE SET cost = excluded.cost",
+        args![c.connector, c.prefix, c.per_segment.minor()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_connector_cost(conn: &impl Db, connector: &str, prefix: &str) -> Result<bool> {
+    Ok(conn.exec(
+        "DELETE FROM connector_costs WHERE connector = ?1 AND prefix = ?2",
+        args![connector, prefix],
+    )? > 0)
+}
+
+/// Rows `(owner, price)` grouped by owner, in the order read.
+fn grouped<K: PartialEq>(rows: Vec<(K, Price)>) -> Vec<(K, Vec<Price>)> {
+    let mut out: Vec<(K, Vec<Price>)> = Vec::new();
+    for (k, p) in rows {
+        match out.last_mut() {
+            Some((last, prices)) if *last == k => prices.push(p),
+            _ => out.push((k, vec![p])),
+        }
+    }
+    out
+}
+
+pub(crate) fn pricing(conn: &impl Db) -> Result<PricingSnapshot> {
+    let mut plans = grouped(conn.all(
+        "SELECT plan_id, route_class, prefix, price FROM plan_prices ORDER BY plan_id, route_class, prefix",
+        args![],
+        |r| Ok((PlanId(r.get(0)?), price_row(r, 1)?)),
+    )?);
+    // Plans without prices are plans too (everything at the default price).
+    let ids = conn.all("SELECT id FROM rate_plans ORDER BY id", args![], |r| {
+        Ok(PlanId(r.get(0)?))
+    })?;
+    for id in ids {
+        if !plans.iter().any(|(p, _)| *p == id) {
+            plans.push((id, Vec::new()));
+        }
+    }
+    let default = conn.one("SELECT id FROM rate_plans WHERE is_default", args![], |r| {
+        Ok(PlanId(r.get(0)?))
+    })?;
+    let own = grouped(conn.all(
+        "SELECT account_id, route_class, prefix, price FROM account_prices ORDER BY account_id, route_class, prefix",
+        args![],
+        |r| Ok((AccountId(r.get(0)?), price_row(r, 1)?)),
+    )?);
+    let costs = conn.all(
+        "SELECT connector, prefix, cost FROM connector_costs ORDER BY connector, prefix",
+        args![],
+        |r| {
+            Ok(ConnectorCost {
+                connector: r.get(0)?,
+                prefix: r.get(1)?,
+                per_segment: Amount::from_minor(r.get(2)?),
+            })
+        },
+    )?;
+    Ok(PricingSnapshot {
+        plans,
+        default,
+        own,
+        costs,
+    })
+}
+
+// --- this file's part of the store port ------------------------------------------
+
+#[async_trait]
+impl<B: Backend> PriceStore for SqlStore<B> {
+    async fn create_plan(
+        &self,
+        name: &str,
+        owner: Option<AccountId>,
+        now: Timestamp,
+    ) -> Result<RatePlan> {
+        let name = name.to_string();
+        self.write(move |c| create_plan(c, &name, owner, now)).await
+    }
+    async fn plans(&self, owner: Option<AccountId>) -> Result<Vec<RatePlan>> {
+        self.read(move |c| plans(c, owner)).await
+    }
+    async fn plan(&self, id: PlanId) -> Result<Option<RatePlan>> {
+        self.read(move |c| plan(c, id)).await
+    }
+    async fn delete_plan(&self, id: PlanId) -> Result<()> {
+        self.write(move |c| delete_plan(c, id)).await
+    }
+    async fn set_default_plan(&self, id: PlanId) -> Result<()> {
+        self.write(move |c| set_default_plan(c, id)).await
+    }
+    async fn set_plan_price(&self, plan: PlanId, price: Price) -> Result<()> {
+        self.write(move |c| set_plan_price(c, plan, price)).await
+    }
+    async fn delete_plan_price(
+        &self,
+        plan: PlanId,
+        route_class: &str,
+        prefix: &str,
+    ) -> Result<bool> {
+        let (class, prefix) = (route_class.to_string(), prefix.to_string());
+        self.write(move |c| delete_plan_price(c, plan, &class, &prefix))
+            .await
+    }
+    async fn account_prices(&self, account: AccountId) -> Result<Vec<Price>> {
+        self.read(move |c| account_prices(c, account)).await
+    }
+    async fn set_account_price(&self, account: AccountId, price: Price) -> Result<()> {
+        self.write(move |c| set_account_price(c, account, price))
+            .await
+    }
+    async fn delete_account_price(
+        &self,
+        account: AccountId,
+        route_class: &str,
+        prefix: &str,
+    ) -> Result<bool> {
+        let (class, prefix) = (route_class.to_string(), prefix.to_string());
+        self.write(move |c| delete_account_price(c, account, &class, &prefix))
+            .await
+    }
+    async fn set_connector_cost(&self, cost: ConnectorCost) -> Result<()> {
+        self.write(move |c| set_connector_cost(c, cost)).await
+    }
+    async fn delete_connector_cost(&self, connector: &str, prefix: &str) -> Result<bool> {
+        let (connector, prefix) = (connector.to_string(), prefix.to_string());
+        self.write(move |c| delete_connector_cost(c, &connector, &prefix))
+            .await
+    }
+    async fn pricing(&self) -> Result<PricingSnapshot> {
+        self.read(pricing).await
+    }
+}
