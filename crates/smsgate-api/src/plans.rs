@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 use smsgate_core::{Amount, PlanId, Price};
-use smsgate_engine::records::{ConnectorCost, RatePlan};
+use smsgate_engine::records::{ConnectorCost, PriceList, RatePlan};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -162,6 +162,43 @@ pub async fn make_default(
     Ok(Json(state.engine.rate_plan(id).await?.into()))
 }
 
+/// Sets a price in `list` as given; answers it back.
+async fn put_price(
+    state: &AppState,
+    list: PriceList,
+    p: PriceView,
+) -> Result<Json<PriceView>, Problem> {
+    state.engine.set_list_price(list, price(p.clone())).await?;
+    Ok(Json(p))
+}
+
+/// Removes the price the query names from `list`: 204, or 404 when there
+/// was none.
+async fn remove_price(
+    state: &AppState,
+    list: PriceList,
+    query: Result<Query<PriceKey>, axum::extract::rejection::QueryRejection>,
+) -> Result<StatusCode, Problem> {
+    let Query(k) = query.map_err(|e| Problem::invalid_field("query", e.body_text()))?;
+    if let PriceList::Plan(id) = list {
+        state.engine.rate_plan(id).await?;
+    }
+    if state
+        .engine
+        .delete_list_price(list, &k.route_class, &k.prefix)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Problem::not_found(format!(
+            "no price for route class {:?} and prefix {:?}",
+            k.route_class, k.prefix
+        )))
+    }
+}
+
+type PriceQuery = Result<Query<PriceKey>, axum::extract::rejection::QueryRejection>;
+
 /// Set a plan's price per segment for a route class and destination
 /// prefix (the longest prefix wins).
 #[utoipa::path(put, path = "/admin/v1/plans/{id}/prices", tag = "admin", params(("id" = i64, Path)),
@@ -174,27 +211,7 @@ pub async fn set_plan_price(
     Path(id): Path<String>,
     body: JsonBody<PriceView, SMALL>,
 ) -> Result<Json<PriceView>, Problem> {
-    let p = body.value;
-    state
-        .engine
-        .set_plan_price(plan_id(&id)?, price(p.clone()))
-        .await?;
-    Ok(Json(p))
-}
-
-fn price_key(
-    query: Result<Query<PriceKey>, axum::extract::rejection::QueryRejection>,
-) -> Result<PriceKey, Problem> {
-    query
-        .map(|Query(k)| k)
-        .map_err(|e| Problem::invalid_field("query", e.body_text()))
-}
-
-fn no_price(k: &PriceKey) -> Problem {
-    Problem::not_found(format!(
-        "no price for route class {:?} and prefix {:?}",
-        k.route_class, k.prefix
-    ))
+    put_price(&state, PriceList::Plan(plan_id(&id)?), body.value).await
 }
 
 #[utoipa::path(delete, path = "/admin/v1/plans/{id}/prices", tag = "admin",
@@ -204,20 +221,9 @@ pub async fn delete_plan_price(
     State(state): State<AppState>,
     _: Admin,
     Path(id): Path<String>,
-    query: Result<Query<PriceKey>, axum::extract::rejection::QueryRejection>,
+    query: PriceQuery,
 ) -> Result<StatusCode, Problem> {
-    let k = price_key(query)?;
-    let id = plan_id(&id)?;
-    state.engine.rate_plan(id).await?;
-    if state
-        .engine
-        .delete_plan_price(id, &k.route_class, &k.prefix)
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(no_price(&k))
-    }
+    remove_price(&state, PriceList::Plan(plan_id(&id)?), query).await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -236,8 +242,9 @@ pub async fn account_prices(
 ) -> Result<Json<AccountPriceList>, Problem> {
     let id = account_id(&id)?;
     state.engine.admin().account(id).await?;
+    let prices = state.engine.list_prices(PriceList::Account(id)).await?;
     Ok(Json(AccountPriceList {
-        data: price_views(state.engine.account_prices(id).await?),
+        data: price_views(prices),
     }))
 }
 
@@ -253,12 +260,7 @@ pub async fn set_account_price(
     Path(id): Path<String>,
     body: JsonBody<PriceView, SMALL>,
 ) -> Result<Json<PriceView>, Problem> {
-    let p = body.value;
-    state
-        .engine
-        .set_account_price(account_id(&id)?, price(p.clone()))
-        .await?;
-    Ok(Json(p))
+    put_price(&state, PriceList::Account(account_id(&id)?), body.value).await
 }
 
 #[utoipa::path(delete, path = "/admin/v1/accounts/{id}/prices", tag = "admin",
@@ -268,19 +270,9 @@ pub async fn delete_account_price(
     State(state): State<AppState>,
     _: Admin,
     Path(id): Path<String>,
-    query: Result<Query<PriceKey>, axum::extract::rejection::QueryRejection>,
+    query: PriceQuery,
 ) -> Result<StatusCode, Problem> {
-    let k = price_key(query)?;
-    let id = account_id(&id)?;
-    if state
-        .engine
-        .delete_account_price(id, &k.route_class, &k.prefix)
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(no_price(&k))
-    }
+    remove_price(&state, PriceList::Account(account_id(&id)?), query).await
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -1499,7 +1499,7 @@ pub mod records {
         Acceptance, AcceptedMessage, Account, AccountPatch, ApiKeyInfo, BatchSummary, Campaign,
         ConnectorCost, ConnectorLease, DeliveryRecord, Idempotency, InboundRecord,
         KeywordAssignment, LedgerEntry, MessageDetail, MessageFilter, MessageRecord, NewBatch,
-        NodeId, NodeRecord, NumberAssignment, PartRecord, RatePlan, Replay, SenderRecord,
-        Suppression, TemplateRecord, TransitionRecord, WebhookEndpoint,
+        NodeId, NodeRecord, NumberAssignment, PartRecord, PriceList, RatePlan, Replay,
+        SenderRecord, Suppression, TemplateRecord, TransitionRecord, WebhookEndpoint,
     };
 }

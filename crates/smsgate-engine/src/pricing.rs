@@ -8,7 +8,7 @@ use std::sync::Arc;
 use smsgate_core::credits::STANDARD_ROUTE;
 use smsgate_core::send::{Field, FieldErrorKind};
 use smsgate_core::{AccountId, AccountPrices, Amount, PlanId, Price, PriceTable, Pricing};
-use smsgate_store::{Change, ConnectorCost, PricingSnapshot, RatePlan, StoreError};
+use smsgate_store::{Change, ConnectorCost, PriceList, PricingSnapshot, RatePlan, StoreError};
 
 use crate::{Caller, Engine, EngineError};
 
@@ -145,17 +145,18 @@ impl Engine {
     /// The default plan's prices.
     pub async fn default_prices(&self) -> Result<Vec<Price>, EngineError> {
         let id = self.default_plan().await?;
-        Ok(self.rate_plan(id).await?.prices)
+        self.list_prices(PriceList::Plan(id)).await
     }
 
     pub async fn set_price(&self, price: Price) -> Result<(), EngineError> {
         let id = self.default_plan().await?;
-        self.set_plan_price(id, price).await
+        self.set_list_price(PriceList::Plan(id), price).await
     }
 
     pub async fn delete_price(&self, route_class: &str, prefix: &str) -> Result<bool, EngineError> {
         let id = self.default_plan().await?;
-        self.delete_plan_price(id, route_class, prefix).await
+        self.delete_list_price(PriceList::Plan(id), route_class, prefix)
+            .await
     }
 
     // --- rate plans ------------------------------------------------------------------
@@ -209,61 +210,37 @@ impl Engine {
         self.prices_changed().await
     }
 
-    pub async fn set_plan_price(&self, plan: PlanId, price: Price) -> Result<(), EngineError> {
+    // --- prices of a plan or of one account ----------------------------------------
+
+    /// A plan's prices or an account's own.
+    pub async fn list_prices(&self, list: PriceList) -> Result<Vec<Price>, EngineError> {
+        if let PriceList::Plan(id) = list {
+            self.rate_plan(id).await?;
+        }
+        Ok(self.inner.store.prices(list).await?)
+    }
+
+    pub async fn set_list_price(&self, list: PriceList, price: Price) -> Result<(), EngineError> {
         check_price(&price)?;
         self.inner
             .store
-            .set_plan_price(plan, price)
+            .set_price(list, price)
             .await
             .map_err(refused)?;
         self.prices_changed().await
     }
 
-    pub async fn delete_plan_price(
+    /// Whether there was such a price to remove.
+    pub async fn delete_list_price(
         &self,
-        plan: PlanId,
+        list: PriceList,
         route_class: &str,
         prefix: &str,
     ) -> Result<bool, EngineError> {
         let deleted = self
             .inner
             .store
-            .delete_plan_price(plan, route_class, prefix)
-            .await?;
-        self.prices_changed().await?;
-        Ok(deleted)
-    }
-
-    // --- an account's own prices -----------------------------------------------------
-
-    pub async fn account_prices(&self, account: AccountId) -> Result<Vec<Price>, EngineError> {
-        Ok(self.inner.store.account_prices(account).await?)
-    }
-
-    pub async fn set_account_price(
-        &self,
-        account: AccountId,
-        price: Price,
-    ) -> Result<(), EngineError> {
-        check_price(&price)?;
-        self.inner
-            .store
-            .set_account_price(account, price)
-            .await
-            .map_err(refused)?;
-        self.prices_changed().await
-    }
-
-    pub async fn delete_account_price(
-        &self,
-        account: AccountId,
-        route_class: &str,
-        prefix: &str,
-    ) -> Result<bool, EngineError> {
-        let deleted = self
-            .inner
-            .store
-            .delete_account_price(account, route_class, prefix)
+            .delete_price(list, route_class, prefix)
             .await?;
         self.prices_changed().await?;
         Ok(deleted)

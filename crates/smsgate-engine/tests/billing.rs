@@ -6,7 +6,7 @@ mod common;
 
 use smsgate_core::{Amount, Price, Status};
 use smsgate_engine::EngineConfig;
-use smsgate_engine::records::ConnectorCost;
+use smsgate_engine::records::{ConnectorCost, PriceList};
 use smsgate_store::AccountPatch;
 
 /// A message sent through a connector records its cost there for its
@@ -29,8 +29,8 @@ async fn every_sent_message_records_its_price_and_its_carrier_cost() {
     }
     let plan = f.engine.create_plan("gold", None).await.unwrap();
     f.engine
-        .set_plan_price(
-            plan.id,
+        .set_list_price(
+            PriceList::Plan(plan.id),
             Price {
                 route_class: "standard".into(),
                 prefix: "".into(),

@@ -196,21 +196,14 @@ pub trait PriceStore: Send + Sync + 'static {
     async fn delete_plan(&self, id: PlanId) -> Result<()>;
     /// One of the operator's plans becomes the default.
     async fn set_default_plan(&self, id: PlanId) -> Result<()>;
-    async fn set_plan_price(&self, plan: PlanId, price: Price) -> Result<()>;
-    async fn delete_plan_price(
-        &self,
-        plan: PlanId,
-        route_class: &str,
-        prefix: &str,
-    ) -> Result<bool>;
-    async fn account_prices(&self, account: AccountId) -> Result<Vec<Price>>;
-    async fn set_account_price(&self, account: AccountId, price: Price) -> Result<()>;
-    async fn delete_account_price(
-        &self,
-        account: AccountId,
-        route_class: &str,
-        prefix: &str,
-    ) -> Result<bool>;
+    /// A plan's prices, or an account's own. Plans have theirs in
+    /// [`RatePlan::prices`].
+    async fn prices(&self, list: PriceList) -> Result<Vec<Price>>;
+    /// Sets (or replaces) the price of a route class and prefix in a
+    /// list; `NoSuchPlan` / `NoSuchAccount` when the list's owner is not
+    /// there.
+    async fn set_price(&self, list: PriceList, price: Price) -> Result<()>;
+    async fn delete_price(&self, list: PriceList, route_class: &str, prefix: &str) -> Result<bool>;
     async fn set_connector_cost(&self, cost: ConnectorCost) -> Result<()>;
     async fn delete_connector_cost(&self, connector: &str, prefix: &str) -> Result<bool>;
     /// Every price list in force.

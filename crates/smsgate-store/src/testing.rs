@@ -2299,20 +2299,20 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
     ));
 
     store
-        .set_plan_price(gold.id, price("standard", "31", 350))
+        .set_price(PriceList::Plan(gold.id), price("standard", "31", 350))
         .await
         .unwrap();
     store
-        .set_plan_price(gold.id, price("standard", "31", 300))
+        .set_price(PriceList::Plan(gold.id), price("standard", "31", 300))
         .await
         .unwrap();
     store
-        .set_plan_price(gold.id, price("N", "", 500))
+        .set_price(PriceList::Plan(gold.id), price("N", "", 500))
         .await
         .unwrap();
     assert!(matches!(
         store
-            .set_plan_price(PlanId(999), price("standard", "", 1))
+            .set_price(PriceList::Plan(PlanId(999)), price("standard", "", 1))
             .await,
         Err(StoreError::NoSuchPlan(_))
     ));
@@ -2359,12 +2359,12 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
         })
     ));
     store
-        .set_account_price(a, price("standard", "", 100))
+        .set_price(PriceList::Account(a), price("standard", "", 100))
         .await
         .unwrap();
     assert!(matches!(
         store
-            .set_account_price(AccountId(999), price("standard", "", 1))
+            .set_price(PriceList::Account(AccountId(999)), price("standard", "", 1))
             .await,
         Err(StoreError::NoSuchAccount(_))
     ));
@@ -2391,9 +2391,24 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
     store.delete_plan(default).await.unwrap();
     assert!(store.plan(default).await.unwrap().is_none());
 
-    assert!(store.delete_plan_price(gold.id, "N", "").await.unwrap());
-    assert!(!store.delete_plan_price(gold.id, "N", "").await.unwrap());
-    assert!(store.delete_account_price(a, "standard", "").await.unwrap());
+    assert!(
+        store
+            .delete_price(PriceList::Plan(gold.id), "N", "")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_price(PriceList::Plan(gold.id), "N", "")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .delete_price(PriceList::Account(a), "standard", "")
+            .await
+            .unwrap()
+    );
     store
         .set_connector_cost(ConnectorCost {
             connector: "carrier-a".into(),

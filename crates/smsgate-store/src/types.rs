@@ -67,6 +67,13 @@ pub struct RatePlan {
     pub accounts: u64,
 }
 
+/// A list of prices one can set: a rate plan's, or one account's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceList {
+    Plan(PlanId),
+    Account(AccountId),
+}
+
 /// What a connector's carrier charges per segment to a destination
 /// prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -5,7 +5,9 @@ use smsgate_core::{AccountId, Amount, PlanId, Price, Timestamp};
 
 use super::accounts::require_account;
 use super::{Backend, Db, Rec, SqlStore, args};
-use crate::{ConnectorCost, PlanUse, PriceStore, PricingSnapshot, RatePlan, Result, StoreError};
+use crate::{
+    ConnectorCost, PlanUse, PriceList, PriceStore, PricingSnapshot, RatePlan, Result, StoreError,
+};
 
 const PLAN_COLUMNS: &str = "id, name, owner_id, is_default, created_at, \
      (SELECT count(*) FROM accounts WHERE accounts.plan_id = rate_plans.id)";
@@ -30,21 +32,12 @@ fn price_row(r: &Rec<'_>, at: usize) -> Result<Price> {
     })
 }
 
-fn plan_prices(conn: &impl Db, plan: PlanId) -> Result<Vec<Price>> {
-    conn.all(
-        "SELECT route_class, prefix, price FROM plan_prices WHERE plan_id = ?1
-         ORDER BY route_class, prefix",
-        args![plan.0],
-        |r| price_row(r, 0),
-    )
-}
-
 pub(crate) fn plan(conn: &impl Db, id: PlanId) -> Result<Option<RatePlan>> {
     let sql = format!("SELECT {PLAN_COLUMNS} FROM rate_plans WHERE id = ?1");
     let Some(mut plan) = conn.one(&sql, args![id.0], plan_row)? else {
         return Ok(None);
     };
-    plan.prices = plan_prices(conn, id)?;
+    plan.prices = prices(conn, PriceList::Plan(id))?;
     Ok(Some(plan))
 }
 
@@ -54,7 +47,7 @@ pub(crate) fn plans(conn: &impl Db, owner: Option<AccountId>) -> Result<Vec<Rate
     );
     let mut plans = conn.all(&sql, args![owner.map_or(0, |o| o.0)], plan_row)?;
     for p in &mut plans {
-        p.prices = plan_prices(conn, p.id)?;
+        p.prices = prices(conn, PriceList::Plan(p.id))?;
     }
     Ok(plans)
 }
@@ -119,56 +112,52 @@ pub(crate) fn set_default_plan(conn: &impl Db, id: PlanId) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn set_plan_price(conn: &impl Db, plan: PlanId, p: Price) -> Result<()> {
-    require_plan(conn, plan)?;
-    conn.exec(
-        "INSERT INTO plan_prices (plan_id, route_class, prefix, price) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (plan_id, route_class, prefix) DO UPDATE SET price = excluded.price",
-        args![plan.0, p.route_class, p.prefix, p.per_segment.minor()],
-    )?;
-    Ok(())
+/// The table of a list's prices and the column of its owner's id.
+fn table(list: PriceList) -> (&'static str, &'static str, i64) {
+    match list {
+        PriceList::Plan(p) => ("plan_prices", "plan_id", p.0),
+        PriceList::Account(a) => ("account_prices", "account_id", a.0),
+    }
 }
 
-pub(crate) fn delete_plan_price(
-    conn: &impl Db,
-    plan: PlanId,
-    class: &str,
-    prefix: &str,
-) -> Result<bool> {
-    Ok(conn.exec(
-        "DELETE FROM plan_prices WHERE plan_id = ?1 AND route_class = ?2 AND prefix = ?3",
-        args![plan.0, class, prefix],
-    )? > 0)
-}
-
-pub(crate) fn account_prices(conn: &impl Db, account: AccountId) -> Result<Vec<Price>> {
+pub(crate) fn prices(conn: &impl Db, list: PriceList) -> Result<Vec<Price>> {
+    let (table, owner, id) = table(list);
     conn.all(
-        "SELECT route_class, prefix, price FROM account_prices WHERE account_id = ?1
-         ORDER BY route_class, prefix",
-        args![account.0],
+        &format!(
+            "SELECT route_class, prefix, price FROM {table} WHERE {owner} = ?1
+             ORDER BY route_class, prefix"
+        ),
+        args![id],
         |r| price_row(r, 0),
     )
 }
 
-pub(crate) fn set_account_price(conn: &impl Db, account: AccountId, p: Price) -> Result<()> {
-    require_account(conn, account)?;
+pub(crate) fn set_price(conn: &impl Db, list: PriceList, p: Price) -> Result<()> {
+    match list {
+        PriceList::Plan(plan) => drop(require_plan(conn, plan)?),
+        PriceList::Account(account) => require_account(conn, account)?,
+    }
+    let (table, owner, id) = table(list);
     conn.exec(
-        "INSERT INTO account_prices (account_id, route_class, prefix, price) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (account_id, route_class, prefix) DO UPDATE SET price = excluded.price",
-        args![account.0, p.route_class, p.prefix, p.per_segment.minor()],
+        &format!(
+            "INSERT INTO {table} ({owner}, route_class, prefix, price) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT ({owner}, route_class, prefix) DO UPDATE SET price = excluded.price"
+        ),
+        args![id, p.route_class, p.prefix, p.per_segment.minor()],
     )?;
     Ok(())
 }
 
-pub(crate) fn delete_account_price(
+pub(crate) fn delete_price(
     conn: &impl Db,
-    account: AccountId,
+    list: PriceList,
     class: &str,
     prefix: &str,
 ) -> Result<bool> {
+    let (table, owner, id) = table(list);
     Ok(conn.exec(
-        "DELETE FROM account_prices WHERE account_id = ?1 AND route_class = ?2 AND prefix = ?3",
-        args![account.0, class, prefix],
+        &format!("DELETE FROM {table} WHERE {owner} = ?1 AND route_class = ?2 AND prefix = ?3"),
+        args![id, class, prefix],
     )? > 0)
 }
 
@@ -267,34 +256,15 @@ impl<B: Backend> PriceStore for SqlStore<B> {
     async fn set_default_plan(&self, id: PlanId) -> Result<()> {
         self.write(move |c| set_default_plan(c, id)).await
     }
-    async fn set_plan_price(&self, plan: PlanId, price: Price) -> Result<()> {
-        self.write(move |c| set_plan_price(c, plan, price)).await
+    async fn prices(&self, list: PriceList) -> Result<Vec<Price>> {
+        self.read(move |c| prices(c, list)).await
     }
-    async fn delete_plan_price(
-        &self,
-        plan: PlanId,
-        route_class: &str,
-        prefix: &str,
-    ) -> Result<bool> {
+    async fn set_price(&self, list: PriceList, price: Price) -> Result<()> {
+        self.write(move |c| set_price(c, list, price)).await
+    }
+    async fn delete_price(&self, list: PriceList, route_class: &str, prefix: &str) -> Result<bool> {
         let (class, prefix) = (route_class.to_string(), prefix.to_string());
-        self.write(move |c| delete_plan_price(c, plan, &class, &prefix))
-            .await
-    }
-    async fn account_prices(&self, account: AccountId) -> Result<Vec<Price>> {
-        self.read(move |c| account_prices(c, account)).await
-    }
-    async fn set_account_price(&self, account: AccountId, price: Price) -> Result<()> {
-        self.write(move |c| set_account_price(c, account, price))
-            .await
-    }
-    async fn delete_account_price(
-        &self,
-        account: AccountId,
-        route_class: &str,
-        prefix: &str,
-    ) -> Result<bool> {
-        let (class, prefix) = (route_class.to_string(), prefix.to_string());
-        self.write(move |c| delete_account_price(c, account, &class, &prefix))
+        self.write(move |c| delete_price(c, list, &class, &prefix))
             .await
     }
     async fn set_connector_cost(&self, cost: ConnectorCost) -> Result<()> {
