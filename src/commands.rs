@@ -247,6 +247,7 @@ pub async fn accounts(
                     password,
                     default_country,
                     max_parts: None,
+                    parent: None,
                 })
                 .await?;
             let mut v = account_json(&account);

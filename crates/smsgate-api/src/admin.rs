@@ -8,7 +8,7 @@ use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
 use smsgate_core::{AccountId, Amount, KeyId, Price, credits::STANDARD_ROUTE};
 use smsgate_engine::AccountRequest;
-use smsgate_engine::records::{Account, ApiKeyInfo, LedgerEntry};
+use smsgate_engine::records::{Account, ApiKeyInfo};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -135,6 +135,9 @@ pub struct CreateAccount {
     pub default_country: Option<String>,
     /// Most parts per message (default 10).
     pub max_parts: Option<u32>,
+    /// The account that owns it (a reseller's customer): it pays its
+    /// parent's prices until given a plan.
+    pub parent: Option<i64>,
 }
 
 /// Create an account and its first API key.
@@ -155,6 +158,7 @@ pub async fn create_account(
             password: b.password,
             default_country: b.default_country,
             max_parts: b.max_parts,
+            parent: b.parent.map(AccountId),
         })
         .await?;
     let mut view = AccountView::from(&account);
@@ -506,56 +510,21 @@ pub async fn adjust_credits(
     }))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LedgerView {
-    pub id: i64,
-    #[schema(value_type = String, example = "0.0350")]
-    pub amount: Amount,
-    #[schema(example = "debit")]
-    pub kind: String,
-    pub message_id: Option<String>,
-    pub batch_id: Option<String>,
-    pub note: Option<String>,
-    pub created_at: String,
-    /// The category's balance it moved (accounts with split balances).
-    pub category: Option<String>,
-}
-
-impl From<&LedgerEntry> for LedgerView {
-    fn from(e: &LedgerEntry) -> Self {
-        LedgerView {
-            id: e.id,
-            amount: e.amount,
-            kind: e.kind.clone(),
-            message_id: e.message_id.map(|m| m.to_string()),
-            batch_id: e.batch_id.map(|b| b.to_string()),
-            note: e.note.clone(),
-            category: e.category.map(|c| c.as_str().to_string()),
-            created_at: e.created_at.to_rfc3339(),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LedgerPage {
-    pub data: Vec<LedgerView>,
-}
-
-/// The newest ledger entries of an account (at most 500).
+/// An account's ledger entries, newest first, with cursor pages.
 #[utoipa::path(get, path = "/admin/v1/accounts/{id}/ledger", tag = "admin",
-    params(("id" = i64, Path)), responses((status = 200, body = LedgerPage), (status = 404, body = Problem)),
+    params(("id" = i64, Path), crate::ledger::LedgerQuery),
+    responses((status = 200, body = crate::ledger::LedgerPage), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("admin_token" = [])))]
 pub async fn ledger(
     State(state): State<AppState>,
     _: Admin,
     Path(id): Path<String>,
-) -> Result<Json<LedgerPage>, Problem> {
+    query: crate::ledger::Query,
+) -> Result<Json<crate::ledger::LedgerPage>, Problem> {
     let id = account_id(&id)?;
     load(&state, id).await?;
-    let entries = state.engine.admin().ledger(id, 500).await?;
-    Ok(Json(LedgerPage {
-        data: entries.iter().map(LedgerView::from).collect(),
-    }))
+    let admin = state.engine.admin();
+    crate::ledger::page(query, |filter| admin.ledger(id, filter)).await
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -11,6 +11,7 @@ pub mod connectors;
 pub mod dialects;
 mod docs;
 pub mod extract;
+pub mod ledger;
 pub mod numbers;
 pub mod openapi;
 pub mod plans;
@@ -208,6 +209,10 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         plans::create_plan, plans::list_plans, plans::get_plan, plans::delete_plan, plans::make_default,
         plans::set_plan_price, plans::delete_plan_price, plans::account_prices, plans::set_account_price,
         plans::delete_account_price, plans::list_costs, plans::set_cost, plans::delete_cost,
+        v1::subaccounts::create_subaccount, v1::subaccounts::list_subaccounts, v1::subaccounts::get_subaccount,
+        v1::subaccounts::change_subaccount, v1::subaccounts::transfer, v1::subaccounts::create_own_plan,
+        v1::subaccounts::list_own_plans, v1::subaccounts::set_own_plan_price, v1::subaccounts::delete_own_plan_price,
+        ledger::own_ledger, ledger::subaccount_ledger,
         connectors::list_connectors, connectors::get_routing, connectors::set_routing,
         connectors::cluster,
         numbers::assign_number, numbers::list_numbers, numbers::unassign_number,
@@ -230,6 +235,7 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         (name = "messages", description = "Send and follow messages"),
         (name = "batches", description = "Personalised bulk sends"),
         (name = "account", description = "The caller's account"),
+        (name = "sub-accounts", description = "A reseller's own customers, funded from its balance and priced by its own plans"),
         (name = "admin", description = "Operator endpoints (admin token)"),
         (name = "opt-out", description = "Suppression list and opt-out keywords"),
         (name = "senders and templates", description = "Sender IDs and content templates, approved by the operator"),

@@ -59,7 +59,7 @@ fn price_views(prices: Vec<Price>) -> Vec<PriceView> {
         .collect()
 }
 
-fn price(p: PriceView) -> Price {
+pub(crate) fn price(p: PriceView) -> Price {
     Price {
         route_class: p.route_class,
         prefix: p.prefix,

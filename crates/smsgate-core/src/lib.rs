@@ -27,7 +27,7 @@ pub mod timestamp;
 pub mod zone;
 
 pub use amount::Amount;
-pub use credits::{AccountPrices, Price, PriceTable, Pricing};
+pub use credits::{AccountPrices, PlanOf, Price, PriceTable, Pricing};
 pub use ids::{AccountId, BatchId, InboundId, KeyId, MessageId, PlanId, PublicId};
 pub use lifecycle::Status;
 pub use msisdn::{Country, Msisdn, NumberCheck, NumberType};

@@ -61,6 +61,7 @@ pub enum Field {
     Velocity,
     Plan,
     Connector,
+    Parent,
 }
 
 impl Field {
@@ -93,6 +94,7 @@ impl Field {
             Field::Price => "price",
             Field::Plan => "plan",
             Field::Connector => "connector",
+            Field::Parent => "parent",
             Field::Prefix => "prefix",
             Field::RouteClass => "route_class",
             Field::Keywords => "keywords",
@@ -211,6 +213,19 @@ pub enum FieldErrorKind {
     SenderProtected(String),
     #[error("no rate plan {0} to give")]
     PlanUnknown(i64),
+    #[error("credits reach a sub-account by transfer from its parent")]
+    TransferOnly,
+    #[error("no account {0} to own it")]
+    ParentUnknown(i64),
+    #[error(
+        "{price} per segment on {route_class:?} to prefix {prefix:?} is below the {floor} you pay there"
+    )]
+    BelowOwnPrice {
+        route_class: String,
+        prefix: String,
+        price: crate::Amount,
+        floor: crate::Amount,
+    },
     #[error("no template {0:?} is registered for this account")]
     TemplateUnknown(String),
     #[error("template {0:?} is not approved yet")]

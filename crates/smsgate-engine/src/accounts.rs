@@ -60,8 +60,6 @@ pub struct Caller {
     pub default_sender: Option<String>,
     /// How strictly its recipients are checked; `None`: the server's.
     pub number_check: Option<smsgate_core::NumberCheck>,
-    /// Its rate plan; `None`: the default plan.
-    pub plan: Option<smsgate_core::PlanId>,
 }
 
 impl Caller {
@@ -192,7 +190,6 @@ pub(crate) fn caller(account: &Account, key: KeyId) -> Caller {
         velocity: account.velocity,
         default_sender: account.default_sender.clone(),
         number_check: account.number_check,
-        plan: account.plan,
     }
 }
 

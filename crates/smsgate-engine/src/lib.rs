@@ -25,6 +25,7 @@ pub mod router;
 pub mod routing;
 mod scheduler;
 pub mod sessions;
+mod subaccounts;
 #[cfg(test)]
 mod testing;
 mod unreceipted;
@@ -249,6 +250,8 @@ pub struct AccountRequest {
     pub password: Option<String>,
     pub default_country: Option<String>,
     pub max_parts: Option<u32>,
+    /// The account that owns it (a reseller); `None`: the operator's own.
+    pub parent: Option<AccountId>,
 }
 
 /// The core services. Cheap to clone.
@@ -1135,15 +1138,22 @@ impl Engine {
                     default_country,
                     max_parts,
                     credits,
-                    parent: None,
+                    parent: req.parent,
                 },
                 now,
             )
             .await
             .map_err(|e| match e {
                 StoreError::NameTaken(n) => EngineError::NameTaken(n),
+                StoreError::NoSuchAccount(p) => {
+                    EngineError::field(Field::Parent, FieldErrorKind::ParentUnknown(p.0))
+                }
                 e => e.into(),
             })?;
+        if account.parent.is_some() {
+            // It pays its parent's prices from its first send.
+            self.prices_changed().await?;
+        }
         let key = self.create_key(account.id, Some("default".into())).await?;
         Ok((account, key))
     }
@@ -1195,6 +1205,7 @@ impl Engine {
         id: AccountId,
         patch: AccountPatch,
     ) -> Result<Account, EngineError> {
+        let plan_changed = patch.plan.is_some();
         let account = self
             .inner
             .store
@@ -1208,6 +1219,9 @@ impl Engine {
             })?;
         self.inner.auth.clear();
         self.announce(Change::Keys).await;
+        if plan_changed {
+            self.prices_changed().await?;
+        }
         Ok(account)
     }
 
@@ -1498,8 +1512,9 @@ pub mod records {
     pub use smsgate_store::{
         Acceptance, AcceptedMessage, Account, AccountPatch, ApiKeyInfo, BatchSummary, Campaign,
         ConnectorCost, ConnectorLease, DeliveryRecord, Idempotency, InboundRecord,
-        KeywordAssignment, LedgerEntry, MessageDetail, MessageFilter, MessageRecord, NewBatch,
-        NodeId, NodeRecord, NumberAssignment, PartRecord, PriceList, RatePlan, Replay,
-        SenderRecord, Suppression, TemplateRecord, TransitionRecord, WebhookEndpoint,
+        KeywordAssignment, LedgerEntry, LedgerFilter, LedgerKind, MessageDetail, MessageFilter,
+        MessageRecord, NewBatch, NodeId, NodeRecord, NumberAssignment, PartRecord, PriceList,
+        RatePlan, Replay, SenderRecord, Suppression, TemplateRecord, TransitionRecord,
+        WebhookEndpoint,
     };
 }

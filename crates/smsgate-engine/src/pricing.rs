@@ -34,7 +34,12 @@ impl PriceBook {
             });
         }
         PriceBook {
-            pricing: Pricing::new(snapshot.plans, snapshot.default, snapshot.own),
+            pricing: Pricing::new(
+                snapshot.plans,
+                snapshot.default,
+                snapshot.own,
+                snapshot.accounts,
+            ),
             costs: costs
                 .into_iter()
                 .map(|(name, prices)| (name, PriceTable::new(prices)))
@@ -101,11 +106,10 @@ fn refused(e: StoreError) -> EngineError {
 }
 
 impl Engine {
-    /// What `caller` pays: its own prices on top of its plan's.
+    /// What `caller` pays: its own prices on top of its plan's (or of its
+    /// parent's prices).
     pub fn prices_for(&self, caller: &Caller) -> AccountPrices {
-        self.price_book()
-            .pricing
-            .for_account(caller.account, caller.plan)
+        self.price_book().pricing.for_account(caller.account)
     }
 
     pub(crate) fn price_book(&self) -> Arc<PriceBook> {
@@ -123,7 +127,7 @@ impl Engine {
     }
 
     /// Every node holds the new prices before the next send.
-    async fn prices_changed(&self) -> Result<(), EngineError> {
+    pub(crate) async fn prices_changed(&self) -> Result<(), EngineError> {
         self.reload_prices().await?;
         self.announce(Change::Prices).await;
         Ok(())

@@ -6,8 +6,8 @@
 use smsgate_core::{Amount, BatchId, Category, InboundId, MessageId};
 use smsgate_store::{
     Account, ApiKeyInfo, BatchSummary, Campaign, EventRecord, InboundRecord, LedgerEntry,
-    MessageDetail, MessageFilter, MessageRecord, NumberAssignment, QueueDepth, SenderRecord,
-    TemplateRecord, WebhookEndpoint,
+    LedgerFilter, MessageDetail, MessageFilter, MessageRecord, NumberAssignment, QueueDepth,
+    SenderRecord, TemplateRecord, WebhookEndpoint,
 };
 
 use crate::{AccountId, Caller, Engine, EngineError};
@@ -20,6 +20,26 @@ impl Engine {
             .account(caller.account)
             .await?
             .ok_or(EngineError::NotFound("account"))
+    }
+
+    /// The caller's ledger entries that pass `filter`, newest first.
+    pub async fn own_ledger(
+        &self,
+        caller: &Caller,
+        filter: LedgerFilter,
+    ) -> Result<Vec<LedgerEntry>, EngineError> {
+        Ok(self.inner.store.ledger_page(caller.account, filter).await?)
+    }
+
+    /// A sub-account's ledger entries, for its parent.
+    pub async fn subaccount_ledger(
+        &self,
+        caller: &Caller,
+        child: AccountId,
+        filter: LedgerFilter,
+    ) -> Result<Vec<LedgerEntry>, EngineError> {
+        self.subaccount(caller, child).await?;
+        Ok(self.inner.store.ledger_page(child, filter).await?)
     }
 
     /// The caller's balance per category, for accounts that keep them
@@ -198,13 +218,13 @@ impl Admin<'_> {
         Ok(self.0.inner.store.keys(account).await?)
     }
 
-    /// The account's newest ledger entries.
+    /// The account's ledger entries that pass `filter`, newest first.
     pub async fn ledger(
         &self,
         account: AccountId,
-        limit: usize,
+        filter: LedgerFilter,
     ) -> Result<Vec<LedgerEntry>, EngineError> {
-        Ok(self.0.inner.store.ledger(account, limit).await?)
+        Ok(self.0.inner.store.ledger_page(account, filter).await?)
     }
 
     pub async fn numbers(&self) -> Result<Vec<NumberAssignment>, EngineError> {

@@ -131,6 +131,8 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn account(&self, id: AccountId) -> Result<Option<Account>>;
     async fn account_by_name(&self, name: &str) -> Result<Option<Account>>;
     async fn accounts(&self) -> Result<Vec<Account>>;
+    /// The accounts `parent` owns (its sub-accounts), by id.
+    async fn children(&self, parent: AccountId) -> Result<Vec<Account>>;
     async fn update_account(&self, id: AccountId, patch: AccountPatch) -> Result<Account>;
     async fn create_key(
         &self,
@@ -162,7 +164,28 @@ pub trait CreditStore: Send + Sync + 'static {
         note: Option<String>,
         now: Timestamp,
     ) -> Result<Amount>;
-    async fn ledger(&self, account: AccountId, limit: usize) -> Result<Vec<LedgerEntry>>;
+    /// The account's ledger entries that pass `filter`, newest first.
+    async fn ledger_page(
+        &self,
+        account: AccountId,
+        filter: LedgerFilter,
+    ) -> Result<Vec<LedgerEntry>>;
+    /// The account's newest `limit` ledger entries.
+    async fn ledger(&self, account: AccountId, limit: usize) -> Result<Vec<LedgerEntry>> {
+        self.ledger_page(account, LedgerFilter::newest(limit)).await
+    }
+    /// Moves `amount` (above zero) from `from`'s main balance to `to`'s:
+    /// two `transfer` ledger entries in one transaction, or nothing when
+    /// `from` holds less (`InsufficientCredits`) or `to` would pass its
+    /// maximum. Both balances after.
+    async fn transfer(
+        &self,
+        from: AccountId,
+        to: AccountId,
+        amount: Amount,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<(Amount, Amount)>;
     /// Adds (or removes) credits of one category's balance (accounts with
     /// split balances); never below zero. Returns the new balance.
     async fn adjust_category_credits(

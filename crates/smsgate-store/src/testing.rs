@@ -53,7 +53,7 @@ pub fn message(to: &str, cost: i64, schedule_at: Option<Timestamp>) -> NewMessag
 }
 
 pub fn submission(account: AccountId, messages: Vec<NewMessage>) -> Submission {
-    let total = messages.iter().map(|m| m.cost.whole_credits()).sum();
+    let total = messages.iter().map(|m| m.cost.minor()).sum();
     Submission {
         account,
         plan: smsgate_core::SendPlan {
@@ -62,7 +62,7 @@ pub fn submission(account: AccountId, messages: Vec<NewMessage>) -> Submission {
                 to: "x".into(),
                 reason: smsgate_core::send::RejectReason::Duplicate,
             }],
-            total_cost: Amount::credits(total),
+            total_cost: Amount::from_minor(total),
         },
         batch: None,
         idempotency: None,
@@ -119,9 +119,9 @@ pub async fn one_group_commit_refuses_what_the_balance_cannot_cover(store: &dyn 
     assert_eq!(
         kinds,
         [
-            ("debit".to_string(), -1),
-            ("debit".to_string(), -2),
-            ("topup".to_string(), 3)
+            (LedgerKind::Debit, -1),
+            (LedgerKind::Debit, -2),
+            (LedgerKind::Topup, 3)
         ]
     );
 }
@@ -358,7 +358,7 @@ pub async fn refunds_happen_once_and_final_states_stay_final(store: &dyn Store) 
             .await
             .unwrap()
             .iter()
-            .filter(|e| e.kind == "refund")
+            .filter(|e| e.kind == LedgerKind::Refund)
             .count(),
         1
     );
@@ -1301,7 +1301,7 @@ pub async fn split_balances_charge_and_refund_the_message_s_category(store: &dyn
     assert_eq!(balance(store, a).await, 10);
     let ledger = store.ledger(a, 10).await.unwrap();
     assert_eq!(ledger[0].category, Some(Category::Otp), "{ledger:?}");
-    assert_eq!(ledger[0].kind, "refund");
+    assert_eq!(ledger[0].kind, LedgerKind::Refund);
 }
 
 pub async fn priority_messages_are_claimed_first(store: &dyn Store) {
@@ -2428,11 +2428,203 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
     );
 }
 
+/// A transfer moves credits whole between two main balances: two
+/// `transfer` entries naming each other, or nothing at all when the giver
+/// is short or the taker would pass its maximum. Over a random workload
+/// of fractional top-ups, adjustments, sends, refunds and transfers, every
+/// account's ledger sums to its balance to the minor unit.
+pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dyn Store) {
+    let parent = account(store, "reseller", 10).await;
+    let child = store
+        .create_account(
+            NewAccount {
+                name: "customer".into(),
+                password_hash: None,
+                default_country: None,
+                max_parts: 10,
+                credits: Amount::ZERO,
+                parent: Some(parent),
+            },
+            Timestamp(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(child.parent, Some(parent));
+    let child = child.id;
+    let listed: Vec<_> = store
+        .children(parent)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(listed, [child]);
+    assert!(store.children(child).await.unwrap().is_empty());
+    let (p, c) = store
+        .transfer(
+            parent,
+            child,
+            Amount::from_minor(25_001),
+            Some("funding".into()),
+            Timestamp(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (p, c),
+        (Amount::from_minor(74_999), Amount::from_minor(25_001))
+    );
+    let entries = store.ledger(child, 10).await.unwrap();
+    assert_eq!(
+        (
+            entries[0].kind.as_str(),
+            entries[0].counterparty,
+            entries[0].note.as_deref()
+        ),
+        ("transfer", Some(parent), Some("funding"))
+    );
+    assert_eq!(
+        store.ledger(parent, 1).await.unwrap()[0].amount,
+        Amount::from_minor(-25_001)
+    );
+    assert!(matches!(
+        store
+            .transfer(child, parent, Amount::credits(3), None, Timestamp(3))
+            .await,
+        Err(StoreError::InsufficientCredits { .. })
+    ));
+    assert!(matches!(
+        store
+            .transfer(
+                parent,
+                AccountId(999),
+                Amount::credits(1),
+                None,
+                Timestamp(3)
+            )
+            .await,
+        Err(StoreError::NoSuchAccount(_))
+    ));
+    let rich = account(store, "rich", 0).await;
+    store
+        .adjust_credits(rich, Amount::MAX_BALANCE, None, Timestamp(3))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .transfer(parent, rich, Amount::credits(1), None, Timestamp(3))
+            .await,
+        Err(StoreError::BalanceTooLarge { .. })
+    ));
+    assert_eq!(
+        store.ledger(child, 10).await.unwrap().len(),
+        1,
+        "nothing written"
+    );
+    assert_eq!(store.account(parent).await.unwrap().unwrap().balance, p);
+
+    // A deterministic random workload (xorshift), amounts with fractions.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let accounts = [parent, child];
+    let mut sent = Vec::new();
+    for step in 0..300i64 {
+        let at = Timestamp(10 + step);
+        let who = accounts[next(2) as usize];
+        let amount = Amount::from_minor(1 + next(40_000) as i64);
+        match next(5) {
+            0 => drop(store.adjust_credits(who, amount, None, at).await),
+            1 => drop(
+                store
+                    .adjust_credits(who, Amount::from_minor(-amount.minor()), None, at)
+                    .await,
+            ),
+            2 => {
+                let (from, to) = if who == parent {
+                    (parent, child)
+                } else {
+                    (child, parent)
+                };
+                drop(store.transfer(from, to, amount, None, at).await);
+            }
+            3 => {
+                let mut m = message("+31612345678", 1, None);
+                m.cost = amount;
+                let mut results = store
+                    .accept(vec![submission(who, vec![m])], at)
+                    .await
+                    .unwrap();
+                if let Ok(a) = results.remove(0) {
+                    sent.push(a.messages[0].id);
+                }
+            }
+            _ => {
+                if let Some(id) = sent.pop() {
+                    let u = StatusUpdate::new(Target::Message(id), Status::Rejected, at);
+                    store.apply(vec![u]).await.unwrap();
+                }
+            }
+        }
+    }
+    for a in accounts {
+        let balance = store.account(a).await.unwrap().unwrap().balance;
+        let entries = store.ledger(a, 10_000).await.unwrap();
+        let sum = entries.iter().map(|e| e.amount.minor()).sum::<i64>();
+        assert_eq!(Amount::from_minor(sum), balance, "account {a}");
+        assert!(
+            entries.len() > 50,
+            "the workload moved credits: {}",
+            entries.len()
+        );
+
+        // Pages of 7 by cursor are the whole ledger, in order, once.
+        let mut paged = Vec::new();
+        let mut filter = LedgerFilter::newest(7);
+        loop {
+            let page = store.ledger_page(a, filter.clone()).await.unwrap();
+            let Some(last) = page.last() else { break };
+            filter.before = Some(last.id);
+            paged.extend(page);
+        }
+        assert_eq!(paged, entries);
+        // By kind, by time.
+        let transfers = LedgerFilter {
+            kinds: vec![LedgerKind::Transfer, LedgerKind::Refund],
+            ..LedgerFilter::newest(10_000)
+        };
+        let picked = store.ledger_page(a, transfers).await.unwrap();
+        let expected: Vec<_> = entries
+            .iter()
+            .filter(|e| matches!(e.kind, LedgerKind::Transfer | LedgerKind::Refund))
+            .cloned()
+            .collect();
+        assert_eq!(picked, expected);
+        let window = LedgerFilter {
+            since: Some(Timestamp(100)),
+            until: Some(Timestamp(200)),
+            ..LedgerFilter::newest(10_000)
+        };
+        let picked = store.ledger_page(a, window).await.unwrap();
+        let expected: Vec<_> = entries
+            .iter()
+            .filter(|e| (100..200).contains(&e.created_at.0))
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(picked, expected);
+    }
+}
+
 /// Runs every test of the suite on a fresh store from `$open` (an
 /// expression giving `(guard, store)`), one `#[tokio::test]` each.
 macro_rules! behaviour_suite {
     ($open:expr) => {
-        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used);
+        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used, transfers_are_whole_and_every_ledger_sums_to_its_balance);
     };
     (@each $open:expr; $($name:ident),* $(,)?) => {
         $(

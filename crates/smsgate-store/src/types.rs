@@ -91,6 +91,8 @@ pub struct PricingSnapshot {
     /// Accounts' own prices.
     pub own: Vec<(AccountId, Vec<Price>)>,
     pub costs: Vec<ConnectorCost>,
+    /// The accounts given a plan or owned by another.
+    pub accounts: Vec<smsgate_core::PlanOf>,
 }
 
 #[derive(Debug, Clone)]
@@ -164,17 +166,86 @@ pub struct ApiKeyInfo {
     pub allowed_ips: Option<Vec<smsgate_core::net::IpNetwork>>,
 }
 
+/// Why credits moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LedgerKind {
+    /// Credits added by the operator (and an opening balance).
+    Topup,
+    /// Credits removed by the operator.
+    Adjustment,
+    /// A send's charge.
+    Debit,
+    /// A charge given back (a message that never left, or was refused).
+    Refund,
+    /// Credits moved between an account and one of its sub-accounts.
+    Transfer,
+}
+
+impl LedgerKind {
+    pub const ALL: [LedgerKind; 5] = [
+        LedgerKind::Topup,
+        LedgerKind::Adjustment,
+        LedgerKind::Debit,
+        LedgerKind::Refund,
+        LedgerKind::Transfer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LedgerKind::Topup => "topup",
+            LedgerKind::Adjustment => "adjustment",
+            LedgerKind::Debit => "debit",
+            LedgerKind::Refund => "refund",
+            LedgerKind::Transfer => "transfer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LedgerKind> {
+        LedgerKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Which of an account's ledger entries, newest first.
+#[derive(Debug, Clone)]
+pub struct LedgerFilter {
+    /// Entries older than this id (the previous page's last).
+    pub before: Option<i64>,
+    /// Made at or after.
+    pub since: Option<Timestamp>,
+    /// Made before.
+    pub until: Option<Timestamp>,
+    /// Of these kinds; empty: every kind.
+    pub kinds: Vec<LedgerKind>,
+    pub limit: usize,
+}
+
+impl LedgerFilter {
+    /// The newest `limit` entries of every kind.
+    pub fn newest(limit: usize) -> LedgerFilter {
+        LedgerFilter {
+            before: None,
+            since: None,
+            until: None,
+            kinds: Vec::new(),
+            limit,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LedgerEntry {
     pub id: i64,
     pub amount: Amount,
-    pub kind: String,
+    pub kind: LedgerKind,
     pub message_id: Option<MessageId>,
     pub batch_id: Option<BatchId>,
     pub note: Option<String>,
     pub created_at: Timestamp,
     /// The category's balance it moved, for accounts with split balances.
     pub category: Option<Category>,
+    /// The other account of a transfer.
+    pub counterparty: Option<AccountId>,
 }
 
 /// A client's `Idempotency-Key` and the fingerprint of its request.

@@ -436,6 +436,9 @@ fn invalid(f: &FieldError) -> ErrorCode {
         | FieldErrorKind::AtMost { .. }
         | FieldErrorKind::AtMostEitherWay { .. }
         | FieldErrorKind::PlanUnknown(_)
+        | FieldErrorKind::TransferOnly
+        | FieldErrorKind::ParentUnknown(_)
+        | FieldErrorKind::BelowOwnPrice { .. }
         | FieldErrorKind::NumberDigits
         | FieldErrorKind::PrefixDigits
         | FieldErrorKind::InPast

@@ -6,6 +6,7 @@ pub mod events;
 pub mod inbound;
 pub mod model;
 pub mod optout;
+pub mod subaccounts;
 pub mod webhooks;
 
 use axum::Json;
@@ -34,6 +35,32 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/v1/batches", post(send_batch))
         .route("/v1/batches/{id}", get(get_batch))
         .route("/v1/balance", get(balance))
+        .route(
+            "/v1/subaccounts",
+            post(subaccounts::create_subaccount).get(subaccounts::list_subaccounts),
+        )
+        .route(
+            "/v1/subaccounts/{id}",
+            get(subaccounts::get_subaccount).patch(subaccounts::change_subaccount),
+        )
+        .route(
+            "/v1/subaccounts/{id}/transfers",
+            post(subaccounts::transfer),
+        )
+        .route(
+            "/v1/subaccounts/{id}/ledger",
+            get(crate::ledger::subaccount_ledger),
+        )
+        .route("/v1/ledger", get(crate::ledger::own_ledger))
+        .route(
+            "/v1/plans",
+            post(subaccounts::create_own_plan).get(subaccounts::list_own_plans),
+        )
+        .route(
+            "/v1/plans/{id}/prices",
+            axum::routing::put(subaccounts::set_own_plan_price)
+                .delete(subaccounts::delete_own_plan_price),
+        )
         .route(
             "/v1/campaigns",
             get(campaigns::list_campaigns).post(campaigns::create_campaign),

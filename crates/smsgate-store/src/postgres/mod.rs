@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_cluster.sql"),
     include_str!("migrations/0003_money.sql"),
     include_str!("migrations/0004_rate_plans.sql"),
+    include_str!("migrations/0005_transfers.sql"),
 ];
 
 /// Read connections per node.

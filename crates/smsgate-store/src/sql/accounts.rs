@@ -106,17 +106,11 @@ pub(crate) fn create_account(conn: &impl Db, new: NewAccount, now: Timestamp) ->
         other => AccountId(other?),
     };
     if new.credits != Amount::ZERO {
-        insert_ledger(
-            conn,
-            id,
-            new.credits,
-            LedgerKind::Topup,
-            None,
-            None,
-            Some("opening balance"),
-            None,
-            now,
-        )?;
+        let line = LedgerLine {
+            note: Some("opening balance"),
+            ..LedgerLine::new(id, new.credits, LedgerKind::Topup)
+        };
+        insert_ledger(conn, line, now)?;
     }
     account(conn, id)?.ok_or(StoreError::NoSuchAccount(id))
 }
@@ -134,6 +128,11 @@ pub(crate) fn account_by_name(conn: &impl Db, name: &str) -> Result<Option<Accou
 pub(crate) fn accounts(conn: &impl Db) -> Result<Vec<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id");
     conn.all(&sql, args![], account_row)
+}
+
+pub(crate) fn children(conn: &impl Db, parent: AccountId) -> Result<Vec<Account>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE parent_id = ?1 ORDER BY id");
+    conn.all(&sql, args![parent.0], account_row)
 }
 
 pub(crate) fn update_account(
@@ -335,49 +334,51 @@ pub(crate) fn key_by_hash(conn: &impl Db, hash: [u8; 32]) -> Result<Option<(ApiK
     Ok(Some((key, account)))
 }
 
-/// Why credits moved; the only values `ledger.kind` holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LedgerKind {
-    Topup,
-    Adjustment,
-    Debit,
-    Refund,
+/// One ledger entry to write: what moved, why, and what caused it.
+pub(crate) struct LedgerLine<'a> {
+    pub(crate) account: AccountId,
+    pub(crate) amount: Amount,
+    pub(crate) kind: LedgerKind,
+    pub(crate) message: Option<MessageId>,
+    pub(crate) batch: Option<BatchId>,
+    pub(crate) note: Option<&'a str>,
+    /// The category's balance it moved (split balances).
+    pub(crate) pool: Option<Category>,
+    /// The other account of a transfer.
+    pub(crate) counterparty: Option<AccountId>,
 }
 
-impl LedgerKind {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            LedgerKind::Topup => "topup",
-            LedgerKind::Adjustment => "adjustment",
-            LedgerKind::Debit => "debit",
-            LedgerKind::Refund => "refund",
+impl LedgerLine<'_> {
+    pub(crate) fn new(account: AccountId, amount: Amount, kind: LedgerKind) -> Self {
+        LedgerLine {
+            account,
+            amount,
+            kind,
+            message: None,
+            batch: None,
+            note: None,
+            pool: None,
+            counterparty: None,
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn insert_ledger(
-    conn: &impl Db,
-    account: AccountId,
-    amount: Amount,
-    kind: LedgerKind,
-    message: Option<MessageId>,
-    batch: Option<BatchId>,
-    note: Option<&str>,
-    pool: Option<Category>,
-    now: Timestamp,
-) -> Result<()> {
-    conn.exec("INSERT INTO ledger (account_id, amount, kind, message_id, batch_id, note, created_at, category)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", args![
-        account.0,
-        amount.minor(),
-        kind.as_str(),
-        message.map(|m| m.as_bytes().to_vec()),
-        batch.map(|b| b.as_bytes().to_vec()),
-        note,
-        now.0,
-        pool.map(Category::as_str)
-    ])?;
+pub(crate) fn insert_ledger(conn: &impl Db, line: LedgerLine<'_>, now: Timestamp) -> Result<()> {
+    conn.exec(
+        "INSERT INTO ledger (account_id, amount, kind, message_id, batch_id, note, created_at, category, counterparty_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        args![
+            line.account.0,
+            line.amount.minor(),
+            line.kind.as_str(),
+            line.message.map(|m| m.as_bytes().to_vec()),
+            line.batch.map(|b| b.as_bytes().to_vec()),
+            line.note,
+            now.0,
+            line.pool.map(Category::as_str),
+            line.counterparty.map(|c| c.0)
+        ],
+    )?;
     Ok(())
 }
 
@@ -444,30 +445,112 @@ fn adjust(
         }
         LedgerKind::Adjustment
     };
-    insert_ledger(
-        conn,
-        id,
-        amount,
-        kind,
-        None,
-        None,
-        note.as_deref(),
+    let line = LedgerLine {
+        note: note.as_deref(),
         pool,
-        now,
-    )?;
+        ..LedgerLine::new(id, amount, kind)
+    };
+    insert_ledger(conn, line, now)?;
     Ok(balance)
 }
 
-pub(crate) fn ledger(conn: &impl Db, account: AccountId, limit: usize) -> Result<Vec<LedgerEntry>> {
+/// Moves `amount` (above zero) from one account's main balance to
+/// another's: two `transfer` entries in this transaction, each naming the
+/// other account. Refused whole when `from` holds less or `to` would pass
+/// its maximum. Returns both balances after.
+pub(crate) fn transfer(
+    conn: &impl Db,
+    from: AccountId,
+    to: AccountId,
+    amount: Amount,
+    note: Option<String>,
+    now: Timestamp,
+) -> Result<(Amount, Amount)> {
+    // Both rows locked in id order, so that two transfers between the
+    // same accounts wait for each other instead of deadlocking.
+    let locked: Vec<i64> = conn.all(
+        &format!(
+            "SELECT id FROM accounts WHERE id IN (?1, ?2) ORDER BY id{}",
+            conn.for_update()
+        ),
+        args![from.0, to.0],
+        |r| r.get(0),
+    )?;
+    for id in [from, to] {
+        if !locked.contains(&id.0) {
+            return Err(StoreError::NoSuchAccount(id));
+        }
+    }
+    let (giver, taker) = (
+        super::balances::balance(conn, from, None)?,
+        super::balances::balance(conn, to, None)?,
+    );
+    match taker.checked_add(amount) {
+        Some(b) if b <= Amount::MAX_BALANCE => {}
+        _ => {
+            return Err(StoreError::BalanceTooLarge {
+                balance: taker,
+                max: Amount::MAX_BALANCE,
+            });
+        }
+    }
+    if !super::balances::debit(conn, from, None, amount)? {
+        return Err(StoreError::InsufficientCredits {
+            balance: giver,
+            needed: amount,
+        });
+    }
+    super::balances::credit(conn, to, None, amount)?;
+    let negative = Amount::from_minor(-amount.minor());
+    for (account, moved, other) in [(from, negative, to), (to, amount, from)] {
+        let line = LedgerLine {
+            note: note.as_deref(),
+            counterparty: Some(other),
+            ..LedgerLine::new(account, moved, LedgerKind::Transfer)
+        };
+        insert_ledger(conn, line, now)?;
+    }
+    Ok((
+        super::balances::balance(conn, from, None)?,
+        super::balances::balance(conn, to, None)?,
+    ))
+}
+
+pub(crate) fn ledger(
+    conn: &impl Db,
+    account: AccountId,
+    filter: &LedgerFilter,
+) -> Result<Vec<LedgerEntry>> {
+    // One text per shape of filter; the kinds are a closed set of words.
+    let mut sql = String::from(
+        "SELECT id, amount, kind, message_id, batch_id, note, created_at, category, counterparty_id
+         FROM ledger WHERE account_id = ?1 AND id < ?2 AND created_at >= ?3 AND created_at < ?4",
+    );
+    if !filter.kinds.is_empty() {
+        let kinds: Vec<String> = filter
+            .kinds
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect();
+        sql.push_str(&format!(" AND kind IN ({})", kinds.join(", ")));
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT ?5");
     conn.all(
-        "SELECT id, amount, kind, message_id, batch_id, note, created_at, category FROM ledger
-         WHERE account_id = ?1 ORDER BY id DESC LIMIT ?2",
-        args![account.0, limit as i64],
+        &sql,
+        args![
+            account.0,
+            filter.before.unwrap_or(i64::MAX),
+            filter.since.map_or(i64::MIN, |t| t.0),
+            filter.until.map_or(i64::MAX, |t| t.0),
+            filter.limit as i64
+        ],
         |r| {
+            let kind: String = r.get(2)?;
             Ok(LedgerEntry {
                 id: r.get(0)?,
                 amount: Amount::from_minor(r.get(1)?),
-                kind: r.get(2)?,
+                kind: LedgerKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("ledger kind {kind:?}")))?,
                 message_id: uuid_col(r.get(3)?).map(MessageId::from_bytes),
                 batch_id: uuid_col(r.get(4)?).map(BatchId::from_bytes),
                 note: r.get(5)?,
@@ -475,6 +558,7 @@ pub(crate) fn ledger(conn: &impl Db, account: AccountId, limit: usize) -> Result
                 category: r
                     .get::<Option<String>>(7)?
                     .and_then(|c| Category::parse(&c)),
+                counterparty: r.get::<Option<i64>>(8)?.map(AccountId),
             })
         },
     )
@@ -557,6 +641,10 @@ impl<B: Backend> AccountStore for SqlStore<B> {
     }
     async fn accounts(&self) -> Result<Vec<Account>> {
         self.read(super::accounts::accounts).await
+    }
+    async fn children(&self, parent: AccountId) -> Result<Vec<Account>> {
+        self.read(move |c| super::accounts::children(c, parent))
+            .await
     }
     async fn update_account(&self, id: AccountId, patch: AccountPatch) -> Result<Account> {
         self.write(move |c| super::accounts::update_account(c, id, patch))

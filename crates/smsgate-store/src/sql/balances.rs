@@ -108,8 +108,23 @@ impl<B: Backend> CreditStore for SqlStore<B> {
         self.read(move |c| super::balances::by_category(c, account))
             .await
     }
-    async fn ledger(&self, account: AccountId, limit: usize) -> Result<Vec<LedgerEntry>> {
-        self.read(move |c| super::accounts::ledger(c, account, limit))
+    async fn transfer(
+        &self,
+        from: AccountId,
+        to: AccountId,
+        amount: Amount,
+        note: Option<String>,
+        now: Timestamp,
+    ) -> Result<(Amount, Amount)> {
+        self.write(move |c| super::accounts::transfer(c, from, to, amount, note, now))
+            .await
+    }
+    async fn ledger_page(
+        &self,
+        account: AccountId,
+        filter: LedgerFilter,
+    ) -> Result<Vec<LedgerEntry>> {
+        self.read(move |c| super::accounts::ledger(c, account, &filter))
             .await
     }
 }

@@ -202,7 +202,7 @@ fn write_charged(conn: &impl Db, charged: Vec<Charged>, now: Timestamp) -> Resul
             PgOnly(ledger_amounts),
             PgOnly(ledger_messages),
             PgOnly(notes),
-            super::accounts::LedgerKind::Debit.as_str(),
+            crate::LedgerKind::Debit.as_str(),
             now.0
         ],
     )?;

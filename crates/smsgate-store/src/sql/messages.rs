@@ -8,8 +8,9 @@ use smsgate_core::{
     Timestamp,
 };
 
-use super::accounts::{LedgerKind, insert_ledger, uuid_col};
+use super::accounts::{LedgerLine, insert_ledger, uuid_col};
 use super::{Arg, Backend, Db, Dialect, Rec, SqlStore, args, refs};
+use crate::LedgerKind;
 use crate::*;
 use crate::{
     Acceptance, AcceptedMessage, ApplyOutcome, BatchSummary, CancelOutcome, EventType,
@@ -154,17 +155,18 @@ pub(crate) fn accept(
     }
     let single = (sub.plan.messages.len() == 1).then(|| sub.plan.messages[0].id);
     let note = format!("{} message(s)", sub.plan.messages.len());
-    insert_ledger(
-        conn,
-        sub.account,
-        Amount::from_minor(-sub.plan.total_cost.minor()),
-        LedgerKind::Debit,
-        single,
-        batch_id,
-        Some(&note),
+    let line = LedgerLine {
+        message: single,
+        batch: batch_id,
+        note: Some(&note),
         pool,
-        now,
-    )?;
+        ..LedgerLine::new(
+            sub.account,
+            Amount::from_minor(-sub.plan.total_cost.minor()),
+            LedgerKind::Debit,
+        )
+    };
+    insert_ledger(conn, line, now)?;
 
     if sub.plan.messages.iter().any(|m| m.callback_url.is_some()) {
         super::webhooks::ensure_callbacks_endpoint(conn, sub.account, now)?;
@@ -729,17 +731,13 @@ pub(crate) fn apply_to_message(
             args![&cur.id.as_bytes()[..]],
         )?;
         let note = format!("message {}", u.status);
-        insert_ledger(
-            conn,
-            cur.account,
-            cur.cost,
-            LedgerKind::Refund,
-            Some(cur.id),
-            None,
-            Some(&note),
-            cur.pool,
-            u.at,
-        )?;
+        let line = LedgerLine {
+            message: Some(cur.id),
+            note: Some(&note),
+            pool: cur.pool,
+            ..LedgerLine::new(cur.account, cur.cost, LedgerKind::Refund)
+        };
+        insert_ledger(conn, line, u.at)?;
         refunded = cur.cost;
     }
     Ok(ApplyOutcome::Applied {

@@ -223,11 +223,24 @@ pub(crate) fn pricing(conn: &impl Db) -> Result<PricingSnapshot> {
             })
         },
     )?;
+    let accounts = conn.all(
+        "SELECT id, plan_id, parent_id FROM accounts
+          WHERE plan_id IS NOT NULL OR parent_id IS NOT NULL ORDER BY id",
+        args![],
+        |r| {
+            Ok(smsgate_core::PlanOf {
+                account: AccountId(r.get(0)?),
+                plan: r.get::<Option<i64>>(1)?.map(PlanId),
+                parent: r.get::<Option<i64>>(2)?.map(AccountId),
+            })
+        },
+    )?;
     Ok(PricingSnapshot {
         plans,
         default,
         own,
         costs,
+        accounts,
     })
 }
 

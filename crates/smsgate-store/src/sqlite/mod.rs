@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0020_cluster.sql"),
     include_str!("migrations/0021_money.sql"),
     include_str!("migrations/0022_rate_plans.sql"),
+    include_str!("migrations/0023_transfers.sql"),
 ];
 
 /// Changes a slow listener may fall behind by (it then hears that it
