@@ -62,6 +62,8 @@ pub enum Field {
     Plan,
     Connector,
     Parent,
+    Label,
+    OverlapSecs,
 }
 
 impl Field {
@@ -95,6 +97,8 @@ impl Field {
             Field::Plan => "plan",
             Field::Connector => "connector",
             Field::Parent => "parent",
+            Field::Label => "label",
+            Field::OverlapSecs => "overlap_secs",
             Field::Prefix => "prefix",
             Field::RouteClass => "route_class",
             Field::Keywords => "keywords",

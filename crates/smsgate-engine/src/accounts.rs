@@ -11,7 +11,7 @@ use argon2::password_hash::{PasswordHasher, SaltString};
 use sha2::{Digest, Sha256};
 use smsgate_core::net::IpNetwork;
 use smsgate_core::zone::Zone;
-use smsgate_core::{AccountId, Country, KeyId};
+use smsgate_core::{AccountId, Country, KeyId, Timestamp};
 use smsgate_store::{Account, AccountStatus, NewApiKey, Store};
 
 use crate::EngineError;
@@ -60,6 +60,8 @@ pub struct Caller {
     pub default_sender: Option<String>,
     /// How strictly its recipients are checked; `None`: the server's.
     pub number_check: Option<smsgate_core::NumberCheck>,
+    /// When its key ends (a rotated key's overlap); `None`: never.
+    pub key_ends_at: Option<Timestamp>,
 }
 
 impl Caller {
@@ -141,24 +143,31 @@ impl AuthCache {
         (at.elapsed() < AUTH_CACHE_TTL).then(|| result.clone())
     }
 
+    /// The caller of a key at `now` (a key ending later, a rotated one,
+    /// is good until then, cached or not).
     pub(crate) async fn authenticate(
         &self,
         store: &dyn Store,
         secret: &str,
+        now: Timestamp,
     ) -> Result<Result<Caller, AuthFailure>, EngineError> {
+        let ended = |c: Result<Caller, AuthFailure>| match c {
+            Ok(c) if c.key_ends_at.is_some_and(|end| end <= now) => Err(AuthFailure::Revoked),
+            other => other,
+        };
         let hash = hash_key(secret);
         if let Some(result) = self.cached(&hash) {
-            return Ok(result);
+            return Ok(ended(result));
         }
         let result = match store.key_by_hash(hash).await? {
             None => Err(AuthFailure::UnknownKey),
-            Some((key, _)) if key.revoked_at.is_some() => Err(AuthFailure::Revoked),
             Some((_, account)) if account.status == AccountStatus::Disabled => {
                 Err(AuthFailure::AccountDisabled)
             }
             Some((key, account)) => {
                 let mut c = caller(&account, key.id);
                 c.allowed_ips = key.allowed_ips.map(Arc::new);
+                c.key_ends_at = key.revoked_at;
                 Ok(c)
             }
         };
@@ -167,7 +176,7 @@ impl AuthCache {
             entries.clear();
         }
         entries.insert(hash, (result.clone(), Instant::now()));
-        Ok(result)
+        Ok(ended(result))
     }
 }
 
@@ -190,6 +199,7 @@ pub(crate) fn caller(account: &Account, key: KeyId) -> Caller {
         velocity: account.velocity,
         default_sender: account.default_sender.clone(),
         number_check: account.number_check,
+        key_ends_at: None,
     }
 }
 

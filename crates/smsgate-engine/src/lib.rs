@@ -17,6 +17,7 @@ mod dispatcher;
 pub mod events;
 pub mod inbound;
 mod intake;
+pub mod keys;
 pub mod passwords;
 mod pricing;
 mod reads;
@@ -1001,7 +1002,7 @@ impl Engine {
         let result = self
             .inner
             .auth
-            .authenticate(self.inner.store.as_ref(), secret)
+            .authenticate(self.inner.store.as_ref(), secret, self.now())
             .await?;
         Ok(result.and_then(|c| {
             if c.allows(peer) {

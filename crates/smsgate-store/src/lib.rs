@@ -140,7 +140,18 @@ pub trait AccountStore: Send + Sync + 'static {
         key: NewApiKey,
         now: Timestamp,
     ) -> Result<ApiKeyInfo>;
-    async fn revoke_key(&self, key: KeyId, now: Timestamp) -> Result<ApiKeyInfo>;
+    /// Ends the key at `at` (now, or later), unless it ends sooner
+    /// already; a key is refused from its `revoked_at` on.
+    async fn revoke_key(&self, key: KeyId, at: Timestamp) -> Result<ApiKeyInfo>;
+    /// A new key for the old key's account, with its label and networks,
+    /// the old one ending at `old_ends_at`: one transaction.
+    async fn rotate_key(
+        &self,
+        old: KeyId,
+        new: NewApiKey,
+        old_ends_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<ApiKeyInfo>;
     /// Limits a key to client networks; `None` lifts the limit.
     async fn set_key_networks(
         &self,

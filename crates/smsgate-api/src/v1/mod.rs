@@ -4,6 +4,7 @@
 pub mod campaigns;
 pub mod events;
 pub mod inbound;
+pub mod keys;
 pub mod model;
 pub mod optout;
 pub mod subaccounts;
@@ -52,6 +53,9 @@ pub fn routes() -> axum::Router<AppState> {
             get(crate::ledger::subaccount_ledger),
         )
         .route("/v1/ledger", get(crate::ledger::own_ledger))
+        .route("/v1/keys", get(keys::list_keys).post(keys::create_key))
+        .route("/v1/keys/{id}", axum::routing::delete(keys::revoke_key))
+        .route("/v1/keys/{id}/rotate", post(keys::rotate_key))
         .route(
             "/v1/plans",
             post(subaccounts::create_own_plan).get(subaccounts::list_own_plans),

@@ -12,6 +12,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::Value;
 use smsgate_api::AppState;
+use smsgate_core::clock::ManualClock;
 use smsgate_core::{AccountId, Amount};
 use smsgate_engine::{AccountRequest, Engine, EngineConfig};
 use smsgate_store::sqlite::SqliteStore;
@@ -21,6 +22,8 @@ pub const ADMIN: &str = "admin-token-of-the-tests";
 
 pub struct App {
     pub engine: Engine,
+    /// The engine's time: tests move it instead of sleeping.
+    pub clock: Arc<ManualClock>,
     router: axum::Router,
     _dir: tempfile::TempDir,
 }
@@ -29,7 +32,8 @@ impl App {
     pub async fn new() -> App {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("db.sqlite")).unwrap());
-        let engine = Engine::offline_with(store, EngineConfig::default())
+        let clock = Arc::new(ManualClock::starting_now());
+        let engine = Engine::with_clock(store, EngineConfig::default(), false, clock.clone())
             .await
             .unwrap();
         let router = smsgate_api::router(AppState {
@@ -41,6 +45,7 @@ impl App {
         });
         App {
             engine,
+            clock,
             router,
             _dir: dir,
         }

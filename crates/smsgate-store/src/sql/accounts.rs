@@ -311,12 +311,32 @@ pub(crate) fn set_key_networks(
     key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))
 }
 
-pub(crate) fn revoke_key(conn: &impl Db, id: KeyId, now: Timestamp) -> Result<ApiKeyInfo> {
+/// Ends the key at `at` (now, or later for a rotation's overlap), unless
+/// it ends sooner already.
+pub(crate) fn revoke_key(conn: &impl Db, id: KeyId, at: Timestamp) -> Result<ApiKeyInfo> {
     conn.exec(
-        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
-        args![now.0, id.0],
+        "UPDATE api_keys SET revoked_at = CASE WHEN revoked_at IS NULL OR revoked_at > ?1 THEN ?1 ELSE revoked_at END
+          WHERE id = ?2",
+        args![at.0, id.0],
     )?;
     key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))
+}
+
+/// A new key for the old one's account, with its label and networks;
+/// the old one ends at `old_ends_at`. One transaction.
+pub(crate) fn rotate_key(
+    conn: &impl Db,
+    old: KeyId,
+    mut new: NewApiKey,
+    old_ends_at: Timestamp,
+    now: Timestamp,
+) -> Result<ApiKeyInfo> {
+    let current = key_by_id(conn, old)?.ok_or(StoreError::NoSuchKey(old))?;
+    new.label = current.label.clone();
+    new.allowed_ips = current.allowed_ips.clone();
+    let created = create_key(conn, current.account_id, new, now)?;
+    revoke_key(conn, old, old_ends_at)?;
+    Ok(created)
 }
 
 pub(crate) fn keys(conn: &impl Db, account_id: AccountId) -> Result<Vec<ApiKeyInfo>> {
@@ -667,8 +687,18 @@ impl<B: Backend> AccountStore for SqlStore<B> {
         self.write(move |c| super::accounts::set_key_networks(c, key, networks))
             .await
     }
-    async fn revoke_key(&self, key: KeyId, now: Timestamp) -> Result<ApiKeyInfo> {
-        self.write(move |c| super::accounts::revoke_key(c, key, now))
+    async fn revoke_key(&self, key: KeyId, at: Timestamp) -> Result<ApiKeyInfo> {
+        self.write(move |c| super::accounts::revoke_key(c, key, at))
+            .await
+    }
+    async fn rotate_key(
+        &self,
+        old: KeyId,
+        new: NewApiKey,
+        old_ends_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<ApiKeyInfo> {
+        self.write(move |c| super::accounts::rotate_key(c, old, new, old_ends_at, now))
             .await
     }
     async fn keys(&self, account: AccountId) -> Result<Vec<ApiKeyInfo>> {
