@@ -31,6 +31,10 @@ pub fn routes() -> axum::Router<AppState> {
         )
         .route("/admin/v1/accounts/{id}/credits", post(adjust_credits))
         .route("/admin/v1/accounts/{id}/ledger", get(ledger))
+        .route(
+            "/admin/v1/accounts/{id}/statements/{month}",
+            get(crate::statements::account_statement),
+        )
         .route("/admin/v1/keys/{id}", delete(revoke_key).patch(update_key))
         .route("/admin/v1/keys/{id}/revoke", post(revoke_key))
         .route(

@@ -190,6 +190,9 @@ impl Default for SendRequest {
 pub struct NewMessage {
     pub id: MessageId,
     pub to: Msisdn,
+    /// The recipient's country (ISO 3166-1 alpha-2) where its number has
+    /// one: kept with the message for statements and reports.
+    pub country: Option<Country>,
     pub from: SenderId,
     pub text: String,
     pub segments: Segments,
@@ -476,11 +479,11 @@ pub fn plan(
     let mut rejected = Vec::new();
     let mut total_cost = Amount::ZERO;
     for (item, recipient) in req.recipients.into_iter().enumerate() {
-        let to =
+        let (to, country) =
             match Msisdn::parse_checked(&recipient.to, policy.default_country, policy.number_check)
             {
                 Ok((to, destination)) => match policy.reach.refusal(destination) {
-                    None => to,
+                    None => (to, destination.country),
                     Some(out) => {
                         rejected.push(Rejection {
                             to: recipient.to,
@@ -545,6 +548,7 @@ pub fn plan(
         messages.push(NewMessage {
             id: MessageId::generate(),
             to,
+            country,
             from: from.clone(),
             text,
             segments,

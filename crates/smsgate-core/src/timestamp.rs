@@ -57,6 +57,76 @@ impl Timestamp {
     }
 }
 
+/// A calendar month in UTC, written `2026-11`: the period of a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Month {
+    year: i32,
+    month: time::Month,
+}
+
+impl Month {
+    /// `YYYY-MM`, years 2000 to 9999.
+    pub fn parse(s: &str) -> Option<Month> {
+        let (y, m) = s.split_once('-')?;
+        if y.len() != 4 || m.len() != 2 {
+            return None;
+        }
+        let year: i32 = y.parse().ok().filter(|y| (2000..=9999).contains(y))?;
+        let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+        Some(Month { year, month })
+    }
+
+    /// Its first millisecond.
+    pub fn start(self) -> Timestamp {
+        let day =
+            time::Date::from_calendar_date(self.year, self.month, 1).unwrap_or(time::Date::MIN);
+        Timestamp::from_datetime(day.midnight().assume_utc())
+    }
+
+    /// The first millisecond of the next month.
+    pub fn end(self) -> Timestamp {
+        let next = match self.month {
+            time::Month::December => Month {
+                year: self.year + 1,
+                month: time::Month::January,
+            },
+            m => Month {
+                year: self.year,
+                month: m.next(),
+            },
+        };
+        next.start()
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, u8::from(self.month))
+    }
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::*;
+
+    #[test]
+    fn months_are_read_and_bounded_in_utc() {
+        let m = Month::parse("2026-12").unwrap();
+        assert_eq!(m.to_string(), "2026-12");
+        assert_eq!(m.start().to_rfc3339(), "2026-12-01T00:00:00.000Z");
+        assert_eq!(m.end().to_rfc3339(), "2027-01-01T00:00:00.000Z");
+        assert_eq!(
+            Month::parse("2024-02").unwrap().end().to_rfc3339(),
+            "2024-03-01T00:00:00.000Z"
+        );
+        for bad in [
+            "2026-13", "2026-00", "26-11", "2026-1", "2026/11", "1999-12", "",
+        ] {
+            assert_eq!(Month::parse(bad), None, "{bad}");
+        }
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339())

@@ -1515,7 +1515,7 @@ pub mod records {
         ConnectorCost, ConnectorLease, DeliveryRecord, Idempotency, InboundRecord,
         KeywordAssignment, LedgerEntry, LedgerFilter, LedgerKind, MessageDetail, MessageFilter,
         MessageRecord, NewBatch, NodeId, NodeRecord, NumberAssignment, PartRecord, PriceList,
-        RatePlan, Replay, SenderRecord, Suppression, TemplateRecord, TransitionRecord,
-        WebhookEndpoint,
+        RatePlan, Replay, SenderRecord, Statement, Suppression, TemplateRecord, TransitionRecord,
+        UsageLine, WebhookEndpoint,
     };
 }

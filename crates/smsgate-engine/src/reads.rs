@@ -3,11 +3,12 @@
 //! caller's reads take the `Caller`, so the account is part of the query,
 //! never a step a handler must remember.
 
+use smsgate_core::timestamp::Month;
 use smsgate_core::{Amount, BatchId, Category, InboundId, MessageId};
 use smsgate_store::{
     Account, ApiKeyInfo, BatchSummary, Campaign, EventRecord, InboundRecord, LedgerEntry,
     LedgerFilter, MessageDetail, MessageFilter, MessageRecord, NumberAssignment, QueueDepth,
-    SenderRecord, TemplateRecord, WebhookEndpoint,
+    SenderRecord, Statement, TemplateRecord, WebhookEndpoint,
 };
 
 use crate::{AccountId, Caller, Engine, EngineError};
@@ -29,6 +30,34 @@ impl Engine {
         filter: LedgerFilter,
     ) -> Result<Vec<LedgerEntry>, EngineError> {
         Ok(self.inner.store.ledger_page(caller.account, filter).await?)
+    }
+
+    /// The caller's statement for a month.
+    pub async fn own_statement(
+        &self,
+        caller: &Caller,
+        month: Month,
+    ) -> Result<Statement, EngineError> {
+        Ok(self
+            .inner
+            .store
+            .statement(caller.account, month.start(), month.end())
+            .await?)
+    }
+
+    /// A sub-account's statement for a month, for its parent.
+    pub async fn subaccount_statement(
+        &self,
+        caller: &Caller,
+        child: AccountId,
+        month: Month,
+    ) -> Result<Statement, EngineError> {
+        self.subaccount(caller, child).await?;
+        Ok(self
+            .inner
+            .store
+            .statement(child, month.start(), month.end())
+            .await?)
     }
 
     /// A sub-account's ledger entries, for its parent.
@@ -216,6 +245,23 @@ impl Admin<'_> {
 
     pub async fn keys(&self, account: AccountId) -> Result<Vec<ApiKeyInfo>, EngineError> {
         Ok(self.0.inner.store.keys(account).await?)
+    }
+
+    /// Any account's statement for a month.
+    pub async fn statement(
+        &self,
+        account: AccountId,
+        month: Month,
+    ) -> Result<Statement, EngineError> {
+        self.0
+            .inner
+            .store
+            .statement(account, month.start(), month.end())
+            .await
+            .map_err(|e| match e {
+                smsgate_store::StoreError::NoSuchAccount(_) => EngineError::NotFound("account"),
+                e => e.into(),
+            })
     }
 
     /// The account's ledger entries that pass `filter`, newest first.

@@ -45,6 +45,7 @@ async fn main() {
                 let m = NewMessage {
                     id: MessageId::generate(),
                     to: Msisdn::parse(&format!("+3161{:07}", chunk * 100 + i), None).unwrap(),
+                    country: None,
                     from: SenderId::parse("Bench").unwrap(),
                     text: "Your code is 123456".into(),
                     segments: Segments {

@@ -181,6 +181,13 @@ pub trait CreditStore: Send + Sync + 'static {
         account: AccountId,
         filter: LedgerFilter,
     ) -> Result<Vec<LedgerEntry>>;
+    /// The account's statement for `[from, to)`.
+    async fn statement(
+        &self,
+        account: AccountId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Statement>;
     /// The account's newest `limit` ledger entries.
     async fn ledger(&self, account: AccountId, limit: usize) -> Result<Vec<LedgerEntry>> {
         self.ledger_page(account, LedgerFilter::newest(limit)).await

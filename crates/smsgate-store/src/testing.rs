@@ -28,6 +28,7 @@ pub fn message(to: &str, cost: i64, schedule_at: Option<Timestamp>) -> NewMessag
     NewMessage {
         id: MessageId::generate(),
         to: Msisdn::parse(to, None).unwrap(),
+        country: None,
         from: SenderId::parse("Acme").unwrap(),
         text: "hi".into(),
         segments: Segments {
@@ -2553,7 +2554,13 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
                 drop(store.transfer(from, to, amount, None, at).await);
             }
             3 => {
-                let mut m = message("+31612345678", 1, None);
+                let (to, country) = if next(2) == 0 {
+                    ("+31612345678", "NL")
+                } else {
+                    ("+447911123456", "GB")
+                };
+                let mut m = message(to, 1, None);
+                m.country = smsgate_core::Country::parse(country).ok();
                 m.cost = amount;
                 let mut results = store
                     .accept(vec![submission(who, vec![m])], at)
@@ -2617,6 +2624,51 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
             .collect();
         assert!(!expected.is_empty());
         assert_eq!(picked, expected);
+
+        // Statements of consecutive periods reconcile with the ledger and
+        // with each other, to the minor unit.
+        let mut opening = Amount::ZERO;
+        let mut sent_in_all = 0;
+        for (from, to) in [(0, 150), (150, 151), (151, 400)] {
+            let st = store
+                .statement(a, Timestamp(from), Timestamp(to))
+                .await
+                .unwrap();
+            assert_eq!(st.opening, opening, "period {from}..{to}");
+            let moved = [
+                st.topups,
+                st.adjustments,
+                st.transfers_in,
+                st.transfers_out,
+                st.debits,
+                st.refunds,
+            ]
+            .iter()
+            .map(|x| x.minor())
+            .sum::<i64>();
+            assert_eq!(st.closing.minor(), st.opening.minor() + moved);
+            let window: i64 = entries
+                .iter()
+                .filter(|e| (from..to).contains(&e.created_at.0))
+                .map(|e| e.amount.minor())
+                .sum();
+            assert_eq!(moved, window);
+            let used: i64 = st.usage.iter().map(|u| u.amount.minor()).sum();
+            assert_eq!(used, -st.debits.minor(), "usage is what was debited");
+            assert!(
+                st.usage
+                    .iter()
+                    .all(|u| matches!(u.country.as_deref(), Some("NL" | "GB")))
+            );
+            sent_in_all += st.usage.iter().map(|u| u.messages).sum::<u64>();
+            opening = st.closing;
+        }
+        assert_eq!(opening, balance, "the last closing is the balance");
+        let debits = entries
+            .iter()
+            .filter(|e| e.kind == LedgerKind::Debit)
+            .count();
+        assert_eq!(sent_in_all as usize, debits, "one message a send");
     }
 }
 

@@ -206,6 +206,40 @@ impl LedgerKind {
     }
 }
 
+/// An account's statement for a period `[from, to)`: its ledger summed
+/// by kind, and what it sent by category and country.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    /// The balance at `from`: every entry before it (all pools).
+    pub opening: Amount,
+    pub topups: Amount,
+    /// Credits the operator removed (negative).
+    pub adjustments: Amount,
+    pub transfers_in: Amount,
+    /// Credits transferred away (negative).
+    pub transfers_out: Amount,
+    /// Sends' charges (negative); the usage lines sum to its opposite.
+    pub debits: Amount,
+    pub refunds: Amount,
+    /// The balance at `to`.
+    pub closing: Amount,
+    pub usage: Vec<UsageLine>,
+}
+
+/// What an account sent in a period, of one category to one country.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsageLine {
+    pub category: Category,
+    /// ISO 3166-1 alpha-2; `None` for numbers of no country.
+    pub country: Option<String>,
+    pub messages: u64,
+    pub segments: u64,
+    /// What they were charged.
+    pub amount: Amount,
+}
+
 /// Which of an account's ledger entries, newest first.
 #[derive(Debug, Clone)]
 pub struct LedgerFilter {

@@ -53,6 +53,14 @@ pub fn routes() -> axum::Router<AppState> {
             get(crate::ledger::subaccount_ledger),
         )
         .route("/v1/ledger", get(crate::ledger::own_ledger))
+        .route(
+            "/v1/statements/{month}",
+            get(crate::statements::own_statement),
+        )
+        .route(
+            "/v1/subaccounts/{id}/statements/{month}",
+            get(crate::statements::subaccount_statement),
+        )
         .route("/v1/keys", get(keys::list_keys).post(keys::create_key))
         .route("/v1/keys/{id}", axum::routing::delete(keys::revoke_key))
         .route("/v1/keys/{id}/rotate", post(keys::rotate_key))

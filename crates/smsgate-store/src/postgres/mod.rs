@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_money.sql"),
     include_str!("migrations/0004_rate_plans.sql"),
     include_str!("migrations/0005_transfers.sql"),
+    include_str!("migrations/0006_message_country.sql"),
 ];
 
 /// Read connections per node.

@@ -536,6 +536,77 @@ pub(crate) fn transfer(
     ))
 }
 
+/// The ledger summed by kind over `[from, to)` (transfers in and out
+/// apart), the balance before and after, and the messages made in the
+/// period by category and country.
+pub(crate) fn statement(
+    conn: &impl Db,
+    account: AccountId,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Statement> {
+    require_account(conn, account)?;
+    let opening = Amount::from_minor(conn.single(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger WHERE account_id = ?1 AND created_at < ?2",
+        args![account.0, from.0],
+        |r| r.get(0),
+    )?);
+    let mut s = Statement {
+        from,
+        to,
+        opening,
+        topups: Amount::ZERO,
+        adjustments: Amount::ZERO,
+        transfers_in: Amount::ZERO,
+        transfers_out: Amount::ZERO,
+        debits: Amount::ZERO,
+        refunds: Amount::ZERO,
+        closing: opening,
+        usage: Vec::new(),
+    };
+    let sums: Vec<(String, i64, i64)> = conn.all(
+        "SELECT kind, CAST(CASE WHEN amount > 0 THEN 1 ELSE 0 END AS BIGINT), CAST(SUM(amount) AS BIGINT) FROM ledger
+          WHERE account_id = ?1 AND created_at >= ?2 AND created_at < ?3
+          GROUP BY kind, CASE WHEN amount > 0 THEN 1 ELSE 0 END",
+        args![account.0, from.0, to.0],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let overflow = || StoreError::Corrupt("a statement's sum passes the largest amount".into());
+    for (kind, incoming, sum) in sums {
+        let kind = LedgerKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("ledger kind {kind:?}")))?;
+        let slot = match (kind, incoming == 1) {
+            (LedgerKind::Topup, _) => &mut s.topups,
+            (LedgerKind::Adjustment, _) => &mut s.adjustments,
+            (LedgerKind::Debit, _) => &mut s.debits,
+            (LedgerKind::Refund, _) => &mut s.refunds,
+            (LedgerKind::Transfer, true) => &mut s.transfers_in,
+            (LedgerKind::Transfer, false) => &mut s.transfers_out,
+        };
+        let sum = Amount::from_minor(sum);
+        *slot = slot.checked_add(sum).ok_or_else(overflow)?;
+        s.closing = s.closing.checked_add(sum).ok_or_else(overflow)?;
+    }
+    s.usage = conn.all(
+        "SELECT category, country, COUNT(*), CAST(SUM(segments) AS BIGINT), CAST(SUM(cost) AS BIGINT)
+           FROM messages WHERE account_id = ?1 AND created_at >= ?2 AND created_at < ?3
+          GROUP BY category, country ORDER BY category, country",
+        args![account.0, from.0, to.0],
+        |r| {
+            let category: String = r.get(0)?;
+            Ok(UsageLine {
+                category: Category::parse(&category)
+                    .ok_or_else(|| StoreError::Corrupt(format!("category {category:?}")))?,
+                country: r.get(1)?,
+                messages: r.get::<i64>(2)?.try_into().unwrap_or(0),
+                segments: r.get::<i64>(3)?.try_into().unwrap_or(0),
+                amount: Amount::from_minor(r.get(4)?),
+            })
+        },
+    )?;
+    Ok(s)
+}
+
 pub(crate) fn ledger(
     conn: &impl Db,
     account: AccountId,

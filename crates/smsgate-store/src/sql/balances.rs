@@ -119,6 +119,15 @@ impl<B: Backend> CreditStore for SqlStore<B> {
         self.write(move |c| super::accounts::transfer(c, from, to, amount, note, now))
             .await
     }
+    async fn statement(
+        &self,
+        account: AccountId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Statement> {
+        self.read(move |c| super::accounts::statement(c, account, from, to))
+            .await
+    }
     async fn ledger_page(
         &self,
         account: AccountId,

@@ -250,17 +250,18 @@ pub(crate) fn insert_messages(conn: &impl Db, rows: &[Row<'_>], now: Timestamp) 
     conn.exec(
         "INSERT INTO messages (id, account_id, batch_id, recipient, sender, body, encoding, segments, cost,
              category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at,
-             event_seq, in_reply_to, callback_url, item, payload, callback_format, pool, campaign_ref)
+             event_seq, in_reply_to, callback_url, item, payload, callback_format, pool, campaign_ref, country)
          SELECT id, account_id, batch_id, recipient, sender, body, encoding, segments, cost, category, route_class,
                 reference, priority, status, ?4, ?4, schedule_at, due_at, expires_at, event_seq, in_reply_to,
-                callback_url, item, payload, callback_format, pool, campaign_ref
+                callback_url, item, payload, callback_format, pool, campaign_ref, country
            FROM UNNEST(?1::bytea[], ?2::bigint[], ?3::bytea[], ?5::text[], ?6::text[], ?7::text[], ?8::text[],
                        ?9::bigint[], ?10::bigint[], ?11::text[], ?12::text[], ?13::text[], ?14::bigint[],
                        ?15::text[], ?16::bigint[], ?17::bigint[], ?18::bigint[], ?19::bigint[], ?20::bytea[],
-                       ?21::text[], ?22::bigint[], ?23::text[], ?24::text[], ?25::text[], ?26::text[])
+                       ?21::text[], ?22::bigint[], ?23::text[], ?24::text[], ?25::text[], ?26::text[],
+                       ?27::text[])
              AS u(id, account_id, batch_id, recipient, sender, body, encoding, segments, cost, category,
                   route_class, reference, priority, status, schedule_at, due_at, expires_at, event_seq,
-                  in_reply_to, callback_url, item, payload, callback_format, pool, campaign_ref)",
+                  in_reply_to, callback_url, item, payload, callback_format, pool, campaign_ref, country)",
         args![
             bytes(&|r| Some(r.message.id.as_bytes().to_vec())),
             int(&|r| Some(r.account.0)),
@@ -292,6 +293,7 @@ pub(crate) fn insert_messages(conn: &impl Db, rows: &[Row<'_>], now: Timestamp) 
                 .map(|_| r.message.callback_format.as_str().to_string())),
             text(&|r| r.pool.map(|p| p.as_str().to_string())),
             text(&|r| r.message.campaign_ref.clone()),
+            text(&|r| r.message.country.map(|c| c.code())),
         ],
     )?;
     // Event ids order the outbox: in the messages' order.

@@ -273,9 +273,9 @@ fn insert_message(
     conn.exec(
         "INSERT INTO messages (id, account_id, batch_id, recipient, sender, body, encoding, segments, cost,
              category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at,
-             event_seq, in_reply_to, callback_url, item, payload, callback_format, pool, campaign_ref)
+             event_seq, in_reply_to, callback_url, item, payload, callback_format, pool, campaign_ref, country)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
-                 ?22, ?23, ?24, ?25, ?26)",
+                 ?22, ?23, ?24, ?25, ?26, ?27)",
         args![
             &m.id.as_bytes()[..],
             sub.account.0,
@@ -303,6 +303,7 @@ fn insert_message(
             m.callback_url.as_ref().map(|_| m.callback_format.as_str()),
             pool.map(Category::as_str),
             m.campaign_ref,
+            m.country.map(|c| c.code()),
         ],
     )?;
     if status == Status::Queued {
