@@ -92,7 +92,7 @@ pub struct NewPlan {
     pub name: String,
 }
 
-fn plan_id(id: &str) -> Result<PlanId, Problem> {
+pub(crate) fn plan_id(id: &str) -> Result<PlanId, Problem> {
     id.parse()
         .map(PlanId)
         .map_err(|_| Problem::not_found(format!("no rate plan with id {id:?}")))

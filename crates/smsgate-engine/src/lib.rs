@@ -1258,18 +1258,7 @@ impl Engine {
                     .await
             }
         };
-        result.map_err(|e| match e {
-            StoreError::InsufficientCredits { balance, needed } => {
-                EngineError::InsufficientCredits { balance, needed }
-            }
-            StoreError::BalanceTooLarge { .. } => EngineError::field(
-                Field::Amount,
-                FieldErrorKind::AtMost {
-                    max: Amount::MAX_BALANCE,
-                },
-            ),
-            e => not_found(e),
-        })
+        result.map_err(credits_refused)
     }
 
     /// Routes inbound messages to `number` (E.164 with or without `+`, or a
@@ -1471,6 +1460,22 @@ impl Engine {
             .store
             .deliveries(account, endpoint.id, limit)
             .await?)
+    }
+}
+
+/// The store's refusals of a move of credits, as the engine tells them.
+pub(crate) fn credits_refused(e: StoreError) -> EngineError {
+    match e {
+        StoreError::InsufficientCredits { balance, needed } => {
+            EngineError::InsufficientCredits { balance, needed }
+        }
+        StoreError::BalanceTooLarge { .. } => EngineError::field(
+            Field::Amount,
+            FieldErrorKind::AtMost {
+                max: Amount::MAX_BALANCE,
+            },
+        ),
+        e => not_found(e),
     }
 }
 

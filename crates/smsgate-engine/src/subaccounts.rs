@@ -7,7 +7,7 @@ use smsgate_core::send::{Field, FieldErrorKind};
 use std::sync::Arc;
 
 use smsgate_core::{AccountId, AccountPrices, Amount, PlanId, Price, PriceTable};
-use smsgate_store::{Account, AccountPatch, AccountStatus, PriceList, RatePlan, StoreError};
+use smsgate_store::{Account, AccountPatch, AccountStatus, PriceList, RatePlan};
 
 use crate::accounts::IssuedKey;
 use crate::{AccountRequest, Caller, Engine, EngineError};
@@ -81,18 +81,7 @@ impl Engine {
             .store
             .transfer(from, to, magnitude, note, self.now())
             .await
-            .map_err(|e| match e {
-                StoreError::InsufficientCredits { balance, needed } => {
-                    EngineError::InsufficientCredits { balance, needed }
-                }
-                StoreError::BalanceTooLarge { .. } => EngineError::field(
-                    Field::Amount,
-                    FieldErrorKind::AtMost {
-                        max: Amount::MAX_BALANCE,
-                    },
-                ),
-                e => e.into(),
-            })?;
+            .map_err(crate::credits_refused)?;
         Ok(if amount.is_negative() {
             (taken, given)
         } else {

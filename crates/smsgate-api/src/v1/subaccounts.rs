@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::admin::{PriceKey, PriceView};
 use crate::extract::{JsonBody, SMALL};
-use crate::plans::{PlanList, PlanView, price};
+use crate::plans::{PlanList, PlanView, plan_id, price};
 use crate::problem::Problem;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -67,12 +67,6 @@ fn subaccount_id(id: &str) -> Result<AccountId, Problem> {
     id.parse()
         .map(AccountId)
         .map_err(|_| Problem::not_found(format!("no sub-account with id {id:?}")))
-}
-
-fn plan_id(id: &str) -> Result<PlanId, Problem> {
-    id.parse()
-        .map(PlanId)
-        .map_err(|_| Problem::not_found(format!("no rate plan with id {id:?}")))
 }
 
 /// Create a sub-account (one of your customers) with its first API key.
