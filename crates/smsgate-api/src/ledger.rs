@@ -156,10 +156,7 @@ pub async fn subaccount_ledger(
     axum::extract::Path(id): axum::extract::Path<String>,
     query: Query,
 ) -> Result<Json<LedgerPage>, Problem> {
-    let child = id
-        .parse()
-        .map(smsgate_core::AccountId)
-        .map_err(|_| Problem::not_found(format!("no sub-account with id {id:?}")))?;
+    let child = crate::v1::subaccounts::subaccount_id(&id)?;
     page(query, |filter| {
         state.engine.subaccount_ledger(&caller, child, filter)
     })

@@ -185,10 +185,7 @@ pub async fn subaccount_statement(
     Path((id, m)): Path<(String, String)>,
     query: FormatQuery,
 ) -> Result<Response, Problem> {
-    let child = id
-        .parse()
-        .map(AccountId)
-        .map_err(|_| Problem::not_found(format!("no sub-account with id {id:?}")))?;
+    let child = crate::v1::subaccounts::subaccount_id(&id)?;
     let month = month(&m)?;
     let s = state
         .engine

@@ -7,10 +7,10 @@ use smsgate_core::send::{Field, FieldErrorKind};
 use std::sync::Arc;
 
 use smsgate_core::{AccountId, AccountPrices, Amount, PlanId, Price, PriceTable};
-use smsgate_store::{Account, AccountPatch, AccountStatus, PriceList, RatePlan};
+use smsgate_store::{Account, PriceList, RatePlan};
 
 use crate::accounts::IssuedKey;
-use crate::{AccountRequest, Caller, Engine, EngineError};
+use crate::{AccountChanges, AccountRequest, Caller, Engine, EngineError};
 
 impl Engine {
     /// A new sub-account of the caller's account with its first key; it
@@ -56,21 +56,23 @@ impl Engine {
         note: Option<String>,
     ) -> Result<(Amount, Amount), EngineError> {
         self.subaccount(caller, child).await?;
-        let magnitude = amount
-            .checked_neg()
-            .filter(|_| amount.is_negative())
-            .unwrap_or(amount);
-        if magnitude == Amount::ZERO {
+        // The most negative amount has no opposite: too large either way.
+        let magnitude = if amount.is_negative() {
+            amount.checked_neg()
+        } else {
+            Some(amount)
+        };
+        if magnitude == Some(Amount::ZERO) {
             return Err(EngineError::field(Field::Amount, FieldErrorKind::Zero));
         }
-        if magnitude > Amount::MAX_BALANCE {
+        let Some(magnitude) = magnitude.filter(|m| *m <= Amount::MAX_BALANCE) else {
             return Err(EngineError::field(
                 Field::Amount,
                 FieldErrorKind::AtMostEitherWay {
                     max: Amount::MAX_BALANCE,
                 },
             ));
-        }
+        };
         let (from, to) = if amount.is_negative() {
             (child, caller.account)
         } else {
@@ -89,13 +91,14 @@ impl Engine {
         })
     }
 
-    /// Disables or enables a sub-account, or gives it one of the caller's
-    /// plans (`Some(None)`: the default plan).
+    /// Disables or enables a sub-account (`status` as an operator gives
+    /// it, checked by the same rule), or gives it one of the caller's
+    /// plans (`Some(None)`: its parent's prices).
     pub async fn change_subaccount(
         &self,
         caller: &Caller,
         child: AccountId,
-        status: Option<AccountStatus>,
+        status: Option<String>,
         plan: Option<Option<PlanId>>,
     ) -> Result<Account, EngineError> {
         self.subaccount(caller, child).await?;
@@ -103,11 +106,12 @@ impl Engine {
             let prices = self.own_plan(caller, p).await?.prices;
             self.within_own_prices(caller, prices)?;
         }
-        let patch = AccountPatch {
+        let patch = AccountChanges {
             status,
             plan,
-            ..AccountPatch::default()
-        };
+            ..AccountChanges::default()
+        }
+        .into_patch()?;
         self.update_account(child, patch).await
     }
 

@@ -210,7 +210,7 @@ pub async fn a_key_is_made_with_its_networks(store: &dyn Store) {
     let made = store.create_key(a, key, Timestamp(1)).await.unwrap();
     assert_eq!(made.allowed_ips.as_ref(), Some(&networks));
     let (found, _) = store.key_by_hash([7; 32]).await.unwrap().unwrap();
-    assert_eq!(found.allowed_ips, Some(networks));
+    assert_eq!(found.allowed_ips.as_ref(), Some(&networks));
     let open = NewApiKey {
         hash: [8; 32],
         prefix: "sg_ghijkl".into(),
@@ -224,6 +224,63 @@ pub async fn a_key_is_made_with_its_networks(store: &dyn Store) {
             .unwrap()
             .allowed_ips,
         None
+    );
+
+    // A rotation: a new key with the old one's label and networks, the
+    // old one ending later; revoking keeps the earlier end.
+    let fresh = NewApiKey {
+        hash: [9; 32],
+        prefix: "sg_mnopqr".into(),
+        label: None,
+        allowed_ips: None,
+    };
+    let rotated = store
+        .rotate_key(made.id, fresh, Timestamp(500), Timestamp(2))
+        .await
+        .unwrap();
+    assert_ne!(rotated.id, made.id);
+    assert_eq!(
+        (
+            rotated.account_id,
+            rotated.label.as_deref(),
+            rotated.allowed_ips.as_ref()
+        ),
+        (a, Some("office"), Some(&networks))
+    );
+    let (old, _) = store.key_by_hash([7; 32]).await.unwrap().unwrap();
+    assert_eq!(old.revoked_at, Some(Timestamp(500)));
+    assert_eq!(
+        store
+            .revoke_key(made.id, Timestamp(900))
+            .await
+            .unwrap()
+            .revoked_at,
+        Some(Timestamp(500)),
+        "a later revocation keeps the earlier end"
+    );
+    assert_eq!(
+        store
+            .revoke_key(made.id, Timestamp(3))
+            .await
+            .unwrap()
+            .revoked_at,
+        Some(Timestamp(3))
+    );
+    let spare = NewApiKey {
+        hash: [10; 32],
+        prefix: "sg_stuvwx".into(),
+        label: None,
+        allowed_ips: None,
+    };
+    assert!(matches!(
+        store
+            .rotate_key(KeyId(999), spare, Timestamp(5), Timestamp(2))
+            .await,
+        Err(StoreError::NoSuchKey(_))
+    ));
+    assert!(
+        store.key_by_hash([10; 32]).await.unwrap().is_none(),
+        "nothing made"
     );
 }
 

@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use smsgate_core::kinds::AccountStatus;
 use smsgate_core::{AccountId, Amount, PlanId};
 use smsgate_engine::records::Account;
 use smsgate_engine::{AccountRequest, Caller};
@@ -63,7 +62,7 @@ pub struct NewSubaccount {
     pub default_country: Option<String>,
 }
 
-fn subaccount_id(id: &str) -> Result<AccountId, Problem> {
+pub(crate) fn subaccount_id(id: &str) -> Result<AccountId, Problem> {
     id.parse()
         .map(AccountId)
         .map_err(|_| Problem::not_found(format!("no sub-account with id {id:?}")))
@@ -153,20 +152,9 @@ pub async fn change_subaccount(
     body: JsonBody<ChangeSubaccount, SMALL>,
 ) -> Result<Json<SubaccountView>, Problem> {
     let b = body.value;
-    let status = match b.status.as_deref() {
-        None => None,
-        Some("active") => Some(AccountStatus::Active),
-        Some("disabled") => Some(AccountStatus::Disabled),
-        Some(other) => {
-            return Err(Problem::invalid_field(
-                "status",
-                format!("{other:?} is not \"active\" or \"disabled\""),
-            ));
-        }
-    };
     let child = state
         .engine
-        .change_subaccount(&caller, subaccount_id(&id)?, status, b.plan)
+        .change_subaccount(&caller, subaccount_id(&id)?, b.status, b.plan)
         .await?;
     Ok(Json(SubaccountView::from(&child)))
 }
