@@ -147,3 +147,11 @@ mod tests {
         }
     }
 }
+int_id!(
+    /// The id of an operator (a person or system running the gateway).
+    OperatorId
+);
+int_id!(
+    /// The id of an operator's API token.
+    OperatorTokenId
+);

@@ -15,6 +15,7 @@ pub mod limits;
 pub mod links;
 pub mod msisdn;
 pub mod net;
+pub mod operators;
 pub mod optout;
 pub mod protected;
 pub mod reach;
@@ -28,7 +29,9 @@ pub mod zone;
 
 pub use amount::Amount;
 pub use credits::{AccountPrices, PlanOf, Price, PriceTable, Pricing};
-pub use ids::{AccountId, BatchId, InboundId, KeyId, MessageId, PlanId, PublicId};
+pub use ids::{
+    AccountId, BatchId, InboundId, KeyId, MessageId, OperatorId, OperatorTokenId, PlanId, PublicId,
+};
 pub use lifecycle::Status;
 pub use msisdn::{Country, Msisdn, NumberCheck, NumberType};
 pub use send::{CallbackFormat, Category, NewMessage, SendPlan, SendRequest};

@@ -64,6 +64,7 @@ pub enum Field {
     Parent,
     Label,
     OverlapSecs,
+    ExpiresInSecs,
 }
 
 impl Field {
@@ -99,6 +100,7 @@ impl Field {
             Field::Parent => "parent",
             Field::Label => "label",
             Field::OverlapSecs => "overlap_secs",
+            Field::ExpiresInSecs => "expires_in_secs",
             Field::Prefix => "prefix",
             Field::RouteClass => "route_class",
             Field::Keywords => "keywords",

@@ -156,11 +156,13 @@ impl Engine {
     /// first bad field) none of it.
     pub async fn change_account(
         &self,
+        by: &crate::By,
         id: AccountId,
         changes: AccountChanges,
     ) -> Result<Account, EngineError> {
+        self.allow(by, smsgate_core::operators::Permission::Change)?;
         let patch = changes.into_patch()?;
-        self.update_account(id, patch).await
+        self.patch_account(by, id, patch).await
     }
 }
 

@@ -62,6 +62,9 @@ pub struct Caller {
     pub number_check: Option<smsgate_core::NumberCheck>,
     /// When its key ends (a rotated key's overlap); `None`: never.
     pub key_ends_at: Option<Timestamp>,
+    /// The client's address, for the audit log of its changes; the face
+    /// sets it per request.
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl Caller {
@@ -200,6 +203,7 @@ pub(crate) fn caller(account: &Account, key: KeyId) -> Caller {
         default_sender: account.default_sender.clone(),
         number_check: account.number_check,
         key_ends_at: None,
+        address: None,
     }
 }
 

@@ -112,6 +112,7 @@ impl Engine {
     /// off); returns whether that changed anything.
     pub async fn set_suppressed(
         &self,
+        by: &crate::By,
         account: AccountId,
         number: &str,
         action: OptOutAction,
@@ -127,7 +128,7 @@ impl Engine {
                 vec![number.clone()],
                 action,
                 SuppressionSource::Api,
-                self.now(),
+                &self.audit(by),
             )
             .await
             .map_err(not_found)?;
@@ -138,6 +139,7 @@ impl Engine {
     /// lines that are not numbers are listed and change nothing.
     pub async fn import_suppressions(
         &self,
+        by: &crate::By,
         account: AccountId,
         text: &str,
     ) -> Result<ImportOutcome, EngineError> {
@@ -179,7 +181,7 @@ impl Engine {
                 numbers,
                 OptOutAction::OptOut,
                 SuppressionSource::Import,
-                self.now(),
+                &self.audit(by),
             )
             .await
             .map_err(not_found)?;
@@ -203,6 +205,7 @@ impl Engine {
     /// the defaults.
     pub async fn set_optout_keywords(
         &self,
+        by: &crate::By,
         account: AccountId,
         lists: Option<(Vec<String>, Vec<String>)>,
     ) -> Result<OptOutKeywords, EngineError> {
@@ -217,7 +220,7 @@ impl Engine {
         let account = self
             .inner
             .store
-            .update_account(account, patch)
+            .update_account(account, patch, &self.audit(by))
             .await
             .map_err(not_found)?;
         Ok(account.optout_keywords)
@@ -227,25 +230,37 @@ impl Engine {
     /// `keyword` to `account`.
     pub async fn assign_keyword(
         &self,
+        by: &crate::By,
         number: &str,
         keyword: &str,
         account: AccountId,
     ) -> Result<KeywordAssignment, EngineError> {
+        self.allow(by, smsgate_core::operators::Permission::Change)?;
         let number = digits_number(Field::Number, number)?;
         let keyword = normalize_keyword(keyword)
             .map_err(|e| EngineError::field(Field::Keyword, FieldErrorKind::Keyword(e)))?;
         self.inner
             .store
-            .assign_keyword(&number, &keyword, account, self.now())
+            .assign_keyword(&number, &keyword, account, &self.audit(by))
             .await
             .map_err(not_found)
     }
 
-    pub async fn unassign_keyword(&self, number: &str, keyword: &str) -> Result<bool, EngineError> {
+    pub async fn unassign_keyword(
+        &self,
+        by: &crate::By,
+        number: &str,
+        keyword: &str,
+    ) -> Result<bool, EngineError> {
+        self.allow(by, smsgate_core::operators::Permission::Change)?;
         let number = digits_number(Field::Number, number)?;
         let keyword = normalize_keyword(keyword)
             .map_err(|e| EngineError::field(Field::Keyword, FieldErrorKind::Keyword(e)))?;
-        Ok(self.inner.store.unassign_keyword(&number, &keyword).await?)
+        Ok(self
+            .inner
+            .store
+            .unassign_keyword(&number, &keyword, &self.audit(by))
+            .await?)
     }
 
     pub async fn keywords(&self) -> Result<Vec<KeywordAssignment>, EngineError> {

@@ -38,7 +38,7 @@ impl Engine {
                 FieldErrorKind::TooLong { max: 64 },
             ));
         }
-        self.create_limited_key(caller.account, label, networks)
+        self.issue_key(&crate::By::customer(caller), caller.account, label, networks)
             .await
     }
 
@@ -50,7 +50,7 @@ impl Engine {
         id: KeyId,
     ) -> Result<ApiKeyInfo, EngineError> {
         self.own_key(caller, id).await?;
-        self.revoke_key(id).await
+        self.end_key(&crate::By::customer(caller), id).await
     }
 
     /// A new key with the old one's label and networks; the old one keeps
@@ -80,7 +80,12 @@ impl Engine {
         let new = self
             .inner
             .store
-            .rotate_key(id, key, now.plus_secs(overlap_secs as i64), now)
+            .rotate_key(
+                id,
+                key,
+                now.plus_secs(overlap_secs as i64),
+                &self.audit(&crate::By::customer(caller)),
+            )
             .await
             .map_err(|e| match e {
                 StoreError::NoSuchKey(_) => EngineError::NotFound("API key"),

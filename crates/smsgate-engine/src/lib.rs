@@ -18,6 +18,7 @@ pub mod events;
 pub mod inbound;
 mod intake;
 pub mod keys;
+pub mod operators;
 pub mod passwords;
 mod pricing;
 mod reads;
@@ -54,6 +55,8 @@ pub use account_changes::AccountChanges;
 pub use accounts::{AuthFailure, Caller, IssuedKey};
 pub use connectors::simulator::SimulatorConfig;
 pub use dispatcher::DispatchConfig;
+pub use operators::By;
+use smsgate_core::operators::Permission;
 pub use reads::Admin;
 pub use router::Route;
 pub use routing::{ConnectorConfig, RoutingConfig};
@@ -129,6 +132,12 @@ pub enum EngineError {
     Conflict(String),
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
+    /// The caller's role (`None`: a customer's key) may not do this.
+    #[error("{} may not {}", role.map_or("a customer".to_string(), |r| format!("the {r} role")), what.describe())]
+    Forbidden {
+        role: Option<smsgate_core::operators::Role>,
+        what: smsgate_core::operators::Permission,
+    },
 }
 
 impl EngineError {
@@ -292,6 +301,8 @@ struct Inner {
     number_check: smsgate_core::NumberCheck,
     /// `[engine.dispatch] receipt_timeout_secs`.
     receipt_timeout_secs: u64,
+    /// `[engine.auth] support_credit_limit`.
+    support_credit_limit: Amount,
     clock: Arc<dyn Clock>,
 }
 
@@ -339,7 +350,10 @@ async fn event_id_key(store: &dyn Store) -> Result<[u8; 32], EngineError> {
         return parse(&stored).ok_or(EngineError::Config(config::ConfigError::EventIdKey));
     }
     let key = accounts::random_token(32)?;
-    store.set_setting(EVENT_ID_KEY_SETTING, &key).await?;
+    let at = smsgate_core::clock::Clock::now(&smsgate_core::clock::SystemClock);
+    store
+        .set_setting(EVENT_ID_KEY_SETTING, &key, &smsgate_store::Audit::gateway(at))
+        .await?;
     Ok(parse(&key).expect("64 hex digits"))
 }
 
@@ -489,6 +503,7 @@ impl Engine {
                 session_idle: Duration::from_secs(config.session_idle_secs.max(1)),
                 session_max: Duration::from_secs(config.session_max_secs.max(1)),
                 passwords: passwords::PasswordGate::new(&config.auth),
+                support_credit_limit: config.auth.support_credit_limit,
                 public_url,
                 destinations,
                 webhook_requests: std::sync::Mutex::new(smsgate_core::limits::Limiter::new(
@@ -659,7 +674,8 @@ impl Engine {
 
     /// Puts connectors and routes in force without a restart, and keeps
     /// them in the database (they win over the config file from now on).
-    pub async fn set_routing(&self, mut config: RoutingConfig) -> Result<(), EngineError> {
+    pub async fn set_routing(&self, by: &By, mut config: RoutingConfig) -> Result<(), EngineError> {
+        self.allow(by, Permission::Change)?;
         let routing = self.live_routing()?;
         // A password shown hidden keeps the connector's current one.
         let current = routing.config().await;
@@ -681,7 +697,10 @@ impl Engine {
         // Plain data: it always serialises.
         let json = serde_json::to_string(&config).expect("routing serialises");
         routing.apply(config).await?;
-        self.inner.store.set_setting(ROUTING_SETTING, &json).await?;
+        self.inner
+            .store
+            .set_setting(ROUTING_SETTING, &json, &self.audit(by))
+            .await?;
         if let Some(m) = &self.inner.membership {
             m.beat_soon();
         }
@@ -1061,14 +1080,16 @@ impl Engine {
     /// Limits a key to client networks (`None`: from anywhere).
     pub async fn set_key_networks(
         &self,
+        by: &By,
         key: KeyId,
         networks: Option<Vec<String>>,
     ) -> Result<smsgate_store::ApiKeyInfo, EngineError> {
+        self.allow(by, Permission::Change)?;
         let parsed = key_networks(networks)?;
         let info = self
             .inner
             .store
-            .set_key_networks(key, parsed)
+            .set_key_networks(key, parsed, &self.audit(by))
             .await
             .map_err(not_found)?;
         self.inner.auth.clear();
@@ -1078,6 +1099,18 @@ impl Engine {
 
     pub async fn create_account(
         &self,
+        by: &By,
+        req: AccountRequest,
+    ) -> Result<(Account, IssuedKey), EngineError> {
+        self.allow(by, Permission::Change)?;
+        self.open_account(by, req).await
+    }
+
+    /// Makes an account (an operator's, or a reseller's sub-account: the
+    /// caller checked who may) with its first key.
+    pub(crate) async fn open_account(
+        &self,
+        by: &By,
         req: AccountRequest,
     ) -> Result<(Account, IssuedKey), EngineError> {
         let name = req.name.trim().to_string();
@@ -1128,7 +1161,6 @@ impl Engine {
             Some(p) => Some(accounts::hash_password(&p)?),
             None => None,
         };
-        let now = self.now();
         let account = self
             .inner
             .store
@@ -1141,7 +1173,7 @@ impl Engine {
                     credits,
                     parent: req.parent,
                 },
-                now,
+                &self.audit(by),
             )
             .await
             .map_err(|e| match e {
@@ -1155,23 +1187,39 @@ impl Engine {
             // It pays its parent's prices from its first send.
             self.prices_changed().await?;
         }
-        let key = self.create_key(account.id, Some("default".into())).await?;
+        let key = self
+            .issue_key(by, account.id, Some("default".into()), None)
+            .await?;
         Ok((account, key))
     }
 
     /// A new API key for the account (its secret is shown once).
     pub async fn create_key(
         &self,
+        by: &By,
         account: AccountId,
         label: Option<String>,
     ) -> Result<IssuedKey, EngineError> {
-        self.create_limited_key(account, label, None).await
+        self.create_limited_key(by, account, label, None).await
     }
 
     /// A new API key usable only from `networks` (`None`: anywhere), in
     /// one step: a bad list makes no key.
     pub async fn create_limited_key(
         &self,
+        by: &By,
+        account: AccountId,
+        label: Option<String>,
+        networks: Option<Vec<String>>,
+    ) -> Result<IssuedKey, EngineError> {
+        self.allow(by, Permission::Change)?;
+        self.issue_key(by, account, label, networks).await
+    }
+
+    /// A new key of `account`: the caller checked who may make it.
+    pub(crate) async fn issue_key(
+        &self,
+        by: &By,
         account: AccountId,
         label: Option<String>,
         networks: Option<Vec<String>>,
@@ -1180,7 +1228,7 @@ impl Engine {
         let info = self
             .inner
             .store
-            .create_key(account, key, self.now())
+            .create_key(account, key, &self.audit(by))
             .await
             .map_err(not_found)?;
         Ok(IssuedKey {
@@ -1189,11 +1237,25 @@ impl Engine {
         })
     }
 
-    pub async fn revoke_key(&self, key: KeyId) -> Result<smsgate_store::ApiKeyInfo, EngineError> {
+    pub async fn revoke_key(
+        &self,
+        by: &By,
+        key: KeyId,
+    ) -> Result<smsgate_store::ApiKeyInfo, EngineError> {
+        self.allow(by, Permission::Change)?;
+        self.end_key(by, key).await
+    }
+
+    /// Ends a key now: the caller checked who may.
+    pub(crate) async fn end_key(
+        &self,
+        by: &By,
+        key: KeyId,
+    ) -> Result<smsgate_store::ApiKeyInfo, EngineError> {
         let info = self
             .inner
             .store
-            .revoke_key(key, self.now())
+            .revoke_key(key, self.now(), &self.audit(by))
             .await
             .map_err(not_found)?;
         self.inner.auth.clear();
@@ -1203,6 +1265,18 @@ impl Engine {
 
     pub async fn update_account(
         &self,
+        by: &By,
+        id: AccountId,
+        patch: AccountPatch,
+    ) -> Result<Account, EngineError> {
+        self.allow(by, Permission::Change)?;
+        self.patch_account(by, id, patch).await
+    }
+
+    /// Changes an account: the caller checked who may.
+    pub(crate) async fn patch_account(
+        &self,
+        by: &By,
         id: AccountId,
         patch: AccountPatch,
     ) -> Result<Account, EngineError> {
@@ -1210,7 +1284,7 @@ impl Engine {
         let account = self
             .inner
             .store
-            .update_account(id, patch)
+            .update_account(id, patch, &self.audit(by))
             .await
             .map_err(|e| match e {
                 StoreError::NoSuchPlan(p) => {
@@ -1230,6 +1304,7 @@ impl Engine {
     /// to the account's balance, or to one category's.
     pub async fn adjust_credits(
         &self,
+        by: &By,
         id: AccountId,
         amount: Amount,
         category: Option<smsgate_core::Category>,
@@ -1248,13 +1323,14 @@ impl Engine {
                 },
             ));
         }
+        self.allow(by, Permission::Credits(amount))?;
         let store = &self.inner.store;
-        let now = self.now();
+        let audit = self.audit(by);
         let result = match category {
-            None => store.adjust_credits(id, amount, note, now).await,
+            None => store.adjust_credits(id, amount, note, &audit).await,
             Some(c) => {
                 store
-                    .adjust_category_credits(id, c, amount, note, now)
+                    .adjust_category_credits(id, c, amount, note, &audit)
                     .await
             }
         };
@@ -1265,28 +1341,36 @@ impl Engine {
     /// short code) to `account`.
     pub async fn assign_number(
         &self,
+        by: &By,
         number: &str,
         account: AccountId,
     ) -> Result<smsgate_store::NumberAssignment, EngineError> {
+        self.allow(by, Permission::Change)?;
         let digits = inbound::digits_number(Field::Number, number)?;
         self.inner
             .store
-            .assign_number(&digits, account, self.now())
+            .assign_number(&digits, account, &self.audit(by))
             .await
             .map_err(not_found)
     }
 
     /// Stops routing inbound messages to `number` (`+` optional); false
     /// when it was not assigned.
-    pub async fn unassign_number(&self, number: &str) -> Result<bool, EngineError> {
+    pub async fn unassign_number(&self, by: &By, number: &str) -> Result<bool, EngineError> {
+        self.allow(by, Permission::Change)?;
         let digits = number.trim().trim_start_matches('+');
-        Ok(self.inner.store.unassign_number(digits).await?)
+        Ok(self
+            .inner
+            .store
+            .unassign_number(digits, &self.audit(by))
+            .await?)
     }
 
     /// A webhook endpoint for an account: its events are POSTed to `url`,
     /// signed with a new secret.
     pub async fn create_webhook(
         &self,
+        by: &By,
         account: AccountId,
         url: &str,
         events: &[String],
@@ -1339,7 +1423,7 @@ impl Engine {
         };
         self.inner
             .store
-            .create_webhook(account, new, self.now())
+            .create_webhook(account, new, &self.audit(by))
             .await
             .map_err(not_found)
     }
@@ -1412,6 +1496,7 @@ impl Engine {
     /// Enables or disables the account's endpoint `id`; the endpoint after.
     pub async fn set_webhook_enabled(
         &self,
+        by: &By,
         account: AccountId,
         id: &str,
         enabled: bool,
@@ -1420,7 +1505,7 @@ impl Engine {
             smsgate_core::PublicId::parse(id).ok_or(EngineError::NotFound("webhook endpoint"))?;
         let store = &self.inner.store;
         if !store
-            .set_webhook_enabled(account, id.clone(), enabled)
+            .set_webhook_enabled(account, id.clone(), enabled, &self.audit(by))
             .await?
         {
             return Err(EngineError::NotFound("webhook endpoint"));
@@ -1432,13 +1517,18 @@ impl Engine {
     }
 
     /// Deletes the account's endpoint `id`; its pending deliveries end.
-    pub async fn delete_webhook(&self, account: AccountId, id: &str) -> Result<(), EngineError> {
+    pub async fn delete_webhook(
+        &self,
+        by: &By,
+        account: AccountId,
+        id: &str,
+    ) -> Result<(), EngineError> {
         let id =
             smsgate_core::PublicId::parse(id).ok_or(EngineError::NotFound("webhook endpoint"))?;
         if self
             .inner
             .store
-            .delete_webhook(account, id, self.now())
+            .delete_webhook(account, id, &self.audit(by))
             .await?
         {
             Ok(())
@@ -1516,7 +1606,8 @@ fn key_networks(
 /// them (the faces do not reach the store).
 pub mod records {
     pub use smsgate_store::{
-        Acceptance, AcceptedMessage, Account, AccountPatch, ApiKeyInfo, BatchSummary, Campaign,
+        Acceptance, AcceptedMessage, Account, AccountPatch, ApiKeyInfo, AuditAction, AuditEntry,
+        AuditFilter, BatchSummary, Campaign, Operator, OperatorToken,
         ConnectorCost, ConnectorLease, DeliveryRecord, Idempotency, InboundRecord,
         KeywordAssignment, LedgerEntry, LedgerFilter, LedgerKind, MessageDetail, MessageFilter,
         MessageRecord, NewBatch, NodeId, NodeRecord, NumberAssignment, PartRecord, PriceList,

@@ -35,6 +35,9 @@ pub struct AuthConfig {
     /// `lockout_max_secs`. Defaults 1 and 900.
     pub lockout_base_secs: u64,
     pub lockout_max_secs: u64,
+    /// The largest credit change (either way) an operator of the
+    /// `support` role may make at once. Default 100.
+    pub support_credit_limit: smsgate_core::Amount,
 }
 
 impl Default for AuthConfig {
@@ -46,6 +49,7 @@ impl Default for AuthConfig {
             address_failures: 20,
             lockout_base_secs: 1,
             lockout_max_secs: 900,
+            support_credit_limit: smsgate_core::Amount::credits(100),
         }
     }
 }

@@ -10,7 +10,9 @@ use smsgate_core::send::{Field, FieldErrorKind};
 use smsgate_core::{AccountId, AccountPrices, Amount, PlanId, Price, PriceTable, Pricing};
 use smsgate_store::{Change, ConnectorCost, PriceList, PricingSnapshot, RatePlan, StoreError};
 
-use crate::{Caller, Engine, EngineError};
+use smsgate_core::operators::Permission;
+
+use crate::{By, Caller, Engine, EngineError};
 
 /// The price lists in force, shared by the engine and the dispatcher.
 pub(crate) type SharedPrices = Arc<std::sync::RwLock<Arc<PriceBook>>>;
@@ -152,14 +154,19 @@ impl Engine {
         self.list_prices(PriceList::Plan(id)).await
     }
 
-    pub async fn set_price(&self, price: Price) -> Result<(), EngineError> {
+    pub async fn set_price(&self, by: &By, price: Price) -> Result<(), EngineError> {
         let id = self.default_plan().await?;
-        self.set_list_price(PriceList::Plan(id), price).await
+        self.set_list_price(by, PriceList::Plan(id), price).await
     }
 
-    pub async fn delete_price(&self, route_class: &str, prefix: &str) -> Result<bool, EngineError> {
+    pub async fn delete_price(
+        &self,
+        by: &By,
+        route_class: &str,
+        prefix: &str,
+    ) -> Result<bool, EngineError> {
         let id = self.default_plan().await?;
-        self.delete_list_price(PriceList::Plan(id), route_class, prefix)
+        self.delete_list_price(by, PriceList::Plan(id), route_class, prefix)
             .await
     }
 
@@ -167,6 +174,18 @@ impl Engine {
 
     pub async fn create_plan(
         &self,
+        by: &By,
+        name: &str,
+        owner: Option<AccountId>,
+    ) -> Result<RatePlan, EngineError> {
+        self.allow(by, Permission::Change)?;
+        self.make_plan(by, name, owner).await
+    }
+
+    /// A new plan: the caller checked who may make it.
+    pub(crate) async fn make_plan(
+        &self,
+        by: &By,
         name: &str,
         owner: Option<AccountId>,
     ) -> Result<RatePlan, EngineError> {
@@ -180,7 +199,7 @@ impl Engine {
         let plan = self
             .inner
             .store
-            .create_plan(name, owner, self.now())
+            .create_plan(name, owner, &self.audit(by))
             .await
             .map_err(refused)?;
         self.prices_changed().await?;
@@ -200,15 +219,21 @@ impl Engine {
             .ok_or(EngineError::NotFound("rate plan"))
     }
 
-    pub async fn delete_plan(&self, id: PlanId) -> Result<(), EngineError> {
-        self.inner.store.delete_plan(id).await.map_err(refused)?;
+    pub async fn delete_plan(&self, by: &By, id: PlanId) -> Result<(), EngineError> {
+        self.allow(by, Permission::Change)?;
+        self.inner
+            .store
+            .delete_plan(id, &self.audit(by))
+            .await
+            .map_err(refused)?;
         self.prices_changed().await
     }
 
-    pub async fn set_default_plan(&self, id: PlanId) -> Result<(), EngineError> {
+    pub async fn set_default_plan(&self, by: &By, id: PlanId) -> Result<(), EngineError> {
+        self.allow(by, Permission::Change)?;
         self.inner
             .store
-            .set_default_plan(id)
+            .set_default_plan(id, &self.audit(by))
             .await
             .map_err(refused)?;
         self.prices_changed().await
@@ -224,11 +249,27 @@ impl Engine {
         Ok(self.inner.store.prices(list).await?)
     }
 
-    pub async fn set_list_price(&self, list: PriceList, price: Price) -> Result<(), EngineError> {
+    pub async fn set_list_price(
+        &self,
+        by: &By,
+        list: PriceList,
+        price: Price,
+    ) -> Result<(), EngineError> {
+        self.allow(by, Permission::Change)?;
+        self.put_price(by, list, price).await
+    }
+
+    /// Sets a price: the caller checked who may.
+    pub(crate) async fn put_price(
+        &self,
+        by: &By,
+        list: PriceList,
+        price: Price,
+    ) -> Result<(), EngineError> {
         check_price(&price)?;
         self.inner
             .store
-            .set_price(list, price)
+            .set_price(list, price, &self.audit(by))
             .await
             .map_err(refused)?;
         self.prices_changed().await
@@ -237,6 +278,19 @@ impl Engine {
     /// Whether there was such a price to remove.
     pub async fn delete_list_price(
         &self,
+        by: &By,
+        list: PriceList,
+        route_class: &str,
+        prefix: &str,
+    ) -> Result<bool, EngineError> {
+        self.allow(by, Permission::Change)?;
+        self.remove_price(by, list, route_class, prefix).await
+    }
+
+    /// Removes a price: the caller checked who may.
+    pub(crate) async fn remove_price(
+        &self,
+        by: &By,
         list: PriceList,
         route_class: &str,
         prefix: &str,
@@ -244,7 +298,7 @@ impl Engine {
         let deleted = self
             .inner
             .store
-            .delete_price(list, route_class, prefix)
+            .delete_price(list, route_class, prefix, &self.audit(by))
             .await?;
         self.prices_changed().await?;
         Ok(deleted)
@@ -256,7 +310,12 @@ impl Engine {
         Ok(self.inner.store.pricing().await?.costs)
     }
 
-    pub async fn set_connector_cost(&self, cost: ConnectorCost) -> Result<(), EngineError> {
+    pub async fn set_connector_cost(
+        &self,
+        by: &By,
+        cost: ConnectorCost,
+    ) -> Result<(), EngineError> {
+        self.allow(by, Permission::Change)?;
         if cost.connector.is_empty() || cost.connector.chars().count() > 64 {
             return Err(EngineError::field(
                 Field::Connector,
@@ -268,19 +327,24 @@ impl Engine {
             prefix: cost.prefix.clone(),
             per_segment: cost.per_segment,
         })?;
-        self.inner.store.set_connector_cost(cost).await?;
+        self.inner
+            .store
+            .set_connector_cost(cost, &self.audit(by))
+            .await?;
         self.prices_changed().await
     }
 
     pub async fn delete_connector_cost(
         &self,
+        by: &By,
         connector: &str,
         prefix: &str,
     ) -> Result<bool, EngineError> {
+        self.allow(by, Permission::Change)?;
         let deleted = self
             .inner
             .store
-            .delete_connector_cost(connector, prefix)
+            .delete_connector_cost(connector, prefix, &self.audit(by))
             .await?;
         self.prices_changed().await?;
         Ok(deleted)

@@ -6,7 +6,9 @@ use smsgate_core::template::Template;
 use smsgate_core::{AccountId, Category, PublicId, SenderId};
 use smsgate_store::{Approval, NewSender, NewTemplate, SenderRecord, TemplateRecord};
 
-use crate::{Engine, EngineError, not_found};
+use smsgate_core::operators::Permission;
+
+use crate::{By, Engine, EngineError, not_found};
 
 const MAX_NAME_CHARS: usize = 100;
 const MAX_TEMPLATE_ID_CHARS: usize = 64;
@@ -24,6 +26,7 @@ impl Engine {
     /// Registers a sender ID for an account, pending approval.
     pub async fn register_sender(
         &self,
+        by: &By,
         account: AccountId,
         sender_id: &str,
         category: Category,
@@ -41,17 +44,18 @@ impl Engine {
         };
         self.inner
             .store
-            .create_sender(account, new, self.now())
+            .create_sender(account, new, &self.audit(by))
             .await
             .map_err(not_found)
     }
 
     /// Approves a sender ID by its public id (an operator's act).
-    pub async fn approve_sender(&self, id: &str) -> Result<SenderRecord, EngineError> {
+    pub async fn approve_sender(&self, by: &By, id: &str) -> Result<SenderRecord, EngineError> {
+        self.allow(by, Permission::Approve)?;
         let id = PublicId::parse(id).ok_or(EngineError::NotFound("sender ID"))?;
         self.inner
             .store
-            .approve_sender(id, self.now())
+            .approve_sender(id, &self.audit(by))
             .await?
             .ok_or(EngineError::NotFound("sender ID"))
     }
@@ -112,9 +116,19 @@ impl Engine {
     }
 
     /// Removes the account's sender ID with this public id.
-    pub async fn delete_sender(&self, account: AccountId, id: &str) -> Result<(), EngineError> {
+    pub async fn delete_sender(
+        &self,
+        by: &By,
+        account: AccountId,
+        id: &str,
+    ) -> Result<(), EngineError> {
         let id = PublicId::parse(id).ok_or(EngineError::NotFound("sender ID"))?;
-        if self.inner.store.delete_sender(account, id).await? {
+        if self
+            .inner
+            .store
+            .delete_sender(account, id, &self.audit(by))
+            .await?
+        {
             Ok(())
         } else {
             Err(EngineError::NotFound("sender ID"))
@@ -137,6 +151,7 @@ impl Engine {
     /// bound sender must be registered for the account.
     pub async fn register_template(
         &self,
+        by: &By,
         account: AccountId,
         name: &str,
         template_id: &str,
@@ -172,17 +187,22 @@ impl Engine {
         };
         self.inner
             .store
-            .create_template(account, new, self.now())
+            .create_template(account, new, &self.audit(by))
             .await
             .map_err(not_found)
     }
 
     /// Approves a template by its public id (an operator's act).
-    pub async fn approve_template(&self, id: &str) -> Result<TemplateRecord, EngineError> {
+    pub async fn approve_template(
+        &self,
+        by: &By,
+        id: &str,
+    ) -> Result<TemplateRecord, EngineError> {
+        self.allow(by, Permission::Approve)?;
         let id = PublicId::parse(id).ok_or(EngineError::NotFound("template"))?;
         self.inner
             .store
-            .approve_template(id, self.now())
+            .approve_template(id, &self.audit(by))
             .await?
             .ok_or(EngineError::NotFound("template"))
     }

@@ -80,7 +80,12 @@ impl Engine {
             Ok(account) => account,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        let issued = self.create_key(account, Some(TOKEN_LABEL.into())).await?;
+        // A login's tokens are the gateway's doing: sessions have their
+        // own records, and the audit log would fill with logins.
+        let by = crate::By::gateway();
+        let issued = self
+            .issue_key(&by, account, Some(TOKEN_LABEL.into()), None)
+            .await?;
         let mut tokens: Vec<_> = self
             .inner
             .store
@@ -92,7 +97,7 @@ impl Engine {
         // Newest first; the oldest past the limit are revoked.
         tokens.sort_by_key(|k| std::cmp::Reverse(k.id.0));
         for old in tokens.into_iter().skip(MAX_TOKENS) {
-            self.revoke_key(old.id).await?;
+            self.end_key(&by, old.id).await?;
         }
         Ok(Ok((account, issued.secret)))
     }

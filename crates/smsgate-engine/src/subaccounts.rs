@@ -10,7 +10,7 @@ use smsgate_core::{AccountId, AccountPrices, Amount, PlanId, Price, PriceTable};
 use smsgate_store::{Account, PriceList, RatePlan};
 
 use crate::accounts::IssuedKey;
-use crate::{AccountChanges, AccountRequest, Caller, Engine, EngineError};
+use crate::{AccountChanges, AccountRequest, By, Caller, Engine, EngineError};
 
 impl Engine {
     /// A new sub-account of the caller's account with its first key; it
@@ -28,7 +28,7 @@ impl Engine {
         }
         req.credits = None;
         req.parent = Some(caller.account);
-        self.create_account(req).await
+        self.open_account(&By::customer(caller), req).await
     }
 
     /// The caller's sub-accounts.
@@ -81,7 +81,7 @@ impl Engine {
         let (given, taken) = self
             .inner
             .store
-            .transfer(from, to, magnitude, note, self.now())
+            .transfer(from, to, magnitude, note, &self.audit(&By::customer(caller)))
             .await
             .map_err(crate::credits_refused)?;
         Ok(if amount.is_negative() {
@@ -112,7 +112,8 @@ impl Engine {
             ..AccountChanges::default()
         }
         .into_patch()?;
-        self.update_account(child, patch).await
+        self.patch_account(&By::customer(caller), child, patch)
+            .await
     }
 
     // --- a reseller's own plans ------------------------------------------------------
@@ -155,7 +156,8 @@ impl Engine {
         caller: &Caller,
         name: &str,
     ) -> Result<RatePlan, EngineError> {
-        self.create_plan(name, Some(caller.account)).await
+        self.make_plan(&By::customer(caller), name, Some(caller.account))
+            .await
     }
 
     /// Sets a price of one of the caller's plans, refused where the plan
@@ -170,7 +172,8 @@ impl Engine {
         prices.retain(|p| !(p.route_class == price.route_class && p.prefix == price.prefix));
         prices.push(price.clone());
         self.within_own_prices(caller, prices)?;
-        self.set_list_price(PriceList::Plan(plan), price).await
+        self.put_price(&By::customer(caller), PriceList::Plan(plan), price)
+            .await
     }
 
     pub async fn delete_own_plan_price(
@@ -183,7 +186,7 @@ impl Engine {
         let mut prices = self.own_plan(caller, plan).await?.prices;
         prices.retain(|p| !(p.route_class == route_class && p.prefix == prefix));
         self.within_own_prices(caller, prices)?;
-        self.delete_list_price(PriceList::Plan(plan), route_class, prefix)
+        self.remove_price(&By::customer(caller), PriceList::Plan(plan), route_class, prefix)
             .await
     }
 }

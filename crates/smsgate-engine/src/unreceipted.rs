@@ -119,7 +119,8 @@ pub(crate) async fn sweep(
             }
             if page.cursor != cursor {
                 cursor = page.cursor;
-                store.set_setting(&key, &cursor.to_string()).await?;
+                let by = smsgate_store::Audit::gateway(now);
+                store.set_setting(&key, &cursor.to_string(), &by).await?;
             }
             if !page.more {
                 break;

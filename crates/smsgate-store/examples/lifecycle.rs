@@ -32,7 +32,7 @@ async fn main() {
         parent: None,
     };
     let account = store
-        .create_account(account, Timestamp(1))
+        .create_account(account, &smsgate_store::Audit::cli(Timestamp(1)))
         .await
         .unwrap()
         .id;

@@ -21,8 +21,8 @@ pub use types::*;
 use async_trait::async_trait;
 use smsgate_core::optout::OptOutAction;
 use smsgate_core::{
-    AccountId, Amount, BatchId, Category, InboundId, KeyId, MessageId, Msisdn, PlanId, Price,
-    PublicId, Timestamp,
+    AccountId, Amount, BatchId, Category, InboundId, KeyId, MessageId, Msisdn, OperatorId,
+    OperatorTokenId, PlanId, Price, PublicId, Timestamp,
 };
 
 /// Errors of the store.
@@ -62,6 +62,12 @@ pub enum StoreError {
     PlanNameTaken(String),
     #[error("rate plan {plan} is {why}")]
     PlanInUse { plan: PlanId, why: PlanUse },
+    #[error("operator {0} does not exist")]
+    NoSuchOperator(OperatorId),
+    #[error("an operator named {0:?} already exists")]
+    OperatorNameTaken(String),
+    #[error("operator token {0} does not exist")]
+    NoSuchOperatorToken(OperatorTokenId),
 }
 
 /// Why a rate plan cannot be removed.
@@ -127,22 +133,27 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Accounts and their API keys.
 #[async_trait]
 pub trait AccountStore: Send + Sync + 'static {
-    async fn create_account(&self, new: NewAccount, now: Timestamp) -> Result<Account>;
+    async fn create_account(&self, new: NewAccount, by: &Audit) -> Result<Account>;
     async fn account(&self, id: AccountId) -> Result<Option<Account>>;
     async fn account_by_name(&self, name: &str) -> Result<Option<Account>>;
     async fn accounts(&self) -> Result<Vec<Account>>;
     /// The accounts `parent` owns (its sub-accounts), by id.
     async fn children(&self, parent: AccountId) -> Result<Vec<Account>>;
-    async fn update_account(&self, id: AccountId, patch: AccountPatch) -> Result<Account>;
+    async fn update_account(
+        &self,
+        id: AccountId,
+        patch: AccountPatch,
+        by: &Audit,
+    ) -> Result<Account>;
     async fn create_key(
         &self,
         account: AccountId,
         key: NewApiKey,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<ApiKeyInfo>;
     /// Ends the key at `at` (now, or later), unless it ends sooner
     /// already; a key is refused from its `revoked_at` on.
-    async fn revoke_key(&self, key: KeyId, at: Timestamp) -> Result<ApiKeyInfo>;
+    async fn revoke_key(&self, key: KeyId, at: Timestamp, by: &Audit) -> Result<ApiKeyInfo>;
     /// A new key for the old key's account, with its label and networks,
     /// the old one ending at `old_ends_at`: one transaction.
     async fn rotate_key(
@@ -150,13 +161,14 @@ pub trait AccountStore: Send + Sync + 'static {
         old: KeyId,
         new: NewApiKey,
         old_ends_at: Timestamp,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<ApiKeyInfo>;
     /// Limits a key to client networks; `None` lifts the limit.
     async fn set_key_networks(
         &self,
         key: KeyId,
         networks: Option<Vec<smsgate_core::net::IpNetwork>>,
+        by: &Audit,
     ) -> Result<ApiKeyInfo>;
     async fn keys(&self, account: AccountId) -> Result<Vec<ApiKeyInfo>>;
     /// The key with this SHA-256 hash and its account, revoked or not.
@@ -173,7 +185,7 @@ pub trait CreditStore: Send + Sync + 'static {
         account: AccountId,
         amount: Amount,
         note: Option<String>,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<Amount>;
     /// The account's ledger entries that pass `filter`, newest first.
     async fn ledger_page(
@@ -202,7 +214,7 @@ pub trait CreditStore: Send + Sync + 'static {
         to: AccountId,
         amount: Amount,
         note: Option<String>,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<(Amount, Amount)>;
     /// Adds (or removes) credits of one category's balance (accounts with
     /// split balances); never below zero. Returns the new balance.
@@ -212,7 +224,7 @@ pub trait CreditStore: Send + Sync + 'static {
         category: Category,
         amount: Amount,
         note: Option<String>,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<Amount>;
     /// The account's balance per category.
     async fn category_balances(&self, account: AccountId) -> Result<Vec<(Category, Amount)>>;
@@ -228,27 +240,81 @@ pub trait PriceStore: Send + Sync + 'static {
         &self,
         name: &str,
         owner: Option<AccountId>,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<RatePlan>;
     /// The plans of `owner` (`None`: the operator's), with their prices.
     async fn plans(&self, owner: Option<AccountId>) -> Result<Vec<RatePlan>>;
     async fn plan(&self, id: PlanId) -> Result<Option<RatePlan>>;
     /// Refused for the default plan and a plan accounts are on.
-    async fn delete_plan(&self, id: PlanId) -> Result<()>;
+    async fn delete_plan(&self, id: PlanId, by: &Audit) -> Result<()>;
     /// One of the operator's plans becomes the default.
-    async fn set_default_plan(&self, id: PlanId) -> Result<()>;
+    async fn set_default_plan(&self, id: PlanId, by: &Audit) -> Result<()>;
     /// A plan's prices, or an account's own. Plans have theirs in
     /// [`RatePlan::prices`].
     async fn prices(&self, list: PriceList) -> Result<Vec<Price>>;
     /// Sets (or replaces) the price of a route class and prefix in a
     /// list; `NoSuchPlan` / `NoSuchAccount` when the list's owner is not
     /// there.
-    async fn set_price(&self, list: PriceList, price: Price) -> Result<()>;
-    async fn delete_price(&self, list: PriceList, route_class: &str, prefix: &str) -> Result<bool>;
-    async fn set_connector_cost(&self, cost: ConnectorCost) -> Result<()>;
-    async fn delete_connector_cost(&self, connector: &str, prefix: &str) -> Result<bool>;
+    async fn set_price(&self, list: PriceList, price: Price, by: &Audit) -> Result<()>;
+    async fn delete_price(
+        &self,
+        list: PriceList,
+        route_class: &str,
+        prefix: &str,
+        by: &Audit,
+    ) -> Result<bool>;
+    async fn set_connector_cost(&self, cost: ConnectorCost, by: &Audit) -> Result<()>;
+    async fn delete_connector_cost(
+        &self,
+        connector: &str,
+        prefix: &str,
+        by: &Audit,
+    ) -> Result<bool>;
     /// Every price list in force.
     async fn pricing(&self) -> Result<PricingSnapshot>;
+}
+
+/// Operators and their API tokens.
+#[async_trait]
+pub trait OperatorStore: Send + Sync + 'static {
+    /// `OperatorNameTaken` when the name is someone's.
+    async fn create_operator(&self, new: NewOperator, by: &Audit) -> Result<Operator>;
+    async fn operators(&self) -> Result<Vec<Operator>>;
+    async fn operator(&self, id: OperatorId) -> Result<Option<Operator>>;
+    async fn operator_by_name(&self, name: &str) -> Result<Option<Operator>>;
+    async fn update_operator(
+        &self,
+        id: OperatorId,
+        patch: OperatorPatch,
+        by: &Audit,
+    ) -> Result<Operator>;
+    async fn create_operator_token(
+        &self,
+        operator: OperatorId,
+        new: NewOperatorToken,
+        by: &Audit,
+    ) -> Result<OperatorToken>;
+    async fn operator_tokens(&self, operator: OperatorId) -> Result<Vec<OperatorToken>>;
+    async fn operator_token(&self, id: OperatorTokenId) -> Result<Option<OperatorToken>>;
+    /// Ends the token now (unless it was revoked already).
+    async fn revoke_operator_token(
+        &self,
+        id: OperatorTokenId,
+        by: &Audit,
+    ) -> Result<OperatorToken>;
+    /// The token with this SHA-256 hash and its operator, ended or not.
+    async fn operator_token_by_hash(
+        &self,
+        hash: [u8; 32],
+    ) -> Result<Option<(OperatorToken, Operator)>>;
+}
+
+/// The audit log. It is written by the changes themselves (each takes
+/// an [`Audit`]), in their transactions; here it is read.
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
+    /// The entries that pass `filter`, newest first.
+    async fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>>;
 }
 
 /// Login sessions of the session dialect.
@@ -272,7 +338,7 @@ pub trait SessionStore: Send + Sync + 'static {
 #[async_trait]
 pub trait SettingStore: Send + Sync + 'static {
     async fn setting(&self, key: &str) -> Result<Option<String>>;
-    async fn set_setting(&self, key: &str, value: &str) -> Result<()>;
+    async fn set_setting(&self, key: &str, value: &str, by: &Audit) -> Result<()>;
 }
 
 /// Accepting messages with their charge, and idempotency.
@@ -419,9 +485,9 @@ pub trait InboundStore: Send + Sync + 'static {
         &self,
         number: &str,
         account: AccountId,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<NumberAssignment>;
-    async fn unassign_number(&self, number: &str) -> Result<bool>;
+    async fn unassign_number(&self, number: &str, by: &Audit) -> Result<bool>;
     async fn numbers(&self) -> Result<Vec<NumberAssignment>>;
     /// Drops parts of long inbound messages received before `before`
     /// whose other parts never came.
@@ -439,9 +505,9 @@ pub trait InboundStore: Send + Sync + 'static {
         number: &str,
         keyword: &str,
         account: AccountId,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<KeywordAssignment>;
-    async fn unassign_keyword(&self, number: &str, keyword: &str) -> Result<bool>;
+    async fn unassign_keyword(&self, number: &str, keyword: &str, by: &Audit) -> Result<bool>;
     async fn keywords(&self) -> Result<Vec<KeywordAssignment>>;
 }
 
@@ -452,7 +518,7 @@ pub trait RegistryStore: Send + Sync + 'static {
         &self,
         account: AccountId,
         new: NewSender,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<SenderRecord>;
     async fn sender(&self, account: AccountId, id: PublicId) -> Result<Option<SenderRecord>>;
     async fn sender_by_name(
@@ -462,14 +528,14 @@ pub trait RegistryStore: Send + Sync + 'static {
     ) -> Result<Option<SenderRecord>>;
     async fn senders(&self, account: AccountId) -> Result<Vec<SenderRecord>>;
     /// Approves a sender ID of any account (an operator's act).
-    async fn approve_sender(&self, id: PublicId, now: Timestamp) -> Result<Option<SenderRecord>>;
+    async fn approve_sender(&self, id: PublicId, by: &Audit) -> Result<Option<SenderRecord>>;
     /// Removes the account's sender ID; whether there was one.
-    async fn delete_sender(&self, account: AccountId, id: PublicId) -> Result<bool>;
+    async fn delete_sender(&self, account: AccountId, id: PublicId, by: &Audit) -> Result<bool>;
     async fn create_template(
         &self,
         account: AccountId,
         new: NewTemplate,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<TemplateRecord>;
     async fn template(&self, account: AccountId, id: PublicId) -> Result<Option<TemplateRecord>>;
     /// The account's template with the id clients send.
@@ -480,11 +546,8 @@ pub trait RegistryStore: Send + Sync + 'static {
     ) -> Result<Option<TemplateRecord>>;
     async fn templates(&self, account: AccountId) -> Result<Vec<TemplateRecord>>;
     /// Approves a template of any account (an operator's act).
-    async fn approve_template(
-        &self,
-        id: PublicId,
-        now: Timestamp,
-    ) -> Result<Option<TemplateRecord>>;
+    async fn approve_template(&self, id: PublicId, by: &Audit)
+    -> Result<Option<TemplateRecord>>;
 }
 
 /// Who may be sent to: campaigns and their subscribers, suppressions, tracked links.
@@ -535,7 +598,7 @@ pub trait AudienceStore: Send + Sync + 'static {
         numbers: Vec<Msisdn>,
         action: OptOutAction,
         source: SuppressionSource,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<ChangeCount>;
     /// The account's suppression list in number order, after `after`.
     async fn suppressions(
@@ -555,7 +618,7 @@ pub trait WebhookStore: Send + Sync + 'static {
         &self,
         account: AccountId,
         new: NewWebhookEndpoint,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<WebhookEndpoint>;
     async fn webhooks(&self, account: AccountId) -> Result<Vec<WebhookEndpoint>>;
     async fn webhook(&self, account: AccountId, id: PublicId) -> Result<Option<WebhookEndpoint>>;
@@ -567,15 +630,12 @@ pub trait WebhookStore: Send + Sync + 'static {
         account: AccountId,
         id: PublicId,
         enabled: bool,
+        by: &Audit,
     ) -> Result<bool>;
     /// Deletes an endpoint; its pending deliveries end dead, and an attempt
     /// in flight that is recorded later leaves them so.
-    async fn delete_webhook(
-        &self,
-        account: AccountId,
-        id: PublicId,
-        now: Timestamp,
-    ) -> Result<bool>;
+    async fn delete_webhook(&self, account: AccountId, id: PublicId, by: &Audit)
+    -> Result<bool>;
 }
 
 /// The outbox: events and their deliveries.
@@ -719,6 +779,8 @@ pub trait Store:
     + WebhookStore
     + OutboxStore
     + ClusterStore
+    + OperatorStore
+    + AuditStore
     + ChangeFeed
 {
 }
@@ -738,6 +800,8 @@ impl<
         + WebhookStore
         + OutboxStore
         + ClusterStore
+        + OperatorStore
+        + AuditStore
         + ChangeFeed,
 > Store for T
 {
@@ -746,8 +810,8 @@ impl<
 /// Every port, for `use smsgate_store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        AccountStore, AudienceStore, ChangeFeed, ClusterStore, CreditStore, InboundStore,
-        IntakeStore, MessageReads, OutboxStore, PriceStore, QueueStore, RegistryStore,
-        SessionStore, SettingStore, Store, WebhookStore,
+        AccountStore, AudienceStore, AuditStore, ChangeFeed, ClusterStore, CreditStore,
+        InboundStore, IntakeStore, MessageReads, OperatorStore, OutboxStore, PriceStore,
+        QueueStore, RegistryStore, SessionStore, SettingStore, Store, WebhookStore,
     };
 }

@@ -12,6 +12,15 @@ use smsgate_core::{
 
 use crate::*;
 
+/// A change made from the command line at `at`: the audit of the
+/// behaviour tests.
+pub fn by(at: Timestamp) -> Audit {
+    Audit::cli(at)
+}
+
+/// When the changes whose time does not matter are made.
+pub const T0: Timestamp = Timestamp(1);
+
 pub async fn account(store: &dyn Store, name: &str, credits: i64) -> AccountId {
     let new = NewAccount {
         name: name.into(),
@@ -21,7 +30,7 @@ pub async fn account(store: &dyn Store, name: &str, credits: i64) -> AccountId {
         credits: Amount::credits(credits),
         parent: None,
     };
-    store.create_account(new, Timestamp(1)).await.unwrap().id
+    store.create_account(new, &by(Timestamp(1))).await.unwrap().id
 }
 
 pub fn message(to: &str, cost: i64, schedule_at: Option<Timestamp>) -> NewMessage {
@@ -146,7 +155,7 @@ pub async fn a_failing_job_does_not_undo_the_others_in_its_commit(store: &dyn St
                     credits: Amount::credits(5),
                     parent: None,
                 };
-                s.create_account(new, Timestamp(1)).await
+                s.create_account(new, &by(Timestamp(1))).await
             }
         }
     );
@@ -207,7 +216,7 @@ pub async fn a_key_is_made_with_its_networks(store: &dyn Store) {
         label: Some("office".into()),
         allowed_ips: Some(networks.clone()),
     };
-    let made = store.create_key(a, key, Timestamp(1)).await.unwrap();
+    let made = store.create_key(a, key, &by(Timestamp(1))).await.unwrap();
     assert_eq!(made.allowed_ips.as_ref(), Some(&networks));
     let (found, _) = store.key_by_hash([7; 32]).await.unwrap().unwrap();
     assert_eq!(found.allowed_ips.as_ref(), Some(&networks));
@@ -219,7 +228,7 @@ pub async fn a_key_is_made_with_its_networks(store: &dyn Store) {
     };
     assert_eq!(
         store
-            .create_key(a, open, Timestamp(1))
+            .create_key(a, open, &by(Timestamp(1)))
             .await
             .unwrap()
             .allowed_ips,
@@ -235,7 +244,7 @@ pub async fn a_key_is_made_with_its_networks(store: &dyn Store) {
         allowed_ips: None,
     };
     let rotated = store
-        .rotate_key(made.id, fresh, Timestamp(500), Timestamp(2))
+        .rotate_key(made.id, fresh, Timestamp(500), &by(Timestamp(2)))
         .await
         .unwrap();
     assert_ne!(rotated.id, made.id);
@@ -251,7 +260,7 @@ pub async fn a_key_is_made_with_its_networks(store: &dyn Store) {
     assert_eq!(old.revoked_at, Some(Timestamp(500)));
     assert_eq!(
         store
-            .revoke_key(made.id, Timestamp(900))
+            .revoke_key(made.id, Timestamp(900), &by(T0))
             .await
             .unwrap()
             .revoked_at,
@@ -260,7 +269,7 @@ pub async fn a_key_is_made_with_its_networks(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .revoke_key(made.id, Timestamp(3))
+            .revoke_key(made.id, Timestamp(3), &by(T0))
             .await
             .unwrap()
             .revoked_at,
@@ -274,7 +283,7 @@ pub async fn a_key_is_made_with_its_networks(store: &dyn Store) {
     };
     assert!(matches!(
         store
-            .rotate_key(KeyId(999), spare, Timestamp(5), Timestamp(2))
+            .rotate_key(KeyId(999), spare, Timestamp(5), &by(Timestamp(2)))
             .await,
         Err(StoreError::NoSuchKey(_))
     ));
@@ -716,7 +725,7 @@ pub async fn credits_never_go_below_zero(store: &dyn Store) {
     let a = account(store, "a", 5).await;
     assert!(matches!(
         store
-            .adjust_credits(a, Amount::credits(-6), None, Timestamp(2))
+            .adjust_credits(a, Amount::credits(-6), None, &by(Timestamp(2)))
             .await,
         Err(StoreError::InsufficientCredits { .. })
     ));
@@ -726,15 +735,14 @@ pub async fn credits_never_go_below_zero(store: &dyn Store) {
                 a,
                 Amount::credits(-5),
                 Some("refund to customer".into()),
-                Timestamp(2)
-            )
+                &by(Timestamp(2)))
             .await
             .unwrap(),
         Amount::ZERO
     );
     assert!(matches!(
         store
-            .adjust_credits(AccountId(99), Amount::credits(1), None, Timestamp(2))
+            .adjust_credits(AccountId(99), Amount::credits(1), None, &by(Timestamp(2)))
             .await,
         Err(StoreError::NoSuchAccount(_))
     ));
@@ -759,12 +767,12 @@ pub async fn inbound_messages_reach_the_account_owning_the_number(store: &dyn St
     let a = account(store, "a", 0).await;
     let b = account(store, "b", 0).await;
     store
-        .assign_number("3197010000001", a, Timestamp(1))
+        .assign_number("3197010000001", a, &by(Timestamp(1)))
         .await
         .unwrap();
-    store.assign_number("4400", b, Timestamp(1)).await.unwrap();
+    store.assign_number("4400", b, &by(Timestamp(1))).await.unwrap();
     assert!(matches!(
-        store.assign_number("1", AccountId(99), Timestamp(1)).await,
+        store.assign_number("1", AccountId(99), &by(Timestamp(1))).await,
         Err(StoreError::NoSuchAccount(_))
     ));
     let out = store
@@ -787,13 +795,13 @@ pub async fn inbound_messages_reach_the_account_owning_the_number(store: &dyn St
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].text, "hello a");
     assert_eq!(store.inbound(b, None, 10).await.unwrap()[0].text, "hello b");
-    assert!(store.unassign_number("4400").await.unwrap());
+    assert!(store.unassign_number("4400", &by(T0)).await.unwrap());
     assert_eq!(store.numbers().await.unwrap().len(), 1);
 }
 
 pub async fn long_inbound_messages_are_reassembled_in_order_once(store: &dyn Store) {
     let a = account(store, "a", 0).await;
-    store.assign_number("1234", a, Timestamp(1)).await.unwrap();
+    store.assign_number("1234", a, &by(Timestamp(1))).await.unwrap();
     let out = store
         .receive_inbound(vec![
             mo("1234", "world", Some((9, 3, 2))),
@@ -856,7 +864,7 @@ pub async fn every_change_a_client_hears_of_is_an_event_in_the_same_transaction(
         .unwrap();
     assert!(store.events(b, 0, 10).await.unwrap().is_empty());
     store.promote_scheduled(Timestamp(60), 10).await.unwrap();
-    store.assign_number("1234", b, Timestamp(1)).await.unwrap();
+    store.assign_number("1234", b, &by(Timestamp(1))).await.unwrap();
     store
         .receive_inbound(vec![mo("1234", "hi", None)])
         .await
@@ -889,8 +897,7 @@ pub async fn an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries(store
                 events: vec![],
                 max_concurrency: 1,
             },
-            Timestamp(1),
-        )
+            &by(Timestamp(1)))
         .await
         .unwrap();
     // 1,500 messages: 1,500 `message.queued` events after the endpoint.
@@ -935,11 +942,11 @@ pub async fn keywords_route_shared_numbers_and_opt_recipients_out_and_in(store: 
     let owner = account(store, "owner", 0).await;
     let acme = account(store, "acme", 0).await;
     store
-        .assign_number("4400", owner, Timestamp(1))
+        .assign_number("4400", owner, &by(Timestamp(1)))
         .await
         .unwrap();
     store
-        .assign_keyword("4400", "ACME", acme, Timestamp(1))
+        .assign_keyword("4400", "ACME", acme, &by(Timestamp(1)))
         .await
         .unwrap();
     let texts = [
@@ -1014,7 +1021,7 @@ pub async fn keywords_route_shared_numbers_and_opt_recipients_out_and_in(store: 
                 optout_keywords: Some(Some(halt.clone())),
                 ..AccountPatch::default()
             },
-        )
+            &by(T0))
         .await
         .unwrap();
     assert_eq!(
@@ -1053,8 +1060,7 @@ pub async fn keywords_route_shared_numbers_and_opt_recipients_out_and_in(store: 
             vec![n.clone(), n.clone()],
             OptOut,
             SuppressionSource::Api,
-            Timestamp(5),
-        )
+            &by(Timestamp(5)))
         .await
         .unwrap();
     assert_eq!((count.changed, count.unchanged), (1, 1));
@@ -1065,8 +1071,7 @@ pub async fn keywords_route_shared_numbers_and_opt_recipients_out_and_in(store: 
                 vec![n],
                 OptOut,
                 SuppressionSource::Api,
-                Timestamp(5)
-            )
+                &by(Timestamp(5)))
             .await,
         Err(StoreError::NoSuchAccount(_))
     ));
@@ -1074,7 +1079,7 @@ pub async fn keywords_route_shared_numbers_and_opt_recipients_out_and_in(store: 
 
 pub async fn old_events_go_only_once_every_enabled_endpoint_has_them(store: &dyn Store) {
     let a = account(store, "a", 0).await;
-    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    store.assign_number("4400", a, &by(Timestamp(1))).await.unwrap();
     let hi = || mo("4400", "hi", None);
     store.receive_inbound(vec![hi(), hi()]).await.unwrap();
     let endpoint = |url: &str| NewWebhookEndpoint {
@@ -1084,15 +1089,15 @@ pub async fn old_events_go_only_once_every_enabled_endpoint_has_them(store: &dyn
         max_concurrency: 1,
     };
     let e = store
-        .create_webhook(a, endpoint("http://127.0.0.1:9/"), Timestamp(1))
+        .create_webhook(a, endpoint("http://127.0.0.1:9/"), &by(Timestamp(1)))
         .await
         .unwrap();
     let off = store
-        .create_webhook(a, endpoint("http://127.0.0.1:8/"), Timestamp(1))
+        .create_webhook(a, endpoint("http://127.0.0.1:8/"), &by(Timestamp(1)))
         .await
         .unwrap();
     store
-        .set_webhook_enabled(a, off.id.clone(), false)
+        .set_webhook_enabled(a, off.id.clone(), false, &by(T0))
         .await
         .unwrap();
     // Made after the endpoints, not relayed yet: kept, however old.
@@ -1147,8 +1152,7 @@ pub async fn suppressed_recipients_are_refused_in_the_intake_transaction_without
             vec![stopped],
             OptOutAction::OptOut,
             SuppressionSource::Api,
-            Timestamp(1),
-        )
+            &by(Timestamp(1)))
         .await
         .unwrap();
     let r = store
@@ -1203,8 +1207,7 @@ pub async fn opt_out_changes_of_one_number_are_delivered_in_order(store: &dyn St
                 events: vec![],
                 max_concurrency: 4,
             },
-            Timestamp(1),
-        )
+            &by(Timestamp(1)))
         .await
         .unwrap();
     let n = Msisdn::parse("+31612345678", None).unwrap();
@@ -1216,8 +1219,7 @@ pub async fn opt_out_changes_of_one_number_are_delivered_in_order(store: &dyn St
                 vec![n.clone()],
                 action,
                 SuppressionSource::Api,
-                Timestamp(2),
-            )
+                &by(Timestamp(2)))
             .await
             .unwrap();
     }
@@ -1227,8 +1229,7 @@ pub async fn opt_out_changes_of_one_number_are_delivered_in_order(store: &dyn St
             vec![other],
             OptOutAction::OptOut,
             SuppressionSource::Api,
-            Timestamp(2),
-        )
+            &by(Timestamp(2)))
         .await
         .unwrap();
     store.relay_events(100, Timestamp(3)).await.unwrap();
@@ -1278,11 +1279,11 @@ pub async fn split_balances_charge_and_refund_the_message_s_category(store: &dyn
                 split_balances: Some(true),
                 ..AccountPatch::default()
             },
-        )
+            &by(T0))
         .await
         .unwrap();
     store
-        .adjust_category_credits(a, Category::Otp, Amount::credits(5), None, Timestamp(1))
+        .adjust_category_credits(a, Category::Otp, Amount::credits(5), None, &by(Timestamp(1)))
         .await
         .unwrap();
     assert!(matches!(
@@ -1292,8 +1293,7 @@ pub async fn split_balances_charge_and_refund_the_message_s_category(store: &dyn
                 Category::Promotional,
                 Amount::credits(-1),
                 None,
-                Timestamp(1)
-            )
+                &by(Timestamp(1)))
             .await,
         Err(StoreError::InsufficientCredits { .. })
     ));
@@ -1339,7 +1339,7 @@ pub async fn split_balances_charge_and_refund_the_message_s_category(store: &dyn
                 split_balances: Some(false),
                 ..AccountPatch::default()
             },
-        )
+            &by(T0))
         .await
         .unwrap();
     let answer = store.cancel(a, otp_id, Timestamp(3)).await.unwrap();
@@ -1416,9 +1416,9 @@ pub fn hook(url: &str, max_concurrency: u32) -> NewWebhookEndpoint {
 pub async fn a_deleted_endpoint_s_id_and_deliveries_go_to_no_one_else(store: &dyn Store) {
     let a = account(store, "a", 0).await;
     let b = account(store, "b", 0).await;
-    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    store.assign_number("4400", a, &by(Timestamp(1))).await.unwrap();
     let old = store
-        .create_webhook(a, hook("https://a.example/", 4), Timestamp(1))
+        .create_webhook(a, hook("https://a.example/", 4), &by(Timestamp(1)))
         .await
         .unwrap();
     store
@@ -1431,14 +1431,14 @@ pub async fn a_deleted_endpoint_s_id_and_deliveries_go_to_no_one_else(store: &dy
     // Deleted while its delivery is in flight; the attempt fails later.
     assert!(
         !store
-            .delete_webhook(b, old.id.clone(), Timestamp(4))
+            .delete_webhook(b, old.id.clone(), &by(Timestamp(4)))
             .await
             .unwrap(),
         "another account cannot delete it"
     );
     assert!(
         store
-            .delete_webhook(a, old.id.clone(), Timestamp(4))
+            .delete_webhook(a, old.id.clone(), &by(Timestamp(4)))
             .await
             .unwrap()
     );
@@ -1455,7 +1455,7 @@ pub async fn a_deleted_endpoint_s_id_and_deliveries_go_to_no_one_else(store: &dy
         .unwrap();
     // The next endpoint made, by anyone, is a new one with nothing waiting.
     let new = store
-        .create_webhook(b, hook("https://b.example/", 4), Timestamp(7))
+        .create_webhook(b, hook("https://b.example/", 4), &by(Timestamp(7)))
         .await
         .unwrap();
     assert_ne!(new.id, old.id);
@@ -1479,7 +1479,7 @@ pub async fn a_deleted_endpoint_s_id_and_deliveries_go_to_no_one_else(store: &dy
 
 pub async fn the_newest_event_outlives_retention_so_event_ids_never_repeat(store: &dyn Store) {
     let a = account(store, "a", 0).await;
-    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    store.assign_number("4400", a, &by(Timestamp(1))).await.unwrap();
     let hi = || mo("4400", "hi", None);
     store.receive_inbound(vec![hi(), hi(), hi()]).await.unwrap();
     let last = store.events(a, 0, 10).await.unwrap().last().unwrap().id;
@@ -1500,9 +1500,9 @@ pub async fn the_newest_event_outlives_retention_so_event_ids_never_repeat(store
 
 pub async fn leases_count_as_in_flight_until_recorded_or_released(store: &dyn Store) {
     let a = account(store, "a", 0).await;
-    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    store.assign_number("4400", a, &by(Timestamp(1))).await.unwrap();
     let e = store
-        .create_webhook(a, hook("https://a.example/", 2), Timestamp(1))
+        .create_webhook(a, hook("https://a.example/", 2), &by(Timestamp(1)))
         .await
         .unwrap();
     let his: Vec<_> = (0..5).map(|_| mo("4400", "hi", None)).collect();
@@ -1529,12 +1529,12 @@ pub async fn leases_count_as_in_flight_until_recorded_or_released(store: &dyn St
 
 pub async fn replays_and_tests_stay_within_the_pending_cap(store: &dyn Store) {
     let a = account(store, "a", 0).await;
-    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    store.assign_number("4400", a, &by(Timestamp(1))).await.unwrap();
     let his: Vec<_> = (0..1_200).map(|_| mo("4400", "hi", None)).collect();
     store.receive_inbound(his).await.unwrap();
     // Made afterwards: it hears of nothing until it replays.
     let e = store
-        .create_webhook(a, hook("https://a.example/", 2), Timestamp(1))
+        .create_webhook(a, hook("https://a.example/", 2), &by(Timestamp(1)))
         .await
         .unwrap();
     let range = Replay::Range {
@@ -1563,17 +1563,17 @@ pub async fn balances_stop_at_their_maximum_without_a_change(store: &dyn Store) 
     let a = account(store, "a", 0).await;
     let big = Amount::credits(Amount::MAX_BALANCE.whole_credits() - 10);
     store
-        .adjust_credits(a, big, None, Timestamp(1))
+        .adjust_credits(a, big, None, &by(Timestamp(1)))
         .await
         .unwrap();
     let over = store
-        .adjust_credits(a, Amount::credits(11), None, Timestamp(2))
+        .adjust_credits(a, Amount::credits(11), None, &by(Timestamp(2)))
         .await
         .unwrap_err();
     assert!(matches!(over, StoreError::BalanceTooLarge { .. }), "{over}");
     // i64 overflow is the same refusal, not a database error.
     let overflow = store
-        .adjust_credits(a, Amount::from_minor(i64::MAX), None, Timestamp(2))
+        .adjust_credits(a, Amount::from_minor(i64::MAX), None, &by(Timestamp(2)))
         .await
         .unwrap_err();
     assert!(
@@ -1584,7 +1584,7 @@ pub async fn balances_stop_at_their_maximum_without_a_change(store: &dyn Store) 
     assert_eq!(acc.balance, big, "nothing changed");
     assert_eq!(store.ledger(a, 10).await.unwrap().len(), 1);
     store
-        .adjust_credits(a, Amount::credits(10), None, Timestamp(3))
+        .adjust_credits(a, Amount::credits(10), None, &by(Timestamp(3)))
         .await
         .unwrap();
 }
@@ -1602,8 +1602,7 @@ pub async fn senders_and_templates_are_the_account_s_own_until_approved(store: &
                 category: Category::Transactional,
                 purpose: None,
             },
-            Timestamp(1),
-        )
+            &by(Timestamp(1)))
         .await
         .unwrap();
     assert_eq!(sender.status, Approval::Pending);
@@ -1616,14 +1615,13 @@ pub async fn senders_and_templates_are_the_account_s_own_until_approved(store: &
                     category: Category::Otp,
                     purpose: None,
                 },
-                Timestamp(2),
-            )
+                &by(Timestamp(2)))
             .await,
         Err(StoreError::Duplicate(_))
     ));
     assert_eq!(store.sender(b, sender.id.clone()).await.unwrap(), None);
     let approved = store
-        .approve_sender(sender.id.clone(), Timestamp(3))
+        .approve_sender(sender.id.clone(), &by(Timestamp(3)))
         .await
         .unwrap()
         .unwrap();
@@ -1650,13 +1648,12 @@ pub async fn senders_and_templates_are_the_account_s_own_until_approved(store: &
                 sender_id: Some("ACME".into()),
                 text: "Your code is {#var#}".into(),
             },
-            Timestamp(4),
-        )
+            &by(Timestamp(4)))
         .await
         .unwrap();
     assert_eq!(store.template(b, template.id.clone()).await.unwrap(), None);
     let approved = store
-        .approve_template(template.id.clone(), Timestamp(5))
+        .approve_template(template.id.clone(), &by(Timestamp(5)))
         .await
         .unwrap()
         .unwrap();
@@ -1670,7 +1667,7 @@ pub async fn senders_and_templates_are_the_account_s_own_until_approved(store: &
             .id,
         template.id
     );
-    assert!(store.delete_sender(a, sender.id.clone()).await.unwrap());
+    assert!(store.delete_sender(a, sender.id.clone(), &by(T0)).await.unwrap());
     assert!(store.senders(a).await.unwrap().is_empty());
 }
 
@@ -1880,9 +1877,9 @@ pub async fn each_connector_is_held_by_one_live_node(store: &dyn Store) {
 
 pub async fn a_dead_node_s_claims_are_retaken_at_once(store: &dyn Store) {
     let a = account(store, "a", 10).await;
-    store.assign_number("4400", a, Timestamp(1)).await.unwrap();
+    store.assign_number("4400", a, &by(Timestamp(1))).await.unwrap();
     let hook = store
-        .create_webhook(a, hook("https://a.example/", 5), Timestamp(1))
+        .create_webhook(a, hook("https://a.example/", 5), &by(Timestamp(1)))
         .await
         .unwrap();
     let m = message("+31612345678", 1, None);
@@ -2041,7 +2038,7 @@ pub async fn a_group_of_requests_is_answered_as_each_alone_in_order(store: &dyn 
                     status: Some(AccountStatus::Disabled),
                     ..AccountPatch::default()
                 },
-            )
+                &by(T0))
             .await
             .unwrap();
         store
@@ -2050,8 +2047,7 @@ pub async fn a_group_of_requests_is_answered_as_each_alone_in_order(store: &dyn 
                 vec![stopped.clone()],
                 OptOutAction::OptOut,
                 SuppressionSource::Api,
-                Timestamp(1),
-            )
+                &by(Timestamp(1)))
             .await
             .unwrap();
         setups.push((a, b, c));
@@ -2331,19 +2327,19 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
     assert!(default[0].is_default);
     let default = default[0].id;
 
-    let gold = store.create_plan("gold", None, Timestamp(5)).await.unwrap();
+    let gold = store.create_plan("gold", None, &by(Timestamp(5))).await.unwrap();
     assert_eq!(
         (gold.name.as_str(), gold.is_default, gold.accounts),
         ("gold", false, 0)
     );
     assert!(matches!(
-        store.create_plan("gold", None, Timestamp(5)).await,
+        store.create_plan("gold", None, &by(Timestamp(5))).await,
         Err(StoreError::PlanNameTaken(_))
     ));
     // A reseller's plan of the same name is its own.
     let reseller = account(store, "reseller", 0).await;
     let theirs = store
-        .create_plan("gold", Some(reseller), Timestamp(6))
+        .create_plan("gold", Some(reseller), &by(Timestamp(6)))
         .await
         .unwrap();
     assert_eq!(theirs.owner, Some(reseller));
@@ -2351,26 +2347,26 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
     assert_eq!(store.plans(None).await.unwrap().len(), 2);
     assert!(matches!(
         store
-            .create_plan("x", Some(AccountId(999)), Timestamp(6))
+            .create_plan("x", Some(AccountId(999)), &by(Timestamp(6)))
             .await,
         Err(StoreError::NoSuchAccount(_))
     ));
 
     store
-        .set_price(PriceList::Plan(gold.id), price("standard", "31", 350))
+        .set_price(PriceList::Plan(gold.id), price("standard", "31", 350), &by(T0))
         .await
         .unwrap();
     store
-        .set_price(PriceList::Plan(gold.id), price("standard", "31", 300))
+        .set_price(PriceList::Plan(gold.id), price("standard", "31", 300), &by(T0))
         .await
         .unwrap();
     store
-        .set_price(PriceList::Plan(gold.id), price("N", "", 500))
+        .set_price(PriceList::Plan(gold.id), price("N", "", 500), &by(T0))
         .await
         .unwrap();
     assert!(matches!(
         store
-            .set_price(PriceList::Plan(PlanId(999)), price("standard", "", 1))
+            .set_price(PriceList::Plan(PlanId(999)), price("standard", "", 1), &by(T0))
             .await,
         Err(StoreError::NoSuchPlan(_))
     ));
@@ -2386,7 +2382,7 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
         ..AccountPatch::default()
     };
     assert_eq!(
-        store.update_account(a, on_gold).await.unwrap().plan,
+        store.update_account(a, on_gold, &by(T0)).await.unwrap().plan,
         Some(gold.id)
     );
     let missing = AccountPatch {
@@ -2394,7 +2390,7 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
         ..AccountPatch::default()
     };
     assert!(matches!(
-        store.update_account(a, missing).await,
+        store.update_account(a, missing, &by(T0)).await,
         Err(StoreError::NoSuchPlan(_))
     ));
     assert_eq!(
@@ -2403,26 +2399,26 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
         "unchanged"
     );
     assert!(matches!(
-        store.delete_plan(gold.id).await,
+        store.delete_plan(gold.id, &by(T0)).await,
         Err(StoreError::PlanInUse {
             why: PlanUse::Accounts(1),
             ..
         })
     ));
     assert!(matches!(
-        store.delete_plan(default).await,
+        store.delete_plan(default, &by(T0)).await,
         Err(StoreError::PlanInUse {
             why: PlanUse::Default,
             ..
         })
     ));
     store
-        .set_price(PriceList::Account(a), price("standard", "", 100))
+        .set_price(PriceList::Account(a), price("standard", "", 100), &by(T0))
         .await
         .unwrap();
     assert!(matches!(
         store
-            .set_price(PriceList::Account(AccountId(999)), price("standard", "", 1))
+            .set_price(PriceList::Account(AccountId(999)), price("standard", "", 1), &by(T0))
             .await,
         Err(StoreError::NoSuchAccount(_))
     ));
@@ -2435,10 +2431,10 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
 
     // A reseller's plan is never the default; the operator's can be.
     assert!(matches!(
-        store.set_default_plan(theirs.id).await,
+        store.set_default_plan(theirs.id, &by(T0)).await,
         Err(StoreError::NoSuchPlan(_))
     ));
-    store.set_default_plan(gold.id).await.unwrap();
+    store.set_default_plan(gold.id, &by(T0)).await.unwrap();
     let plans = store.plans(None).await.unwrap();
     let defaults: Vec<_> = plans
         .iter()
@@ -2446,24 +2442,24 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
         .map(|p| p.id)
         .collect();
     assert_eq!(defaults, [gold.id]);
-    store.delete_plan(default).await.unwrap();
+    store.delete_plan(default, &by(T0)).await.unwrap();
     assert!(store.plan(default).await.unwrap().is_none());
 
     assert!(
         store
-            .delete_price(PriceList::Plan(gold.id), "N", "")
+            .delete_price(PriceList::Plan(gold.id), "N", "", &by(T0))
             .await
             .unwrap()
     );
     assert!(
         !store
-            .delete_price(PriceList::Plan(gold.id), "N", "")
+            .delete_price(PriceList::Plan(gold.id), "N", "", &by(T0))
             .await
             .unwrap()
     );
     assert!(
         store
-            .delete_price(PriceList::Account(a), "standard", "")
+            .delete_price(PriceList::Account(a), "standard", "", &by(T0))
             .await
             .unwrap()
     );
@@ -2472,7 +2468,7 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
             connector: "carrier-a".into(),
             prefix: "31".into(),
             per_segment: Amount::from_minor(120),
-        })
+        },&by(T0))
         .await
         .unwrap();
     let snapshot = store.pricing().await.unwrap();
@@ -2480,7 +2476,7 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
     assert_eq!(snapshot.costs.len(), 1);
     assert!(
         store
-            .delete_connector_cost("carrier-a", "31")
+            .delete_connector_cost("carrier-a", "31", &by(T0))
             .await
             .unwrap()
     );
@@ -2503,8 +2499,7 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
                 credits: Amount::ZERO,
                 parent: Some(parent),
             },
-            Timestamp(1),
-        )
+            &by(Timestamp(1)))
         .await
         .unwrap();
     assert_eq!(child.parent, Some(parent));
@@ -2524,8 +2519,7 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
             child,
             Amount::from_minor(25_001),
             Some("funding".into()),
-            Timestamp(2),
-        )
+            &by(Timestamp(2)))
         .await
         .unwrap();
     assert_eq!(
@@ -2547,7 +2541,7 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
     );
     assert!(matches!(
         store
-            .transfer(child, parent, Amount::credits(3), None, Timestamp(3))
+            .transfer(child, parent, Amount::credits(3), None, &by(Timestamp(3)))
             .await,
         Err(StoreError::InsufficientCredits { .. })
     ));
@@ -2558,19 +2552,18 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
                 AccountId(999),
                 Amount::credits(1),
                 None,
-                Timestamp(3)
-            )
+                &by(Timestamp(3)))
             .await,
         Err(StoreError::NoSuchAccount(_))
     ));
     let rich = account(store, "rich", 0).await;
     store
-        .adjust_credits(rich, Amount::MAX_BALANCE, None, Timestamp(3))
+        .adjust_credits(rich, Amount::MAX_BALANCE, None, &by(Timestamp(3)))
         .await
         .unwrap();
     assert!(matches!(
         store
-            .transfer(parent, rich, Amount::credits(1), None, Timestamp(3))
+            .transfer(parent, rich, Amount::credits(1), None, &by(Timestamp(3)))
             .await,
         Err(StoreError::BalanceTooLarge { .. })
     ));
@@ -2596,10 +2589,10 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
         let who = accounts[next(2) as usize];
         let amount = Amount::from_minor(1 + next(40_000) as i64);
         match next(5) {
-            0 => drop(store.adjust_credits(who, amount, None, at).await),
+            0 => drop(store.adjust_credits(who, amount, None, &by(at)).await),
             1 => drop(
                 store
-                    .adjust_credits(who, Amount::from_minor(-amount.minor()), None, at)
+                    .adjust_credits(who, Amount::from_minor(-amount.minor()), None, &by(at))
                     .await,
             ),
             2 => {
@@ -2608,7 +2601,7 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
                 } else {
                     (child, parent)
                 };
-                drop(store.transfer(from, to, amount, None, at).await);
+                drop(store.transfer(from, to, amount, None, &by(at)).await);
             }
             3 => {
                 let (to, country) = if next(2) == 0 {

@@ -986,3 +986,248 @@ pub enum Placement {
 
 /// Decides, inside a claim, which messages this node carries.
 pub type Placer = Box<dyn Fn(&Outbound) -> Placement + Send + Sync>;
+
+/// Someone who runs the gateway, with a role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Operator {
+    pub id: smsgate_core::OperatorId,
+    pub name: String,
+    pub role: smsgate_core::operators::Role,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    /// Its tokens and password are refused.
+    pub disabled: bool,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOperator {
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub role: smsgate_core::operators::Role,
+}
+
+/// Changes to an operator; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct OperatorPatch {
+    pub role: Option<smsgate_core::operators::Role>,
+    pub password_hash: Option<Option<String>>,
+    pub disabled: Option<bool>,
+}
+
+/// An operator's API token (its SHA-256 is kept, never the token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OperatorToken {
+    pub id: smsgate_core::OperatorTokenId,
+    pub operator: smsgate_core::OperatorId,
+    pub prefix: String,
+    pub label: Option<String>,
+    pub created_at: Timestamp,
+    /// Refused from then on; `None`: until revoked.
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl OperatorToken {
+    /// Whether it is refused at `now`.
+    pub fn has_ended(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_some_and(|t| t <= now) || self.expires_at.is_some_and(|t| t <= now)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOperatorToken {
+    pub hash: [u8; 32],
+    pub prefix: String,
+    pub label: Option<String>,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Who makes a change, from where and when: every change of what the
+/// gateway is set up with takes one, and the store records it in the
+/// audit log in the change's own transaction (unless the gateway itself
+/// made it, [`Actor::Gateway`](smsgate_core::operators::Actor::Gateway)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Audit {
+    pub actor: smsgate_core::operators::Actor,
+    pub address: Option<std::net::IpAddr>,
+    pub at: Timestamp,
+}
+
+impl Audit {
+    /// A change the gateway makes itself, not audited.
+    pub fn gateway(at: Timestamp) -> Audit {
+        Audit {
+            actor: smsgate_core::operators::Actor::Gateway,
+            address: None,
+            at,
+        }
+    }
+
+    /// A change made from the command line.
+    pub fn cli(at: Timestamp) -> Audit {
+        Audit {
+            actor: smsgate_core::operators::Actor::Cli,
+            address: None,
+            at,
+        }
+    }
+}
+
+/// What a change in the audit log did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    AccountCreate,
+    AccountUpdate,
+    KeyCreate,
+    KeyRevoke,
+    KeyRotate,
+    KeyNetworks,
+    CreditsAdjust,
+    CreditsTransfer,
+    PlanCreate,
+    PlanDelete,
+    PlanDefault,
+    PriceSet,
+    PriceDelete,
+    CostSet,
+    CostDelete,
+    SettingSet,
+    NumberAssign,
+    NumberUnassign,
+    KeywordAssign,
+    KeywordUnassign,
+    SenderCreate,
+    SenderApprove,
+    SenderDelete,
+    TemplateCreate,
+    TemplateApprove,
+    SuppressionsChange,
+    WebhookCreate,
+    WebhookEnable,
+    WebhookDisable,
+    WebhookDelete,
+    OperatorCreate,
+    OperatorUpdate,
+    OperatorTokenCreate,
+    OperatorTokenRevoke,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 34] = {
+        use AuditAction::*;
+        [
+            AccountCreate,
+            AccountUpdate,
+            KeyCreate,
+            KeyRevoke,
+            KeyRotate,
+            KeyNetworks,
+            CreditsAdjust,
+            CreditsTransfer,
+            PlanCreate,
+            PlanDelete,
+            PlanDefault,
+            PriceSet,
+            PriceDelete,
+            CostSet,
+            CostDelete,
+            SettingSet,
+            NumberAssign,
+            NumberUnassign,
+            KeywordAssign,
+            KeywordUnassign,
+            SenderCreate,
+            SenderApprove,
+            SenderDelete,
+            TemplateCreate,
+            TemplateApprove,
+            SuppressionsChange,
+            WebhookCreate,
+            WebhookEnable,
+            WebhookDisable,
+            WebhookDelete,
+            OperatorCreate,
+            OperatorUpdate,
+            OperatorTokenCreate,
+            OperatorTokenRevoke,
+        ]
+    };
+
+    pub fn as_str(self) -> &'static str {
+        use AuditAction::*;
+        match self {
+            AccountCreate => "account.create",
+            AccountUpdate => "account.update",
+            KeyCreate => "key.create",
+            KeyRevoke => "key.revoke",
+            KeyRotate => "key.rotate",
+            KeyNetworks => "key.networks",
+            CreditsAdjust => "credits.adjust",
+            CreditsTransfer => "credits.transfer",
+            PlanCreate => "plan.create",
+            PlanDelete => "plan.delete",
+            PlanDefault => "plan.default",
+            PriceSet => "price.set",
+            PriceDelete => "price.delete",
+            CostSet => "cost.set",
+            CostDelete => "cost.delete",
+            SettingSet => "setting.set",
+            NumberAssign => "number.assign",
+            NumberUnassign => "number.unassign",
+            KeywordAssign => "keyword.assign",
+            KeywordUnassign => "keyword.unassign",
+            SenderCreate => "sender.create",
+            SenderApprove => "sender.approve",
+            SenderDelete => "sender.delete",
+            TemplateCreate => "template.create",
+            TemplateApprove => "template.approve",
+            SuppressionsChange => "suppressions.change",
+            WebhookCreate => "webhook.create",
+            WebhookEnable => "webhook.enable",
+            WebhookDisable => "webhook.disable",
+            WebhookDelete => "webhook.delete",
+            OperatorCreate => "operator.create",
+            OperatorUpdate => "operator.update",
+            OperatorTokenCreate => "operator-token.create",
+            OperatorTokenRevoke => "operator-token.revoke",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// One change in the audit log. `before` and `after` are the changed
+/// object as JSON, secrets replaced by `"[redacted]"`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: Timestamp,
+    pub actor: smsgate_core::operators::Actor,
+    pub address: Option<String>,
+    pub action: AuditAction,
+    /// The account the change concerns, if one.
+    pub account: Option<AccountId>,
+    /// What was changed (`key 12`, `plan 3`, `routing`).
+    pub subject: Option<String>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// Which audit entries to read, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Entries before this id (the cursor of the page before).
+    pub before: Option<i64>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Entries whose actor is of this kind (`operator`, `account`…).
+    pub actor_kind: Option<&'static str>,
+    /// … and this operator or account.
+    pub actor_id: Option<i64>,
+    pub actions: Vec<AuditAction>,
+    pub account: Option<AccountId>,
+    pub limit: usize,
+}

@@ -42,6 +42,9 @@ const TABLES: &[&str] = &[
     "campaign_subscribers",
     "links",
     "category_balances",
+    "operators",
+    "operator_tokens",
+    "audit_log",
 ];
 
 /// Arguments per `INSERT` at most (PostgreSQL takes 65,535).

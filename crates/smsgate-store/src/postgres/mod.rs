@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_rate_plans.sql"),
     include_str!("migrations/0005_transfers.sql"),
     include_str!("migrations/0006_message_country.sql"),
+    include_str!("migrations/0007_operators_audit.sql"),
 ];
 
 /// Read connections per node.

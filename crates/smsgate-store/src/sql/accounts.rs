@@ -7,6 +7,7 @@ use smsgate_core::optout::OptOutKeywords;
 use smsgate_core::reach::{self, Reach};
 use smsgate_core::{AccountId, Amount, BatchId, Category, KeyId, MessageId, PlanId, Timestamp};
 
+use super::audit::{self, Change};
 use super::{Backend, Db, Rec, SqlStore, args};
 use crate::*;
 use crate::{
@@ -92,7 +93,8 @@ pub(crate) fn uuid_col(v: Option<Vec<u8>>) -> Option<[u8; 16]> {
     v.and_then(|b| b.try_into().ok())
 }
 
-pub(crate) fn create_account(conn: &impl Db, new: NewAccount, now: Timestamp) -> Result<Account> {
+pub(crate) fn create_account(conn: &impl Db, new: NewAccount, by: &Audit) -> Result<Account> {
+    let now = by.at;
     if let Some(parent) = new.parent {
         require_account(conn, parent)?;
     }
@@ -112,7 +114,16 @@ pub(crate) fn create_account(conn: &impl Db, new: NewAccount, now: Timestamp) ->
         };
         insert_ledger(conn, line, now)?;
     }
-    account(conn, id)?.ok_or(StoreError::NoSuchAccount(id))
+    let made = account(conn, id)?.ok_or(StoreError::NoSuchAccount(id))?;
+    audit::record(
+        conn,
+        by,
+        Change::new(AuditAction::AccountCreate)
+            .account(id)
+            .subject(format!("account {id}"))
+            .after(&made),
+    )?;
+    Ok(made)
 }
 
 pub(crate) fn account(conn: &impl Db, id: AccountId) -> Result<Option<Account>> {
@@ -139,10 +150,13 @@ pub(crate) fn update_account(
     conn: &impl Db,
     id: AccountId,
     patch: AccountPatch,
+    by: &Audit,
 ) -> Result<Account> {
-    if account(conn, id)?.is_none() {
-        return Err(StoreError::NoSuchAccount(id));
-    }
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1{}", conn.for_update());
+    let before = conn
+        .one(&sql, args![id.0], account_row)?
+        .ok_or(StoreError::NoSuchAccount(id))?;
+    let password_changed = patch.password_hash.is_some();
     // A login session rests on the password and an account in use: it
     // ends, in this transaction, when either changes.
     if patch.password_hash.is_some() || patch.status == Some(AccountStatus::Disabled) {
@@ -260,7 +274,17 @@ pub(crate) fn update_account(
             args![stop, start, id.0],
         )?;
     }
-    account(conn, id)?.ok_or(StoreError::NoSuchAccount(id))
+    let after = account(conn, id)?.ok_or(StoreError::NoSuchAccount(id))?;
+    let mut change = Change::new(AuditAction::AccountUpdate)
+        .account(id)
+        .subject(format!("account {id}"))
+        .before(&before)
+        .after(&after);
+    if password_changed {
+        change = change.secret_changed("password");
+    }
+    audit::record(conn, by, change)?;
+    Ok(after)
 }
 
 /// `NoSuchAccount` unless the account exists.
@@ -272,6 +296,24 @@ pub(crate) fn require_account(conn: &impl Db, id: AccountId) -> Result<()> {
 }
 
 pub(crate) fn create_key(
+    conn: &impl Db,
+    account_id: AccountId,
+    key: NewApiKey,
+    by: &Audit,
+) -> Result<ApiKeyInfo> {
+    let made = insert_key(conn, account_id, key, by.at)?;
+    audit::record(
+        conn,
+        by,
+        Change::new(AuditAction::KeyCreate)
+            .account(account_id)
+            .subject(format!("key {}", made.id))
+            .after(&made),
+    )?;
+    Ok(made)
+}
+
+fn insert_key(
     conn: &impl Db,
     account_id: AccountId,
     key: NewApiKey,
@@ -303,17 +345,43 @@ pub(crate) fn set_key_networks(
     conn: &impl Db,
     id: KeyId,
     networks: Option<Vec<IpNetwork>>,
+    by: &Audit,
 ) -> Result<ApiKeyInfo> {
+    let before = key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))?;
     conn.exec(
         "UPDATE api_keys SET allowed_ips = ?1 WHERE id = ?2",
         args![networks_text(networks), id.0],
     )?;
-    key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))
+    let after = key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))?;
+    audit::record(conn, by, key_change(AuditAction::KeyNetworks, &before, &after))?;
+    Ok(after)
+}
+
+fn key_change(action: AuditAction, before: &ApiKeyInfo, after: &ApiKeyInfo) -> Change {
+    Change::new(action)
+        .account(after.account_id)
+        .subject(format!("key {}", after.id))
+        .before(before)
+        .after(after)
 }
 
 /// Ends the key at `at` (now, or later for a rotation's overlap), unless
 /// it ends sooner already.
-pub(crate) fn revoke_key(conn: &impl Db, id: KeyId, at: Timestamp) -> Result<ApiKeyInfo> {
+pub(crate) fn revoke_key(
+    conn: &impl Db,
+    id: KeyId,
+    at: Timestamp,
+    by: &Audit,
+) -> Result<ApiKeyInfo> {
+    let before = key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))?;
+    let after = end_key(conn, id, at)?;
+    if after != before {
+        audit::record(conn, by, key_change(AuditAction::KeyRevoke, &before, &after))?;
+    }
+    Ok(after)
+}
+
+fn end_key(conn: &impl Db, id: KeyId, at: Timestamp) -> Result<ApiKeyInfo> {
     conn.exec(
         "UPDATE api_keys SET revoked_at = CASE WHEN revoked_at IS NULL OR revoked_at > ?1 THEN ?1 ELSE revoked_at END
           WHERE id = ?2",
@@ -329,13 +397,21 @@ pub(crate) fn rotate_key(
     old: KeyId,
     mut new: NewApiKey,
     old_ends_at: Timestamp,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<ApiKeyInfo> {
     let current = key_by_id(conn, old)?.ok_or(StoreError::NoSuchKey(old))?;
     new.label = current.label.clone();
     new.allowed_ips = current.allowed_ips.clone();
-    let created = create_key(conn, current.account_id, new, now)?;
-    revoke_key(conn, old, old_ends_at)?;
+    let created = insert_key(conn, current.account_id, new, by.at)?;
+    let ended = end_key(conn, old, old_ends_at)?;
+    audit::record(
+        conn,
+        by,
+        key_change(AuditAction::KeyRotate, &current, &ended).after(&serde_json::json!({
+            "old": super::audit::snapshot(&ended),
+            "new": super::audit::snapshot(&created),
+        })),
+    )?;
     Ok(created)
 }
 
@@ -407,9 +483,9 @@ pub(crate) fn adjust_credits(
     id: AccountId,
     amount: Amount,
     note: Option<String>,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<Amount> {
-    adjust(conn, id, None, amount, note, now)
+    adjust(conn, id, None, amount, note, by)
 }
 
 /// Adds (or, negative, removes) credits to one category's balance of an
@@ -420,9 +496,9 @@ pub(crate) fn adjust_category_credits(
     category: Category,
     amount: Amount,
     note: Option<String>,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<Amount> {
-    adjust(conn, id, Some(category), amount, note, now)
+    adjust(conn, id, Some(category), amount, note, by)
 }
 
 /// A top-up or adjustment of the account's balance or of a category's,
@@ -433,7 +509,7 @@ fn adjust(
     pool: Option<Category>,
     amount: Amount,
     note: Option<String>,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<Amount> {
     require_account(conn, id)?;
     let current = super::balances::balance(conn, id, pool)?;
@@ -470,7 +546,19 @@ fn adjust(
         pool,
         ..LedgerLine::new(id, amount, kind)
     };
-    insert_ledger(conn, line, now)?;
+    insert_ledger(conn, line, by.at)?;
+    audit::record(
+        conn,
+        by,
+        Change::new(AuditAction::CreditsAdjust)
+            .account(id)
+            .subject(match pool {
+                Some(c) => format!("account {id} {} balance", c.as_str()),
+                None => format!("account {id} balance"),
+            })
+            .before(&serde_json::json!({"balance": current}))
+            .after(&serde_json::json!({"balance": balance, "amount": amount, "note": note})),
+    )?;
     Ok(balance)
 }
 
@@ -484,7 +572,7 @@ pub(crate) fn transfer(
     to: AccountId,
     amount: Amount,
     note: Option<String>,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<(Amount, Amount)> {
     // Both rows locked in id order, so that two transfers between the
     // same accounts wait for each other instead of deadlocking.
@@ -528,12 +616,24 @@ pub(crate) fn transfer(
             counterparty: Some(other),
             ..LedgerLine::new(account, moved, LedgerKind::Transfer)
         };
-        insert_ledger(conn, line, now)?;
+        insert_ledger(conn, line, by.at)?;
     }
-    Ok((
+    let after = (
         super::balances::balance(conn, from, None)?,
         super::balances::balance(conn, to, None)?,
-    ))
+    );
+    audit::record(
+        conn,
+        by,
+        Change::new(AuditAction::CreditsTransfer)
+            .account(from)
+            .subject(format!("account {from} to account {to}"))
+            .before(&serde_json::json!({"from": giver, "to": taker}))
+            .after(&serde_json::json!({
+                "from": after.0, "to": after.1, "amount": amount, "note": note,
+            })),
+    )?;
+    Ok(after)
 }
 
 /// The ledger summed by kind over `[from, to)` (transfers in and out
@@ -663,7 +763,23 @@ pub(crate) fn setting(conn: &impl Db, key: &str) -> Result<Option<String>> {
     )
 }
 
-pub(crate) fn set_setting(conn: &impl Db, key: &str, value: &str) -> Result<()> {
+pub(crate) fn set_setting(conn: &impl Db, key: &str, value: &str, by: &Audit) -> Result<()> {
+    if by.actor.is_audited() {
+        // Settings that are JSON (stored routing) are shown as JSON, so
+        // that their secrets are redacted field by field.
+        let shown = |v: &str| {
+            serde_json::from_str::<serde_json::Value>(v)
+                .unwrap_or_else(|_| serde_json::Value::String(v.into()))
+        };
+        let before = setting(conn, key)?;
+        let mut change = Change::new(AuditAction::SettingSet)
+            .subject(key)
+            .after(&shown(value));
+        if let Some(b) = before {
+            change = change.before(&shown(&b));
+        }
+        audit::record(conn, by, change)?;
+    }
     conn.exec(
         "INSERT INTO settings (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -718,8 +834,9 @@ pub(crate) fn purge_sessions(conn: &impl Db, before: Timestamp) -> Result<usize>
 
 #[async_trait]
 impl<B: Backend> AccountStore for SqlStore<B> {
-    async fn create_account(&self, new: NewAccount, now: Timestamp) -> Result<Account> {
-        self.write(move |c| super::accounts::create_account(c, new, now))
+    async fn create_account(&self, new: NewAccount, by: &Audit) -> Result<Account> {
+        let by = *by;
+        self.write(move |c| super::accounts::create_account(c, new, &by))
             .await
     }
     async fn account(&self, id: AccountId) -> Result<Option<Account>> {
@@ -737,29 +854,39 @@ impl<B: Backend> AccountStore for SqlStore<B> {
         self.read(move |c| super::accounts::children(c, parent))
             .await
     }
-    async fn update_account(&self, id: AccountId, patch: AccountPatch) -> Result<Account> {
-        self.write(move |c| super::accounts::update_account(c, id, patch))
+    async fn update_account(
+        &self,
+        id: AccountId,
+        patch: AccountPatch,
+        by: &Audit,
+    ) -> Result<Account> {
+        let by = *by;
+        self.write(move |c| super::accounts::update_account(c, id, patch, &by))
             .await
     }
     async fn create_key(
         &self,
         account: AccountId,
         key: NewApiKey,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<ApiKeyInfo> {
-        self.write(move |c| super::accounts::create_key(c, account, key, now))
+        let by = *by;
+        self.write(move |c| super::accounts::create_key(c, account, key, &by))
             .await
     }
     async fn set_key_networks(
         &self,
         key: KeyId,
         networks: Option<Vec<smsgate_core::net::IpNetwork>>,
+        by: &Audit,
     ) -> Result<ApiKeyInfo> {
-        self.write(move |c| super::accounts::set_key_networks(c, key, networks))
+        let by = *by;
+        self.write(move |c| super::accounts::set_key_networks(c, key, networks, &by))
             .await
     }
-    async fn revoke_key(&self, key: KeyId, at: Timestamp) -> Result<ApiKeyInfo> {
-        self.write(move |c| super::accounts::revoke_key(c, key, at))
+    async fn revoke_key(&self, key: KeyId, at: Timestamp, by: &Audit) -> Result<ApiKeyInfo> {
+        let by = *by;
+        self.write(move |c| super::accounts::revoke_key(c, key, at, &by))
             .await
     }
     async fn rotate_key(
@@ -767,9 +894,10 @@ impl<B: Backend> AccountStore for SqlStore<B> {
         old: KeyId,
         new: NewApiKey,
         old_ends_at: Timestamp,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<ApiKeyInfo> {
-        self.write(move |c| super::accounts::rotate_key(c, old, new, old_ends_at, now))
+        let by = *by;
+        self.write(move |c| super::accounts::rotate_key(c, old, new, old_ends_at, &by))
             .await
     }
     async fn keys(&self, account: AccountId) -> Result<Vec<ApiKeyInfo>> {
@@ -812,9 +940,9 @@ impl<B: Backend> SettingStore for SqlStore<B> {
         let key = key.to_string();
         self.read(move |c| super::accounts::setting(c, &key)).await
     }
-    async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        let (key, value) = (key.to_string(), value.to_string());
-        self.write(move |c| super::accounts::set_setting(c, &key, &value))
+    async fn set_setting(&self, key: &str, value: &str, by: &Audit) -> Result<()> {
+        let (key, value, by) = (key.to_string(), value.to_string(), *by);
+        self.write(move |c| super::accounts::set_setting(c, &key, &value, &by))
             .await
     }
 }

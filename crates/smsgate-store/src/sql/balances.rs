@@ -86,9 +86,10 @@ impl<B: Backend> CreditStore for SqlStore<B> {
         account: AccountId,
         amount: Amount,
         note: Option<String>,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<Amount> {
-        self.write(move |c| super::accounts::adjust_credits(c, account, amount, note, now))
+        let by = *by;
+        self.write(move |c| super::accounts::adjust_credits(c, account, amount, note, &by))
             .await
     }
     async fn adjust_category_credits(
@@ -97,10 +98,11 @@ impl<B: Backend> CreditStore for SqlStore<B> {
         category: Category,
         amount: Amount,
         note: Option<String>,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<Amount> {
+        let by = *by;
         self.write(move |c| {
-            super::accounts::adjust_category_credits(c, account, category, amount, note, now)
+            super::accounts::adjust_category_credits(c, account, category, amount, note, &by)
         })
         .await
     }
@@ -114,9 +116,10 @@ impl<B: Backend> CreditStore for SqlStore<B> {
         to: AccountId,
         amount: Amount,
         note: Option<String>,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<(Amount, Amount)> {
-        self.write(move |c| super::accounts::transfer(c, from, to, amount, note, now))
+        let by = *by;
+        self.write(move |c| super::accounts::transfer(c, from, to, amount, note, &by))
             .await
     }
     async fn statement(

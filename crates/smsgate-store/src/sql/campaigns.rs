@@ -207,10 +207,11 @@ impl<B: Backend> AudienceStore for SqlStore<B> {
         numbers: Vec<Msisdn>,
         action: OptOutAction,
         source: SuppressionSource,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<ChangeCount> {
+        let by = *by;
         self.write(move |c| {
-            super::suppressions::change_many(c, account, &numbers, action, source, now)
+            super::suppressions::change_many(c, account, &numbers, action, source, &by)
         })
         .await
     }

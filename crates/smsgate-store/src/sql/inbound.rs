@@ -7,6 +7,7 @@ use smsgate_core::optout::{InboundOwner, OptOutAction, leading_words, route_inbo
 use smsgate_core::{AccountId, Country, InboundId, MessageId, Msisdn, Timestamp};
 
 use super::accounts::uuid_col;
+use super::audit::{self, Change};
 use super::messages::corrupt;
 use super::{Arg, Backend, Db, Rec, SqlStore, args, refs};
 use crate::*;
@@ -271,20 +272,57 @@ pub(crate) fn assign(
     conn: &impl Db,
     number: &str,
     account: AccountId,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<NumberAssignment> {
+    let now = by.at;
     super::accounts::require_account(conn, account)?;
+    let before = number_owner(conn, number)?;
     conn.exec("INSERT INTO numbers (number, account_id, created_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (number) DO UPDATE SET account_id = excluded.account_id, created_at = excluded.created_at", args![number, account.0, now.0])?;
-    Ok(NumberAssignment {
+    let made = NumberAssignment {
         number: number.to_string(),
         account_id: account,
         created_at: now,
-    })
+    };
+    let mut change = Change::new(AuditAction::NumberAssign)
+        .account(account)
+        .subject(format!("number {number}"))
+        .after(&made);
+    if let Some(b) = before {
+        change = change.before(&b);
+    }
+    audit::record(conn, by, change)?;
+    Ok(made)
 }
 
-pub(crate) fn unassign(conn: &impl Db, number: &str) -> Result<bool> {
-    Ok(conn.exec("DELETE FROM numbers WHERE number = ?1", args![number])? > 0)
+fn number_owner(conn: &impl Db, number: &str) -> Result<Option<NumberAssignment>> {
+    conn.one(
+        "SELECT number, account_id, created_at FROM numbers WHERE number = ?1",
+        args![number],
+        |r| {
+            Ok(NumberAssignment {
+                number: r.get(0)?,
+                account_id: AccountId(r.get(1)?),
+                created_at: Timestamp(r.get(2)?),
+            })
+        },
+    )
+}
+
+pub(crate) fn unassign(conn: &impl Db, number: &str, by: &Audit) -> Result<bool> {
+    let Some(before) = number_owner(conn, number)? else {
+        return Ok(false);
+    };
+    conn.exec("DELETE FROM numbers WHERE number = ?1", args![number])?;
+    audit::record(
+        conn,
+        by,
+        Change::new(AuditAction::NumberUnassign)
+            .account(before.account_id)
+            .subject(format!("number {number}"))
+            .before(&before),
+    )?;
+    Ok(true)
 }
 
 pub(crate) fn numbers(conn: &impl Db) -> Result<Vec<NumberAssignment>> {
@@ -316,24 +354,67 @@ pub(crate) fn assign_keyword(
     number: &str,
     keyword: &str,
     account: AccountId,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<KeywordAssignment> {
+    let now = by.at;
     super::accounts::require_account(conn, account)?;
+    let before = keyword_assignment(conn, number, keyword)?;
     conn.exec("INSERT INTO keywords (number, keyword, account_id, created_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (number, keyword) DO UPDATE SET account_id = excluded.account_id, created_at = excluded.created_at", args![number, keyword, account.0, now.0])?;
-    Ok(KeywordAssignment {
+    let made = KeywordAssignment {
         number: number.to_string(),
         keyword: keyword.to_string(),
         account_id: account,
         created_at: now,
-    })
+    };
+    let mut change = Change::new(AuditAction::KeywordAssign)
+        .account(account)
+        .subject(format!("keyword {keyword} on {number}"))
+        .after(&made);
+    if let Some(b) = before {
+        change = change.before(&b);
+    }
+    audit::record(conn, by, change)?;
+    Ok(made)
 }
 
-pub(crate) fn unassign_keyword(conn: &impl Db, number: &str, keyword: &str) -> Result<bool> {
-    Ok(conn.exec(
+fn keyword_assignment(conn: &impl Db, number: &str, keyword: &str) -> Result<Option<KeywordAssignment>> {
+    conn.one(
+        "SELECT number, keyword, account_id, created_at FROM keywords WHERE number = ?1 AND keyword = ?2",
+        args![number, keyword],
+        |r| {
+            Ok(KeywordAssignment {
+                number: r.get(0)?,
+                keyword: r.get(1)?,
+                account_id: AccountId(r.get(2)?),
+                created_at: Timestamp(r.get(3)?),
+            })
+        },
+    )
+}
+
+pub(crate) fn unassign_keyword(
+    conn: &impl Db,
+    number: &str,
+    keyword: &str,
+    by: &Audit,
+) -> Result<bool> {
+    let Some(before) = keyword_assignment(conn, number, keyword)? else {
+        return Ok(false);
+    };
+    conn.exec(
         "DELETE FROM keywords WHERE number = ?1 AND keyword = ?2",
         args![number, keyword],
-    )? > 0)
+    )?;
+    audit::record(
+        conn,
+        by,
+        Change::new(AuditAction::KeywordUnassign)
+            .account(before.account_id)
+            .subject(format!("keyword {keyword} on {number}"))
+            .before(&before),
+    )?;
+    Ok(true)
 }
 
 pub(crate) fn keywords(conn: &impl Db) -> Result<Vec<KeywordAssignment>> {
@@ -392,15 +473,15 @@ impl<B: Backend> InboundStore for SqlStore<B> {
         number: &str,
         keyword: &str,
         account: AccountId,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<KeywordAssignment> {
-        let (number, keyword) = (number.to_string(), keyword.to_string());
-        self.write(move |c| super::inbound::assign_keyword(c, &number, &keyword, account, now))
+        let (number, keyword, by) = (number.to_string(), keyword.to_string(), *by);
+        self.write(move |c| super::inbound::assign_keyword(c, &number, &keyword, account, &by))
             .await
     }
-    async fn unassign_keyword(&self, number: &str, keyword: &str) -> Result<bool> {
-        let (number, keyword) = (number.to_string(), keyword.to_string());
-        self.write(move |c| super::inbound::unassign_keyword(c, &number, &keyword))
+    async fn unassign_keyword(&self, number: &str, keyword: &str, by: &Audit) -> Result<bool> {
+        let (number, keyword, by) = (number.to_string(), keyword.to_string(), *by);
+        self.write(move |c| super::inbound::unassign_keyword(c, &number, &keyword, &by))
             .await
     }
     async fn keywords(&self) -> Result<Vec<KeywordAssignment>> {
@@ -431,15 +512,15 @@ impl<B: Backend> InboundStore for SqlStore<B> {
         &self,
         number: &str,
         account: AccountId,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<NumberAssignment> {
-        let number = number.to_string();
-        self.write(move |c| super::inbound::assign(c, &number, account, now))
+        let (number, by) = (number.to_string(), *by);
+        self.write(move |c| super::inbound::assign(c, &number, account, &by))
             .await
     }
-    async fn unassign_number(&self, number: &str) -> Result<bool> {
-        let number = number.to_string();
-        self.write(move |c| super::inbound::unassign(c, &number))
+    async fn unassign_number(&self, number: &str, by: &Audit) -> Result<bool> {
+        let (number, by) = (number.to_string(), *by);
+        self.write(move |c| super::inbound::unassign(c, &number, &by))
             .await
     }
     async fn numbers(&self) -> Result<Vec<NumberAssignment>> {

@@ -12,6 +12,7 @@
 //! integers are `i64` (PostgreSQL's `BIGINT`), flags `bool`, ids bytes.
 
 pub(crate) mod accounts;
+pub(crate) mod audit;
 pub(crate) mod balances;
 pub(crate) mod bulk_apply;
 pub(crate) mod bulk_intake;
@@ -22,6 +23,7 @@ pub(crate) mod inbound;
 pub(crate) mod links;
 mod lite;
 pub(crate) mod messages;
+pub(crate) mod operators;
 pub(crate) mod pg;
 pub(crate) mod plans;
 pub(crate) mod pool;

@@ -4,9 +4,11 @@ use async_trait::async_trait;
 use smsgate_core::{AccountId, Amount, PlanId, Price, Timestamp};
 
 use super::accounts::require_account;
+use super::audit::{self, Change};
 use super::{Backend, Db, Rec, SqlStore, args};
 use crate::{
-    ConnectorCost, PlanUse, PriceList, PriceStore, PricingSnapshot, RatePlan, Result, StoreError,
+    Audit, AuditAction, ConnectorCost, PlanUse, PriceList, PriceStore, PricingSnapshot, RatePlan,
+    Result, StoreError,
 };
 
 const PLAN_COLUMNS: &str = "id, name, owner_id, is_default, created_at, \
@@ -60,23 +62,35 @@ pub(crate) fn create_plan(
     conn: &impl Db,
     name: &str,
     owner: Option<AccountId>,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<RatePlan> {
     if let Some(o) = owner {
         require_account(conn, o)?;
     }
     let inserted = conn.insert_id(
         "INSERT INTO rate_plans (name, owner_id, created_at) VALUES (?1, ?2, ?3)",
-        args![name, owner.map(|o| o.0), now.0],
+        args![name, owner.map(|o| o.0), by.at.0],
     );
     let id = match inserted {
         Err(e) if e.is_unique_violation() => return Err(StoreError::PlanNameTaken(name.into())),
         other => PlanId(other?),
     };
-    require_plan(conn, id)
+    let made = require_plan(conn, id)?;
+    audit::record(conn, by, plan_change(AuditAction::PlanCreate, &made).after(&made))?;
+    Ok(made)
 }
 
-pub(crate) fn delete_plan(conn: &impl Db, id: PlanId) -> Result<()> {
+/// A change of `plan`, for the audit log: a reseller's plan concerns
+/// the reseller's account.
+fn plan_change(action: AuditAction, plan: &RatePlan) -> Change {
+    let change = Change::new(action).subject(format!("plan {}", plan.id));
+    match plan.owner {
+        Some(owner) => change.account(owner),
+        None => change,
+    }
+}
+
+pub(crate) fn delete_plan(conn: &impl Db, id: PlanId, by: &Audit) -> Result<()> {
     let plan = require_plan(conn, id)?;
     if plan.is_default {
         return Err(StoreError::PlanInUse {
@@ -92,15 +106,21 @@ pub(crate) fn delete_plan(conn: &impl Db, id: PlanId) -> Result<()> {
     }
     conn.exec("DELETE FROM plan_prices WHERE plan_id = ?1", args![id.0])?;
     conn.exec("DELETE FROM rate_plans WHERE id = ?1", args![id.0])?;
+    audit::record(conn, by, plan_change(AuditAction::PlanDelete, &plan).before(&plan))?;
     Ok(())
 }
 
-pub(crate) fn set_default_plan(conn: &impl Db, id: PlanId) -> Result<()> {
-    match plan(conn, id)? {
-        Some(p) if p.owner.is_none() => {}
+pub(crate) fn set_default_plan(conn: &impl Db, id: PlanId, by: &Audit) -> Result<()> {
+    let plan = match plan(conn, id)? {
+        Some(p) if p.owner.is_none() => p,
         // A reseller's plan prices its own sub-accounts only.
         _ => return Err(StoreError::NoSuchPlan(id)),
-    }
+    };
+    let before: Option<i64> = conn.one(
+        "SELECT id FROM rate_plans WHERE is_default",
+        args![],
+        |r| r.get(0),
+    )?;
     conn.exec(
         "UPDATE rate_plans SET is_default = ?1 WHERE is_default AND id <> ?2",
         args![false, id.0],
@@ -108,6 +128,13 @@ pub(crate) fn set_default_plan(conn: &impl Db, id: PlanId) -> Result<()> {
     conn.exec(
         "UPDATE rate_plans SET is_default = ?1 WHERE id = ?2",
         args![true, id.0],
+    )?;
+    audit::record(
+        conn,
+        by,
+        plan_change(AuditAction::PlanDefault, &plan)
+            .before(&serde_json::json!({"default_plan": before}))
+            .after(&serde_json::json!({"default_plan": id})),
     )?;
     Ok(())
 }
@@ -132,10 +159,37 @@ pub(crate) fn prices(conn: &impl Db, list: PriceList) -> Result<Vec<Price>> {
     )
 }
 
-pub(crate) fn set_price(conn: &impl Db, list: PriceList, p: Price) -> Result<()> {
-    match list {
-        PriceList::Plan(plan) => drop(require_plan(conn, plan)?),
-        PriceList::Account(account) => require_account(conn, account)?,
+/// The price of a class and prefix in a list, if set.
+fn price(conn: &impl Db, list: PriceList, class: &str, prefix: &str) -> Result<Option<Price>> {
+    let (table, owner, id) = table(list);
+    conn.one(
+        &format!(
+            "SELECT route_class, prefix, price FROM {table}
+              WHERE {owner} = ?1 AND route_class = ?2 AND prefix = ?3"
+        ),
+        args![id, class, prefix],
+        |r| price_row(r, 0),
+    )
+}
+
+/// A change of a list's price, for the audit log; `NoSuchPlan` /
+/// `NoSuchAccount` when the list's owner is not there.
+fn price_change(conn: &impl Db, action: AuditAction, list: PriceList) -> Result<Change> {
+    Ok(match list {
+        PriceList::Plan(plan) => plan_change(action, &require_plan(conn, plan)?),
+        PriceList::Account(account) => {
+            require_account(conn, account)?;
+            Change::new(action)
+                .account(account)
+                .subject(format!("account {account} prices"))
+        }
+    })
+}
+
+pub(crate) fn set_price(conn: &impl Db, list: PriceList, p: Price, by: &Audit) -> Result<()> {
+    let mut change = price_change(conn, AuditAction::PriceSet, list)?.after(&p);
+    if let Some(old) = price(conn, list, &p.route_class, &p.prefix)? {
+        change = change.before(&old);
     }
     let (table, owner, id) = table(list);
     conn.exec(
@@ -145,6 +199,7 @@ pub(crate) fn set_price(conn: &impl Db, list: PriceList, p: Price) -> Result<()>
         ),
         args![id, p.route_class, p.prefix, p.per_segment.minor()],
     )?;
+    audit::record(conn, by, change)?;
     Ok(())
 }
 
@@ -153,28 +208,72 @@ pub(crate) fn delete_price(
     list: PriceList,
     class: &str,
     prefix: &str,
+    by: &Audit,
 ) -> Result<bool> {
+    let Some(old) = price(conn, list, class, prefix)? else {
+        return Ok(false);
+    };
+    let change = price_change(conn, AuditAction::PriceDelete, list)?.before(&old);
     let (table, owner, id) = table(list);
-    Ok(conn.exec(
+    conn.exec(
         &format!("DELETE FROM {table} WHERE {owner} = ?1 AND route_class = ?2 AND prefix = ?3"),
         args![id, class, prefix],
-    )? > 0)
+    )?;
+    audit::record(conn, by, change)?;
+    Ok(true)
 }
 
-pub(crate) fn set_connector_cost(conn: &impl Db, c: ConnectorCost) -> Result<()> {
+fn connector_cost(conn: &impl Db, connector: &str, prefix: &str) -> Result<Option<ConnectorCost>> {
+    conn.one(
+        "SELECT connector, prefix, cost FROM connector_costs WHERE connector = ?1 AND prefix = ?2",
+        args![connector, prefix],
+        |r| {
+            Ok(ConnectorCost {
+                connector: r.get(0)?,
+                prefix: r.get(1)?,
+                per_segment: Amount::from_minor(r.get(2)?),
+            })
+        },
+    )
+}
+
+pub(crate) fn set_connector_cost(conn: &impl Db, c: ConnectorCost, by: &Audit) -> Result<()> {
+    let mut change = Change::new(AuditAction::CostSet)
+        .subject(format!("connector {}", c.connector))
+        .after(&c);
+    if let Some(old) = connector_cost(conn, &c.connector, &c.prefix)? {
+        change = change.before(&old);
+    }
     conn.exec(
         "INSERT INTO connector_costs (connector, prefix, cost) VALUES (?1, ?2, ?3)
          ON CONFLICT (connector, prefix) DO UPDATE SET cost = excluded.cost",
         args![c.connector, c.prefix, c.per_segment.minor()],
     )?;
+    audit::record(conn, by, change)?;
     Ok(())
 }
 
-pub(crate) fn delete_connector_cost(conn: &impl Db, connector: &str, prefix: &str) -> Result<bool> {
-    Ok(conn.exec(
+pub(crate) fn delete_connector_cost(
+    conn: &impl Db,
+    connector: &str,
+    prefix: &str,
+    by: &Audit,
+) -> Result<bool> {
+    let Some(old) = connector_cost(conn, connector, prefix)? else {
+        return Ok(false);
+    };
+    conn.exec(
         "DELETE FROM connector_costs WHERE connector = ?1 AND prefix = ?2",
         args![connector, prefix],
-    )? > 0)
+    )?;
+    audit::record(
+        conn,
+        by,
+        Change::new(AuditAction::CostDelete)
+            .subject(format!("connector {connector}"))
+            .before(&old),
+    )?;
+    Ok(true)
 }
 
 /// Rows `(owner, price)` grouped by owner, in the order read.
@@ -252,10 +351,10 @@ impl<B: Backend> PriceStore for SqlStore<B> {
         &self,
         name: &str,
         owner: Option<AccountId>,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<RatePlan> {
-        let name = name.to_string();
-        self.write(move |c| create_plan(c, &name, owner, now)).await
+        let (name, by) = (name.to_string(), *by);
+        self.write(move |c| create_plan(c, &name, owner, &by)).await
     }
     async fn plans(&self, owner: Option<AccountId>) -> Result<Vec<RatePlan>> {
         self.read(move |c| plans(c, owner)).await
@@ -263,29 +362,44 @@ impl<B: Backend> PriceStore for SqlStore<B> {
     async fn plan(&self, id: PlanId) -> Result<Option<RatePlan>> {
         self.read(move |c| plan(c, id)).await
     }
-    async fn delete_plan(&self, id: PlanId) -> Result<()> {
-        self.write(move |c| delete_plan(c, id)).await
+    async fn delete_plan(&self, id: PlanId, by: &Audit) -> Result<()> {
+        let by = *by;
+        self.write(move |c| delete_plan(c, id, &by)).await
     }
-    async fn set_default_plan(&self, id: PlanId) -> Result<()> {
-        self.write(move |c| set_default_plan(c, id)).await
+    async fn set_default_plan(&self, id: PlanId, by: &Audit) -> Result<()> {
+        let by = *by;
+        self.write(move |c| set_default_plan(c, id, &by)).await
     }
     async fn prices(&self, list: PriceList) -> Result<Vec<Price>> {
         self.read(move |c| prices(c, list)).await
     }
-    async fn set_price(&self, list: PriceList, price: Price) -> Result<()> {
-        self.write(move |c| set_price(c, list, price)).await
+    async fn set_price(&self, list: PriceList, price: Price, by: &Audit) -> Result<()> {
+        let by = *by;
+        self.write(move |c| set_price(c, list, price, &by)).await
     }
-    async fn delete_price(&self, list: PriceList, route_class: &str, prefix: &str) -> Result<bool> {
-        let (class, prefix) = (route_class.to_string(), prefix.to_string());
-        self.write(move |c| delete_price(c, list, &class, &prefix))
+    async fn delete_price(
+        &self,
+        list: PriceList,
+        route_class: &str,
+        prefix: &str,
+        by: &Audit,
+    ) -> Result<bool> {
+        let (class, prefix, by) = (route_class.to_string(), prefix.to_string(), *by);
+        self.write(move |c| delete_price(c, list, &class, &prefix, &by))
             .await
     }
-    async fn set_connector_cost(&self, cost: ConnectorCost) -> Result<()> {
-        self.write(move |c| set_connector_cost(c, cost)).await
+    async fn set_connector_cost(&self, cost: ConnectorCost, by: &Audit) -> Result<()> {
+        let by = *by;
+        self.write(move |c| set_connector_cost(c, cost, &by)).await
     }
-    async fn delete_connector_cost(&self, connector: &str, prefix: &str) -> Result<bool> {
-        let (connector, prefix) = (connector.to_string(), prefix.to_string());
-        self.write(move |c| delete_connector_cost(c, &connector, &prefix))
+    async fn delete_connector_cost(
+        &self,
+        connector: &str,
+        prefix: &str,
+        by: &Audit,
+    ) -> Result<bool> {
+        let (connector, prefix, by) = (connector.to_string(), prefix.to_string(), *by);
+        self.write(move |c| delete_connector_cost(c, &connector, &prefix, &by))
             .await
     }
     async fn pricing(&self) -> Result<PricingSnapshot> {

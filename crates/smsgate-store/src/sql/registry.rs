@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use smsgate_core::{AccountId, Category, PublicId, Timestamp};
 
+use super::audit::{self, Change};
 use super::messages::corrupt;
 use super::{Backend, Db, Rec, SqlStore, args};
 use crate::*;
@@ -83,8 +84,9 @@ pub(crate) fn create_sender(
     conn: &impl Db,
     account: AccountId,
     new: NewSender,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<SenderRecord> {
+    let now = by.at;
     super::accounts::require_account(conn, account)?;
     let uid = super::random_id("sd_", 16);
     let inserted = conn.exec(
@@ -105,11 +107,25 @@ pub(crate) fn create_sender(
             new.sender_id
         )));
     }
-    conn.single(
+    let made = conn.single(
         &format!("SELECT {SENDER_COLUMNS} FROM senders WHERE uid = ?1"),
         args![uid],
         sender_row,
-    )
+    )?;
+    audit::record(conn, by, sender_change(AuditAction::SenderCreate, &made).after(&made))?;
+    Ok(made)
+}
+
+fn sender_change(action: AuditAction, s: &SenderRecord) -> Change {
+    Change::new(action)
+        .account(s.account_id)
+        .subject(format!("sender {}", s.id))
+}
+
+fn template_change(action: AuditAction, t: &TemplateRecord) -> Change {
+    Change::new(action)
+        .account(t.account_id)
+        .subject(format!("template {}", t.id))
 }
 
 /// A sender by its public id: the account's own, or (`None`) any
@@ -124,11 +140,21 @@ pub(crate) fn sender(
     ), args![id.as_str(), account.map(|a| a.0)], sender_row)
 }
 
-pub(crate) fn delete_sender(conn: &impl Db, account: AccountId, id: &PublicId) -> Result<bool> {
-    Ok(conn.exec(
+pub(crate) fn delete_sender(
+    conn: &impl Db,
+    account: AccountId,
+    id: &PublicId,
+    by: &Audit,
+) -> Result<bool> {
+    let Some(before) = sender(conn, Some(account), id)? else {
+        return Ok(false);
+    };
+    conn.exec(
         "DELETE FROM senders WHERE uid = ?1 AND account_id = ?2",
         args![id.as_str(), account.0],
-    )? > 0)
+    )?;
+    audit::record(conn, by, sender_change(AuditAction::SenderDelete, &before).before(&before))?;
+    Ok(true)
 }
 
 pub(crate) fn sender_by_name(
@@ -154,18 +180,27 @@ pub(crate) fn senders(conn: &impl Db, account: AccountId) -> Result<Vec<SenderRe
 pub(crate) fn approve_sender(
     conn: &impl Db,
     id: &PublicId,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<Option<SenderRecord>> {
-    conn.exec("UPDATE senders SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE uid = ?2", args![now.0, id.as_str()])?;
-    sender(conn, None, id)
+    let Some(before) = sender(conn, None, id)? else {
+        return Ok(None);
+    };
+    conn.exec("UPDATE senders SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE uid = ?2", args![by.at.0, id.as_str()])?;
+    let after = sender(conn, None, id)?;
+    if let Some(a) = after.as_ref().filter(|a| **a != before) {
+        let change = sender_change(AuditAction::SenderApprove, a).before(&before).after(a);
+        audit::record(conn, by, change)?;
+    }
+    Ok(after)
 }
 
 pub(crate) fn create_template(
     conn: &impl Db,
     account: AccountId,
     new: NewTemplate,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<TemplateRecord> {
+    let now = by.at;
     super::accounts::require_account(conn, account)?;
     let uid = super::random_id("tp_", 16);
     let inserted = conn.exec("INSERT INTO templates (uid, account_id, name, template_id, category, sender_id, body, created_at)
@@ -185,11 +220,13 @@ pub(crate) fn create_template(
             new.template_id
         )));
     }
-    conn.single(
+    let made = conn.single(
         &format!("SELECT {TEMPLATE_COLUMNS} FROM templates WHERE uid = ?1"),
         args![uid],
         template_row,
-    )
+    )?;
+    audit::record(conn, by, template_change(AuditAction::TemplateCreate, &made).after(&made))?;
+    Ok(made)
 }
 
 /// A template by its public id: the account's own, or (`None`) any
@@ -229,10 +266,18 @@ pub(crate) fn templates(conn: &impl Db, account: AccountId) -> Result<Vec<Templa
 pub(crate) fn approve_template(
     conn: &impl Db,
     id: &PublicId,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<Option<TemplateRecord>> {
-    conn.exec("UPDATE templates SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE uid = ?2", args![now.0, id.as_str()])?;
-    template(conn, None, id)
+    let Some(before) = template(conn, None, id)? else {
+        return Ok(None);
+    };
+    conn.exec("UPDATE templates SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE uid = ?2", args![by.at.0, id.as_str()])?;
+    let after = template(conn, None, id)?;
+    if let Some(a) = after.as_ref().filter(|a| **a != before) {
+        let change = template_change(AuditAction::TemplateApprove, a).before(&before).after(a);
+        audit::record(conn, by, change)?;
+    }
+    Ok(after)
 }
 
 // --- this file's part of the store port ------------------------------------------
@@ -243,9 +288,10 @@ impl<B: Backend> RegistryStore for SqlStore<B> {
         &self,
         account: AccountId,
         new: NewSender,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<SenderRecord> {
-        self.write(move |c| super::registry::create_sender(c, account, new, now))
+        let by = *by;
+        self.write(move |c| super::registry::create_sender(c, account, new, &by))
             .await
     }
     async fn sender(&self, account: AccountId, id: PublicId) -> Result<Option<SenderRecord>> {
@@ -265,21 +311,24 @@ impl<B: Backend> RegistryStore for SqlStore<B> {
         self.read(move |c| super::registry::senders(c, account))
             .await
     }
-    async fn delete_sender(&self, account: AccountId, id: PublicId) -> Result<bool> {
-        self.write(move |c| super::registry::delete_sender(c, account, &id))
+    async fn delete_sender(&self, account: AccountId, id: PublicId, by: &Audit) -> Result<bool> {
+        let by = *by;
+        self.write(move |c| super::registry::delete_sender(c, account, &id, &by))
             .await
     }
-    async fn approve_sender(&self, id: PublicId, now: Timestamp) -> Result<Option<SenderRecord>> {
-        self.write(move |c| super::registry::approve_sender(c, &id, now))
+    async fn approve_sender(&self, id: PublicId, by: &Audit) -> Result<Option<SenderRecord>> {
+        let by = *by;
+        self.write(move |c| super::registry::approve_sender(c, &id, &by))
             .await
     }
     async fn create_template(
         &self,
         account: AccountId,
         new: NewTemplate,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<TemplateRecord> {
-        self.write(move |c| super::registry::create_template(c, account, new, now))
+        let by = *by;
+        self.write(move |c| super::registry::create_template(c, account, new, &by))
             .await
     }
     async fn template(&self, account: AccountId, id: PublicId) -> Result<Option<TemplateRecord>> {
@@ -302,9 +351,10 @@ impl<B: Backend> RegistryStore for SqlStore<B> {
     async fn approve_template(
         &self,
         id: PublicId,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<Option<TemplateRecord>> {
-        self.write(move |c| super::registry::approve_template(c, &id, now))
+        let by = *by;
+        self.write(move |c| super::registry::approve_template(c, &id, &by))
             .await
     }
 }

@@ -8,7 +8,8 @@ use smsgate_core::{AccountId, InboundId, Msisdn, Timestamp};
 use super::messages::corrupt;
 use super::{Db, Dialect, PgOnly, args};
 use crate::{
-    ChangeCount, EventType, OptOutChange, Result, StoreError, Suppression, SuppressionSource,
+    Audit, AuditAction, ChangeCount, EventType, OptOutChange, Result, StoreError, Suppression,
+    SuppressionSource,
 };
 
 /// Puts `number` on (or takes it off) the account's list; returns whether
@@ -74,8 +75,9 @@ pub(crate) fn change_many(
     numbers: &[Msisdn],
     action: OptOutAction,
     source: SuppressionSource,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<ChangeCount> {
+    let now = by.at;
     super::accounts::require_account(conn, account)?;
     let mut count = ChangeCount::default();
     for n in numbers {
@@ -91,6 +93,18 @@ pub(crate) fn change_many(
             count.unchanged += 1;
         }
     }
+    // The numbers are not repeated here: the log is kept for ever, and a
+    // number's data may have to be erased.
+    let change = super::audit::Change::new(AuditAction::SuppressionsChange)
+        .account(account)
+        .subject("suppressions")
+        .after(&serde_json::json!({
+            "action": action,
+            "source": source.as_str(),
+            "changed": count.changed,
+            "unchanged": count.unchanged,
+        }));
+    super::audit::record(conn, by, change)?;
     Ok(count)
 }
 

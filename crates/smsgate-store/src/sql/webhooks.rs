@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use smsgate_core::{AccountId, PublicId, Timestamp};
 
+use super::audit::{self, Change};
 use super::events;
 use super::messages::corrupt;
 use super::registry::public_id;
@@ -66,8 +67,9 @@ pub(crate) fn create(
     conn: &impl Db,
     account: AccountId,
     new: NewWebhookEndpoint,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<WebhookEndpoint> {
+    let now = by.at;
     super::accounts::require_account(conn, account)?;
     let events = if new.events.is_empty() {
         "*".to_string()
@@ -90,7 +92,18 @@ pub(crate) fn create(
         args![uid],
         endpoint_row,
     )?;
+    audit::record(
+        conn,
+        by,
+        endpoint_change(AuditAction::WebhookCreate, &endpoint).after(&endpoint),
+    )?;
     Ok(endpoint)
+}
+
+fn endpoint_change(action: AuditAction, e: &WebhookEndpoint) -> Change {
+    Change::new(action)
+        .account(e.account_id)
+        .subject(format!("webhook {}", e.id))
 }
 
 pub(crate) fn list(conn: &impl Db, account: AccountId) -> Result<Vec<WebhookEndpoint>> {
@@ -128,11 +141,29 @@ pub(crate) fn set_enabled(
     account: AccountId,
     id: &PublicId,
     enabled: bool,
+    by: &Audit,
 ) -> Result<bool> {
-    Ok(conn.exec(
+    let Some((_, before)) = keyed(conn, account, id)? else {
+        return Ok(false);
+    };
+    conn.exec(
         "UPDATE webhook_endpoints SET enabled = ?1 WHERE uid = ?2 AND account_id = ?3",
         args![enabled, id.as_str(), account.0],
-    )? > 0)
+    )?;
+    if before.enabled != enabled {
+        let action = if enabled {
+            AuditAction::WebhookEnable
+        } else {
+            AuditAction::WebhookDisable
+        };
+        let after = WebhookEndpoint {
+            enabled,
+            ..before.clone()
+        };
+        let change = endpoint_change(action, &before).before(&before).after(&after);
+        audit::record(conn, by, change)?;
+    }
+    Ok(true)
 }
 
 /// Deletes an endpoint; its pending deliveries end as dead (and `record`
@@ -141,11 +172,17 @@ pub(crate) fn delete(
     conn: &impl Db,
     account: AccountId,
     id: &PublicId,
-    now: Timestamp,
+    by: &Audit,
 ) -> Result<bool> {
-    let Some((key, _)) = keyed(conn, account, id)? else {
+    let now = by.at;
+    let Some((key, before)) = keyed(conn, account, id)? else {
         return Ok(false);
     };
+    audit::record(
+        conn,
+        by,
+        endpoint_change(AuditAction::WebhookDelete, &before).before(&before),
+    )?;
     conn.exec("UPDATE webhook_deliveries SET status = 'dead', last_error = 'endpoint deleted', done_at = ?1,
                 lease_until = NULL
           WHERE endpoint_id = ?2 AND status = 'pending'", args![now.0, key])?;
@@ -567,9 +604,10 @@ impl<B: Backend> WebhookStore for SqlStore<B> {
         &self,
         account: AccountId,
         new: NewWebhookEndpoint,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<WebhookEndpoint> {
-        self.write(move |c| super::webhooks::create(c, account, new, now))
+        let by = *by;
+        self.write(move |c| super::webhooks::create(c, account, new, &by))
             .await
     }
     async fn webhooks(&self, account: AccountId) -> Result<Vec<WebhookEndpoint>> {
@@ -584,17 +622,20 @@ impl<B: Backend> WebhookStore for SqlStore<B> {
         account: AccountId,
         id: PublicId,
         enabled: bool,
+        by: &Audit,
     ) -> Result<bool> {
-        self.write(move |c| super::webhooks::set_enabled(c, account, &id, enabled))
+        let by = *by;
+        self.write(move |c| super::webhooks::set_enabled(c, account, &id, enabled, &by))
             .await
     }
     async fn delete_webhook(
         &self,
         account: AccountId,
         id: PublicId,
-        now: Timestamp,
+        by: &Audit,
     ) -> Result<bool> {
-        self.write(move |c| super::webhooks::delete(c, account, &id, now))
+        let by = *by;
+        self.write(move |c| super::webhooks::delete(c, account, &id, &by))
             .await
     }
 }

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0022_rate_plans.sql"),
     include_str!("migrations/0023_transfers.sql"),
     include_str!("migrations/0024_message_country.sql"),
+    include_str!("migrations/0025_operators_audit.sql"),
 ];
 
 /// Changes a slow listener may fall behind by (it then hears that it
