@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use smsgate_core::{Amount, KeyId};
+use smsgate_engine::By;
 use smsgate_engine::{AccountRequest, Engine};
 use smsgate_store::{Account, AccountPatch, AccountStatus, ApiKeyInfo};
 
@@ -41,6 +42,33 @@ pub enum AccountsCommand {
     Enable {
         /// The account's id or name.
         account: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OperatorsCommand {
+    /// Create an operator. Its password is read from the environment
+    /// variable SMSGATE_OPERATOR_PASSWORD, if set (never from the command
+    /// line, where other users could read it).
+    Create {
+        /// The operator's name (unique).
+        name: String,
+        /// owner, admin, support or readonly.
+        #[arg(long)]
+        role: String,
+    },
+    /// Every operator with its role.
+    List,
+    /// A new API token for an operator, shown once.
+    Token {
+        /// The operator's name.
+        name: String,
+        /// A label for the token.
+        #[arg(long)]
+        label: Option<String>,
+        /// The token ends after this many seconds.
+        #[arg(long)]
+        expires_in_secs: Option<u64>,
     },
 }
 
@@ -241,14 +269,17 @@ pub async fn accounts(
             default_country,
         } => {
             let (account, key) = engine
-                .create_account(AccountRequest {
-                    name,
-                    credits: Some(credits),
-                    password,
-                    default_country,
-                    max_parts: None,
-                    parent: None,
-                })
+                .create_account(
+                    &By::cli(),
+                    AccountRequest {
+                        name,
+                        credits: Some(credits),
+                        password,
+                        default_country,
+                        max_parts: None,
+                        parent: None,
+                    },
+                )
                 .await?;
             let mut v = account_json(&account);
             v["api_key"] = json!(key.secret);
@@ -281,9 +312,65 @@ async fn set_status(
         ..AccountPatch::default()
     };
     out.show(
-        &account_json(&engine.update_account(account.id, patch).await?),
+        &account_json(&engine.update_account(&By::cli(), account.id, patch).await?),
         ACCOUNT_COLUMNS,
     );
+    Ok(())
+}
+
+pub async fn operators(
+    config: &Config,
+    command: OperatorsCommand,
+    out: Output,
+) -> anyhow::Result<()> {
+    let engine = offline(config).await?;
+    let by = By::cli();
+    let shown = |o: &smsgate_engine::records::Operator| json!({"id": o.id.0, "name": o.name, "role": o.role.as_str(), "disabled": o.disabled});
+    match command {
+        OperatorsCommand::Create { name, role } => {
+            let role = smsgate_core::operators::Role::parse(&role).ok_or_else(|| {
+                anyhow::anyhow!("the role must be owner, admin, support or readonly")
+            })?;
+            let password = std::env::var("SMSGATE_OPERATOR_PASSWORD").ok();
+            let op = engine
+                .create_operator(
+                    &by,
+                    smsgate_engine::operators::OperatorRequest {
+                        name,
+                        password,
+                        role,
+                    },
+                )
+                .await?;
+            out.show(&shown(&op), &[]);
+        }
+        OperatorsCommand::List => {
+            let list = engine.operators(&by).await?;
+            out.show(
+                &Value::Array(list.iter().map(shown).collect()),
+                &["id", "name", "role", "disabled"],
+            );
+        }
+        OperatorsCommand::Token {
+            name,
+            label,
+            expires_in_secs,
+        } => {
+            let op = engine
+                .operators(&by)
+                .await?
+                .into_iter()
+                .find(|o| o.name == name)
+                .ok_or_else(|| anyhow::anyhow!("no operator named {name:?}"))?;
+            let issued = engine
+                .create_operator_token(&by, op.id, label, expires_in_secs)
+                .await?;
+            out.show(
+                &json!({"id": issued.token.id.0, "operator": op.id.0, "token": issued.secret}),
+                &[],
+            );
+        }
+    }
     Ok(())
 }
 
@@ -292,7 +379,7 @@ pub async fn keys(config: &Config, command: KeysCommand, out: Output) -> anyhow:
     match command {
         KeysCommand::Create { account, label } => {
             let account = find_account(&engine, &account).await?;
-            let key = engine.create_key(account.id, label).await?;
+            let key = engine.create_key(&By::cli(), account.id, label).await?;
             let v = json!({"id": key.id.0, "account_id": account.id.0, "api_key": key.secret});
             out.show(&v, &[]);
         }
@@ -303,7 +390,7 @@ pub async fn keys(config: &Config, command: KeysCommand, out: Output) -> anyhow:
         }
         KeysCommand::Revoke { key } => {
             let key = find_key(&engine, &key).await?;
-            let info = engine.revoke_key(KeyId(key.id.0)).await?;
+            let info = engine.revoke_key(&By::cli(), KeyId(key.id.0)).await?;
             out.show(&serde_json::to_value(info)?, &[]);
         }
     }
@@ -319,7 +406,7 @@ pub async fn credits(config: &Config, command: CreditsCommand, out: Output) -> a
     } = command;
     let account = find_account(&engine, &account).await?;
     let balance = engine
-        .adjust_credits(account.id, amount, None, note)
+        .adjust_credits(&By::cli(), account.id, amount, None, note)
         .await?;
     out.show(
         &json!({"account_id": account.id.0, "balance": balance}),

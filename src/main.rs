@@ -55,6 +55,10 @@ enum Command {
     /// Add or remove credits (works on the database directly).
     #[command(subcommand)]
     Credits(commands::CreditsCommand),
+    /// Manage operators and their tokens (works on the database
+    /// directly).
+    #[command(subcommand)]
+    Operators(commands::OperatorsCommand),
     /// Send a message through a running server.
     Send(commands::SendArgs),
     /// Show whether a running server is ready, and its queue.
@@ -124,6 +128,7 @@ fn main() -> anyhow::Result<()> {
         Command::Accounts(c) => runtime.block_on(commands::accounts(&config, c, out)),
         Command::Keys(c) => runtime.block_on(commands::keys(&config, c, out)),
         Command::Credits(c) => runtime.block_on(commands::credits(&config, c, out)),
+        Command::Operators(c) => runtime.block_on(commands::operators(&config, c, out)),
         Command::Send(args) => runtime.block_on(commands::send(args, out)),
         Command::Status(args) => runtime.block_on(commands::status(args, out)),
         Command::Connectors(args) => runtime.block_on(commands::connectors(args, out)),

@@ -3,6 +3,7 @@
 //! Ctrl-C (stop taking requests, commit what was accepted, let submits in
 //! flight finish).
 
+use smsgate_engine::By;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -175,7 +176,13 @@ async fn admin_token(
     let token = format!("sgadm_{}", hex::encode(raw));
     let hash = hash_key(&token);
     store
-        .set_setting(ADMIN_TOKEN_SETTING, &hex::encode(hash))
+        .set_setting(
+            ADMIN_TOKEN_SETTING,
+            &hex::encode(hash),
+            &smsgate_store::Audit::gateway(smsgate_core::clock::Clock::now(
+                &smsgate_core::clock::SystemClock,
+            )),
+        )
         .await?;
     if json {
         tracing::info!(target: "smsgate::start", admin_token = %token, "admin token created (shown once; set SMSGATE_ADMIN_TOKEN to choose your own)");
@@ -206,11 +213,14 @@ async fn bootstrap(engine: &Engine, config: &Config, base: &str) -> anyhow::Resu
         return Ok(());
     }
     let (account, key) = engine
-        .create_account(AccountRequest {
-            name: "demo".into(),
-            credits: Some(config.demo_credits),
-            ..AccountRequest::default()
-        })
+        .create_account(
+            &By::cli(),
+            AccountRequest {
+                name: "demo".into(),
+                credits: Some(config.demo_credits),
+                ..AccountRequest::default()
+            },
+        )
         .await?;
     if config.log_format == LogFormat::Json {
         let first_send = format!(

@@ -150,20 +150,23 @@ pub struct CreateAccount {
     security(("admin_token" = [])))]
 pub async fn create_account(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     body: JsonBody<CreateAccount, SMALL>,
 ) -> Result<(StatusCode, Json<AccountView>), Problem> {
     let b = body.value;
     let (account, key) = state
         .engine
-        .create_account(AccountRequest {
-            name: b.name,
-            credits: b.credits,
-            password: b.password,
-            default_country: b.default_country,
-            max_parts: b.max_parts,
-            parent: b.parent.map(AccountId),
-        })
+        .create_account(
+            &by,
+            AccountRequest {
+                name: b.name,
+                credits: b.credits,
+                password: b.password,
+                default_country: b.default_country,
+                max_parts: b.max_parts,
+                parent: b.parent.map(AccountId),
+            },
+        )
         .await?;
     let mut view = AccountView::from(&account);
     view.api_key = Some(key.secret);
@@ -283,7 +286,7 @@ pub struct UpdateAccount {
 }
 
 /// Distinguishes a missing field (leave as is) from `null` (clear it).
-mod double_option {
+pub(crate) mod double_option {
     use serde::{Deserialize, Deserializer};
     pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
         d: D,
@@ -297,7 +300,7 @@ mod double_option {
     security(("admin_token" = [])))]
 pub async fn update_account(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
     body: JsonBody<UpdateAccount, SMALL>,
 ) -> Result<Json<AccountView>, Problem> {
@@ -321,7 +324,7 @@ pub async fn update_account(
         velocity: b.velocity,
         number_check: b.number_check,
     };
-    let account = state.engine.change_account(id, changes).await?;
+    let account = state.engine.change_account(&by, id, changes).await?;
     Ok(Json(AccountView::from(&account)))
 }
 
@@ -382,7 +385,7 @@ pub struct UpdateKey {
     security(("admin_token" = [])))]
 pub async fn create_key(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<KeyView>), Problem> {
@@ -394,7 +397,7 @@ pub async fn create_key(
     };
     let issued = state
         .engine
-        .create_limited_key(id, req.label, req.allowed_ips)
+        .create_limited_key(&by, id, req.label, req.allowed_ips)
         .await?;
     let keys = state.engine.admin().keys(id).await?;
     let info = keys
@@ -412,7 +415,7 @@ pub async fn create_key(
     security(("admin_token" = [])))]
 pub async fn update_key(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
     body: JsonBody<UpdateKey, SMALL>,
 ) -> Result<Json<KeyView>, Problem> {
@@ -421,7 +424,7 @@ pub async fn update_key(
         .map_err(|_| Problem::not_found(format!("no API key with id {id:?}")))?;
     let info = state
         .engine
-        .set_key_networks(smsgate_core::KeyId(id), body.value.allowed_ips)
+        .set_key_networks(&by, smsgate_core::KeyId(id), body.value.allowed_ips)
         .await?;
     Ok(Json(KeyView::from(&info)))
 }
@@ -453,14 +456,14 @@ pub async fn list_keys(
     security(("admin_token" = [])))]
 pub async fn revoke_key(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
 ) -> Result<Json<KeyView>, Problem> {
     let id = id
         .parse()
         .map(KeyId)
         .map_err(|_| Problem::not_found(format!("no API key with id {id:?}")))?;
-    let info = state.engine.revoke_key(id).await?;
+    let info = state.engine.revoke_key(&by, id).await?;
     Ok(Json(KeyView::from(&info)))
 }
 
@@ -491,7 +494,7 @@ pub struct BalanceAfter {
     security(("admin_token" = [])))]
 pub async fn adjust_credits(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
     body: JsonBody<AdjustCredits, SMALL>,
 ) -> Result<Json<BalanceAfter>, Problem> {
@@ -506,7 +509,7 @@ pub async fn adjust_credits(
     };
     let balance = state
         .engine
-        .adjust_credits(id, body.value.amount, category, body.value.note)
+        .adjust_credits(&by, id, body.value.amount, category, body.value.note)
         .await?;
     Ok(Json(BalanceAfter {
         account_id: id.0,
@@ -581,17 +584,20 @@ pub async fn list_prices(
     responses((status = 200, body = PriceView), (status = 422, body = Problem)), security(("admin_token" = [])))]
 pub async fn set_price(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     body: JsonBody<PriceView, SMALL>,
 ) -> Result<Json<PriceView>, Problem> {
     let p = body.value;
     state
         .engine
-        .set_price(Price {
-            route_class: p.route_class.clone(),
-            prefix: p.prefix.clone(),
-            per_segment: p.price,
-        })
+        .set_price(
+            &by,
+            Price {
+                route_class: p.route_class.clone(),
+                prefix: p.prefix.clone(),
+                per_segment: p.price,
+            },
+        )
         .await?;
     Ok(Json(p))
 }
@@ -610,11 +616,15 @@ pub struct PriceKey {
     responses((status = 204), (status = 404, body = Problem)), security(("admin_token" = [])))]
 pub async fn delete_price(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     query: Result<Query<PriceKey>, axum::extract::rejection::QueryRejection>,
 ) -> Result<StatusCode, Problem> {
     let Query(k) = query.map_err(|e| Problem::invalid_field("query", e.body_text()))?;
-    if state.engine.delete_price(&k.route_class, &k.prefix).await? {
+    if state
+        .engine
+        .delete_price(&by, &k.route_class, &k.prefix)
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Problem::not_found(format!(

@@ -129,9 +129,9 @@ pub async fn get_routing(
     responses((status = 200, body = Object), (status = 422, body = Problem)), security(("admin_token" = [])))]
 pub async fn set_routing(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     body: JsonBody<RoutingConfig, SMALL>,
 ) -> Result<Json<RoutingConfig>, Problem> {
-    state.engine.set_routing(body.value).await?;
+    state.engine.set_routing(&by, body.value).await?;
     Ok(Json(state.engine.routing().await?))
 }

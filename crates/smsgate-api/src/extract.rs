@@ -4,10 +4,13 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::Method;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use smsgate_engine::{AuthFailure, Caller};
+use smsgate_core::Amount;
+use smsgate_core::operators::Permission;
+use smsgate_engine::{AuthFailure, By, Caller};
 
 use crate::AppState;
 use crate::problem::{FieldReason, Problem};
@@ -118,7 +121,10 @@ impl FromRequestParts<AppState> for Caller {
             }
         };
         match result {
-            Ok(caller) => Ok(caller),
+            Ok(mut caller) => {
+                caller.address = peer(&parts.extensions);
+                Ok(caller)
+            }
             Err(AuthFailure::AddressNotAllowed) => Err(Problem::new(
                 axum::http::StatusCode::FORBIDDEN,
                 "address-not-allowed",
@@ -148,6 +154,17 @@ pub fn peer(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
         .map(|c| c.0.ip())
 }
 
+/// The client's address, when the server was started with it.
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(peer(&parts.extensions)))
+    }
+}
+
 /// The token of `Authorization: Bearer <token>`.
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
@@ -158,20 +175,56 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The operator, authenticated by the admin token.
-pub struct Admin;
+/// The operator of an admin request (the configuration's admin token,
+/// or an operator's token), whose role allows what the request does.
+pub struct Admin(pub By);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
         let token = bearer(&parts.headers).ok_or_else(|| {
-            Problem::unauthorized("send the admin token as `Authorization: Bearer <token>`")
+            Problem::unauthorized(
+                "send the admin token or an operator token as `Authorization: Bearer <token>`",
+            )
         })?;
-        if state.is_admin_token(token) {
-            Ok(Admin)
+        let address = peer(&parts.extensions);
+        let by = if state.is_admin_token(token) {
+            By::admin_token(address)
         } else {
-            Err(Problem::unauthorized("the admin token is not valid"))
+            state
+                .engine
+                .authenticate_operator(token, address)
+                .await?
+                .ok_or_else(|| {
+                    Problem::unauthorized("the admin token or operator token is not valid")
+                })?
+        };
+        if let Some(what) = permission(&parts.method, parts.uri.path()) {
+            state.engine.allow(&by, what)?;
         }
+        Ok(Admin(by))
+    }
+}
+
+/// What an admin request does, as roles tell requests apart; `None`:
+/// what every operator may do (its own tokens). The engine checks again
+/// where a permission depends on the request (the size of a credit
+/// change, whose token).
+pub fn permission(method: &Method, path: &str) -> Option<Permission> {
+    let path = path.trim_end_matches('/');
+    if path == "/admin/v1/me" || path.starts_with("/admin/v1/me/") {
+        None
+    } else if path.starts_with("/admin/v1/operators") {
+        Some(Permission::Operators)
+    } else if method == Method::GET || method == Method::HEAD {
+        Some(Permission::Read)
+    } else if path.ends_with("/approve") {
+        Some(Permission::Approve)
+    } else if path.ends_with("/credits") {
+        // Allowed up to the role's limit: the engine sees the amount.
+        Some(Permission::Credits(Amount::ZERO))
+    } else {
+        Some(Permission::Change)
     }
 }

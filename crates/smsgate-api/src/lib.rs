@@ -14,6 +14,7 @@ pub mod extract;
 pub mod ledger;
 pub mod numbers;
 pub mod openapi;
+pub mod operators;
 pub mod plans;
 pub mod problem;
 pub mod registry;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(connectors::routes())
         .merge(numbers::routes())
         .merge(registry::routes())
+        .merge(operators::routes())
         .route("/l/{code}", get(short_link))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -233,13 +235,17 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         v1::webhooks::create_webhook, v1::webhooks::list_webhooks, v1::webhooks::update_webhook,
         v1::webhooks::delete_webhook, v1::webhooks::list_deliveries, v1::webhooks::replay,
         v1::webhooks::test,
+        operators::login, operators::me, operators::own_tokens, operators::create_own_token,
+        operators::revoke_own_token, operators::create_operator, operators::list_operators,
+        operators::get_operator, operators::update_operator, operators::operator_tokens,
+        operators::create_operator_token, operators::revoke_operator_token, operators::audit_log,
     ),
     tags(
         (name = "messages", description = "Send and follow messages"),
         (name = "batches", description = "Personalised bulk sends"),
         (name = "account", description = "The caller's account"),
         (name = "sub-accounts", description = "A reseller's own customers, funded from its balance and priced by its own plans"),
-        (name = "admin", description = "Operator endpoints (admin token)"),
+        (name = "admin", description = "Operator endpoints (the admin token or an operator's token; each role may do what docs/security.md says)"),
         (name = "opt-out", description = "Suppression list and opt-out keywords"),
         (name = "senders and templates", description = "Sender IDs and content templates, approved by the operator"),
     )

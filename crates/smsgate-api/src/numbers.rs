@@ -68,12 +68,12 @@ pub struct NumberList {
     security(("admin_token" = [])))]
 pub async fn assign_number(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     body: JsonBody<AssignNumber, SMALL>,
 ) -> Result<(StatusCode, Json<NumberView>), Problem> {
     let n = state
         .engine
-        .assign_number(&body.value.number, AccountId(body.value.account_id))
+        .assign_number(&by, &body.value.number, AccountId(body.value.account_id))
         .await?;
     Ok((StatusCode::CREATED, Json(NumberView::from(&n))))
 }
@@ -95,10 +95,10 @@ pub async fn list_numbers(
     responses((status = 204), (status = 404, body = Problem)), security(("admin_token" = [])))]
 pub async fn unassign_number(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(number): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    if state.engine.unassign_number(&number).await? {
+    if state.engine.unassign_number(&by, &number).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Problem::not_found(format!(
@@ -151,13 +151,13 @@ pub struct KeywordList {
     security(("admin_token" = [])))]
 pub async fn assign_keyword(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     body: JsonBody<AssignKeyword, SMALL>,
 ) -> Result<(StatusCode, Json<KeywordView>), Problem> {
     let b = body.value;
     let k = state
         .engine
-        .assign_keyword(&b.number, &b.keyword, AccountId(b.account_id))
+        .assign_keyword(&by, &b.number, &b.keyword, AccountId(b.account_id))
         .await?;
     Ok((StatusCode::CREATED, Json(KeywordView::from(&k))))
 }
@@ -180,10 +180,14 @@ pub async fn list_keywords(
     security(("admin_token" = [])))]
 pub async fn unassign_keyword(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path((number, keyword)): Path<(String, String)>,
 ) -> Result<StatusCode, Problem> {
-    if state.engine.unassign_keyword(&number, &keyword).await? {
+    if state
+        .engine
+        .unassign_keyword(&by, &number, &keyword)
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Problem::not_found(format!(

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 use smsgate_core::{Amount, PlanId, Price};
+use smsgate_engine::By;
 use smsgate_engine::records::{ConnectorCost, PriceList, RatePlan};
 use utoipa::{IntoParams, ToSchema};
 
@@ -106,10 +107,13 @@ pub(crate) fn plan_id(id: &str) -> Result<PlanId, Problem> {
     security(("admin_token" = [])))]
 pub async fn create_plan(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     body: JsonBody<NewPlan, SMALL>,
 ) -> Result<(StatusCode, Json<PlanView>), Problem> {
-    let plan = state.engine.create_plan(&body.value.name, None).await?;
+    let plan = state
+        .engine
+        .create_plan(&by, &body.value.name, None)
+        .await?;
     Ok((StatusCode::CREATED, Json(plan.into())))
 }
 
@@ -141,10 +145,10 @@ pub async fn get_plan(
     security(("admin_token" = [])))]
 pub async fn delete_plan(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    state.engine.delete_plan(plan_id(&id)?).await?;
+    state.engine.delete_plan(&by, plan_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -154,21 +158,25 @@ pub async fn delete_plan(
     responses((status = 200, body = PlanView), (status = 404, body = Problem)), security(("admin_token" = [])))]
 pub async fn make_default(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
 ) -> Result<Json<PlanView>, Problem> {
     let id = plan_id(&id)?;
-    state.engine.set_default_plan(id).await?;
+    state.engine.set_default_plan(&by, id).await?;
     Ok(Json(state.engine.rate_plan(id).await?.into()))
 }
 
 /// Sets a price in `list` as given; answers it back.
 async fn put_price(
     state: &AppState,
+    by: &By,
     list: PriceList,
     p: PriceView,
 ) -> Result<Json<PriceView>, Problem> {
-    state.engine.set_list_price(list, price(p.clone())).await?;
+    state
+        .engine
+        .set_list_price(by, list, price(p.clone()))
+        .await?;
     Ok(Json(p))
 }
 
@@ -176,6 +184,7 @@ async fn put_price(
 /// was none.
 async fn remove_price(
     state: &AppState,
+    by: &By,
     list: PriceList,
     query: Result<Query<PriceKey>, axum::extract::rejection::QueryRejection>,
 ) -> Result<StatusCode, Problem> {
@@ -185,7 +194,7 @@ async fn remove_price(
     }
     if state
         .engine
-        .delete_list_price(list, &k.route_class, &k.prefix)
+        .delete_list_price(by, list, &k.route_class, &k.prefix)
         .await?
     {
         Ok(StatusCode::NO_CONTENT)
@@ -207,11 +216,11 @@ type PriceQuery = Result<Query<PriceKey>, axum::extract::rejection::QueryRejecti
     security(("admin_token" = [])))]
 pub async fn set_plan_price(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
     body: JsonBody<PriceView, SMALL>,
 ) -> Result<Json<PriceView>, Problem> {
-    put_price(&state, PriceList::Plan(plan_id(&id)?), body.value).await
+    put_price(&state, &by, PriceList::Plan(plan_id(&id)?), body.value).await
 }
 
 #[utoipa::path(delete, path = "/admin/v1/plans/{id}/prices", tag = "admin",
@@ -219,11 +228,11 @@ pub async fn set_plan_price(
     responses((status = 204), (status = 404, body = Problem)), security(("admin_token" = [])))]
 pub async fn delete_plan_price(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
     query: PriceQuery,
 ) -> Result<StatusCode, Problem> {
-    remove_price(&state, PriceList::Plan(plan_id(&id)?), query).await
+    remove_price(&state, &by, PriceList::Plan(plan_id(&id)?), query).await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -256,11 +265,17 @@ pub async fn account_prices(
     security(("admin_token" = [])))]
 pub async fn set_account_price(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
     body: JsonBody<PriceView, SMALL>,
 ) -> Result<Json<PriceView>, Problem> {
-    put_price(&state, PriceList::Account(account_id(&id)?), body.value).await
+    put_price(
+        &state,
+        &by,
+        PriceList::Account(account_id(&id)?),
+        body.value,
+    )
+    .await
 }
 
 #[utoipa::path(delete, path = "/admin/v1/accounts/{id}/prices", tag = "admin",
@@ -268,11 +283,11 @@ pub async fn set_account_price(
     responses((status = 204), (status = 404, body = Problem)), security(("admin_token" = [])))]
 pub async fn delete_account_price(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
     query: PriceQuery,
 ) -> Result<StatusCode, Problem> {
-    remove_price(&state, PriceList::Account(account_id(&id)?), query).await
+    remove_price(&state, &by, PriceList::Account(account_id(&id)?), query).await
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -319,17 +334,20 @@ pub async fn list_costs(
     responses((status = 200, body = CostView), (status = 422, body = Problem)), security(("admin_token" = [])))]
 pub async fn set_cost(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     body: JsonBody<CostView, SMALL>,
 ) -> Result<Json<CostView>, Problem> {
     let c = body.value;
     state
         .engine
-        .set_connector_cost(ConnectorCost {
-            connector: c.connector.clone(),
-            prefix: c.prefix.clone(),
-            per_segment: c.cost,
-        })
+        .set_connector_cost(
+            &by,
+            ConnectorCost {
+                connector: c.connector.clone(),
+                prefix: c.prefix.clone(),
+                per_segment: c.cost,
+            },
+        )
         .await?;
     Ok(Json(c))
 }
@@ -346,13 +364,13 @@ pub struct CostKey {
     responses((status = 204), (status = 404, body = Problem)), security(("admin_token" = [])))]
 pub async fn delete_cost(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     query: Result<Query<CostKey>, axum::extract::rejection::QueryRejection>,
 ) -> Result<StatusCode, Problem> {
     let Query(k) = query.map_err(|e| Problem::invalid_field("query", e.body_text()))?;
     if state
         .engine
-        .delete_connector_cost(&k.connector, &k.prefix)
+        .delete_connector_cost(&by, &k.connector, &k.prefix)
         .await?
     {
         Ok(StatusCode::NO_CONTENT)

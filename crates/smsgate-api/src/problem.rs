@@ -285,6 +285,12 @@ impl From<EngineError> for Problem {
                 "The configuration is invalid",
                 detail,
             ),
+            EngineError::Forbidden { .. } => Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not allowed for this role",
+                detail,
+            ),
         }
     }
 }

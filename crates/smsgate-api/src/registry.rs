@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use smsgate_core::kinds::Approval;
 use smsgate_core::{AccountId, Category, Timestamp};
+use smsgate_engine::By;
 use smsgate_engine::Caller;
 use smsgate_engine::records::{SenderRecord, TemplateRecord};
 use utoipa::ToSchema;
@@ -152,13 +153,14 @@ pub struct TemplateList {
 
 async fn create_sender(
     state: &AppState,
+    by: &By,
     account: AccountId,
     b: NewSenderBody,
 ) -> Result<(StatusCode, Json<SenderView>), Problem> {
     let category = category("category", b.category.as_deref())?;
     let s = state
         .engine
-        .register_sender(account, &b.sender_id, category, b.purpose)
+        .register_sender(by, account, &b.sender_id, category, b.purpose)
         .await?;
     Ok((StatusCode::CREATED, Json(SenderView::from(&s))))
 }
@@ -172,6 +174,7 @@ async fn list_senders(state: &AppState, account: AccountId) -> Result<Json<Sende
 
 async fn create_template(
     state: &AppState,
+    by: &By,
     account: AccountId,
     b: NewTemplateBody,
 ) -> Result<(StatusCode, Json<TemplateView>), Problem> {
@@ -179,6 +182,7 @@ async fn create_template(
     let t = state
         .engine
         .register_template(
+            by,
             account,
             &b.name,
             &b.template_id,
@@ -209,7 +213,7 @@ pub async fn own_sender(
     caller: Caller,
     body: JsonBody<NewSenderBody, SMALL>,
 ) -> Result<(StatusCode, Json<SenderView>), Problem> {
-    create_sender(&state, caller.account, body.value).await
+    create_sender(&state, &By::customer(&caller), caller.account, body.value).await
 }
 
 /// The account's sender IDs.
@@ -231,7 +235,7 @@ pub async fn own_template(
     caller: Caller,
     body: JsonBody<NewTemplateBody, SMALL>,
 ) -> Result<(StatusCode, Json<TemplateView>), Problem> {
-    create_template(&state, caller.account, body.value).await
+    create_template(&state, &By::customer(&caller), caller.account, body.value).await
 }
 
 /// The account's content templates.
@@ -251,11 +255,11 @@ pub async fn own_templates(
     security(("admin_token" = [])))]
 pub async fn account_sender(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
     body: JsonBody<NewSenderBody, SMALL>,
 ) -> Result<(StatusCode, Json<SenderView>), Problem> {
-    create_sender(&state, account_id(&id)?, body.value).await
+    create_sender(&state, &by, account_id(&id)?, body.value).await
 }
 
 #[utoipa::path(get, path = "/admin/v1/accounts/{id}/senders", tag = "admin",
@@ -276,11 +280,11 @@ pub async fn account_senders(
     security(("admin_token" = [])))]
 pub async fn account_template(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
     body: JsonBody<NewTemplateBody, SMALL>,
 ) -> Result<(StatusCode, Json<TemplateView>), Problem> {
-    create_template(&state, account_id(&id)?, body.value).await
+    create_template(&state, &by, account_id(&id)?, body.value).await
 }
 
 #[utoipa::path(get, path = "/admin/v1/accounts/{id}/templates", tag = "admin",
@@ -300,10 +304,10 @@ pub async fn account_templates(
     security(("admin_token" = [])))]
 pub async fn approve_sender(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
 ) -> Result<Json<SenderView>, Problem> {
-    let s = state.engine.approve_sender(&id).await?;
+    let s = state.engine.approve_sender(&by, &id).await?;
     Ok(Json(SenderView::from(&s)))
 }
 
@@ -313,9 +317,9 @@ pub async fn approve_sender(
     security(("admin_token" = [])))]
 pub async fn approve_template(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(by): Admin,
     Path(id): Path<String>,
 ) -> Result<Json<TemplateView>, Problem> {
-    let t = state.engine.approve_template(&id).await?;
+    let t = state.engine.approve_template(&by, &id).await?;
     Ok(Json(TemplateView::from(&t)))
 }

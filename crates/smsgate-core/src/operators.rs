@@ -6,8 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AccountId, Amount, KeyId};
 use crate::ids::OperatorId;
+use crate::{AccountId, Amount, KeyId};
 
 /// What an operator may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

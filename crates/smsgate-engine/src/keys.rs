@@ -38,8 +38,13 @@ impl Engine {
                 FieldErrorKind::TooLong { max: 64 },
             ));
         }
-        self.issue_key(&crate::By::customer(caller), caller.account, label, networks)
-            .await
+        self.issue_key(
+            &crate::By::customer(caller),
+            caller.account,
+            label,
+            networks,
+        )
+        .await
     }
 
     /// Revokes one of the caller's keys at once (the key of the request

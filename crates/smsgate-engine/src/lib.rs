@@ -56,10 +56,10 @@ pub use accounts::{AuthFailure, Caller, IssuedKey};
 pub use connectors::simulator::SimulatorConfig;
 pub use dispatcher::DispatchConfig;
 pub use operators::By;
-use smsgate_core::operators::Permission;
 pub use reads::Admin;
 pub use router::Route;
 pub use routing::{ConnectorConfig, RoutingConfig};
+use smsgate_core::operators::Permission;
 
 use connectors::Connector;
 use connectors::simulator::Simulator;
@@ -352,7 +352,11 @@ async fn event_id_key(store: &dyn Store) -> Result<[u8; 32], EngineError> {
     let key = accounts::random_token(32)?;
     let at = smsgate_core::clock::Clock::now(&smsgate_core::clock::SystemClock);
     store
-        .set_setting(EVENT_ID_KEY_SETTING, &key, &smsgate_store::Audit::gateway(at))
+        .set_setting(
+            EVENT_ID_KEY_SETTING,
+            &key,
+            &smsgate_store::Audit::gateway(at),
+        )
         .await?;
     Ok(parse(&key).expect("64 hex digits"))
 }
@@ -1607,11 +1611,11 @@ fn key_networks(
 pub mod records {
     pub use smsgate_store::{
         Acceptance, AcceptedMessage, Account, AccountPatch, ApiKeyInfo, AuditAction, AuditEntry,
-        AuditFilter, BatchSummary, Campaign, Operator, OperatorToken,
-        ConnectorCost, ConnectorLease, DeliveryRecord, Idempotency, InboundRecord,
-        KeywordAssignment, LedgerEntry, LedgerFilter, LedgerKind, MessageDetail, MessageFilter,
-        MessageRecord, NewBatch, NodeId, NodeRecord, NumberAssignment, PartRecord, PriceList,
-        RatePlan, Replay, SenderRecord, Statement, Suppression, TemplateRecord, TransitionRecord,
-        UsageLine, WebhookEndpoint,
+        AuditFilter, BatchSummary, Campaign, ConnectorCost, ConnectorLease, DeliveryRecord,
+        Idempotency, InboundRecord, KeywordAssignment, LedgerEntry, LedgerFilter, LedgerKind,
+        MessageDetail, MessageFilter, MessageRecord, NewBatch, NodeId, NodeRecord,
+        NumberAssignment, Operator, OperatorToken, PartRecord, PriceList, RatePlan, Replay,
+        SenderRecord, Statement, Suppression, TemplateRecord, TransitionRecord, UsageLine,
+        WebhookEndpoint,
     };
 }

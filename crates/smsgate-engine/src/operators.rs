@@ -350,7 +350,9 @@ impl Engine {
             .store
             .operator_token(id)
             .await?
-            .filter(|t| by.operator() == Some(t.operator) || self.allow(by, Permission::Operators).is_ok())
+            .filter(|t| {
+                by.operator() == Some(t.operator) || self.allow(by, Permission::Operators).is_ok()
+            })
             .ok_or(EngineError::NotFound("operator token"))?;
         self.inner
             .store
@@ -374,7 +376,9 @@ impl Engine {
 fn token_end(now: Timestamp, secs: Option<u64>) -> Result<Option<Timestamp>, EngineError> {
     match secs {
         None => Ok(None),
-        Some(s) if (1..=MAX_TOKEN_SECS).contains(&s) => Ok(Some(Timestamp(now.0 + s as i64 * 1000))),
+        Some(s) if (1..=MAX_TOKEN_SECS).contains(&s) => {
+            Ok(Some(Timestamp(now.0 + s as i64 * 1000)))
+        }
         Some(_) => Err(EngineError::field(
             Field::ExpiresInSecs,
             FieldErrorKind::Seconds {

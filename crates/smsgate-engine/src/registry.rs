@@ -193,11 +193,7 @@ impl Engine {
     }
 
     /// Approves a template by its public id (an operator's act).
-    pub async fn approve_template(
-        &self,
-        by: &By,
-        id: &str,
-    ) -> Result<TemplateRecord, EngineError> {
+    pub async fn approve_template(&self, by: &By, id: &str) -> Result<TemplateRecord, EngineError> {
         self.allow(by, Permission::Approve)?;
         let id = PublicId::parse(id).ok_or(EngineError::NotFound("template"))?;
         self.inner

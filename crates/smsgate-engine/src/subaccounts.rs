@@ -81,7 +81,13 @@ impl Engine {
         let (given, taken) = self
             .inner
             .store
-            .transfer(from, to, magnitude, note, &self.audit(&By::customer(caller)))
+            .transfer(
+                from,
+                to,
+                magnitude,
+                note,
+                &self.audit(&By::customer(caller)),
+            )
             .await
             .map_err(crate::credits_refused)?;
         Ok(if amount.is_negative() {
@@ -186,7 +192,12 @@ impl Engine {
         let mut prices = self.own_plan(caller, plan).await?.prices;
         prices.retain(|p| !(p.route_class == route_class && p.prefix == prefix));
         self.within_own_prices(caller, prices)?;
-        self.remove_price(&By::customer(caller), PriceList::Plan(plan), route_class, prefix)
-            .await
+        self.remove_price(
+            &By::customer(caller),
+            PriceList::Plan(plan),
+            route_class,
+            prefix,
+        )
+        .await
     }
 }

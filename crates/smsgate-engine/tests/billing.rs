@@ -19,17 +19,25 @@ async fn every_sent_message_records_its_price_and_its_carrier_cost() {
     let f = common::delivering(config).await;
     for (prefix, cost) in [("31", "0.01"), ("316", "0.0125")] {
         f.engine
-            .set_connector_cost(ConnectorCost {
-                connector: smsgate_engine::SIMULATOR.into(),
-                prefix: prefix.into(),
-                per_segment: Amount::parse(cost).unwrap(),
-            })
+            .set_connector_cost(
+                &smsgate_engine::By::cli(),
+                ConnectorCost {
+                    connector: smsgate_engine::SIMULATOR.into(),
+                    prefix: prefix.into(),
+                    per_segment: Amount::parse(cost).unwrap(),
+                },
+            )
             .await
             .unwrap();
     }
-    let plan = f.engine.create_plan("gold", None).await.unwrap();
+    let plan = f
+        .engine
+        .create_plan(&smsgate_engine::By::cli(), "gold", None)
+        .await
+        .unwrap();
     f.engine
         .set_list_price(
+            &smsgate_engine::By::cli(),
             PriceList::Plan(plan.id),
             Price {
                 route_class: "standard".into(),

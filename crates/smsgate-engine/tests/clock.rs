@@ -280,7 +280,7 @@ async fn a_failed_webhook_delivery_is_retried_when_the_clock_says() {
     let (url, requests) = receiver(1).await;
     let endpoint = f
         .engine
-        .create_webhook(f.account, &url, &[], None)
+        .create_webhook(&smsgate_engine::By::cli(), f.account, &url, &[], None)
         .await
         .unwrap();
     f.engine.test_webhook(endpoint.clone()).await.unwrap();

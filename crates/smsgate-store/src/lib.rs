@@ -297,11 +297,8 @@ pub trait OperatorStore: Send + Sync + 'static {
     async fn operator_tokens(&self, operator: OperatorId) -> Result<Vec<OperatorToken>>;
     async fn operator_token(&self, id: OperatorTokenId) -> Result<Option<OperatorToken>>;
     /// Ends the token now (unless it was revoked already).
-    async fn revoke_operator_token(
-        &self,
-        id: OperatorTokenId,
-        by: &Audit,
-    ) -> Result<OperatorToken>;
+    async fn revoke_operator_token(&self, id: OperatorTokenId, by: &Audit)
+    -> Result<OperatorToken>;
     /// The token with this SHA-256 hash and its operator, ended or not.
     async fn operator_token_by_hash(
         &self,
@@ -546,8 +543,7 @@ pub trait RegistryStore: Send + Sync + 'static {
     ) -> Result<Option<TemplateRecord>>;
     async fn templates(&self, account: AccountId) -> Result<Vec<TemplateRecord>>;
     /// Approves a template of any account (an operator's act).
-    async fn approve_template(&self, id: PublicId, by: &Audit)
-    -> Result<Option<TemplateRecord>>;
+    async fn approve_template(&self, id: PublicId, by: &Audit) -> Result<Option<TemplateRecord>>;
 }
 
 /// Who may be sent to: campaigns and their subscribers, suppressions, tracked links.
@@ -634,8 +630,7 @@ pub trait WebhookStore: Send + Sync + 'static {
     ) -> Result<bool>;
     /// Deletes an endpoint; its pending deliveries end dead, and an attempt
     /// in flight that is recorded later leaves them so.
-    async fn delete_webhook(&self, account: AccountId, id: PublicId, by: &Audit)
-    -> Result<bool>;
+    async fn delete_webhook(&self, account: AccountId, id: PublicId, by: &Audit) -> Result<bool>;
 }
 
 /// The outbox: events and their deliveries.

@@ -30,7 +30,11 @@ pub async fn account(store: &dyn Store, name: &str, credits: i64) -> AccountId {
         credits: Amount::credits(credits),
         parent: None,
     };
-    store.create_account(new, &by(Timestamp(1))).await.unwrap().id
+    store
+        .create_account(new, &by(Timestamp(1)))
+        .await
+        .unwrap()
+        .id
 }
 
 pub fn message(to: &str, cost: i64, schedule_at: Option<Timestamp>) -> NewMessage {
@@ -735,7 +739,8 @@ pub async fn credits_never_go_below_zero(store: &dyn Store) {
                 a,
                 Amount::credits(-5),
                 Some("refund to customer".into()),
-                &by(Timestamp(2)))
+                &by(Timestamp(2))
+            )
             .await
             .unwrap(),
         Amount::ZERO
@@ -770,9 +775,14 @@ pub async fn inbound_messages_reach_the_account_owning_the_number(store: &dyn St
         .assign_number("3197010000001", a, &by(Timestamp(1)))
         .await
         .unwrap();
-    store.assign_number("4400", b, &by(Timestamp(1))).await.unwrap();
+    store
+        .assign_number("4400", b, &by(Timestamp(1)))
+        .await
+        .unwrap();
     assert!(matches!(
-        store.assign_number("1", AccountId(99), &by(Timestamp(1))).await,
+        store
+            .assign_number("1", AccountId(99), &by(Timestamp(1)))
+            .await,
         Err(StoreError::NoSuchAccount(_))
     ));
     let out = store
@@ -801,7 +811,10 @@ pub async fn inbound_messages_reach_the_account_owning_the_number(store: &dyn St
 
 pub async fn long_inbound_messages_are_reassembled_in_order_once(store: &dyn Store) {
     let a = account(store, "a", 0).await;
-    store.assign_number("1234", a, &by(Timestamp(1))).await.unwrap();
+    store
+        .assign_number("1234", a, &by(Timestamp(1)))
+        .await
+        .unwrap();
     let out = store
         .receive_inbound(vec![
             mo("1234", "world", Some((9, 3, 2))),
@@ -864,7 +877,10 @@ pub async fn every_change_a_client_hears_of_is_an_event_in_the_same_transaction(
         .unwrap();
     assert!(store.events(b, 0, 10).await.unwrap().is_empty());
     store.promote_scheduled(Timestamp(60), 10).await.unwrap();
-    store.assign_number("1234", b, &by(Timestamp(1))).await.unwrap();
+    store
+        .assign_number("1234", b, &by(Timestamp(1)))
+        .await
+        .unwrap();
     store
         .receive_inbound(vec![mo("1234", "hi", None)])
         .await
@@ -897,7 +913,8 @@ pub async fn an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries(store
                 events: vec![],
                 max_concurrency: 1,
             },
-            &by(Timestamp(1)))
+            &by(Timestamp(1)),
+        )
         .await
         .unwrap();
     // 1,500 messages: 1,500 `message.queued` events after the endpoint.
@@ -1021,7 +1038,8 @@ pub async fn keywords_route_shared_numbers_and_opt_recipients_out_and_in(store: 
                 optout_keywords: Some(Some(halt.clone())),
                 ..AccountPatch::default()
             },
-            &by(T0))
+            &by(T0),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -1060,7 +1078,8 @@ pub async fn keywords_route_shared_numbers_and_opt_recipients_out_and_in(store: 
             vec![n.clone(), n.clone()],
             OptOut,
             SuppressionSource::Api,
-            &by(Timestamp(5)))
+            &by(Timestamp(5)),
+        )
         .await
         .unwrap();
     assert_eq!((count.changed, count.unchanged), (1, 1));
@@ -1071,7 +1090,8 @@ pub async fn keywords_route_shared_numbers_and_opt_recipients_out_and_in(store: 
                 vec![n],
                 OptOut,
                 SuppressionSource::Api,
-                &by(Timestamp(5)))
+                &by(Timestamp(5))
+            )
             .await,
         Err(StoreError::NoSuchAccount(_))
     ));
@@ -1079,7 +1099,10 @@ pub async fn keywords_route_shared_numbers_and_opt_recipients_out_and_in(store: 
 
 pub async fn old_events_go_only_once_every_enabled_endpoint_has_them(store: &dyn Store) {
     let a = account(store, "a", 0).await;
-    store.assign_number("4400", a, &by(Timestamp(1))).await.unwrap();
+    store
+        .assign_number("4400", a, &by(Timestamp(1)))
+        .await
+        .unwrap();
     let hi = || mo("4400", "hi", None);
     store.receive_inbound(vec![hi(), hi()]).await.unwrap();
     let endpoint = |url: &str| NewWebhookEndpoint {
@@ -1152,7 +1175,8 @@ pub async fn suppressed_recipients_are_refused_in_the_intake_transaction_without
             vec![stopped],
             OptOutAction::OptOut,
             SuppressionSource::Api,
-            &by(Timestamp(1)))
+            &by(Timestamp(1)),
+        )
         .await
         .unwrap();
     let r = store
@@ -1207,7 +1231,8 @@ pub async fn opt_out_changes_of_one_number_are_delivered_in_order(store: &dyn St
                 events: vec![],
                 max_concurrency: 4,
             },
-            &by(Timestamp(1)))
+            &by(Timestamp(1)),
+        )
         .await
         .unwrap();
     let n = Msisdn::parse("+31612345678", None).unwrap();
@@ -1219,7 +1244,8 @@ pub async fn opt_out_changes_of_one_number_are_delivered_in_order(store: &dyn St
                 vec![n.clone()],
                 action,
                 SuppressionSource::Api,
-                &by(Timestamp(2)))
+                &by(Timestamp(2)),
+            )
             .await
             .unwrap();
     }
@@ -1229,7 +1255,8 @@ pub async fn opt_out_changes_of_one_number_are_delivered_in_order(store: &dyn St
             vec![other],
             OptOutAction::OptOut,
             SuppressionSource::Api,
-            &by(Timestamp(2)))
+            &by(Timestamp(2)),
+        )
         .await
         .unwrap();
     store.relay_events(100, Timestamp(3)).await.unwrap();
@@ -1279,11 +1306,18 @@ pub async fn split_balances_charge_and_refund_the_message_s_category(store: &dyn
                 split_balances: Some(true),
                 ..AccountPatch::default()
             },
-            &by(T0))
+            &by(T0),
+        )
         .await
         .unwrap();
     store
-        .adjust_category_credits(a, Category::Otp, Amount::credits(5), None, &by(Timestamp(1)))
+        .adjust_category_credits(
+            a,
+            Category::Otp,
+            Amount::credits(5),
+            None,
+            &by(Timestamp(1)),
+        )
         .await
         .unwrap();
     assert!(matches!(
@@ -1293,7 +1327,8 @@ pub async fn split_balances_charge_and_refund_the_message_s_category(store: &dyn
                 Category::Promotional,
                 Amount::credits(-1),
                 None,
-                &by(Timestamp(1)))
+                &by(Timestamp(1))
+            )
             .await,
         Err(StoreError::InsufficientCredits { .. })
     ));
@@ -1339,7 +1374,8 @@ pub async fn split_balances_charge_and_refund_the_message_s_category(store: &dyn
                 split_balances: Some(false),
                 ..AccountPatch::default()
             },
-            &by(T0))
+            &by(T0),
+        )
         .await
         .unwrap();
     let answer = store.cancel(a, otp_id, Timestamp(3)).await.unwrap();
@@ -1416,7 +1452,10 @@ pub fn hook(url: &str, max_concurrency: u32) -> NewWebhookEndpoint {
 pub async fn a_deleted_endpoint_s_id_and_deliveries_go_to_no_one_else(store: &dyn Store) {
     let a = account(store, "a", 0).await;
     let b = account(store, "b", 0).await;
-    store.assign_number("4400", a, &by(Timestamp(1))).await.unwrap();
+    store
+        .assign_number("4400", a, &by(Timestamp(1)))
+        .await
+        .unwrap();
     let old = store
         .create_webhook(a, hook("https://a.example/", 4), &by(Timestamp(1)))
         .await
@@ -1479,7 +1518,10 @@ pub async fn a_deleted_endpoint_s_id_and_deliveries_go_to_no_one_else(store: &dy
 
 pub async fn the_newest_event_outlives_retention_so_event_ids_never_repeat(store: &dyn Store) {
     let a = account(store, "a", 0).await;
-    store.assign_number("4400", a, &by(Timestamp(1))).await.unwrap();
+    store
+        .assign_number("4400", a, &by(Timestamp(1)))
+        .await
+        .unwrap();
     let hi = || mo("4400", "hi", None);
     store.receive_inbound(vec![hi(), hi(), hi()]).await.unwrap();
     let last = store.events(a, 0, 10).await.unwrap().last().unwrap().id;
@@ -1500,7 +1542,10 @@ pub async fn the_newest_event_outlives_retention_so_event_ids_never_repeat(store
 
 pub async fn leases_count_as_in_flight_until_recorded_or_released(store: &dyn Store) {
     let a = account(store, "a", 0).await;
-    store.assign_number("4400", a, &by(Timestamp(1))).await.unwrap();
+    store
+        .assign_number("4400", a, &by(Timestamp(1)))
+        .await
+        .unwrap();
     let e = store
         .create_webhook(a, hook("https://a.example/", 2), &by(Timestamp(1)))
         .await
@@ -1529,7 +1574,10 @@ pub async fn leases_count_as_in_flight_until_recorded_or_released(store: &dyn St
 
 pub async fn replays_and_tests_stay_within_the_pending_cap(store: &dyn Store) {
     let a = account(store, "a", 0).await;
-    store.assign_number("4400", a, &by(Timestamp(1))).await.unwrap();
+    store
+        .assign_number("4400", a, &by(Timestamp(1)))
+        .await
+        .unwrap();
     let his: Vec<_> = (0..1_200).map(|_| mo("4400", "hi", None)).collect();
     store.receive_inbound(his).await.unwrap();
     // Made afterwards: it hears of nothing until it replays.
@@ -1602,7 +1650,8 @@ pub async fn senders_and_templates_are_the_account_s_own_until_approved(store: &
                 category: Category::Transactional,
                 purpose: None,
             },
-            &by(Timestamp(1)))
+            &by(Timestamp(1)),
+        )
         .await
         .unwrap();
     assert_eq!(sender.status, Approval::Pending);
@@ -1615,7 +1664,8 @@ pub async fn senders_and_templates_are_the_account_s_own_until_approved(store: &
                     category: Category::Otp,
                     purpose: None,
                 },
-                &by(Timestamp(2)))
+                &by(Timestamp(2))
+            )
             .await,
         Err(StoreError::Duplicate(_))
     ));
@@ -1648,7 +1698,8 @@ pub async fn senders_and_templates_are_the_account_s_own_until_approved(store: &
                 sender_id: Some("ACME".into()),
                 text: "Your code is {#var#}".into(),
             },
-            &by(Timestamp(4)))
+            &by(Timestamp(4)),
+        )
         .await
         .unwrap();
     assert_eq!(store.template(b, template.id.clone()).await.unwrap(), None);
@@ -1667,7 +1718,12 @@ pub async fn senders_and_templates_are_the_account_s_own_until_approved(store: &
             .id,
         template.id
     );
-    assert!(store.delete_sender(a, sender.id.clone(), &by(T0)).await.unwrap());
+    assert!(
+        store
+            .delete_sender(a, sender.id.clone(), &by(T0))
+            .await
+            .unwrap()
+    );
     assert!(store.senders(a).await.unwrap().is_empty());
 }
 
@@ -1877,7 +1933,10 @@ pub async fn each_connector_is_held_by_one_live_node(store: &dyn Store) {
 
 pub async fn a_dead_node_s_claims_are_retaken_at_once(store: &dyn Store) {
     let a = account(store, "a", 10).await;
-    store.assign_number("4400", a, &by(Timestamp(1))).await.unwrap();
+    store
+        .assign_number("4400", a, &by(Timestamp(1)))
+        .await
+        .unwrap();
     let hook = store
         .create_webhook(a, hook("https://a.example/", 5), &by(Timestamp(1)))
         .await
@@ -2038,7 +2097,8 @@ pub async fn a_group_of_requests_is_answered_as_each_alone_in_order(store: &dyn 
                     status: Some(AccountStatus::Disabled),
                     ..AccountPatch::default()
                 },
-                &by(T0))
+                &by(T0),
+            )
             .await
             .unwrap();
         store
@@ -2047,7 +2107,8 @@ pub async fn a_group_of_requests_is_answered_as_each_alone_in_order(store: &dyn 
                 vec![stopped.clone()],
                 OptOutAction::OptOut,
                 SuppressionSource::Api,
-                &by(Timestamp(1)))
+                &by(Timestamp(1)),
+            )
             .await
             .unwrap();
         setups.push((a, b, c));
@@ -2327,7 +2388,10 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
     assert!(default[0].is_default);
     let default = default[0].id;
 
-    let gold = store.create_plan("gold", None, &by(Timestamp(5))).await.unwrap();
+    let gold = store
+        .create_plan("gold", None, &by(Timestamp(5)))
+        .await
+        .unwrap();
     assert_eq!(
         (gold.name.as_str(), gold.is_default, gold.accounts),
         ("gold", false, 0)
@@ -2353,11 +2417,19 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
     ));
 
     store
-        .set_price(PriceList::Plan(gold.id), price("standard", "31", 350), &by(T0))
+        .set_price(
+            PriceList::Plan(gold.id),
+            price("standard", "31", 350),
+            &by(T0),
+        )
         .await
         .unwrap();
     store
-        .set_price(PriceList::Plan(gold.id), price("standard", "31", 300), &by(T0))
+        .set_price(
+            PriceList::Plan(gold.id),
+            price("standard", "31", 300),
+            &by(T0),
+        )
         .await
         .unwrap();
     store
@@ -2366,7 +2438,11 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
         .unwrap();
     assert!(matches!(
         store
-            .set_price(PriceList::Plan(PlanId(999)), price("standard", "", 1), &by(T0))
+            .set_price(
+                PriceList::Plan(PlanId(999)),
+                price("standard", "", 1),
+                &by(T0)
+            )
             .await,
         Err(StoreError::NoSuchPlan(_))
     ));
@@ -2382,7 +2458,11 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
         ..AccountPatch::default()
     };
     assert_eq!(
-        store.update_account(a, on_gold, &by(T0)).await.unwrap().plan,
+        store
+            .update_account(a, on_gold, &by(T0))
+            .await
+            .unwrap()
+            .plan,
         Some(gold.id)
     );
     let missing = AccountPatch {
@@ -2418,7 +2498,11 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
         .unwrap();
     assert!(matches!(
         store
-            .set_price(PriceList::Account(AccountId(999)), price("standard", "", 1), &by(T0))
+            .set_price(
+                PriceList::Account(AccountId(999)),
+                price("standard", "", 1),
+                &by(T0)
+            )
             .await,
         Err(StoreError::NoSuchAccount(_))
     ));
@@ -2464,11 +2548,14 @@ pub async fn rate_plans_price_accounts_and_stay_while_used(store: &dyn Store) {
             .unwrap()
     );
     store
-        .set_connector_cost(ConnectorCost {
-            connector: "carrier-a".into(),
-            prefix: "31".into(),
-            per_segment: Amount::from_minor(120),
-        },&by(T0))
+        .set_connector_cost(
+            ConnectorCost {
+                connector: "carrier-a".into(),
+                prefix: "31".into(),
+                per_segment: Amount::from_minor(120),
+            },
+            &by(T0),
+        )
         .await
         .unwrap();
     let snapshot = store.pricing().await.unwrap();
@@ -2499,7 +2586,8 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
                 credits: Amount::ZERO,
                 parent: Some(parent),
             },
-            &by(Timestamp(1)))
+            &by(Timestamp(1)),
+        )
         .await
         .unwrap();
     assert_eq!(child.parent, Some(parent));
@@ -2519,7 +2607,8 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
             child,
             Amount::from_minor(25_001),
             Some("funding".into()),
-            &by(Timestamp(2)))
+            &by(Timestamp(2)),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -2552,7 +2641,8 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
                 AccountId(999),
                 Amount::credits(1),
                 None,
-                &by(Timestamp(3)))
+                &by(Timestamp(3))
+            )
             .await,
         Err(StoreError::NoSuchAccount(_))
     ));

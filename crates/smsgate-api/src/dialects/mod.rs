@@ -115,7 +115,9 @@ impl From<smsgate_engine::EngineError> for Failure {
             | E::NotCancelable(_)
             | E::NameTaken(_)
             | E::Duplicate(_)
-            | E::Conflict(_) => Failure::Conflict(sentence),
+            | E::Conflict(_)
+            // No dialect reaches an operator's change; refused as one.
+            | E::Forbidden { .. } => Failure::Conflict(sentence),
             E::RateLimited {
                 retry_after_secs, ..
             } => Failure::Limited(

@@ -17,6 +17,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use smsgate_core::send::{Recipient, limits};
 use smsgate_core::{BatchId, SendRequest, Status};
+use smsgate_engine::By;
 use smsgate_engine::sessions::LoginRefusal;
 
 use crate::bodies::Credential;
@@ -612,6 +613,7 @@ pub async fn create_alias(
     let sender = state
         .engine
         .register_sender(
+            &By::customer(&caller),
             caller.account,
             &name,
             smsgate_core::Category::Transactional,
@@ -687,7 +689,10 @@ pub async fn delete_alias(
 ) -> Result<Response, SessionError> {
     let p = params?;
     let caller = caller(&state, &p).await?;
-    state.engine.delete_sender(caller.account, &id).await?;
+    state
+        .engine
+        .delete_sender(&By::customer(&caller), caller.account, &id)
+        .await?;
     Ok(Json(json!({"result": "OK"})).into_response())
 }
 

@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use smsgate_core::optout::{OptOutAction, OptOutKeywords};
+use smsgate_engine::By;
 use smsgate_engine::Caller;
 use smsgate_engine::inbound::ImportOutcome;
 use smsgate_engine::records::Suppression;
@@ -163,7 +164,12 @@ pub async fn add_suppression(
 ) -> Result<(StatusCode, Json<SuppressionChange>), Problem> {
     let (number, changed) = state
         .engine
-        .set_suppressed(caller.account, &body.value.number, OptOutAction::OptOut)
+        .set_suppressed(
+            &By::customer(&caller),
+            caller.account,
+            &body.value.number,
+            OptOutAction::OptOut,
+        )
         .await?;
     let status = if changed {
         StatusCode::CREATED
@@ -191,7 +197,12 @@ pub async fn remove_suppression(
 ) -> Result<StatusCode, Problem> {
     let (number, changed) = state
         .engine
-        .set_suppressed(caller.account, &number, OptOutAction::OptIn)
+        .set_suppressed(
+            &By::customer(&caller),
+            caller.account,
+            &number,
+            OptOutAction::OptIn,
+        )
         .await?;
     if changed {
         Ok(StatusCode::NO_CONTENT)
@@ -234,7 +245,7 @@ pub async fn import_suppressions(
     };
     let outcome = state
         .engine
-        .import_suppressions(caller.account, &text)
+        .import_suppressions(&By::customer(&caller), caller.account, &text)
         .await?;
     Ok(Json(outcome.into()))
 }
@@ -263,7 +274,7 @@ pub async fn set_keywords(
     let KeywordLists { stop, start } = body.value;
     let k = state
         .engine
-        .set_optout_keywords(caller.account, Some((stop, start)))
+        .set_optout_keywords(&By::customer(&caller), caller.account, Some((stop, start)))
         .await?;
     Ok(Json(KeywordLists::from(&k)))
 }
@@ -277,7 +288,7 @@ pub async fn reset_keywords(
 ) -> Result<Json<KeywordLists>, Problem> {
     let k = state
         .engine
-        .set_optout_keywords(caller.account, None)
+        .set_optout_keywords(&By::customer(&caller), caller.account, None)
         .await?;
     Ok(Json(KeywordLists::from(&k)))
 }

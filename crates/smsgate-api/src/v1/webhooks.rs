@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smsgate_core::Timestamp;
 use smsgate_core::kinds::EndpointKind;
+use smsgate_engine::By;
 use smsgate_engine::Caller;
 use smsgate_engine::records::{DeliveryRecord, Replay, WebhookEndpoint};
 use utoipa::ToSchema;
@@ -92,7 +93,13 @@ pub async fn create_webhook(
     let b = body.value;
     let w = state
         .engine
-        .create_webhook(caller.account, &b.url, &b.events, b.max_concurrency)
+        .create_webhook(
+            &By::customer(&caller),
+            caller.account,
+            &b.url,
+            &b.events,
+            b.max_concurrency,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(WebhookView::from(&w))))
 }
@@ -123,7 +130,12 @@ pub async fn update_webhook(
 ) -> Result<Json<WebhookView>, Problem> {
     let endpoint = state
         .engine
-        .set_webhook_enabled(caller.account, &id, body.value.enabled)
+        .set_webhook_enabled(
+            &By::customer(&caller),
+            caller.account,
+            &id,
+            body.value.enabled,
+        )
         .await?;
     Ok(Json(WebhookView::from(&endpoint)))
 }
@@ -136,7 +148,10 @@ pub async fn delete_webhook(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
-    state.engine.delete_webhook(caller.account, &id).await?;
+    state
+        .engine
+        .delete_webhook(&By::customer(&caller), caller.account, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -103,11 +103,14 @@ impl App {
     pub async fn account(&self, name: &str, credits: &str) -> (AccountId, String) {
         let (account, key) = self
             .engine
-            .create_account(AccountRequest {
-                name: name.into(),
-                credits: Some(Amount::parse(credits).unwrap()),
-                ..AccountRequest::default()
-            })
+            .create_account(
+                &smsgate_engine::By::cli(),
+                AccountRequest {
+                    name: name.into(),
+                    credits: Some(Amount::parse(credits).unwrap()),
+                    ..AccountRequest::default()
+                },
+            )
             .await
             .unwrap();
         (account.id, key.secret)

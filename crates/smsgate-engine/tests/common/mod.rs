@@ -50,11 +50,14 @@ async fn build_with(config: EngineConfig, delivering: bool, clock: Arc<dyn Clock
         .await
         .unwrap();
     let (account, key) = engine
-        .create_account(AccountRequest {
-            name: "acme".into(),
-            credits: Some(smsgate_core::Amount::credits(1_000)),
-            ..AccountRequest::default()
-        })
+        .create_account(
+            &smsgate_engine::By::cli(),
+            AccountRequest {
+                name: "acme".into(),
+                credits: Some(smsgate_core::Amount::credits(1_000)),
+                ..AccountRequest::default()
+            },
+        )
         .await
         .unwrap();
     Fixture {
@@ -76,7 +79,7 @@ impl Fixture {
 
     pub async fn patch(&self, patch: AccountPatch) {
         self.engine
-            .update_account(self.account, patch)
+            .update_account(&smsgate_engine::By::cli(), self.account, patch)
             .await
             .unwrap();
     }

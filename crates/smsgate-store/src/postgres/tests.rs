@@ -119,7 +119,12 @@ async fn connections_the_server_dropped_are_made_again() {
     // The first write and read on each dropped connection may fail.
     for _ in 0..2 {
         let _ = store
-            .adjust_credits(a, Amount::credits(1), None, &crate::Audit::cli(smsgate_core::Timestamp(2)))
+            .adjust_credits(
+                a,
+                Amount::credits(1),
+                None,
+                &crate::Audit::cli(smsgate_core::Timestamp(2)),
+            )
             .await;
     }
     for _ in 0..8 {
@@ -128,7 +133,12 @@ async fn connections_the_server_dropped_are_made_again() {
     let before = balance(&store, a).await;
     assert_eq!(
         store
-            .adjust_credits(a, Amount::credits(5), None, &crate::Audit::cli(smsgate_core::Timestamp(3)))
+            .adjust_credits(
+                a,
+                Amount::credits(5),
+                None,
+                &crate::Audit::cli(smsgate_core::Timestamp(3))
+            )
             .await
             .unwrap()
             .whole_credits(),

@@ -152,7 +152,10 @@ pub(crate) fn update_account(
     patch: AccountPatch,
     by: &Audit,
 ) -> Result<Account> {
-    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1{}", conn.for_update());
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1{}",
+        conn.for_update()
+    );
     let before = conn
         .one(&sql, args![id.0], account_row)?
         .ok_or(StoreError::NoSuchAccount(id))?;
@@ -353,7 +356,11 @@ pub(crate) fn set_key_networks(
         args![networks_text(networks), id.0],
     )?;
     let after = key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))?;
-    audit::record(conn, by, key_change(AuditAction::KeyNetworks, &before, &after))?;
+    audit::record(
+        conn,
+        by,
+        key_change(AuditAction::KeyNetworks, &before, &after),
+    )?;
     Ok(after)
 }
 
@@ -376,7 +383,11 @@ pub(crate) fn revoke_key(
     let before = key_by_id(conn, id)?.ok_or(StoreError::NoSuchKey(id))?;
     let after = end_key(conn, id, at)?;
     if after != before {
-        audit::record(conn, by, key_change(AuditAction::KeyRevoke, &before, &after))?;
+        audit::record(
+            conn,
+            by,
+            key_change(AuditAction::KeyRevoke, &before, &after),
+        )?;
     }
     Ok(after)
 }

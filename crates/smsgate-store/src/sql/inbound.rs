@@ -378,7 +378,11 @@ pub(crate) fn assign_keyword(
     Ok(made)
 }
 
-fn keyword_assignment(conn: &impl Db, number: &str, keyword: &str) -> Result<Option<KeywordAssignment>> {
+fn keyword_assignment(
+    conn: &impl Db,
+    number: &str,
+    keyword: &str,
+) -> Result<Option<KeywordAssignment>> {
     conn.one(
         "SELECT number, keyword, account_id, created_at FROM keywords WHERE number = ?1 AND keyword = ?2",
         args![number, keyword],

@@ -76,18 +76,30 @@ fn update_operator(
     patch: OperatorPatch,
     by: &Audit,
 ) -> Result<Operator> {
-    let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operators WHERE id = ?1{}", conn.for_update());
+    let sql = format!(
+        "SELECT {OPERATOR_COLUMNS} FROM operators WHERE id = ?1{}",
+        conn.for_update()
+    );
     let before = conn
         .one(&sql, args![id.0], operator_row)?
         .ok_or(StoreError::NoSuchOperator(id))?;
     if let Some(role) = patch.role {
-        conn.exec("UPDATE operators SET role = ?1 WHERE id = ?2", args![role.as_str(), id.0])?;
+        conn.exec(
+            "UPDATE operators SET role = ?1 WHERE id = ?2",
+            args![role.as_str(), id.0],
+        )?;
     }
     if let Some(hash) = &patch.password_hash {
-        conn.exec("UPDATE operators SET password_hash = ?1 WHERE id = ?2", args![hash, id.0])?;
+        conn.exec(
+            "UPDATE operators SET password_hash = ?1 WHERE id = ?2",
+            args![hash, id.0],
+        )?;
     }
     if let Some(disabled) = patch.disabled {
-        conn.exec("UPDATE operators SET disabled = ?1 WHERE id = ?2", args![disabled, id.0])?;
+        conn.exec(
+            "UPDATE operators SET disabled = ?1 WHERE id = ?2",
+            args![disabled, id.0],
+        )?;
     }
     let after = operator(conn, id)?.ok_or(StoreError::NoSuchOperator(id))?;
     let mut change = Change::new(AuditAction::OperatorUpdate)
@@ -195,7 +207,8 @@ impl<B: Backend> OperatorStore for SqlStore<B> {
         by: &Audit,
     ) -> Result<Operator> {
         let by = *by;
-        self.write(move |c| update_operator(c, id, patch, &by)).await
+        self.write(move |c| update_operator(c, id, patch, &by))
+            .await
     }
     async fn create_operator_token(
         &self,
@@ -204,12 +217,14 @@ impl<B: Backend> OperatorStore for SqlStore<B> {
         by: &Audit,
     ) -> Result<OperatorToken> {
         let by = *by;
-        self.write(move |c| create_token(c, operator, new, &by)).await
+        self.write(move |c| create_token(c, operator, new, &by))
+            .await
     }
     async fn operator_tokens(&self, operator: OperatorId) -> Result<Vec<OperatorToken>> {
         self.read(move |c| {
-            let sql =
-                format!("SELECT {TOKEN_COLUMNS} FROM operator_tokens WHERE operator_id = ?1 ORDER BY id");
+            let sql = format!(
+                "SELECT {TOKEN_COLUMNS} FROM operator_tokens WHERE operator_id = ?1 ORDER BY id"
+            );
             c.all(&sql, args![operator.0], token_row)
         })
         .await

@@ -76,7 +76,11 @@ pub(crate) fn create_plan(
         other => PlanId(other?),
     };
     let made = require_plan(conn, id)?;
-    audit::record(conn, by, plan_change(AuditAction::PlanCreate, &made).after(&made))?;
+    audit::record(
+        conn,
+        by,
+        plan_change(AuditAction::PlanCreate, &made).after(&made),
+    )?;
     Ok(made)
 }
 
@@ -106,7 +110,11 @@ pub(crate) fn delete_plan(conn: &impl Db, id: PlanId, by: &Audit) -> Result<()> 
     }
     conn.exec("DELETE FROM plan_prices WHERE plan_id = ?1", args![id.0])?;
     conn.exec("DELETE FROM rate_plans WHERE id = ?1", args![id.0])?;
-    audit::record(conn, by, plan_change(AuditAction::PlanDelete, &plan).before(&plan))?;
+    audit::record(
+        conn,
+        by,
+        plan_change(AuditAction::PlanDelete, &plan).before(&plan),
+    )?;
     Ok(())
 }
 
@@ -116,11 +124,10 @@ pub(crate) fn set_default_plan(conn: &impl Db, id: PlanId, by: &Audit) -> Result
         // A reseller's plan prices its own sub-accounts only.
         _ => return Err(StoreError::NoSuchPlan(id)),
     };
-    let before: Option<i64> = conn.one(
-        "SELECT id FROM rate_plans WHERE is_default",
-        args![],
-        |r| r.get(0),
-    )?;
+    let before: Option<i64> =
+        conn.one("SELECT id FROM rate_plans WHERE is_default", args![], |r| {
+            r.get(0)
+        })?;
     conn.exec(
         "UPDATE rate_plans SET is_default = ?1 WHERE is_default AND id <> ?2",
         args![false, id.0],

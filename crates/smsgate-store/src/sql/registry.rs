@@ -112,7 +112,11 @@ pub(crate) fn create_sender(
         args![uid],
         sender_row,
     )?;
-    audit::record(conn, by, sender_change(AuditAction::SenderCreate, &made).after(&made))?;
+    audit::record(
+        conn,
+        by,
+        sender_change(AuditAction::SenderCreate, &made).after(&made),
+    )?;
     Ok(made)
 }
 
@@ -153,7 +157,11 @@ pub(crate) fn delete_sender(
         "DELETE FROM senders WHERE uid = ?1 AND account_id = ?2",
         args![id.as_str(), account.0],
     )?;
-    audit::record(conn, by, sender_change(AuditAction::SenderDelete, &before).before(&before))?;
+    audit::record(
+        conn,
+        by,
+        sender_change(AuditAction::SenderDelete, &before).before(&before),
+    )?;
     Ok(true)
 }
 
@@ -188,7 +196,9 @@ pub(crate) fn approve_sender(
     conn.exec("UPDATE senders SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE uid = ?2", args![by.at.0, id.as_str()])?;
     let after = sender(conn, None, id)?;
     if let Some(a) = after.as_ref().filter(|a| **a != before) {
-        let change = sender_change(AuditAction::SenderApprove, a).before(&before).after(a);
+        let change = sender_change(AuditAction::SenderApprove, a)
+            .before(&before)
+            .after(a);
         audit::record(conn, by, change)?;
     }
     Ok(after)
@@ -225,7 +235,11 @@ pub(crate) fn create_template(
         args![uid],
         template_row,
     )?;
-    audit::record(conn, by, template_change(AuditAction::TemplateCreate, &made).after(&made))?;
+    audit::record(
+        conn,
+        by,
+        template_change(AuditAction::TemplateCreate, &made).after(&made),
+    )?;
     Ok(made)
 }
 
@@ -274,7 +288,9 @@ pub(crate) fn approve_template(
     conn.exec("UPDATE templates SET status = 'approved', approved_at = COALESCE(approved_at, ?1) WHERE uid = ?2", args![by.at.0, id.as_str()])?;
     let after = template(conn, None, id)?;
     if let Some(a) = after.as_ref().filter(|a| **a != before) {
-        let change = template_change(AuditAction::TemplateApprove, a).before(&before).after(a);
+        let change = template_change(AuditAction::TemplateApprove, a)
+            .before(&before)
+            .after(a);
         audit::record(conn, by, change)?;
     }
     Ok(after)
@@ -348,11 +364,7 @@ impl<B: Backend> RegistryStore for SqlStore<B> {
         self.read(move |c| super::registry::templates(c, account))
             .await
     }
-    async fn approve_template(
-        &self,
-        id: PublicId,
-        by: &Audit,
-    ) -> Result<Option<TemplateRecord>> {
+    async fn approve_template(&self, id: PublicId, by: &Audit) -> Result<Option<TemplateRecord>> {
         let by = *by;
         self.write(move |c| super::registry::approve_template(c, &id, &by))
             .await

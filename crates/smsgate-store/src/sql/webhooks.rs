@@ -160,7 +160,9 @@ pub(crate) fn set_enabled(
             enabled,
             ..before.clone()
         };
-        let change = endpoint_change(action, &before).before(&before).after(&after);
+        let change = endpoint_change(action, &before)
+            .before(&before)
+            .after(&after);
         audit::record(conn, by, change)?;
     }
     Ok(true)
@@ -628,12 +630,7 @@ impl<B: Backend> WebhookStore for SqlStore<B> {
         self.write(move |c| super::webhooks::set_enabled(c, account, &id, enabled, &by))
             .await
     }
-    async fn delete_webhook(
-        &self,
-        account: AccountId,
-        id: PublicId,
-        by: &Audit,
-    ) -> Result<bool> {
+    async fn delete_webhook(&self, account: AccountId, id: PublicId, by: &Audit) -> Result<bool> {
         let by = *by;
         self.write(move |c| super::webhooks::delete(c, account, &id, &by))
             .await

@@ -213,7 +213,11 @@ fn a_database_of_the_last_release_keeps_its_objects_under_new_public_ids() {
                 .is_empty()
         );
         let new = store
-            .create_webhook(AccountId(1), hook("https://c.example/", 1), &crate::Audit::cli(Timestamp(1)))
+            .create_webhook(
+                AccountId(1),
+                hook("https://c.example/", 1),
+                &crate::Audit::cli(Timestamp(1)),
+            )
             .await
             .unwrap();
         let key: i64 = store
