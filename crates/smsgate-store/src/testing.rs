@@ -2812,11 +2812,358 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
     }
 }
 
+/// Every change names who made it and from where, with its object before
+/// and after (secrets redacted), in its own transaction: a change refused
+/// leaves no entry, the gateway's own changes none, and the log reads
+/// back by actor, action, account, time and cursor.
+pub async fn every_change_is_audited_in_its_own_transaction(store: &dyn Store) {
+    use smsgate_core::operators::{Actor, Role};
+    let everything = || AuditFilter {
+        limit: 1000,
+        ..AuditFilter::default()
+    };
+    let log = || async { store.audit_log(everything()).await.unwrap() };
+
+    let owner = store
+        .create_operator(
+            NewOperator {
+                name: "olga".into(),
+                password_hash: Some("$argon2id$secret".into()),
+                role: Role::Owner,
+            },
+            &by(Timestamp(10)),
+        )
+        .await
+        .unwrap();
+    let olga = Audit {
+        actor: Actor::Operator(owner.id),
+        address: Some("10.0.0.7".parse().unwrap()),
+        at: Timestamp(20),
+    };
+    let new = NewAccount {
+        name: "acme".into(),
+        password_hash: None,
+        default_country: None,
+        max_parts: 10,
+        credits: Amount::credits(5),
+        parent: None,
+    };
+    let acme = store.create_account(new.clone(), &olga).await.unwrap();
+    let entries = log().await;
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    let made = &entries[0];
+    assert_eq!(made.action, AuditAction::AccountCreate);
+    assert_eq!(made.actor, Actor::Operator(owner.id));
+    assert_eq!(made.address.as_deref(), Some("10.0.0.7"));
+    assert_eq!(made.at, Timestamp(20));
+    assert_eq!(made.account, Some(acme.id));
+    assert_eq!(made.before, None);
+    assert_eq!(made.after.as_ref().unwrap()["name"], "acme");
+    assert_eq!(entries[1].action, AuditAction::OperatorCreate);
+    assert_eq!(entries[1].actor, Actor::Cli);
+    assert!(
+        !entries[1].after.as_ref().unwrap().to_string().contains("argon2"),
+        "a password hash reached the log: {:?}",
+        entries[1].after
+    );
+
+    // Refused changes leave nothing.
+    let refusals = [
+        store
+            .create_account(new.clone(), &olga)
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+        store
+            .adjust_credits(acme.id, Amount::credits(-6), None, &olga)
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+        store
+            .update_account(AccountId(999), AccountPatch::default(), &olga)
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+        store
+            .set_price(
+                PriceList::Plan(PlanId(999)),
+                Price {
+                    route_class: "standard".into(),
+                    prefix: "31".into(),
+                    per_segment: Amount::credits(1),
+                },
+                &olga,
+            )
+            .await
+            .unwrap_err(),
+        store
+            .create_operator(
+                NewOperator {
+                    name: "olga".into(),
+                    password_hash: None,
+                    role: Role::Readonly,
+                },
+                &olga,
+            )
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+    ];
+    assert!(matches!(refusals[0], StoreError::NameTaken(_)));
+    assert!(matches!(refusals[1], StoreError::InsufficientCredits { .. }));
+    assert!(matches!(refusals[4], StoreError::OperatorNameTaken(_)));
+    assert_eq!(log().await.len(), 2, "refused changes were logged");
+    // Nothing changed either way.
+    assert_eq!(
+        store.account(acme.id).await.unwrap().unwrap().balance,
+        Amount::credits(5)
+    );
+    // What removes nothing records nothing.
+    assert!(!store.unassign_number("31600000000", &olga).await.unwrap());
+    assert_eq!(log().await.len(), 2);
+
+    // The gateway's own changes are not the log's.
+    store
+        .update_account(
+            acme.id,
+            AccountPatch {
+                max_parts: Some(3),
+                ..AccountPatch::default()
+            },
+            &Audit::gateway(Timestamp(21)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(log().await.len(), 2);
+
+    // A customer's change, with its key; secrets redacted.
+    let customer = Audit {
+        actor: Actor::Account {
+            account: acme.id,
+            key: KeyId(4),
+        },
+        address: Some("2001:db8::1".parse().unwrap()),
+        at: Timestamp(30),
+    };
+    let hook = store
+        .create_webhook(
+            acme.id,
+            NewWebhookEndpoint {
+                url: "https://hooks.example/".into(),
+                secret: "whsec_topsecret".into(),
+                events: Vec::new(),
+                max_concurrency: 1,
+            },
+            &customer,
+        )
+        .await
+        .unwrap();
+    let updated = store
+        .update_account(
+            acme.id,
+            AccountPatch {
+                password_hash: Some(Some("$argon2id$new".into())),
+                status: Some(AccountStatus::Disabled),
+                ..AccountPatch::default()
+            },
+            &olga,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.status, AccountStatus::Disabled);
+    store
+        .adjust_credits(acme.id, Amount::from_minor(350), Some("goodwill".into()), &olga)
+        .await
+        .unwrap();
+    let entries = log().await;
+    let text = format!("{entries:?}");
+    assert!(!text.contains("topsecret") && !text.contains("argon2id"), "{text}");
+    let [credits, update, webhook, ..] = &entries[..] else {
+        panic!("{entries:?}")
+    };
+    assert_eq!(webhook.action, AuditAction::WebhookCreate);
+    assert_eq!(webhook.actor, customer.actor);
+    assert_eq!(webhook.address.as_deref(), Some("2001:db8::1"));
+    assert_eq!(webhook.subject, Some(format!("webhook {}", hook.id)));
+    assert_eq!(webhook.after.as_ref().unwrap()["secret"], "[redacted]");
+    assert_eq!(update.action, AuditAction::AccountUpdate);
+    assert_eq!(update.before.as_ref().unwrap()["status"], "active");
+    assert_eq!(update.after.as_ref().unwrap()["status"], "disabled");
+    assert_eq!(update.after.as_ref().unwrap()["password"], "[redacted]");
+    assert_eq!(credits.action, AuditAction::CreditsAdjust);
+    assert_eq!(credits.before.as_ref().unwrap()["balance"], "5.0000");
+    assert_eq!(credits.after.as_ref().unwrap()["balance"], "5.0350");
+    assert_eq!(credits.after.as_ref().unwrap()["note"], "goodwill");
+
+    // Filters and pages.
+    let page = |f: AuditFilter| async move { store.audit_log(f).await.unwrap() };
+    let actions = |e: Vec<AuditEntry>| e.iter().map(|e| e.action).collect::<Vec<_>>();
+    assert_eq!(
+        actions(
+            page(AuditFilter {
+                actor_kind: Some("account"),
+                ..everything()
+            })
+            .await
+        ),
+        [AuditAction::WebhookCreate]
+    );
+    assert_eq!(
+        page(AuditFilter {
+            actor_kind: Some("operator"),
+            actor_id: Some(owner.id.0),
+            ..everything()
+        })
+        .await
+        .len(),
+        3
+    );
+    assert_eq!(
+        actions(
+            page(AuditFilter {
+                actions: vec![AuditAction::AccountUpdate, AuditAction::OperatorCreate],
+                ..everything()
+            })
+            .await
+        ),
+        [AuditAction::AccountUpdate, AuditAction::OperatorCreate]
+    );
+    assert_eq!(
+        page(AuditFilter {
+            account: Some(acme.id),
+            ..everything()
+        })
+        .await
+        .len(),
+        4
+    );
+    assert_eq!(
+        actions(
+            page(AuditFilter {
+                since: Some(Timestamp(20)),
+                until: Some(Timestamp(30)),
+                ..everything()
+            })
+            .await
+        ),
+        [
+            AuditAction::CreditsAdjust,
+            AuditAction::AccountUpdate,
+            AuditAction::AccountCreate
+        ]
+    );
+    let first = page(AuditFilter {
+        limit: 2,
+        ..everything()
+    })
+    .await;
+    let rest = page(AuditFilter {
+        before: Some(first[1].id),
+        ..everything()
+    })
+    .await;
+    assert_eq!(first.len() + rest.len(), entries.len());
+    assert!(rest.iter().all(|e| e.id < first[1].id));
+}
+
+/// Operators' tokens are found by their hash until they are revoked or
+/// expire; a revoked token stays revoked at its first time.
+pub async fn operator_tokens_end_when_revoked_or_expired(store: &dyn Store) {
+    use smsgate_core::operators::Role;
+    let op = store
+        .create_operator(
+            NewOperator {
+                name: "sam".into(),
+                password_hash: None,
+                role: Role::Support,
+            },
+            &by(T0),
+        )
+        .await
+        .unwrap();
+    let token = |hash: u8, expires: Option<i64>| NewOperatorToken {
+        hash: [hash; 32],
+        prefix: "sgo_abc".into(),
+        label: Some("ci".into()),
+        expires_at: expires.map(Timestamp),
+    };
+    let lasting = store
+        .create_operator_token(op.id, token(1, None), &by(Timestamp(5)))
+        .await
+        .unwrap();
+    let brief = store
+        .create_operator_token(op.id, token(2, Some(100)), &by(Timestamp(5)))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_operator_token(OperatorId(999), token(3, None), &by(T0))
+            .await,
+        Err(StoreError::NoSuchOperator(_))
+    ));
+    let (found, who) = store.operator_token_by_hash([2; 32]).await.unwrap().unwrap();
+    assert_eq!((found.id, who.id, who.role), (brief.id, op.id, Role::Support));
+    assert!(!found.has_ended(Timestamp(99)) && found.has_ended(Timestamp(100)));
+    assert_eq!(store.operator_token_by_hash([9; 32]).await.unwrap(), None);
+
+    let revoked = store
+        .revoke_operator_token(lasting.id, &by(Timestamp(50)))
+        .await
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(Timestamp(50)));
+    let again = store
+        .revoke_operator_token(lasting.id, &by(Timestamp(60)))
+        .await
+        .unwrap();
+    assert_eq!(again.revoked_at, Some(Timestamp(50)));
+    assert!(again.has_ended(Timestamp(50)));
+    assert_eq!(store.operator_tokens(op.id).await.unwrap().len(), 2);
+
+    let changed = store
+        .update_operator(
+            op.id,
+            OperatorPatch {
+                role: Some(Role::Admin),
+                disabled: Some(true),
+                ..OperatorPatch::default()
+            },
+            &by(T0),
+        )
+        .await
+        .unwrap();
+    assert_eq!((changed.role, changed.disabled), (Role::Admin, true));
+    assert_eq!(store.operators().await.unwrap(), vec![changed.clone()]);
+    assert_eq!(store.operator_by_name("sam").await.unwrap(), Some(changed));
+    // One entry per change that changed something: made, two tokens,
+    // one revocation, the update.
+    let actions: Vec<_> = store
+        .audit_log(AuditFilter {
+            limit: 100,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            AuditAction::OperatorUpdate,
+            AuditAction::OperatorTokenRevoke,
+            AuditAction::OperatorTokenCreate,
+            AuditAction::OperatorTokenCreate,
+            AuditAction::OperatorCreate
+        ]
+    );
+}
+
+
 /// Runs every test of the suite on a fresh store from `$open` (an
 /// expression giving `(guard, store)`), one `#[tokio::test]` each.
 macro_rules! behaviour_suite {
     ($open:expr) => {
-        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used, transfers_are_whole_and_every_ledger_sums_to_its_balance);
+        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used, transfers_are_whole_and_every_ledger_sums_to_its_balance, every_change_is_audited_in_its_own_transaction, operator_tokens_end_when_revoked_or_expired);
     };
     (@each $open:expr; $($name:ident),* $(,)?) => {
         $(

@@ -257,3 +257,24 @@ async fn charges_and_status_changes_do_not_wait_for_rows_naming_them() {
     release.send(()).unwrap();
     other.join().unwrap();
 }
+
+/// The audit log refuses to be rewritten, even by SQL past the store.
+#[tokio::test]
+async fn the_audit_log_is_append_only() {
+    use crate::testing::{account, by, T0};
+    use crate::CreditStore;
+    let (db, store) = open();
+    store
+        .adjust_credits(
+            account(&store, "a", 0).await,
+            smsgate_core::Amount::credits(1),
+            None,
+            &by(T0),
+        )
+        .await
+        .unwrap();
+    for sql in ["UPDATE audit_log SET actor = 'cli'", "DELETE FROM audit_log"] {
+        let e = on_server(&db.url, sql).unwrap_err();
+        assert!(format!("{e:?}").contains("append-only"), "{sql}: {e:?}");
+    }
+}

@@ -296,3 +296,25 @@ mod suite {
 
     crate::testing::behaviour_suite!(open());
 }
+
+/// The audit log refuses to be rewritten, even by SQL past the store.
+#[tokio::test]
+async fn the_audit_log_is_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store
+        .adjust_credits(account(&store, "a", 0).await, Amount::credits(1), None, &by(T0))
+        .await
+        .unwrap();
+    drop(store);
+    let c = rusqlite::Connection::open(&path).unwrap();
+    for sql in ["UPDATE audit_log SET actor = 'cli'", "DELETE FROM audit_log"] {
+        let e = c.execute(sql, []).unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
+    let rows: i64 = c
+        .query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 2);
+}
