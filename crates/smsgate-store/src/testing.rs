@@ -2862,7 +2862,12 @@ pub async fn every_change_is_audited_in_its_own_transaction(store: &dyn Store) {
     assert_eq!(entries[1].action, AuditAction::OperatorCreate);
     assert_eq!(entries[1].actor, Actor::Cli);
     assert!(
-        !entries[1].after.as_ref().unwrap().to_string().contains("argon2"),
+        !entries[1]
+            .after
+            .as_ref()
+            .unwrap()
+            .to_string()
+            .contains("argon2"),
         "a password hash reached the log: {:?}",
         entries[1].after
     );
@@ -2910,7 +2915,10 @@ pub async fn every_change_is_audited_in_its_own_transaction(store: &dyn Store) {
             .unwrap_err(),
     ];
     assert!(matches!(refusals[0], StoreError::NameTaken(_)));
-    assert!(matches!(refusals[1], StoreError::InsufficientCredits { .. }));
+    assert!(matches!(
+        refusals[1],
+        StoreError::InsufficientCredits { .. }
+    ));
     assert!(matches!(refusals[4], StoreError::OperatorNameTaken(_)));
     assert_eq!(log().await.len(), 2, "refused changes were logged");
     // Nothing changed either way.
@@ -2972,12 +2980,20 @@ pub async fn every_change_is_audited_in_its_own_transaction(store: &dyn Store) {
         .unwrap();
     assert_eq!(updated.status, AccountStatus::Disabled);
     store
-        .adjust_credits(acme.id, Amount::from_minor(350), Some("goodwill".into()), &olga)
+        .adjust_credits(
+            acme.id,
+            Amount::from_minor(350),
+            Some("goodwill".into()),
+            &olga,
+        )
         .await
         .unwrap();
     let entries = log().await;
     let text = format!("{entries:?}");
-    assert!(!text.contains("topsecret") && !text.contains("argon2id"), "{text}");
+    assert!(
+        !text.contains("topsecret") && !text.contains("argon2id"),
+        "{text}"
+    );
     let [credits, update, webhook, ..] = &entries[..] else {
         panic!("{entries:?}")
     };
@@ -3101,8 +3117,15 @@ pub async fn operator_tokens_end_when_revoked_or_expired(store: &dyn Store) {
             .await,
         Err(StoreError::NoSuchOperator(_))
     ));
-    let (found, who) = store.operator_token_by_hash([2; 32]).await.unwrap().unwrap();
-    assert_eq!((found.id, who.id, who.role), (brief.id, op.id, Role::Support));
+    let (found, who) = store
+        .operator_token_by_hash([2; 32])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id, who.id, who.role),
+        (brief.id, op.id, Role::Support)
+    );
     assert!(!found.has_ended(Timestamp(99)) && found.has_ended(Timestamp(100)));
     assert_eq!(store.operator_token_by_hash([9; 32]).await.unwrap(), None);
 
@@ -3157,7 +3180,6 @@ pub async fn operator_tokens_end_when_revoked_or_expired(store: &dyn Store) {
         ]
     );
 }
-
 
 /// Runs every test of the suite on a fresh store from `$open` (an
 /// expression giving `(guard, store)`), one `#[tokio::test]` each.

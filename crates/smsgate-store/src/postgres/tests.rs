@@ -261,8 +261,8 @@ async fn charges_and_status_changes_do_not_wait_for_rows_naming_them() {
 /// The audit log refuses to be rewritten, even by SQL past the store.
 #[tokio::test]
 async fn the_audit_log_is_append_only() {
-    use crate::testing::{account, by, T0};
     use crate::CreditStore;
+    use crate::testing::{T0, account, by};
     let (db, store) = open();
     store
         .adjust_credits(
@@ -273,7 +273,10 @@ async fn the_audit_log_is_append_only() {
         )
         .await
         .unwrap();
-    for sql in ["UPDATE audit_log SET actor = 'cli'", "DELETE FROM audit_log"] {
+    for sql in [
+        "UPDATE audit_log SET actor = 'cli'",
+        "DELETE FROM audit_log",
+    ] {
         let e = on_server(&db.url, sql).unwrap_err();
         assert!(format!("{e:?}").contains("append-only"), "{sql}: {e:?}");
     }

@@ -304,12 +304,20 @@ async fn the_audit_log_is_append_only() {
     let path = dir.path().join("t.db");
     let store = SqliteStore::open(&path).unwrap();
     store
-        .adjust_credits(account(&store, "a", 0).await, Amount::credits(1), None, &by(T0))
+        .adjust_credits(
+            account(&store, "a", 0).await,
+            Amount::credits(1),
+            None,
+            &by(T0),
+        )
         .await
         .unwrap();
     drop(store);
     let c = rusqlite::Connection::open(&path).unwrap();
-    for sql in ["UPDATE audit_log SET actor = 'cli'", "DELETE FROM audit_log"] {
+    for sql in [
+        "UPDATE audit_log SET actor = 'cli'",
+        "DELETE FROM audit_log",
+    ] {
         let e = c.execute(sql, []).unwrap_err();
         assert!(e.to_string().contains("append-only"), "{sql}: {e}");
     }
