@@ -184,11 +184,13 @@ async fn create_template(
         .register_template(
             by,
             account,
-            &b.name,
-            &b.template_id,
-            category,
-            b.sender_id.as_deref(),
-            &b.text,
+            smsgate_engine::registry::TemplateRequest {
+                name: &b.name,
+                template_id: &b.template_id,
+                category,
+                sender_id: b.sender_id.as_deref(),
+                text: &b.text,
+            },
         )
         .await?;
     Ok((StatusCode::CREATED, Json(TemplateView::from(&t))))

@@ -22,6 +22,18 @@ fn bounded(field: Field, value: &str, max: usize) -> Result<String, EngineError>
     Ok(v.to_string())
 }
 
+/// A content template as a client registers it.
+#[derive(Debug, Clone, Copy)]
+pub struct TemplateRequest<'a> {
+    pub name: &'a str,
+    /// The id clients send it by.
+    pub template_id: &'a str,
+    pub category: Category,
+    /// The sender it is bound to, registered for the account.
+    pub sender_id: Option<&'a str>,
+    pub text: &'a str,
+}
+
 impl Engine {
     /// Registers a sender ID for an account, pending approval.
     pub async fn register_sender(
@@ -153,12 +165,15 @@ impl Engine {
         &self,
         by: &By,
         account: AccountId,
-        name: &str,
-        template_id: &str,
-        category: Category,
-        sender_id: Option<&str>,
-        text: &str,
+        template: TemplateRequest<'_>,
     ) -> Result<TemplateRecord, EngineError> {
+        let TemplateRequest {
+            name,
+            template_id,
+            category,
+            sender_id,
+            text,
+        } = template;
         let name = bounded(Field::Name, name, MAX_NAME_CHARS)?;
         let template_id = bounded(Field::TemplateId, template_id, MAX_TEMPLATE_ID_CHARS)?;
         Template::parse(text)
