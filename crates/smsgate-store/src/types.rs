@@ -1074,128 +1074,65 @@ impl Audit {
     }
 }
 
-/// What a change in the audit log did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AuditAction {
-    AccountCreate,
-    AccountUpdate,
-    KeyCreate,
-    KeyRevoke,
-    KeyRotate,
-    KeyNetworks,
-    CreditsAdjust,
-    CreditsTransfer,
-    PlanCreate,
-    PlanDelete,
-    PlanDefault,
-    PriceSet,
-    PriceDelete,
-    CostSet,
-    CostDelete,
-    SettingSet,
-    NumberAssign,
-    NumberUnassign,
-    KeywordAssign,
-    KeywordUnassign,
-    SenderCreate,
-    SenderApprove,
-    SenderDelete,
-    TemplateCreate,
-    TemplateApprove,
-    SuppressionsChange,
-    WebhookCreate,
-    WebhookEnable,
-    WebhookDisable,
-    WebhookDelete,
-    OperatorCreate,
-    OperatorUpdate,
-    OperatorTokenCreate,
-    OperatorTokenRevoke,
+/// Makes an enum of unit variants with the text each is stored and
+/// shown as, `ALL` in order, `as_str` and `parse`.
+macro_rules! named_variants {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant,)* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text,)* }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|a| a.as_str() == s)
+            }
+        }
+    };
 }
 
-impl AuditAction {
-    pub const ALL: [AuditAction; 34] = {
-        use AuditAction::*;
-        [
-            AccountCreate,
-            AccountUpdate,
-            KeyCreate,
-            KeyRevoke,
-            KeyRotate,
-            KeyNetworks,
-            CreditsAdjust,
-            CreditsTransfer,
-            PlanCreate,
-            PlanDelete,
-            PlanDefault,
-            PriceSet,
-            PriceDelete,
-            CostSet,
-            CostDelete,
-            SettingSet,
-            NumberAssign,
-            NumberUnassign,
-            KeywordAssign,
-            KeywordUnassign,
-            SenderCreate,
-            SenderApprove,
-            SenderDelete,
-            TemplateCreate,
-            TemplateApprove,
-            SuppressionsChange,
-            WebhookCreate,
-            WebhookEnable,
-            WebhookDisable,
-            WebhookDelete,
-            OperatorCreate,
-            OperatorUpdate,
-            OperatorTokenCreate,
-            OperatorTokenRevoke,
-        ]
-    };
-
-    pub fn as_str(self) -> &'static str {
-        use AuditAction::*;
-        match self {
-            AccountCreate => "account.create",
-            AccountUpdate => "account.update",
-            KeyCreate => "key.create",
-            KeyRevoke => "key.revoke",
-            KeyRotate => "key.rotate",
-            KeyNetworks => "key.networks",
-            CreditsAdjust => "credits.adjust",
-            CreditsTransfer => "credits.transfer",
-            PlanCreate => "plan.create",
-            PlanDelete => "plan.delete",
-            PlanDefault => "plan.default",
-            PriceSet => "price.set",
-            PriceDelete => "price.delete",
-            CostSet => "cost.set",
-            CostDelete => "cost.delete",
-            SettingSet => "setting.set",
-            NumberAssign => "number.assign",
-            NumberUnassign => "number.unassign",
-            KeywordAssign => "keyword.assign",
-            KeywordUnassign => "keyword.unassign",
-            SenderCreate => "sender.create",
-            SenderApprove => "sender.approve",
-            SenderDelete => "sender.delete",
-            TemplateCreate => "template.create",
-            TemplateApprove => "template.approve",
-            SuppressionsChange => "suppressions.change",
-            WebhookCreate => "webhook.create",
-            WebhookEnable => "webhook.enable",
-            WebhookDisable => "webhook.disable",
-            WebhookDelete => "webhook.delete",
-            OperatorCreate => "operator.create",
-            OperatorUpdate => "operator.update",
-            OperatorTokenCreate => "operator-token.create",
-            OperatorTokenRevoke => "operator-token.revoke",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<AuditAction> {
-        AuditAction::ALL.into_iter().find(|a| a.as_str() == s)
+named_variants! {
+    /// What a change in the audit log did.
+    AuditAction {
+    AccountCreate => "account.create",
+    AccountUpdate => "account.update",
+    KeyCreate => "key.create",
+    KeyRevoke => "key.revoke",
+    KeyRotate => "key.rotate",
+    KeyNetworks => "key.networks",
+    CreditsAdjust => "credits.adjust",
+    CreditsTransfer => "credits.transfer",
+    PlanCreate => "plan.create",
+    PlanDelete => "plan.delete",
+    PlanDefault => "plan.default",
+    PriceSet => "price.set",
+    PriceDelete => "price.delete",
+    CostSet => "cost.set",
+    CostDelete => "cost.delete",
+    SettingSet => "setting.set",
+    NumberAssign => "number.assign",
+    NumberUnassign => "number.unassign",
+    KeywordAssign => "keyword.assign",
+    KeywordUnassign => "keyword.unassign",
+    SenderCreate => "sender.create",
+    SenderApprove => "sender.approve",
+    SenderDelete => "sender.delete",
+    TemplateCreate => "template.create",
+    TemplateApprove => "template.approve",
+    SuppressionsChange => "suppressions.change",
+    WebhookCreate => "webhook.create",
+    WebhookEnable => "webhook.enable",
+    WebhookDisable => "webhook.disable",
+    WebhookDelete => "webhook.delete",
+    OperatorCreate => "operator.create",
+    OperatorUpdate => "operator.update",
+    OperatorTokenCreate => "operator-token.create",
+    OperatorTokenRevoke => "operator-token.revoke",
     }
 }
 

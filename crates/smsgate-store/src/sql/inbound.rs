@@ -295,17 +295,28 @@ pub(crate) fn assign(
     Ok(made)
 }
 
+fn number_row(r: &Rec<'_>) -> Result<NumberAssignment> {
+    Ok(NumberAssignment {
+        number: r.get(0)?,
+        account_id: AccountId(r.get(1)?),
+        created_at: Timestamp(r.get(2)?),
+    })
+}
+
+fn keyword_row(r: &Rec<'_>) -> Result<KeywordAssignment> {
+    Ok(KeywordAssignment {
+        number: r.get(0)?,
+        keyword: r.get(1)?,
+        account_id: AccountId(r.get(2)?),
+        created_at: Timestamp(r.get(3)?),
+    })
+}
+
 fn number_owner(conn: &impl Db, number: &str) -> Result<Option<NumberAssignment>> {
     conn.one(
         "SELECT number, account_id, created_at FROM numbers WHERE number = ?1",
         args![number],
-        |r| {
-            Ok(NumberAssignment {
-                number: r.get(0)?,
-                account_id: AccountId(r.get(1)?),
-                created_at: Timestamp(r.get(2)?),
-            })
-        },
+        number_row,
     )
 }
 
@@ -329,13 +340,7 @@ pub(crate) fn numbers(conn: &impl Db) -> Result<Vec<NumberAssignment>> {
     conn.all(
         "SELECT number, account_id, created_at FROM numbers ORDER BY number",
         args![],
-        |r| {
-            Ok(NumberAssignment {
-                number: r.get(0)?,
-                account_id: AccountId(r.get(1)?),
-                created_at: Timestamp(r.get(2)?),
-            })
-        },
+        number_row,
     )
 }
 
@@ -386,14 +391,7 @@ fn keyword_assignment(
     conn.one(
         "SELECT number, keyword, account_id, created_at FROM keywords WHERE number = ?1 AND keyword = ?2",
         args![number, keyword],
-        |r| {
-            Ok(KeywordAssignment {
-                number: r.get(0)?,
-                keyword: r.get(1)?,
-                account_id: AccountId(r.get(2)?),
-                created_at: Timestamp(r.get(3)?),
-            })
-        },
+        keyword_row,
     )
 }
 
@@ -425,14 +423,7 @@ pub(crate) fn keywords(conn: &impl Db) -> Result<Vec<KeywordAssignment>> {
     conn.all(
         "SELECT number, keyword, account_id, created_at FROM keywords ORDER BY number, keyword",
         args![],
-        |r| {
-            Ok(KeywordAssignment {
-                number: r.get(0)?,
-                keyword: r.get(1)?,
-                account_id: AccountId(r.get(2)?),
-                created_at: Timestamp(r.get(3)?),
-            })
-        },
+        keyword_row,
     )
 }
 
