@@ -16,6 +16,7 @@ mod migrate;
 mod ops;
 mod optout;
 mod receiver;
+mod reseller;
 mod session;
 mod smpp;
 #[path = "../smsc/harness.rs"]

@@ -263,6 +263,10 @@ impl Server {
             .await
     }
 
+    pub async fn put(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::PUT, key, path, Some(body)).await
+    }
+
     pub async fn patch(&self, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(reqwest::Method::PATCH, key, path, Some(body))
             .await
