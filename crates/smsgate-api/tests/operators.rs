@@ -216,6 +216,17 @@ async fn operators_log_in_and_their_tokens_end_when_revoked_or_disabled() {
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    for bad in [
+        json!({"name": "olga", "password": "correct horse battery", "label": ""}),
+        json!({"name": "olga", "password": "correct horse battery", "expires_in_secs": 0}),
+        json!({"name": "olga", "password": "correct horse battery", "expires_in_secs": 40_000_000}),
+        json!({"name": "olga"}),
+    ] {
+        let (status, body) = app
+            .call(Method::POST, "/admin/v1/login", None, Some(bad.clone()))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
     let (status, token) = app
         .call(
             Method::POST,

@@ -168,6 +168,8 @@ impl Engine {
         expires_in_secs: Option<u64>,
         client: Option<IpAddr>,
     ) -> Result<Result<IssuedOperatorToken, LoginRefusal>, EngineError> {
+        // Bad input is refused before any password work.
+        let label = token_label(label.or_else(|| Some("login".into())))?;
         let expires_at = token_end(self.now(), expires_in_secs)?;
         let operator = self.inner.store.operator_by_name(name.trim()).await?;
         // Lockouts are per name: an operator's apart from an account's.
@@ -314,14 +316,7 @@ impl Engine {
         if by.operator() != Some(operator) {
             self.allow(by, Permission::Operators)?;
         }
-        if let Some(l) = &label
-            && (l.is_empty() || l.chars().count() > 64)
-        {
-            return Err(EngineError::field(
-                Field::Label,
-                FieldErrorKind::Chars { max: 64 },
-            ));
-        }
+        let label = token_label(label)?;
         let expires_at = token_end(self.now(), expires_in_secs)?;
         self.issue_operator_token(by, operator, label, expires_at)
             .await
@@ -369,6 +364,17 @@ impl Engine {
     ) -> Result<Vec<AuditEntry>, EngineError> {
         self.allow(by, Permission::Read)?;
         Ok(self.inner.store.audit_log(filter).await?)
+    }
+}
+
+/// A token's label: 1 to 64 characters, or none.
+fn token_label(label: Option<String>) -> Result<Option<String>, EngineError> {
+    match label {
+        Some(l) if l.is_empty() || l.chars().count() > 64 => Err(EngineError::field(
+            Field::Label,
+            FieldErrorKind::Chars { max: 64 },
+        )),
+        l => Ok(l),
     }
 }
 
