@@ -226,7 +226,7 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         v1::inbound::list_inbound, v1::inbound::get_inbound, v1::events::list_events,
         v1::optout::list_suppressions, v1::optout::add_suppression, v1::optout::remove_suppression,
         v1::optout::import_suppressions, v1::optout::get_keywords, v1::optout::set_keywords,
-        v1::optout::reset_keywords,
+        v1::optout::reset_keywords, v1::optout::erase_number, v1::optout::erase_account_number,
         v1::campaigns::create_campaign, v1::campaigns::list_campaigns, v1::campaigns::subscribe,
         v1::campaigns::unsubscribe, v1::campaigns::subscribers,
         registry::own_sender, registry::own_senders, registry::own_template, registry::own_templates,

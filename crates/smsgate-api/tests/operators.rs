@@ -458,3 +458,93 @@ async fn the_audit_log_names_who_changed_what_from_where() {
     }
     let _: Value = rest;
 }
+
+#[tokio::test]
+async fn a_number_s_data_is_erased_by_its_account_or_an_operator() {
+    let app = App::new().await;
+    let (account, key) = app.account("acme", "10").await;
+    let to = "+31612345678";
+    let (status, sent) = app
+        .call(
+            Method::POST,
+            "/v1/messages",
+            Some(&key),
+            Some(json!({"to": to, "from": "Acme", "text": "your code is 1234"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    let id = sent["messages"][0]["id"].as_str().unwrap().to_string();
+    let (status, body) = app
+        .call(
+            Method::DELETE,
+            &format!("/v1/messages/{id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/v1/suppressions",
+            Some(&key),
+            Some(json!({"number": to})),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+
+    let (status, body) = app
+        .call(
+            Method::DELETE,
+            "/v1/numbers/not-a-number/data",
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, erased) = app
+        .call(
+            Method::DELETE,
+            &format!("/v1/numbers/{to}/data"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert_eq!(
+        (erased["messages"].as_u64(), erased["pending"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let (_, message) = app
+        .call(Method::GET, &format!("/v1/messages/{id}"), Some(&key), None)
+        .await;
+    assert_eq!(message["text"], "", "{message}");
+    assert_eq!(message["status"], "canceled");
+    let (_, list) = app
+        .call(Method::GET, "/v1/suppressions", Some(&key), None)
+        .await;
+    assert_eq!(
+        list["data"][0]["number"], to,
+        "the suppression stays: {list}"
+    );
+
+    // Operators: support may not, admins may, for any account.
+    let (_, support) = operator(&app, "sue", "support", None).await;
+    let (_, admin) = operator(&app, "adam", "admin", None).await;
+    let path = format!("/admin/v1/accounts/{}/numbers/{to}/data", account.0);
+    let (status, _) = app.call(Method::DELETE, &path, Some(&support), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, again) = app.call(Method::DELETE, &path, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["messages"], 0);
+    let (_, log) = app
+        .admin(Method::GET, "/admin/v1/audit?action=number.erase", None)
+        .await;
+    let rows = log["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{log}");
+    assert_eq!(
+        (rows[1]["actor"].as_str(), rows[0]["actor"].as_str()),
+        (Some("account"), Some("operator"))
+    );
+    assert!(!log.to_string().contains("612345678"), "{log}");
+}

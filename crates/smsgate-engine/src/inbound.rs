@@ -135,6 +135,29 @@ impl Engine {
         Ok((number, count.changed == 1))
     }
 
+    /// Erases what the account keeps of `number` (GDPR): its messages'
+    /// texts and click targets, its inbound messages' texts; an operator
+    /// may erase for any account, a customer for its own (the face passes
+    /// it). The suppression entry stays.
+    pub async fn erase_number(
+        &self,
+        by: &crate::By,
+        account: AccountId,
+        number: &str,
+    ) -> Result<smsgate_store::Erased, EngineError> {
+        if by.role.is_some() {
+            self.allow(by, smsgate_core::operators::Permission::Change)?;
+        }
+        let country = self.country_of(account).await?;
+        let number = Msisdn::parse(number, country)
+            .map_err(|e| EngineError::field(Field::Number, FieldErrorKind::Number(e)))?;
+        self.inner
+            .store
+            .erase_number(account, number, &self.audit(by))
+            .await
+            .map_err(not_found)
+    }
+
     /// Adds numbers, one per line (blank lines and `#` comments skipped);
     /// lines that are not numbers are listed and change nothing.
     pub async fn import_suppressions(

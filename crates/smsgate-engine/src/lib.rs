@@ -1611,7 +1611,7 @@ fn key_networks(
 pub mod records {
     pub use smsgate_store::{
         Acceptance, AcceptedMessage, Account, AccountPatch, ApiKeyInfo, AuditAction, AuditEntry,
-        AuditFilter, BatchSummary, Campaign, ConnectorCost, ConnectorLease, DeliveryRecord,
+        AuditFilter, BatchSummary, Campaign, ConnectorCost, ConnectorLease, DeliveryRecord, Erased,
         Idempotency, InboundRecord, KeywordAssignment, LedgerEntry, LedgerFilter, LedgerKind,
         MessageDetail, MessageFilter, MessageRecord, NewBatch, NodeId, NodeRecord,
         NumberAssignment, Operator, OperatorToken, PartRecord, PriceList, RatePlan, Replay,

@@ -605,6 +605,11 @@ pub trait AudienceStore: Send + Sync + 'static {
     ) -> Result<Vec<Suppression>>;
     /// Which of `numbers` (E.164) are on the account's suppression list.
     async fn suppressed(&self, account: AccountId, numbers: Vec<String>) -> Result<Vec<String>>;
+    /// Erases what the account keeps of `number` (GDPR): the texts of
+    /// its messages to it that are not waiting to be sent, their click
+    /// targets, the texts of its inbound messages from it. Status, price,
+    /// cost and the suppression entry stay.
+    async fn erase_number(&self, account: AccountId, number: Msisdn, by: &Audit) -> Result<Erased>;
 }
 
 /// Webhook endpoints.

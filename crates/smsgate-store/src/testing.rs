@@ -3181,11 +3181,112 @@ pub async fn operator_tokens_end_when_revoked_or_expired(store: &dyn Store) {
     );
 }
 
+/// Erasing a number takes the texts of one account's messages to it (not
+/// those still to be sent) and of its inbound messages from it; statuses,
+/// prices and the suppression entry stay, another account's data too, and
+/// the audit log has the erasure with the number masked.
+pub async fn erasing_a_number_leaves_statuses_prices_and_suppression(store: &dyn Store) {
+    let a = account(store, "a", 10).await;
+    let b = account(store, "b", 10).await;
+    let to = "+31612345678";
+    let (sent, waiting, other) = (
+        message(to, 2, Some(Timestamp(99_999))),
+        message(to, 1, Some(Timestamp(99_999))),
+        message(to, 1, None),
+    );
+    let (sent_id, waiting_id, other_id) = (sent.id, waiting.id, other.id);
+    store
+        .accept(
+            vec![
+                submission(a, vec![sent, waiting]),
+                submission(b, vec![other]),
+            ],
+            Timestamp(10),
+        )
+        .await
+        .unwrap();
+    // Canceled: final, no longer to be sent.
+    store.cancel(a, sent_id, Timestamp(20)).await.unwrap();
+    store
+        .assign_number("3197010000001", a, &by(T0))
+        .await
+        .unwrap();
+    store
+        .receive_inbound(vec![mo("3197010000001", "my secret reply", None)])
+        .await
+        .unwrap();
+    store
+        .change_suppressions(
+            a,
+            vec![Msisdn::parse(to, None).unwrap()],
+            OptOutAction::OptOut,
+            SuppressionSource::Api,
+            &by(T0),
+        )
+        .await
+        .unwrap();
+
+    let erased = store
+        .erase_number(a, Msisdn::parse(to, None).unwrap(), &by(Timestamp(30)))
+        .await
+        .unwrap();
+    assert_eq!(
+        erased,
+        Erased {
+            messages: 1,
+            pending: 1,
+            inbound: 1
+        }
+    );
+    let text = |account, id| async move {
+        store
+            .message(Some(account), id)
+            .await
+            .unwrap()
+            .unwrap()
+            .message
+    };
+    let gone = text(a, sent_id).await;
+    assert_eq!((gone.text.as_str(), gone.status), ("", Status::Canceled));
+    assert_eq!(gone.cost, Amount::credits(2));
+    assert_eq!(text(a, waiting_id).await.text, "hi", "still to be sent");
+    assert_eq!(text(b, other_id).await.text, "hi", "another account's");
+    assert_eq!(store.inbound(a, None, 10).await.unwrap()[0].text, "");
+    assert_eq!(
+        store.suppressed(a, vec![to.into()]).await.unwrap(),
+        vec![to.to_string()]
+    );
+    let log = store
+        .audit_log(AuditFilter {
+            actions: vec![AuditAction::NumberErase],
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].subject.as_deref(), Some("number +316*****678"));
+    assert_eq!(log[0].after.as_ref().unwrap()["messages"], 1);
+    assert!(!format!("{log:?}").contains("612345678"));
+    // Again: nothing more to erase.
+    let again = store
+        .erase_number(a, Msisdn::parse(to, None).unwrap(), &by(Timestamp(31)))
+        .await
+        .unwrap();
+    assert_eq!((again.messages, again.inbound), (0, 0));
+    assert!(matches!(
+        store
+            .erase_number(AccountId(999), Msisdn::parse(to, None).unwrap(), &by(T0))
+            .await,
+        Err(StoreError::NoSuchAccount(_))
+    ));
+}
+
 /// Runs every test of the suite on a fresh store from `$open` (an
 /// expression giving `(guard, store)`), one `#[tokio::test]` each.
 macro_rules! behaviour_suite {
     ($open:expr) => {
-        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used, transfers_are_whole_and_every_ledger_sums_to_its_balance, every_change_is_audited_in_its_own_transaction, operator_tokens_end_when_revoked_or_expired);
+        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used, transfers_are_whole_and_every_ledger_sums_to_its_balance, every_change_is_audited_in_its_own_transaction, operator_tokens_end_when_revoked_or_expired, erasing_a_number_leaves_statuses_prices_and_suppression);
     };
     (@each $open:expr; $($name:ident),* $(,)?) => {
         $(

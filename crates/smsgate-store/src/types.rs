@@ -987,6 +987,18 @@ pub enum Placement {
 /// Decides, inside a claim, which messages this node carries.
 pub type Placer = Box<dyn Fn(&Outbound) -> Placement + Send + Sync>;
 
+/// What erasing a number's data for an account removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Erased {
+    /// Messages to it whose text (and click targets) were removed.
+    pub messages: u64,
+    /// Messages to it still waiting to be sent, kept whole: erase again
+    /// once they are sent, or cancel them.
+    pub pending: u64,
+    /// Inbound messages from it whose text was removed.
+    pub inbound: u64,
+}
+
 /// Someone who runs the gateway, with a role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Operator {
@@ -1133,6 +1145,7 @@ named_variants! {
     OperatorUpdate => "operator.update",
     OperatorTokenCreate => "operator-token.create",
     OperatorTokenRevoke => "operator-token.revoke",
+    NumberErase => "number.erase",
     }
 }
 

@@ -96,6 +96,14 @@ pub fn routes() -> axum::Router<AppState> {
             axum::routing::delete(optout::remove_suppression),
         )
         .route(
+            "/v1/numbers/{number}/data",
+            axum::routing::delete(optout::erase_number),
+        )
+        .route(
+            "/admin/v1/accounts/{id}/numbers/{number}/data",
+            axum::routing::delete(optout::erase_account_number),
+        )
+        .route(
             "/v1/suppressions/import",
             post(optout::import_suppressions).layer(axum::extract::DefaultBodyLimit::max(LARGE)),
         )

@@ -292,3 +292,66 @@ pub async fn reset_keywords(
         .await?;
     Ok(Json(KeywordLists::from(&k)))
 }
+
+/// What erasing a number's data removed.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErasedView {
+    /// The number, as read (E.164).
+    pub number: String,
+    /// Messages to it whose text and click targets were removed.
+    pub messages: u64,
+    /// Messages to it still waiting to be sent, kept whole: cancel them,
+    /// or erase again once they are sent.
+    pub pending: u64,
+    /// Inbound messages from it whose text was removed.
+    pub inbound: u64,
+}
+
+fn erased_view(number: &str, e: smsgate_engine::records::Erased) -> ErasedView {
+    ErasedView {
+        number: number.to_string(),
+        messages: e.messages,
+        pending: e.pending,
+        inbound: e.inbound,
+    }
+}
+
+/// Erase what your account keeps of a number (GDPR): the texts of your
+/// messages to it and their click targets, the texts of its messages to
+/// you. Statuses, prices and statements stay, and so does its
+/// suppression entry; the erasure is in the audit log with the number
+/// masked.
+#[utoipa::path(delete, path = "/v1/numbers/{number}/data", tag = "opt-out",
+    params(("number" = String, Path, description = "E.164, or national in the account's country")),
+    responses((status = 200, body = ErasedView), (status = 422, body = Problem)),
+    security(("api_key" = [])))]
+pub async fn erase_number(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+) -> Result<axum::Json<ErasedView>, Problem> {
+    let erased = state
+        .engine
+        .erase_number(&By::customer(&caller), caller.account, &number)
+        .await?;
+    Ok(axum::Json(erased_view(&number, erased)))
+}
+
+/// Erase what an account keeps of a number (an operator's act for a
+/// data subject's request).
+#[utoipa::path(delete, path = "/admin/v1/accounts/{id}/numbers/{number}/data", tag = "admin",
+    params(("id" = i64, Path), ("number" = String, Path)),
+    responses((status = 200, body = ErasedView), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn erase_account_number(
+    State(state): State<AppState>,
+    crate::extract::Admin(by): crate::extract::Admin,
+    Path((id, number)): Path<(String, String)>,
+) -> Result<axum::Json<ErasedView>, Problem> {
+    let account = id
+        .parse()
+        .map(smsgate_core::AccountId)
+        .map_err(|_| Problem::not_found("account not found"))?;
+    let erased = state.engine.erase_number(&by, account, &number).await?;
+    Ok(axum::Json(erased_view(&number, erased)))
+}

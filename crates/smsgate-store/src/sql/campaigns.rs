@@ -228,4 +228,9 @@ impl<B: Backend> AudienceStore for SqlStore<B> {
         self.read(move |c| super::suppressions::suppressed(c, account, &numbers))
             .await
     }
+    async fn erase_number(&self, account: AccountId, number: Msisdn, by: &Audit) -> Result<Erased> {
+        let by = *by;
+        self.write(move |c| super::suppressions::erase_number(c, account, &number, &by))
+            .await
+    }
 }

@@ -28,7 +28,7 @@ pub(crate) fn insert(
 /// `None` for an unknown code.
 pub(crate) fn click(conn: &impl Db, code: &str, now: Timestamp) -> Result<Option<String>> {
     let found: Option<(String, Vec<u8>, i64)> = conn.one(
-        "SELECT url, message_id, account_id FROM links WHERE code = ?1",
+        "SELECT url, message_id, account_id FROM links WHERE code = ?1 AND url <> ''",
         args![code],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
@@ -64,9 +64,11 @@ pub(crate) fn click(conn: &impl Db, code: &str, now: Timestamp) -> Result<Option
 }
 
 pub(crate) fn target(conn: &impl Db, code: &str) -> Result<Option<String>> {
-    conn.one("SELECT url FROM links WHERE code = ?1", args![code], |r| {
-        r.get(0)
-    })
+    conn.one(
+        "SELECT url FROM links WHERE code = ?1 AND url <> ''",
+        args![code],
+        |r| r.get(0),
+    )
 }
 
 pub(crate) fn of_message(conn: &impl Db, message: MessageId) -> Result<Vec<LinkRecord>> {

@@ -8,8 +8,8 @@ use smsgate_core::{AccountId, InboundId, Msisdn, Timestamp};
 use super::messages::corrupt;
 use super::{Db, Dialect, PgOnly, args};
 use crate::{
-    Audit, AuditAction, ChangeCount, EventType, OptOutChange, Result, StoreError, Suppression,
-    SuppressionSource,
+    Audit, AuditAction, ChangeCount, Erased, EventType, OptOutChange, Result, StoreError,
+    Suppression, SuppressionSource,
 };
 
 /// Puts `number` on (or takes it off) the account's list; returns whether
@@ -198,4 +198,69 @@ pub(crate) fn list(
         })
     })
     .collect()
+}
+
+/// Messages waiting to be sent keep their text: it is still to go.
+const WAITING: &str = "('scheduled', 'queued', 'submitting')";
+
+/// Erases the account's texts of `number` (see `AudienceStore::erase_number`),
+/// recorded with the number masked: the log is kept for ever.
+pub(crate) fn erase_number(
+    conn: &impl Db,
+    account: AccountId,
+    number: &Msisdn,
+    by: &Audit,
+) -> Result<Erased> {
+    super::accounts::require_account(conn, account)?;
+    let e164 = number.as_str();
+    // Inbound senders are kept as the carrier gave them: with or without `+`.
+    let digits = e164.trim_start_matches('+');
+    let count = |n: usize| n as u64;
+    conn.exec(
+        &format!(
+            "UPDATE links SET url = '' WHERE account_id = ?1 AND url <> '' AND message_id IN
+               (SELECT id FROM messages WHERE account_id = ?1 AND recipient = ?2
+                   AND status NOT IN {WAITING})"
+        ),
+        args![account.0, e164],
+    )?;
+    let messages = count(conn.exec(
+        &format!(
+            "UPDATE messages SET body = '', payload = NULL
+              WHERE account_id = ?1 AND recipient = ?2 AND status NOT IN {WAITING}
+                AND (body <> '' OR payload IS NOT NULL)"
+        ),
+        args![account.0, e164],
+    )?);
+    let pending: i64 = conn.single(
+        &format!(
+            "SELECT count(*) FROM messages WHERE account_id = ?1 AND recipient = ?2
+                AND status IN {WAITING}"
+        ),
+        args![account.0, e164],
+        |r| r.get(0),
+    )?;
+    let inbound = count(conn.exec(
+        "UPDATE inbound_messages SET body = ''
+          WHERE account_id = ?1 AND sender IN (?2, ?3) AND body <> ''",
+        args![account.0, e164, digits],
+    )?);
+    let erased = Erased {
+        messages,
+        pending: pending as u64,
+        inbound,
+    };
+    let masked: String = e164
+        .char_indices()
+        .map(|(i, c)| if i > 3 && i + 3 < e164.len() { '*' } else { c })
+        .collect();
+    super::audit::record(
+        conn,
+        by,
+        super::audit::Change::new(AuditAction::NumberErase)
+            .account(account)
+            .subject(format!("number {masked}"))
+            .after(&erased),
+    )?;
+    Ok(erased)
 }
