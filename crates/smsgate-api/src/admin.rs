@@ -611,6 +611,16 @@ pub struct PriceKey {
     pub(crate) prefix: String,
 }
 
+impl PriceKey {
+    /// The answer when the list has no such price.
+    pub(crate) fn not_found(&self) -> Problem {
+        Problem::not_found(format!(
+            "no price for route class {:?} and prefix {:?}",
+            self.route_class, self.prefix
+        ))
+    }
+}
+
 /// Remove a price entry.
 #[utoipa::path(delete, path = "/admin/v1/prices", tag = "admin", params(PriceKey),
     responses((status = 204), (status = 404, body = Problem)), security(("admin_token" = [])))]
@@ -627,9 +637,6 @@ pub async fn delete_price(
     {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(Problem::not_found(format!(
-            "no price for route class {:?} and prefix {:?}",
-            k.route_class, k.prefix
-        )))
+        Err(k.not_found())
     }
 }

@@ -257,29 +257,21 @@ pub async fn revoke_own_token(
     Admin(by): Admin,
     Path(id): Path<String>,
 ) -> Result<Json<TokenView>, Problem> {
-    me_operator(&by)?;
-    revoke(&state, &by, None, &id).await
+    let me = me_operator(&by)?;
+    revoke(&state, &by, me, &id).await
 }
 
 async fn revoke(
     state: &AppState,
     by: &By,
-    of: Option<OperatorId>,
+    of: OperatorId,
     id: &str,
 ) -> Result<Json<TokenView>, Problem> {
     let id = id
         .parse()
         .map(OperatorTokenId)
         .map_err(|_| Problem::not_found("operator token not found"))?;
-    let owner = of.or(by.operator());
-    if let Some(owner) = owner {
-        // Another operator's token is not found under this one.
-        let mine = state.engine.operator_tokens(by, owner).await?;
-        if !mine.iter().any(|t| t.id == id) {
-            return Err(Problem::not_found("operator token not found"));
-        }
-    }
-    let token = state.engine.revoke_operator_token(by, id).await?;
+    let token = state.engine.revoke_operator_token(by, of, id).await?;
     Ok(Json(TokenView::from(&token)))
 }
 
@@ -425,7 +417,7 @@ pub async fn revoke_operator_token(
     Path((id, token)): Path<(String, String)>,
 ) -> Result<Json<TokenView>, Problem> {
     let id = operator_id(&id)?;
-    revoke(&state, &by, Some(id), &token).await
+    revoke(&state, &by, id, &token).await
 }
 
 // --- the audit log -------------------------------------------------------------------

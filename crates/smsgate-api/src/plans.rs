@@ -199,10 +199,7 @@ async fn remove_price(
     {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(Problem::not_found(format!(
-            "no price for route class {:?} and prefix {:?}",
-            k.route_class, k.prefix
-        )))
+        Err(k.not_found())
     }
 }
 

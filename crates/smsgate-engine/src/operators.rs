@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use smsgate_core::operators::{Actor, Permission, Role};
 use smsgate_core::refusal::{Field, FieldErrorKind};
-use smsgate_core::{Amount, OperatorId, OperatorTokenId, Timestamp};
+use smsgate_core::{OperatorId, OperatorTokenId, Timestamp};
 use smsgate_store::{
     Audit, AuditEntry, AuditFilter, NewOperator, NewOperatorToken, Operator, OperatorPatch,
     OperatorToken, StoreError,
@@ -126,11 +126,6 @@ impl Engine {
             Some(role) if role.allows(what, limit) => Ok(()),
             role => Err(EngineError::Forbidden { role, what }),
         }
-    }
-
-    /// The largest credit change support may make at once.
-    pub fn support_credit_limit(&self) -> Amount {
-        self.inner.support_credit_limit
     }
 
     /// The operator of an operator token used from `peer`, or `None`
@@ -273,25 +268,6 @@ impl Engine {
         changes: OperatorChanges,
     ) -> Result<Operator, EngineError> {
         self.allow(by, Permission::Operators)?;
-        let current = self.operator(by, id).await?;
-        let stays_owner =
-            changes.role.unwrap_or(current.role) == Role::Owner && changes.disabled != Some(true);
-        if current.role == Role::Owner && !current.disabled && !stays_owner {
-            let owners = self
-                .inner
-                .store
-                .operators()
-                .await?
-                .into_iter()
-                .filter(|o| o.role == Role::Owner && !o.disabled)
-                .count();
-            if owners <= 1 {
-                return Err(EngineError::Conflict(
-                    "the last active owner cannot be demoted or disabled; make another owner first"
-                        .into(),
-                ));
-            }
-        }
         let patch = OperatorPatch {
             role: changes.role,
             password_hash: changes.password.map(operator_password).transpose()?,
@@ -333,21 +309,24 @@ impl Engine {
         Ok(self.inner.store.operator_tokens(operator).await?)
     }
 
-    /// Revokes a token: one's own, or anyone's for those who manage
-    /// operators. Another operator's token is not found for the others.
+    /// Revokes one of `operator`'s tokens: one's own, or anyone's for
+    /// those who manage operators. A token of another operator is not
+    /// found under this one.
     pub async fn revoke_operator_token(
         &self,
         by: &By,
+        operator: OperatorId,
         id: OperatorTokenId,
     ) -> Result<OperatorToken, EngineError> {
+        if by.operator() != Some(operator) {
+            self.allow(by, Permission::Operators)?;
+        }
         let token = self
             .inner
             .store
             .operator_token(id)
             .await?
-            .filter(|t| {
-                by.operator() == Some(t.operator) || self.allow(by, Permission::Operators).is_ok()
-            })
+            .filter(|t| t.operator == operator)
             .ok_or(EngineError::NotFound("operator token"))?;
         self.inner
             .store
@@ -414,6 +393,9 @@ fn operator_error(e: StoreError) -> EngineError {
         }
         StoreError::NoSuchOperator(_) => EngineError::NotFound("operator"),
         StoreError::NoSuchOperatorToken(_) => EngineError::NotFound("operator token"),
+        StoreError::LastOwner => EngineError::Conflict(
+            "the last active owner cannot be demoted or disabled; make another owner first".into(),
+        ),
         e => e.into(),
     }
 }

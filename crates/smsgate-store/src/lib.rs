@@ -68,6 +68,8 @@ pub enum StoreError {
     OperatorNameTaken(String),
     #[error("operator token {0} does not exist")]
     NoSuchOperatorToken(OperatorTokenId),
+    #[error("the last active owner cannot be demoted or disabled")]
+    LastOwner,
 }
 
 /// Why a rate plan cannot be removed.
@@ -282,6 +284,9 @@ pub trait OperatorStore: Send + Sync + 'static {
     async fn operators(&self) -> Result<Vec<Operator>>;
     async fn operator(&self, id: OperatorId) -> Result<Option<Operator>>;
     async fn operator_by_name(&self, name: &str) -> Result<Option<Operator>>;
+    /// Refused (`LastOwner`, nothing changed) where it would leave no
+    /// active owner: checked in the change's transaction, so two owners
+    /// demoting each other at once cannot both succeed.
     async fn update_operator(
         &self,
         id: OperatorId,

@@ -3282,11 +3282,265 @@ pub async fn erasing_a_number_leaves_statuses_prices_and_suppression(store: &dyn
     ));
 }
 
+/// Each change of what the gateway is set up with writes its own entry,
+/// naming what it did and the account it concerns.
+pub async fn each_audited_change_records_its_action(store: &dyn Store) {
+    use AuditAction as A;
+    let a = account(store, "a", 10).await;
+    let child = store
+        .create_account(
+            NewAccount {
+                name: "child".into(),
+                password_hash: None,
+                default_country: None,
+                max_parts: 10,
+                credits: Amount::ZERO,
+                parent: Some(a),
+            },
+            &by(T0),
+        )
+        .await
+        .unwrap()
+        .id;
+    let newest = || async {
+        let e = store
+            .audit_log(AuditFilter {
+                limit: 1,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        (e[0].action, e[0].account)
+    };
+    let key = |h: u8| NewApiKey {
+        hash: [h; 32],
+        prefix: "sg_abc".into(),
+        label: None,
+        allowed_ips: None,
+    };
+    let made = store.create_key(a, key(1), &by(T0)).await.unwrap();
+    assert_eq!(newest().await, (A::KeyCreate, Some(a)));
+    store
+        .set_key_networks(made.id, None, &by(T0))
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::KeyNetworks, Some(a)));
+    store
+        .rotate_key(made.id, key(2), Timestamp(50), &by(T0))
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::KeyRotate, Some(a)));
+    store.revoke_key(made.id, T0, &by(T0)).await.unwrap();
+    assert_eq!(newest().await, (A::KeyRevoke, Some(a)));
+    store
+        .adjust_category_credits(a, Category::Otp, Amount::credits(1), None, &by(T0))
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::CreditsAdjust, Some(a)));
+    store
+        .transfer(a, child, Amount::credits(1), None, &by(T0))
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::CreditsTransfer, Some(a)));
+
+    let plan = store.create_plan("p", None, &by(T0)).await.unwrap();
+    assert_eq!(newest().await, (A::PlanCreate, None));
+    let price = Price {
+        route_class: "standard".into(),
+        prefix: "31".into(),
+        per_segment: Amount::credits(1),
+    };
+    store
+        .set_price(PriceList::Plan(plan.id), price.clone(), &by(T0))
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::PriceSet, None));
+    store
+        .set_price(PriceList::Account(a), price, &by(T0))
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::PriceSet, Some(a)));
+    assert!(
+        store
+            .delete_price(PriceList::Account(a), "standard", "31", &by(T0))
+            .await
+            .unwrap()
+    );
+    assert_eq!(newest().await, (A::PriceDelete, Some(a)));
+    let old_default = store.plans(None).await.unwrap()[0].id;
+    store.set_default_plan(plan.id, &by(T0)).await.unwrap();
+    assert_eq!(newest().await, (A::PlanDefault, None));
+    store.delete_plan(old_default, &by(T0)).await.unwrap();
+    assert_eq!(newest().await, (A::PlanDelete, None));
+    let cost = ConnectorCost {
+        connector: "c".into(),
+        prefix: "31".into(),
+        per_segment: Amount::from_minor(100),
+    };
+    store.set_connector_cost(cost, &by(T0)).await.unwrap();
+    assert_eq!(newest().await, (A::CostSet, None));
+    assert!(
+        store
+            .delete_connector_cost("c", "31", &by(T0))
+            .await
+            .unwrap()
+    );
+    assert_eq!(newest().await, (A::CostDelete, None));
+    store
+        .set_setting("routing", r#"{"connectors":[]}"#, &by(T0))
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::SettingSet, None));
+
+    store.assign_number("4400", a, &by(T0)).await.unwrap();
+    assert_eq!(newest().await, (A::NumberAssign, Some(a)));
+    assert!(store.unassign_number("4400", &by(T0)).await.unwrap());
+    assert_eq!(newest().await, (A::NumberUnassign, Some(a)));
+    store
+        .assign_keyword("4400", "PIZZA", a, &by(T0))
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::KeywordAssign, Some(a)));
+    assert!(
+        store
+            .unassign_keyword("4400", "PIZZA", &by(T0))
+            .await
+            .unwrap()
+    );
+    assert_eq!(newest().await, (A::KeywordUnassign, Some(a)));
+
+    let sender = store
+        .create_sender(
+            a,
+            NewSender {
+                sender_id: "ACME".into(),
+                category: Category::Transactional,
+                purpose: None,
+            },
+            &by(T0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::SenderCreate, Some(a)));
+    store
+        .approve_sender(sender.id.clone(), &by(T0))
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::SenderApprove, Some(a)));
+    let template = store
+        .create_template(
+            a,
+            NewTemplate {
+                name: "t".into(),
+                template_id: "t1".into(),
+                category: Category::Transactional,
+                sender_id: None,
+                text: "hi".into(),
+            },
+            &by(T0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::TemplateCreate, Some(a)));
+    store.approve_template(template.id, &by(T0)).await.unwrap();
+    assert_eq!(newest().await, (A::TemplateApprove, Some(a)));
+    assert!(store.delete_sender(a, sender.id, &by(T0)).await.unwrap());
+    assert_eq!(newest().await, (A::SenderDelete, Some(a)));
+
+    store
+        .change_suppressions(
+            a,
+            vec![Msisdn::parse("+31612345678", None).unwrap()],
+            OptOutAction::OptOut,
+            SuppressionSource::Api,
+            &by(T0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::SuppressionsChange, Some(a)));
+    let hook = store
+        .create_webhook(
+            a,
+            NewWebhookEndpoint {
+                url: "https://h.example/".into(),
+                secret: "s".into(),
+                events: Vec::new(),
+                max_concurrency: 1,
+            },
+            &by(T0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::WebhookCreate, Some(a)));
+    for (enabled, action) in [(false, A::WebhookDisable), (true, A::WebhookEnable)] {
+        store
+            .set_webhook_enabled(a, hook.id.clone(), enabled, &by(T0))
+            .await
+            .unwrap();
+        assert_eq!(newest().await, (action, Some(a)));
+    }
+    assert!(store.delete_webhook(a, hook.id, &by(T0)).await.unwrap());
+    assert_eq!(newest().await, (A::WebhookDelete, Some(a)));
+    store
+        .update_account(child, AccountPatch::default(), &by(T0))
+        .await
+        .unwrap();
+    assert_eq!(newest().await, (A::AccountUpdate, Some(child)));
+}
+
+/// The last active owner cannot be demoted or disabled; with another
+/// owner it can.
+pub async fn the_last_active_owner_stays_one(store: &dyn Store) {
+    use smsgate_core::operators::Role;
+    let owner = |name: &str| NewOperator {
+        name: name.into(),
+        password_hash: None,
+        role: Role::Owner,
+    };
+    let first = store
+        .create_operator(owner("first"), &by(T0))
+        .await
+        .unwrap();
+    let demote = OperatorPatch {
+        role: Some(Role::Admin),
+        ..OperatorPatch::default()
+    };
+    let disable = OperatorPatch {
+        disabled: Some(true),
+        ..OperatorPatch::default()
+    };
+    for patch in [demote.clone(), disable.clone()] {
+        assert!(matches!(
+            store.update_operator(first.id, patch, &by(T0)).await,
+            Err(StoreError::LastOwner)
+        ));
+    }
+    assert_eq!(store.operator(first.id).await.unwrap(), Some(first.clone()));
+    let second = store
+        .create_operator(owner("second"), &by(T0))
+        .await
+        .unwrap();
+    let changed = store
+        .update_operator(first.id, demote, &by(T0))
+        .await
+        .unwrap();
+    assert_eq!(changed.role, Role::Admin);
+    assert!(matches!(
+        store.update_operator(second.id, disable, &by(T0)).await,
+        Err(StoreError::LastOwner)
+    ));
+    // A change that keeps the owner an owner is no demotion.
+    store
+        .update_operator(second.id, OperatorPatch::default(), &by(T0))
+        .await
+        .unwrap();
+}
+
 /// Runs every test of the suite on a fresh store from `$open` (an
 /// expression giving `(guard, store)`), one `#[tokio::test]` each.
 macro_rules! behaviour_suite {
     ($open:expr) => {
-        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used, transfers_are_whole_and_every_ledger_sums_to_its_balance, every_change_is_audited_in_its_own_transaction, operator_tokens_end_when_revoked_or_expired, erasing_a_number_leaves_statuses_prices_and_suppression);
+        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used, transfers_are_whole_and_every_ledger_sums_to_its_balance, every_change_is_audited_in_its_own_transaction, operator_tokens_end_when_revoked_or_expired, erasing_a_number_leaves_statuses_prices_and_suppression, each_audited_change_records_its_action, the_last_active_owner_stays_one);
     };
     (@each $open:expr; $($name:ident),* $(,)?) => {
         $(

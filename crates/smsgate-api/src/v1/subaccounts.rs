@@ -277,9 +277,6 @@ pub async fn delete_own_plan_price(
     {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(Problem::not_found(format!(
-            "no price for route class {:?} and prefix {:?}",
-            k.route_class, k.prefix
-        )))
+        Err(k.not_found())
     }
 }

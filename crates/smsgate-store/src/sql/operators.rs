@@ -102,6 +102,21 @@ fn update_operator(
         )?;
     }
     let after = operator(conn, id)?.ok_or(StoreError::NoSuchOperator(id))?;
+    let active_owner = |o: &Operator| o.role == Role::Owner && !o.disabled;
+    if active_owner(&before) && !active_owner(&after) {
+        // Locked so that concurrent demotions on PostgreSQL see each other.
+        let owners: Vec<i64> = conn.all(
+            &format!(
+                "SELECT id FROM operators WHERE role = ?1 AND NOT disabled{}",
+                conn.for_update()
+            ),
+            args![Role::Owner.as_str()],
+            |r| r.get(0),
+        )?;
+        if owners.is_empty() {
+            return Err(StoreError::LastOwner);
+        }
+    }
     let mut change = Change::new(AuditAction::OperatorUpdate)
         .subject(format!("operator {id}"))
         .before(&before)
