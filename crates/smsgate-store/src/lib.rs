@@ -319,6 +319,15 @@ pub trait AuditStore: Send + Sync + 'static {
     async fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>>;
 }
 
+/// What was sent, rolled up: counters the store keeps in the
+/// transaction of every status change, read here.
+#[async_trait]
+pub trait UsageStore: Send + Sync + 'static {
+    /// The counters of the messages accepted in `[from, to)` (whole
+    /// hours), summed per period and group.
+    async fn usage(&self, query: UsageQuery) -> Result<Vec<UsageRow>>;
+}
+
 /// Login sessions of the session dialect.
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
@@ -786,6 +795,7 @@ pub trait Store:
     + ClusterStore
     + OperatorStore
     + AuditStore
+    + UsageStore
     + ChangeFeed
 {
 }
@@ -807,6 +817,7 @@ impl<
         + ClusterStore
         + OperatorStore
         + AuditStore
+        + UsageStore
         + ChangeFeed,
 > Store for T
 {
@@ -817,6 +828,6 @@ pub mod prelude {
     pub use super::{
         AccountStore, AudienceStore, AuditStore, ChangeFeed, ClusterStore, CreditStore,
         InboundStore, IntakeStore, MessageReads, OperatorStore, OutboxStore, PriceStore,
-        QueueStore, RegistryStore, SessionStore, SettingStore, Store, WebhookStore,
+        QueueStore, RegistryStore, SessionStore, SettingStore, Store, UsageStore, WebhookStore,
     };
 }

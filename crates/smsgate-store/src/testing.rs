@@ -2674,8 +2674,12 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
     };
     let accounts = [parent, child];
     let mut sent = Vec::new();
+    // A step every quarter of an hour: statements' usage is counted by
+    // the hour.
+    const Q: i64 = 900_000;
+    const H: i64 = 4 * Q;
     for step in 0..300i64 {
-        let at = Timestamp(10 + step);
+        let at = Timestamp(10 + step * Q);
         let who = accounts[next(2) as usize];
         let amount = Amount::from_minor(1 + next(40_000) as i64);
         match next(5) {
@@ -2752,14 +2756,14 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
             .collect();
         assert_eq!(picked, expected);
         let window = LedgerFilter {
-            since: Some(Timestamp(100)),
-            until: Some(Timestamp(200)),
+            since: Some(Timestamp(100 * Q)),
+            until: Some(Timestamp(200 * Q)),
             ..LedgerFilter::newest(10_000)
         };
         let picked = store.ledger_page(a, window).await.unwrap();
         let expected: Vec<_> = entries
             .iter()
-            .filter(|e| (100..200).contains(&e.created_at.0))
+            .filter(|e| (100 * Q..200 * Q).contains(&e.created_at.0))
             .cloned()
             .collect();
         assert!(!expected.is_empty());
@@ -2769,7 +2773,7 @@ pub async fn transfers_are_whole_and_every_ledger_sums_to_its_balance(store: &dy
         // with each other, to the minor unit.
         let mut opening = Amount::ZERO;
         let mut sent_in_all = 0;
-        for (from, to) in [(0, 150), (150, 151), (151, 400)] {
+        for (from, to) in [(0, 37 * H), (37 * H, 38 * H), (38 * H, 100 * H)] {
             let st = store
                 .statement(a, Timestamp(from), Timestamp(to))
                 .await
@@ -3538,9 +3542,309 @@ pub async fn the_last_active_owner_stays_one(store: &dyn Store) {
 
 /// Runs every test of the suite on a fresh store from `$open` (an
 /// expression giving `(guard, store)`), one `#[tokio::test]` each.
+/// The usage counters are what a recount of the messages gives, after
+/// every path a message can take (alone and in groups, claimed, sent,
+/// retried, receipted, refunded, canceled, expired), and they stay when
+/// a number's texts are erased; the statement's usage is theirs.
+pub async fn usage_counters_are_what_a_recount_of_the_messages_gives(store: &dyn Store) {
+    use std::collections::BTreeMap;
+    const H: i64 = 3_600_000;
+    let a = account(store, "a", 100).await;
+    let b = account(store, "b", 100).await;
+    let mut countries = std::collections::HashMap::new();
+    let mut new = |to: &str, cost: i64, country: Option<&str>, schedule: Option<Timestamp>| {
+        let mut m = message(to, cost, schedule);
+        m.country = country.map(|c| smsgate_core::Country::parse(c).unwrap());
+        countries.insert(m.id, country.map(str::to_string));
+        m
+    };
+    // Hour 1: one request of four, and three of one message each (a
+    // group commit's bulk path on PostgreSQL).
+    let four: Vec<_> = (0..4)
+        .map(|i| new(&format!("+3161234560{i}"), 1 + i, Some("NL"), None))
+        .collect();
+    let ids: Vec<MessageId> = four.iter().map(|m| m.id).collect();
+    let mut singles = vec![submission(a, four)];
+    let mut more = Vec::new();
+    for (i, account) in [a, a, b].into_iter().enumerate() {
+        let mut m = new(
+            &format!("+491511234567{i}"),
+            2,
+            (i != 1).then_some("DE"),
+            None,
+        );
+        m.category = Category::Promotional;
+        more.push(m.id);
+        singles.push(submission(account, vec![m]));
+    }
+    store.accept(singles, Timestamp(H + 10)).await.unwrap();
+    // Hour 2: a scheduled one canceled, one that expires, one waiting.
+    let canceled = new("+31612345690", 1, Some("NL"), Some(Timestamp(99 * H)));
+    let mut expiring = new("+31612345691", 1, Some("NL"), Some(Timestamp(3 * H)));
+    expiring.expires_at = Some(Timestamp(3 * H + 1));
+    let waiting = new("+31612345692", 1, None, Some(Timestamp(99 * H)));
+    let later = [canceled.id, expiring.id, waiting.id];
+    store
+        .accept(
+            vec![submission(a, vec![canceled, expiring, waiting])],
+            Timestamp(2 * H + 5),
+        )
+        .await
+        .unwrap();
+    store
+        .cancel(a, later[0], Timestamp(2 * H + 6))
+        .await
+        .unwrap();
+    store
+        .claim(NODE, Timestamp(2 * H + 20), Timestamp(9 * H), 100, None)
+        .await
+        .unwrap();
+    let sent = |id, carrier: &str, connector: &str, at| {
+        let mut u = StatusUpdate::new(Target::Message(id), Status::Sent, Timestamp(at));
+        u.connector = Some(connector.into());
+        u.carrier_ids = vec![carrier.into()];
+        u.carrier_cost = Some(Amount::from_minor(125));
+        u
+    };
+    let receipt = |carrier: &str, status, at| {
+        StatusUpdate::new(
+            Target::Carrier {
+                connector: "c1".into(),
+                carrier_id: carrier.into(),
+            },
+            status,
+            Timestamp(at),
+        )
+    };
+    let mut retry = StatusUpdate::new(Target::Message(ids[3]), Status::Queued, Timestamp(2 * H));
+    retry.retry_at = Some(Timestamp(2 * H + 30));
+    // A batch of outcomes (PostgreSQL's bulk path), then one at a time.
+    store
+        .apply(vec![
+            sent(ids[0], "k0", "c1", 2 * H + 100),
+            sent(ids[1], "k1", "c1", 2 * H + 100),
+            StatusUpdate::new(
+                Target::Message(ids[2]),
+                Status::Rejected,
+                Timestamp(2 * H + 100),
+            ),
+            retry,
+            sent(more[0], "k4", "c2", 2 * H + 100),
+            StatusUpdate::new(
+                Target::Message(more[1]),
+                Status::Failed,
+                Timestamp(2 * H + 100),
+            ),
+        ])
+        .await
+        .unwrap();
+    store
+        .apply(vec![sent(more[2], "k6", "c1", 2 * H + 200)])
+        .await
+        .unwrap();
+    store
+        .apply(vec![receipt("k0", Status::Delivered, 2 * H + 900)])
+        .await
+        .unwrap();
+    store
+        .apply(vec![
+            receipt("k1", Status::Undelivered, 2 * H + 950),
+            receipt("k6", Status::Delivered, 2 * H + 990),
+        ])
+        .await
+        .unwrap();
+    // The retried one is claimed again (its connector set while it is
+    // submitting, which does not count) and expires elsewhere: none here.
+    store
+        .claim(NODE, Timestamp(2 * H + 40), Timestamp(9 * H), 100, None)
+        .await
+        .unwrap();
+    store
+        .expire_overdue(Timestamp(3 * H + 2), 100)
+        .await
+        .unwrap();
+
+    type Key = (
+        i64,
+        AccountId,
+        &'static str,
+        Option<String>,
+        Option<String>,
+        UsageStatus,
+    );
+    let recount = || async {
+        let mut want: BTreeMap<Key, (u64, u64, Amount, Amount, Amount, u64)> = BTreeMap::new();
+        for id in ids.iter().chain(&more).chain(&later) {
+            let m = store.message(None, *id).await.unwrap().unwrap().message;
+            let status = UsageStatus::of(m.status);
+            let pending = status == UsageStatus::Pending;
+            let key = (
+                m.created_at.0 - m.created_at.0 % H,
+                m.account_id,
+                m.category.as_str(),
+                countries[id].clone(),
+                if pending { None } else { m.connector.clone() },
+                status,
+            );
+            let e = want
+                .entry(key)
+                .or_insert((0, 0, Amount::ZERO, Amount::ZERO, Amount::ZERO, 0));
+            e.0 += 1;
+            e.1 += m.segments as u64;
+            e.2 = e.2.checked_add(m.cost).unwrap();
+            if m.refunded {
+                e.3 = e.3.checked_add(m.cost).unwrap();
+            }
+            if !pending && let Some(c) = m.carrier_cost {
+                e.4 = e.4.checked_add(c).unwrap();
+            }
+            if status == UsageStatus::Delivered {
+                e.5 += (m.updated_at.0 - m.created_at.0) as u64;
+            }
+        }
+        want
+    };
+    let all = UsageGroups {
+        account: true,
+        category: true,
+        country: true,
+        connector: true,
+        status: true,
+    };
+    let counted = || async {
+        let rows = store
+            .usage(UsageQuery {
+                from: Timestamp(0),
+                to: Timestamp(10 * H),
+                accounts: None,
+                interval: UsageInterval::Hour,
+                groups: all,
+            })
+            .await
+            .unwrap();
+        let mut got: BTreeMap<Key, (u64, u64, Amount, Amount, Amount, u64)> = BTreeMap::new();
+        for r in rows {
+            let c = r.counts;
+            let key = (
+                r.period.0,
+                r.account.unwrap(),
+                r.category.unwrap().as_str(),
+                r.country.unwrap(),
+                r.connector.unwrap(),
+                r.status.unwrap(),
+            );
+            assert_eq!(c.of(key.5), c.messages, "one status per row");
+            let old = got.insert(
+                key,
+                (
+                    c.messages,
+                    c.segments,
+                    c.price,
+                    c.refunded,
+                    c.carrier_cost,
+                    c.latency_ms,
+                ),
+            );
+            assert!(old.is_none(), "one row per key");
+        }
+        got
+    };
+    let want = recount().await;
+    // The workload reached the states it means to.
+    let statuses: std::collections::BTreeSet<_> = want.keys().map(|k| k.5).collect();
+    assert_eq!(
+        statuses.into_iter().collect::<Vec<_>>(),
+        [
+            UsageStatus::Pending,
+            UsageStatus::Sent,
+            UsageStatus::Delivered,
+            UsageStatus::Undelivered,
+            UsageStatus::Expired,
+            UsageStatus::Rejected,
+            UsageStatus::Failed,
+            UsageStatus::Canceled,
+        ]
+    );
+    assert_eq!(counted().await, want);
+
+    // Per day, one account, no groups: one row with every status.
+    let day = store
+        .usage(UsageQuery {
+            from: Timestamp(0),
+            to: Timestamp(24 * H),
+            accounts: Some(vec![a]),
+            interval: UsageInterval::Day,
+            groups: UsageGroups::default(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(day.len(), 1);
+    let c = &day[0].counts;
+    assert_eq!(
+        (day[0].period, day[0].account, day[0].status),
+        (Timestamp(0), None, None)
+    );
+    assert_eq!(c.messages, 9);
+    assert_eq!(
+        (
+            c.of(UsageStatus::Delivered),
+            c.of(UsageStatus::Pending),
+            c.of(UsageStatus::Canceled)
+        ),
+        (1, 2, 1)
+    );
+    // Delivered of the seven that left: ids[0] only (b's is b's).
+    assert_eq!(c.delivery_rate(), Some(1.0 / 6.0));
+    assert_eq!(c.average_latency_ms(), Some(H as u64 + 890));
+
+    // Erasing texts changes no counter; the statement's usage is theirs.
+    store
+        .erase_number(
+            a,
+            Msisdn::parse("+31612345600", None).unwrap(),
+            &by(Timestamp(4 * H)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(counted().await, want);
+    let statement = store
+        .statement(a, Timestamp(0), Timestamp(24 * H))
+        .await
+        .unwrap();
+    let usage: Vec<_> = statement
+        .usage
+        .iter()
+        .map(|u| (u.category, u.country.clone(), u.messages, u.amount))
+        .collect();
+    assert_eq!(
+        usage,
+        [
+            (Category::Promotional, None, 1, Amount::credits(2)),
+            (
+                Category::Promotional,
+                Some("DE".into()),
+                1,
+                Amount::credits(2)
+            ),
+            (Category::Transactional, None, 1, Amount::credits(1)),
+            (
+                Category::Transactional,
+                Some("NL".into()),
+                6,
+                Amount::credits(12)
+            ),
+        ]
+    );
+    assert_eq!(
+        statement.debits,
+        Amount::credits(-17),
+        "usage lines sum to the debits"
+    );
+}
+
 macro_rules! behaviour_suite {
     ($open:expr) => {
-        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used, transfers_are_whole_and_every_ledger_sums_to_its_balance, every_change_is_audited_in_its_own_transaction, operator_tokens_end_when_revoked_or_expired, erasing_a_number_leaves_statuses_prices_and_suppression, each_audited_change_records_its_action, the_last_active_owner_stays_one);
+        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used, transfers_are_whole_and_every_ledger_sums_to_its_balance, every_change_is_audited_in_its_own_transaction, operator_tokens_end_when_revoked_or_expired, erasing_a_number_leaves_statuses_prices_and_suppression, each_audited_change_records_its_action, the_last_active_owner_stays_one, usage_counters_are_what_a_recount_of_the_messages_gives);
     };
     (@each $open:expr; $($name:ident),* $(,)?) => {
         $(

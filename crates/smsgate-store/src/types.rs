@@ -1181,3 +1181,152 @@ pub struct AuditFilter {
     pub account: Option<AccountId>,
     pub limit: usize,
 }
+
+/// How a message counts in usage: `Pending` while it waits (accepted,
+/// scheduled, queued or submitting), else its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UsageStatus {
+    Pending,
+    Sent,
+    Delivered,
+    Undelivered,
+    Expired,
+    Rejected,
+    Failed,
+    Canceled,
+}
+
+impl UsageStatus {
+    pub const ALL: [UsageStatus; 8] = [
+        UsageStatus::Pending,
+        UsageStatus::Sent,
+        UsageStatus::Delivered,
+        UsageStatus::Undelivered,
+        UsageStatus::Expired,
+        UsageStatus::Rejected,
+        UsageStatus::Failed,
+        UsageStatus::Canceled,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UsageStatus::Pending => "pending",
+            UsageStatus::Sent => "sent",
+            UsageStatus::Delivered => "delivered",
+            UsageStatus::Undelivered => "undelivered",
+            UsageStatus::Expired => "expired",
+            UsageStatus::Rejected => "rejected",
+            UsageStatus::Failed => "failed",
+            UsageStatus::Canceled => "canceled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UsageStatus> {
+        UsageStatus::ALL.into_iter().find(|u| u.as_str() == s)
+    }
+
+    pub const fn of(status: Status) -> UsageStatus {
+        match status {
+            Status::Accepted | Status::Scheduled | Status::Queued | Status::Submitting => {
+                UsageStatus::Pending
+            }
+            Status::Sent => UsageStatus::Sent,
+            Status::Delivered => UsageStatus::Delivered,
+            Status::Undelivered => UsageStatus::Undelivered,
+            Status::Expired => UsageStatus::Expired,
+            Status::Rejected => UsageStatus::Rejected,
+            Status::Failed => UsageStatus::Failed,
+            Status::Canceled => UsageStatus::Canceled,
+        }
+    }
+}
+
+/// The periods a usage report is cut into (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageInterval {
+    Hour,
+    Day,
+    /// The whole range as one period.
+    Whole,
+}
+
+/// What a usage report groups by besides its period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsageGroups {
+    pub account: bool,
+    pub category: bool,
+    pub country: bool,
+    pub connector: bool,
+    pub status: bool,
+}
+
+/// Which usage counters, summed how.
+#[derive(Debug, Clone)]
+pub struct UsageQuery {
+    /// Messages accepted at or after; a whole hour.
+    pub from: Timestamp,
+    /// Accepted before; a whole hour.
+    pub to: Timestamp,
+    /// `None`: every account's.
+    pub accounts: Option<Vec<AccountId>>,
+    pub interval: UsageInterval,
+    pub groups: UsageGroups,
+}
+
+/// Messages counted together, and what became of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UsageCounts {
+    pub messages: u64,
+    pub segments: u64,
+    /// Charged when accepted, refunds not taken off.
+    pub price: Amount,
+    pub refunded: Amount,
+    /// What the carriers charged (the operator's figure).
+    pub carrier_cost: Amount,
+    /// Messages by how they count now.
+    pub by_status: [u64; 8],
+    /// Summed over the delivered: accepted → delivered.
+    pub latency_ms: u64,
+}
+
+impl UsageCounts {
+    pub fn of(&self, status: UsageStatus) -> u64 {
+        self.by_status[status as usize]
+    }
+
+    /// Delivered of those that left the queue (neither pending nor
+    /// canceled); `None` when none did.
+    pub fn delivery_rate(&self) -> Option<f64> {
+        let left = self.messages - self.of(UsageStatus::Pending) - self.of(UsageStatus::Canceled);
+        (left > 0).then(|| self.of(UsageStatus::Delivered) as f64 / left as f64)
+    }
+
+    /// Mean time from acceptance to delivery.
+    pub fn average_latency_ms(&self) -> Option<u64> {
+        let delivered = self.of(UsageStatus::Delivered);
+        (delivered > 0).then(|| self.latency_ms / delivered)
+    }
+
+    /// Price less refunds and carrier cost.
+    pub fn margin(&self) -> Option<Amount> {
+        self.price
+            .checked_sub(self.refunded)?
+            .checked_sub(self.carrier_cost)
+    }
+}
+
+/// One line of a usage report. A dimension the query does not group by is
+/// `None`; a country or connector that is grouped by but absent (a number
+/// of no country, a message not sent yet) is `Some(None)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsageRow {
+    /// The period's start.
+    pub period: Timestamp,
+    pub account: Option<AccountId>,
+    pub category: Option<Category>,
+    pub country: Option<Option<String>>,
+    pub connector: Option<Option<String>>,
+    pub status: Option<UsageStatus>,
+    pub counts: UsageCounts,
+}

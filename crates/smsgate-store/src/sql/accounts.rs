@@ -699,16 +699,17 @@ pub(crate) fn statement(
         s.closing = s.closing.checked_add(sum).ok_or_else(overflow)?;
     }
     s.usage = conn.all(
-        "SELECT category, country, COUNT(*), CAST(SUM(segments) AS BIGINT), CAST(SUM(cost) AS BIGINT)
-           FROM messages WHERE account_id = ?1 AND created_at >= ?2 AND created_at < ?3
-          GROUP BY category, country ORDER BY category, country",
+        "SELECT category, country, CAST(SUM(messages) AS BIGINT), CAST(SUM(segments) AS BIGINT),
+                CAST(SUM(price) AS BIGINT)
+           FROM usage_counters WHERE account_id = ?1 AND hour >= ?2 AND hour < ?3
+          GROUP BY category, country HAVING SUM(messages) <> 0 ORDER BY category, country",
         args![account.0, from.0, to.0],
         |r| {
             let category: String = r.get(0)?;
             Ok(UsageLine {
                 category: Category::parse(&category)
                     .ok_or_else(|| StoreError::Corrupt(format!("category {category:?}")))?,
-                country: r.get(1)?,
+                country: Some(r.get::<String>(1)?).filter(|c| !c.is_empty()),
                 messages: r.get::<i64>(2)?.try_into().unwrap_or(0),
                 segments: r.get::<i64>(3)?.try_into().unwrap_or(0),
                 amount: Amount::from_minor(r.get(4)?),

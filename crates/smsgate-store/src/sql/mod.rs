@@ -30,6 +30,7 @@ pub(crate) mod pool;
 pub(crate) mod receipts;
 pub(crate) mod registry;
 pub(crate) mod suppressions;
+pub(crate) mod usage;
 pub(crate) mod webhooks;
 
 use crate::{BackendError, BackendKind, Result, StoreError};

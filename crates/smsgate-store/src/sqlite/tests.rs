@@ -100,6 +100,76 @@ async fn whole_credits_of_an_older_database_become_exact_amounts() {
     assert_eq!(store.pricing().await.unwrap().default, Some(plans[0].id));
 }
 
+/// Messages stored before the usage counters existed are counted by the
+/// migration that brings them.
+#[tokio::test]
+async fn messages_of_an_older_database_are_counted_when_it_migrates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let before = super::MIGRATIONS
+        .iter()
+        .position(|m| m.contains("CREATE TABLE usage_counters"))
+        .unwrap();
+    {
+        let conn = super::conn::open(&path, false).unwrap();
+        for sql in &super::MIGRATIONS[..before] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(&format!(
+            "PRAGMA user_version = {before};
+             INSERT INTO accounts (id, name, balance, created_at) VALUES (1, 'old', 100000, 1);"
+        ))
+        .unwrap();
+        for to in ["+31612345678", "+31612345679"] {
+            crate::sql::messages::accept(
+                &conn,
+                submission(AccountId(1), vec![message(to, 2, None)]),
+                Timestamp(7_200_000 + 5),
+            )
+            .unwrap()
+            .unwrap();
+        }
+        conn.execute_batch(
+            "UPDATE messages SET status = 'delivered', connector = 'c', updated_at = 7200505
+              WHERE recipient = '+31612345678'",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let rows = store
+        .usage(UsageQuery {
+            from: Timestamp(0),
+            to: Timestamp(3 * 3_600_000),
+            accounts: None,
+            interval: UsageInterval::Hour,
+            groups: UsageGroups {
+                connector: true,
+                ..UsageGroups::default()
+            },
+        })
+        .await
+        .unwrap();
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.period.0,
+                r.connector.clone().unwrap(),
+                r.counts.messages,
+                r.counts.price,
+                r.counts.latency_ms,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (7_200_000, None, 1, Amount::credits(2), 0),
+            (7_200_000, Some("c".to_string()), 1, Amount::credits(2), 500),
+        ]
+    );
+}
+
 /// SQLite silently recompiles some statements on every new binding (an
 /// ORDER BY after a partial-index lookup did, 49 times in 50). The
 /// statements every message passes through must never be recompiled.
@@ -147,9 +217,11 @@ fn per_message_statements_are_never_recompiled() {
     }
     for (sql, runs) in [
         (crate::sql::receipts::FIND_PART.to_string(), 20),
-        (crate::sql::messages::UPDATE_STATUS.to_string(), 40),
+        // A message's status update counts the run of its usage trigger
+        // (whose WHEN is tested inside) as a run too; no lease ran out.
+        (crate::sql::messages::UPDATE_STATUS.to_string(), 2 * 40),
         (crate::sql::messages::claim_sql(&conn, true), 20),
-        (crate::sql::messages::claim_sql(&conn, false), 20),
+        (crate::sql::messages::claim_sql(&conn, false), 2 * 20),
     ] {
         let stmt = conn.prepare_cached(&sql).unwrap();
         assert_eq!(stmt.get_status(StatementStatus::Run), runs, "{sql}");
