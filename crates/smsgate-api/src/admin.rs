@@ -35,6 +35,7 @@ pub fn routes() -> axum::Router<AppState> {
             "/admin/v1/accounts/{id}/statements/{month}",
             get(crate::statements::account_statement),
         )
+        .route("/admin/v1/usage", get(crate::usage::usage))
         .route("/admin/v1/keys/{id}", delete(revoke_key).patch(update_key))
         .route("/admin/v1/keys/{id}/revoke", post(revoke_key))
         .route(

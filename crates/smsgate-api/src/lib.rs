@@ -20,6 +20,7 @@ pub mod problem;
 pub mod registry;
 pub mod server;
 pub mod statements;
+pub mod usage;
 pub mod v1;
 
 use std::sync::Arc;
@@ -217,6 +218,7 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         v1::subaccounts::list_own_plans, v1::subaccounts::set_own_plan_price, v1::subaccounts::delete_own_plan_price,
         ledger::own_ledger, ledger::subaccount_ledger,
         statements::own_statement, statements::subaccount_statement, statements::account_statement,
+        usage::own_usage, usage::usage,
         v1::keys::list_keys, v1::keys::create_key, v1::keys::revoke_key, v1::keys::rotate_key,
         connectors::list_connectors, connectors::get_routing, connectors::set_routing,
         connectors::cluster,

@@ -56,7 +56,7 @@ pub use accounts::{AuthFailure, Caller, IssuedKey};
 pub use connectors::simulator::SimulatorConfig;
 pub use dispatcher::DispatchConfig;
 pub use operators::By;
-pub use reads::Admin;
+pub use reads::{Admin, UsageScope};
 pub use router::Route;
 pub use routing::{ConnectorConfig, RoutingConfig};
 use smsgate_core::operators::Permission;
@@ -1615,7 +1615,7 @@ pub mod records {
         Idempotency, InboundRecord, KeywordAssignment, LedgerEntry, LedgerFilter, LedgerKind,
         MessageDetail, MessageFilter, MessageRecord, NewBatch, NodeId, NodeRecord,
         NumberAssignment, Operator, OperatorToken, PartRecord, PriceList, RatePlan, Replay,
-        SenderRecord, Statement, Suppression, TemplateRecord, TransitionRecord, UsageLine,
-        WebhookEndpoint,
+        SenderRecord, Statement, Suppression, TemplateRecord, TransitionRecord, UsageCounts,
+        UsageGroups, UsageInterval, UsageLine, UsageQuery, UsageRow, UsageStatus, WebhookEndpoint,
     };
 }

@@ -8,7 +8,7 @@ use smsgate_core::{Amount, BatchId, Category, InboundId, MessageId};
 use smsgate_store::{
     Account, ApiKeyInfo, BatchSummary, Campaign, EventRecord, InboundRecord, LedgerEntry,
     LedgerFilter, MessageDetail, MessageFilter, MessageRecord, NumberAssignment, QueueDepth,
-    SenderRecord, Statement, TemplateRecord, WebhookEndpoint,
+    SenderRecord, Statement, TemplateRecord, UsageQuery, UsageRow, WebhookEndpoint,
 };
 
 use crate::{AccountId, Caller, Engine, EngineError};
@@ -43,6 +43,36 @@ impl Engine {
             .store
             .statement(caller.account, month.start(), month.end())
             .await?)
+    }
+
+    /// The usage of the caller's own account, of one of its sub-accounts,
+    /// or of both. A customer sees what it was charged, never what the
+    /// carriers charged nor the connectors its messages took.
+    pub async fn own_usage(
+        &self,
+        caller: &Caller,
+        scope: UsageScope,
+        mut query: UsageQuery,
+    ) -> Result<Vec<UsageRow>, EngineError> {
+        query.groups.connector = false;
+        query.accounts = Some(match scope {
+            UsageScope::Own => vec![caller.account],
+            UsageScope::Subaccount(child) => {
+                self.subaccount(caller, child).await?;
+                vec![child]
+            }
+            UsageScope::WithSubaccounts => {
+                let children = self.inner.store.children(caller.account).await?;
+                std::iter::once(caller.account)
+                    .chain(children.iter().map(|a| a.id))
+                    .collect()
+            }
+        });
+        let mut rows = self.inner.store.usage(query).await?;
+        for r in &mut rows {
+            r.counts.carrier_cost = Amount::ZERO;
+        }
+        Ok(rows)
     }
 
     /// A sub-account's statement for a month, for its parent.
@@ -213,6 +243,15 @@ impl Engine {
     }
 }
 
+/// Whose usage a customer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageScope {
+    Own,
+    Subaccount(AccountId),
+    /// Its own and every sub-account's.
+    WithSubaccounts,
+}
+
 /// The operator's reads of every account.
 pub struct Admin<'e>(&'e Engine);
 
@@ -245,6 +284,11 @@ impl Admin<'_> {
 
     pub async fn keys(&self, account: AccountId) -> Result<Vec<ApiKeyInfo>, EngineError> {
         Ok(self.0.inner.store.keys(account).await?)
+    }
+
+    /// Usage of every account, or of those the query names.
+    pub async fn usage(&self, query: UsageQuery) -> Result<Vec<UsageRow>, EngineError> {
+        Ok(self.0.inner.store.usage(query).await?)
     }
 
     /// Any account's statement for a month.

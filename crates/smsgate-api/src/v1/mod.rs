@@ -53,6 +53,7 @@ pub fn routes() -> axum::Router<AppState> {
             get(crate::ledger::subaccount_ledger),
         )
         .route("/v1/ledger", get(crate::ledger::own_ledger))
+        .route("/v1/usage", get(crate::usage::own_usage))
         .route(
             "/v1/statements/{month}",
             get(crate::statements::own_statement),
