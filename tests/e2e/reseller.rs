@@ -27,6 +27,15 @@ async fn a_reseller_s_customer_sends_through_two_dialects_at_its_plan_s_price() 
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // The simulator's carrier charges 0.012 a segment.
+    let (status, body) = server
+        .admin(
+            Method::PUT,
+            "/admin/v1/costs",
+            Some(json!({"connector": "simulator", "prefix": "", "cost": "0.012"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 
     // The reseller's plan, its customer on it, and 10 credits for it.
     let (status, plan) = server
@@ -172,6 +181,60 @@ async fn a_reseller_s_customer_sends_through_two_dialects_at_its_plan_s_price() 
             ("debit".to_string(), json!("-0.0500")),
             ("transfer".to_string(), json!("10.0000")),
         ]
+    );
+
+    // Usage once both are delivered: the customer's at its price, the
+    // operator's with the carrier's cost and the margin.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let from = now - now % 3_600_000;
+    let span = format!(
+        "from={}&to={}&interval=total",
+        smsgate_core::Timestamp(from).to_rfc3339(),
+        smsgate_core::Timestamp(from + 3_600_000).to_rfc3339()
+    );
+    let mut usage = serde_json::Value::Null;
+    for _ in 0..100 {
+        usage = server.get(&ckey, &format!("/v1/usage?{span}")).await.1;
+        if usage["data"][0]["statuses"]["delivered"] == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let line = &usage["data"][0];
+    assert_eq!(line["statuses"]["delivered"], 2, "{usage}");
+    assert_eq!((&line["messages"], &line["price"]), (&json!(2), &json!("0.1000")));
+    assert_eq!(line["delivery_rate"], 1.0);
+    assert!(line["average_latency_ms"].as_u64().is_some(), "{usage}");
+    assert!(line.get("carrier_cost").is_none(), "{usage}");
+    let (status, all) = server
+        .admin(
+            Method::GET,
+            &format!("/admin/v1/usage?{span}&group_by=account,connector,country"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let lines: Vec<_> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["account_id"].as_i64().unwrap(),
+                l["connector"].clone(),
+                l["country"].clone(),
+                l["carrier_cost"].clone(),
+                l["margin"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (child_id, json!("simulator"), json!("CZ"), json!("0.0120"), json!("0.0380")),
+            (child_id, json!("simulator"), json!("NL"), json!("0.0120"), json!("0.0380")),
+        ],
+        "{all}"
     );
 
     // The operator's log: who priced, planned, moved credits.
