@@ -202,7 +202,10 @@ async fn a_reseller_s_customer_sends_through_two_dialects_at_its_plan_s_price() 
     }
     let line = &usage["data"][0];
     assert_eq!(line["statuses"]["delivered"], 2, "{usage}");
-    assert_eq!((&line["messages"], &line["price"]), (&json!(2), &json!("0.1000")));
+    assert_eq!(
+        (&line["messages"], &line["price"]),
+        (&json!(2), &json!("0.1000"))
+    );
     assert_eq!(line["delivery_rate"], 1.0);
     assert!(line["average_latency_ms"].as_u64().is_some(), "{usage}");
     assert!(line.get("carrier_cost").is_none(), "{usage}");
@@ -231,8 +234,20 @@ async fn a_reseller_s_customer_sends_through_two_dialects_at_its_plan_s_price() 
     assert_eq!(
         lines,
         [
-            (child_id, json!("simulator"), json!("CZ"), json!("0.0120"), json!("0.0380")),
-            (child_id, json!("simulator"), json!("NL"), json!("0.0120"), json!("0.0380")),
+            (
+                child_id,
+                json!("simulator"),
+                json!("CZ"),
+                json!("0.0120"),
+                json!("0.0380")
+            ),
+            (
+                child_id,
+                json!("simulator"),
+                json!("NL"),
+                json!("0.0120"),
+                json!("0.0380")
+            ),
         ],
         "{all}"
     );

@@ -83,6 +83,11 @@ pub struct AccountView {
     pub plan: Option<i64>,
     /// The account that owns it (a reseller); null: the operator's own.
     pub parent: Option<i64>,
+    /// Days its message texts (and click targets) are kept; null: the
+    /// server's rule (`[engine.retention] texts_days`).
+    pub keep_texts_days: Option<u32>,
+    /// Days its numbers are kept unmasked; null: the server's rule.
+    pub keep_numbers_days: Option<u32>,
     pub created_at: String,
     /// Only when the account is created: its first API key. Shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -120,6 +125,8 @@ impl From<&Account> for AccountView {
             number_check: a.number_check,
             plan: a.plan.map(|p| p.0),
             parent: a.parent.map(|p| p.0),
+            keep_texts_days: a.retention.texts_days,
+            keep_numbers_days: a.retention.numbers_days,
             created_at: a.created_at.to_rfc3339(),
             api_key: None,
         }
@@ -284,6 +291,17 @@ pub struct UpdateAccount {
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<i64>)]
     pub plan: Option<Option<smsgate_core::PlanId>>,
+    /// Days its message texts (and click targets) are kept, 1 to 36500,
+    /// or null for the server's rule. Messages still waiting to be sent
+    /// keep theirs.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<u32>)]
+    pub keep_texts_days: Option<Option<u32>>,
+    /// Days its numbers (recipients, inbound senders) are kept before they
+    /// are masked (`+316*****678`), 1 to 36500, or null for the server's.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<u32>)]
+    pub keep_numbers_days: Option<Option<u32>>,
 }
 
 /// Distinguishes a missing field (leave as is) from `null` (clear it).
@@ -324,6 +342,8 @@ pub async fn update_account(
         plan: b.plan,
         velocity: b.velocity,
         number_check: b.number_check,
+        keep_texts_days: b.keep_texts_days,
+        keep_numbers_days: b.keep_numbers_days,
     };
     let account = state.engine.change_account(&by, id, changes).await?;
     Ok(Json(AccountView::from(&account)))

@@ -31,7 +31,14 @@ pub struct AccountChanges {
     pub number_check: Option<Option<NumberCheck>>,
     /// `Some(None)`: back to the default plan.
     pub plan: Option<Option<smsgate_core::PlanId>>,
+    /// Days message texts are kept; `Some(None)`: the server's rule.
+    pub keep_texts_days: Option<Option<u32>>,
+    /// Days numbers are kept unmasked; `Some(None)`: the server's rule.
+    pub keep_numbers_days: Option<Option<u32>>,
 }
+
+/// The longest retention an account may be given: a hundred years.
+pub const MAX_KEEP_DAYS: u32 = 36_500;
 
 const MIN_PASSWORD_CHARS: usize = 8;
 
@@ -125,6 +132,22 @@ impl AccountChanges {
             ),
             None => None,
         };
+        for (field, days) in [
+            (Field::KeepTextsDays, self.keep_texts_days),
+            (Field::KeepNumbersDays, self.keep_numbers_days),
+        ] {
+            if let Some(Some(d)) = days
+                && !(1..=MAX_KEEP_DAYS).contains(&d)
+            {
+                return Err(refuse(
+                    field,
+                    FieldErrorKind::Range {
+                        min: 1,
+                        max: MAX_KEEP_DAYS as i64,
+                    },
+                ));
+            }
+        }
         if let Some(Some(limits)) = self.velocity {
             smsgate_core::limits::check_velocity(limits)
                 .map_err(|e| refuse(Field::Velocity, FieldErrorKind::Velocity(e)))?;
@@ -147,6 +170,8 @@ impl AccountChanges {
             velocity: self.velocity,
             number_check: self.number_check,
             plan: self.plan,
+            keep_texts_days: self.keep_texts_days,
+            keep_numbers_days: self.keep_numbers_days,
         })
     }
 }

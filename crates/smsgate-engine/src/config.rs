@@ -8,6 +8,12 @@ use crate::velocity::VelocityError;
 pub enum ConfigError {
     #[error("{0} must be above zero")]
     NotPositive(&'static str),
+    #[error("{name} must be between {min} and {max}")]
+    Range {
+        name: &'static str,
+        min: u64,
+        max: u64,
+    },
     #[error("{high} must not be below {low}")]
     Order {
         low: &'static str,

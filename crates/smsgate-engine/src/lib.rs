@@ -23,6 +23,7 @@ pub mod passwords;
 mod pricing;
 mod reads;
 pub mod registry;
+pub mod retention;
 pub mod router;
 pub mod routing;
 mod scheduler;
@@ -213,6 +214,9 @@ pub struct EngineConfig {
     pub public_url: Option<String>,
     /// This node among the nodes serving the database.
     pub cluster: cluster::ClusterConfig,
+    /// How long message texts and numbers are kept (accounts may have
+    /// their own rule). Default: for ever.
+    pub retention: retention::RetentionConfig,
     /// Connectors and routes; the binary fills this from the config
     /// file's top-level `[[connectors]]` and `[[routes]]`.
     #[serde(skip)]
@@ -247,6 +251,7 @@ impl Default for EngineConfig {
             number_check: smsgate_core::NumberCheck::Valid,
             public_url: None,
             cluster: cluster::ClusterConfig::default(),
+            retention: retention::RetentionConfig::default(),
             routing: RoutingConfig::default(),
         }
     }
@@ -301,6 +306,8 @@ struct Inner {
     number_check: smsgate_core::NumberCheck,
     /// `[engine.dispatch] receipt_timeout_secs`.
     receipt_timeout_secs: u64,
+    /// `[engine.retention]`.
+    retention: retention::RetentionConfig,
     /// `[engine.auth] support_credit_limit`.
     support_credit_limit: Amount,
     clock: Arc<dyn Clock>,
@@ -447,6 +454,7 @@ impl Engine {
         config.webhooks.validate()?;
         config.auth.validate()?;
         config.cluster.validate()?;
+        config.retention.validate()?;
         if let Some(sender) = &config.default_sender {
             smsgate_core::SenderId::parse(sender).map_err(config::ConfigError::DefaultSender)?;
         }
@@ -523,6 +531,7 @@ impl Engine {
                 default_sender: config.default_sender.clone(),
                 number_check: config.number_check,
                 receipt_timeout_secs: config.dispatch.receipt_timeout_secs,
+                retention: config.retention,
                 clock,
                 requests: std::sync::Mutex::new(RequestBuckets {
                     keys: smsgate_core::limits::Limiter::new(config.limits.per_key, 100_000),
@@ -622,6 +631,7 @@ impl Engine {
         let retention = scheduler::Retention {
             events: Duration::from_secs(config.webhooks.event_retention_days * 24 * 3600),
             sessions: Duration::from_secs(config.session_idle_secs.max(1)),
+            messages: config.retention,
         };
         let receipts = scheduler::Receipts {
             routing: routing.clone(),

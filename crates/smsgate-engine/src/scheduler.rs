@@ -1,7 +1,8 @@
 //! The scheduler: moves scheduled messages to the queue when their time
 //! comes, expires waiting messages whose validity ended, forgets old
 //! idempotency keys, receipts that never matched, events past their
-//! retention and idle login sessions, ends acknowledged messages whose
+//! retention, idle login sessions and (by each account's retention) old
+//! message texts and numbers, ends acknowledged messages whose
 //! receipt is overdue, and publishes queue depth.
 
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub(crate) struct Retention {
     pub events: Duration,
     /// Login sessions unused for this long.
     pub sessions: Duration,
+    /// Message texts and numbers, unless an account says.
+    pub messages: crate::retention::RetentionConfig,
 }
 
 /// Where acknowledged messages learn how long to wait for a receipt.
@@ -138,6 +141,16 @@ async fn tick(
         store
             .purge_sessions(now.plus_millis(-(retention.sessions.as_millis() as i64)))
             .await?;
+        let done = crate::retention::sweep(store, retention.messages, now).await?;
+        if done != smsgate_store::Retained::default() {
+            tracing::info!(
+                texts = done.texts,
+                numbers = done.numbers,
+                inbound_texts = done.inbound_texts,
+                inbound_numbers = done.inbound_numbers,
+                "retention removed old texts and masked old numbers"
+            );
+        }
     }
     Ok(())
 }

@@ -328,6 +328,19 @@ pub trait UsageStore: Send + Sync + 'static {
     async fn usage(&self, query: UsageQuery) -> Result<Vec<UsageRow>>;
 }
 
+/// Retention: what is removed of old messages (their texts, click
+/// targets and numbers), in steps.
+#[async_trait]
+pub trait RetentionStore: Send + Sync + 'static {
+    /// One step of an account's retention: texts (and click targets) of its
+    /// messages and inbound messages made before `cut.texts_before`
+    /// removed, numbers of those made before `cut.numbers_before` masked;
+    /// statuses, prices and usage stay. Messages still waiting to be sent
+    /// keep both until they no longer wait. At most about `limit` rows of
+    /// each kind a step.
+    async fn retain(&self, cut: RetentionCut, limit: usize) -> Result<Retained>;
+}
+
 /// Login sessions of the session dialect.
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
@@ -796,6 +809,7 @@ pub trait Store:
     + OperatorStore
     + AuditStore
     + UsageStore
+    + RetentionStore
     + ChangeFeed
 {
 }
@@ -818,6 +832,7 @@ impl<
         + OperatorStore
         + AuditStore
         + UsageStore
+        + RetentionStore
         + ChangeFeed,
 > Store for T
 {
@@ -828,6 +843,7 @@ pub mod prelude {
     pub use super::{
         AccountStore, AudienceStore, AuditStore, ChangeFeed, ClusterStore, CreditStore,
         InboundStore, IntakeStore, MessageReads, OperatorStore, OutboxStore, PriceStore,
-        QueueStore, RegistryStore, SessionStore, SettingStore, Store, UsageStore, WebhookStore,
+        QueueStore, RegistryStore, RetentionStore, SessionStore, SettingStore, Store, UsageStore,
+        WebhookStore,
     };
 }

@@ -3842,9 +3842,225 @@ pub async fn usage_counters_are_what_a_recount_of_the_messages_gives(store: &dyn
     );
 }
 
+/// Retention removes old texts and click targets and masks old numbers,
+/// in steps, for one account; what still waits to be sent keeps both
+/// until it no longer waits; statuses, prices, usage and statements stay.
+pub async fn retention_removes_old_texts_and_numbers_and_keeps_what_counts(store: &dyn Store) {
+    const DAY: i64 = 24 * 3_600_000;
+    let a = account(store, "a", 100).await;
+    let b = account(store, "b", 100).await;
+    let old = Timestamp(DAY + 5);
+    let mut linked = message("+31612345601", 1, None);
+    linked.links = vec![smsgate_core::send::ShortLink {
+        code: "abc123".into(),
+        url: "https://example.com/offer".into(),
+    }];
+    let (sent, waiting) = (
+        message("+31612345602", 1, None),
+        message("+31612345603", 1, Some(Timestamp(90 * DAY))),
+    );
+    let theirs = message("+31612345604", 1, None);
+    let ids = [linked.id, sent.id, waiting.id];
+    let their_id = theirs.id;
+    store
+        .accept(
+            vec![
+                submission(a, vec![linked, sent, waiting]),
+                submission(b, vec![theirs]),
+            ],
+            old,
+        )
+        .await
+        .unwrap();
+    store
+        .claim(NODE, Timestamp(DAY + 10), Timestamp(2 * DAY), 100, None)
+        .await
+        .unwrap();
+    for id in &ids[..2] {
+        store
+            .apply(vec![StatusUpdate::new(
+                Target::Message(*id),
+                Status::Failed,
+                Timestamp(DAY + 20),
+            )])
+            .await
+            .unwrap();
+    }
+    store
+        .assign_number("3197010000001", a, &by(T0))
+        .await
+        .unwrap();
+    let mut inbound = mo("3197010000001", "my old reply", None);
+    inbound.received_at = Timestamp(DAY + 30);
+    store.receive_inbound(vec![inbound]).await.unwrap();
+    let recent = message("+31612345605", 1, None);
+    let recent_id = recent.id;
+    store
+        .accept(vec![submission(a, vec![recent])], Timestamp(40 * DAY))
+        .await
+        .unwrap();
+
+    let usage = || async {
+        store
+            .usage(UsageQuery {
+                from: Timestamp(0),
+                to: Timestamp(100 * DAY),
+                accounts: None,
+                interval: UsageInterval::Day,
+                groups: UsageGroups {
+                    account: true,
+                    status: true,
+                    ..UsageGroups::default()
+                },
+            })
+            .await
+            .unwrap()
+    };
+    let (usage_before, statement_before) = (
+        usage().await,
+        store
+            .statement(a, Timestamp(0), Timestamp(100 * DAY))
+            .await
+            .unwrap(),
+    );
+    let cut = RetentionCut {
+        account: a,
+        texts_before: Some(Timestamp(30 * DAY)),
+        numbers_before: Some(Timestamp(30 * DAY)),
+    };
+    // One row a step: the steps go on until nothing is left.
+    let mut total = Retained::default();
+    let mut steps = 0;
+    loop {
+        let r = store.retain(cut, 1).await.unwrap();
+        steps += 1;
+        total.texts += r.texts;
+        total.numbers += r.numbers;
+        total.inbound_texts += r.inbound_texts;
+        total.inbound_numbers += r.inbound_numbers;
+        if !r.more {
+            break;
+        }
+        assert!(steps < 20, "retention ends");
+    }
+    assert!(steps > 2, "in steps: {steps}");
+    assert_eq!(
+        (
+            total.texts,
+            total.numbers,
+            total.inbound_texts,
+            total.inbound_numbers
+        ),
+        (2, 2, 1, 1)
+    );
+    let read = |account, id| async move {
+        store
+            .message(Some(account), id)
+            .await
+            .unwrap()
+            .unwrap()
+            .message
+    };
+    for id in &ids[..2] {
+        let m = read(a, *id).await;
+        assert_eq!(m.text, "", "old text gone");
+        assert!(
+            m.to.starts_with("+316") && m.to.contains("*****"),
+            "{}",
+            m.to
+        );
+        assert_eq!(
+            (m.status, m.cost, m.refunded),
+            (Status::Failed, Amount::credits(1), true)
+        );
+    }
+    assert_eq!(
+        store.click("abc123", Timestamp(40 * DAY)).await.unwrap(),
+        None,
+        "click target gone"
+    );
+    let w = read(a, ids[2]).await;
+    assert_eq!(
+        (w.text.as_str(), w.to.as_str()),
+        ("hi", "+31612345603"),
+        "still to be sent"
+    );
+    let r = read(a, recent_id).await;
+    assert_eq!(
+        (r.text.as_str(), r.to.as_str()),
+        ("hi", "+31612345605"),
+        "recent"
+    );
+    let t = read(b, their_id).await;
+    assert_eq!(
+        (t.text.as_str(), t.to.as_str()),
+        ("hi", "+31612345604"),
+        "another account's"
+    );
+    let mo = &store.inbound(a, None, 10).await.unwrap()[0];
+    assert_eq!(mo.text, "");
+    assert!(
+        mo.from.contains('*') && !mo.from.contains("12345678"),
+        "{}",
+        mo.from
+    );
+    assert_eq!(usage().await, usage_before, "usage stays");
+    assert_eq!(
+        store
+            .statement(a, Timestamp(0), Timestamp(100 * DAY))
+            .await
+            .unwrap(),
+        statement_before,
+        "statements stay"
+    );
+
+    // Once the straggler is no longer waiting, the next step takes it;
+    // then there is nothing left to do.
+    store.cancel(a, ids[2], Timestamp(41 * DAY)).await.unwrap();
+    let r = store.retain(cut, 100).await.unwrap();
+    assert_eq!((r.texts, r.numbers, r.more), (1, 1, false));
+    let w = read(a, ids[2]).await;
+    assert_eq!(w.text, "");
+    assert!(w.to.contains('*'));
+    assert_eq!(store.retain(cut, 100).await.unwrap(), Retained::default());
+    // Numbers only: texts are another rule.
+    store
+        .cancel(a, recent_id, Timestamp(42 * DAY))
+        .await
+        .unwrap();
+    let later = RetentionCut {
+        account: a,
+        texts_before: None,
+        numbers_before: Some(Timestamp(50 * DAY)),
+    };
+    let r = store.retain(later, 100).await.unwrap();
+    assert_eq!((r.texts, r.numbers), (0, 1));
+    assert_eq!(read(a, recent_id).await.text, "hi");
+
+    // An account's own rule is kept with it; `None` is the server's.
+    let patched = store
+        .update_account(
+            a,
+            AccountPatch {
+                keep_texts_days: Some(Some(30)),
+                ..AccountPatch::default()
+            },
+            &by(T0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        patched.retention,
+        Retention {
+            texts_days: Some(30),
+            numbers_days: None
+        }
+    );
+}
+
 macro_rules! behaviour_suite {
     ($open:expr) => {
-        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used, transfers_are_whole_and_every_ledger_sums_to_its_balance, every_change_is_audited_in_its_own_transaction, operator_tokens_end_when_revoked_or_expired, erasing_a_number_leaves_statuses_prices_and_suppression, each_audited_change_records_its_action, the_last_active_owner_stays_one, usage_counters_are_what_a_recount_of_the_messages_gives);
+        $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used, transfers_are_whole_and_every_ledger_sums_to_its_balance, every_change_is_audited_in_its_own_transaction, operator_tokens_end_when_revoked_or_expired, erasing_a_number_leaves_statuses_prices_and_suppression, each_audited_change_records_its_action, the_last_active_owner_stays_one, usage_counters_are_what_a_recount_of_the_messages_gives, retention_removes_old_texts_and_numbers_and_keeps_what_counts);
     };
     (@each $open:expr; $($name:ident),* $(,)?) => {
         $(

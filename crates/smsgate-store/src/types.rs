@@ -49,6 +49,8 @@ pub struct Account {
     /// The account that owns it (a reseller's customer); `None`: the
     /// operator's own.
     pub parent: Option<AccountId>,
+    /// Its own retention; a `None` in it is the server's rule.
+    pub retention: Retention,
 }
 
 /// A rate plan: a named price list, the operator's or a reseller's.
@@ -135,6 +137,10 @@ pub struct AccountPatch {
     pub number_check: Option<Option<smsgate_core::NumberCheck>>,
     /// `Some(None)`: back to the default plan.
     pub plan: Option<Option<PlanId>>,
+    /// `Some(None)`: back to the server's rule.
+    pub keep_texts_days: Option<Option<u32>>,
+    /// `Some(None)`: back to the server's rule.
+    pub keep_numbers_days: Option<Option<u32>>,
 }
 
 /// A login session (known by the hash of its key).
@@ -1329,4 +1335,36 @@ pub struct UsageRow {
     pub connector: Option<Option<String>>,
     pub status: Option<UsageStatus>,
     pub counts: UsageCounts,
+}
+
+/// How long message texts (and click targets) and numbers are kept, in
+/// days; `None`: for ever (an account's: the server's rule).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    pub texts_days: Option<u32>,
+    pub numbers_days: Option<u32>,
+}
+
+/// What one account's retention removes now: the texts of what was made
+/// before `texts_before`, the numbers of what was made before
+/// `numbers_before` (masked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionCut {
+    pub account: AccountId,
+    pub texts_before: Option<Timestamp>,
+    pub numbers_before: Option<Timestamp>,
+}
+
+/// What a step of retention did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Retained {
+    /// Messages whose text (and click targets) went.
+    pub texts: u64,
+    /// Messages whose recipient was masked.
+    pub numbers: u64,
+    pub inbound_texts: u64,
+    /// Inbound messages whose sender was masked.
+    pub inbound_numbers: u64,
+    /// There is more to do now: call again.
+    pub more: bool,
 }

@@ -30,10 +30,14 @@ pub struct App {
 
 impl App {
     pub async fn new() -> App {
+        App::with_config(EngineConfig::default()).await
+    }
+
+    pub async fn with_config(config: EngineConfig) -> App {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("db.sqlite")).unwrap());
         let clock = Arc::new(ManualClock::starting_now());
-        let engine = Engine::with_clock(store, EngineConfig::default(), false, clock.clone())
+        let engine = Engine::with_clock(store, config, false, clock.clone())
             .await
             .unwrap();
         let router = smsgate_api::router(AppState {

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_message_country.sql"),
     include_str!("migrations/0007_operators_audit.sql"),
     include_str!("migrations/0008_usage.sql"),
+    include_str!("migrations/0009_retention.sql"),
 ];
 
 /// Read connections per node.

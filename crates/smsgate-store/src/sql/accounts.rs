@@ -18,7 +18,7 @@ use crate::{
 const ACCOUNT_COLUMNS: &str = "id, name, status, password_hash, default_country, timezone, max_parts, balance, created_at, \
      optout_keywords, optin_keywords, require_approved_sender, default_sender, enforce_campaign_check, \
      postback_url, split_balances, rate_burst, rate_per_minute, allowed_countries, allowed_number_types, velocity, number_check, \
-     plan_id, parent_id";
+     plan_id, parent_id, keep_texts_days, keep_numbers_days";
 
 fn account_row(r: &Rec<'_>) -> Result<Account> {
     let status: String = r.get(2)?;
@@ -67,6 +67,10 @@ fn account_row(r: &Rec<'_>) -> Result<Account> {
             .and_then(|c| smsgate_core::NumberCheck::parse(&c)),
         plan: r.get::<Option<i64>>(22)?.map(PlanId),
         parent: r.get::<Option<i64>>(23)?.map(AccountId),
+        retention: Retention {
+            texts_days: r.get(24)?,
+            numbers_days: r.get(25)?,
+        },
     })
 }
 
@@ -230,6 +234,18 @@ pub(crate) fn update_account(
         conn.exec(
             "UPDATE accounts SET velocity = ?1 WHERE id = ?2",
             args![json, id.0],
+        )?;
+    }
+    if let Some(days) = patch.keep_texts_days {
+        conn.exec(
+            "UPDATE accounts SET keep_texts_days = ?1 WHERE id = ?2",
+            args![days, id.0],
+        )?;
+    }
+    if let Some(days) = patch.keep_numbers_days {
+        conn.exec(
+            "UPDATE accounts SET keep_numbers_days = ?1 WHERE id = ?2",
+            args![days, id.0],
         )?;
     }
     if let Some(split) = patch.split_balances {

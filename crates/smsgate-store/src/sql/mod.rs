@@ -29,6 +29,7 @@ pub(crate) mod plans;
 pub(crate) mod pool;
 pub(crate) mod receipts;
 pub(crate) mod registry;
+pub(crate) mod retention;
 pub(crate) mod suppressions;
 pub(crate) mod usage;
 pub(crate) mod webhooks;

@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0024_message_country.sql"),
     include_str!("migrations/0025_operators_audit.sql"),
     include_str!("migrations/0026_usage.sql"),
+    include_str!("migrations/0027_retention.sql"),
 ];
 
 /// Changes a slow listener may fall behind by (it then hears that it
