@@ -197,6 +197,7 @@ mod tests {
         std::fs::write(&path, blocks[0]).unwrap();
         let config = Config::load(Some(&path), Vec::new()).unwrap_or_else(|e| panic!("{e:#}"));
         assert_eq!(config.engine.velocity.prefix_digits, 6);
+        assert_eq!(config.engine.retention.texts_days, Some(90));
         for block in &blocks {
             toml::from_str::<toml::Table>(block).unwrap_or_else(|e| panic!("{e}\n{block}"));
         }
