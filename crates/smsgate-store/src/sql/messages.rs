@@ -9,6 +9,7 @@ use smsgate_core::{
 };
 
 use super::accounts::{LedgerLine, insert_ledger, uuid_col};
+use super::usage::Counted;
 use super::{Arg, Backend, Db, Dialect, Rec, SqlStore, args, refs};
 use crate::LedgerKind;
 use crate::*;
@@ -270,6 +271,7 @@ fn insert_message(
     status: Status,
     now: Timestamp,
 ) -> Result<()> {
+    let country = m.country.map(|c| c.code());
     conn.exec(
         "INSERT INTO messages (id, account_id, batch_id, recipient, sender, body, encoding, segments, cost,
              category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at,
@@ -303,8 +305,24 @@ fn insert_message(
             m.callback_url.as_ref().map(|_| m.callback_format.as_str()),
             pool.map(Category::as_str),
             m.campaign_ref,
-            m.country.map(|c| c.code()),
+            &country,
         ],
+    )?;
+    super::usage::count(
+        conn,
+        &Counted {
+            account: sub.account.0,
+            created_at: now.0,
+            category: m.category.as_str().to_string(),
+            country,
+            segments: m.segments.parts as i64,
+            price: m.cost.minor(),
+            status,
+            connector: None,
+            refunded: false,
+            carrier_cost: None,
+            updated_at: now.0,
+        },
     )?;
     if status == Status::Queued {
         super::events::message_event(
@@ -645,20 +663,40 @@ pub(crate) const UPDATE_STATUS: &str =
          carrier_cost = COALESCE(?9, carrier_cost)
      WHERE id = ?7";
 
-fn current(conn: &impl Db, id: MessageId) -> Result<Option<Current>> {
+fn current(conn: &impl Db, id: MessageId) -> Result<Option<(Current, Counted)>> {
     // Locked until the change is written: another node may be changing
     // the same message (a receipt on one, a cancel on another).
     // Both texts whole: this runs for every status change.
-    const SQL: &str =
-        "SELECT account_id, status, cost, refunded, event_seq, pool FROM messages WHERE id = ?1";
-    const LOCKED: &str = "SELECT account_id, status, cost, refunded, event_seq, pool FROM messages WHERE id = ?1 FOR NO KEY UPDATE";
-    // (CURRENT_COLUMNS, written out so that the texts are constants.)
+    const SQL: &str = "SELECT account_id, status, cost, refunded, event_seq, pool,
+            created_at, category, country, segments, connector, carrier_cost, updated_at
+       FROM messages WHERE id = ?1";
+    const LOCKED: &str = "SELECT account_id, status, cost, refunded, event_seq, pool,
+            created_at, category, country, segments, connector, carrier_cost, updated_at
+       FROM messages WHERE id = ?1 FOR NO KEY UPDATE";
+    // (CURRENT_COLUMNS and how it counts, written out so that the texts
+    // are constants.)
     let sql = if conn.for_update().is_empty() {
         SQL
     } else {
         LOCKED
     };
-    conn.one(sql, args![&id.as_bytes()[..]], |r| current_row(r, id, 0))
+    conn.one(sql, args![&id.as_bytes()[..]], |r| {
+        let cur = current_row(r, id, 0)?;
+        let counted = Counted {
+            account: cur.account.0,
+            created_at: r.get(6)?,
+            category: r.get(7)?,
+            country: r.get(8)?,
+            segments: r.get(9)?,
+            price: cur.cost.minor(),
+            status: cur.status,
+            connector: r.get(10)?,
+            refunded: cur.refunded,
+            carrier_cost: r.get(11)?,
+            updated_at: r.get(12)?,
+        };
+        Ok((cur, counted))
+    })
 }
 
 pub(crate) fn apply(conn: &impl Db, u: StatusUpdate) -> Result<ApplyOutcome> {
@@ -678,7 +716,7 @@ pub(crate) fn apply_to_message(
     id: MessageId,
     u: StatusUpdate,
 ) -> Result<ApplyOutcome> {
-    let Some(cur) = current(conn, id)? else {
+    let Some((cur, counted)) = current(conn, id)? else {
         return Ok(ApplyOutcome::NotFound);
     };
     if !cur.status.can_become(u.status) {
@@ -741,6 +779,16 @@ pub(crate) fn apply_to_message(
         insert_ledger(conn, line, u.at)?;
         refunded = cur.cost;
     }
+    // As the update above wrote it.
+    let now_counted = Counted {
+        status: u.status,
+        connector: u.connector.clone().or_else(|| counted.connector.clone()),
+        refunded: cur.refunded || refunded > Amount::ZERO,
+        carrier_cost: u.carrier_cost.map(Amount::minor).or(counted.carrier_cost),
+        updated_at: u.at.0,
+        ..counted.clone()
+    };
+    super::usage::moved(conn, &counted, &now_counted)?;
     Ok(ApplyOutcome::Applied {
         id: cur.id,
         account: cur.account,
