@@ -71,12 +71,8 @@ pub(crate) async fn sweep(
             numbers_before: before(rule.numbers_days),
         };
         loop {
-            let step = store.retain(cut, STEP).await?;
-            total.texts += step.texts;
-            total.numbers += step.numbers;
-            total.inbound_texts += step.inbound_texts;
-            total.inbound_numbers += step.inbound_numbers;
-            if !step.more {
+            total.add(store.retain(cut, STEP).await?);
+            if !total.more {
                 break;
             }
         }

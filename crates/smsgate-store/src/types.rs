@@ -1368,3 +1368,14 @@ pub struct Retained {
     /// There is more to do now: call again.
     pub more: bool,
 }
+
+impl Retained {
+    /// Adds a step's counts to these (its `more` is the step's).
+    pub fn add(&mut self, step: Retained) {
+        self.texts += step.texts;
+        self.numbers += step.numbers;
+        self.inbound_texts += step.inbound_texts;
+        self.inbound_numbers += step.inbound_numbers;
+        self.more = step.more;
+    }
+}

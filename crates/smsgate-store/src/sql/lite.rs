@@ -3,6 +3,7 @@
 
 use rusqlite::{CachedStatement, Connection};
 
+use super::usage::{Key, Pending, Sums};
 use super::{Arg, Db, Dialect, Rec};
 use crate::{BackendError, BackendKind, Result, StoreError};
 
@@ -53,6 +54,80 @@ impl Db for Connection {
     fn insert_id(&self, sql: &str, args: &[&dyn Arg]) -> Result<i64> {
         bound(self, sql, args)?.raw_execute()?;
         Ok(self.last_insert_rowid())
+    }
+}
+
+/// A connection of an SQLite store. The writer's keeps the usage
+/// counters' changes of its group commit and writes them, summed, just
+/// before it commits; a reader's has none to keep.
+pub struct LiteConn {
+    conn: Connection,
+    pending: Option<Pending>,
+}
+
+impl LiteConn {
+    pub(crate) fn reader(conn: Connection) -> LiteConn {
+        LiteConn {
+            conn,
+            pending: None,
+        }
+    }
+
+    pub(crate) fn writer(conn: Connection) -> LiteConn {
+        LiteConn {
+            conn,
+            pending: Some(Pending::default()),
+        }
+    }
+
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// A job of the group begins, or was undone, or the group is to
+    /// commit or was rolled back: the pending changes follow.
+    pub(crate) fn pending(&self) -> Option<&Pending> {
+        self.pending.as_ref()
+    }
+}
+
+impl Db for LiteConn {
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    fn exec(&self, sql: &str, args: &[&dyn Arg]) -> Result<usize> {
+        self.conn.exec(sql, args)
+    }
+
+    fn one<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn Arg],
+        f: impl FnOnce(&Rec<'_>) -> Result<T>,
+    ) -> Result<Option<T>> {
+        self.conn.one(sql, args, f)
+    }
+
+    fn all<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn Arg],
+        f: impl FnMut(&Rec<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.conn.all(sql, args, f)
+    }
+
+    fn insert_id(&self, sql: &str, args: &[&dyn Arg]) -> Result<i64> {
+        self.conn.insert_id(sql, args)
+    }
+
+    fn add_usage(&self, key: Key, sums: Sums) -> Result<()> {
+        match &self.pending {
+            Some(p) => {
+                p.add(key, sums);
+                Ok(())
+            }
+            None => super::usage::upsert(self, &key, sums),
+        }
     }
 }
 

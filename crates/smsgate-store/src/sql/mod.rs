@@ -21,7 +21,7 @@ pub(crate) mod cluster;
 pub(crate) mod events;
 pub(crate) mod inbound;
 pub(crate) mod links;
-mod lite;
+pub(crate) mod lite;
 pub(crate) mod messages;
 pub(crate) mod operators;
 pub(crate) mod pg;
@@ -75,6 +75,16 @@ pub trait Db {
     ) -> Result<T> {
         self.one(sql, args, f)?
             .ok_or_else(|| StoreError::Corrupt(format!("no row from {sql:?}")))
+    }
+
+    /// Adds to a row of the usage counters in this transaction (the
+    /// writer of SQLite keeps it until its group commits; see
+    /// `usage::Pending`).
+    fn add_usage(&self, key: usage::Key, sums: usage::Sums) -> Result<()>
+    where
+        Self: Sized,
+    {
+        usage::upsert(self, &key, sums)
     }
 
     /// Runs an `INSERT` of one row into a table with an `id` key; its id.

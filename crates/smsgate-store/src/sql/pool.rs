@@ -27,6 +27,17 @@ pub trait PoolConn: Send + 'static {
     /// Makes a broken connection usable again where it can (after a
     /// database server restarted); called before each use.
     fn repair(&mut self) {}
+    /// A job of the group begins (its savepoint is set).
+    fn job_begins(&self) {}
+    /// The running job's changes were rolled back to its savepoint.
+    fn job_undone(&self) {}
+    /// Writes what the connection kept back for the group (SQLite's usage
+    /// counters), just before the group commits.
+    fn before_commit(&self) -> Result<()> {
+        Ok(())
+    }
+    /// The group's transaction was rolled back.
+    fn group_undone(&self) {}
 }
 
 type Finish = Box<dyn FnOnce(bool) + Send>;
@@ -107,15 +118,19 @@ impl<C: PoolConn> Writer<C> {
 
 fn in_savepoint<C: PoolConn, T>(conn: &C, f: impl FnOnce(&C) -> Result<T>) -> Result<T> {
     conn.control("SAVEPOINT job")?;
+    conn.job_begins();
     let result = catch_unwind(AssertUnwindSafe(|| f(conn)))
         .unwrap_or_else(|_| Err(StoreError::Corrupt("a store job panicked".into())));
-    match &result {
-        Ok(_) => conn.control("RELEASE job")?,
-        Err(_) => {
-            conn.control("ROLLBACK TO job")?;
-            conn.control("RELEASE job")?;
-        }
+    let ended = match &result {
+        Ok(_) => conn.control("RELEASE job"),
+        Err(_) => conn
+            .control("ROLLBACK TO job")
+            .and_then(|()| conn.control("RELEASE job")),
+    };
+    if result.is_err() || ended.is_err() {
+        conn.job_undone();
     }
+    ended?;
     result
 }
 
@@ -151,11 +166,12 @@ fn writer_loop<C: PoolConn>(mut conn: C, jobs: mpsc::Receiver<Job<C>>) {
         for job in batch.drain(..) {
             finishers.push((job.run)(&conn));
         }
-        let committed = match conn.control("COMMIT") {
+        let committed = match conn.before_commit().and_then(|()| conn.control("COMMIT")) {
             Ok(()) => true,
             Err(e) => {
                 tracing::error!(error = %e, "group commit failed");
                 let _ = conn.control("ROLLBACK");
+                conn.group_undone();
                 false
             }
         };

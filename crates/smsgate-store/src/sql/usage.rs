@@ -4,10 +4,15 @@
 //! On PostgreSQL, statement triggers on `messages` keep them (migration
 //! `0008_usage`): bulk inserts and updates move each counter once. On
 //! SQLite the two statements that change what a message counts for (its
-//! insert, its status change) call [`count`] and [`moved`]: a trigger
-//! there makes every statement on `messages` open a statement journal and
-//! runs as interpreted bytecode, ≈145k instructions a message against
-//! ≈45k for these statements (callgrind, `lifecycle` example).
+//! insert, its status change) call [`count`] and [`moved`], and the
+//! writer's connection keeps what they add in memory ([`Pending`]) until
+//! its group commit, which writes each counter it moved once, summed. A
+//! trigger there made every statement on `messages` open a statement
+//! journal and ran as interpreted bytecode (≈145k instructions a message
+//! in the `lifecycle` example, callgrind); an upsert per change ≈77k.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use smsgate_core::{AccountId, Amount, Category, Status, Timestamp};
@@ -36,16 +41,21 @@ pub(crate) struct Counted {
     pub updated_at: i64,
 }
 
-/// A message's row of the counters and what it adds there: the same
-/// rules as the triggers of PostgreSQL (and the backfill of SQLite).
-#[derive(PartialEq, Eq)]
-struct Contribution<'a> {
+/// A row of the counters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
     account: i64,
     hour: i64,
-    category: &'a str,
-    country: &'a str,
-    connector: &'a str,
+    category: String,
+    country: String,
+    connector: String,
     status: UsageStatus,
+}
+
+/// What is added to a row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sums {
+    messages: i64,
     segments: i64,
     price: i64,
     refunded: i64,
@@ -53,20 +63,36 @@ struct Contribution<'a> {
     latency_ms: i64,
 }
 
+impl Sums {
+    fn add(&mut self, o: Sums, sign: i64) {
+        self.messages += sign * o.messages;
+        self.segments += sign * o.segments;
+        self.price += sign * o.price;
+        self.refunded += sign * o.refunded;
+        self.carrier_cost += sign * o.carrier_cost;
+        self.latency_ms += sign * o.latency_ms;
+    }
+}
+
 impl Counted {
-    fn contribution(&self) -> Contribution<'_> {
+    /// Its row and what it adds there: the rules of PostgreSQL's
+    /// triggers (and of SQLite's backfill).
+    fn contribution(&self) -> (Key, Sums) {
         let status = UsageStatus::of(self.status);
         let pending = status == UsageStatus::Pending;
-        Contribution {
+        let key = Key {
             account: self.account,
             hour: self.created_at - self.created_at.rem_euclid(HOUR_MS),
-            category: &self.category,
-            country: self.country.as_deref().unwrap_or(""),
+            category: self.category.clone(),
+            country: self.country.clone().unwrap_or_default(),
             connector: match (&self.connector, pending) {
-                (Some(c), false) => c,
-                _ => "",
+                (Some(c), false) => c.clone(),
+                _ => String::new(),
             },
             status,
+        };
+        let sums = Sums {
+            messages: 1,
             segments: self.segments,
             price: self.price,
             refunded: if self.refunded { self.price } else { 0 },
@@ -80,11 +106,12 @@ impl Counted {
             } else {
                 0
             },
-        }
+        };
+        (key, sums)
     }
 }
 
-/// Adds a contribution (`sign` -1: takes it out).
+/// Adds to a row, making it if it is not there.
 pub(crate) const UPSERT: &str =
     "INSERT INTO usage_counters (account_id, hour, category, country, connector, status, shard,
          messages, segments, price, refunded, carrier_cost, latency_ms)
@@ -95,22 +122,22 @@ pub(crate) const UPSERT: &str =
          carrier_cost = carrier_cost + excluded.carrier_cost,
          latency_ms = latency_ms + excluded.latency_ms";
 
-fn upsert(conn: &impl Db, c: &Contribution<'_>, sign: i64) -> Result<()> {
+pub(crate) fn upsert(conn: &impl Db, key: &Key, s: Sums) -> Result<()> {
     conn.exec(
         UPSERT,
         args![
-            c.account,
-            c.hour,
-            c.category,
-            c.country,
-            c.connector,
-            c.status.as_str(),
-            sign,
-            sign * c.segments,
-            sign * c.price,
-            sign * c.refunded,
-            sign * c.carrier_cost,
-            sign * c.latency_ms
+            key.account,
+            key.hour,
+            key.category,
+            key.country,
+            key.connector,
+            key.status.as_str(),
+            s.messages,
+            s.segments,
+            s.price,
+            s.refunded,
+            s.carrier_cost,
+            s.latency_ms
         ],
     )?;
     Ok(())
@@ -119,7 +146,8 @@ fn upsert(conn: &impl Db, c: &Contribution<'_>, sign: i64) -> Result<()> {
 /// Counts a new message (SQLite; PostgreSQL's trigger does it there).
 pub(crate) fn count(conn: &impl Db, new: &Counted) -> Result<()> {
     if conn.dialect() == Dialect::Sqlite {
-        upsert(conn, &new.contribution(), 1)?;
+        let (key, sums) = new.contribution();
+        conn.add_usage(key, sums)?;
     }
     Ok(())
 }
@@ -127,12 +155,62 @@ pub(crate) fn count(conn: &impl Db, new: &Counted) -> Result<()> {
 /// Moves a changed message's count, where what it counts for changed
 /// (SQLite; PostgreSQL's trigger does it there).
 pub(crate) fn moved(conn: &impl Db, old: &Counted, new: &Counted) -> Result<()> {
+    if conn.dialect() != Dialect::Sqlite {
+        return Ok(());
+    }
     let (was, is) = (old.contribution(), new.contribution());
-    if conn.dialect() == Dialect::Sqlite && was != is {
-        upsert(conn, &was, -1)?;
-        upsert(conn, &is, 1)?;
+    if was != is {
+        let mut out = Sums::default();
+        out.add(was.1, -1);
+        conn.add_usage(was.0, out)?;
+        conn.add_usage(is.0, is.1)?;
     }
     Ok(())
+}
+
+/// The counters' changes of a group commit not written yet, and where the
+/// running job's begin (so that a job undone takes its own back).
+#[derive(Default)]
+pub(crate) struct Pending {
+    changes: RefCell<Vec<(Key, Sums)>>,
+    job_start: Cell<usize>,
+}
+
+impl Pending {
+    pub(crate) fn add(&self, key: Key, sums: Sums) {
+        self.changes.borrow_mut().push((key, sums));
+    }
+
+    pub(crate) fn job_begins(&self) {
+        self.job_start.set(self.changes.borrow().len());
+    }
+
+    pub(crate) fn job_undone(&self) {
+        self.changes.borrow_mut().truncate(self.job_start.get());
+    }
+
+    /// Forgets every change (the group commit was rolled back).
+    pub(crate) fn clear(&self) {
+        self.changes.borrow_mut().clear();
+        self.job_start.set(0);
+    }
+
+    /// Writes the changes, each row once with their sum, before the
+    /// group commits; forgets them.
+    pub(crate) fn write(&self, conn: &impl Db) -> Result<()> {
+        let changes = std::mem::take(&mut *self.changes.borrow_mut());
+        self.job_start.set(0);
+        let mut rows: HashMap<Key, Sums> = HashMap::with_capacity(changes.len());
+        for (key, sums) in changes {
+            rows.entry(key).or_default().add(sums, 1);
+        }
+        for (key, sums) in rows {
+            if sums != Sums::default() {
+                upsert(conn, &key, sums)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A row of the query below, before rows of one key are folded.

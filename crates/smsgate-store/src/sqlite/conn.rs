@@ -5,6 +5,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::sql::lite::LiteConn;
 use crate::sql::pool::PoolConn;
 use crate::{Result, StoreError};
 
@@ -41,14 +42,39 @@ pub(crate) fn open(path: &Path, read_only: bool) -> Result<Connection> {
     Ok(conn)
 }
 
-impl PoolConn for Connection {
+impl PoolConn for LiteConn {
     // Takes the write lock at once: the writer is the only one anyway.
     const BEGIN: &'static str = "BEGIN IMMEDIATE";
 
     /// Through the statement cache: `execute_batch` would parse the
     /// statement anew every time.
     fn control(&self, sql: &str) -> Result<()> {
-        self.prepare_cached(sql)?.execute([])?;
+        self.connection().prepare_cached(sql)?.execute([])?;
         Ok(())
+    }
+
+    fn job_begins(&self) {
+        if let Some(p) = self.pending() {
+            p.job_begins();
+        }
+    }
+
+    fn job_undone(&self) {
+        if let Some(p) = self.pending() {
+            p.job_undone();
+        }
+    }
+
+    fn before_commit(&self) -> Result<()> {
+        match self.pending() {
+            Some(p) => p.write(self),
+            None => Ok(()),
+        }
+    }
+
+    fn group_undone(&self) {
+        if let Some(p) = self.pending() {
+            p.clear();
+        }
     }
 }

@@ -7,6 +7,7 @@ mod tests;
 
 use std::path::Path;
 
+use crate::sql::lite::LiteConn;
 use crate::sql::pool::{Readers, Writer};
 use crate::sql::{Backend, SqlStore};
 use crate::*;
@@ -55,20 +56,20 @@ pub type SqliteStore = SqlStore<Sqlite>;
 /// SQLite's connections: one group-committing writer, a few readers.
 #[derive(Clone)]
 pub struct Sqlite {
-    writer: Writer<rusqlite::Connection>,
-    readers: Readers<rusqlite::Connection>,
+    writer: Writer<LiteConn>,
+    readers: Readers<LiteConn>,
     path: std::path::PathBuf,
     /// One node serves a file: changes are announced within the process.
     feed: tokio::sync::broadcast::Sender<crate::Change>,
 }
 
 impl Backend for Sqlite {
-    type Conn = rusqlite::Connection;
+    type Conn = LiteConn;
 
     fn read<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&LiteConn) -> Result<T> + Send + 'static,
     {
         self.readers.read(f)
     }
@@ -76,7 +77,7 @@ impl Backend for Sqlite {
     fn write<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&LiteConn) -> Result<T> + Send + 'static,
     {
         self.writer.write(f)
     }
@@ -84,7 +85,7 @@ impl Backend for Sqlite {
     fn write_alone<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&LiteConn) -> Result<T> + Send + 'static,
     {
         self.writer.write_alone(f)
     }
@@ -112,12 +113,12 @@ impl SqliteStore {
         migrate(&mut conn)?;
         let readers = Readers::new(
             (0..READERS)
-                .map(|_| conn::open(path, true))
+                .map(|_| conn::open(path, true).map(LiteConn::reader))
                 .collect::<Result<Vec<_>>>()?,
         );
         Ok(SqlStore {
             backend: Sqlite {
-                writer: Writer::start("smsgate-sqlite-writer", conn),
+                writer: Writer::start("smsgate-sqlite-writer", LiteConn::writer(conn)),
                 readers,
                 path: path.to_path_buf(),
                 feed: tokio::sync::broadcast::channel(FEED_BUFFER).0,
@@ -158,7 +159,8 @@ impl SqliteStore {
         }
         let target = to.to_string_lossy().into_owned();
         self.read(move |c| {
-            c.execute("VACUUM INTO ?1", [&target])
+            c.connection()
+                .execute("VACUUM INTO ?1", [&target])
                 .map_err(|e| StoreError::Backup(format!("{target}: {e}")))?;
             Ok(())
         })
