@@ -313,7 +313,7 @@ fn insert_message(
         &Counted {
             account: sub.account.0,
             created_at: now.0,
-            category: m.category.as_str().to_string(),
+            category: m.category,
             country,
             segments: m.segments.parts as i64,
             price: m.cost.minor(),
@@ -682,10 +682,11 @@ fn current(conn: &impl Db, id: MessageId) -> Result<Option<(Current, Counted)>> 
     };
     conn.one(sql, args![&id.as_bytes()[..]], |r| {
         let cur = current_row(r, id, 0)?;
+        let category: String = r.get(7)?;
         let counted = Counted {
             account: cur.account.0,
             created_at: r.get(6)?,
-            category: r.get(7)?,
+            category: Category::parse(&category).ok_or_else(|| corrupt("category", &category))?,
             country: r.get(8)?,
             segments: r.get(9)?,
             price: cur.cost.minor(),

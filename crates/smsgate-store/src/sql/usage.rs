@@ -30,7 +30,7 @@ const DAY_MS: i64 = 24 * HOUR_MS;
 pub(crate) struct Counted {
     pub account: i64,
     pub created_at: i64,
-    pub category: String,
+    pub category: Category,
     pub country: Option<String>,
     pub segments: i64,
     pub price: i64,
@@ -46,7 +46,7 @@ pub(crate) struct Counted {
 pub struct Key {
     account: i64,
     hour: i64,
-    category: String,
+    category: Category,
     country: String,
     connector: String,
     status: UsageStatus,
@@ -83,7 +83,7 @@ impl Counted {
         let key = Key {
             account: self.account,
             hour: self.created_at - self.created_at.rem_euclid(HOUR_MS),
-            category: self.category.clone(),
+            category: self.category,
             country: self.country.clone().unwrap_or_default(),
             connector: match (&self.connector, pending) {
                 (Some(c), false) => c.clone(),
@@ -128,7 +128,7 @@ pub(crate) fn upsert(conn: &impl Db, key: &Key, s: Sums) -> Result<()> {
         args![
             key.account,
             key.hour,
-            key.category,
+            key.category.as_str(),
             key.country,
             key.connector,
             key.status.as_str(),
@@ -200,7 +200,8 @@ impl Pending {
     pub(crate) fn write(&self, conn: &impl Db) -> Result<()> {
         let changes = std::mem::take(&mut *self.changes.borrow_mut());
         self.job_start.set(0);
-        let mut rows: HashMap<Key, Sums> = HashMap::with_capacity(changes.len());
+        let mut rows: HashMap<Key, Sums, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(changes.len(), Default::default());
         for (key, sums) in changes {
             rows.entry(key).or_default().add(sums, 1);
         }
