@@ -163,6 +163,10 @@ impl PoolConn for PgConn {
         self.batch(sql)
     }
 
+    fn pending(&self) -> Option<&crate::sql::usage::Pending> {
+        self.kept_back()
+    }
+
     /// Reconnects when the server went away (restarted, failed over).
     fn repair(&mut self) {
         if !self.is_closed() {
@@ -225,6 +229,11 @@ impl PostgresStore {
     fn open_here(url: &str) -> Result<PostgresStore> {
         let writer = open_conn(url)?;
         migrate(&writer)?;
+        // Any number other writers do not have: this run's counter rows.
+        let mut shard = [0u8; 8];
+        getrandom::fill(&mut shard)
+            .map_err(|e| StoreError::Unusable(format!("no random numbers: {e}")))?;
+        let writer = writer.writing(i64::from_le_bytes(shard) & i64::MAX);
         let readers = (0..READERS)
             .map(|_| open_conn(url))
             .collect::<Result<Vec<_>>>()?;

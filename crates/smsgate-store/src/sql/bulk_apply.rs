@@ -17,6 +17,7 @@ use smsgate_core::carrier_id::normalize_id;
 use smsgate_core::{Amount, MessageId};
 
 use super::messages::{CURRENT_COLUMNS, Current, current_row};
+use super::usage::{COUNTED_COLUMNS, Counted};
 use super::{Db, PgOnly, args};
 use crate::{ApplyOutcome, EventType, Result, StatusUpdate, Target};
 
@@ -35,29 +36,35 @@ pub(crate) fn apply_all(conn: &impl Db, updates: Vec<StatusUpdate>) -> Result<Ve
         .iter()
         .map(|(_, id)| id.as_bytes().to_vec())
         .collect();
-    let mut current: HashMap<MessageId, Current> = conn
+    let mut current: HashMap<MessageId, (Current, Counted)> = conn
         .all(
             &format!(
-                "SELECT id, {CURRENT_COLUMNS} FROM messages
+                "SELECT id, {CURRENT_COLUMNS}, {COUNTED_COLUMNS} FROM messages
                   WHERE id = ANY(?1::bytea[]) ORDER BY id FOR NO KEY UPDATE"
             ),
             args![PgOnly(ids)],
             |r| {
                 let id = super::messages::message_id(r, 0)?;
-                current_row(r, id, 1)
+                let cur = current_row(r, id, 1)?;
+                let counted =
+                    Counted::from_row(r, cur.account, cur.status, cur.cost, cur.refunded, 7)?;
+                Ok((cur, counted))
             },
         )?
         .into_iter()
-        .map(|c| (c.id, c))
+        .map(|c| (c.0.id, c))
         .collect();
 
     let mut outcomes: Vec<Option<ApplyOutcome>> = (0..updates.len()).map(|_| None).collect();
     let mut together: Vec<(&StatusUpdate, Current)> = Vec::new();
+    let mut counts: Vec<(Counted, Counted)> = Vec::new();
     for (i, id) in firsts {
         let u = &updates[i];
         match current.remove(&id) {
             None => outcomes[i] = Some(ApplyOutcome::NotFound),
-            Some(cur) if cur.moves_plainly(u.status) => {
+            Some((cur, counted)) if cur.moves_plainly(u.status) => {
+                // No charge given back: those take the general path.
+                counts.push((counted.after(u, false), counted));
                 outcomes[i] = Some(ApplyOutcome::Applied {
                     id,
                     account: cur.account,
@@ -73,6 +80,9 @@ pub(crate) fn apply_all(conn: &impl Db, updates: Vec<StatusUpdate>) -> Result<Ve
     }
     write_together(conn, &together)?;
     drop(together);
+    for (now, was) in &counts {
+        super::usage::moved(conn, was, now)?;
+    }
     for (i, u) in updates.into_iter().enumerate() {
         if outcomes[i].is_none() {
             outcomes[i] = Some(super::messages::apply(conn, u)?);

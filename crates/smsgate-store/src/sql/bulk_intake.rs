@@ -296,6 +296,12 @@ pub(crate) fn insert_messages(conn: &impl Db, rows: &[Row<'_>], now: Timestamp) 
             text(&|r| r.message.country.map(|c| c.code())),
         ],
     )?;
+    for r in rows {
+        super::usage::count(
+            conn,
+            &super::usage::Counted::new_message(r.account, r.message, r.status, now),
+        )?;
+    }
     // Event ids order the outbox: in the messages' order.
     let queued: Vec<&Row<'_>> = rows.iter().filter(|r| r.status == Status::Queued).collect();
     if !queued.is_empty() {

@@ -76,7 +76,8 @@ impl LiteConn {
     pub(crate) fn writer(conn: Connection) -> LiteConn {
         LiteConn {
             conn,
-            pending: Some(Pending::default()),
+            // One writer a file: one shard.
+            pending: Some(Pending::new(0)),
         }
     }
 
@@ -84,9 +85,7 @@ impl LiteConn {
         &self.conn
     }
 
-    /// A job of the group begins, or was undone, or the group is to
-    /// commit or was rolled back: the pending changes follow.
-    pub(crate) fn pending(&self) -> Option<&Pending> {
+    pub(crate) fn kept_back(&self) -> Option<&Pending> {
         self.pending.as_ref()
     }
 }
@@ -126,7 +125,7 @@ impl Db for LiteConn {
                 p.add(key, sums);
                 Ok(())
             }
-            None => super::usage::upsert(self, &key, sums),
+            None => super::usage::upsert(self, &key, sums, 0),
         }
     }
 }

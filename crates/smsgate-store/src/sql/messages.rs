@@ -271,7 +271,6 @@ fn insert_message(
     status: Status,
     now: Timestamp,
 ) -> Result<()> {
-    let country = m.country.map(|c| c.code());
     conn.exec(
         "INSERT INTO messages (id, account_id, batch_id, recipient, sender, body, encoding, segments, cost,
              category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at,
@@ -305,25 +304,10 @@ fn insert_message(
             m.callback_url.as_ref().map(|_| m.callback_format.as_str()),
             pool.map(Category::as_str),
             m.campaign_ref,
-            &country,
+            m.country.map(|c| c.code()),
         ],
     )?;
-    super::usage::count(
-        conn,
-        &Counted {
-            account: sub.account.0,
-            created_at: now.0,
-            category: m.category,
-            country,
-            segments: m.segments.parts as i64,
-            price: m.cost.minor(),
-            status,
-            connector: None,
-            refunded: false,
-            carrier_cost: None,
-            updated_at: now.0,
-        },
-    )?;
+    super::usage::count(conn, &Counted::new_message(sub.account, m, status, now))?;
     if status == Status::Queued {
         super::events::message_event(
             conn,
@@ -673,7 +657,7 @@ fn current(conn: &impl Db, id: MessageId) -> Result<Option<(Current, Counted)>> 
     const LOCKED: &str = "SELECT account_id, status, cost, refunded, event_seq, pool,
             created_at, category, country, segments, connector, carrier_cost, updated_at
        FROM messages WHERE id = ?1 FOR NO KEY UPDATE";
-    // (CURRENT_COLUMNS and how it counts, written out so that the texts
+    // (CURRENT_COLUMNS and COUNTED_COLUMNS, written out so that the texts
     // are constants.)
     let sql = if conn.for_update().is_empty() {
         SQL
@@ -682,20 +666,7 @@ fn current(conn: &impl Db, id: MessageId) -> Result<Option<(Current, Counted)>> 
     };
     conn.one(sql, args![&id.as_bytes()[..]], |r| {
         let cur = current_row(r, id, 0)?;
-        let category: String = r.get(7)?;
-        let counted = Counted {
-            account: cur.account.0,
-            created_at: r.get(6)?,
-            category: Category::parse(&category).ok_or_else(|| corrupt("category", &category))?,
-            country: r.get(8)?,
-            segments: r.get(9)?,
-            price: cur.cost.minor(),
-            status: cur.status,
-            connector: r.get(10)?,
-            refunded: cur.refunded,
-            carrier_cost: r.get(11)?,
-            updated_at: r.get(12)?,
-        };
+        let counted = Counted::from_row(r, cur.account, cur.status, cur.cost, cur.refunded, 6)?;
         Ok((cur, counted))
     })
 }
@@ -780,16 +751,7 @@ pub(crate) fn apply_to_message(
         insert_ledger(conn, line, u.at)?;
         refunded = cur.cost;
     }
-    // As the update above wrote it.
-    let now_counted = Counted {
-        status: u.status,
-        connector: u.connector.clone().or_else(|| counted.connector.clone()),
-        refunded: cur.refunded || refunded > Amount::ZERO,
-        carrier_cost: u.carrier_cost.map(Amount::minor).or(counted.carrier_cost),
-        updated_at: u.at.0,
-        ..counted.clone()
-    };
-    super::usage::moved(conn, &counted, &now_counted)?;
+    super::usage::moved(conn, &counted, &counted.after(&u, refunded > Amount::ZERO))?;
     Ok(ApplyOutcome::Applied {
         id: cur.id,
         account: cur.account,

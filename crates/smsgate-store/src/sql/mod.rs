@@ -77,14 +77,14 @@ pub trait Db {
             .ok_or_else(|| StoreError::Corrupt(format!("no row from {sql:?}")))
     }
 
-    /// Adds to a row of the usage counters in this transaction (the
-    /// writer of SQLite keeps it until its group commits; see
+    /// Adds to a row of the usage counters in this transaction (a
+    /// store's writer keeps it until its group commits; see
     /// `usage::Pending`).
     fn add_usage(&self, key: usage::Key, sums: usage::Sums) -> Result<()>
     where
         Self: Sized,
     {
-        usage::upsert(self, &key, sums)
+        usage::upsert(self, &key, sums, 0)
     }
 
     /// Runs an `INSERT` of one row into a table with an `id` key; its id.

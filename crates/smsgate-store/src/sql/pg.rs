@@ -18,6 +18,8 @@ pub struct PgConn {
     /// Always `Some` but while dropping.
     client: RefCell<Option<Client>>,
     prepared: RefCell<HashMap<String, Statement>>,
+    /// The writer's: the usage counters' changes of its group commit.
+    pending: Option<super::usage::Pending>,
 }
 
 impl PgConn {
@@ -26,6 +28,7 @@ impl PgConn {
             url: url.to_string(),
             client: RefCell::new(Some(client)),
             prepared: RefCell::new(HashMap::new()),
+            pending: None,
         }
     }
 
@@ -84,8 +87,31 @@ impl PgConn {
     }
 }
 
+impl PgConn {
+    /// The connection as a node's writer, counting usage in rows of its
+    /// own (`shard`).
+    pub(crate) fn writing(mut self, shard: i64) -> PgConn {
+        self.pending = Some(super::usage::Pending::new(shard));
+        self
+    }
+
+    pub(crate) fn kept_back(&self) -> Option<&super::usage::Pending> {
+        self.pending.as_ref()
+    }
+}
+
 impl Db for PgConn {
     const DIALECT: Dialect = Dialect::Postgres;
+
+    fn add_usage(&self, key: super::usage::Key, sums: super::usage::Sums) -> Result<()> {
+        match &self.pending {
+            Some(p) => {
+                p.add(key, sums);
+                Ok(())
+            }
+            None => super::usage::upsert(self, &key, sums, 0),
+        }
+    }
 
     fn exec(&self, sql: &str, args: &[&dyn Arg]) -> Result<usize> {
         let stmt = self.statement(sql)?;

@@ -13,13 +13,15 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use tokio::sync::{Semaphore, oneshot};
 
+use super::Db;
+use super::usage::Pending;
 use crate::{Result, StoreError};
 
 /// Jobs committed together at most; bounds the latency of one commit.
 const MAX_JOBS_PER_COMMIT: usize = 512;
 
 /// A connection the pool drives.
-pub trait PoolConn: Send + 'static {
+pub trait PoolConn: Db + Send + 'static {
     /// The statement that begins a write transaction.
     const BEGIN: &'static str;
     /// Runs a transaction-control statement (`BEGIN`, `SAVEPOINT job`, …).
@@ -27,17 +29,37 @@ pub trait PoolConn: Send + 'static {
     /// Makes a broken connection usable again where it can (after a
     /// database server restarted); called before each use.
     fn repair(&mut self) {}
+    /// What the writer keeps back for its group commit: the usage
+    /// counters' changes (`None`: a reader).
+    fn pending(&self) -> Option<&Pending>;
     /// A job of the group begins (its savepoint is set).
-    fn job_begins(&self) {}
+    fn job_begins(&self) {
+        if let Some(p) = self.pending() {
+            p.job_begins();
+        }
+    }
     /// The running job's changes were rolled back to its savepoint.
-    fn job_undone(&self) {}
-    /// Writes what the connection kept back for the group (SQLite's usage
-    /// counters), just before the group commits.
-    fn before_commit(&self) -> Result<()> {
-        Ok(())
+    fn job_undone(&self) {
+        if let Some(p) = self.pending() {
+            p.job_undone();
+        }
+    }
+    /// Writes what was kept back for the group, just before it commits.
+    fn before_commit(&self) -> Result<()>
+    where
+        Self: Sized,
+    {
+        match self.pending() {
+            Some(p) => p.write(self),
+            None => Ok(()),
+        }
     }
     /// The group's transaction was rolled back.
-    fn group_undone(&self) {}
+    fn group_undone(&self) {
+        if let Some(p) = self.pending() {
+            p.clear();
+        }
+    }
 }
 
 type Finish = Box<dyn FnOnce(bool) + Send>;

@@ -1,15 +1,14 @@
 //! The usage counters: kept in the transaction of every change that
 //! moves a message between them, and summed for reports.
 //!
-//! On PostgreSQL, statement triggers on `messages` keep them (migration
-//! `0008_usage`): bulk inserts and updates move each counter once. On
-//! SQLite the two statements that change what a message counts for (its
-//! insert, its status change) call [`count`] and [`moved`], and the
+//! The statements that change what a message counts for (its insert, its
+//! status change, alone or in bulk) call [`count`] and [`moved`]; the
 //! writer's connection keeps what they add in memory ([`Pending`]) until
-//! its group commit, which writes each counter it moved once, summed. A
-//! trigger there made every statement on `messages` open a statement
-//! journal and ran as interpreted bytecode (≈145k instructions a message
-//! in the `lifecycle` example, callgrind); an upsert per change ≈77k.
+//! its group commit, which writes each counter it moved once, summed.
+//! Triggers were measured first (bench/RESULTS.md): on SQLite one made
+//! every statement on `messages` open a statement journal and ran as
+//! interpreted bytecode (+145k instructions a message); on PostgreSQL
+//! statement triggers cost about 9% of the messages delivered a second.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -17,7 +16,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use smsgate_core::{AccountId, Amount, Category, Status, Timestamp};
 
-use super::{Backend, Db, Dialect, SqlStore, args};
+use super::{Backend, Db, SqlStore, args};
 use crate::{
     Result, StoreError, UsageCounts, UsageInterval, UsageQuery, UsageRow, UsageStatus, UsageStore,
 };
@@ -40,6 +39,74 @@ pub(crate) struct Counted {
     pub carrier_cost: Option<i64>,
     pub updated_at: i64,
 }
+
+impl Counted {
+    /// A message as it is inserted.
+    pub(crate) fn new_message(
+        account: AccountId,
+        m: &smsgate_core::send::NewMessage,
+        status: Status,
+        now: Timestamp,
+    ) -> Counted {
+        Counted {
+            account: account.0,
+            created_at: now.0,
+            category: m.category,
+            country: m.country.map(|c| c.code()),
+            segments: m.segments.parts as i64,
+            price: m.cost.minor(),
+            status,
+            connector: None,
+            refunded: false,
+            carrier_cost: None,
+            updated_at: now.0,
+        }
+    }
+
+    /// The message after `u` moved it (as `UPDATE_STATUS` writes it), with
+    /// its charge given back or not.
+    pub(crate) fn after(&self, u: &crate::StatusUpdate, refunded: bool) -> Counted {
+        Counted {
+            status: u.status,
+            connector: u.connector.clone().or_else(|| self.connector.clone()),
+            refunded: self.refunded || refunded,
+            carrier_cost: u.carrier_cost.map(Amount::minor).or(self.carrier_cost),
+            updated_at: u.at.0,
+            ..self.clone()
+        }
+    }
+
+    /// Read from the columns of [`COUNTED_COLUMNS`] starting at `at`.
+    pub(crate) fn from_row(
+        r: &super::Rec<'_>,
+        account: AccountId,
+        status: Status,
+        price: Amount,
+        refunded: bool,
+        at: usize,
+    ) -> Result<Counted> {
+        let category: String = r.get(at + 1)?;
+        Ok(Counted {
+            account: account.0,
+            created_at: r.get(at)?,
+            category: Category::parse(&category)
+                .ok_or_else(|| StoreError::Corrupt(format!("message category {category:?}")))?,
+            country: r.get(at + 2)?,
+            segments: r.get(at + 3)?,
+            price: price.minor(),
+            status,
+            connector: r.get(at + 4)?,
+            refunded,
+            carrier_cost: r.get(at + 5)?,
+            updated_at: r.get(at + 6)?,
+        })
+    }
+}
+
+/// What [`Counted::from_row`] reads of a message, after its current
+/// columns.
+pub(crate) const COUNTED_COLUMNS: &str =
+    "created_at, category, country, segments, connector, carrier_cost, updated_at";
 
 /// A row of the counters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -115,14 +182,16 @@ impl Counted {
 pub(crate) const UPSERT: &str =
     "INSERT INTO usage_counters (account_id, hour, category, country, connector, status, shard,
          messages, segments, price, refunded, carrier_cost, latency_ms)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?13, ?7, ?8, ?9, ?10, ?11, ?12)
      ON CONFLICT (account_id, hour, category, country, connector, status, shard) DO UPDATE SET
-         messages = messages + excluded.messages, segments = segments + excluded.segments,
-         price = price + excluded.price, refunded = refunded + excluded.refunded,
-         carrier_cost = carrier_cost + excluded.carrier_cost,
-         latency_ms = latency_ms + excluded.latency_ms";
+         messages = usage_counters.messages + excluded.messages,
+         segments = usage_counters.segments + excluded.segments,
+         price = usage_counters.price + excluded.price,
+         refunded = usage_counters.refunded + excluded.refunded,
+         carrier_cost = usage_counters.carrier_cost + excluded.carrier_cost,
+         latency_ms = usage_counters.latency_ms + excluded.latency_ms";
 
-pub(crate) fn upsert(conn: &impl Db, key: &Key, s: Sums) -> Result<()> {
+pub(crate) fn upsert(conn: &impl Db, key: &Key, s: Sums, shard: i64) -> Result<()> {
     conn.exec(
         UPSERT,
         args![
@@ -137,27 +206,21 @@ pub(crate) fn upsert(conn: &impl Db, key: &Key, s: Sums) -> Result<()> {
             s.price,
             s.refunded,
             s.carrier_cost,
-            s.latency_ms
+            s.latency_ms,
+            shard
         ],
     )?;
     Ok(())
 }
 
-/// Counts a new message (SQLite; PostgreSQL's trigger does it there).
+/// Counts a new message.
 pub(crate) fn count(conn: &impl Db, new: &Counted) -> Result<()> {
-    if conn.dialect() == Dialect::Sqlite {
-        let (key, sums) = new.contribution();
-        conn.add_usage(key, sums)?;
-    }
-    Ok(())
+    let (key, sums) = new.contribution();
+    conn.add_usage(key, sums)
 }
 
-/// Moves a changed message's count, where what it counts for changed
-/// (SQLite; PostgreSQL's trigger does it there).
+/// Moves a changed message's count, where what it counts for changed.
 pub(crate) fn moved(conn: &impl Db, old: &Counted, new: &Counted) -> Result<()> {
-    if conn.dialect() != Dialect::Sqlite {
-        return Ok(());
-    }
     let (was, is) = (old.contribution(), new.contribution());
     if was != is {
         let mut out = Sums::default();
@@ -168,15 +231,27 @@ pub(crate) fn moved(conn: &impl Db, old: &Counted, new: &Counted) -> Result<()> 
     Ok(())
 }
 
-/// The counters' changes of a group commit not written yet, and where the
-/// running job's begin (so that a job undone takes its own back).
-#[derive(Default)]
+/// The counters' changes of a writer's group commit not written yet, and
+/// where the running job's begin (so that a job undone takes its own
+/// back).
 pub(crate) struct Pending {
     changes: RefCell<Vec<(Key, Sums)>>,
     job_start: Cell<usize>,
+    /// The rows this writer counts in: on PostgreSQL each node's writer
+    /// has its own, so that nodes never wait on (or deadlock over) each
+    /// other's counters; reports sum over them.
+    shard: i64,
 }
 
 impl Pending {
+    pub(crate) fn new(shard: i64) -> Pending {
+        Pending {
+            changes: RefCell::default(),
+            job_start: Cell::new(0),
+            shard,
+        }
+    }
+
     pub(crate) fn add(&self, key: Key, sums: Sums) {
         self.changes.borrow_mut().push((key, sums));
     }
@@ -207,7 +282,7 @@ impl Pending {
         }
         for (key, sums) in rows {
             if sums != Sums::default() {
-                upsert(conn, &key, sums)?;
+                upsert(conn, &key, sums, self.shard)?;
             }
         }
         Ok(())

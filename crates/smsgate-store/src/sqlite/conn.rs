@@ -7,6 +7,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::sql::lite::LiteConn;
 use crate::sql::pool::PoolConn;
+use crate::sql::usage::Pending;
 use crate::{Result, StoreError};
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -53,28 +54,7 @@ impl PoolConn for LiteConn {
         Ok(())
     }
 
-    fn job_begins(&self) {
-        if let Some(p) = self.pending() {
-            p.job_begins();
-        }
-    }
-
-    fn job_undone(&self) {
-        if let Some(p) = self.pending() {
-            p.job_undone();
-        }
-    }
-
-    fn before_commit(&self) -> Result<()> {
-        match self.pending() {
-            Some(p) => p.write(self),
-            None => Ok(()),
-        }
-    }
-
-    fn group_undone(&self) {
-        if let Some(p) = self.pending() {
-            p.clear();
-        }
+    fn pending(&self) -> Option<&Pending> {
+        self.kept_back()
     }
 }
