@@ -4054,6 +4054,45 @@ pub async fn retention_removes_old_texts_and_numbers_and_keeps_what_counts(store
     );
 }
 
+/// The writer keeps the usage counters' changes until its group commits:
+/// a job undone takes its own back, the others' are written once.
+pub(crate) async fn a_job_undone_takes_its_usage_counts_back<B: crate::sql::Backend>(
+    store: &crate::sql::SqlStore<B>,
+) {
+    let a = account(store, "a", 100).await;
+    let jobs: Vec<_> = (0..6)
+        .map(|i| {
+            let m = message(&format!("+3161234567{i}"), 1, None);
+            store.backend.write(move |c| {
+                crate::sql::messages::accept(c, submission(a, vec![m]), Timestamp(10))?
+                    .map_err(|r| StoreError::Corrupt(format!("{r:?}")))?;
+                if i % 2 == 1 {
+                    return Err(StoreError::Corrupt("undone".into()));
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    let results = join_all(jobs).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3);
+    let rows = store
+        .usage(UsageQuery {
+            from: Timestamp(0),
+            to: Timestamp(3_600_000),
+            accounts: None,
+            interval: UsageInterval::Whole,
+            groups: UsageGroups::default(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].counts.messages, rows[0].counts.price),
+        (3, Amount::credits(3))
+    );
+    assert_eq!(balance(store, a).await, 97);
+}
+
 macro_rules! behaviour_suite {
     ($open:expr) => {
         $crate::testing::behaviour_suite!(@each $open; a_key_is_made_with_its_networks, one_group_commit_refuses_what_the_balance_cannot_cover, a_failing_job_does_not_undo_the_others_in_its_commit, idempotent_submissions_replay_and_conflict, claims_are_leased_and_retaken_when_the_lease_ends, scheduled_messages_wait_on_disk_until_due, refunds_happen_once_and_final_states_stay_final, receipts_match_by_carrier_id_preferring_the_waiting_message, acknowledged_messages_are_walked_once_in_history_order, a_long_message_is_delivered_when_every_part_is, one_failed_part_fails_the_message_at_once, receipts_match_across_case_zeros_and_hex_or_decimal, cancel_only_what_has_not_been_sent_and_only_ones_own, expiry_refunds_messages_that_never_left, credits_never_go_below_zero, inbound_messages_reach_the_account_owning_the_number, long_inbound_messages_are_reassembled_in_order_once, every_change_a_client_hears_of_is_an_event_in_the_same_transaction, an_endpoint_that_is_down_holds_a_bounded_number_of_deliveries, keywords_route_shared_numbers_and_opt_recipients_out_and_in, old_events_go_only_once_every_enabled_endpoint_has_them, suppressed_recipients_are_refused_in_the_intake_transaction_without_charge, opt_out_changes_of_one_number_are_delivered_in_order, split_balances_charge_and_refund_the_message_s_category, priority_messages_are_claimed_first, the_newest_event_outlives_retention_so_event_ids_never_repeat, leases_count_as_in_flight_until_recorded_or_released, replays_and_tests_stay_within_the_pending_cap, balances_stop_at_their_maximum_without_a_change, senders_and_templates_are_the_account_s_own_until_approved, concurrent_debits_never_overdraw, messages_of_one_request_are_stored_as_one_alone_is, each_connector_is_held_by_one_live_node, a_batch_of_status_changes_leaves_what_each_alone_does, every_message_of_a_claim_records_its_step, a_group_of_requests_is_answered_as_each_alone_in_order, a_dead_node_s_claims_are_retaken_at_once, messages_wait_for_the_node_holding_their_connector, changes_are_heard_where_they_are_announced, rate_plans_price_accounts_and_stay_while_used, transfers_are_whole_and_every_ledger_sums_to_its_balance, every_change_is_audited_in_its_own_transaction, operator_tokens_end_when_revoked_or_expired, erasing_a_number_leaves_statuses_prices_and_suppression, each_audited_change_records_its_action, the_last_active_owner_stays_one, usage_counters_are_what_a_recount_of_the_messages_gives, retention_removes_old_texts_and_numbers_and_keeps_what_counts);

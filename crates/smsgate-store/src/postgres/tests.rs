@@ -65,6 +65,12 @@ fn opening_twice_migrates_once() {
 /// node at once, on a balance of 50: exactly 50 are charged in all (the
 /// conditional debit holds across connections), and the ledger adds up.
 #[tokio::test]
+async fn a_job_undone_takes_its_usage_counts_back() {
+    let (_db, store) = open();
+    crate::testing::a_job_undone_takes_its_usage_counts_back(&store).await;
+}
+
+#[tokio::test]
 async fn debits_from_several_nodes_never_overdraw() {
     use crate::testing::*;
     use crate::*;

@@ -401,42 +401,9 @@ async fn the_audit_log_is_append_only() {
     assert_eq!(rows, 2);
 }
 
-/// The writer keeps the usage counters' changes until its group commits:
-/// a job undone takes its own back, the others' are written once.
 #[tokio::test]
 async fn a_job_undone_takes_its_usage_counts_back() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-    let a = account(&store, "a", 100).await;
-    let jobs: Vec<_> = (0..6)
-        .map(|i| {
-            let m = message(&format!("+3161234567{i}"), 1, None);
-            store.backend.write(move |c| {
-                crate::sql::messages::accept(c, submission(a, vec![m]), Timestamp(10))?
-                    .map_err(|r| StoreError::Corrupt(format!("{r:?}")))?;
-                if i % 2 == 1 {
-                    return Err(StoreError::Corrupt("undone".into()));
-                }
-                Ok(())
-            })
-        })
-        .collect();
-    let results = join_all(jobs).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3);
-    let rows = store
-        .usage(UsageQuery {
-            from: Timestamp(0),
-            to: Timestamp(3_600_000),
-            accounts: None,
-            interval: UsageInterval::Whole,
-            groups: UsageGroups::default(),
-        })
-        .await
-        .unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(
-        (rows[0].counts.messages, rows[0].counts.price),
-        (3, Amount::credits(3))
-    );
-    assert_eq!(balance(&store, a).await, 97);
+    crate::testing::a_job_undone_takes_its_usage_counts_back(&store).await;
 }
