@@ -163,10 +163,6 @@ impl PoolConn for PgConn {
         self.batch(sql)
     }
 
-    fn pending(&self) -> Option<&crate::sql::usage::Pending> {
-        self.kept_back()
-    }
-
     /// Reconnects when the server went away (restarted, failed over).
     fn repair(&mut self) {
         if !self.is_closed() {

@@ -3,7 +3,7 @@
 
 use rusqlite::{CachedStatement, Connection};
 
-use super::usage::{Key, Pending, Sums};
+use super::usage::Pending;
 use super::{Arg, Db, Dialect, Rec};
 use crate::{BackendError, BackendKind, Result, StoreError};
 
@@ -84,10 +84,6 @@ impl LiteConn {
     pub(crate) fn connection(&self) -> &Connection {
         &self.conn
     }
-
-    pub(crate) fn kept_back(&self) -> Option<&Pending> {
-        self.pending.as_ref()
-    }
 }
 
 impl Db for LiteConn {
@@ -119,14 +115,8 @@ impl Db for LiteConn {
         self.conn.insert_id(sql, args)
     }
 
-    fn add_usage(&self, key: Key, sums: Sums) -> Result<()> {
-        match &self.pending {
-            Some(p) => {
-                p.add(key, sums);
-                Ok(())
-            }
-            None => super::usage::upsert(self, &key, sums, 0),
-        }
+    fn kept_back(&self) -> Option<&Pending> {
+        self.pending.as_ref()
     }
 }
 

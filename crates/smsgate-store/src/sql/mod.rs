@@ -77,14 +77,25 @@ pub trait Db {
             .ok_or_else(|| StoreError::Corrupt(format!("no row from {sql:?}")))
     }
 
-    /// Adds to a row of the usage counters in this transaction (a
-    /// store's writer keeps it until its group commits; see
-    /// `usage::Pending`).
+    /// What a store's writer keeps back for its group commit: the usage
+    /// counters' changes (`None`: a reader, or a bare connection).
+    fn kept_back(&self) -> Option<&usage::Pending> {
+        None
+    }
+
+    /// Adds to a row of the usage counters in this transaction: kept back
+    /// until the group commits where the connection keeps them.
     fn add_usage(&self, key: usage::Key, sums: usage::Sums) -> Result<()>
     where
         Self: Sized,
     {
-        usage::upsert(self, &key, sums, 0)
+        match self.kept_back() {
+            Some(p) => {
+                p.add(key, sums);
+                Ok(())
+            }
+            None => usage::upsert(self, &key, sums, 0),
+        }
     }
 
     /// Runs an `INSERT` of one row into a table with an `id` key; its id.

@@ -94,23 +94,13 @@ impl PgConn {
         self.pending = Some(super::usage::Pending::new(shard));
         self
     }
-
-    pub(crate) fn kept_back(&self) -> Option<&super::usage::Pending> {
-        self.pending.as_ref()
-    }
 }
 
 impl Db for PgConn {
     const DIALECT: Dialect = Dialect::Postgres;
 
-    fn add_usage(&self, key: super::usage::Key, sums: super::usage::Sums) -> Result<()> {
-        match &self.pending {
-            Some(p) => {
-                p.add(key, sums);
-                Ok(())
-            }
-            None => super::usage::upsert(self, &key, sums, 0),
-        }
+    fn kept_back(&self) -> Option<&super::usage::Pending> {
+        self.pending.as_ref()
     }
 
     fn exec(&self, sql: &str, args: &[&dyn Arg]) -> Result<usize> {

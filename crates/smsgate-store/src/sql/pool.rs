@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex, mpsc};
 use tokio::sync::{Semaphore, oneshot};
 
 use super::Db;
-use super::usage::Pending;
 use crate::{Result, StoreError};
 
 /// Jobs committed together at most; bounds the latency of one commit.
@@ -29,18 +28,15 @@ pub trait PoolConn: Db + Send + 'static {
     /// Makes a broken connection usable again where it can (after a
     /// database server restarted); called before each use.
     fn repair(&mut self) {}
-    /// What the writer keeps back for its group commit: the usage
-    /// counters' changes (`None`: a reader).
-    fn pending(&self) -> Option<&Pending>;
     /// A job of the group begins (its savepoint is set).
     fn job_begins(&self) {
-        if let Some(p) = self.pending() {
+        if let Some(p) = self.kept_back() {
             p.job_begins();
         }
     }
     /// The running job's changes were rolled back to its savepoint.
     fn job_undone(&self) {
-        if let Some(p) = self.pending() {
+        if let Some(p) = self.kept_back() {
             p.job_undone();
         }
     }
@@ -49,14 +45,14 @@ pub trait PoolConn: Db + Send + 'static {
     where
         Self: Sized,
     {
-        match self.pending() {
+        match self.kept_back() {
             Some(p) => p.write(self),
             None => Ok(()),
         }
     }
     /// The group's transaction was rolled back.
     fn group_undone(&self) {
-        if let Some(p) = self.pending() {
+        if let Some(p) = self.kept_back() {
             p.clear();
         }
     }

@@ -234,7 +234,7 @@ pub(crate) fn moved(conn: &impl Db, old: &Counted, new: &Counted) -> Result<()> 
 /// The counters' changes of a writer's group commit not written yet, and
 /// where the running job's begin (so that a job undone takes its own
 /// back).
-pub(crate) struct Pending {
+pub struct Pending {
     changes: RefCell<Vec<(Key, Sums)>>,
     job_start: Cell<usize>,
     /// The rows this writer counts in: on PostgreSQL each node's writer

@@ -7,7 +7,6 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::sql::lite::LiteConn;
 use crate::sql::pool::PoolConn;
-use crate::sql::usage::Pending;
 use crate::{Result, StoreError};
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -52,9 +51,5 @@ impl PoolConn for LiteConn {
     fn control(&self, sql: &str) -> Result<()> {
         self.connection().prepare_cached(sql)?.execute([])?;
         Ok(())
-    }
-
-    fn pending(&self) -> Option<&Pending> {
-        self.kept_back()
     }
 }
