@@ -56,6 +56,16 @@ enum Reader {
     Operator,
 }
 
+impl Reader {
+    /// More than one account in the report.
+    fn sees_accounts(self) -> bool {
+        matches!(
+            self,
+            Reader::Operator | Reader::Customer { subaccounts: true }
+        )
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UsageReport {
     pub from: String,
@@ -201,12 +211,7 @@ fn request(p: UsageParams, reader: Reader) -> Result<Request, Problem> {
             "category" => (&mut groups.category, "category"),
             "country" => (&mut groups.country, "country"),
             "status" => (&mut groups.status, "status"),
-            "account"
-                if reader == Reader::Operator
-                    || reader == (Reader::Customer { subaccounts: true }) =>
-            {
-                (&mut groups.account, "account")
-            }
+            "account" if reader.sees_accounts() => (&mut groups.account, "account"),
             "account" => {
                 return Err(Problem::invalid_field(
                     "group_by",
@@ -405,7 +410,7 @@ pub async fn own_usage(
 /// range and by account, category, country, connector and status, with
 /// what the carriers charged and the margin.
 #[utoipa::path(get, path = "/admin/v1/usage", tag = "admin", params(UsageParams),
-    responses((status = 200, body = UsageReport), (status = 422, body = Problem)),
+    responses((status = 200, body = UsageReport), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("admin_token" = [])))]
 pub async fn usage(
     State(state): State<AppState>,

@@ -329,6 +329,14 @@ async fn questions_a_usage_report_cannot_answer_are_refused_by_name() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = app
+        .admin(
+            Method::GET,
+            &format!("/admin/v1/usage?from={from}&to={to}&account=999"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no such account: {body}");
     let (status, _) = app
         .call(
             Method::GET,

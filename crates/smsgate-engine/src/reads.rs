@@ -286,8 +286,12 @@ impl Admin<'_> {
         Ok(self.0.inner.store.keys(account).await?)
     }
 
-    /// Usage of every account, or of those the query names.
+    /// Usage of every account, or of those the query names (each must
+    /// exist).
     pub async fn usage(&self, query: UsageQuery) -> Result<Vec<UsageRow>, EngineError> {
+        for id in query.accounts.iter().flatten() {
+            self.account(*id).await?;
+        }
         Ok(self.0.inner.store.usage(query).await?)
     }
 
