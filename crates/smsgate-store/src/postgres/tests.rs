@@ -61,15 +61,89 @@ fn opening_twice_migrates_once() {
     drop(PostgresStore::open(&db.url).unwrap());
 }
 
-/// Four nodes on one database, 50 sends of one credit each from every
-/// node at once, on a balance of 50: exactly 50 are charged in all (the
-/// conditional debit holds across connections), and the ledger adds up.
 #[tokio::test]
 async fn a_job_undone_takes_its_usage_counts_back() {
     let (_db, store) = open();
     crate::testing::a_job_undone_takes_its_usage_counts_back(&store).await;
 }
 
+/// Two nodes count in rows of their own: messages accepted on both and
+/// moved by one add up in the report, and neither waited on the other's
+/// counters.
+#[tokio::test]
+async fn nodes_count_usage_in_rows_of_their_own_that_add_up() {
+    use crate::testing::*;
+    use crate::*;
+    use smsgate_core::{Status, Timestamp};
+    let db = fresh_db();
+    let nodes: Vec<PostgresStore> = (0..2)
+        .map(|_| PostgresStore::open(&db.url).unwrap())
+        .collect();
+    let a = account(&nodes[0], "shared", 100).await;
+    let sends = (0..20)
+        .map(|i| {
+            nodes[i % 2].accept(
+                vec![submission(
+                    a,
+                    vec![message(&format!("+3161234{i:04}"), 1, None)],
+                )],
+                Timestamp(10),
+            )
+        })
+        .collect();
+    for answer in join_all(sends).await {
+        assert!(answer.unwrap()[0].is_ok());
+    }
+    let claimed = nodes[1]
+        .claim(NodeId(0), Timestamp(20), Timestamp(1_000), 100, None)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 20);
+    let sent = claimed
+        .iter()
+        .map(|m| {
+            let mut u = StatusUpdate::new(Target::Message(m.id), Status::Sent, Timestamp(30));
+            u.connector = Some("c".into());
+            u
+        })
+        .collect();
+    nodes[1].apply(sent).await.unwrap();
+    let rows = nodes[0]
+        .usage(UsageQuery {
+            from: Timestamp(0),
+            to: Timestamp(3_600_000),
+            accounts: None,
+            interval: UsageInterval::Whole,
+            groups: UsageGroups {
+                status: true,
+                ..UsageGroups::default()
+            },
+        })
+        .await
+        .unwrap();
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| (r.status.unwrap(), r.counts.messages))
+        .collect();
+    assert_eq!(got, [(UsageStatus::Sent, 20)]);
+    let shards: i64 = nodes[0]
+        .backend
+        .read(|c| {
+            use crate::sql::Db;
+            c.single(
+                "SELECT COUNT(DISTINCT shard) FROM usage_counters",
+                &[],
+                |r| r.get(0),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(shards, 2, "a node's rows each");
+}
+
+/// Four nodes on one database, 50 sends of one credit each from every
+/// node at once, on a balance of 50: exactly 50 are charged in all (the
+/// conditional debit holds across connections), and the ledger adds up.
 #[tokio::test]
 async fn debits_from_several_nodes_never_overdraw() {
     use crate::testing::*;
