@@ -714,24 +714,32 @@ pub(crate) fn statement(
         *slot = slot.checked_add(sum).ok_or_else(overflow)?;
         s.closing = s.closing.checked_add(sum).ok_or_else(overflow)?;
     }
-    s.usage = conn.all(
-        "SELECT category, country, CAST(SUM(messages) AS BIGINT), CAST(SUM(segments) AS BIGINT),
-                CAST(SUM(price) AS BIGINT)
-           FROM usage_counters WHERE account_id = ?1 AND hour >= ?2 AND hour < ?3
-          GROUP BY category, country HAVING SUM(messages) <> 0 ORDER BY category, country",
-        args![account.0, from.0, to.0],
-        |r| {
-            let category: String = r.get(0)?;
-            Ok(UsageLine {
-                category: Category::parse(&category)
-                    .ok_or_else(|| StoreError::Corrupt(format!("category {category:?}")))?,
-                country: Some(r.get::<String>(1)?).filter(|c| !c.is_empty()),
-                messages: r.get::<i64>(2)?.try_into().unwrap_or(0),
-                segments: r.get::<i64>(3)?.try_into().unwrap_or(0),
-                amount: Amount::from_minor(r.get(4)?),
-            })
+    // The usage counters by category and country, as the usage reports
+    // read them.
+    let usage = super::usage::usage(
+        conn,
+        &UsageQuery {
+            from,
+            to,
+            accounts: Some(vec![account]),
+            interval: UsageInterval::Whole,
+            groups: UsageGroups {
+                category: true,
+                country: true,
+                ..UsageGroups::default()
+            },
         },
     )?;
+    s.usage = usage
+        .into_iter()
+        .map(|r| UsageLine {
+            category: r.category.unwrap_or_default(),
+            country: r.country.flatten(),
+            messages: r.counts.messages,
+            segments: r.counts.segments,
+            amount: r.counts.price,
+        })
+        .collect();
     Ok(s)
 }
 

@@ -46,8 +46,7 @@ pub(crate) fn apply_all(conn: &impl Db, updates: Vec<StatusUpdate>) -> Result<Ve
             |r| {
                 let id = super::messages::message_id(r, 0)?;
                 let cur = current_row(r, id, 1)?;
-                let counted =
-                    Counted::from_row(r, cur.account, cur.status, cur.cost, cur.refunded, 7)?;
+                let counted = Counted::from_row(r, &cur, 7)?;
                 Ok((cur, counted))
             },
         )?

@@ -594,6 +594,10 @@ pub(crate) fn queue_depth(conn: &impl Db) -> Result<crate::QueueDepth> {
 
 // --- status changes -------------------------------------------------------------------
 
+/// The statuses of a message still to be sent, as an SQL list: such a
+/// message keeps its text and number through erasure and retention.
+pub(crate) const WAITING: &str = "('accepted', 'scheduled', 'queued', 'submitting')";
+
 pub(crate) struct Current {
     pub(crate) id: MessageId,
     pub(crate) account: AccountId,
@@ -666,7 +670,7 @@ fn current(conn: &impl Db, id: MessageId) -> Result<Option<(Current, Counted)>> 
     };
     conn.one(sql, args![&id.as_bytes()[..]], |r| {
         let cur = current_row(r, id, 0)?;
-        let counted = Counted::from_row(r, cur.account, cur.status, cur.cost, cur.refunded, 6)?;
+        let counted = Counted::from_row(r, &cur, 6)?;
         Ok((cur, counted))
     })
 }

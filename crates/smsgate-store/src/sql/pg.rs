@@ -32,6 +32,13 @@ impl PgConn {
         }
     }
 
+    /// The connection as a node's writer, counting usage in rows of its
+    /// own (`shard`).
+    pub(crate) fn writing(mut self, shard: i64) -> PgConn {
+        self.pending = Some(super::usage::Pending::new(shard));
+        self
+    }
+
     /// Where it connects to.
     pub(crate) fn url(&self) -> &str {
         &self.url
@@ -84,15 +91,6 @@ impl PgConn {
         let values: Vec<PgArg<'_>> = args.iter().map(|a| a.pg()).collect();
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
         Ok(self.client().query(&stmt, &params)?)
-    }
-}
-
-impl PgConn {
-    /// The connection as a node's writer, counting usage in rows of its
-    /// own (`shard`).
-    pub(crate) fn writing(mut self, shard: i64) -> PgConn {
-        self.pending = Some(super::usage::Pending::new(shard));
-        self
     }
 }
 

@@ -11,11 +11,9 @@
 use async_trait::async_trait;
 use smsgate_core::{AccountId, Timestamp};
 
+use super::messages::WAITING;
 use super::{Backend, Db, SqlStore, args};
 use crate::{Result, Retained, RetentionCut, RetentionStore};
-
-/// Messages still to be sent: they keep their text and number.
-const WAITING: &str = "('accepted', 'scheduled', 'queued', 'submitting')";
 
 /// `+31612345678` → `+316*****678`, the form the audit log masks numbers
 /// in; the same SQL on both backends.

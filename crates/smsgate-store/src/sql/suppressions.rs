@@ -5,7 +5,7 @@
 use smsgate_core::optout::OptOutAction;
 use smsgate_core::{AccountId, InboundId, Msisdn, Timestamp};
 
-use super::messages::corrupt;
+use super::messages::{WAITING, corrupt};
 use super::{Db, Dialect, PgOnly, args};
 use crate::{
     Audit, AuditAction, ChangeCount, Erased, EventType, OptOutChange, Result, StoreError,
@@ -199,9 +199,6 @@ pub(crate) fn list(
     })
     .collect()
 }
-
-/// Messages waiting to be sent keep their text: it is still to go.
-const WAITING: &str = "('scheduled', 'queued', 'submitting')";
 
 /// Erases the account's texts of `number` (see `AudienceStore::erase_number`),
 /// recorded with the number masked: the log is kept for ever.

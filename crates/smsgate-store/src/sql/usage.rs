@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use smsgate_core::{AccountId, Amount, Category, Status, Timestamp};
 
+use super::messages::Current;
 use super::{Backend, Db, SqlStore, args};
 use crate::{
     Result, StoreError, UsageCounts, UsageInterval, UsageQuery, UsageRow, UsageStatus, UsageStore,
@@ -76,27 +77,21 @@ impl Counted {
         }
     }
 
-    /// Read from the columns of [`COUNTED_COLUMNS`] starting at `at`.
-    pub(crate) fn from_row(
-        r: &super::Rec<'_>,
-        account: AccountId,
-        status: Status,
-        price: Amount,
-        refunded: bool,
-        at: usize,
-    ) -> Result<Counted> {
+    /// The message `cur` is, with the columns of [`COUNTED_COLUMNS`]
+    /// read from `at`.
+    pub(crate) fn from_row(r: &super::Rec<'_>, cur: &Current, at: usize) -> Result<Counted> {
         let category: String = r.get(at + 1)?;
         Ok(Counted {
-            account: account.0,
+            account: cur.account.0,
             created_at: r.get(at)?,
             category: Category::parse(&category)
                 .ok_or_else(|| StoreError::Corrupt(format!("message category {category:?}")))?,
             country: r.get(at + 2)?,
             segments: r.get(at + 3)?,
-            price: price.minor(),
-            status,
+            price: cur.cost.minor(),
+            status: cur.status,
             connector: r.get(at + 4)?,
-            refunded,
+            refunded: cur.refunded,
             carrier_cost: r.get(at + 5)?,
             updated_at: r.get(at + 6)?,
         })
@@ -131,19 +126,31 @@ pub struct Sums {
 }
 
 impl Sums {
-    fn add(&mut self, o: Sums, sign: i64) {
-        self.messages += sign * o.messages;
-        self.segments += sign * o.segments;
-        self.price += sign * o.price;
-        self.refunded += sign * o.refunded;
-        self.carrier_cost += sign * o.carrier_cost;
-        self.latency_ms += sign * o.latency_ms;
+    fn add(&mut self, o: Sums) {
+        self.messages += o.messages;
+        self.segments += o.segments;
+        self.price += o.price;
+        self.refunded += o.refunded;
+        self.carrier_cost += o.carrier_cost;
+        self.latency_ms += o.latency_ms;
+    }
+
+    /// What takes these out again.
+    fn negated(self) -> Sums {
+        Sums {
+            messages: -self.messages,
+            segments: -self.segments,
+            price: -self.price,
+            refunded: -self.refunded,
+            carrier_cost: -self.carrier_cost,
+            latency_ms: -self.latency_ms,
+        }
     }
 }
 
 impl Counted {
-    /// Its row and what it adds there: the rules of PostgreSQL's
-    /// triggers (and of SQLite's backfill).
+    /// Its row and what it adds there: the rules the migrations' backfill
+    /// applies to the messages already there.
     fn contribution(&self) -> (Key, Sums) {
         let status = UsageStatus::of(self.status);
         let pending = status == UsageStatus::Pending;
@@ -223,9 +230,7 @@ pub(crate) fn count(conn: &impl Db, new: &Counted) -> Result<()> {
 pub(crate) fn moved(conn: &impl Db, old: &Counted, new: &Counted) -> Result<()> {
     let (was, is) = (old.contribution(), new.contribution());
     if was != is {
-        let mut out = Sums::default();
-        out.add(was.1, -1);
-        conn.add_usage(was.0, out)?;
+        conn.add_usage(was.0, was.1.negated())?;
         conn.add_usage(is.0, is.1)?;
     }
     Ok(())
@@ -278,7 +283,7 @@ impl Pending {
         let mut rows: HashMap<Key, Sums, foldhash::fast::RandomState> =
             HashMap::with_capacity_and_hasher(changes.len(), Default::default());
         for (key, sums) in changes {
-            rows.entry(key).or_default().add(sums, 1);
+            rows.entry(key).or_default().add(sums);
         }
         for (key, sums) in rows {
             if sums != Sums::default() {
@@ -387,23 +392,7 @@ pub(crate) fn usage(conn: &impl Db, q: &UsageQuery) -> Result<Vec<UsageRow>> {
         };
         // Rows of one key are adjacent (the order is the grouping's);
         // without `status` in the key they fold into one.
-        let same_key = rows.last().is_some_and(|last| {
-            (
-                last.period,
-                last.account,
-                last.category,
-                &last.country,
-                &last.connector,
-                last.status,
-            ) == (
-                row.period,
-                row.account,
-                row.category,
-                &row.country,
-                &row.connector,
-                row.status,
-            )
-        });
+        let same_key = rows.last().is_some_and(|last| order(last) == order(&row));
         if !same_key {
             rows.push(row);
         }
@@ -411,25 +400,20 @@ pub(crate) fn usage(conn: &impl Db, q: &UsageQuery) -> Result<Vec<UsageRow>> {
         add(counts, status, s.sums)?;
     }
     // One order on both backends (PostgreSQL's collation is not SQLite's).
-    rows.sort_by(|a, b| {
-        (
-            a.period,
-            a.account,
-            a.category.map(Category::as_str),
-            &a.country,
-            &a.connector,
-            a.status,
-        )
-            .cmp(&(
-                b.period,
-                b.account,
-                b.category.map(Category::as_str),
-                &b.country,
-                &b.connector,
-                b.status,
-            ))
-    });
+    rows.sort_by(|a, b| order(a).cmp(&order(b)));
     Ok(rows)
+}
+
+/// A report line's key, in the reports' order.
+fn order(r: &UsageRow) -> impl Ord + '_ {
+    (
+        r.period,
+        r.account,
+        r.category.map(Category::as_str),
+        &r.country,
+        &r.connector,
+        r.status,
+    )
 }
 
 fn add(c: &mut UsageCounts, status: UsageStatus, sums: [i64; 6]) -> Result<()> {
