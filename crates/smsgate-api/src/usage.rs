@@ -49,23 +49,6 @@ pub struct UsageParams {
 
 type Params = Result<Query<UsageParams>, axum::extract::rejection::QueryRejection>;
 
-/// Who reads: what it may group by and see.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Reader {
-    Customer { subaccounts: bool },
-    Operator,
-}
-
-impl Reader {
-    /// More than one account in the report.
-    fn sees_accounts(self) -> bool {
-        matches!(
-            self,
-            Reader::Operator | Reader::Customer { subaccounts: true }
-        )
-    }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UsageReport {
     pub from: String,
@@ -179,7 +162,9 @@ fn time(field: &'static str, value: Option<&str>) -> Result<Timestamp, Problem> 
     Ok(t)
 }
 
-fn request(p: UsageParams, reader: Reader) -> Result<Request, Problem> {
+/// The request as the engine takes it; who may ask for what is the
+/// engine's to say.
+fn request(p: UsageParams) -> Result<Request, Problem> {
     let from = time("from", p.from.as_deref())?;
     let to = time("to", p.to.as_deref())?;
     let (interval, name, max_days) = match p.interval.as_deref() {
@@ -211,20 +196,8 @@ fn request(p: UsageParams, reader: Reader) -> Result<Request, Problem> {
             "category" => (&mut groups.category, "category"),
             "country" => (&mut groups.country, "country"),
             "status" => (&mut groups.status, "status"),
-            "account" if reader.sees_accounts() => (&mut groups.account, "account"),
-            "account" => {
-                return Err(Problem::invalid_field(
-                    "group_by",
-                    "account: only with subaccounts=true",
-                ));
-            }
-            "connector" if reader == Reader::Operator => (&mut groups.connector, "connector"),
-            "connector" => {
-                return Err(Problem::invalid_field(
-                    "group_by",
-                    "connector: the operator's; group by category, country or status",
-                ));
-            }
+            "account" => (&mut groups.account, "account"),
+            "connector" => (&mut groups.connector, "connector"),
             other => {
                 return Err(Problem::invalid_field(
                     "group_by",
@@ -398,7 +371,7 @@ pub async fn own_usage(
         (None, true) => UsageScope::WithSubaccounts,
         (None, false) => UsageScope::Own,
     };
-    let req = request(p, Reader::Customer { subaccounts })?;
+    let req = request(p)?;
     let rows = state
         .engine
         .own_usage(&caller, scope, req.query.clone())
@@ -425,7 +398,7 @@ pub async fn usage(
         ));
     }
     let account = p.account.map(smsgate_core::AccountId);
-    let mut req = request(p, Reader::Operator)?;
+    let mut req = request(p)?;
     req.query.accounts = account.map(|a| vec![a]);
     let rows = state.engine.admin().usage(req.query.clone()).await?;
     Ok(render(req, rows, true))

@@ -47,14 +47,35 @@ impl Engine {
 
     /// The usage of the caller's own account, of one of its sub-accounts,
     /// or of both. A customer sees what it was charged, never what the
-    /// carriers charged nor the connectors its messages took.
+    /// carriers charged nor the connectors its messages took, and groups
+    /// by account only when it reads more than one.
     pub async fn own_usage(
         &self,
         caller: &Caller,
         scope: UsageScope,
         mut query: UsageQuery,
     ) -> Result<Vec<UsageRow>, EngineError> {
-        query.groups.connector = false;
+        let refused = |given: &str, allowed| {
+            EngineError::field(
+                smsgate_core::send::Field::GroupBy,
+                smsgate_core::send::FieldErrorKind::NotOneOf {
+                    given: given.into(),
+                    allowed,
+                },
+            )
+        };
+        if query.groups.connector {
+            return Err(refused(
+                "connector",
+                "a customer's: category, country, status (account with subaccounts)",
+            ));
+        }
+        if query.groups.account && scope != UsageScope::WithSubaccounts {
+            return Err(refused(
+                "account",
+                "a grouping of one account's usage: it needs subaccounts=true",
+            ));
+        }
         query.accounts = Some(match scope {
             UsageScope::Own => vec![caller.account],
             UsageScope::Subaccount(child) => {
