@@ -271,6 +271,8 @@ fn insert_message(
     status: Status,
     now: Timestamp,
 ) -> Result<()> {
+    // How it counts; its country's code bound once for both.
+    let counted = Counted::new_message(sub.account, m, status, now);
     conn.exec(
         "INSERT INTO messages (id, account_id, batch_id, recipient, sender, body, encoding, segments, cost,
              category, route_class, reference, priority, status, created_at, updated_at, schedule_at, due_at, expires_at,
@@ -304,10 +306,10 @@ fn insert_message(
             m.callback_url.as_ref().map(|_| m.callback_format.as_str()),
             pool.map(Category::as_str),
             m.campaign_ref,
-            m.country.map(|c| c.code()),
+            counted.country,
         ],
     )?;
-    super::usage::count(conn, &Counted::new_message(sub.account, m, status, now))?;
+    super::usage::count(conn, &counted)?;
     if status == Status::Queued {
         super::events::message_event(
             conn,
